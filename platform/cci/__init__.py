@@ -1,0 +1,19 @@
+"""The client-centricity index (ИКЦ) platform core.
+
+Plugins import :data:`hookimpl` from here and implement the hooks in :mod:`cci.hookspecs`.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("cci")
+
+__all__ = ["create_app", "hookimpl"]
+
+
+def create_app(test_config: dict | None = None, plugins: tuple = ()):
+    """Build the application. ``plugins`` are extra plugin objects (tests register them)."""
+    from cci.app import build
+
+    return build(test_config=test_config, extra_plugins=plugins)

@@ -1,0 +1,105 @@
+"""The application factory: configuration, extensions, plugins, tenancy, pages, API, CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import g
+from flask import render_template
+from flask import request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from cci import access
+from cci import config
+from cci import db
+from cci import redis_conn
+from cci.plugins import build_plugin_manager
+from cci.plugins import build_registry
+
+csrf = CSRFProtect()
+babel = Babel()
+htmx = Htmx()
+
+
+def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["CCI_BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    # Plugins first: a broken or conflicting plugin stops start-up before anything is served.
+    pm = build_plugin_manager(blocked=app.config["PLUGINS_BLOCKED"], extra=extra_plugins)
+    app.extensions["cci.plugins"] = pm
+    app.extensions["cci.registry"] = build_registry(pm)
+
+    db.init_app(app)
+    redis_conn.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "ru")
+    csrf.init_app(app)
+    htmx.init_app(app)
+    access.init_app(app)
+
+    from cci import jobs
+    from cci.api import init_app as init_api
+    from cci.views import account
+    from cci.views import admin
+    from cci.views import auth
+    from cci.views import federal  # noqa: F401 - registers its routes
+    from cci.views import health
+    from cci.views import jobs as job_views
+    from cci.views import region  # noqa: F401 - registers its routes
+    from cci.views.areas import area_url
+    from cci.views.areas import federal_bp
+    from cci.views.areas import region_bp
+
+    auth.init_app(app)
+    health.init_app(app)
+    for area in (region_bp, federal_bp):
+        # Nested once per area; Flask allows a blueprint under two parents with distinct names.
+        area.register_blueprint(admin.bp, name="admin")
+        area.register_blueprint(job_views.bp, name="jobs")
+    app.register_blueprint(region_bp)
+    app.register_blueprint(federal_bp)
+    app.register_blueprint(account.bp)
+    init_api(app)
+    jobs.init_app(app)
+    _mount_channels(app)
+
+    from cci.cli import register_commands
+
+    register_commands(app)
+
+    app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"])
+    _register_error_pages(app)
+    return app
+
+
+def _mount_channels(app: Flask) -> None:
+    for channel in app.extensions["cci.registry"].channels.values():
+        for blueprint, url_prefix in channel.blueprints:
+            app.register_blueprint(blueprint, url_prefix=url_prefix)
+
+
+def _register_error_pages(app: Flask) -> None:
+    from cci.api.errors import api_error_response
+
+    def page(status: int, template: str):
+        def handler(error):
+            if request.path.startswith("/api/"):
+                return api_error_response(status)
+            return render_template(template, error=error), status
+
+        return handler
+
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, page(status, "errors/error.html"))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        g.csrf_failed = True
+        return render_template("errors/csrf.html", error=error), 400

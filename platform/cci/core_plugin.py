@@ -1,0 +1,25 @@
+"""The core's own hook implementations, registered like any other plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+
+from cci import hookimpl
+
+
+def sync_tenants_job(report, directory: str | None = None) -> dict:
+    from cci.tenants_sync import sync
+
+    result = sync(
+        Path(directory or current_app.config["TENANTS_DIR"]),
+        actor="system: tenants sync job",
+        report_progress=report,
+    )
+    return {"lines": result.lines(), "changed": result.changed}
+
+
+@hookimpl
+def register_jobs():
+    return {"tenants.sync": sync_tenants_job}

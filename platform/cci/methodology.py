@@ -1,0 +1,184 @@
+"""The contract of a methodology plugin set: what a version of the index declares.
+
+The core stores answers and checklists and aggregates them in the database; the set
+declares the questionnaire, the checklists, the parameters and the formula that turns the
+aggregates into scores. Types here are plain frozen dataclasses so a set is data plus a few
+functions, easy to diff between versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Literal
+
+RESPONDENT_TYPES = ("job_seeker", "employer")
+
+ItemKind = Literal["scale", "yesno", "choice", "text"]
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A questionnaire item. ``text`` maps respondent type to its wording."""
+
+    key: str
+    kind: ItemKind
+    text: dict[str, str]
+    options: tuple[Option, ...] = ()
+    #: «Затрудняюсь ответить» is offered and stored as no value.
+    allows_na: bool = True
+    #: Asked only when another item has this answer: ``(item_key, value)``.
+    follows: tuple[str, Any] | None = None
+    scale_min: int = 1
+    scale_max: int = 10
+
+    def for_type(self, respondent_type: str) -> str | None:
+        return self.text.get(respondent_type)
+
+
+@dataclass(frozen=True)
+class ChecklistParam:
+    key: str
+    label: str
+    #: Points for a present parameter; None for a figure (a number entered as is).
+    points: float | None = None
+    kind: Literal["bool", "number", "choice"] = "bool"
+    options: tuple[Option, ...] = ()
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    key: str
+    group: str
+    kind: Literal["subjective", "objective"]
+    title: str
+    items: tuple[str, ...] = ()
+    checklist: tuple[ChecklistParam, ...] = ()
+    #: "office": filled per office; "network": once per region in a centralized network.
+    level: Literal["office", "network"] = "office"
+    scored: bool = True
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A number or choice the formula depends on; ``is_default`` marks a platform default."""
+
+    key: str
+    label: str
+    value: Any
+    is_default: bool = False
+    description: str = ""
+
+
+class AnswerError(ValueError):
+    """An answer that does not fit the questionnaire; ``item`` names the item."""
+
+    def __init__(self, item: str, message: str):
+        super().__init__(message)
+        self.item = item
+        self.message = message
+
+
+@dataclass
+class IndicatorSet:
+    """One methodology version. Plugins build one and return it from ``register_indicator_sets``."""
+
+    key: str
+    version: str
+    title: str
+    groups: dict[str, str]
+    indicators: list[Indicator]
+    items: list[Item]
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    based_on: str | None = None
+    changes: list[str] = field(default_factory=list)
+    description: str = ""
+    #: Filled by the core at load time: the distribution and version that provided the set.
+    package: str = ""
+    package_version: str = ""
+
+    def item(self, key: str) -> Item:
+        for item in self.items:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def items_for(self, respondent_type: str) -> list[Item]:
+        return [item for item in self.items if respondent_type in item.text]
+
+    def indicator(self, code: str) -> Indicator:
+        for indicator in self.indicators:
+            if indicator.code == code:
+                return indicator
+        raise KeyError(code)
+
+    def parameter(self, key: str) -> Any:
+        return self.parameters[key].value
+
+    def validate_answers(self, respondent_type: str, answers: dict[str, Any]) -> dict[str, Any]:
+        """Check raw answers against the questionnaire; return them normalised.
+
+        Raises :class:`AnswerError` for an unknown item, an out-of-range value, an unknown
+        option, or an answer to a follow-up whose condition was not met.
+        """
+        if respondent_type not in RESPONDENT_TYPES:
+            raise AnswerError("respondent_type", f"unknown respondent type {respondent_type!r}")
+        known = {item.key: item for item in self.items_for(respondent_type)}
+        clean: dict[str, Any] = {}
+        for key, raw in answers.items():
+            item = known.get(key)
+            if item is None:
+                raise AnswerError(key, f"unknown item {key!r}")
+            clean[key] = _normalise(item, raw)
+        for key, value in list(clean.items()):
+            item = known[key]
+            if item.follows and value is not None:
+                parent, expected = item.follows
+                if clean.get(parent) != expected:
+                    raise AnswerError(key, f"{key!r} is asked only when {parent!r} = {expected!r}")
+        return clean
+
+    def compute(self, inputs: Any) -> Any:  # pragma: no cover - each set implements it
+        """Turn the database aggregates of one campaign into scores (see docs/plugins.md)."""
+        raise NotImplementedError(f"{self.key} does not implement compute()")
+
+
+def _normalise(item: Item, raw: Any) -> Any:
+    if raw is None or raw == "":
+        if item.allows_na or item.kind == "text":
+            return None
+        raise AnswerError(item.key, "an answer is required")
+    if item.kind == "scale":
+        if isinstance(raw, bool):
+            raise AnswerError(item.key, "expected a number")
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise AnswerError(item.key, "expected a number") from None
+        if str(value) != str(raw).strip() and value != raw:
+            raise AnswerError(item.key, "expected a whole number")
+        if not item.scale_min <= value <= item.scale_max:
+            raise AnswerError(
+                item.key, f"must be between {item.scale_min} and {item.scale_max}"
+            )
+        return value
+    if item.kind == "yesno":
+        if raw in (True, 1, "1", "yes", "да", "Да"):
+            return 1
+        if raw in (False, 0, "0", "no", "нет", "Нет"):
+            return 0
+        raise AnswerError(item.key, "expected yes or no")
+    if item.kind == "choice":
+        if raw not in {option.key for option in item.options}:
+            raise AnswerError(item.key, f"unknown option {raw!r}")
+        return raw
+    return str(raw)[:4000]

@@ -1,0 +1,343 @@
+"""The data model. Rows that belong to a region inherit :class:`cci.tenancy.TenantScoped`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Boolean
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Column
+from sqlalchemy import Date
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from cci.db import Base
+from cci.db import utcnow
+from cci.roles import Role
+from cci.tenancy import TenantScoped
+
+NETWORK_TYPES = ("centralized", "decentralized")
+OFFICE_KINDS = ("main", "branch")
+RESPONDENT_TYPES = ("job_seeker", "employer")
+
+
+class Region(Base):
+    """A tenant: the employment service (СЗН) of one subject of the Russian Federation."""
+
+    __tablename__ = "regions"
+    __table_args__ = (CheckConstraint(f"network_type IN {NETWORK_TYPES}", name="network_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)  # ISO 3166-2:RU, e.g. RU-BRY
+    name: Mapped[str] = mapped_column(String(200))
+    network_type: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    offices: Mapped[list[Office]] = relationship(
+        back_populates="region", order_by="Office.code", viewonly=True
+    )
+
+
+class Office(TenantScoped, Base):
+    """A point of presence (точка присутствия) of a job centre (ЦЗН)."""
+
+    __tablename__ = "offices"
+    __table_args__ = (
+        UniqueConstraint("region_id", "code"),
+        CheckConstraint(f"kind IN {OFFICE_KINDS}", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    kind: Mapped[str] = mapped_column(String(8), default="branch")
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region] = relationship(back_populates="offices")
+
+
+class User(TenantScoped, Base):
+    __tablename__ = "users"
+    __tenant_nullable__ = True  # federal roles have no region
+    __table_args__ = (
+        CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    region: Mapped[Region | None] = relationship()
+    office: Mapped[Office | None] = relationship()
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_federal(self) -> bool:
+        return self.role_enum.federal
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role_enum in roles
+
+
+class ApiToken(TenantScoped, Base):
+    """A bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    __tenant_nullable__ = True  # a federal user's token reads every region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+campaign_regions = Table(
+    "campaign_regions",
+    Base.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("regions.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Campaign(Base):
+    """A measurement campaign: a named period measured with one methodology version."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    methodology_key: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    regions: Mapped[list[Region]] = relationship(secondary=campaign_regions)
+
+
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Response(TenantScoped, Base):
+    """One completed questionnaire, from any channel."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint(f"respondent_type IN {RESPONDENT_TYPES}", name="respondent_type"),
+        Index("ix_responses_campaign_office", "campaign_id", "office_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=_new_uuid)
+    # Made by the client (kiosk, integration) so that a repeated delivery is recognised.
+    client_key: Mapped[str] = mapped_column(String(128), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    methodology_key: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    respondent_type: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Channel metadata: device, operator, session, ip hash, user agent, timings.
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quality_flags: Mapped[list[Any]] = mapped_column(default=list)
+    # Whether the answer counts in the index; flagged answers are excluded until reviewed.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(TenantScoped, Base):
+    """One answer to one item, in long form so the database aggregates it (GROUP BY item).
+
+    Office, campaign, respondent type and ``counted`` are copied from the response so the
+    index aggregates read one table.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("response_id", "item"),
+        Index("ix_answers_aggregate", "campaign_id", "office_id", "respondent_type", "item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    respondent_type: Mapped[str] = mapped_column(String(16))
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    item: Mapped[str] = mapped_column(String(64))
+    # Scale and yes/no items: a number (yes=1, no=0); None means «Затрудняюсь ответить».
+    value: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    # Single-choice items: the option key.
+    choice: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Checklist(TenantScoped, Base):
+    """An auditor's objective checklist for one indicator, per office or for the region."""
+
+    __tablename__ = "checklists"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "region_id", "office_id", "indicator"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    # Parameter key -> value (bool for checklist items, number for figures).
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    auditor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ComputationRun(Base):
+    """One computation of the index for a campaign with a methodology version.
+
+    Federal: a run covers every region of the campaign; its results are tenant rows.
+    """
+
+    __tablename__ = "computation_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    methodology_key: Mapped[str] = mapped_column(String(64))
+    plugin_package: Mapped[str] = mapped_column(String(200), default="")
+    plugin_version: Mapped[str] = mapped_column(String(64), default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    input_fingerprint: Mapped[str] = mapped_column(String(64), default="", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    is_draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class RunResult(TenantScoped, Base):
+    """One figure of a run: an indicator, group or index, for an office or the region."""
+
+    __tablename__ = "run_results"
+    __table_args__ = (Index("ix_run_results_run_level", "run_id", "level", "office_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("computation_runs.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(8))  # office | region
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    # What the figure is: "indicator:S-I.1", "group:I", "index", ...
+    metric: Mapped[str] = mapped_column(String(64))
+    respondent_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n_valid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    n_positive: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)
+    stars: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobRecord(TenantScoped, Base):
+    """What a background job is doing, readable by the pages that started it."""
+
+    __tablename__ = "jobs"
+    __tenant_nullable__ = True  # federal jobs (roll-ups) have no region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rq_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class AuditEntry(TenantScoped, Base):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+    __tenant_nullable__ = True  # federal changes (campaigns, methodology) have no region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(254))  # e-mail, or "system: <command>"
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)

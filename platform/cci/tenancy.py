@@ -1,0 +1,207 @@
+"""Tenant isolation: the one place where a region's data is kept apart from another's.
+
+Every request and every job runs inside a :class:`Scope`:
+
+* a *regional* scope sees and writes the rows of one region only;
+* the *federal* scope sees every region (federal analysts, the federal roll-up);
+* with *no* scope, touching a tenant table is an error: a code path that forgot to say
+  whose data it works on fails loudly instead of leaking.
+
+The rules are applied by the session itself (:class:`TenantSession`), so no query can
+forget them:
+
+* ORM SELECT/UPDATE/DELETE get ``region_id = :current`` through ``with_loader_criteria``;
+* ``Session.get`` hits in the identity map are checked too;
+* new rows are stamped with the current region, and writing another region's row raises;
+* Core or ``text()`` SQL that reads a tenant table in a regional scope must say it filtered
+  by region itself (``execution_options(tenant_filtered=True)``), otherwise it raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import with_loader_criteria
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import TextClause
+
+
+class TenantIsolationError(RuntimeError):
+    """A statement would cross or ignore the tenant boundary."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    region_id: int | None
+    reason: str
+
+    @property
+    def federal(self) -> bool:
+        return self.region_id is None
+
+
+_current: ContextVar[Scope | None] = ContextVar("cci_tenant_scope", default=None)
+
+
+def current_scope() -> Scope | None:
+    return _current.get()
+
+
+def current_region_id() -> int | None:
+    scope = _current.get()
+    return None if scope is None else scope.region_id
+
+
+@contextlib.contextmanager
+def scoped(scope: Scope) -> Iterator[Scope]:
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+
+
+def region_scope(region_id: int, reason: str = "region") -> contextlib.AbstractContextManager[Scope]:
+    return scoped(Scope(region_id=region_id, reason=reason))
+
+
+def federal_scope(reason: str) -> contextlib.AbstractContextManager[Scope]:
+    """The deliberate escape hatch for reading across regions; ``reason`` is kept for logs."""
+    return scoped(Scope(region_id=None, reason=reason))
+
+
+def enter(scope: Scope | None):
+    """Set the scope for the rest of a request; returns a token for :func:`leave`."""
+    return _current.set(scope)
+
+
+def leave(token) -> None:
+    _current.reset(token)
+
+
+class TenantScoped:
+    """Mixin for models whose rows belong to one region.
+
+    ``__tenant_nullable__ = True`` allows rows without a region (federal users, federal
+    jobs); such rows are visible in the federal scope only.
+    """
+
+    __tenant_nullable__ = False
+
+    @declared_attr
+    def region_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+        return mapped_column(
+            ForeignKey("regions.id", ondelete="RESTRICT"),
+            index=True,
+            nullable=cls.__tenant_nullable__,
+        )
+
+
+def _tenant_tables() -> set:
+    from cci.db import Base
+
+    return {
+        mapper.local_table
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, TenantScoped)
+    }
+
+
+def _statement_reads_tenant_tables(statement) -> bool:
+    if isinstance(statement, TextClause):
+        return True  # opaque: cannot prove it is safe
+    if isinstance(statement, Select):
+        tenant_tables = _tenant_tables()
+        return any(
+            getattr(from_, "name", None) in {t.name for t in tenant_tables}
+            for from_ in statement.get_final_froms()
+        )
+    return False
+
+
+class TenantSession(Session):
+    """A session that refuses to return another tenant's objects from its identity map."""
+
+    def get(self, entity, ident, **kwargs):  # type: ignore[override]
+        obj = super().get(entity, ident, **kwargs)
+        return obj if _visible(obj) else None
+
+
+def _visible(obj) -> bool:
+    if obj is None or not isinstance(obj, TenantScoped):
+        return True
+    scope = _current.get()
+    if scope is None:
+        raise TenantIsolationError(
+            f"{type(obj).__name__} is tenant data, but no tenant scope is set"
+        )
+    return scope.federal or obj.region_id == scope.region_id
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria of the parent statement propagate to these loads
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("tenant_filtered"):
+        return  # the caller filtered by region itself (checked in its tests)
+    touches_tenant = any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+    scope = _current.get()
+    if not touches_tenant:
+        if not state.is_orm_statement and _statement_reads_tenant_tables(state.statement):
+            if scope is None or not scope.federal:
+                raise TenantIsolationError(
+                    "Raw SQL over tenant tables in a regional or missing scope: filter by "
+                    "region_id and pass execution_options(tenant_filtered=True)"
+                )
+        return
+    if scope is None:
+        names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+        raise TenantIsolationError(f"Query on tenant data ({names}) without a tenant scope")
+    if scope.federal:
+        return
+    region_id = scope.region_id
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.region_id == region_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _stamp_and_guard_writes(session: Session, _flush_context, _instances) -> None:
+    scope = _current.get()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if scope is None:
+            raise TenantIsolationError(
+                f"Writing {type(obj).__name__} without a tenant scope"
+            )
+        if obj in session.new and obj.region_id is None and not scope.federal:
+            obj.region_id = scope.region_id
+        if scope.federal:
+            continue
+        state = sa_inspect(obj)
+        history = state.attrs.region_id.history
+        original = history.deleted[0] if history.deleted else None
+        if obj.region_id != scope.region_id or (
+            original is not None and original != scope.region_id
+        ):
+            raise TenantIsolationError(
+                f"{type(obj).__name__} belongs to another region; refusing to write it"
+            )

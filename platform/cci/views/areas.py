@@ -1,0 +1,58 @@
+"""The two areas of the site: a region (/r/<code>/…) and the federation (/federal/…).
+
+Entering an area sets the request's tenant scope; pages shared by both areas (users, audit,
+jobs) are blueprints nested in each, and link within their area through :func:`area_url`.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import abort
+from flask import g
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from cci import tenancy
+from cci.access import can_see_region
+from cci.access import enter_scope
+from cci.db import db
+from cci.models import Region
+
+region_bp = Blueprint("region", __name__, url_prefix="/r/<region_code>")
+federal_bp = Blueprint("federal", __name__, url_prefix="/federal")
+
+
+@region_bp.url_value_preprocessor
+def _enter_region(_endpoint, values) -> None:
+    code = (values or {}).pop("region_code", None)
+    if not current_user.is_authenticated:
+        g.area = "region"
+        return  # the view's login_required sends the visitor to the login page
+    region = db.scalar(select(Region).where(Region.code == code)) if code else None
+    # Another region's pages do not exist for a regional user: 404, not 403.
+    if region is None or not can_see_region(current_user, region):
+        abort(404)
+    g.region = region
+    g.area = "region"
+    enter_scope(tenancy.Scope(region_id=region.id, reason=f"region page {region.code}"))
+
+
+@region_bp.url_defaults
+def _add_region_code(endpoint, values) -> None:
+    if "region_code" not in values and getattr(g, "region", None) is not None:
+        values["region_code"] = g.region.code
+
+
+@federal_bp.url_value_preprocessor
+def _enter_federal(_endpoint, _values) -> None:
+    g.area = "federal"
+    if current_user.is_authenticated:
+        if not current_user.is_federal:
+            abort(404)
+        enter_scope(tenancy.Scope(region_id=None, reason=f"federal page, user {current_user.id}"))
+
+
+def area_url(endpoint: str, **values) -> str:
+    """url_for within the current area: ``area_url("admin.users")``."""
+    return url_for(f"{g.get('area', 'federal')}.{endpoint}", **values)
