@@ -74,6 +74,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
 
     register_commands(app)
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"])
     _register_error_pages(app)
     return app

@@ -1,0 +1,47 @@
+# The two set-up commands: `make run` and `make test`. Everything is installed by these.
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+CCI     := $(VENV)/bin/cci
+STAMP   := $(VENV)/.installed-stamp
+HTMX    := platform/cci/static/vendor/htmx.min.js
+CATALOG := platform/cci/translations/ru/LC_MESSAGES/messages
+
+.PHONY: install run test bench i18n-extract clean
+
+install: $(STAMP) $(HTMX) $(CATALOG).mo
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+# htmx comes from the npm registry (pinned in package-lock.json), not pasted into the repo.
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $(HTMX))
+	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+$(CATALOG).mo: $(CATALOG).po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -d platform/cci/translations
+
+run: install
+	$(CCI) db upgrade
+	$(CCI) tenants sync
+	$(CCI) users ensure-admin
+	$(CCI) dev
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+# After adding or changing interface strings: extract, merge into the Russian catalog, translate.
+i18n-extract: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o platform/cci/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i platform/cci/translations/messages.pot -d platform/cci/translations -l ru
+
+clean:
+	rm -rf $(VENV) node_modules $(dir $(HTMX)) $(CATALOG).mo

@@ -1,0 +1,163 @@
+"""Shared fixtures: a migrated database (PostgreSQL when DATABASE_URL is set, else SQLite),
+a real Redis (REDIS_URL, else the embedded one), the app, clients and users.
+
+Set-up happens before the app is imported anywhere, so no test depends on import order.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_tmp = Path(tempfile.mkdtemp(prefix="cci-tests-"))
+os.environ.setdefault("CCI_INSTANCE_DIR", str(_tmp / "instance"))
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+if not os.environ.get("DATABASE_URL"):
+    os.environ["DATABASE_URL"] = f"sqlite:///{_tmp / 'test.sqlite3'}"
+if not os.environ.get("REDIS_URL"):
+    from cci.redis_conn import embedded_redis_url
+
+    os.environ["REDIS_URL"] = embedded_redis_url(str(_tmp))
+
+from sqlalchemy import text  # noqa: E402
+
+from cci import create_app  # noqa: E402
+from cci import tenancy  # noqa: E402
+from cci.db import Base  # noqa: E402
+from cci.db import db  # noqa: E402
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+PASSWORD = "correct-horse-battery"
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,  # CSRF has its own test with protection on
+    "JOB_RETRY_INTERVALS": [0, 0, 0],
+}
+
+
+def pytest_report_header(config):
+    return [f"database: {DATABASE_URL.split('@')[-1]}", f"redis: {os.environ['REDIS_URL']}"]
+
+
+def _reset_schema(app) -> None:
+    """Drop everything and migrate from scratch, so tests run on the migrated schema."""
+    from alembic import command
+
+    from cci.cli import alembic_config
+
+    engine = app.extensions["cci.engine"]
+    with engine.begin() as connection:
+        if IS_POSTGRES:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    with app.app_context():
+        command.upgrade(alembic_config(app), "head")
+
+
+@pytest.fixture(scope="session")
+def app():
+    application = create_app(TEST_CONFIG)
+    _reset_schema(application)
+    yield application
+    application.extensions["cci.engine"].dispose()
+
+
+def _truncate(app) -> None:
+    engine = app.extensions["cci.engine"]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if IS_POSTGRES:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """Every test starts with empty tables and an empty Redis, and the 13 regions synced."""
+    yield
+    if "app" in request.fixturenames:
+        application = request.getfixturevalue("app")
+        _truncate(application)
+        application.extensions["cci.redis"].flushdb()
+
+
+@pytest.fixture
+def tenants(app):
+    from cci.tenants_sync import sync
+
+    with app.app_context():
+        sync(ROOT / "tenants")
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app, tenants):
+    """make_user(role, region="RU-BRY" | None, email=None) -> the user's e-mail."""
+    from cci.users import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def factory(role: str, region: str | None = None, email: str | None = None,
+                office_id: int | None = None) -> str:
+        email = email or f"{role}{next(counter)}@example.ru"
+        with app.app_context(), tenancy.federal_scope("test fixture"):
+            create_user(email=email, role=role, password=PASSWORD, region_code=region,
+                        office_id=office_id)
+            db.commit()
+        return email
+
+    return factory
+
+
+@pytest.fixture
+def login(client):
+    def do_login(email: str, password: str = PASSWORD):
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do_login
+
+
+@pytest.fixture
+def in_scope(app):
+    """Run a block in an app context and a tenant scope: ``with in_scope(region_id): ...``."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def enter(region_id: int | None, reason: str = "test"):
+        with app.app_context(), tenancy.scoped(tenancy.Scope(region_id, reason)):
+            yield db
+
+    return enter
+
+
+def region_id(app, code: str) -> int:
+    from sqlalchemy import select
+
+    from cci.models import Region
+
+    with app.app_context():
+        return db.scalar(select(Region.id).where(Region.code == code))
