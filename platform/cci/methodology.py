@@ -13,6 +13,11 @@ from dataclasses import field
 from typing import Any
 from typing import Literal
 
+from cci.results import FederalResult
+from cci.results import RegionData
+from cci.results import RegionResult
+from cci.results import stars_for
+
 RESPONDENT_TYPES = ("job_seeker", "employer")
 
 ItemKind = Literal["scale", "yesno", "choice", "text"]
@@ -38,6 +43,9 @@ class Item:
     follows: tuple[str, Any] | None = None
     scale_min: int = 1
     scale_max: int = 10
+    #: "question" items are scored and stored as answers; "profile" items describe the
+    #: respondent (stored on the response); "comment" is the free-text remark.
+    section: Literal["question", "profile", "comment"] = "question"
 
     def for_type(self, respondent_type: str) -> str | None:
         return self.text.get(respondent_type)
@@ -65,7 +73,13 @@ class Indicator:
     checklist: tuple[ChecklistParam, ...] = ()
     #: "office": filled per office; "network": once per region in a centralized network.
     level: Literal["office", "network"] = "office"
+    #: False: reported but not part of the index (a distribution, or a component below).
     scored: bool = True
+    #: A composite indicator is the mean of these indicators' scores (e.g. the pilot's single
+    #: information-accessibility indicator over S-III.1..4).
+    components: tuple[str, ...] = ()
+    is_default: bool = False
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,8 +126,11 @@ class IndicatorSet:
                 return item
         raise KeyError(key)
 
-    def items_for(self, respondent_type: str) -> list[Item]:
-        return [item for item in self.items if respondent_type in item.text]
+    def items_for(self, respondent_type: str, section: str = "question") -> list[Item]:
+        return [
+            item for item in self.items
+            if respondent_type in item.text and item.section == section
+        ]
 
     def indicator(self, code: str) -> Indicator:
         for indicator in self.indicators:
@@ -124,15 +141,18 @@ class IndicatorSet:
     def parameter(self, key: str) -> Any:
         return self.parameters[key].value
 
-    def validate_answers(self, respondent_type: str, answers: dict[str, Any]) -> dict[str, Any]:
-        """Check raw answers against the questionnaire; return them normalised.
+    def validate_answers(
+        self, respondent_type: str, answers: dict[str, Any], section: str = "question"
+    ) -> dict[str, Any]:
+        """Check raw answers (or, with ``section="profile"``, a profile) against the
+        questionnaire; return them normalised.
 
         Raises :class:`AnswerError` for an unknown item, an out-of-range value, an unknown
         option, or an answer to a follow-up whose condition was not met.
         """
         if respondent_type not in RESPONDENT_TYPES:
             raise AnswerError("respondent_type", f"unknown respondent type {respondent_type!r}")
-        known = {item.key: item for item in self.items_for(respondent_type)}
+        known = {item.key: item for item in self.items_for(respondent_type, section)}
         clean: dict[str, Any] = {}
         for key, raw in answers.items():
             item = known.get(key)
@@ -147,9 +167,27 @@ class IndicatorSet:
                     raise AnswerError(key, f"{key!r} is asked only when {parent!r} = {expected!r}")
         return clean
 
-    def compute(self, inputs: Any) -> Any:  # pragma: no cover - each set implements it
-        """Turn the database aggregates of one campaign into scores (see docs/plugins.md)."""
-        raise NotImplementedError(f"{self.key} does not implement compute()")
+    # --- computation ----------------------------------------------------------------------
+    # Parameters every set declares, because the core's aggregation and roll-up read them:
+    #   positive_min  the lowest scale answer counted as positive (SQL counts answers >= it)
+    #   star_bands    index thresholds for 5, 4, 3 and 2 stars, highest first
+
+    def compute_region(self, data: RegionData) -> RegionResult:  # pragma: no cover
+        """Turn one region's database aggregates into office and region figures."""
+        raise NotImplementedError(f"{self.key} does not implement compute_region()")
+
+    def rollup_federal(self, regions: list[RegionResult]) -> FederalResult:
+        """Federal index: the mean of the region indices, each region counted once."""
+        indices = [r.index for r in regions if r.index is not None]
+        index = sum(indices) / len(indices) if indices else None
+        return FederalResult(
+            index=index,
+            stars=stars_for(index, self.parameter("star_bands")),
+            regions_counted=len(indices),
+        )
+
+    def describe_changes(self) -> list[str]:
+        return list(self.changes)
 
 
 def _normalise(item: Item, raw: Any) -> Any:

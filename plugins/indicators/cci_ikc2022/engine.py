@@ -1,0 +1,294 @@
+"""Scoring and the index formula of the pilot (2022). The 2023 set subclasses this and
+overrides only what the pilot's proposals changed.
+
+Every "not computable" figure carries its reason; it is left out of every mean and never
+counted as zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cci.methodology import Indicator
+from cci.methodology import IndicatorSet
+from cci.methodology import Item
+from cci.results import Figure
+from cci.results import OfficeData
+from cci.results import OfficeResult
+from cci.results import RegionData
+from cci.results import RegionResult
+from cci.results import mean
+from cci.results import stars_for
+from cci.results import wilson
+
+RESPONDENT_TYPES = ("job_seeker", "employer")
+#: choice items scored as the share of one option (S-III.8: share of «Да»)
+POSITIVE_OPTION = {"pre_registration": "yes"}
+
+NOT_FILLED = "чек-лист не заполнен"
+NO_ANSWERS = "нет ответов"
+
+
+class NotComputable(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PilotMethodology(IndicatorSet):
+    """ИКЦ-2022: S and O halves, one information-accessibility indicator, 9–10 positive."""
+
+    # --- subjective -----------------------------------------------------------------------
+
+    def item_share(self, item: Item, office: OfficeData, respondent_type: str) -> tuple[int, int]:
+        """(valid answers, positive answers) of one item; N/A answers are not valid."""
+        counts = office.counts(respondent_type, item.key)
+        if item.kind == "scale":
+            return counts.n_valid, counts.n_high
+        if item.kind == "yesno":
+            return counts.n_valid, counts.n_yes
+        if item.kind == "choice" and item.key in POSITIVE_OPTION:
+            return sum(counts.choices.values()), counts.choices.get(POSITIVE_OPTION[item.key], 0)
+        raise ValueError(f"item {item.key} is not scored")
+
+    def subjective_for_type(self, indicator: Indicator, office: OfficeData, rtype: str) -> Figure:
+        min_sample = self.parameter("min_sample")
+        shares: list[float] = []
+        n_valid = n_positive = 0
+        any_answers = False
+        for key in indicator.items:
+            item = self.item(key)
+            if rtype not in item.text:
+                continue
+            valid, positive = self.item_share(item, office, rtype)
+            any_answers = any_answers or valid > 0
+            if valid >= min_sample and valid > 0:
+                shares.append(positive / valid)
+                n_valid += valid
+                n_positive += positive
+        metric = f"indicator:{indicator.code}"
+        if not shares:
+            insufficient = any_answers
+            total = sum(self.item_share(self.item(k), office, rtype)[0] for k in indicator.items
+                        if rtype in self.item(k).text)
+            return Figure(metric, None, rtype, n_valid=total, insufficient=insufficient,
+                          reason=(f"меньше {min_sample} ответов" if insufficient else NO_ANSWERS))
+        low, high = wilson(n_positive, n_valid)
+        return Figure(metric, sum(shares) / len(shares), rtype, n_valid, n_positive, low, high)
+
+    def pooled(self, indicator: Indicator, per_type: list[Figure]) -> Figure:
+        """The indicator's office score: the mean of the respondent types present."""
+        present = [f for f in per_type if f.value is not None]
+        metric = f"indicator:{indicator.code}"
+        n_valid = sum(f.n_valid or 0 for f in per_type)
+        if not present:
+            insufficient = any(f.insufficient for f in per_type)
+            return Figure(metric, None, None, n_valid=n_valid, insufficient=insufficient,
+                          reason=per_type[0].reason if per_type else NO_ANSWERS)
+        n_valid = sum(f.n_valid or 0 for f in present)
+        n_positive = sum(f.n_positive or 0 for f in present)
+        low, high = wilson(n_positive, n_valid)
+        return Figure(metric, mean(f.value for f in present), None, n_valid, n_positive, low, high,
+                      detail={"types": [f.respondent_type for f in present]})
+
+    def choice_distribution(self, indicator: Indicator, office: OfficeData) -> Figure:
+        """An unscored choice item (S-III.7): the distribution, pooled over types."""
+        item = self.item(indicator.items[0])
+        totals: dict[str, int] = {option.key: 0 for option in item.options}
+        for rtype in RESPONDENT_TYPES:
+            for option, count in office.counts(rtype, item.key).choices.items():
+                totals[option] = totals.get(option, 0) + count
+        n = sum(totals.values())
+        return Figure(f"indicator:{indicator.code}", None, None, n_valid=n,
+                      reason=None if n else NO_ANSWERS, detail={"distribution": totals})
+
+    # --- objective ------------------------------------------------------------------------
+
+    def checklist_values(self, indicator: Indicator, office: OfficeData,
+                         region: RegionData) -> dict[str, Any]:
+        """The values an office's indicator is scored from (the pilot: always per office)."""
+        values = office.checklists.get(indicator.code)
+        if values is None:
+            raise NotComputable(NOT_FILLED)
+        return values
+
+    def score_checklist(self, indicator: Indicator, values: dict[str, Any]) -> float:
+        total = 0.0
+        for param in indicator.checklist:
+            if param.key not in values or values[param.key] is None:
+                raise NotComputable(f"не заполнен параметр «{param.label}»")
+            if _truthy(values[param.key]):
+                total += param.points or 0.0
+        return min(1.0, round(total, 10))
+
+    def score_vacancies(self, values: dict[str, Any]) -> float:
+        current = _number(values, "vacancies_current")
+        previous = _number(values, "vacancies_previous")
+        if previous == 0:
+            raise NotComputable("вакансий в предыдущем периоде 0: деление на ноль")
+        return min(1.0, current / previous)
+
+    def score_comfort(self, values: dict[str, Any]) -> float:
+        level = values.get("level")
+        points = self.parameter("comfort_points")
+        if level not in points:
+            raise NotComputable("не выбран уровень комфортности")
+        return points[level] / max(points.values())
+
+    def objective_score(self, indicator: Indicator, values: dict[str, Any]) -> float:
+        if indicator.key == "vacancy_dynamics":
+            return self.score_vacancies(values)
+        if indicator.key == "comfort":
+            return self.score_comfort(values)
+        return self.score_checklist(indicator, values)
+
+    def objective(self, indicator: Indicator, office: OfficeData, region: RegionData) -> Figure:
+        metric = f"indicator:{indicator.code}"
+        try:
+            values = self.checklist_values(indicator, office, region)
+            value = self.objective_score(indicator, values)
+        except NotComputable as exc:
+            return Figure(metric, None, reason=exc.reason)
+        return Figure(metric, value)
+
+    # --- assembling an office -------------------------------------------------------------
+
+    def office_figures(self, office: OfficeData, region: RegionData) -> dict[str, Any]:
+        """Every indicator figure of an office: pooled, per type, and the composites."""
+        pooled: dict[str, Figure] = {}
+        by_type: dict[str, dict[str, Figure]] = {rtype: {} for rtype in RESPONDENT_TYPES}
+        figures: list[Figure] = []
+        for indicator in self.indicators:
+            if indicator.components:
+                continue
+            if indicator.kind == "subjective":
+                item = self.item(indicator.items[0])
+                if item.kind == "choice" and item.key not in POSITIVE_OPTION:
+                    figure = self.choice_distribution(indicator, office)
+                    figures.append(figure)
+                    continue
+                per_type = [self.subjective_for_type(indicator, office, rtype)
+                            for rtype in RESPONDENT_TYPES]
+                for figure in per_type:
+                    by_type[figure.respondent_type][indicator.code] = figure
+                figures.extend(per_type)
+                pooled[indicator.code] = self.pooled(indicator, per_type)
+            else:
+                pooled[indicator.code] = self.objective(indicator, office, region)
+        for indicator in self.indicators:
+            if not indicator.components:
+                continue
+            if indicator.kind == "subjective":
+                per_type = [self.composite(indicator, [by_type[rtype].get(c) for c in
+                                                       indicator.components], rtype)
+                            for rtype in RESPONDENT_TYPES]
+                for figure in per_type:
+                    by_type[figure.respondent_type][indicator.code] = figure
+                figures.extend(per_type)
+            pooled[indicator.code] = self.composite(
+                indicator, [pooled.get(c) for c in indicator.components], None)
+        figures.extend(pooled.values())
+        return {"pooled": pooled, "by_type": by_type, "figures": figures}
+
+    def composite(self, indicator: Indicator, parts: list[Figure | None], rtype: str | None) -> Figure:
+        present = [p for p in parts if p is not None and p.value is not None]
+        metric = f"indicator:{indicator.code}"
+        if not present:
+            insufficient = any(p is not None and p.insufficient for p in parts)
+            return Figure(metric, None, rtype, insufficient=insufficient,
+                          reason="ни одна составляющая не рассчитана")
+        n_valid = sum(p.n_valid or 0 for p in present) if indicator.kind == "subjective" else None
+        n_positive = (sum(p.n_positive or 0 for p in present)
+                      if indicator.kind == "subjective" else None)
+        low, high = wilson(n_positive, n_valid) if n_valid else (None, None)
+        return Figure(metric, mean(p.value for p in present), rtype, n_valid, n_positive, low, high,
+                      detail={"components": [p.metric.split(":", 1)[1] for p in present]})
+
+    def scored(self, kind: str) -> list[Indicator]:
+        return [i for i in self.indicators if i.scored and i.kind == kind]
+
+    def group_figures(self, pooled: dict[str, Figure]) -> list[Figure]:
+        figures = []
+        for group in self.groups:
+            values = [pooled[i.code].value for i in self.indicators
+                      if i.scored and i.group == group and i.code in pooled]
+            figures.append(Figure(f"group:{group}", mean(values),
+                                  reason=None if mean(values) is not None else "нет данных"))
+        return figures
+
+    def office_index(self, figs: dict[str, Any]) -> tuple[float | None, list[Figure]]:
+        """Pilot formula: 100 × (S + O) / 2, or 100 × the one part that exists."""
+        pooled = figs["pooled"]
+        s = mean(pooled[i.code].value for i in self.scored("subjective") if i.code in pooled)
+        o = mean(pooled[i.code].value for i in self.scored("objective") if i.code in pooled)
+        parts = [v for v in (s, o) if v is not None]
+        index = 100 * sum(parts) / len(parts) if parts else None
+        return index, [Figure("part:subjective", s), Figure("part:objective", o)]
+
+    def is_ranked(self, figs: dict[str, Any]) -> bool:
+        """Ranked when some respondent type meets the minimum sample on a scored indicator."""
+        return any(
+            figure.value is not None
+            for per_type in figs["by_type"].values()
+            for code, figure in per_type.items()
+            if self.indicator(code).scored
+        )
+
+    def compute_office(self, office: OfficeData, region: RegionData) -> OfficeResult:
+        figs = self.office_figures(office, region)
+        index, extra = self.office_index(figs)
+        bands = self.parameter("star_bands")
+        figures = figs["figures"] + self.group_figures(figs["pooled"]) + extra
+        stars = stars_for(index, bands)
+        figures.append(Figure("index", index, stars=stars,
+                              n_valid=sum(office.responses.values()),
+                              reason=None if index is not None else "нет данных",
+                              detail={"responses": dict(office.responses)}))
+        return OfficeResult(office.office_id, figures, index, stars, self.is_ranked(figs))
+
+    def compute_region(self, data: RegionData) -> RegionResult:
+        offices = [self.compute_office(office, data) for office in data.offices]
+        return RegionResult(data.region_id, offices, *self.region_rollup(offices))
+
+    def region_rollup(self, offices: list[OfficeResult]) -> tuple[list[Figure], float | None, int | None]:
+        """Region figures: each the mean over offices (each office counts once); n summed."""
+        collected: dict[tuple[str, str | None], list[Figure]] = {}
+        for office in offices:
+            for figure in office.figures:
+                collected.setdefault((figure.metric, figure.respondent_type), []).append(figure)
+        figures = []
+        for (metric, rtype), items in collected.items():
+            present = [f for f in items if f.value is not None]
+            n_valid = sum(f.n_valid or 0 for f in items) if any(f.n_valid is not None for f in items) else None
+            n_positive = sum(f.n_positive or 0 for f in present) if any(f.n_positive is not None for f in present) else None
+            low, high = (wilson(n_positive, sum(f.n_valid or 0 for f in present))
+                         if n_positive is not None else (None, None))
+            value = mean(f.value for f in present)
+            figures.append(Figure(
+                metric, value, rtype, n_valid, n_positive, low, high,
+                insufficient=not present and any(f.insufficient for f in items),
+                reason=None if present else (items[0].reason or "нет данных"),
+                detail={"offices": len(present)},
+            ))
+        index = mean(o.index for o in offices)
+        stars = stars_for(index, self.parameter("star_bands"))
+        for figure in figures:
+            if figure.metric == "index":
+                figure.stars = stars
+        return figures, index, stars
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "да", "yes", "y", "д", "+"}
+    return bool(value)
+
+
+def _number(values: dict[str, Any], key: str) -> float:
+    value = values.get(key)
+    if value is None or value == "":
+        raise NotComputable(f"не указано значение «{key}»")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise NotComputable(f"значение «{key}» не число") from None
