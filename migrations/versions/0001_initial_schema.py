@@ -1,8 +1,8 @@
-"""initial schema: tenants, users, collection, results, jobs, audit
+"""initial schema: tenants, users, campaigns, responses, checklists, runs, jobs, audit
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:48:55.731707
+Create Date: 2026-11-23 13:56:55.128190
 """
 
 from __future__ import annotations
@@ -188,13 +188,17 @@ def upgrade() -> None:
     sa.Column('input_fingerprint', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('progress', sa.Float(), nullable=False),
+    sa.Column('regions_total', sa.Integer(), nullable=False),
     sa.Column('is_draft', sa.Boolean(), nullable=False),
+    sa.Column('summary', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_computation_runs_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_computation_runs_requested_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_computation_runs'))
     )
     with op.batch_alter_table('computation_runs', schema=None) as batch_op:
@@ -253,7 +257,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('response_id', 'item', name=op.f('uq_answers_response_id_item'))
     )
     with op.batch_alter_table('answers', schema=None) as batch_op:
-        batch_op.create_index('ix_answers_aggregate', ['campaign_id', 'office_id', 'respondent_type', 'item'], unique=False)
+        batch_op.create_index('ix_answers_aggregate', ['campaign_id', 'region_id', 'office_id', 'respondent_type', 'item', 'value'], unique=False)
         batch_op.create_index(batch_op.f('ix_answers_region_id'), ['region_id'], unique=False)
 
     op.create_table('run_results',

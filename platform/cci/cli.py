@@ -274,6 +274,11 @@ def dev(host: str, port: int, web_workers: int) -> None:
     set, the embedded Redis. Ctrl-C stops all of them."""
     from cci.redis_conn import redis_url
 
+    # `kill`, a closed terminal and Ctrl-C all stop the children (and the embedded Redis),
+    # also when started in the background, where SIGINT arrives ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
     env = dict(os.environ, REDIS_URL=redis_url(current_app))
     bin_dir = Path(sys.executable).parent
     cci_bin = shutil.which("cci", path=str(bin_dir)) or "cci"
@@ -288,10 +293,12 @@ def dev(host: str, port: int, web_workers: int) -> None:
         ),
     ]
     click.echo(f"ИКЦ platform: http://{host}:{port}/  (Ctrl-C stops the server and the worker)")
+    crashed = False
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         click.echo("a process stopped; shutting down", err=True)
+        crashed = True
     except KeyboardInterrupt:
         click.echo("stopping…")
     finally:
@@ -303,3 +310,13 @@ def dev(host: str, port: int, web_workers: int) -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+    if crashed:
+        raise SystemExit(1)
+
+
+def _stop_on_signal(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":  # `python -m cci.cli` is the same as `cci`
+    main()

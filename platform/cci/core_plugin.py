@@ -22,4 +22,11 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 
 @hookimpl
 def register_jobs():
-    return {"tenants.sync": sync_tenants_job}
+    from cci import compute
+
+    return {
+        "tenants.sync": sync_tenants_job,
+        "runs.region": compute.compute_region_job,
+        "runs.federal": compute.compute_federal_job,
+        "runs.recompute": compute.recompute_job,
+    }

@@ -8,6 +8,8 @@ each job so pages and the API can show its status without asking Redis.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import logging
 import os
 import traceback
@@ -49,12 +51,14 @@ def enqueue(
     dedupe_key: str | None = None,
     user_id: int | None = None,
     timeout: int = 3600,
+    delay_seconds: int = 0,
     **params: Any,
 ) -> JobRecord:
     """Queue job ``name`` in the current tenant scope and return its record.
 
     With ``dedupe_key``, the same work is never queued twice: while a job with that key is
-    queued or running, its record is returned instead of a new one.
+    queued or running, its record is returned instead of a new one. With ``delay_seconds``
+    the job waits that long first (a debounce: later requests join the waiting job).
     """
     registry = current_app.extensions["cci.registry"]
     if name not in registry.jobs:
@@ -67,11 +71,11 @@ def enqueue(
     lock = None
     if dedupe_key:
         lock = f"{LOCK_PREFIX}{scope.region_id or 'federal'}:{dedupe_key}"
-        if not redis.set(lock, rq_id, nx=True, ex=timeout):
+        if not redis.set(lock, rq_id, nx=True, ex=timeout + delay_seconds):
             existing = _record_by_rq_id((redis.get(lock) or b"").decode())
             if existing is not None and existing.status not in FINISHED:
                 return existing
-            redis.set(lock, rq_id, ex=timeout)
+            redis.set(lock, rq_id, ex=timeout + delay_seconds)
     record = JobRecord(
         rq_id=rq_id,
         name=name,
@@ -85,7 +89,13 @@ def enqueue(
     retries = current_app.config["JOB_RETRIES"]
     intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
     try:
-        queue(queue_name).enqueue(
+        target = queue(queue_name)
+        schedule = (
+            functools.partial(target.enqueue_in, dt.timedelta(seconds=delay_seconds))
+            if delay_seconds
+            else target.enqueue
+        )
+        schedule(
             run_job,
             record.id,
             scope.region_id,

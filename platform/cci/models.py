@@ -216,7 +216,11 @@ class Answer(TenantScoped, Base):
     __tablename__ = "answers"
     __table_args__ = (
         UniqueConstraint("response_id", "item"),
-        Index("ix_answers_aggregate", "campaign_id", "office_id", "respondent_type", "item"),
+        # Serves the per-region GROUP BY of the index computation.
+        Index(
+            "ix_answers_aggregate",
+            "campaign_id", "region_id", "office_id", "respondent_type", "item", "value",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,7 +275,11 @@ class ComputationRun(Base):
     input_fingerprint: Mapped[str] = mapped_column(String(64), default="", index=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    regions_total: Mapped[int] = mapped_column(Integer, default=0)
     is_draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The federal roll-up and what the run read, once it has succeeded.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)

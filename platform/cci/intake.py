@@ -1,0 +1,181 @@
+"""Storing answers: one path for every channel, import and integration.
+
+A response is validated against its campaign's methodology set, checked by the quality rules
+(core, plugin and channel ones), and stored with its answers in one transaction; a repeated
+client key returns the stored response instead of a second copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cci import tenancy
+from cci.db import db
+from cci.db import utcnow
+from cci.methodology import AnswerError
+from cci.models import Answer
+from cci.models import Campaign
+from cci.models import Office
+from cci.models import Region
+from cci.models import Response
+from cci.models import campaign_regions
+
+
+class IntakeError(ValueError):
+    """Input that cannot be stored; ``field`` names what is wrong, the message is for people."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def local_date(region: Region, moment: dt.datetime) -> dt.date:
+    """The calendar date of a moment in the region's time zone (campaign dates are local)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zoneinfo.ZoneInfo(region.timezone)).date()
+
+
+def campaign_for(region: Region, moment: dt.datetime) -> Campaign | None:
+    """The campaign whose dates (in the region's time zone) and regions include the moment."""
+    day = local_date(region, moment)
+    return db.scalar(
+        select(Campaign)
+        .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.id)
+        .where(campaign_regions.c.region_id == region.id,
+               Campaign.starts_on <= day, Campaign.ends_on >= day)
+        .order_by(Campaign.starts_on.desc()).limit(1)
+    )
+
+
+@dataclass
+class Submission:
+    office_id: int
+    respondent_type: str
+    answers: dict[str, Any]
+    client_key: str
+    channel: str
+    submitted_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    profile: dict[str, Any] | None = None
+    comment: str | None = None
+    meta: dict[str, Any] | None = None
+    campaign_id: int | None = None
+    is_sample: bool = False
+
+
+def existing(client_key: str) -> Response | None:
+    with tenancy.federal_scope("recognise a repeated delivery"):
+        return db.scalar(select(Response).where(Response.client_key == client_key))
+
+
+def build_response(sub: Submission) -> Response:
+    """Validate a submission and build its rows (not yet added to the session).
+
+    Raises :class:`IntakeError`; runs in the office's region scope.
+    """
+    office = db.get(Office, sub.office_id)
+    if office is None or not office.active:
+        raise IntakeError("office", "офис не найден")
+    region = office.region
+    submitted = sub.submitted_at or utcnow()
+    if sub.campaign_id is not None:
+        campaign = db.get(Campaign, sub.campaign_id)
+        if campaign is None or region not in campaign.regions:
+            raise IntakeError("campaign", "кампания не найдена для этого региона")
+    else:
+        campaign = campaign_for(region, submitted)
+        if campaign is None:
+            raise IntakeError("submitted_at", "на эту дату в регионе нет кампании измерения")
+    indicator_set = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+    try:
+        answers = indicator_set.validate_answers(sub.respondent_type, sub.answers or {})
+        profile = indicator_set.validate_answers(sub.respondent_type, sub.profile or {}, "profile")
+    except AnswerError as exc:
+        raise IntakeError(exc.item, exc.message) from exc
+    if not answers:
+        raise IntakeError("answers", "нет ни одного ответа")
+    response = Response(
+        client_key=sub.client_key,
+        region_id=region.id,
+        office_id=office.id,
+        campaign_id=campaign.id,
+        methodology_key=campaign.methodology_key,
+        channel=sub.channel,
+        respondent_type=sub.respondent_type,
+        started_at=sub.started_at,
+        submitted_at=submitted,
+        comment=(sub.comment or "").strip()[:4000] or None,
+        profile={k: v for k, v in profile.items() if v is not None},
+        meta=sub.meta or {},
+        is_sample=sub.is_sample,
+    )
+    for key, value in answers.items():
+        item = indicator_set.item(key)
+        response.answers.append(Answer(
+            region_id=region.id, office_id=office.id, campaign_id=campaign.id,
+            respondent_type=sub.respondent_type, item=key,
+            value=value if item.kind in ("scale", "yesno") else None,
+            choice=value if item.kind == "choice" else None,
+        ))
+    return response
+
+
+def apply_quality_rules(response: Response, channel=None) -> None:
+    """Flag a response with every rule that fires; flagged responses are not counted."""
+    registry = current_app.extensions["cci.registry"]
+    rules = list(registry.quality_rules.values()) + list(channel.quality_rules if channel else ())
+    flags = []
+    for rule in rules:
+        reason = rule.check(response, db, rule.params)
+        if reason:
+            flags.append({"rule": rule.key, "reason": reason})
+    pm = current_app.extensions["cci.plugins"]
+    pm.hook.prepare_response(response=response, channel=channel)
+    if flags:
+        response.quality_flags = list(response.quality_flags or []) + flags
+    counted = not response.quality_flags
+    response.counted = counted
+    for answer in response.answers:
+        answer.counted = counted
+
+
+def submit(sub: Submission, channel=None) -> tuple[Response, bool]:
+    """Store one submission; returns (response, created). Commits."""
+    found = existing(sub.client_key)
+    if found is not None:
+        return found, False
+    office_region = _office_region(sub.office_id)
+    with tenancy.region_scope(office_region, "store a response"):
+        response = build_response(sub)
+        apply_quality_rules(response, channel)
+        db.add(response)
+        try:
+            db.commit()
+        except IntegrityError:
+            # the same delivery raced in through another worker: it is stored once
+            db.rollback()
+            found = existing(sub.client_key)
+            if found is None:
+                raise
+            return found, False
+    return response, True
+
+
+def _office_region(office_id: int) -> int:
+    with tenancy.federal_scope("find the office's region"):
+        region_id = db.scalar(select(Office.region_id).where(Office.id == office_id))
+    if region_id is None:
+        raise IntakeError("office", "офис не найден")
+    scope = tenancy.current_scope()
+    if scope is not None and not scope.federal and scope.region_id != region_id:
+        raise IntakeError("office", "офис не найден")
+    return region_id

@@ -1,0 +1,368 @@
+"""Every rule of both methodology versions, checked against values computed by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from methodology_helpers import all_params
+from methodology_helpers import figure
+from methodology_helpers import methodology
+from methodology_helpers import office
+from methodology_helpers import region
+from methodology_helpers import scale
+from methodology_helpers import yesno
+
+JS, EMP = "job_seeker", "employer"
+V22, V23 = methodology("cci-2022"), methodology("cci-2023")
+
+
+def compute(indicator_set, *offices, network="decentralized", checklists=None, source=None):
+    return indicator_set.compute_region(
+        region(list(offices), indicator_set.key, network, checklists, source))
+
+
+# --- subjective ------------------------------------------------------------------------
+
+
+def test_positive_band_is_9_to_10_in_2022_and_8_to_10_in_2023():
+    answers = [10, 9, 8, 7]
+    r22 = compute(V22, office(answers={(JS, "usefulness"): scale(answers, 9)}))
+    r23 = compute(V23, office(answers={(JS, "usefulness"): scale(answers * 3, 8)}))
+    assert figure(r22, "indicator:S-II.1", JS).value == pytest.approx(2 / 4)
+    assert figure(r23, "indicator:S-II.1", JS).value == pytest.approx(9 / 12)
+
+
+def test_not_sure_answers_are_excluded_from_the_denominator():
+    counts = scale([10, 10, None, None, 3], 9)  # 2 positive of 3 valid
+    result = compute(V22, office(answers={(JS, "simplicity"): counts}))
+    fig = figure(result, "indicator:S-III.5", JS)
+    assert (fig.value, fig.n_valid, fig.n_positive) == (pytest.approx(2 / 3), 3, 2)
+
+
+def test_yes_no_item_scores_the_share_of_yes():
+    result = compute(V22, office(answers={(EMP, "personal_consultant"): yesno(3, 1)}))
+    assert figure(result, "indicator:S-IV.1", EMP).value == pytest.approx(0.75)
+
+
+def test_pre_registration_scores_the_share_of_yes_among_three_options():
+    from cci.results import ItemCounts
+
+    counts = ItemCounts(choices={"yes": 2, "no": 1, "unaware": 1})
+    result = compute(V22, office(answers={(JS, "pre_registration"): counts}))
+    assert figure(result, "indicator:S-III.8", JS).value == pytest.approx(0.5)
+
+
+def test_management_openness_scores_the_follow_up_only():
+    # 5 said they contacted management, 3 of them found it easy (9-10); 20 never did.
+    answers = {
+        (JS, "management_contact"): yesno(5, 20),
+        (JS, "management_openness"): scale([10, 9, 9, 4, 2], 9),
+    }
+    result = compute(V22, office(answers=answers))
+    fig = figure(result, "indicator:S-I.3", JS)
+    assert (fig.value, fig.n_valid) == (pytest.approx(3 / 5), 5)
+
+
+def test_pooled_subjective_score_is_the_mean_of_the_respondent_types_present():
+    answers = {(JS, "comfort"): scale([10, 10, 1, 1], 9), (EMP, "comfort"): scale([10], 9)}
+    result = compute(V22, office(answers=answers))
+    assert figure(result, "indicator:S-V.1").value == pytest.approx((0.5 + 1.0) / 2)
+    assert figure(result, "indicator:S-V.1").n_valid == 5
+
+
+def test_information_accessibility_is_one_indicator_in_2022_and_four_in_2023():
+    answers = {
+        (JS, "info_office"): scale([10, 1], 9),  # 0.5
+        (JS, "info_website"): scale([10, 10], 9),  # 1.0
+        (JS, "info_social"): scale([1, 1], 9),  # 0.0
+        # contact centre: no answers -> left out of the mean
+    }
+    r22 = compute(V22, office(answers=answers))
+    assert figure(r22, "indicator:S-III.1-4", JS).value == pytest.approx(0.5)
+    scored22 = {i.code for i in V22.indicators if i.scored}
+    assert "S-III.1-4" in scored22 and not {"S-III.1", "S-III.2"} & scored22
+    answers23 = {key: scale([10, 1] * 5, 8) for key in answers}
+    r23 = compute(V23, office(answers=answers23))
+    for code in ("S-III.1", "S-III.2", "S-III.3"):
+        assert figure(r23, f"indicator:{code}", JS).value == pytest.approx(0.5)
+    assert figure(r23, "indicator:S-III.4", JS).value is None
+    assert {"S-III.1", "S-III.2", "S-III.3", "S-III.4"} <= {i.code for i in V23.indicators if i.scored}
+    assert "S-III.1-4" not in {i.code for i in V23.indicators}
+
+
+def test_minimum_sample_leaves_small_samples_out_as_insufficient():
+    nine = scale([10] * 9, 8)
+    ten = scale([10] * 10, 8)
+    r = compute(V23, office(answers={(JS, "comfort"): nine, (JS, "transport"): ten}))
+    comfort = figure(r, "indicator:S-V.1", JS)
+    assert comfort.value is None and comfort.insufficient and comfort.n_valid == 9
+    assert figure(r, "indicator:S-V.2", JS).value == 1.0
+    # group V then holds transport only: the insufficient indicator is not a zero
+    assert figure(r, "group:V", JS).value == 1.0
+    # version 2022 needs one answer
+    assert figure(compute(V22, office(answers={(JS, "comfort"): scale([10], 9)})),
+                  "indicator:S-V.1", JS).value == 1.0
+
+
+def test_office_without_sufficient_sample_is_shown_but_not_ranked():
+    r = compute(V23, office(answers={(JS, "comfort"): scale([10] * 3, 8)},
+                            checklists={"O-V.3": all_params(V23, "O-V.3")}))
+    assert r.offices[0].ranked is False
+    assert r.offices[0].index == pytest.approx(100.0)  # objective-only perspective
+
+
+def test_wilson_interval_accompanies_every_share():
+    r = compute(V22, office(answers={(JS, "usefulness"): scale([10] * 8 + [1] * 2, 9)}))
+    fig = figure(r, "indicator:S-II.1", JS)
+    # Wilson 95% for 8/10: 0.4902 .. 0.9433
+    assert fig.ci_low == pytest.approx(0.4902, abs=1e-4)
+    assert fig.ci_high == pytest.approx(0.9433, abs=1e-4)
+
+
+def test_preferred_channel_is_a_distribution_not_a_score():
+    from cci.results import ItemCounts
+
+    answers = {(JS, "preferred_channel"): ItemCounts(choices={"office": 3, "gosuslugi": 1}),
+               (EMP, "preferred_channel"): ItemCounts(choices={"email": 2})}
+    fig = figure(compute(V22, office(answers=answers)), "indicator:S-III.7")
+    assert fig.value is None
+    assert fig.detail["distribution"]["office"] == 3
+    assert fig.detail["distribution"]["email"] == 2
+    assert fig.n_valid == 6
+
+
+# --- objective -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("current,previous,expected", [(120, 100, 1.0), (80, 100, 0.8), (0, 50, 0.0)])
+def test_vacancy_dynamics_2022(current, previous, expected):
+    r = compute(V22, office(checklists={"O-II.1": {"vacancies_current": current,
+                                                   "vacancies_previous": previous}}))
+    assert figure(r, "indicator:O-II.1").value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("current,expected", [(120, 1.0), (100, 1.0), (95, 0.75), (90, 0.75),
+                                              (85, 0.5), (75, 0.25), (69, 0.0)])
+def test_vacancy_dynamics_2023_year_over_year_bands(current, expected):
+    r = compute(V23, office(checklists={"O-II.1": {"vacancies_current": current,
+                                                   "vacancies_last_year": 100}}))
+    assert figure(r, "indicator:O-II.1").value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("indicator_set,values", [
+    (V22, {"vacancies_current": 10, "vacancies_previous": 0}),
+    (V23, {"vacancies_current": 10, "vacancies_last_year": 0}),
+])
+def test_vacancy_dynamics_division_by_zero_is_not_computable(indicator_set, values):
+    r = compute(indicator_set, office(checklists={"O-II.1": values}))
+    fig = figure(r, "indicator:O-II.1")
+    assert fig.value is None and "ноль" in fig.reason
+
+
+def test_outreach_scores_variety_not_count():
+    values = all_params(V22, "O-II.2", ["job_fairs", "open_days", "mobile_office"])
+    r = compute(V22, office(checklists={"O-II.2": values}))
+    assert figure(r, "indicator:O-II.2").value == pytest.approx(0.6)
+
+
+def test_multichannel_is_point_one_per_channel_capped_at_one():
+    seven = all_params(V22, "O-III.6", ["office", "contact_center", "regional_site", "trudvsem",
+                                        "gosuslugi", "vk", "telegram"])
+    r = compute(V22, office(checklists={"O-III.6": seven}))
+    assert figure(r, "indicator:O-III.6").value == pytest.approx(0.7)
+    r = compute(V22, office(checklists={"O-III.6": all_params(V22, "O-III.6")}))
+    assert figure(r, "indicator:O-III.6").value == pytest.approx(1.0)
+
+
+def test_pre_registration_channels_are_a_quarter_each():
+    values = all_params(V22, "O-III.8", ["regional_site", "contact_center", "gosuslugi"])
+    r = compute(V22, office(checklists={"O-III.8": values}))
+    assert figure(r, "indicator:O-III.8").value == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("level,expected", [("1", 1.0), ("2", 0.5), ("3", 0.25), ("none", 0.0)])
+def test_comfort_levels_2022(level, expected):
+    r = compute(V22, office(checklists={"O-V.1": {"level": level}}))
+    assert figure(r, "indicator:O-V.1").value == pytest.approx(expected)
+
+
+def test_comfort_levels_2023_are_explicit_checklists_met_from_the_bottom_up():
+    level2 = ["seating", "toilet", "waiting_area", "drinking_water", "info_stands"]
+    r = compute(V23, office(checklists={"O-V.1": all_params(V23, "O-V.1", level2)}))
+    assert figure(r, "indicator:O-V.1").value == pytest.approx(0.5)
+    everything = all_params(V23, "O-V.1")
+    r = compute(V23, office(checklists={"O-V.1": everything}))
+    assert figure(r, "indicator:O-V.1").value == pytest.approx(1.0)
+    # level-1 features without a toilet meet no level at all
+    no_toilet = {**everything, "toilet": False}
+    r = compute(V23, office(checklists={"O-V.1": no_toilet}))
+    assert figure(r, "indicator:O-V.1").value == 0.0
+    only_basic = all_params(V23, "O-V.1", ["seating", "toilet", "zoning"])
+    r = compute(V23, office(checklists={"O-V.1": only_basic}))
+    assert figure(r, "indicator:O-V.1").value == pytest.approx(0.25)
+
+
+def test_transport_has_5_parameters_in_2022_and_8_in_2023():
+    assert [p.points for p in V22.indicator("O-V.2").checklist] == [0.2] * 5
+    assert [p.points for p in V23.indicator("O-V.2").checklist] == [0.125] * 8
+    r22 = compute(V22, office(checklists={"O-V.2": all_params(
+        V22, "O-V.2", ["stop_nearby", "parking", "city_signs"])}))
+    assert figure(r22, "indicator:O-V.2").value == pytest.approx(0.6)
+    r23 = compute(V23, office(checklists={"O-V.2": all_params(
+        V23, "O-V.2", ["stop_500m", "parking", "ramp", "call_button", "city_signs"])}))
+    assert figure(r23, "indicator:O-V.2").value == pytest.approx(0.625)
+
+
+def test_checklist_not_filled_is_not_computable_never_zero():
+    r = compute(V22, office(checklists={"O-V.3": all_params(V22, "O-V.3", [])}))
+    assert figure(r, "indicator:O-V.3").value == 0.0  # filled, nothing present: a real zero
+    assert figure(r, "indicator:O-I.1").value is None
+    assert figure(r, "indicator:O-I.1").reason
+    partial = {"business_clothing": True}
+    r = compute(V22, office(checklists={"O-V.3": partial}))
+    assert figure(r, "indicator:O-V.3").value is None
+
+
+def test_regional_website_exists_in_2022_only():
+    values = all_params(V22, "O-III.5", ["site_exists", "current", "mobile_friendly"])
+    r = compute(V22, office(checklists={"O-III.5": values}))
+    assert figure(r, "indicator:O-III.5").value == pytest.approx(0.75)
+    assert "O-III.5" not in {i.code for i in V23.indicators}
+
+
+def test_contact_centre_parameters_were_partly_replaced():
+    keys22 = {p.key for p in V22.indicator("O-III.4").checklist}
+    keys23 = {p.key for p in V23.indicator("O-III.4").checklist}
+    assert keys22 & keys23 == {"complete_answer", "max_one_transfer"}
+    assert {"reached_60s", "next_step_offered", "greeting_script"} <= keys23
+
+
+def test_centralized_network_inherits_regional_checklists_in_2023():
+    site = all_params(V23, "O-III.2", ["all_addresses", "working_hours"])  # 0.4
+    own = all_params(V23, "O-III.2")  # 1.0, filled per office: ignored when centralized
+    offices = [office(1, checklists={"O-III.2": own}), office(2)]
+    central = compute(V23, *offices, network="centralized", checklists={"O-III.2": site})
+    assert [figure(central, "indicator:O-III.2", office_index=i).value for i in (0, 1)] == [
+        pytest.approx(0.4), pytest.approx(0.4)]
+    decentral = compute(V23, *offices, network="decentralized", checklists={"O-III.2": site})
+    assert figure(decentral, "indicator:O-III.2", office_index=0).value == pytest.approx(1.0)
+    assert figure(decentral, "indicator:O-III.2", office_index=1).value is None
+    # an office-level indicator is never inherited
+    central = compute(V23, office(1), network="centralized",
+                      checklists={"O-III.1": all_params(V23, "O-III.1")})
+    assert figure(central, "indicator:O-III.1").value is None
+    # the pilot fills everything per office, whatever the network
+    central22 = compute(V22, office(1), network="centralized",
+                        checklists={"O-III.2": all_params(V22, "O-III.2")})
+    assert figure(central22, "indicator:O-III.2").value is None
+
+
+# --- formulas --------------------------------------------------------------------------
+
+
+def test_2022_index_is_the_mean_of_the_subjective_and_objective_halves():
+    answers = {(JS, "usefulness"): scale([10, 10, 1, 1], 9),  # 0.5
+               (JS, "comfort"): scale([10], 9)}  # 1.0 -> S = 0.75
+    checklists = {"O-V.3": all_params(V22, "O-V.3", ["neat"]),  # 0.2
+                  "O-I.1": all_params(V22, "O-I.1")}  # 1.0 -> O = 0.6
+    r = compute(V22, office(answers=answers, checklists=checklists))
+    assert r.offices[0].index == pytest.approx(100 * (0.75 + 0.6) / 2)
+    only_subjective = compute(V22, office(answers=answers))
+    assert only_subjective.offices[0].index == pytest.approx(75.0)
+    only_objective = compute(V22, office(checklists=checklists))
+    assert only_objective.offices[0].index == pytest.approx(60.0)
+
+
+def test_2023_index_is_the_mean_of_the_perspective_indices():
+    ten = lambda share: scale([10] * int(share * 10) + [1] * (10 - int(share * 10)), 8)  # noqa: E731
+    answers = {
+        (JS, "prof_competence"): ten(0.8),  # group I
+        (JS, "usefulness"): ten(0.6),  # group II
+        (EMP, "usefulness"): ten(1.0),  # group II
+    }
+    checklists = {"O-I.1": all_params(V23, "O-I.1", ["reception_days", "head_phone_public"])}  # 0.4
+    r = compute(V23, office(answers=answers, checklists=checklists))
+    # job seekers: G_I = mean(0.8, 0.4) = 0.6; G_II = 0.6 -> 100 * (0.2*0.6 + 0.2*0.6) / 0.4 = 60
+    # employers:   G_I = 0.4 (objective only); G_II = 1.0 -> 100 * (0.4 + 1.0) / 2 = 70
+    assert figure(r, "perspective", JS).value == pytest.approx(60.0)
+    assert figure(r, "perspective", EMP).value == pytest.approx(70.0)
+    assert r.offices[0].index == pytest.approx(65.0)
+
+
+def test_2023_groups_are_renormalised_over_the_groups_that_have_a_score():
+    answers = {(JS, "prof_competence"): scale([10] * 10, 8),  # G_I = 1.0
+               (JS, "comfort"): scale([10] * 5 + [1] * 5, 8)}  # G_V = 0.5
+    r = compute(V23, office(answers=answers))
+    assert figure(r, "perspective", JS).value == pytest.approx(100 * (0.2 + 0.1) / 0.4)
+    with pytest.raises(KeyError):
+        figure(r, "perspective", EMP)
+
+
+def test_2023_office_with_no_respondents_gets_one_objective_perspective():
+    checklists = {"O-V.3": all_params(V23, "O-V.3", ["neat", "name_badge"]),  # V: 0.4
+                  "O-I.1": all_params(V23, "O-I.1")}  # I: 1.0
+    r = compute(V23, office(checklists=checklists))
+    assert figure(r, "perspective", "objective_only").value == pytest.approx(70.0)
+    assert r.offices[0].index == pytest.approx(70.0)
+
+
+def test_region_index_is_the_mean_of_office_indices_and_groups_are_reported():
+    first = office(1, checklists={"O-I.1": all_params(V22, "O-I.1")})  # 100
+    second = office(2, checklists={"O-I.1": all_params(V22, "O-I.1", ["reception_days"])})  # 20
+    r = compute(V22, first, second)
+    assert r.index == pytest.approx(60.0)
+    assert figure(r, "group:I").value == 1.0  # groups are reported in 2022 too
+    region_index = next(f for f in r.figures if f.metric == "index")
+    assert region_index.value == pytest.approx(60.0) and region_index.stars == 2
+
+
+@pytest.mark.parametrize("index,stars", [(95, 5), (90, 5), (89.99, 4), (80, 4), (70, 3),
+                                         (60, 2), (59.9, 1), (0, 1)])
+def test_star_bands(index, stars):
+    from cci.results import stars_for
+
+    assert stars_for(index, V23.parameter("star_bands")) == stars
+
+
+def test_federal_index_is_the_mean_of_region_indices():
+    from cci.results import RegionResult
+
+    federal = V23.rollup_federal([RegionResult(1, [], [], 80.0, 4), RegionResult(2, [], [], 91.0, 5),
+                                  RegionResult(3, [], [], None, None)])
+    assert federal.index == pytest.approx(85.5)
+    assert (federal.stars, federal.regions_counted) == (4, 2)
+
+
+def test_every_default_is_a_visible_parameter():
+    for indicator_set in (V22, V23):
+        for key in ("positive_min", "min_sample", "star_bands"):
+            assert key in indicator_set.parameters
+    assert V22.parameters["positive_min"].is_default  # the pilot's bound is not given
+    assert not V23.parameters["positive_min"].is_default  # change 03 states it
+    assert V23.parameters["group_weights"].value == {g: 0.2 for g in ("I", "II", "III", "IV", "V")}
+
+
+def test_2023_lists_the_ten_changes_and_builds_on_2022():
+    assert V23.based_on == "cci-2022"
+    assert len(V23.changes) == 10
+    unchanged = {i.code: i for i in V22.indicators}
+    assert V23.indicator("O-I.1") == unchanged["O-I.1"]  # shared, not copied
+
+
+# --- reading an older campaign (preview) -----------------------------------------------
+
+
+def test_2023_reads_pilot_checklists_through_declared_mappings():
+    checklists = {
+        "O-V.1": {"level": "2"},
+        "O-V.2": all_params(V22, "O-V.2"),
+        "O-III.4": all_params(V22, "O-III.4"),
+        "O-II.1": {"vacancies_current": 10, "vacancies_previous": 5},
+        "O-I.1": all_params(V22, "O-I.1"),
+    }
+    r = compute(V23, office(checklists=checklists), source="cci-2022")
+    assert figure(r, "indicator:O-V.1").value == pytest.approx(0.5)  # level 2 -> 1 point / 2
+    assert figure(r, "indicator:O-I.1").value == 1.0  # unchanged checklist
+    for code, words in (("O-V.2", "инвалидов"), ("O-III.4", "60"), ("O-II.1", "прошлого года")):
+        fig = figure(r, f"indicator:{code}")
+        assert fig.value is None and words in fig.reason
