@@ -264,11 +264,18 @@ class PilotMethodology(IndicatorSet):
             low, high = (wilson(n_positive, sum(f.n_valid or 0 for f in present))
                          if n_positive is not None else (None, None))
             value = mean(f.value for f in present)
+            detail: dict[str, Any] = {"offices": len(present)}
+            distributions = [f.detail["distribution"] for f in items if "distribution" in f.detail]
+            if distributions:  # an unscored choice item: the region's distribution is the sum
+                detail["distribution"] = {
+                    option: sum(d.get(option, 0) for d in distributions)
+                    for option in distributions[0]
+                }
             figures.append(Figure(
                 metric, value, rtype, n_valid, n_positive, low, high,
                 insufficient=not present and any(f.insufficient for f in items),
-                reason=None if present else (items[0].reason or "нет данных"),
-                detail={"offices": len(present)},
+                reason=None if present or distributions else (items[0].reason or "нет данных"),
+                detail=detail,
             ))
         index = mean(o.index for o in offices)
         stars = stars_for(index, self.parameter("star_bands"))

@@ -1,0 +1,56 @@
+"""The region's results page: index, stars, groups and every indicator per office."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask_login import login_required
+from sqlalchemy import select
+
+from cci import compute
+from cci.campaigns import visible_campaigns
+from cci.db import db
+from cci.models import ComputationRun
+from cci.reports import region_report
+from cci.views.areas import region_bp
+
+
+def published_versions(campaign_id: int) -> list[str]:
+    return list(db.scalars(
+        select(ComputationRun.methodology_key).distinct()
+        .where(ComputationRun.campaign_id == campaign_id,
+               ComputationRun.status == "succeeded", ComputationRun.is_draft.is_(False))
+    ))
+
+
+@region_bp.route("/results")
+@login_required
+def results():
+    campaigns = visible_campaigns()
+    if not campaigns:
+        return render_template("results/region.html", campaigns=[], report=None)
+    campaign_id = request.args.get("campaign", type=int) or campaigns[0].id
+    campaign = next((c for c in campaigns if c.id == campaign_id), None)
+    if campaign is None:
+        abort(404)
+    versions = published_versions(campaign.id)
+    version = request.args.get("version") or campaign.methodology_key
+    registry = current_app.extensions["cci.registry"]
+    if version not in registry.indicator_sets:
+        abort(404)
+    run = compute.current_run(campaign.id, version)
+    report = region_report(run, g.region.id) if run else None
+    pending = db.scalar(
+        select(ComputationRun).where(ComputationRun.campaign_id == campaign.id,
+                                     ComputationRun.methodology_key == version,
+                                     ComputationRun.status.in_(("queued", "running")))
+        .order_by(ComputationRun.id.desc()).limit(1)
+    )
+    return render_template(
+        "results/region.html", campaigns=campaigns, campaign=campaign, version=version,
+        versions=sorted(set(versions) | {campaign.methodology_key}), report=report,
+        indicator_set=registry.indicator_set(version), pending=pending,
+    )
