@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ("engine_helpers",)  # fixtures for campaigns, answers and runs
 
 _tmp = Path(tempfile.mkdtemp(prefix="cci-tests-"))
 os.environ.setdefault("CCI_INSTANCE_DIR", str(_tmp / "instance"))
@@ -24,12 +25,19 @@ if not os.environ.get("REDIS_URL"):
 
     os.environ["REDIS_URL"] = embedded_redis_url(str(_tmp))
 
+from argon2 import profiles  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from cci import create_app  # noqa: E402
 from cci import tenancy  # noqa: E402
 from cci.db import Base  # noqa: E402
 from cci.db import db  # noqa: E402
+
+from cci.passwords import use_parameters  # noqa: E402
+
+# Argon2's production cost (~0.7 s a hash here) would dominate the suite; the algorithm and
+# the code path stay the same, only the cost parameters drop.
+use_parameters(profiles.CHEAPEST)
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -85,7 +93,8 @@ def _truncate(app) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_state(request):
-    """Every test starts with empty tables and an empty Redis, and the 13 regions synced."""
+    """Every test leaves empty tables and an empty Redis behind (the `tenants` fixture syncs
+    the 13 regions for the tests that need them)."""
     yield
     if "app" in request.fixturenames:
         application = request.getfixturevalue("app")

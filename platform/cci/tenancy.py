@@ -10,11 +10,13 @@ Every request and every job runs inside a :class:`Scope`:
 The rules are applied by the session itself (:class:`TenantSession`), so no query can
 forget them:
 
-* ORM SELECT/UPDATE/DELETE get ``region_id = :current`` through ``with_loader_criteria``;
-* ``Session.get`` hits in the identity map are checked too;
+* ORM SELECT/UPDATE/DELETE get ``region_id = :current`` through ``with_loader_criteria``,
+  wherever the entity appears (subqueries, joins, aliases, relationship loads);
+* identity-map hits (``Session.get``, many-to-one lazy loads) are checked too;
 * new rows are stamped with the current region, and writing another region's row raises;
-* Core or ``text()`` SQL that reads a tenant table in a regional scope must say it filtered
-  by region itself (``execution_options(tenant_filtered=True)``), otherwise it raises.
+  ORM bulk INSERT rows must carry the current region, bulk UPDATE by primary key is refused;
+* Core or ``text()`` SQL that touches a tenant table in a regional scope must say it
+  filtered by region itself (``execution_options(tenant_filtered=True)``), otherwise it raises.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import with_loader_criteria
-from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.util import find_tables
 
 
 class TenantIsolationError(RuntimeError):
@@ -119,15 +122,16 @@ def _tenant_tables() -> set:
 
 
 def _statement_reads_tenant_tables(statement) -> bool:
+    """Whether a tenant table appears anywhere in the statement (subqueries, joins too)."""
     if isinstance(statement, TextClause):
         return True  # opaque: cannot prove it is safe
-    if isinstance(statement, Select):
-        tenant_tables = _tenant_tables()
-        return any(
-            getattr(from_, "name", None) in {t.name for t in tenant_tables}
-            for from_ in statement.get_final_froms()
+    names = {t.name for t in _tenant_tables()}
+    return any(
+        isinstance(table, TableClause) and table.name in names
+        for table in find_tables(
+            statement, check_columns=True, include_aliases=True, include_crud=True
         )
-    return False
+    )
 
 
 class TenantSession(Session):
@@ -136,6 +140,14 @@ class TenantSession(Session):
     def get(self, entity, ident, **kwargs):  # type: ignore[override]
         obj = super().get(entity, ident, **kwargs)
         return obj if _visible(obj) else None
+
+    def _identity_lookup(self, mapper, primary_key_identity, *args, **kwargs):
+        # Session.get and many-to-one lazy loads look here before emitting SQL: an object
+        # of another region counts as not loaded, so the (filtered) SELECT decides.
+        obj = super()._identity_lookup(mapper, primary_key_identity, *args, **kwargs)
+        if isinstance(obj, TenantScoped) and not _visible(obj):
+            return None
+        return obj
 
 
 def _visible(obj) -> bool:
@@ -151,28 +163,42 @@ def _visible(obj) -> bool:
 
 @event.listens_for(TenantSession, "do_orm_execute")
 def _add_tenant_criteria(state: ORMExecuteState) -> None:
-    if state.is_column_load or state.is_relationship_load:
-        return  # the criteria of the parent statement propagate to these loads
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
+    if state.is_column_load:
+        return  # refreshing attributes of an object that was loaded (and filtered) before
     if state.execution_options.get("tenant_filtered"):
         return  # the caller filtered by region itself (checked in its tests)
-    touches_tenant = any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
     scope = _current.get()
-    if not touches_tenant:
-        if not state.is_orm_statement and _statement_reads_tenant_tables(state.statement):
-            if scope is None or not scope.federal:
-                raise TenantIsolationError(
-                    "Raw SQL over tenant tables in a regional or missing scope: filter by "
-                    "region_id and pass execution_options(tenant_filtered=True)"
-                )
+    if not state.is_orm_statement:
+        # Core or text(): the session cannot add the filter, so it must be declared.
+        if (scope is None or not scope.federal) and _statement_reads_tenant_tables(
+            state.statement
+        ):
+            raise TenantIsolationError(
+                "Raw SQL over tenant tables in a regional or missing scope: filter by "
+                "region_id and pass execution_options(tenant_filtered=True)"
+            )
         return
+    if state.is_insert:
+        _guard_bulk_insert(state, scope)
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    tenant_mappers = [m for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
     if scope is None:
-        names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
-        raise TenantIsolationError(f"Query on tenant data ({names}) without a tenant scope")
+        if tenant_mappers or _statement_reads_tenant_tables(state.statement):
+            names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+            raise TenantIsolationError(f"Query on tenant data ({names}) without a tenant scope")
+        return
     if scope.federal:
         return
     region_id = scope.region_id
+    if state.is_update and isinstance(state.parameters, list) and tenant_mappers:
+        raise TenantIsolationError(
+            "ORM bulk UPDATE by primary key ignores the region filter; in a regional scope "
+            "update through the objects or with update(...).where(...)"
+        )
+    # Added even when no tenant entity is selected: it also filters subqueries, joins and
+    # relationship loads (a lazy load's parent may come from a shared table or another scope).
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped,
@@ -180,6 +206,26 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
             include_aliases=True,
         )
     )
+
+
+def _guard_bulk_insert(state: ORMExecuteState, scope: Scope | None) -> None:
+    """ORM bulk INSERT skips the flush: every row must name the current region itself."""
+    if not any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return
+    if scope is None:
+        raise TenantIsolationError("Inserting tenant data without a tenant scope")
+    if scope.federal:
+        return
+    rows = state.parameters
+    if not rows:
+        rows = [state.statement.compile().params]
+    elif isinstance(rows, dict):
+        rows = [rows]
+    if any(row.get("region_id") != scope.region_id for row in rows):
+        raise TenantIsolationError(
+            "Bulk insert of tenant rows in a regional scope: every row must carry this "
+            "region's region_id"
+        )
 
 
 @event.listens_for(TenantSession, "before_flush")

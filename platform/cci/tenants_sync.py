@@ -123,10 +123,14 @@ def load_directory(directory: Path) -> list[dict[str, Any]]:
     if not files:
         raise TenantFileError(f"no *.toml files in {directory}")
     regions = [parse_file(path) for path in files]
-    codes = [r["code"] for r in regions]
-    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    by_code: dict[str, list[str]] = {}
+    for path, region in zip(files, regions, strict=True):
+        by_code.setdefault(region["code"], []).append(path.name)
+    duplicates = [
+        f"{code} in {', '.join(names)}" for code, names in sorted(by_code.items()) if len(names) > 1
+    ]
     if duplicates:
-        raise TenantFileError(f"region code(s) defined in more than one file: {', '.join(duplicates)}")
+        raise TenantFileError(f"region defined in more than one file: {'; '.join(duplicates)}")
     return regions
 
 
@@ -141,16 +145,14 @@ def _apply(obj, values: dict, fields: tuple[str, ...]) -> dict | None:
     return before if changed else None
 
 
-def sync(directory: Path, actor: str = "system: cci tenants sync", report_progress=None) -> SyncReport:
+def sync(directory: Path, actor: str = "system: cci tenants sync") -> SyncReport:
     """Apply the tenants files; commits once at the end, or not at all on error."""
     specs = load_directory(directory)
     report = SyncReport()
     with tenancy.federal_scope("tenants sync"):
         try:
-            for number, spec in enumerate(specs, start=1):
+            for spec in specs:
                 _sync_region(spec, report, actor)
-                if report_progress:
-                    report_progress(number / len(specs), spec["code"])
             db.commit()
         except Exception:
             db.rollback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import g
 from flask import jsonify
 from sqlalchemy import func
@@ -55,6 +57,15 @@ def region_json(region: Region, office_count: int) -> dict:
     }
 
 
+def iso_datetime(value: dt.datetime | None) -> str | None:
+    """RFC 3339 with an offset, as the schema says; SQLite gives naive UTC values back."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat()
+
+
 def job_json(job: JobRecord) -> dict:
     return {
         "id": job.id,
@@ -66,9 +77,9 @@ def job_json(job: JobRecord) -> dict:
         "attempts": job.attempts,
         "result": job.result or {},
         "error": job.error,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "created_at": iso_datetime(job.created_at),
+        "started_at": iso_datetime(job.started_at),
+        "finished_at": iso_datetime(job.finished_at),
     }
 
 

@@ -1,4 +1,4 @@
-"""The user's own account: API tokens (created here, shown once, revocable)."""
+"""The user's own account: the password, and API tokens (created here, shown once, revocable)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,29 @@ from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 from cci import audit
+from cci import throttle
 from cci import tokens
 from cci.db import db
 from cci.models import ApiToken
+from cci.passwords import MIN_LENGTH
+from cci.passwords import hash_password
+from cci.passwords import verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -32,6 +40,70 @@ class TokenForm(FlaskForm):
         validators=[DataRequired(), Length(max=100)],
         description=_l("What the token is for, e.g. «выгрузка в BI»."),
     )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("At least %(n)d characters.", n=MIN_LENGTH),
+    )
+    new_password_again = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The new passwords do not match.")),
+        ],
+    )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password; the current one is checked (and its guesses throttled)."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        # Guessing the current password here is guessing the login password: same limit.
+        wait = throttle.seconds_locked(user.email, request.remote_addr)
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            form.current_password.errors.append(
+                ngettext(
+                    "Too many failed attempts. Try again in %(num)d minute.",
+                    "Too many failed attempts. Try again in %(num)d minutes.",
+                    minutes,
+                )
+            )
+            status = 429
+        elif not verify_password(user.password_hash, form.current_password.data):
+            throttle.record_failure(user.email, request.remote_addr)
+            form.current_password.errors.append(_("The current password is wrong."))
+            status = 400
+        elif len(form.new_password.data) < MIN_LENGTH:
+            form.new_password.errors.append(
+                _("The password must be at least %(n)d characters long.", n=MIN_LENGTH)
+            )
+            status = 400
+        elif form.new_password.data == form.current_password.data:
+            form.new_password.errors.append(
+                _("The new password must differ from the current one.")
+            )
+            status = 400
+        else:
+            throttle.clear_account(user.email)
+            user.password_hash = hash_password(form.new_password.data)
+            audit.record("user.password_change", user)
+            db.commit()
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("account.password"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("account/password.html", form=form), status
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -27,9 +27,9 @@ from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
-from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
 from cci import audit
 from cci import jobs
@@ -62,7 +62,15 @@ def _admins_only():
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    # A shape check only (wtforms' Email() needs the email_validator package, not installed).
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$", message=_l("Enter a valid e-mail address.")),
+        ],
+    )
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     region = SelectField(_l("Region"), validators=[Optional()])
@@ -110,6 +118,7 @@ def users():
         except UserError as exc:
             form.email.errors.append(str(exc))
         else:
+            db.flush()  # the audit entry names the new user's id
             audit.record("user.create", user, after=audit.snapshot(user, USER_FIELDS))
             db.commit()
             flash(_("User %(email)s created.", email=user.email), "success")

@@ -31,7 +31,7 @@ from cci import throttle
 from cci.db import db
 from cci.db import utcnow
 from cci.models import User
-from cci.passwords import DUMMY_HASH
+from cci.passwords import dummy_hash
 from cci.passwords import hash_password
 from cci.passwords import needs_rehash
 from cci.passwords import verify_password
@@ -76,7 +76,7 @@ def authenticate(email: str, password: str) -> User | None:
     with tenancy.federal_scope("authenticate"):
         user = db.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        verify_password(DUMMY_HASH, password)  # same work whether or not the account exists
+        verify_password(dummy_hash(), password)  # same work whether or not the account exists
         return None
     if not user.active or not verify_password(user.password_hash, password):
         return None

@@ -20,7 +20,7 @@ from cci.views.areas import region_bp
 @region_bp.route("/")
 @login_required
 def home():
-    offices = db.scalars(select(Office).order_by(Office.kind, Office.code)).all()
+    offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()  # main first
     return render_template("region/home.html", region=g.region, offices=offices)
 
 
