@@ -30,6 +30,7 @@ run: install
 	$(CCI) db upgrade
 	$(CCI) tenants sync
 	$(CCI) users ensure-admin
+	$(CCI) sample load
 	$(CCI) dev
 
 test: install

@@ -4,11 +4,9 @@ database, computed by RQ jobs, published atomically, versioned by their inputs."
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 from sqlalchemy import func
@@ -21,82 +19,15 @@ from cci.campaigns import CampaignError
 from cci.campaigns import save_campaign
 from cci.db import db
 from cci.intake import IntakeError
-from cci.intake import Submission
-from cci.intake import submit
-from cci.models import Checklist
-from cci.models import ComputationRun
-from cci.models import Office
 from cci.models import Region
-from cci.models import RunResult
-
-DAY = dt.datetime(2025, 5, 5, 9, 0, tzinfo=dt.timezone.utc)
-_keys = itertools.count()
-
-
-@pytest.fixture
-def campaign(app, tenants):
-    with app.app_context(), tenancy.federal_scope("test"):
-        created = save_campaign(name="2025-Q2", methodology_key="cci-2023",
-                                starts_on=dt.date(2025, 4, 1), ends_on=dt.date(2025, 6, 30),
-                                region_codes=["RU-BRY", "RU-KYA"])
-        db.commit()
-        return created.id
-
-
-def offices(app, code):
-    with app.app_context(), tenancy.federal_scope("test"):
-        region = db.scalar(select(Region).where(Region.code == code))
-        return [o.id for o in db.scalars(select(Office).where(Office.region_id == region.id)
-                                         .order_by(Office.code))]
-
-
-def answer(app, office_id, answers, rtype="job_seeker", when=DAY, **kw):
-    with app.app_context():
-        response, created = submit(Submission(
-            office_id=office_id, respondent_type=rtype, answers=answers,
-            client_key=kw.pop("client_key", f"test-{next(_keys)}-{uuid.uuid4()}"),
-            channel="test", submitted_at=when, **kw))
-        return response.id, created
-
-
-def checklist(app, campaign_id, indicator, values, office_id=None, region="RU-BRY"):
-    with app.app_context(), tenancy.federal_scope("test"):
-        region_id = db.scalar(select(Region.id).where(Region.code == region))
-        db.add(Checklist(campaign_id=campaign_id, region_id=region_id, office_id=office_id,
-                         indicator=indicator, values=values))
-        db.commit()
-
-
-def work(app):
-    """Run every queued job in this process with a real RQ worker against the real Redis."""
-    from rq import SimpleWorker
-
-    jobs.set_worker_app(app)
-    connection = app.extensions["cci.redis"]
-    SimpleWorker(list(jobs.QUEUES), connection=connection).work(burst=True)
-
-
-def start(app, campaign_id, **kw):
-    with app.app_context():
-        run, created = compute.start_run(campaign_id, **kw)
-        return run.id, created
-
-
-def results(app, run_id, level="office", metric="index", respondent_type=None):
-    with app.app_context(), tenancy.federal_scope("test"):
-        return {
-            (row.office_id or row.region_id): row
-            for row in db.scalars(select(RunResult).where(
-                RunResult.run_id == run_id, RunResult.level == level, RunResult.metric == metric,
-                RunResult.respondent_type.is_(respondent_type)
-                if respondent_type is None else RunResult.respondent_type == respondent_type))
-        }
-
-
-def run_row(app, run_id):
-    with app.app_context():
-        return db.get(ComputationRun, run_id)
-
+from engine_helpers import _region
+from engine_helpers import answer
+from engine_helpers import checklist
+from engine_helpers import offices
+from engine_helpers import results
+from engine_helpers import run_row
+from engine_helpers import start
+from engine_helpers import work
 
 # --- intake ----------------------------------------------------------------------------
 
@@ -167,11 +98,6 @@ def test_database_aggregation_counts_bands_and_skips_not_sure(app, campaign):
     assert (usefulness.n_valid, usefulness.n_high) == (4, 3)  # 8, 9, 10 of four valid
     consultant = counts[("job_seeker", "personal_consultant")]
     assert (consultant.n_valid, consultant.n_yes) == (5, 4)
-
-
-def _region(app, code):
-    with app.app_context():
-        return db.scalar(select(Region.id).where(Region.code == code))
 
 
 def test_a_run_computes_every_office_region_and_the_federation(app, campaign):

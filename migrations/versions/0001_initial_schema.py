@@ -176,6 +176,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('checklists', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_checklists_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index('uq_checklists_region_level', ['campaign_id', 'region_id', 'indicator'], unique=True, postgresql_where=sa.text('office_id IS NULL'), sqlite_where=sa.text('office_id IS NULL'))
         batch_op.create_index(batch_op.f('ix_checklists_region_id'), ['region_id'], unique=False)
 
     op.create_table('computation_runs',
@@ -314,6 +315,7 @@ def downgrade() -> None:
     op.drop_table('computation_runs')
     with op.batch_alter_table('checklists', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checklists_region_id'))
+        batch_op.drop_index('uq_checklists_region_level', postgresql_where=sa.text('office_id IS NULL'), sqlite_where=sa.text('office_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_checklists_campaign_id'))
 
     op.drop_table('checklists')

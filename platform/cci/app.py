@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask
 from flask import g
 from flask import render_template
@@ -49,23 +51,26 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.views import account
     from cci.views import admin
     from cci.views import auth
+    from cci.views import checklists  # noqa: F401 - registers its routes
     from cci.views import federal  # noqa: F401 - registers its routes
     from cci.views import health
+    from cci.views import imports as import_views  # noqa: F401 - registers its routes
     from cci.views import jobs as job_views
+    from cci.views import campaigns  # noqa: F401 - registers its routes
+    from cci.views import methodologies
     from cci.views import region  # noqa: F401 - registers its routes
+    from cci.views import results  # noqa: F401 - registers its routes
     from cci.views.areas import area_url
     from cci.views.areas import federal_bp
     from cci.views.areas import region_bp
 
     auth.init_app(app)
     health.init_app(app)
-    for area in (region_bp, federal_bp):
-        # Nested once per area; Flask allows a blueprint under two parents with distinct names.
-        area.register_blueprint(admin.bp, name="admin")
-        area.register_blueprint(job_views.bp, name="jobs")
+    _nest_area_blueprints(region_bp, federal_bp, admin.bp, job_views.bp)
     app.register_blueprint(region_bp)
     app.register_blueprint(federal_bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(methodologies.bp)
     init_api(app)
     jobs.init_app(app)
     _mount_channels(app)
@@ -78,6 +83,16 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"])
     _register_error_pages(app)
     return app
+
+
+@functools.cache
+def _nest_area_blueprints(region_bp, federal_bp, admin_bp, jobs_bp) -> None:
+    """Nest the shared pages in each area, once per process: a blueprint cannot change after
+    its first registration, and the factory may run more than once (tests, tools)."""
+    for area in (region_bp, federal_bp):
+        # Flask allows a blueprint under two parents with distinct names.
+        area.register_blueprint(admin_bp, name="admin")
+        area.register_blueprint(jobs_bp, name="jobs")
 
 
 def _mount_channels(app: Flask) -> None:

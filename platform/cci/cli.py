@@ -40,6 +40,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     app.cli.add_command(worker)
     app.cli.add_command(dev)
+    app.cli.add_command(sample_group)
+    app.cli.add_command(runs_group)
 
 
 # --- migrations -------------------------------------------------------------------------
@@ -182,6 +184,8 @@ def users_create(email, role, region_code, office_code, full_name, password_stdi
     click.echo(f"created {user.email} ({user.role})")
     if generated:
         click.echo(f"password: {password}")
+        click.echo(f"it is shown only now: log in as {user.email} at /login, "
+                   "then change it at /account/password")
 
 
 @users_group.command("ensure-admin")
@@ -201,7 +205,6 @@ def users_ensure_admin(email: str) -> None:
     ctx = click.get_current_context()
     ctx.invoke(users_create, email=email, role=Role.ADMIN.value, region_code=None,
                office_code=None, full_name="Администратор платформы", password_stdin=False)
-    click.echo(f"log in as {email} with the password above, then change it")
 
 
 # --- tokens -----------------------------------------------------------------------------
@@ -235,6 +238,59 @@ def tokens_create(email: str, name: str) -> None:
     scope = "federal" if user.is_federal else user.region.code
     click.echo(f"token «{row.name}» for {user.email}, scope {scope}; it is shown only now:")
     click.echo(token)
+
+
+# --- sample data and runs ---------------------------------------------------------------
+
+
+@click.group("sample")
+def sample_group() -> None:
+    """Generated sample data (marked as such in every page)."""
+
+
+@sample_group.command("load")
+@click.option("--compute/--no-compute", default=True, help="queue the index computation")
+@with_appcontext
+def sample_load(compute: bool) -> None:
+    """Load «Пилот 2022» and a 2023 quarter with generated answers in two regions."""
+    from cci import compute as engine
+    from cci import sample_data
+
+    created = sample_data.load()
+    click.echo(f"sample campaigns created: {', '.join(created) or 'none (already loaded)'}")
+    if compute and created:
+        from cci.models import Campaign
+
+        with tenancy.federal_scope("queue sample runs"):
+            from cci.db import db
+
+            for campaign in db.scalars(select(Campaign).where(Campaign.name.in_(created))):
+                run, _ = engine.start_run(campaign.id)
+                click.echo(f"computation queued: run {run.id} for «{campaign.name}»")
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """Index computations."""
+
+
+@runs_group.command("start")
+@click.option("--campaign", "campaign_name", required=True)
+@click.option("--version", "methodology_key", default=None, help="default: the campaign's")
+@click.option("--draft", is_flag=True, help="a preview run that is never published")
+@with_appcontext
+def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> None:
+    """Start (or reuse, when the inputs are unchanged) a run; workers compute it."""
+    from cci import compute as engine
+    from cci.db import db
+    from cci.models import Campaign
+
+    with tenancy.federal_scope("cci runs start"):
+        campaign = db.scalar(select(Campaign).where(Campaign.name == campaign_name))
+    if campaign is None:
+        raise click.ClickException(f"no campaign {campaign_name!r}")
+    run, created = engine.start_run(campaign.id, methodology_key, draft=draft)
+    click.echo(f"{'started' if created else 'unchanged inputs, existing'} run {run.id}")
 
 
 # --- processes --------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from cci import hookimpl
 def sync_tenants_job(report, directory: str | None = None) -> dict:
     from cci.tenants_sync import sync
 
+    # No progress reports from inside sync(): it writes in one transaction, and on SQLite a
+    # progress update (a transaction of its own) would wait for it until "database is locked".
     result = sync(
         Path(directory or current_app.config["TENANTS_DIR"]),
         actor="system: tenants sync job",
-        report_progress=report,
     )
     return {"lines": result.lines(), "changed": result.changed}
 
@@ -23,10 +24,12 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 @hookimpl
 def register_jobs():
     from cci import compute
+    from cci import imports
 
     return {
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,
         "runs.federal": compute.compute_federal_job,
         "runs.recompute": compute.recompute_job,
+        "imports.run": imports.import_job,
     }

@@ -14,11 +14,13 @@ from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -244,6 +246,10 @@ class Checklist(TenantScoped, Base):
     __tablename__ = "checklists"
     __table_args__ = (
         UniqueConstraint("campaign_id", "region_id", "office_id", "indicator"),
+        # NULLs are distinct in the constraint above: one region-level row per indicator.
+        Index("uq_checklists_region_level", "campaign_id", "region_id", "indicator",
+              unique=True, postgresql_where=text("office_id IS NULL"),
+              sqlite_where=text("office_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -349,3 +355,37 @@ class AuditEntry(TenantScoped, Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+IMPORT_KINDS = ("responses", "checklists")
+
+
+class ImportRecord(TenantScoped, Base):
+    """An uploaded CSV/XLSX file of responses or checklists, kept for its import job, and
+    what importing it did: counts and the row errors (all rows are stored, or none)."""
+
+    __tablename__ = "imports"
+    __table_args__ = (CheckConstraint(f"kind IN {IMPORT_KINDS}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    # queued | running | succeeded | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    existing_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"row": 7, "column": "usefulness", "message": "...", "text": "Строка 7, ..."}]
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    campaign: Mapped[Campaign] = relationship()
+    job: Mapped[JobRecord | None] = relationship()

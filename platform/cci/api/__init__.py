@@ -64,6 +64,8 @@ def openapi():
 
 
 def init_app(app: Flask) -> None:
+    from cci.api import methodology  # noqa: F401 - the index's resources
+    from cci.api import imports  # noqa: F401 - CSV/XLSX imports
     from cci.api import resources  # noqa: F401 - registers the core resources on bp
     from cci.app import csrf
 

@@ -26,6 +26,7 @@ def operation(
     query: list[dict] | None = None,
     errors: tuple[int, ...] = (401, 404),
     description: str = "",
+    request_content_type: str = "application/json",
 ):
     """Attach an OpenAPI operation to a view (the decorator closest to the function)."""
 
@@ -39,6 +40,7 @@ def operation(
             "request_body": request_body,
             "query": query or [],
             "errors": errors,
+            "request_content_type": request_content_type,
         }
         return view
 
@@ -95,7 +97,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if doc["request_body"] is not None:
                 op["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": doc["request_body"]}},
+                    "content": {doc["request_content_type"]: {"schema": doc["request_body"]}},
                 }
             success: dict[str, Any] = {"description": "OK"}
             if doc["response"] is not None:

@@ -97,3 +97,61 @@ SCHEMAS: dict[str, dict] = {
         },
     },
 }
+
+# --- imports (cci.api.imports) ------------------------------------------------------------
+SCHEMAS.update({
+    "ImportUpload": {
+        "type": "object",
+        "required": ["file", "campaign", "kind"],
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": ".csv (';', ',' or tab; UTF-8 or Windows-1251) or .xlsx",
+            },
+            "campaign": {"type": "integer", "description": "Id of a campaign of the region"},
+            "kind": {"type": "string", "enum": ["responses", "checklists"]},
+        },
+    },
+    "ImportRowError": {
+        "type": "object",
+        "required": ["row", "column", "message", "text"],
+        "additionalProperties": False,
+        "properties": {
+            "row": {
+                "type": ["integer", "null"],
+                "description": "Row as Excel numbers it (header = 1); null for the whole file",
+            },
+            "column": {"type": ["string", "null"], "description": "Column as headed in the file"},
+            "message": {"type": "string", "description": "What is wrong (Russian)"},
+            "text": {"type": "string", "description": "«Строка 7, столбец usefulness: …»"},
+        },
+    },
+    "Import": {
+        "type": "object",
+        "required": ["id", "region", "campaign_id", "kind", "filename", "size", "status",
+                     "progress", "message", "rows", "created", "updated", "existing",
+                     "error_count", "errors", "job", "created_at", "finished_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "region": {"type": "string"},
+            "campaign_id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["responses", "checklists"]},
+            "filename": {"type": "string"},
+            "size": {"type": "integer", "description": "Bytes"},
+            "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "message": {"type": "string"},
+            "rows": {"type": "integer", "description": "Data rows in the file"},
+            "created": {"type": "integer"},
+            "updated": {"type": "integer", "description": "Checklists whose values changed"},
+            "existing": {"type": "integer", "description": "Rows already imported before"},
+            "error_count": {"type": "integer"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ImportRowError"}},
+            "job": {"oneOf": [{"$ref": "#/components/schemas/Job"}, {"type": "null"}]},
+            "created_at": _datetime,
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+})

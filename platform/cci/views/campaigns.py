@@ -176,7 +176,7 @@ def _not_computable(run: ComputationRun | None, indicator_set) -> dict[str, set[
             RunResult.run_id == run.id, RunResult.level == "office", RunResult.value.is_(None),
             RunResult.respondent_type.is_(None), RunResult.insufficient.is_(False))
     ):
-        if metric in scored and detail.get("reason"):
+        if metric in scored and detail.get("incompatible"):
             reasons.setdefault(metric.split(":", 1)[1], set()).add(detail["reason"])
     return dict(sorted(reasons.items()))
 

@@ -30,9 +30,12 @@ NO_ANSWERS = "нет ответов"
 
 
 class NotComputable(Exception):
-    def __init__(self, reason: str):
+    """``incompatible``: the data exist but were collected under another version's checklist."""
+
+    def __init__(self, reason: str, incompatible: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.incompatible = incompatible
 
 
 class PilotMethodology(IndicatorSet):
@@ -148,7 +151,8 @@ class PilotMethodology(IndicatorSet):
             values = self.checklist_values(indicator, office, region)
             value = self.objective_score(indicator, values)
         except NotComputable as exc:
-            return Figure(metric, None, reason=exc.reason)
+            return Figure(metric, None, reason=exc.reason,
+                          detail={"incompatible": True} if exc.incompatible else {})
         return Figure(metric, value)
 
     # --- assembling an office -------------------------------------------------------------

@@ -114,10 +114,10 @@ class Ikc2023(PilotMethodology):
             return values
         if indicator.code == "O-II.1":
             raise NotComputable("в кампании собиралось число вакансий за предыдущий период, а не "
-                                "за тот же период прошлого года")
+                                "за тот же период прошлого года", incompatible=True)
         if indicator.code == "O-III.4":
             raise NotComputable("в «тайном звонке» пилота не было параметров «дозвон за 60 с» и "
-                                "«предложен следующий шаг»")
+                                "«предложен следующий шаг»", incompatible=True)
         if indicator.code == "O-V.1":
             level = values.get("level")
             if level not in ("1", "2", "3", "none"):
@@ -127,7 +127,7 @@ class Ikc2023(PilotMethodology):
                     for key in cl.COMFORT_FEATURES}
         if indicator.code == "O-V.2":
             raise NotComputable("в пилоте не собирались «парковочные места для инвалидов» "
-                                "(5 параметров вместо 8)")
+                                "(5 параметров вместо 8)", incompatible=True)
         return values
 
     # Change 06

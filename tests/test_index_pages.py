@@ -1,0 +1,119 @@
+"""The index pages: results of a region, campaigns and runs, methodology versions, preview."""
+
+from __future__ import annotations
+
+import re
+
+from engine_helpers import answer
+from engine_helpers import checklist
+from engine_helpers import offices
+from engine_helpers import start
+from engine_helpers import work
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_region_results_show_index_stars_n_and_intervals(app, client, campaign, make_user, login):
+    bry = offices(app, "RU-BRY")
+    for value in (10,) * 9 + (1,):
+        answer(app, bry[0], {"usefulness": value, "comfort": value})
+    for value in (10,) * 3:
+        answer(app, bry[1], {"usefulness": value})
+    start(app, campaign)
+    work(app)
+    login(make_user("regional_admin", "RU-BRY"))
+    page = text(client.get(f"/r/RU-BRY/results?campaign={campaign}"))
+    assert "Индекс региона" in page
+    assert "90.0" in page  # office 1: groups II and V at 0.9
+    assert "n=10 · 60–98%" in page  # 9 of 10 with its Wilson interval
+    assert "недостаточно данных" in page  # office 2 has 3 answers < 10
+    assert "не участвует в рейтинге" in page
+    assert "★" in page
+    assert "по умолчанию платформы" in page  # the defaults are marked next to the figures
+
+
+def test_results_page_before_any_run_says_so(app, client, campaign, make_user, login):
+    login(make_user("auditor", "RU-KYA"))
+    page = text(client.get("/r/RU-KYA/results"))
+    assert "Опубликованных результатов" in page
+
+
+def test_campaign_pages_create_and_compute(app, client, tenants, make_user, login):
+    login(make_user("methodology_owner"))
+    form = client.get("/federal/campaigns/")
+    assert form.status_code == 200 and "2026-Q4" in form.get_data(as_text=True)  # today's quarter
+    created = client.post("/federal/campaigns/", data={
+        "name": "2025-Q3", "methodology_key": "cci-2023", "starts_on": "2025-07-01",
+        "ends_on": "2025-09-30", "regions": ["RU-BRY", "RU-VLA"]})
+    assert created.status_code == 302
+    clash = client.post("/federal/campaigns/", data={
+        "name": "Осень", "methodology_key": "cci-2023", "starts_on": "2025-09-15",
+        "ends_on": "2025-10-15", "regions": ["RU-VLA"]})
+    assert clash.status_code == 400 and "не должны пересекаться" in text(clash)
+    detail_url = created.headers["Location"]
+    started = client.post(detail_url + "/runs")
+    assert started.status_code == 302
+    page = client.get(detail_url)
+    assert "hx-trigger=\"every 2s\"" in page.get_data(as_text=True)  # polls while queued
+    work(app)
+    fragment = client.get(detail_url, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "опубликован" in text(fragment) and "every 2s" not in fragment.get_data(as_text=True)
+
+
+def test_regional_users_cannot_manage_campaigns(client, tenants, make_user, login):
+    login(make_user("regional_admin", "RU-BRY"))
+    assert client.get("/federal/campaigns/").status_code == 404
+
+
+def test_methodology_pages_list_detail_and_diff(client, tenants, make_user, login):
+    login(make_user("auditor", "RU-BRY"))
+    listing = text(client.get("/methodologies/"))
+    assert "ИКЦ-2022 (пилот)" in listing and "ИКЦ-2023" in listing
+    detail = text(client.get("/methodologies/cci-2023"))
+    assert "Изменена верхняя граница" in detail  # the pilot's changes next to the version
+    assert "Расширен чек-лист «Транспортная доступность»" in detail
+    assert "Парковочные места для инвалидов — 0.125" in detail
+    diff = text(client.get("/methodologies/diff?old=cci-2022&new=cci-2023"))
+    assert "O-III.5" in diff and "Наличие регионального сайта СЗН" in diff  # removed
+    assert "+ Парковочные места для инвалидов" in diff
+    assert "positive_min" in diff
+
+
+def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, make_user, login):
+    import datetime as dt
+
+    from cci import tenancy
+    from cci.campaigns import save_campaign
+    from cci.db import db
+
+    with app.app_context(), tenancy.federal_scope("test"):
+        pilot = save_campaign(name="Пилот", methodology_key="cci-2022",
+                              starts_on=dt.date(2022, 4, 25), ends_on=dt.date(2022, 5, 6),
+                              region_codes=["RU-BRY"]).id
+        db.commit()
+    day = dt.datetime(2022, 4, 27, 8, tzinfo=dt.timezone.utc)
+    bry = offices(app, "RU-BRY")
+    for value in (10, 10) + (8,) * 8:  # positive in 2023 (8-10), mostly not in 2022 (9-10)
+        answer(app, bry[0], {"usefulness": value}, when=day)
+    checklist(app, pilot, "O-V.2", {k: True for k in ("stop_nearby", "parking", "barrier_free",
+                                                      "city_signs", "site_directions")},
+              office_id=bry[0])
+    start(app, pilot)
+    work(app)
+    login(make_user("methodology_owner"))
+    assert client.post("/federal/preview", data={"campaign": pilot, "candidate": "cci-2023"}
+                       ).status_code == 302
+    work(app)
+    page = text(client.get(f"/federal/preview?campaign={pilot}&candidate=cci-2023"))
+    assert "O-V.2" in page and "парковочные места для инвалидов" in page  # never a silent zero
+    # 2022: S = 0.2 (9-10 only), O = 1.0 -> 60; 2023: all positive, O-V.2 not computable -> 100
+    assert "60.0" in page and "100.0" in page and "+40.0" in page
+    assert "нет ответов" not in page  # only what the candidate cannot read is listed
+
+
+def test_only_methodology_owners_preview(client, tenants, make_user, login):
+    login(make_user("federal_analyst"))
+    assert client.get("/federal/preview").status_code == 403
