@@ -231,14 +231,16 @@ def _guard_bulk_insert(state: ORMExecuteState, scope: Scope | None) -> None:
 @event.listens_for(TenantSession, "before_flush")
 def _stamp_and_guard_writes(session: Session, _flush_context, _instances) -> None:
     scope = _current.get()
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    new = list(session.new)  # Session.new builds a fresh set on every access
+    new_ids = {id(obj) for obj in new}
+    for obj in new + list(session.dirty) + list(session.deleted):
         if not isinstance(obj, TenantScoped):
             continue
         if scope is None:
             raise TenantIsolationError(
                 f"Writing {type(obj).__name__} without a tenant scope"
             )
-        if obj in session.new and obj.region_id is None and not scope.federal:
+        if id(obj) in new_ids and obj.region_id is None and not scope.federal:
             obj.region_id = scope.region_id
         if scope.federal:
             continue

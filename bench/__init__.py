@@ -1,0 +1,1 @@
+"""`make bench`: federal-scale measurements, printed as ratios measured in one run."""
