@@ -129,7 +129,8 @@ def _collect(pm, hook_name: str, kind: type, what: str) -> dict[str, Any]:
                 )
             found[thing.key] = thing
             owners[thing.key] = plugin_name
-            if isinstance(thing, IndicatorSet) and not thing.package:
+            if isinstance(thing, IndicatorSet) and plugin_name in _DISTRIBUTIONS:
+                # the distribution that registered the set, even when it copied another set
                 thing.package, thing.package_version = _DISTRIBUTIONS.get(
                     plugin_name, (plugin_name, "")
                 )

@@ -22,7 +22,7 @@ def build():
         description="Версия 2023.1: снижена с 10 до 5 ответов")
     return dataclasses.replace(
         base, key="cci-2023.1", version="2023.1.0", title="ИКЦ-2023.1",
-        based_on="cci-2023", parameters=parameters, package="", package_version="",
+        based_on="cci-2023", parameters=parameters,
         changes=["Минимальная выборка на показатель снижена с 10 до 5 ответов"],
     )
 
