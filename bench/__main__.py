@@ -201,7 +201,6 @@ def _checklists(app, campaign_id: int, indicator_set) -> None:
 
 def compute_floor(app, campaign_id: int) -> float:
     """The bare aggregate over the same answers, in one statement: what no compute can beat."""
-    from sqlalchemy import text
 
     with app.extensions["cci.engine"].connect() as c:
         return timed(c, """

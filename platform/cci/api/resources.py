@@ -6,7 +6,6 @@ import datetime as dt
 
 from flask import g
 from flask import jsonify
-from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.api import bp
@@ -15,6 +14,7 @@ from cci.api.docs import operation
 from cci.api.docs import ref
 from cci.api.errors import ApiError
 from cci.db import db
+from cci.directory import regions_with_office_counts
 from cci.models import JobRecord
 from cci.models import Office
 from cci.models import Region
@@ -85,19 +85,7 @@ def job_json(job: JobRecord) -> dict:
 
 def _visible_regions():
     """Regions the token may see: all for a federal token, its own otherwise."""
-    counts = (
-        select(Office.region_id, func.count(Office.id).label("n"))
-        .where(Office.active.is_(True))
-        .group_by(Office.region_id)
-        .subquery()
-    )
-    query = select(Region, func.coalesce(counts.c.n, 0)).outerjoin(
-        counts, counts.c.region_id == Region.id
-    )
-    region_id = current_region_id()
-    if region_id is not None:
-        query = query.where(Region.id == region_id)
-    return query.order_by(Region.code)
+    return regions_with_office_counts().order_by(Region.code)
 
 
 def _region_or_404(code: str) -> Region:

@@ -33,7 +33,6 @@ from wtforms.validators import Regexp
 
 from cci import audit
 from cci import jobs
-from cci.access import roles_required
 from cci.db import db
 from cci.models import AuditEntry
 from cci.models import Office
