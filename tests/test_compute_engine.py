@@ -213,8 +213,10 @@ def test_row_order_does_not_change_the_results(app, tenants):
 
 
 def test_new_answers_schedule_one_debounced_recompute(app, campaign):
+    office = offices(app, "RU-BRY")[0]
+    for value in (10, 9, 3):  # three answers arriving together: one waiting recompute
+        answer(app, office, {"usefulness": value})
     with app.app_context():
-        compute.schedule_recompute(campaign)
         compute.schedule_recompute(campaign)
         from cci.models import JobRecord
 

@@ -334,6 +334,8 @@ def current_run(campaign_id: int, methodology_key: str) -> ComputationRun | None
 
 def schedule_recompute(campaign_id: int) -> None:
     """After new data: a debounced run of the campaign's own version (one per burst)."""
+    if jobs.is_pending(f"runs.recompute:{campaign_id}"):
+        return  # the waiting recompute will read this data too
     with tenancy.federal_scope("schedule a recompute"):
         jobs.enqueue("runs.recompute", title=f"Пересчёт кампании №{campaign_id}",
                      dedupe_key=f"runs.recompute:{campaign_id}", delay_seconds=RECOMPUTE_DELAY,

@@ -167,7 +167,19 @@ def submit(sub: Submission, channel=None) -> tuple[Response, bool]:
             if found is None:
                 raise
             return found, False
+    _follow_the_data(response.campaign_id)
     return response, True
+
+
+def _follow_the_data(campaign_id: int) -> None:
+    """Dashboards follow the data: a debounced recompute after new answers."""
+    from cci import compute
+    from cci.jobs import JobError
+
+    try:
+        compute.schedule_recompute(campaign_id)
+    except JobError:  # the answer is stored; the next change or a manual run recomputes
+        current_app.logger.warning("recompute of campaign %s not scheduled", campaign_id)
 
 
 def _office_region(office_id: int) -> int:

@@ -70,7 +70,7 @@ def enqueue(
     rq_id = str(uuid.uuid4())
     lock = None
     if dedupe_key:
-        lock = f"{LOCK_PREFIX}{scope.region_id or 'federal'}:{dedupe_key}"
+        lock = lock_key(dedupe_key, scope.region_id)
         if not redis.set(lock, rq_id, nx=True, ex=timeout + delay_seconds):
             existing = _record_by_rq_id((redis.get(lock) or b"").decode())
             if existing is not None and existing.status not in FINISHED:
@@ -115,6 +115,15 @@ def enqueue(
             redis.delete(lock)
         raise JobError(str(exc)) from exc
     return record
+
+
+def lock_key(dedupe_key: str, region_id: int | None) -> str:
+    return f"{LOCK_PREFIX}{region_id or 'federal'}:{dedupe_key}"
+
+
+def is_pending(dedupe_key: str, region_id: int | None = None) -> bool:
+    """Whether a job with this dedupe key is queued or running (one Redis round trip)."""
+    return bool(current_app.extensions["cci.redis"].exists(lock_key(dedupe_key, region_id)))
 
 
 def _record_by_rq_id(rq_id: str) -> JobRecord | None:
