@@ -84,8 +84,9 @@ def test_overlapping_campaigns_for_one_region_are_refused(app, campaign):
 
 def test_database_aggregation_counts_bands_and_skips_not_sure(app, campaign):
     office = offices(app, "RU-KYA")[0]
-    for value in (10, 9, 8, 7, None):
-        answer(app, office, {"usefulness": value, "personal_consultant": 1 if value else 0})
+    for value, booked in zip((10, 9, 8, 7, None), ("yes", "yes", "no", "unaware", "yes")):
+        answer(app, office, {"usefulness": value, "personal_consultant": 1 if value else 0,
+                             "pre_registration": booked})
     with app.app_context(), tenancy.region_scope(office and _region(app, "RU-KYA")):
         from cci.models import Campaign
 
@@ -98,6 +99,7 @@ def test_database_aggregation_counts_bands_and_skips_not_sure(app, campaign):
     assert (usefulness.n_valid, usefulness.n_high) == (4, 3)  # 8, 9, 10 of four valid
     consultant = counts[("job_seeker", "personal_consultant")]
     assert (consultant.n_valid, consultant.n_yes) == (5, 4)
+    assert counts[("job_seeker", "pre_registration")].choices == {"yes": 3, "no": 1, "unaware": 1}
 
 
 def test_a_run_computes_every_office_region_and_the_federation(app, campaign):

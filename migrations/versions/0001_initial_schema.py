@@ -235,7 +235,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_responses_campaign_id'), ['campaign_id'], unique=False)
-        batch_op.create_index('ix_responses_campaign_office', ['campaign_id', 'office_id'], unique=False)
+        batch_op.create_index('ix_responses_campaign_office', ['campaign_id', 'region_id', 'office_id', 'respondent_type'], unique=False, postgresql_where=sa.text('counted'), sqlite_where=sa.text('counted'))
         batch_op.create_index(batch_op.f('ix_responses_office_id'), ['office_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_responses_region_id'), ['region_id'], unique=False)
 
@@ -258,7 +258,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('response_id', 'item', name=op.f('uq_answers_response_id_item'))
     )
     with op.batch_alter_table('answers', schema=None) as batch_op:
-        batch_op.create_index('ix_answers_aggregate', ['campaign_id', 'region_id', 'office_id', 'respondent_type', 'item', 'value'], unique=False)
+        batch_op.create_index('ix_answers_aggregate', ['campaign_id', 'region_id', 'office_id', 'respondent_type', 'item', 'choice', 'value'], unique=False, postgresql_where=sa.text('counted'), sqlite_where=sa.text('counted'))
         batch_op.create_index(batch_op.f('ix_answers_region_id'), ['region_id'], unique=False)
 
     op.create_table('run_results',
@@ -298,13 +298,13 @@ def downgrade() -> None:
     op.drop_table('run_results')
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_answers_region_id'))
-        batch_op.drop_index('ix_answers_aggregate')
+        batch_op.drop_index('ix_answers_aggregate', postgresql_where=sa.text('counted'), sqlite_where=sa.text('counted'))
 
     op.drop_table('answers')
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_responses_region_id'))
         batch_op.drop_index(batch_op.f('ix_responses_office_id'))
-        batch_op.drop_index('ix_responses_campaign_office')
+        batch_op.drop_index('ix_responses_campaign_office', postgresql_where=sa.text('counted'), sqlite_where=sa.text('counted'))
         batch_op.drop_index(batch_op.f('ix_responses_campaign_id'))
 
     op.drop_table('responses')

@@ -63,33 +63,32 @@ def aggregate_region(campaign: Campaign, region: Region, indicator_set: Indicato
             .order_by(Office.code)
         )
     }
-    numeric = db.execute(
+    # One pass over the region's counted answers (an index-only scan): scale and yes/no items
+    # group by item, choice items by item and option.
+    rows = db.execute(
         select(
             Answer.office_id,
             Answer.respondent_type,
             Answer.item,
+            Answer.choice,
             func.count(Answer.value),
             func.sum(case((Answer.value >= positive_min, 1), else_=0)),
             func.sum(case((Answer.value == 1, 1), else_=0)),
+            func.count(),
         )
         .where(Answer.campaign_id == campaign.id, Answer.region_id == region.id,
-               Answer.counted.is_(True), Answer.choice.is_(None))
-        .group_by(Answer.office_id, Answer.respondent_type, Answer.item)
-    )
-    for office_id, rtype, item, n_valid, n_high, n_yes in numeric:
-        if office_id in offices:
-            offices[office_id].answers[(rtype, item)] = ItemCounts(
-                int(n_valid), int(n_high or 0), int(n_yes or 0))
-    choices = db.execute(
-        select(Answer.office_id, Answer.respondent_type, Answer.item, Answer.choice, func.count())
-        .where(Answer.campaign_id == campaign.id, Answer.region_id == region.id,
-               Answer.counted.is_(True), Answer.choice.is_not(None))
+               Answer.counted.is_(True))
         .group_by(Answer.office_id, Answer.respondent_type, Answer.item, Answer.choice)
     )
-    for office_id, rtype, item, choice, count in choices:
-        if office_id in offices:
-            data = offices[office_id]
-            previous = data.answers.get((rtype, item), ItemCounts())
+    for office_id, rtype, item, choice, n_valid, n_high, n_yes, count in rows:
+        data = offices.get(office_id)
+        if data is None:
+            continue
+        previous = data.answers.get((rtype, item), ItemCounts())
+        if choice is None:
+            data.answers[(rtype, item)] = ItemCounts(
+                int(n_valid), int(n_high or 0), int(n_yes or 0), previous.choices)
+        else:
             data.answers[(rtype, item)] = ItemCounts(
                 previous.n_valid, previous.n_high, previous.n_yes,
                 {**previous.choices, choice: int(count)})

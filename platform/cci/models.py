@@ -179,7 +179,13 @@ class Response(TenantScoped, Base):
     __tablename__ = "responses"
     __table_args__ = (
         CheckConstraint(f"respondent_type IN {RESPONDENT_TYPES}", name="respondent_type"),
-        Index("ix_responses_campaign_office", "campaign_id", "office_id"),
+        # Index-only counts of a region's responses per office and type for the computation.
+        Index("ix_responses_campaign_office", "campaign_id", "region_id", "office_id",
+              "respondent_type", postgresql_where=text("counted"), sqlite_where=text("counted")),
+        # Look-backs of the quality rules (bursts, near-duplicates) and the review queue.
+        Index("ix_responses_region_submitted", "region_id", "submitted_at"),
+        Index("ix_responses_office_submitted", "office_id", "submitted_at"),
+        Index("ix_responses_region_review", "region_id", "review_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,10 +208,43 @@ class Response(TenantScoped, Base):
     # Whether the answer counts in the index; flagged answers are excluded until reviewed.
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Review of a flagged response (cci.quality): None when never flagged; "pending" until a
+    # regional admin decides; "confirmed" stays excluded, "restored" counts again.
+    review_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan"
     )
+    flags: Mapped[list[ResponseFlag]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="ResponseFlag.id"
+    )
+
+
+REVIEW_STATUSES = ("pending", "confirmed", "restored")
+
+
+class ResponseFlag(TenantScoped, Base):
+    """One quality rule that fired for a response, in a table so the database counts them
+    (how many answers each rule excluded). Office and campaign are copied from the response."""
+
+    __tablename__ = "response_flags"
+    __table_args__ = (
+        UniqueConstraint("response_id", "rule"),
+        Index("ix_response_flags_campaign_rule", "campaign_id", "region_id", "rule"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="flags")
 
 
 class Answer(TenantScoped, Base):
@@ -218,10 +257,12 @@ class Answer(TenantScoped, Base):
     __tablename__ = "answers"
     __table_args__ = (
         UniqueConstraint("response_id", "item"),
-        # Serves the per-region GROUP BY of the index computation.
+        # Serves the per-region GROUP BY of the index computation as an index-only scan:
+        # answers are stored in arrival order, so a region's rows are spread over the table.
         Index(
             "ix_answers_aggregate",
-            "campaign_id", "region_id", "office_id", "respondent_type", "item", "value",
+            "campaign_id", "region_id", "office_id", "respondent_type", "item", "choice", "value",
+            postgresql_where=text("counted"), sqlite_where=text("counted"),
         ),
     )
 
@@ -389,3 +430,69 @@ class ImportRecord(TenantScoped, Base):
 
     campaign: Mapped[Campaign] = relationship()
     job: Mapped[JobRecord | None] = relationship()
+
+
+class SurveyDraft(TenantScoped, Base):
+    """A questionnaire being filled in, kept on the server step by step, so a reload or a
+    dropped connection loses nothing. Finishing it stores one :class:`Response` through intake
+    (client key ``<channel>:<token>``, so finishing twice stores it once)."""
+
+    __tablename__ = "survey_drafts"
+    __table_args__ = (
+        CheckConstraint(
+            f"respondent_type IS NULL OR respondent_type IN {RESPONDENT_TYPES}",
+            name="respondent_type",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random, unguessable; in the survey's URLs and the respondent's cookie.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    respondent_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Question item -> normalised answer (None: «Затрудняюсь ответить»).
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Profile item -> option key (None: not given).
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: None until the comment step was passed; "" when it was left empty.
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Step key -> seconds spent on it (summed when a step is answered again).
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_invitations.id"), nullable=True, index=True
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL"), nullable=True
+    )
+
+    office: Mapped[Office] = relationship()
+    invitation: Mapped[SurveyInvitation | None] = relationship()
+
+
+class SurveyInvitation(TenantScoped, Base):
+    """A one-time survey code for a real visit (office, service, date; no personal data).
+
+    Valid until ``expires_at``; the first response finished with it uses it up.
+    """
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short and human-typeable (no 0/O, 1/I/L); unique across regions.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    service: Mapped[str] = mapped_column(String(200), default="")
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    office: Mapped[Office] = relationship()
