@@ -7,6 +7,9 @@ from sqlalchemy import create_engine
 
 import cci.models  # noqa: F401 - registers every table on the metadata
 from cci.db import Base
+from cci.plugins import build_plugin_manager
+
+build_plugin_manager()  # plugin-owned tables (channels) join the metadata when loaded
 
 config = context.config
 target_metadata = Base.metadata

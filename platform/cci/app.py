@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from cci import access
 from cci import config
 from cci import db
+from cci import ratelimit
 from cci import redis_conn
 from cci.plugins import build_plugin_manager
 from cci.plugins import build_registry
@@ -41,6 +42,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
 
     db.init_app(app)
     redis_conn.init_app(app)
+    ratelimit.init_app(app)
     babel.init_app(app, locale_selector=lambda: "ru")
     csrf.init_app(app)
     htmx.init_app(app)
@@ -60,6 +62,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.views import methodologies
     from cci.views import region  # noqa: F401 - registers its routes
     from cci.views import results  # noqa: F401 - registers its routes
+    from cci.views import review  # noqa: F401 - registers its routes
     from cci.views.areas import area_url
     from cci.views.areas import federal_bp
     from cci.views.areas import region_bp

@@ -17,12 +17,18 @@ class QualityRule:
     ``check(response, session, params)`` gets the :class:`cci.models.Response` about to be
     stored, the database session (for look-backs such as bursts) and ``params``, this rule's
     parameters (thresholds) as configured.
+
+    ``related(response, session, params)``, optional, is called when ``check`` fired and
+    returns ``{response_id: reason}`` of responses already stored that share the finding (the
+    earlier answers of a burst, the original of a near-duplicate); the core flags them too,
+    unless a reviewer has already decided on them.
     """
 
     key: str
     label: str
     check: Callable[..., str | None]
     params: dict[str, Any] = field(default_factory=dict)
+    related: Callable[..., dict[int, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,3 +41,6 @@ class Channel:
     metadata_fields: tuple[str, ...] = ()
     quality_rules: tuple[QualityRule, ...] = ()
     description: str = ""
+    #: Staff pages of the channel linked from a region's navigation: ``((label, endpoint), …)``;
+    #: the endpoint takes the region's code (``region_code``) and checks access itself.
+    region_links: tuple[tuple[str, str], ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -65,4 +66,11 @@ def from_environment() -> dict:
         "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
         # Seconds before each retry of a failed job (the last value repeats).
         "JOB_RETRY_INTERVALS": [10, 60, 300],
+        # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to
+        # switch a rule off (cci.quality_rules lists the rules and their defaults).
+        "QUALITY_RULES": json.loads(os.environ.get("CCI_QUALITY_RULES") or "{}"),
+        # Rate limits (flask-limiter notation) of the API's batch ingest, per token, and
+        # its body size (cci.ratelimit; channels set their own).
+        "RATELIMIT_API_BATCH": os.environ.get("CCI_RATELIMIT_API_BATCH", "60/minute"),
+        "API_BATCH_MAX_BYTES": int(os.environ.get("CCI_API_BATCH_MAX_KB", "4096")) * 1024,
     }

@@ -130,22 +130,20 @@ def build_response(sub: Submission) -> Response:
 
 
 def apply_quality_rules(response: Response, channel=None) -> None:
-    """Flag a response with every rule that fires; flagged responses are not counted."""
-    registry = current_app.extensions["cci.registry"]
-    rules = list(registry.quality_rules.values()) + list(channel.quality_rules if channel else ())
-    flags = []
-    for rule in rules:
-        reason = rule.check(response, db, rule.params)
-        if reason:
-            flags.append({"rule": rule.key, "reason": reason})
+    """Flag a response with every rule that fires; flagged responses are not counted until
+    reviewed. Thresholds are the rules' params with the ``QUALITY_RULES`` overrides; stored
+    responses that share a finding (the rest of a burst) are flagged too (:mod:`cci.quality`).
+    """
+    from cci import quality
+
+    findings = quality.evaluate(response, channel)
+    flags = [{"rule": f.rule.key, "reason": f.reason} for f in findings]
     pm = current_app.extensions["cci.plugins"]
     pm.hook.prepare_response(response=response, channel=channel)
     if flags:
         response.quality_flags = list(response.quality_flags or []) + flags
-    counted = not response.quality_flags
-    response.counted = counted
-    for answer in response.answers:
-        answer.counted = counted
+    quality.mark(response)
+    quality.flag_related(response, findings)
 
 
 def submit(sub: Submission, channel=None) -> tuple[Response, bool]:

@@ -13,6 +13,8 @@ from dataclasses import field
 from typing import Any
 from typing import Literal
 
+from flask_babel import gettext as _
+
 from cci.results import FederalResult
 from cci.results import RegionData
 from cci.results import RegionResult
@@ -151,20 +153,20 @@ class IndicatorSet:
         option, or an answer to a follow-up whose condition was not met.
         """
         if respondent_type not in RESPONDENT_TYPES:
-            raise AnswerError("respondent_type", f"unknown respondent type {respondent_type!r}")
+            raise AnswerError("respondent_type", _("Unknown respondent type %(value)s.", value=respondent_type))
         known = {item.key: item for item in self.items_for(respondent_type, section)}
         clean: dict[str, Any] = {}
         for key, raw in answers.items():
             item = known.get(key)
             if item is None:
-                raise AnswerError(key, f"unknown item {key!r}")
+                raise AnswerError(key, _("Unknown question %(key)s.", key=key))
             clean[key] = _normalise(item, raw)
         for key, value in list(clean.items()):
             item = known[key]
             if item.follows and value is not None:
                 parent, expected = item.follows
                 if clean.get(parent) != expected:
-                    raise AnswerError(key, f"{key!r} is asked only when {parent!r} = {expected!r}")
+                    raise AnswerError(key, _("Question %(key)s is asked only after the answer %(expected)s to %(parent)s.", key=key, expected=expected, parent=parent))
         return clean
 
     # --- computation ----------------------------------------------------------------------
@@ -194,29 +196,28 @@ def _normalise(item: Item, raw: Any) -> Any:
     if raw is None or raw == "":
         if item.allows_na or item.kind == "text":
             return None
-        raise AnswerError(item.key, "an answer is required")
+        raise AnswerError(item.key, _("An answer is required."))
     if item.kind == "scale":
         if isinstance(raw, bool):
-            raise AnswerError(item.key, "expected a number")
+            raise AnswerError(item.key, _("A number is expected."))
         try:
             value = int(raw)
         except (TypeError, ValueError):
-            raise AnswerError(item.key, "expected a number") from None
+            raise AnswerError(item.key, _("A number is expected.")) from None
         if str(value) != str(raw).strip() and value != raw:
-            raise AnswerError(item.key, "expected a whole number")
+            raise AnswerError(item.key, _("A whole number is expected."))
         if not item.scale_min <= value <= item.scale_max:
-            raise AnswerError(
-                item.key, f"must be between {item.scale_min} and {item.scale_max}"
-            )
+            raise AnswerError(item.key, _("The answer must be between %(low)d and %(high)d.",
+                                          low=item.scale_min, high=item.scale_max))
         return value
     if item.kind == "yesno":
         if raw in (True, 1, "1", "yes", "да", "Да"):
             return 1
         if raw in (False, 0, "0", "no", "нет", "Нет"):
             return 0
-        raise AnswerError(item.key, "expected yes or no")
+        raise AnswerError(item.key, _("Yes or no is expected."))
     if item.kind == "choice":
         if raw not in {option.key for option in item.options}:
-            raise AnswerError(item.key, f"unknown option {raw!r}")
+            raise AnswerError(item.key, _("Unknown option %(value)s.", value=raw))
         return raw
     return str(raw)[:4000]

@@ -24,7 +24,8 @@ from cci.methodology import IndicatorSet
 ENTRY_POINT_GROUPS = ("cci.indicators", "cci.channels", "cci.plugins")
 
 #: The core's own hook implementations travel the same path as any plugin.
-DEFAULT_PLUGINS = ("cci.core_plugin",)
+#: ``cci.quality_rules``: the built-in data-quality rules (block it to switch them all off).
+DEFAULT_PLUGINS = ("cci.core_plugin", "cci.quality_rules")
 
 
 class PluginError(RuntimeError):

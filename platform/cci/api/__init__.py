@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
     from cci.api import methodology  # noqa: F401 - the index's resources
     from cci.api import imports  # noqa: F401 - CSV/XLSX imports
     from cci.api import resources  # noqa: F401 - registers the core resources on bp
+    from cci.api import responses  # noqa: F401 - batch ingest and the review queue
     from cci.app import csrf
 
     csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry one

@@ -11,6 +11,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from cci import compute
+from cci import quality
 from cci.campaigns import visible_campaigns
 from cci.db import db
 from cci.models import ComputationRun
@@ -53,4 +54,5 @@ def results():
         "results/region.html", campaigns=campaigns, campaign=campaign, version=version,
         versions=sorted(set(versions) | {campaign.methodology_key}), report=report,
         indicator_set=registry.indicator_set(version), pending=pending,
+        excluded=quality.excluded_by_rule(campaign.id, g.region.id),
     )

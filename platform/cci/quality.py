@@ -1,0 +1,285 @@
+"""Trustworthy data: running the quality rules, storing their flags, and reviewing them.
+
+Rules come from plugins (``register_quality_rules``; the built-in ones in
+:mod:`cci.quality_rules`) and from the channel that received a response
+(``Channel.quality_rules``). A response any rule flags is stored with one
+:class:`cci.models.ResponseFlag` per rule, is not counted in the index, and waits in the
+region's review queue (``review_status = "pending"``) until a regional admin confirms the
+exclusion or restores it, with a reason (audit-logged). Every decision schedules a recompute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from redis.exceptions import RedisError
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import selectinload
+
+from cci import audit
+from cci.channels import QualityRule
+from cci.db import db
+from cci.db import utcnow
+from cci.models import Answer
+from cci.models import Response
+from cci.models import ResponseFlag
+
+#: decision -> the review status it leads to
+DECISIONS = {"exclude": "confirmed", "restore": "restored"}
+STATUS_LABELS = {
+    "pending": _l("pending review"),
+    "confirmed": _l("excluded (confirmed)"),
+    "restored": _l("restored"),
+}
+REASON_MAX = 2000
+#: statuses a rule may still change: decided responses keep the reviewer's decision
+UNDECIDED = (None, "pending")
+
+
+class ReviewError(ValueError):
+    """A decision that cannot be taken; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+def all_rules(channel=None) -> list[QualityRule]:
+    """The rules that apply to a response received by ``channel`` (None: every plugin rule)."""
+    registry = current_app.extensions["cci.registry"]
+    return list(registry.quality_rules.values()) + list(channel.quality_rules if channel else ())
+
+
+def rule_params(rule: QualityRule) -> dict[str, Any] | None:
+    """The rule's parameters with the ``QUALITY_RULES`` overrides; None if switched off."""
+    overrides = (current_app.config.get("QUALITY_RULES") or {}).get(rule.key) or {}
+    params = {**rule.params, **overrides}
+    if params.pop("enabled", True) is False:
+        return None
+    return params
+
+
+def rule_labels() -> dict[str, Any]:
+    """rule key -> label, for every rule of the plugins and of every channel."""
+    registry = current_app.extensions["cci.registry"]
+    labels: dict[str, Any] = {}
+    for channel in registry.channels.values():
+        labels.update({rule.key: rule.label for rule in channel.quality_rules})
+    labels.update({key: rule.label for key, rule in registry.quality_rules.items()})
+    return labels
+
+
+@dataclass
+class Finding:
+    rule: QualityRule
+    params: dict[str, Any]
+    reason: str
+
+
+def evaluate(response: Response, channel=None) -> list[Finding]:
+    """Every rule that fires for the response (of two rules with one key, the plugin's runs)."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for rule in all_rules(channel):
+        if rule.key in seen:
+            continue
+        seen.add(rule.key)
+        params = rule_params(rule)
+        if params is None:
+            continue
+        reason = rule.check(response, db, params)
+        if reason:
+            findings.append(Finding(rule, params, str(reason)))
+    return findings
+
+
+def mark(response: Response) -> None:
+    """Turn ``quality_flags`` into flag rows and set ``counted`` and the review status."""
+    have = {flag.rule for flag in response.flags}
+    unique: list[dict] = []
+    for flag in response.quality_flags or []:
+        rule = str(flag.get("rule") or "")[:64]
+        if not rule or rule in {f["rule"] for f in unique}:
+            continue
+        unique.append({**flag, "rule": rule})
+        if rule not in have:
+            response.flags.append(_flag_row(response, rule, flag.get("reason")))
+    if len(unique) != len(response.quality_flags or []):
+        response.quality_flags = unique
+    if unique and response.review_status is None:
+        response.review_status = "pending"
+    counted = not unique or response.review_status == "restored"
+    response.counted = counted
+    for answer in response.answers:
+        answer.counted = counted
+
+
+def _flag_row(response: Response, rule: str, reason: Any) -> ResponseFlag:
+    return ResponseFlag(region_id=response.region_id, office_id=response.office_id,
+                        campaign_id=response.campaign_id, rule=rule, reason=str(reason or ""))
+
+
+def flag_related(response: Response, findings: Iterable[Finding]) -> list[int]:
+    """Flag the stored responses that share a finding (the rest of a burst, the original of a
+    near-duplicate), unless a reviewer has decided on them; returns the ids newly excluded."""
+    wanted: dict[int, list[tuple[str, str]]] = {}
+    for finding in findings:
+        if finding.rule.related is None:
+            continue
+        for response_id, reason in (finding.rule.related(response, db, finding.params) or {}).items():
+            if response_id != response.id:
+                wanted.setdefault(response_id, []).append((finding.rule.key, str(reason)))
+    if not wanted:
+        return []
+    excluded = []
+    for other in db.scalars(
+        select(Response)
+        .where(Response.id.in_(wanted), or_(Response.review_status.is_(None),
+                                            Response.review_status == "pending"))
+        .options(selectinload(Response.flags))
+    ):
+        have = {flag.rule for flag in other.flags}
+        added = [(rule, reason) for rule, reason in wanted[other.id] if rule not in have]
+        if not added:
+            continue
+        for rule, reason in added:
+            other.flags.append(_flag_row(other, rule, reason))
+        other.quality_flags = list(other.quality_flags or []) + [
+            {"rule": rule, "reason": reason} for rule, reason in added]
+        other.review_status = "pending"
+        if other.counted:
+            other.counted = False
+            excluded.append(other.id)
+    if excluded:
+        db.execute(update(Answer).where(Answer.response_id.in_(excluded))
+                   .values(counted=False).execution_options(synchronize_session=False))
+    return excluded
+
+
+# --- counts for result pages -------------------------------------------------------------
+
+
+@dataclass
+class ExcludedCounts:
+    rows: list[tuple[str, Any, int]]  # (rule key, label, excluded responses)
+    total: int  # distinct responses excluded (a response may be flagged by several rules)
+    pending: int  # of those, still waiting for a review
+
+
+def excluded_by_rule(campaign_id: int, region_id: int) -> ExcludedCounts:
+    """How many responses each rule excluded from a campaign in a region (database counts)."""
+    labels = rule_labels()
+    base = (ResponseFlag.campaign_id == campaign_id, ResponseFlag.region_id == region_id,
+            Response.counted.is_(False))
+    rows = db.execute(
+        select(ResponseFlag.rule, func.count())
+        .join(Response, Response.id == ResponseFlag.response_id)
+        .where(*base)
+        .group_by(ResponseFlag.rule)
+        .order_by(func.count().desc(), ResponseFlag.rule)
+    ).all()
+    total, pending = db.execute(
+        select(func.count(func.distinct(Response.id)),
+               func.count(func.distinct(Response.id)).filter(Response.review_status == "pending"))
+        .select_from(ResponseFlag)
+        .join(Response, Response.id == ResponseFlag.response_id)
+        .where(*base)
+    ).one()
+    return ExcludedCounts([(rule, labels.get(rule, rule), int(n)) for rule, n in rows],
+                          int(total or 0), int(pending or 0))
+
+
+# --- the review queue --------------------------------------------------------------------
+
+
+def review_query(status: str | None = "pending", rule: str | None = None,
+                 office_id: int | None = None):
+    """Flagged responses in the current scope: ``status`` pending/confirmed/restored, or None
+    for all of them; newest first."""
+    query = select(Response).where(Response.review_status.is_not(None))
+    if status:
+        query = query.where(Response.review_status == status)
+    if rule:
+        query = query.where(Response.flags.any(ResponseFlag.rule == rule))
+    if office_id:
+        query = query.where(Response.office_id == office_id)
+    return query
+
+
+def review_page(query, limit: int, offset: int) -> tuple[int, list[Response]]:
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(limit).offset(offset)
+        .options(selectinload(Response.flags), selectinload(Response.answers))
+    ).all()
+    return total, list(rows)
+
+
+def _state(response: Response) -> dict[str, Any]:
+    return {"review_status": response.review_status, "counted": response.counted,
+            "rules": [flag.rule for flag in response.flags]}
+
+
+def clean_reason(reason: Any) -> str:
+    text = (reason if isinstance(reason, str) else "").strip()
+    if not text:
+        raise ReviewError("reason", _("Give a reason for the decision."))
+    if len(text) > REASON_MAX:
+        raise ReviewError("reason", _("The reason is too long (at most %(n)d characters).",
+                                      n=REASON_MAX))
+    return text
+
+
+def decide(response: Response, decision: str, reason: Any, user) -> None:
+    """Confirm the exclusion of a flagged response or restore it (not committed).
+
+    ``user`` is who decides (recorded on the response and in the audit log).
+    """
+    if decision not in DECISIONS:
+        raise ReviewError("decision", _("Choose to exclude or to restore."))
+    text = clean_reason(reason)
+    if response.review_status is None:
+        raise ReviewError("response", _("This response was not flagged by any rule."), 409)
+    before = _state(response)
+    counted = decision == "restore"
+    response.review_status = DECISIONS[decision]
+    response.counted = counted
+    response.reviewed_by_id = user.id
+    response.reviewed_at = utcnow()
+    response.review_reason = text
+    db.execute(update(Answer).where(Answer.response_id == response.id)
+               .values(counted=counted).execution_options(synchronize_session=False))
+    entry = audit.record("response.review", response, before=before,
+                         after={**_state(response), "decision": decision, "reason": text},
+                         actor=user.email)
+    entry.actor_id = user.id
+
+
+def schedule_recomputes(campaign_ids: Iterable[int]) -> bool:
+    """After decisions: recompute each campaign (debounced). False if the queue is down."""
+    from cci import compute
+    from cci.jobs import JobError
+
+    ok = True
+    for campaign_id in sorted(set(campaign_ids)):
+        try:
+            compute.schedule_recompute(campaign_id)
+        except (JobError, RedisError):
+            current_app.logger.warning("could not schedule a recompute of campaign %s",
+                                       campaign_id, exc_info=True)
+            ok = False
+    return ok

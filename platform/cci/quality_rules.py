@@ -1,0 +1,338 @@
+"""The built-in data-quality rules, a core plugin (``cci.plugins.DEFAULT_PLUGINS``).
+
+Each rule is a :class:`cci.channels.QualityRule` whose thresholds are its ``params``; the
+defaults below can be overridden per rule with the configuration ``QUALITY_RULES``
+(``{"burst": {"max_responses": 20}}``; ``{"enabled": False}`` switches a rule off; from the
+environment: ``CCI_QUALITY_RULES`` as JSON). Reasons are stored with the flag, in Russian.
+
+=================  ==========================================================================
+rule               fires when (default parameters)
+=================  ==========================================================================
+``too_fast``       finished − started < ``min_seconds`` (20) seconds, or less than
+                   ``min_seconds_per_item`` (1.5) seconds per question on average. Reads
+                   ``started_at``/``submitted_at`` and ``meta["timings"]`` (seconds per
+                   question: ``{item: seconds}`` or a list) when present.
+``straight_lining`` at least ``min_items`` (8) scale answers, all the same value.
+``burst``          at least ``max_responses`` (10) responses within ``minutes`` (5) from one
+                   device (``meta["device_id"]``), one IP hash (``meta["ip_hash"]``) or one
+                   operator (``meta["operator_id"]``), counted in the region by the database.
+                   The earlier responses of the burst are flagged too.
+``outside_hours``  a kiosk answer (``meta["device_id"]``) submitted outside ``opens``–``closes``
+                   ("08:00"–"20:00") in the region's time zone.
+``staff_session``  ``meta["staff_session"]`` is true: answered in a staff member's session.
+``near_duplicate`` the same answers as another response of the same office and respondent type
+                   to at least ``min_share`` (0.9) of the items, within ``minutes`` (30);
+                   responses with fewer than ``min_items`` (5) answers are not compared, and at
+                   most ``max_candidates`` (100) nearest responses are. The other response is
+                   flagged too.
+``code_reused``    ``meta["invitation_code"]`` was already used by another response of the
+                   region within ``days`` (90).
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zoneinfo
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String
+from sqlalchemy import and_
+from sqlalchemy import cast
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+
+from cci import hookimpl
+from cci.channels import QualityRule
+from cci.models import Answer
+from cci.models import Region
+from cci.models import Response
+
+#: meta key -> how the reason names the source of a burst
+BURST_SOURCES = (
+    ("device_id", "с одного киоска"),
+    ("ip_hash", "с одного IP-адреса"),
+    ("operator_id", "от одного оператора"),
+)
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment
+
+
+def _number(value: float) -> str:
+    """A number as Russian writes it, one decimal at most: 1,5; 20."""
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def meta_equals(key: str, value: Any):
+    """SQL: ``meta[key] == value``, compared as text on PostgreSQL (JSONB) and SQLite (JSON)."""
+    return cast(Response.meta[key].as_string(), String) == str(value)
+
+
+def _submitted(response: Response) -> dt.datetime:
+    return _utc(response.submitted_at) or dt.datetime.now(dt.timezone.utc)
+
+
+# --- too fast ----------------------------------------------------------------------------
+
+
+def _timings(meta: dict) -> list[float]:
+    raw = (meta or {}).get("timings")
+    values = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, list) else ()
+    return [float(v) for v in values
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0]
+
+
+def too_fast(response: Response, session, params: dict) -> str | None:
+    timings = _timings(response.meta)
+    started, submitted = _utc(response.started_at), _utc(response.submitted_at)
+    if started is not None and submitted is not None:
+        total = (submitted - started).total_seconds()
+    elif timings:
+        total = sum(timings)
+    else:
+        return None
+    if total < 0:
+        return "время начала анкеты позже времени её окончания"
+    questions = len(timings) if timings else len(response.answers)
+    per_item = (sum(timings) if timings else total) / max(1, questions)
+    if total < params["min_seconds"]:
+        return (f"анкета заполнена за {_number(total)} с "
+                f"(порог — {_number(params['min_seconds'])} с)")
+    if per_item < params["min_seconds_per_item"]:
+        return (f"в среднем {_number(per_item)} с на вопрос "
+                f"(порог — {_number(params['min_seconds_per_item'])} с)")
+    return None
+
+
+# --- straight-lining ---------------------------------------------------------------------
+
+
+def straight_lining(response: Response, session, params: dict) -> str | None:
+    registry = current_app.extensions["cci.registry"]
+    try:
+        indicator_set = registry.indicator_set(response.methodology_key)
+    except LookupError:
+        return None
+    kinds = {item.key: item.kind for item in indicator_set.items}
+    values = [a.value for a in response.answers
+              if kinds.get(a.item) == "scale" and a.value is not None]
+    if len(values) >= params["min_items"] and len(set(values)) == 1:
+        return f"все ответы по шкале одинаковые: {len(values)} раз «{values[0]}»"
+    return None
+
+
+# --- bursts ------------------------------------------------------------------------------
+
+
+def _burst_query(response: Response, key: str, value: Any, minutes: float):
+    submitted = _submitted(response)
+    query = (
+        select(Response.id)
+        .where(Response.region_id == response.region_id,
+               Response.submitted_at >= submitted - dt.timedelta(minutes=minutes),
+               Response.submitted_at <= submitted,
+               meta_equals(key, value))
+    )
+    if response.id is not None:
+        query = query.where(Response.id != response.id)
+    return query
+
+
+def _burst(response: Response, session, params: dict) -> tuple[str, str, int] | None:
+    """(meta key, source words, responses in the window including this one) of a burst."""
+    for key, words in BURST_SOURCES:
+        value = (response.meta or {}).get(key)
+        if value in (None, ""):
+            continue
+        others = session.scalar(
+            select(func.count()).select_from(
+                _burst_query(response, key, value, params["minutes"]).subquery()))
+        if others + 1 >= params["max_responses"]:
+            return key, words, others + 1
+    return None
+
+
+def _burst_reason(words: str, count: int, params: dict) -> str:
+    return (f"ответов {words} за {_number(params['minutes'])} мин: {count} "
+            f"(порог — {params['max_responses']})")
+
+
+def burst(response: Response, session, params: dict) -> str | None:
+    found = _burst(response, session, params)
+    return _burst_reason(found[1], found[2], params) if found else None
+
+
+def burst_related(response: Response, session, params: dict) -> dict[int, str]:
+    found = _burst(response, session, params)
+    if not found:
+        return {}
+    key, words, count = found
+    reason = "в серии: " + _burst_reason(words, count, params)
+    ids = session.scalars(_burst_query(response, key, response.meta[key], params["minutes"]))
+    return {response_id: reason for response_id in ids}
+
+
+# --- kiosk outside office hours ----------------------------------------------------------
+
+
+def _clock(text: str) -> dt.time:
+    hours, _, minutes = str(text).partition(":")
+    return dt.time(int(hours) % 24, int(minutes or 0))
+
+
+def outside_hours(response: Response, session, params: dict) -> str | None:
+    if (response.meta or {}).get("device_id") in (None, ""):
+        return None
+    region = session.get(Region, response.region_id)
+    if region is None:
+        return None
+    local = _submitted(response).astimezone(zoneinfo.ZoneInfo(region.timezone))
+    opens, closes = _clock(params["opens"]), _clock(params["closes"])
+    if opens <= local.time() < closes:
+        return None
+    return (f"ответ с киоска в {local:%H:%M} по местному времени, вне часов работы "
+            f"({opens:%H:%M}–{closes:%H:%M})")
+
+
+# --- staff session -----------------------------------------------------------------------
+
+
+def staff_session(response: Response, session, params: dict) -> str | None:
+    if (response.meta or {}).get("staff_session") is True:
+        return "ответ дан в браузере, где открыт сеанс сотрудника"
+    return None
+
+
+# --- near-duplicates ---------------------------------------------------------------------
+
+
+def _same_answer(item: str, value, choice):
+    return and_(Answer.item == item,
+                Answer.value.is_(None) if value is None else Answer.value == value,
+                Answer.choice.is_(None) if choice is None else Answer.choice == choice)
+
+
+def near_duplicates(response: Response, session, params: dict) -> list[tuple[int, int, int]]:
+    """(response id, same answers, items compared) of the office's recent responses that
+    give the same answers to at least ``min_share`` of the items.
+
+    The database picks the window (the ``max_candidates`` nearest responses of the office)
+    and counts, per response, the answers equal to this one's; only those that can reach the
+    share come back, and are compared in full here.
+    """
+    mine = {a.item: (a.value, a.choice) for a in response.answers}
+    if len(mine) < params["min_items"]:
+        return []
+    submitted = _submitted(response)
+    window = dt.timedelta(minutes=params["minutes"])
+    candidates = (
+        select(Response.id)
+        .where(Response.region_id == response.region_id,
+               Response.office_id == response.office_id,
+               Response.respondent_type == response.respondent_type,
+               Response.submitted_at >= submitted - window,
+               Response.submitted_at <= submitted + window)
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(params["max_candidates"])
+    )
+    if response.id is not None:
+        candidates = candidates.where(Response.id != response.id)
+    # same / items compared >= share needs same >= share * len(mine) (they compare >= mine)
+    needed = max(1, math.ceil(params["min_share"] * len(mine) - 1e-9))
+    ids = list(session.scalars(
+        select(Answer.response_id)
+        .where(Answer.region_id == response.region_id,
+               Answer.response_id.in_(candidates.scalar_subquery()),
+               or_(*(_same_answer(item, *value) for item, value in mine.items())))
+        .group_by(Answer.response_id)
+        .having(func.count() >= needed)
+    ))
+    if not ids:
+        return []
+    theirs: dict[int, dict[str, tuple]] = {}
+    for response_id, item, value, choice in session.execute(
+        select(Answer.response_id, Answer.item, Answer.value, Answer.choice)
+        .where(Answer.region_id == response.region_id, Answer.response_id.in_(ids))
+    ):
+        theirs.setdefault(response_id, {})[item] = (value, choice)
+    found = []
+    for response_id, answers in theirs.items():
+        items = set(mine) | set(answers)
+        same = sum(1 for item in items if item in mine and mine[item] == answers.get(item, ()))
+        if same / len(items) >= params["min_share"]:
+            found.append((response_id, same, len(items)))
+    found.sort(key=lambda row: (-row[1] / row[2], -row[0]))
+    return found
+
+
+def _duplicate_reason(same: int, total: int, params: dict) -> str:
+    return (f"совпадает {same} из {total} ответов "
+            f"({round(100 * same / total)} %) в том же офисе в пределах "
+            f"{_number(params['minutes'])} мин")
+
+
+def near_duplicate(response: Response, session, params: dict) -> str | None:
+    found = near_duplicates(response, session, params)
+    if not found:
+        return None
+    response_id, same, total = found[0]
+    return f"почти копия ответа №{response_id}: " + _duplicate_reason(same, total, params)
+
+
+def near_duplicate_related(response: Response, session, params: dict) -> dict[int, str]:
+    return {
+        response_id: "есть почти копия этого ответа: " + _duplicate_reason(same, total, params)
+        for response_id, same, total in near_duplicates(response, session, params)
+    }
+
+
+# --- invitation codes --------------------------------------------------------------------
+
+
+def code_reused(response: Response, session, params: dict) -> str | None:
+    code = (response.meta or {}).get("invitation_code")
+    if code in (None, ""):
+        return None
+    query = (
+        select(Response.id)
+        .where(Response.region_id == response.region_id,
+               Response.submitted_at >= _submitted(response) - dt.timedelta(days=params["days"]),
+               meta_equals("invitation_code", code))
+        .order_by(Response.id).limit(1)
+    )
+    if response.id is not None:
+        query = query.where(Response.id != response.id)
+    other = session.scalar(query)
+    if other is None:
+        return None
+    return f"код приглашения уже использован в ответе №{other}"
+
+
+RULES = (
+    QualityRule("too_fast", _l("Too fast"), too_fast,
+                {"min_seconds": 20, "min_seconds_per_item": 1.5}),
+    QualityRule("straight_lining", _l("Same answer to every question"), straight_lining,
+                {"min_items": 8}),
+    QualityRule("burst", _l("Burst from one source"), burst,
+                {"max_responses": 10, "minutes": 5}, related=burst_related),
+    QualityRule("outside_hours", _l("Kiosk outside office hours"), outside_hours,
+                {"opens": "08:00", "closes": "20:00"}),
+    QualityRule("staff_session", _l("Answered in a staff session"), staff_session, {}),
+    QualityRule("near_duplicate", _l("Near-duplicate"), near_duplicate,
+                {"min_share": 0.9, "minutes": 30, "min_items": 5, "max_candidates": 100},
+                related=near_duplicate_related),
+    QualityRule("code_reused", _l("Invitation code used twice"), code_reused, {"days": 90}),
+)
+
+
+@hookimpl
+def register_quality_rules():
+    return list(RULES)

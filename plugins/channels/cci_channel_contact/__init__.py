@@ -1,0 +1,41 @@
+"""The contact-centre channel: an operator console for surveys by phone and call outcomes,
+the auditors' «mystery call» checklist, and the telephony statistics with the contact-centre
+figures (AHT, ASA, abandonment, service level 80/20, FCR, escalation, transfers).
+
+Registered through the ``cci.channels`` entry point ``contact_center``; the core knows it only
+as a :class:`cci.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live in
+:mod:`cci_channel_contact.models` on the core's declarative base.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from cci import hookimpl
+from cci.channels import Channel
+
+from cci_channel_contact import models  # noqa: F401 - registers the tables on the metadata
+from cci_channel_contact import views
+from cci_channel_contact.blueprint import URL_PREFIX
+from cci_channel_contact.blueprint import bp
+
+KEY = "contact_center"
+LABEL = "Контакт-центр"
+METADATA_FIELDS = ("operator_id", "call_id", "session")
+
+CHANNEL = Channel(
+    key=KEY,
+    label=LABEL,
+    blueprints=((bp, URL_PREFIX),),
+    metadata_fields=METADATA_FIELDS,
+    region_links=((_l("Contact centre"), "contact_center.index"),),
+    description="Опрос по телефону в консоли оператора, исход звонка, «тайный звонок» и "
+                "статистика телефонии",
+)
+
+__all__ = ["CHANNEL", "KEY", "views"]
+
+
+@hookimpl
+def register_channels():
+    return [CHANNEL]

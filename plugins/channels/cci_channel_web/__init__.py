@@ -1,0 +1,49 @@
+"""The web survey channel: a public survey link per office and per region, one question per
+screen (works without JavaScript; htmx makes it smooth), a printable A4 poster with a QR code,
+and one-time invitations tied to a real visit.
+
+Registered through the ``cci.channels`` entry point ``web``; the core knows it only as a
+:class:`cci.channels.Channel`. The questionnaire flow, the drafts and the invitations are the
+core's (:mod:`cci.survey`), so other channels reuse them.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from cci import hookimpl
+from cci.channels import Channel
+
+from cci_channel_web.public import KEY
+from cci_channel_web.public import URL_PREFIX
+from cci_channel_web.public import bp
+from cci_channel_web.staff import STAFF_PREFIX
+from cci_channel_web.staff import staff_bp
+
+LABEL = "Веб-анкета"
+#: What a web response's ``meta`` holds (see :func:`cci.survey.request_meta` and
+#: :func:`cci.survey.finish`).
+METADATA_FIELDS = (
+    "ip_hash",          # salted SHA-256 of the address (salt: the app's SECRET_KEY)
+    "user_agent",
+    "timings",          # {step key: seconds spent on it}
+    "session",          # the draft's token
+    "staff_session",    # answered while logged in as staff
+    "invitation_code",  # the one-time code, when the survey was opened with one
+    "verified",         # True when tied to a real visit by an invitation code
+)
+
+CHANNEL = Channel(
+    key=KEY,
+    label=LABEL,
+    blueprints=((bp, URL_PREFIX), (staff_bp, STAFF_PREFIX)),
+    metadata_fields=METADATA_FIELDS,
+    description="Анкета по ссылке или QR-коду: ссылка офиса и региона, плакат для печати, "
+                "одноразовые приглашения после визита",
+    region_links=((_l("Web survey"), "web_survey_staff.links"),),
+)
+
+
+@hookimpl
+def register_channels():
+    return [CHANNEL]
