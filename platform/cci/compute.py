@@ -77,7 +77,7 @@ def aggregate_region(campaign: Campaign, region: Region, indicator_set: Indicato
             func.count(),
         )
         .where(Answer.campaign_id == campaign.id, Answer.region_id == region.id,
-               Answer.counted.is_(True))
+               Answer.counted)
         .group_by(Answer.office_id, Answer.respondent_type, Answer.item, Answer.choice)
     )
     for office_id, rtype, item, choice, n_valid, n_high, n_yes, count in rows:
@@ -95,7 +95,7 @@ def aggregate_region(campaign: Campaign, region: Region, indicator_set: Indicato
     responses = db.execute(
         select(Response.office_id, Response.respondent_type, func.count())
         .where(Response.campaign_id == campaign.id, Response.region_id == region.id,
-               Response.counted.is_(True))
+               Response.counted)
         .group_by(Response.office_id, Response.respondent_type)
     )
     for office_id, rtype, count in responses:
@@ -128,7 +128,7 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
         responses = db.execute(
             select(Response.region_id, func.count(), func.coalesce(func.sum(Response.id), 0),
                    func.max(Response.received_at))
-            .where(Response.campaign_id == campaign.id, Response.counted.is_(True))
+            .where(Response.campaign_id == campaign.id, Response.counted)
             .group_by(Response.region_id).order_by(Response.region_id)
         ).all()
         checklists = db.execute(
