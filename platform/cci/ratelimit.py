@@ -25,6 +25,7 @@ from collections.abc import Callable
 from flask import Flask
 from flask import current_app
 from flask import g
+from flask import has_app_context
 from flask import request
 from flask_limiter import Limiter
 
@@ -60,7 +61,31 @@ def from_config(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
-limiter = Limiter(
+class _PerAppLimiter(Limiter):
+    """flask-limiter keeps one storage per Limiter; the factory may build several apps in a
+    process (tools, tests), each with its own Redis, so each app keeps its own here."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.extensions["cci.limiter_backend"] = (self._storage, self._limiter)
+
+    def _backend(self):
+        if has_app_context():
+            return current_app.extensions.get("cci.limiter_backend")
+        return None
+
+    @property
+    def storage(self):
+        backend = self._backend()
+        return backend[0] if backend else super().storage
+
+    @property
+    def limiter(self):
+        backend = self._backend()
+        return backend[1] if backend else super().limiter
+
+
+limiter = _PerAppLimiter(
     key_func=per_ip,
     key_prefix="cci-rl",
     strategy="moving-window",

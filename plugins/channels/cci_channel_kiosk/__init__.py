@@ -1,0 +1,54 @@
+"""The office kiosk channel: a touch screen in an office, paired with a one-time code, that
+runs the questionnaire in the browser and keeps taking answers offline, delivering each once
+when the connection returns; staff pages list the kiosks (online/offline by heartbeat, queued
+answers) and revoke them.
+
+Registered through the ``cci.channels`` entry point ``kiosk``; the core knows it only as a
+:class:`cci.channels.Channel`. The questionnaire's steps and texts are the core's
+(:mod:`cci.survey`), the answers are stored through :func:`cci.intake.submit`.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from cci import hookimpl
+from cci.channels import Channel
+
+from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks table
+from cci_channel_kiosk.public import API_PREFIX
+from cci_channel_kiosk.public import KEY
+from cci_channel_kiosk.public import URL_PREFIX
+from cci_channel_kiosk.public import api_bp
+from cci_channel_kiosk.public import bp
+from cci_channel_kiosk.staff import STAFF_PREFIX
+from cci_channel_kiosk.staff import staff_bp
+
+LABEL = "Киоск в офисе"
+#: What a kiosk response's ``meta`` holds (see :func:`cci_channel_kiosk.public.parse_submission`).
+METADATA_FIELDS = (
+    "device_id",      # the kiosk's id (bursts per kiosk, office hours)
+    "app_version",    # the kiosk script's version
+    "timings",        # {step key: seconds spent on it}, measured on the device
+    "session",        # the device-made idempotency key
+    "ip_hash",        # salted SHA-256 of the delivering address
+    "user_agent",
+    "staff_session",  # always False: the endpoint refuses staff sessions
+    "delivered_at",   # when the server received it (answers queued offline arrive later)
+    "verified",       # False: a kiosk answer is not tied to a visit
+)
+
+CHANNEL = Channel(
+    key=KEY,
+    label=LABEL,
+    blueprints=((bp, URL_PREFIX), (api_bp, API_PREFIX), (staff_bp, STAFF_PREFIX)),
+    metadata_fields=METADATA_FIELDS,
+    description="Сенсорный экран в офисе: привязка одноразовым кодом, работа без сети, "
+                "доставка каждого ответа ровно один раз",
+    region_links=((_l("Kiosks"), "kiosk_staff.index"),),
+)
+
+
+@hookimpl
+def register_channels():
+    return [CHANNEL]

@@ -1,0 +1,172 @@
+"""Kiosk devices: registration, one-time pairing codes, signed device tokens, revocation.
+
+A regional admin registers a kiosk for an office and gets a short pairing code (valid
+:data:`PAIRING_HOURS` hours, usable once). Entering it on the device binds the device: it gets
+a long-lived token signed with the app's secret (itsdangerous), of which the server keeps only
+the SHA-256. A request from a device is trusted when the token's signature holds, its hash is
+the kiosk's current one and the kiosk is not revoked. Registration, pairing and revocation are
+audit-logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
+
+from cci import audit
+from cci import tenancy
+from cci.db import db
+from cci.db import utcnow
+from cci.models import Office
+
+from cci_channel_kiosk.models import Kiosk
+
+PAIRING_HOURS = 24
+#: Short codes people can read and type on a touch screen: digits only, no ambiguity.
+CODE_LENGTH = 8
+TOKEN_SALT = "cci-kiosk-device"
+#: A kiosk whose last heartbeat is older than this is shown offline.
+ONLINE_SECONDS = 120
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _code_hash(code: str) -> str:
+    # keyed with the app secret: 10^8 codes would be quick to try against a plain hash
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), code.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def normalise_code(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isdigit())[:CODE_LENGTH]
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}" if len(code) == CODE_LENGTH else code
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def register(office: Office, name: str, created_by_id: int | None) -> tuple[Kiosk, str]:
+    """A new kiosk with a fresh pairing code; returns (kiosk, code). Audit-logged; commits."""
+    kiosk = Kiosk(office_id=office.id, region_id=office.region_id, name=name.strip(),
+                  created_by_id=created_by_id)
+    db.add(kiosk)
+    db.flush()
+    code = _set_code(kiosk)
+    audit.record("kiosk.register", kiosk, after={
+        "office_id": office.id, "name": kiosk.name,
+        "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
+    db.commit()
+    return kiosk, code
+
+
+def new_pairing_code(kiosk: Kiosk) -> str:
+    """A fresh code for a kiosk (a replaced device, an expired code); audit-logged; commits."""
+    code = _set_code(kiosk)
+    audit.record("kiosk.pairing_code", kiosk, after={
+        "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
+    db.commit()
+    return code
+
+
+def _set_code(kiosk: Kiosk, now: dt.datetime | None = None) -> str:
+    code = _new_code()
+    kiosk.pairing_code_hash = _code_hash(code)
+    kiosk.pairing_expires_at = (now or utcnow()) + dt.timedelta(hours=PAIRING_HOURS)
+    return code
+
+
+class PairingError(ValueError):
+    """"unknown", "expired" or "revoked"."""
+
+
+def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
+    """Bind the device that typed ``code_text``: returns (kiosk, device token). The code is
+    used up and any token issued before stops working. Audit-logged; commits."""
+    now = now or utcnow()
+    code = normalise_code(code_text)
+    if len(code) != CODE_LENGTH:
+        raise PairingError("unknown")
+    with tenancy.federal_scope("find a kiosk by its pairing code"):
+        kiosk = db.scalar(select(Kiosk).where(Kiosk.pairing_code_hash == _code_hash(code)))
+        if kiosk is None:
+            raise PairingError("unknown")
+        region_id = kiosk.region_id
+    with tenancy.region_scope(region_id, "pair a kiosk"):
+        kiosk = db.get(Kiosk, kiosk.id)
+        if kiosk.revoked_at is not None:
+            raise PairingError("revoked")
+        if kiosk.pairing_expires_at is None or now >= kiosk.pairing_expires_at:
+            raise PairingError("expired")
+        token = _serializer().dumps({"k": kiosk.id, "n": secrets.token_urlsafe(16)})
+        kiosk.token_hash = _sha256(token)
+        kiosk.pairing_code_hash = None
+        kiosk.pairing_expires_at = None
+        kiosk.paired_at = now
+        kiosk.last_seen_at = now
+        audit.record("kiosk.pair", kiosk, actor=f"kiosk {kiosk.id}",
+                     after={"paired_at": now.isoformat()})
+        db.commit()
+        return kiosk, token
+
+
+def token_kiosk_id(token: str | None) -> int | None:
+    """The kiosk id a correctly signed token names (not yet checked against the database)."""
+    if not token or len(token) > 512:
+        return None
+    try:
+        return int(_serializer().loads(token)["k"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def device(token: str | None) -> tuple[Kiosk | None, str]:
+    """The kiosk a device token belongs to and its state: ("ok" | "unknown" | "revoked").
+
+    Runs in the federal scope for the look-up only; the caller enters the kiosk's region."""
+    kiosk_id = token_kiosk_id(token)
+    if kiosk_id is None:
+        return None, "unknown"
+    with tenancy.federal_scope("find a kiosk by its device token"):
+        kiosk = db.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        return None, "unknown"
+    if kiosk.revoked_at is not None:
+        return kiosk, "revoked"
+    if kiosk.token_hash is None or not hmac.compare_digest(kiosk.token_hash, _sha256(token)):
+        return None, "unknown"  # re-paired since: the old device is no longer this kiosk
+    return kiosk, "ok"
+
+
+def revoke(kiosk: Kiosk, now: dt.datetime | None = None) -> None:
+    """End the kiosk at once (its token and any pending code stop working); audit-logged."""
+    if kiosk.revoked_at is not None:
+        return
+    now = now or utcnow()
+    kiosk.revoked_at = now
+    kiosk.pairing_code_hash = None
+    kiosk.pairing_expires_at = None
+    audit.record("kiosk.revoke", kiosk, after={"revoked_at": now.isoformat()})
+    db.commit()
+
+
+def is_online(kiosk: Kiosk, now: dt.datetime | None = None) -> bool:
+    if kiosk.revoked_at is not None or kiosk.last_seen_at is None:
+        return False
+    return ((now or utcnow()) - kiosk.last_seen_at).total_seconds() <= ONLINE_SECONDS

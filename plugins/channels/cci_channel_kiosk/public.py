@@ -1,0 +1,464 @@
+"""The kiosk itself, under /k: pairing the device, the full-screen touch survey and its JSON API.
+
+The survey runs in the browser from the questionnaire the device downloads
+(``/k/api/questionnaire``), so it keeps taking answers when the network or the server is gone:
+finished surveys wait in the device's queue (localStorage), each with an idempotency key the
+device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
+server stores each key once (client key ``kiosk:<key>``) and answers "already received" for a
+repeat. The device token travels in the ``X-Kiosk-Token`` header (the page itself is opened with
+the cookie set at pairing). Public requests carry no tenant scope: each view finds the kiosk
+first and enters its region's scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import make_response
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from cci import intake
+from cci import survey
+from cci import tenancy
+from cci.access import enter_scope
+from cci.db import db
+from cci.db import utcnow
+from cci.methodology import RESPONDENT_TYPES
+from cci.methodology import AnswerError
+from cci.ratelimit import limiter
+from cci.ratelimit import per_device
+from cci.ratelimit import per_ip
+
+from cci_channel_kiosk import devices
+
+KEY = "kiosk"
+URL_PREFIX = "/k"
+API_PREFIX = "/k/api"
+APP_VERSION = "1.0.0"
+TOKEN_HEADER = "X-Kiosk-Token"
+TOKEN_COOKIE = "cci_kiosk"
+TOKEN_COOKIE_SECONDS = 5 * 365 * 24 * 3600
+IDLE_SECONDS = 60
+COUNTDOWN_SECONDS = 10
+THANKS_SECONDS = 8
+HEARTBEAT_SECONDS = 30
+MAX_BODY_BYTES = 64 * 1024
+#: How old a queued answer may be when it finally arrives (a kiosk offline for a long time).
+MAX_DELAY_DAYS = 30
+CLIENT_KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+#: Per device and per address; configurable as KIOSK_RATELIMIT (flask-limiter notation).
+DEVICE_LIMIT = "300/minute"
+PAIRING_LIMIT = "20/minute"
+
+bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+api_bp = Blueprint("kiosk_api", __name__)
+
+
+@api_bp.record_once
+def _exempt_from_csrf(state) -> None:
+    # the device token in a header, not a cookie, authenticates: no cross-site form carries it
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(api_bp)
+
+
+def _device_limit() -> str:
+    return current_app.config.get("KIOSK_RATELIMIT", DEVICE_LIMIT)
+
+
+def _device_key() -> int | None:
+    """The kiosk's id from a correctly signed token (no database look-up: the limit is
+    checked before the view); a forged or missing token counts per address."""
+    return devices.token_kiosk_id(request.headers.get(TOKEN_HEADER)
+                                  or request.cookies.get(TOKEN_COOKIE))
+
+
+def channel():
+    return current_app.extensions["cci.registry"].channels[KEY]
+
+
+@bp.before_request
+@api_bp.before_request
+def _limit_body() -> None:
+    request.max_content_length = MAX_BODY_BYTES
+
+
+@bp.after_request
+@api_bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- screens -------------------------------------------------------------------------------
+
+
+def _screen(heading: str, *lines: str, status: int = 200, state: str = "", pair_url=None):
+    html = render_template("kiosk/message.html", heading=heading, lines=lines, state=state,
+                           pair_url=pair_url)
+    return make_response(html, status)
+
+
+def _staff_screen():
+    return _screen(
+        _("A staff member is logged in"),
+        _("This browser has an open staff session, so it cannot be used to answer the survey."),
+        _("Close the staff session (log out) and open the kiosk again."),
+        status=403, state="staff")
+
+
+def _device_screen(state: str):
+    if state == "revoked":
+        return _screen(
+            _("This kiosk is switched off"),
+            _("The administrator has revoked this device. The survey is not available on it."),
+            _("Please tell the employment centre staff."),
+            status=401, state="revoked")
+    return _screen(
+        _("This device is not registered as a kiosk"),
+        _("The survey opens on this device after it is paired with a code from the "
+          "administrator."),
+        status=401, state="unknown", pair_url=url_for("kiosk.pair"))
+
+
+@bp.route("/")
+def app():
+    if current_user.is_authenticated:
+        return _staff_screen()
+    kiosk, state = devices.device(request.cookies.get(TOKEN_COOKIE))
+    if state != "ok":
+        return _device_screen(state)
+    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason="kiosk screen"))
+    try:
+        idle = int(request.args.get("idle", IDLE_SECONDS))
+    except ValueError:
+        idle = IDLE_SECONDS
+    idle = max(2, min(idle, 600))
+    config = {
+        "questionnaireUrl": url_for("kiosk_api.questionnaire"),
+        "responsesUrl": url_for("kiosk_api.responses"),
+        "heartbeatUrl": url_for("kiosk_api.heartbeat"),
+        "appVersion": APP_VERSION,
+        "idleSeconds": idle,
+        "countdownSeconds": min(COUNTDOWN_SECONDS, idle),
+        "thanksSeconds": min(THANKS_SECONDS, idle),
+        "heartbeatSeconds": HEARTBEAT_SECONDS,
+        "tokenHeader": TOKEN_HEADER,
+        "serviceWorkerUrl": url_for("kiosk.service_worker"),
+        "scope": URL_PREFIX + "/",
+    }
+    return render_template("kiosk/app.html", config=config, office=kiosk.office)
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The service worker, served from /k/ so its scope is the whole kiosk."""
+    response = bp.send_static_file("kiosk-sw.js")
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Service-Worker-Allowed"] = URL_PREFIX + "/"
+    return response
+
+
+@bp.route("/pair", methods=["GET", "POST"])
+@limiter.limit(PAIRING_LIMIT, key_func=per_ip, methods=["POST"])
+def pair():
+    if current_user.is_authenticated:
+        return _staff_screen()
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            kiosk, token = devices.pair(request.form.get("code", ""))
+        except devices.PairingError as exc:
+            status = 400
+            error = {
+                "expired": _("The code has expired. Ask the administrator for a new one."),
+                "revoked": _("This kiosk has been revoked. Ask the administrator to register "
+                             "it again."),
+            }.get(str(exc), _("There is no such code, or it has been used already. Check the "
+                              "digits."))
+        else:
+            enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason="kiosk paired"))
+            response = make_response(render_template(
+                "kiosk/paired.html", token=token, office=kiosk.office, kiosk_name=kiosk.name,
+                app_url=url_for("kiosk.app")))
+            response.set_cookie(TOKEN_COOKIE, token, max_age=TOKEN_COOKIE_SECONDS,
+                                path=URL_PREFIX, httponly=True, samesite="Strict",
+                                secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+            return response
+    return make_response(render_template("kiosk/pair.html", error=error), status)
+
+
+@bp.route("/restore", methods=["POST"])
+@limiter.limit(PAIRING_LIMIT, key_func=per_ip)
+def restore():
+    """The device lost its cookie but kept the token in localStorage: set the cookie again."""
+    token = request.form.get("token", "")
+    _kiosk, state = devices.device(token)
+    if state != "ok":
+        return _device_screen(state)
+    response = redirect(url_for("kiosk.app"), 303)
+    response.set_cookie(TOKEN_COOKIE, token, max_age=TOKEN_COOKIE_SECONDS, path=URL_PREFIX,
+                        httponly=True, samesite="Strict",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+# --- the API of the device ------------------------------------------------------------------
+
+
+def _error(code: int, message: str, **extra):
+    return jsonify({"error": message, **extra}), code
+
+
+def _authenticate():
+    """(kiosk, None) for a trusted device, else (None, error response)."""
+    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(TOKEN_COOKIE)
+    kiosk, state = devices.device(token)
+    if state != "ok":
+        message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
+                   else _("The device is not registered as a kiosk."))
+        return None, _error(401, message, status=state)
+    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
+    return kiosk, None
+
+
+def _seen(kiosk, **fields) -> None:
+    kiosk.last_seen_at = utcnow()
+    for name, value in fields.items():
+        setattr(kiosk, name, value)
+
+
+@api_bp.get("/questionnaire")
+def questionnaire():
+    kiosk, failed = _authenticate()
+    if failed:
+        return failed
+    campaign = intake.campaign_for(kiosk.office.region, utcnow())
+    data: dict[str, Any] = {"office": kiosk.office.name, "texts": texts(), "campaign": None}
+    if campaign is not None:
+        iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+        data["campaign"] = campaign.id
+        data.update(questionnaire_json(iset))
+    _seen(kiosk)
+    db.commit()
+    return jsonify(data)
+
+
+def texts() -> dict[str, str]:
+    """Every text the kiosk's script shows, in the respondent's language."""
+    return {
+        "attractHeading": _("Rate the quality of service"),
+        "attractLead": _("A short anonymous survey about the service at the employment centre. "
+                         "It takes 3–5 minutes."),
+        "attractStart": _("Touch to start"),
+        "back": _("Back"),
+        "next": _("Next"),
+        "progress": _("Question %(n)d of %(total)d", n=999001, total=999002)
+        .replace("999001", "{n}").replace("999002", "{total}"),
+        "commentHint": _("Optional. Please do not write your name, phone number or other "
+                         "personal data."),
+        "thanksHeading": _("Thank you!"),
+        "thanksLead": _("Your answers have been saved."),
+        "countdown": _("No activity: the survey will start over in %(seconds)s s.",
+                       seconds="{s}"),
+        "stillHere": _("I am still here"),
+        "offline": _("No connection: answers are kept on this device and will be sent later."),
+        "queued": _("Waiting to be sent: %(count)s", count="{n}"),
+        "closedHeading": _("The survey is not running now"),
+        "closedLead": _("There is no measurement campaign in your region today, so the "
+                        "questionnaire is closed."),
+        "revokedHeading": _("This kiosk is switched off"),
+        "revokedLead": _("The administrator has revoked this device. The survey is not "
+                         "available on it."),
+        "loading": _("Loading the questionnaire…"),
+        "yourAnswer": _("your answer"),
+        "navigation": _("Questionnaire navigation"),
+    }
+
+
+def _follows(item) -> list[str] | None:
+    if item.follows is None:
+        return None
+    parent, expected = item.follows
+    return [parent, str(expected)]
+
+
+def questionnaire_json(iset) -> dict[str, Any]:
+    """The respondent-type step and, per type, every step that may be asked (follow-ups carry
+    their condition, the device decides), as :func:`cci.survey.step_view` describes them."""
+
+    def step_json(step: survey.Step, rtype: str | None) -> dict[str, Any]:
+        view = survey.step_view(step, rtype, None)
+        out = {"key": step.key, "section": step.section, "kind": view["kind"],
+               "text": str(view["text"]), "allowsNa": view["allows_na"],
+               "naLabel": str(view["na_label"]),
+               "choices": [{"value": c.value, "label": str(c.label), "hint": str(c.hint)}
+                           for c in view["choices"]]}
+        if "scale" in view:
+            out.update(scale=view["scale"], lowLabel=str(view["low_label"]),
+                       highLabel=str(view["high_label"]))
+        if step.item is not None:
+            out["follows"] = _follows(step.item)
+        return out
+
+    type_step = survey.Step(survey.TYPE_STEP, survey.TYPE_STEP)
+    types = {}
+    for rtype in RESPONDENT_TYPES:
+        steps = []
+        for section in ("question", "comment", "profile"):
+            for item in iset.items_for(rtype, section):
+                steps.append(step_json(survey.Step(item.key, section, item), rtype))
+        types[rtype] = steps
+    return {"methodology": iset.key, "typeStep": step_json(type_step, None), "types": types}
+
+
+class Invalid(ValueError):
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _moment(value: Any, now: dt.datetime) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(_("The time of the answer is not understood."), "finished_at") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return min(moment, now)
+
+
+def _answers(raw: Any, field: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > 200:
+        raise Invalid(_("The answers are not understood."), field)
+    out = {}
+    for key, value in raw.items():
+        if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise Invalid(_("The answers are not understood."), str(key))
+        out[str(key)] = None if value in (survey.NA, None) else value
+    return out
+
+
+def parse_submission(kiosk, payload: Any, now: dt.datetime) -> intake.Submission:
+    """Check a delivered survey strictly; raises :class:`Invalid` (nothing is stored)."""
+    if not isinstance(payload, dict):
+        raise Invalid(_("The answers are not understood."))
+    key = payload.get("key")
+    if not isinstance(key, str) or not CLIENT_KEY_RE.match(key):
+        raise Invalid(_("The answer has no valid key."), "key")
+    rtype = payload.get("respondent_type")
+    if rtype not in RESPONDENT_TYPES:
+        raise Invalid(_("Choose who you are: a job seeker or an employer."), "respondent_type")
+    campaign = intake.campaign_for(kiosk.office.region, _moment(payload.get("finished_at"), now)
+                                   or now)
+    if campaign is None:
+        raise Invalid(_("There is no measurement campaign in your region today, so the "
+                        "questionnaire is closed."), "finished_at")
+    iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+    try:
+        answers = iset.validate_answers(rtype, _answers(payload.get("answers"), "answers"))
+        profile = iset.validate_answers(rtype, _answers(payload.get("profile"), "profile"),
+                                        "profile")
+    except AnswerError as exc:
+        raise Invalid(str(exc.message), exc.item) from None
+    for step in survey.steps_for(iset, rtype, answers, profile):
+        if step.section == "question" and step.key not in answers:
+            raise Invalid(_("Not every question is answered: %(key)s.", key=step.key), step.key)
+    comment = payload.get("comment") or ""
+    if not isinstance(comment, str) or len(comment) > survey.COMMENT_MAX:
+        raise Invalid(_("The comment is too long: at most %(max)d characters.",
+                        max=survey.COMMENT_MAX), "comment")
+    finished = _moment(payload.get("finished_at"), now) or now
+    if (now - finished).days > MAX_DELAY_DAYS:
+        raise Invalid(_("The answer is too old to be accepted."), "finished_at")
+    started = _moment(payload.get("started_at"), now)
+    timings = payload.get("timings") if isinstance(payload.get("timings"), dict) else {}
+    timings = {str(k)[:40]: round(float(v), 1) for k, v in list(timings.items())[:100]
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e6}
+    meta = {
+        "device_id": kiosk.id,
+        "app_version": str(payload.get("app_version") or "")[:40],
+        "timings": timings,
+        "session": key,
+        "ip_hash": survey.ip_hash(request.remote_addr),
+        "user_agent": (request.user_agent.string or "")[:survey.USER_AGENT_MAX],
+        "staff_session": False,
+        "delivered_at": now.isoformat(),
+        "verified": False,
+    }
+    return intake.Submission(
+        office_id=kiosk.office_id, respondent_type=rtype, answers=answers,
+        profile={k: v for k, v in profile.items() if v is not None},
+        comment=comment.strip() or None, client_key=f"{KEY}:{key}", channel=KEY,
+        submitted_at=finished, started_at=started if started and started <= finished else None,
+        meta=meta, campaign_id=campaign.id,
+    )
+
+
+@api_bp.post("/responses")
+@limiter.limit(_device_limit, key_func=per_device(_device_key))
+def responses():
+    if current_user.is_authenticated:
+        return _error(403, _("A staff member is logged in in this browser: answers from a staff "
+                             "session are not accepted. Log out first."), status="staff_session")
+    kiosk, failed = _authenticate()
+    if failed:
+        return failed
+    payload = request.get_json(silent=True)
+    key = payload.get("key") if isinstance(payload, dict) else None
+    if isinstance(key, str) and CLIENT_KEY_RE.match(key):
+        found = intake.existing(f"{KEY}:{key}")
+        if found is not None:
+            _seen(kiosk)
+            db.commit()
+            return jsonify({"status": "already received", "key": key}), 200
+    now = utcnow()
+    try:
+        submission = parse_submission(kiosk, payload, now)
+        _response, created = intake.submit(submission, channel())
+    except Invalid as exc:
+        db.rollback()
+        return _error(400, exc.message, field=exc.field, status="invalid")
+    except intake.IntakeError as exc:
+        db.rollback()
+        return _error(400, exc.message, field=exc.field, status="invalid")
+    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
+    kiosk = db.get(type(kiosk), kiosk.id)
+    _seen(kiosk)
+    db.commit()
+    if not created:
+        return jsonify({"status": "already received", "key": key}), 200
+    return jsonify({"status": "stored", "key": key}), 201
+
+
+@api_bp.post("/heartbeat")
+@limiter.limit(_device_limit, key_func=per_device(_device_key))
+def heartbeat():
+    kiosk, failed = _authenticate()
+    if failed:
+        return failed
+    payload = request.get_json(silent=True)
+    payload = payload if isinstance(payload, dict) else {}
+    queue = payload.get("queue_length")
+    queue = queue if isinstance(queue, int) and not isinstance(queue, bool) else None
+    _seen(kiosk, app_version=str(payload.get("app_version") or "")[:40] or None,
+          queue_length=max(0, min(queue, 1_000_000)) if queue is not None else None)
+    db.commit()
+    return jsonify({"status": "ok", "server_time": utcnow().isoformat()})

@@ -1,0 +1,299 @@
+"""The office kiosk in a real Chromium: pairing with a one-time code, the touch survey run in
+the browser, THE OFFLINE PROOF (the connection goes away in the middle of a survey, three
+surveys are completed offline, the connection returns and every answer arrives exactly once,
+even when the whole queue is forcibly sent again), the inactivity reset with its countdown,
+the revoked screen, and an axe-core check of the kiosk screens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from cci import tenancy
+from cci.campaigns import save_campaign
+from cci.db import db
+from cci.models import Office
+from cci.models import Response
+from cci_channel_kiosk import devices
+from cci_channel_kiosk.models import Kiosk
+
+from tests.browser.test_web_survey_browser import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+TABLET = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def live_campaign(app, tenants):
+    today = dt.date.today()
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        created = save_campaign(name="kiosk-browser", methodology_key="cci-2023",
+                                starts_on=today - dt.timedelta(days=30),
+                                ends_on=today + dt.timedelta(days=30), region_codes=["RU-BRY"])
+        db.commit()
+        return created.id
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+@pytest.fixture
+def pairing_code(app, live_campaign) -> str:
+    """A kiosk registered for BRY-01 (as the staff page does) and its one-time code."""
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        office = db.scalar(select(Office).where(Office.code == "BRY-01"))
+        with tenancy.region_scope(office.region_id, "browser test"):
+            _kiosk, code = devices.register(office, "Холл", None)
+    return devices.format_code(code)
+
+
+@pytest.fixture
+def kiosk(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=TABLET,
+                                  has_touch=True)
+    context.set_default_timeout(15_000)
+    try:
+        yield context, context.new_page()
+    finally:
+        context.close()
+
+
+class StoppableServer:
+    """The app on its own port, stopped and started again on the same port (the same origin,
+    so the kiosk keeps its localStorage and service worker), to take the server away."""
+
+    def __init__(self, app):
+        self.app = app
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = None
+        self.thread = None
+
+    def start(self) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       name="kiosk-test-server")
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+        self.server = None
+
+
+@pytest.fixture
+def own_server(app):
+    server = StoppableServer(app)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.server is not None:
+            server.stop()
+
+
+def pair(page, code: str, url: str = "/k/") -> None:
+    page.goto("/k/pair")
+    page.fill("#code", code)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/k/")
+    if url != "/k/":
+        page.goto(url)
+    page.wait_for_selector("body[data-screen=attract]")
+    assert page.locator("#kiosk-start").inner_text() == "Нажмите, чтобы начать"
+
+
+def screen(page) -> str:
+    return page.get_attribute("body", "data-screen")
+
+
+def answer_current_step(page) -> None:
+    """Touch an answer on the step shown: the type, 8 on a scale, the first option, Next."""
+    if page.locator("#kiosk-next").count():
+        page.click("#kiosk-next")
+    elif page.locator("[data-value=job_seeker]").count():
+        page.click("[data-value=job_seeker]")
+    elif page.locator(".scale__btn[data-value='8']").count():
+        page.click(".scale__btn[data-value='8']")
+    else:
+        page.locator(".choice:not(.choice--na)").first.click()
+
+
+def complete_survey(page, started: bool = False) -> None:
+    if not started:
+        page.click("#kiosk-start")
+    for _ in range(60):
+        if screen(page) == "thanks":
+            return
+        heading = page.locator("#step-heading").inner_text()
+        answer_current_step(page)
+        page.wait_for_function(
+            "h => document.body.dataset.screen === 'thanks' || "
+            "(document.getElementById('step-heading') || {}).innerText !== h", arg=heading)
+    raise AssertionError("the survey did not end")
+
+
+def stored(app) -> list[Response]:
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        return list(db.scalars(select(Response).order_by(Response.id)))
+
+
+def queue(page) -> list[dict]:
+    return page.evaluate("window.cciKiosk.queue()")
+
+
+def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
+    context, page = kiosk
+    pair(page, pairing_code)
+
+    # a respondent starts while the connection is there...
+    page.click("#kiosk-start")
+    answer_current_step(page)  # the respondent type
+    # ...and the connection goes away in the middle of the survey
+    context.set_offline(True)
+    complete_survey(page, started=True)
+    page.wait_for_selector("body[data-screen=attract]", timeout=20_000)  # after the thanks
+    for _ in range(2):
+        complete_survey(page)
+        page.wait_for_selector("body[data-screen=attract]", timeout=20_000)
+    pending = queue(page)
+    assert len(pending) == 3
+    keys = {item["key"] for item in pending}
+    assert len(keys) == 3
+    assert "Ожидают отправки: 3" in page.inner_text("#kiosk-net")
+    assert stored(app) == []  # nothing reached the server
+    # an item the server will refuse, first in the queue: it must not block the others
+    page.evaluate("""() => {
+        const queue = window.cciKiosk.queue();
+        queue.unshift({key: crypto.randomUUID(), respondent_type: "martian", answers: {}});
+        localStorage.setItem('cci_kiosk_queue', JSON.stringify(queue));
+    }""")
+
+    # the connection returns: the queue is delivered by itself
+    context.set_offline(False)
+    page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=20_000)
+    rejected = page.evaluate("window.cciKiosk.rejected()")
+    assert [r["status"] for r in rejected] == [400]
+    assert rejected[0]["item"]["respondent_type"] == "martian" and rejected[0]["error"]
+    responses = stored(app)
+    assert len(responses) == 3
+    assert {r.client_key for r in responses} == {f"kiosk:{k}" for k in keys}
+    assert all(r.channel == "kiosk" and r.meta["device_id"] for r in responses)
+    assert all(r.meta["timings"] for r in responses)
+
+    # a forced re-send of the whole queue stores nothing twice
+    page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
+                  pending)
+    page.evaluate("window.cciKiosk.flush()")
+    page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=20_000)
+    assert len(stored(app)) == 3
+    statuses = [entry["status"] for entry in page.evaluate("window.cciKiosk.sent()")]
+    assert statuses == [201, 201, 201, 200, 200, 200]
+    assert len(page.evaluate("window.cciKiosk.rejected()")) == 1
+
+
+def test_the_server_goes_away_and_comes_back(browser, own_server, app, pairing_code):
+    """The issue's proof: the server stops in the middle of a session, surveys are completed
+    (and the kiosk page is even reloaded, from the device's cache), the server starts again,
+    and every answer arrives once."""
+    context = browser.new_context(base_url=own_server.url, locale="ru-RU", viewport=TABLET,
+                                  has_touch=True)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        pair(page, pairing_code)
+        page.wait_for_selector("body[data-offline-ready=true]")
+        page.click("#kiosk-start")
+        answer_current_step(page)
+
+        own_server.stop()
+        complete_survey(page, started=True)
+        page.wait_for_selector("body[data-screen=attract]", timeout=20_000)
+        page.reload()  # the server is gone: the service worker serves the kiosk from the cache
+        page.wait_for_selector("body[data-screen=attract]")
+        for _ in range(2):
+            complete_survey(page)
+            page.wait_for_selector("body[data-screen=attract]", timeout=20_000)
+        pending = queue(page)
+        assert len({item["key"] for item in pending}) == len(pending) == 3
+        assert stored(app) == []
+
+        own_server.start()
+        page.evaluate("window.cciKiosk.flush()")  # or wait for the next retry (≤ 60 s)
+        page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=30_000)
+        responses = stored(app)
+        assert sorted(r.client_key for r in responses) == sorted(
+            f"kiosk:{item['key']}" for item in pending)
+
+        page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
+                      pending)
+        page.evaluate("window.cciKiosk.flush()")
+        page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=20_000)
+        assert len(stored(app)) == 3
+    finally:
+        context.close()
+
+
+def test_inactivity_resets_with_a_countdown(kiosk, app, pairing_code):
+    _context, page = kiosk
+    pair(page, pairing_code, url="/k/?idle=3")
+    page.click("#kiosk-start")
+    answer_current_step(page)
+    assert screen(page) == "survey"
+    page.wait_for_selector("#kiosk-countdown:not([hidden])", timeout=5_000)
+    assert "начнётся заново" in page.inner_text("#kiosk-countdown")
+    page.wait_for_selector("body[data-screen=attract]", timeout=6_000)
+    assert page.locator("#kiosk-countdown").is_hidden()
+
+    # and after the thank-you screen
+    complete_survey(page)
+    assert screen(page) == "thanks"
+    page.wait_for_selector("body[data-screen=attract]", timeout=6_000)
+    page.wait_for_function("window.cciKiosk.queue().length === 0")
+    assert len(stored(app)) == 1
+
+
+def test_a_revoked_kiosk_shows_a_clear_screen(kiosk, app, pairing_code):
+    _context, page = kiosk
+    pair(page, pairing_code)
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        found = db.scalar(select(Kiosk))
+        with tenancy.region_scope(found.region_id, "browser test"):
+            devices.revoke(db.get(Kiosk, found.id))
+    page.reload()
+    assert page.get_attribute("body", "data-state") == "revoked"
+    assert "Киоск отключён" in page.inner_text("h1")
+    assert page.locator("a").count() == 0  # nothing leads anywhere
+
+
+def test_a_device_that_lost_its_cookie_gets_it_back(kiosk, app, pairing_code, csrf_on):
+    context, page = kiosk
+    pair(page, pairing_code)
+    context.clear_cookies()
+    page.goto("/k/")  # the unknown-device screen finds the token in localStorage
+    page.wait_for_selector("body[data-screen=attract]")
+    assert page.url.endswith("/k/")
+
+
+def test_kiosk_screens_pass_axe(kiosk, app, pairing_code, csrf_on):
+    _context, page = kiosk
+    page.goto("/k/pair")
+    assert_accessible(page, "pairing")
+    pair(page, pairing_code)
+    assert_accessible(page, "attract")
+    page.click("#kiosk-start")
+    assert_accessible(page, "respondent type")
+    answer_current_step(page)
+    assert_accessible(page, "scale question")
