@@ -19,29 +19,36 @@ from cci.access import enter_scope
 from cci.db import db
 from cci.models import Region
 
-region_bp = Blueprint("region", __name__, url_prefix="/r/<region_code>")
-federal_bp = Blueprint("federal", __name__, url_prefix="/federal")
-
-
-@region_bp.url_value_preprocessor
 def _enter_region(_endpoint, values) -> None:
     code = (values or {}).pop("region_code", None)
+    g.area = "region"
     if not current_user.is_authenticated:
-        g.area = "region"
         return  # the view's login_required sends the visitor to the login page
     region = db.scalar(select(Region).where(Region.code == code)) if code else None
     # Another region's pages do not exist for a regional user: 404, not 403.
     if region is None or not can_see_region(current_user, region):
         abort(404)
     g.region = region
-    g.area = "region"
     enter_scope(tenancy.Scope(region_id=region.id, reason=f"region page {region.code}"))
 
 
-@region_bp.url_defaults
-def _add_region_code(endpoint, values) -> None:
+def _add_region_code(_endpoint, values) -> None:
     if "region_code" not in values and getattr(g, "region", None) is not None:
         values["region_code"] = g.region.code
+
+
+def region_area_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
+    """A blueprint whose routes take ``<region_code>`` and run in that region's scope, with
+    the same access rule as the core's region pages. Channel plugins mount their staff pages
+    with it under ``/r/<region_code>/…``."""
+    blueprint = Blueprint(name, import_name, **kwargs)
+    blueprint.url_value_preprocessor(_enter_region)
+    blueprint.url_defaults(_add_region_code)
+    return blueprint
+
+
+region_bp = region_area_blueprint("region", __name__, url_prefix="/r/<region_code>")
+federal_bp = Blueprint("federal", __name__, url_prefix="/federal")
 
 
 @federal_bp.url_value_preprocessor

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import zoneinfo
 
-from flask import Blueprint
 from flask import abort
 from flask import flash
 from flask import g
@@ -30,42 +29,20 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
-from cci import tenancy
-from cci.access import can_see_region
-from cci.access import enter_scope
 from cci.db import db
 from cci.db import utcnow
 from cci.models import Office
-from cci.models import Region
 from cci.roles import Role
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk
+from cci.views.areas import region_area_blueprint
 
 STAFF_PREFIX = "/r/<region_code>/kiosks"
-staff_bp = Blueprint("kiosk_staff", __name__, template_folder="templates")
+staff_bp = region_area_blueprint("kiosk_staff", __name__, template_folder="templates")
 
 MANAGER_ROLES = (Role.ADMIN, Role.REGIONAL_ADMIN)
-
-
-@staff_bp.url_value_preprocessor
-def _enter_region(_endpoint, values) -> None:
-    code = (values or {}).pop("region_code", None)
-    g.area = "region"
-    if not current_user.is_authenticated:
-        return  # login_required sends the visitor to the login page
-    region = db.scalar(select(Region).where(Region.code == code)) if code else None
-    if region is None or not can_see_region(current_user, region):
-        abort(404)
-    g.region = region
-    enter_scope(tenancy.Scope(region_id=region.id, reason=f"kiosk pages {region.code}"))
-
-
-@staff_bp.url_defaults
-def _add_region_code(_endpoint, values) -> None:
-    if "region_code" not in values and getattr(g, "region", None) is not None:
-        values["region_code"] = g.region.code
 
 
 @staff_bp.before_request
