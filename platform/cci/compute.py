@@ -271,9 +271,11 @@ def _after_region(run_id: int) -> None:
     """Update progress; the last region to finish queues the federal roll-up."""
     with tenancy.federal_scope("run progress"):
         run = db.get(ComputationRun, run_id)
+        # Each finished region has exactly one region-level index row (cheap via the index).
         done = db.scalar(
-            select(func.count(func.distinct(RunResult.region_id)))
-            .where(RunResult.run_id == run_id)
+            select(func.count())
+            .where(RunResult.run_id == run_id, RunResult.level == "region",
+                   RunResult.metric == "index", RunResult.respondent_type.is_(None))
         ) or 0
         total = max(1, run.regions_total)
         db.execute(update(ComputationRun).where(ComputationRun.id == run_id)
