@@ -126,6 +126,15 @@ def test_straight_lining(app, office, answers, fires):
     assert ("straight_lining" in rules_of(app, response_id)) is fires
 
 
+def test_straight_lining_spares_a_client_who_took_their_time(app, office):
+    all_tens = {item: 10 for item in SCALE_ITEMS}
+    hurried, _ = answer(app, office, all_tens, started_at=DAY - 90 * SEC)
+    later = DAY + 60 * MIN  # outside the near-duplicate window of the first
+    unhurried, _ = answer(app, office, all_tens, started_at=later - 180 * SEC, when=later)
+    assert "straight_lining" in rules_of(app, hurried)  # 90 s < 120 s
+    assert "straight_lining" not in rules_of(app, unhurried)  # three minutes over it
+
+
 @pytest.mark.parametrize("key", ["device_id", "ip_hash", "operator_id"])
 def test_burst_from_one_source_flags_the_whole_burst(app, office, key):
     ids = [answer(app, office, varied(10 + n), when=DAY + n * 30 * SEC, meta={key: "src-1"})[0]

@@ -12,7 +12,8 @@ rule               fires when (default parameters)
                    ``min_seconds_per_item`` (1.5) seconds per question on average. Reads
                    ``started_at``/``submitted_at`` and ``meta["timings"]`` (seconds per
                    question: ``{item: seconds}`` or a list) when present.
-``straight_lining`` at least ``min_items`` (8) scale answers, all the same value.
+``straight_lining`` at least ``min_items`` (8) scale answers, all the same value, given in less
+                   than ``max_seconds`` (120) when the start and finish are known.
 ``burst``          at least ``max_responses`` (10) responses within ``minutes`` (5) from one
                    device (``meta["device_id"]``), one IP hash (``meta["ip_hash"]``) or one
                    operator (``meta["operator_id"]``), counted in the region by the database.
@@ -124,9 +125,16 @@ def straight_lining(response: Response, session, params: dict) -> str | None:
     kinds = {item.key: item.kind for item in indicator_set.items}
     values = [a.value for a in response.answers
               if kinds.get(a.item) == "scale" and a.value is not None]
-    if len(values) >= params["min_items"] and len(set(values)) == 1:
-        return f"все ответы по шкале одинаковые: {len(values)} раз «{values[0]}»"
-    return None
+    if len(values) < params["min_items"] or len(set(values)) != 1:
+        return None
+    # A satisfied client sincerely answers 10 to everything; taking one's time over it is
+    # what sets them apart from a form filled in to order, so a slow enough answer passes.
+    started, submitted = _utc(response.started_at), _utc(response.submitted_at)
+    limit = params.get("max_seconds")
+    if limit and started is not None and submitted is not None:
+        if (submitted - started).total_seconds() >= limit:
+            return None
+    return f"все ответы по шкале одинаковые: {len(values)} раз «{values[0]}»"
 
 
 # --- bursts ------------------------------------------------------------------------------
@@ -320,7 +328,7 @@ RULES = (
     QualityRule("too_fast", _l("Too fast"), too_fast,
                 {"min_seconds": 20, "min_seconds_per_item": 1.5}),
     QualityRule("straight_lining", _l("Same answer to every question"), straight_lining,
-                {"min_items": 8}),
+                {"min_items": 8, "max_seconds": 120}),
     QualityRule("burst", _l("Burst from one source"), burst,
                 {"max_responses": 10, "minutes": 5}, related=burst_related),
     QualityRule("outside_hours", _l("Kiosk outside office hours"), outside_hours,
