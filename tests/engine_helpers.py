@@ -96,3 +96,22 @@ def _region(app, code):
         return db.scalar(select(Region.id).where(Region.code == code))
 
 
+
+
+@pytest.fixture
+def live_campaign(app, tenants):
+    """A cci-2023 campaign running today in RU-BRY and RU-KYA (for the channels' pages)."""
+    today = dt.date.today()
+    with app.app_context(), tenancy.federal_scope("test"):
+        created = save_campaign(name="current", methodology_key="cci-2023",
+                                starts_on=today - dt.timedelta(days=40),
+                                ends_on=today + dt.timedelta(days=40),
+                                region_codes=["RU-BRY", "RU-KYA"])
+        db.commit()
+        return created.id
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    """The app checks CSRF tokens as in production (the test config turns them off)."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)

@@ -14,7 +14,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from cci import tenancy
-from cci.campaigns import save_campaign
 from cci.db import db
 from cci.db import utcnow
 from cci.models import AuditEntry
@@ -26,18 +25,6 @@ from cci_channel_kiosk.public import TOKEN_HEADER
 
 KIOSKS_URL = "/r/RU-BRY/kiosks/"
 CODE_RE = re.compile(r'id="pairing-code">(\d{4}-\d{4})<')
-
-
-@pytest.fixture
-def live_campaign(app, tenants):
-    today = dt.date.today()
-    with app.app_context(), tenancy.federal_scope("test"):
-        created = save_campaign(name="kiosk-now", methodology_key="cci-2023",
-                                starts_on=today - dt.timedelta(days=40),
-                                ends_on=today + dt.timedelta(days=40),
-                                region_codes=["RU-BRY", "RU-KYA"])
-        db.commit()
-        return created.id
 
 
 def office_id(app, code="BRY-01"):

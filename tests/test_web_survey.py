@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from cci import survey
 from cci import tenancy
-from cci.campaigns import save_campaign
 from cci.db import db
 from cci.db import utcnow
 from cci.models import Answer
@@ -28,19 +27,6 @@ from conftest import region_id
 
 OFFICE_URL = "/s/RU-BRY/BRY-01"
 STEP_URL = re.compile(r"^/s/a/(?P<token>[A-Za-z0-9_-]+)/(?P<step>[a-z_]+)$")
-
-
-@pytest.fixture
-def live_campaign(app, tenants):
-    """A campaign running today in RU-BRY and RU-KYA (methodology cci-2023)."""
-    today = dt.date.today()
-    with app.app_context(), tenancy.federal_scope("test"):
-        created = save_campaign(name="web-now", methodology_key="cci-2023",
-                                starts_on=today - dt.timedelta(days=40),
-                                ends_on=today + dt.timedelta(days=40),
-                                region_codes=["RU-BRY", "RU-KYA"])
-        db.commit()
-        return created.id
 
 
 def indicator_set(app):

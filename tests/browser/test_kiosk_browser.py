@@ -6,7 +6,6 @@ the revoked screen, and an axe-core check of the kiosk screens."""
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 import threading
 
@@ -14,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from cci import tenancy
-from cci.campaigns import save_campaign
 from cci.db import db
 from cci.models import Office
 from cci.models import Response
@@ -26,22 +24,6 @@ from tests.browser.test_web_survey_browser import assert_accessible
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-def live_campaign(app, tenants):
-    today = dt.date.today()
-    with app.app_context(), tenancy.federal_scope("browser test"):
-        created = save_campaign(name="kiosk-browser", methodology_key="cci-2023",
-                                starts_on=today - dt.timedelta(days=30),
-                                ends_on=today + dt.timedelta(days=30), region_codes=["RU-BRY"])
-        db.commit()
-        return created.id
-
-
-@pytest.fixture
-def csrf_on(app, monkeypatch):
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and high-contrast modes; and the same survey works with JavaScript switched off.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from cci import tenancy
-from cci.campaigns import save_campaign
 from cci.db import db
 from cci.models import Answer
 from cci.models import Response
@@ -25,23 +23,6 @@ RESULTS = ROOT / "test-results"
 OFFICE_URL = "/s/RU-BRY/BRY-01"
 PHONE = {"width": 390, "height": 844}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-
-
-@pytest.fixture
-def live_campaign(app, tenants):
-    today = dt.date.today()
-    with app.app_context(), tenancy.federal_scope("browser test"):
-        created = save_campaign(name="web-browser", methodology_key="cci-2023",
-                                starts_on=today - dt.timedelta(days=30),
-                                ends_on=today + dt.timedelta(days=30), region_codes=["RU-BRY"])
-        db.commit()
-        return created.id
-
-
-@pytest.fixture
-def csrf_on(app, monkeypatch):
-    """The live server checks CSRF tokens as in production (the test config turns them off)."""
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
 
 
 def _phone_context(browser, live_server, **kw):
