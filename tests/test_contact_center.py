@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from cci import tenancy
-from cci.campaigns import save_campaign
 from cci.db import db
 from cci.models import Answer
 from cci.models import AuditEntry
@@ -22,28 +21,16 @@ from cci.models import User
 from cci_channel_contact import figures as fig
 from cci_channel_contact.models import ContactCall
 from cci_channel_contact.models import TelephonyStat
+from engine_helpers import offices
 
 BASE = "/r/RU-BRY/contact"
 TODAY = dt.date.today()
 
 
 @pytest.fixture
-def campaign(app, tenants):
+def campaign(live_campaign):
     """A cci-2023 campaign running today in BRY (centralized) and KYA (decentralized)."""
-    with app.app_context(), tenancy.federal_scope("test"):
-        created = save_campaign(name="Контакт-центр сейчас", methodology_key="cci-2023",
-                                starts_on=TODAY - dt.timedelta(days=60),
-                                ends_on=TODAY + dt.timedelta(days=60),
-                                region_codes=["RU-BRY", "RU-KYA"])
-        db.commit()
-        return created.id
-
-
-def offices(app, code):
-    with app.app_context(), tenancy.federal_scope("test"):
-        region = db.scalar(select(Region).where(Region.code == code))
-        return [o.id for o in db.scalars(select(Office).where(Office.region_id == region.id)
-                                         .order_by(Office.code))]
+    return live_campaign
 
 
 def user_id(app, email):
