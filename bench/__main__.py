@@ -7,8 +7,10 @@ run, the floor (the bare GROUP BY over the same answers) and a raw COPY of the r
 import stores. Every figure is printed and written to bench/results.json.
 
 BENCH_SCALE (default 1) scales the data down for a quick run, e.g. BENCH_SCALE=0.01.
-DATABASE_URL must point at PostgreSQL (default: the local server's database "test");
-REDIS_URL (default: the local server, db 14) is flushed.
+BENCH_ONLY (default "compute,import,submit") picks the parts to run.
+DATABASE_URL must point at PostgreSQL (default: the local server's database "test"), where
+the schema BENCH_SCHEMA (default cci_bench) is dropped and re-created; BENCH_REDIS_URL
+(default: the local server, db 14) is flushed.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import sys
 import time
 from pathlib import Path
 
-SCHEMA = "cci_bench"
+SCHEMA = os.environ.get("BENCH_SCHEMA", "cci_bench")
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.json"
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit").split(","))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 
 N_REGIONS = max(2, min(85, round(85 * SCALE)))
@@ -348,18 +351,7 @@ def copy_rows(app, campaign_id: int, payload: list) -> float:
         raw.close()
 
 
-def main() -> None:
-    setup_environment()
-    app = make_app()
-    say(f"make bench: scale {SCALE} — {N_REGIONS} regions, {N_OFFICES} offices, "
-        f"{N_RESPONSES:,} responses, {WORKERS} RQ workers")
-    reset_schema(app)
-    say("generating the data set…")
-    campaign_id = generate(app)
-    results: dict[str, float | int] = {
-        "scale": SCALE, "regions": N_REGIONS, "offices": N_OFFICES, "responses": N_RESPONSES,
-        "workers": WORKERS,
-    }
+def bench_compute(app, campaign_id: int, results: dict) -> None:
     floor = min(compute_floor(app, campaign_id) for _ in range(2))
     results["compute_floor_seconds"] = round(floor, 3)
     say(f"floor: bare GROUP BY over the campaign's answers {floor:.2f} s")
@@ -379,6 +371,9 @@ def main() -> None:
             worker.wait(timeout=30)
     results["compute_seconds"] = results["compute_seconds[cci-2023]"]
     results["compute_ratio_to_floor"] = results["compute_ratio_to_floor[cci-2023]"]
+
+
+def bench_import(app, campaign_id: int, results: dict) -> None:
     data, payload = import_file(app, campaign_id, N_IMPORT)
     import_seconds = run_import(app, campaign_id, data)
     copy_seconds = copy_rows(app, campaign_id, payload)
@@ -392,6 +387,28 @@ def main() -> None:
         f"({results['import_rows_per_second']:,.0f} rows/s); COPY of the same rows "
         f"{copy_seconds:.2f} s ({results['copy_rows_per_second']:,.0f} rows/s); "
         f"ratio {results['import_ratio_to_copy']:.2f} (goal ≥ 0.5)")
+
+
+def main() -> None:
+    setup_environment()
+    app = make_app()
+    say(f"make bench: scale {SCALE} — {N_REGIONS} regions, {N_OFFICES} offices, "
+        f"{N_RESPONSES:,} responses, {WORKERS} RQ workers; parts: {', '.join(sorted(PARTS))}")
+    reset_schema(app)
+    say("generating the data set…")
+    campaign_id = generate(app)
+    results: dict[str, float | int] = {
+        "scale": SCALE, "regions": N_REGIONS, "offices": N_OFFICES, "responses": N_RESPONSES,
+        "workers": WORKERS,
+    }
+    if "compute" in PARTS:
+        bench_compute(app, campaign_id, results)
+    if "import" in PARTS:
+        bench_import(app, campaign_id, results)
+    if "submit" in PARTS:
+        from bench import submit
+
+        submit.bench_submit(app, campaign_id, results)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     say(f"written to {RESULTS.relative_to(ROOT)}")
 
