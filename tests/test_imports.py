@@ -763,3 +763,73 @@ def test_an_indicator_code_may_head_its_item_column(app, admin, campaign):
     assert rec.status == "succeeded", error_texts(rec)
     answers = stored_answers(app)["import:RU-BRY:1"]
     assert answers["usefulness"] == (8, None) and answers["prof_competence"] == (7, None)
+
+
+# --- quality rules over an import ----------------------------------------------------------
+
+DUP_HEADER = ("response_id;office_code;respondent_type;submitted_at;prof_competence;"
+              "comm_competence;usefulness;simplicity;responsiveness;comfort;transport;appearance;"
+              "info_office;info_website")
+
+
+def _flags(app) -> dict[str, tuple[set[str], bool, set[bool]]]:
+    """client key -> (rules that flagged it, counted, counted of its answers)."""
+    with app.app_context(), tenancy.federal_scope("test"):
+        return {r.client_key: ({f.rule for f in r.flags}, r.counted, {a.counted for a in r.answers})
+                for r in db.scalars(select(Response))}
+
+
+def test_near_duplicates_within_an_import_and_with_stored_answers_are_flagged(
+        app, admin, campaign):
+    from engine_helpers import answer
+    from engine_helpers import offices
+
+    stored, _ = answer(app, offices(app, "RU-BRY")[0],
+                       {"prof_competence": 3, "comm_competence": 4, "usefulness": 5,
+                        "simplicity": 6, "responsiveness": 7, "comfort": 8, "transport": 9,
+                        "appearance": 2, "info_office": 5, "info_website": 5},
+                       when=dt.datetime(2025, 5, 5, 7, 0, tzinfo=dt.timezone.utc),
+                       client_key="kiosk-original")
+    rec = imported(app, admin, csv_bytes([
+        DUP_HEADER,
+        "a;BRY-01;соискатель;05.05.2025 10:10;3;4;5;6;7;8;9;2;5;5",   # the stored one again
+        "b;BRY-02;соискатель;05.05.2025 12:00;10;9;8;7;6;5;4;3;2;1",
+        "c;BRY-02;соискатель;05.05.2025 12:20;10;9;8;7;6;5;4;3;2;9",  # 9 of 10 like b
+        "d;BRY-02;соискатель;05.05.2025 12:25;10;9;8;7;6;5;4;3;7;8",  # 8 of 10 like b and c
+        "e;BRY-02;соискатель;05.05.2025 13:30;10;9;8;7;6;5;4;3;2;1",  # like b, 90 min later
+    ]), campaign)
+    assert rec.status == "succeeded", error_texts(rec)
+    flags = _flags(app)
+    for key in ("kiosk-original", "import:RU-BRY:a", "import:RU-BRY:b", "import:RU-BRY:c"):
+        assert flags[key] == ({"near_duplicate"}, False, {False}), key
+    for key in ("import:RU-BRY:d", "import:RU-BRY:e"):
+        assert flags[key] == (set(), True, {True}), key
+    with app.app_context(), tenancy.federal_scope("test"):
+        copy = db.scalar(select(Response).where(Response.client_key == "import:RU-BRY:a"))
+        assert f"№{stored}" in copy.flags[0].reason
+        assert copy.review_status == "pending"
+        assert copy.quality_flags[0]["rule"] == "near_duplicate"
+
+
+def test_a_large_import_is_written_in_steps_and_stays_atomic(app, admin, campaign, monkeypatch):
+    monkeypatch.setattr(imports, "WRITE_CHUNK", 2)
+    lines = [DUP_HEADER] + [
+        f"{n};BRY-0{1 + n % 2};соискатель;0{1 + n % 5}.05.2025 1{n % 8}:00;"
+        + ";".join(str(1 + (n * k) % 10) for k in range(1, 11)) for n in range(7)]
+    rec = imported(app, admin, csv_bytes(lines), campaign)
+    assert (rec.status, rec.created_count) == ("succeeded", 7), error_texts(rec)
+    assert count(app, Response) == 7 and count(app, Answer) == 70
+    # a clash found in the last step rolls the earlier steps back too
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.add(Response(client_key="import:RU-BRY:x6", region_id=1, office_id=1,
+                        campaign_id=campaign, methodology_key="cci-2023", channel="test",
+                        respondent_type="job_seeker",
+                        submitted_at=dt.datetime(2025, 5, 5, tzinfo=dt.timezone.utc)))
+        db.commit()
+    real_existing = imports._existing_keys
+    monkeypatch.setattr(imports, "_existing_keys", lambda keys: set())  # raced in unseen
+    again = imported(app, admin, csv_bytes([lines[0]] + [f"x{line}" for line in lines[1:]]),
+                     campaign)
+    monkeypatch.setattr(imports, "_existing_keys", real_existing)
+    assert again.status == "failed" and "другим импортом" in error_texts(again)[0]
+    assert count(app, Response) == 8 and count(app, Answer) == 70

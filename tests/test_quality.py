@@ -24,6 +24,7 @@ from cci.api.docs import build_spec
 from cci.channels import Channel
 from cci.db import db
 from cci.models import Answer
+from cci.models import Office
 from cci.models import AuditEntry
 from cci.models import Response
 from cci.models import ResponseFlag
@@ -228,6 +229,55 @@ def test_near_duplicate_needs_the_same_office_the_window_and_enough_items(app, c
     employer, _ = answer(app, one, PATTERN, rtype="employer", when=DAY + 4 * MIN)
     for response_id in (other_office, later, short_again, employer):
         assert "near_duplicate" not in rules_of(app, response_id)
+
+
+def _brute_force(records, params):
+    """Every pair compared in full: what the block-signature search must reproduce."""
+    window = dt.timedelta(minutes=params["minutes"])
+    found = []
+    for mine in records:
+        matches = []
+        if len(mine.answers) >= params["min_items"]:
+            for other in records:
+                if other is mine or abs(other.submitted_at - mine.submitted_at) > window:
+                    continue
+                theirs = {a.item: (a.value, a.choice) for a in other.answers}
+                ours = {a.item: (a.value, a.choice) for a in mine.answers}
+                items = set(ours) | set(theirs)
+                same = sum(1 for i in items if i in ours and ours[i] == theirs.get(i, ()))
+                if same / len(items) >= params["min_share"]:
+                    matches.append((other.id, same, len(items)))
+        found.append(sorted(matches, key=lambda row: (-row[1] / row[2], -row[0])))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_block_signature_search_finds_exactly_what_comparing_every_pair_finds(app, office,
+                                                                             seed):
+    from cci import quality_rules
+
+    rnd = random.Random(seed)
+    params = {"min_share": rnd.choice((0.7, 0.8, 0.9)), "minutes": 30, "min_items": 5,
+              "max_candidates": 10_000}
+    with app.app_context(), tenancy.federal_scope("test"):
+        region_id = db.get(Office, office).region_id
+    # a few prototypes, each copied with some answers changed or left out: many pairs are
+    # close to the threshold, on either side of it
+    prototypes = [{item: rnd.choice((1, 5, 10, None)) for item in SCALE_ITEMS} for _ in range(3)]
+    batch = []
+    for n in range(40):
+        answers = [Answer(region_id=region_id, office_id=office, campaign_id=1,
+                          respondent_type="job_seeker", item=item,
+                          value=rnd.randint(1, 10) if rnd.random() < 0.12 else value)
+                   for item, value in rnd.choice(prototypes).items() if rnd.random() > 0.05]
+        batch.append(Response(id=10_000 + n, region_id=region_id, office_id=office,
+                              respondent_type="job_seeker", answers=answers,
+                              submitted_at=DAY + rnd.randint(0, 90) * MIN))
+    with app.app_context(), tenancy.region_scope(region_id, "test"):
+        found = quality_rules.near_duplicates_many(batch, db, params)
+        db.rollback()
+    assert found == _brute_force(batch, params)
+    assert sum(map(bool, found)) >= 2  # at least one pair: the case is not trivial
 
 
 def test_code_reused(app, office):

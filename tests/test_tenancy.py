@@ -391,6 +391,26 @@ def test_bulk_update_by_primary_key_is_refused_in_a_regional_scope(app, in_scope
         )
 
 
+def test_rows_appended_around_the_orm_must_carry_the_current_region(app, in_scope, ids):
+    """cci.db.append_rows (COPY on PostgreSQL) skips the session's events: guarded itself."""
+    from cci.db import append_rows
+
+    columns = ("code", "name", "region_id", "kind", "active", "is_sample", "address")
+    mine = ("BRY-80", "Свой", ids["bry"], "branch", True, False, "")
+    theirs = ("VLA-80", "Чужой", ids["vla"], "branch", True, False, "")
+    with in_scope(ids["bry"]) as db:
+        with pytest.raises(TenantIsolationError, match="region_id"):
+            append_rows(db, Office, columns, [mine, theirs])
+        db.rollback()
+    with in_scope(None) as db:
+        assert db.scalar(select(func.count()).where(Office.code.in_(["BRY-80", "VLA-80"]))) == 0
+    with in_scope(ids["bry"]) as db:
+        new_ids = append_rows(db, Office, columns, [mine], return_ids=True)
+        db.commit()
+    with in_scope(None) as db:
+        assert db.scalar(select(Office.code).where(Office.id == new_ids[0])) == "BRY-80"
+
+
 def test_core_update_of_a_tenant_table_is_refused_in_a_regional_scope(app, in_scope, ids):
     with in_scope(ids["bry"]) as db:
         with pytest.raises(TenantIsolationError, match="tenant_filtered"):

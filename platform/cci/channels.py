@@ -22,6 +22,11 @@ class QualityRule:
     returns ``{response_id: reason}`` of responses already stored that share the finding (the
     earlier answers of a burst, the original of a near-duplicate); the core flags them too,
     unless a reviewer has already decided on them.
+
+    ``check_many(responses, session, params)``, optional, checks a batch (an import) in one go
+    instead of ``check`` per response: it is called once the batch is inserted (the responses
+    have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
+    A look-back rule provides it so that a large import costs one query, not one per row.
     """
 
     key: str
@@ -29,6 +34,7 @@ class QualityRule:
     check: Callable[..., str | None]
     params: dict[str, Any] = field(default_factory=dict)
     related: Callable[..., dict[int, str]] | None = None
+    check_many: Callable[..., list[tuple[str | None, dict[int, str]]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class Channel:
     label: str
     #: Blueprints the core mounts, each with its URL prefix.
     blueprints: tuple[tuple[Blueprint, str], ...] = ()
+    #: The channel's resources in the bearer-token API: the core mounts each blueprint inside
+    #: /api/v1 (its own ``url_prefix`` is relative to that), so the routes get the API's token
+    #: authentication, tenant scope, JSON errors and CSRF exemption; endpoints are
+    #: ``api.<blueprint name>.<view>``. Every route needs a :func:`cci.api.docs.operation`.
+    api_blueprints: tuple[Blueprint, ...] = ()
     #: The metadata keys this channel attaches to a response (documented, validated).
     metadata_fields: tuple[str, ...] = ()
     quality_rules: tuple[QualityRule, ...] = ()

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import scoped_session
 from sqlalchemy.orm import sessionmaker
@@ -113,3 +114,59 @@ def init_app(app: Flask) -> None:
 
 def engine() -> Engine:
     return current_app.extensions["cci.engine"]
+
+
+def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
+                return_ids: bool = False) -> list[int] | None:
+    """Append many rows of ``model`` in the session's transaction, around the ORM: COPY on
+    PostgreSQL (the fastest way in; ids, when asked for, drawn from the table's sequence
+    first), a multi-row INSERT elsewhere. Returns the new ids in the order of ``rows`` when
+    ``return_ids``. Tenant rows must all be of the current scope's region."""
+    from sqlalchemy import insert
+    from sqlalchemy import text
+
+    from cci import tenancy
+
+    if not rows:
+        return [] if return_ids else None
+    if issubclass(model, tenancy.TenantScoped):
+        position = columns.index("region_id")
+        tenancy.guard_rows(row[position] for row in rows)
+    connection = session.connection()
+    table = model.__table__
+    if connection.dialect.name != "postgresql":
+        values = [dict(zip(columns, row)) for row in rows]
+        if return_ids:
+            return list(session.scalars(
+                insert(model).returning(model.id, sort_by_parameter_order=True), values))
+        connection.execute(insert(table), values)
+        return None
+    from psycopg.types.json import Jsonb
+
+    ids = None
+    if return_ids:
+        ids = list(connection.execute(text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+        ), {"table": table.name, "n": len(rows)}).scalars())
+        columns = ("id",) + columns
+        rows = [(row_id,) + tuple(row) for row_id, row in zip(ids, rows)]
+    # COPY knows nothing of the model's Python-side defaults (timestamps, uuids): apply them.
+    defaults = [c for c in table.c if c.name not in columns and c.default is not None
+                and (c.default.is_scalar or c.default.is_callable)]
+    if defaults:
+        columns = columns + tuple(c.name for c in defaults)
+        rows = [tuple(row) + tuple(c.default.arg if c.default.is_scalar else c.default.arg(None)
+                                   for c in defaults) for row in rows]
+    wrap = [isinstance(table.c[name].type, JSON) for name in columns]
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([Jsonb(v) if w and v is not None else v
+                                    for v, w in zip(row, wrap)] if any(wrap) else row)
+    except dbapi.Error as exc:
+        # The same exception classes as a statement through SQLAlchemy (IntegrityError…).
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+    return ids

@@ -46,7 +46,8 @@ def register_jobs():
 
 @hookspec
 def prepare_response(response, channel):
-    """Adjust a :class:`cci.models.Response` before it is stored (add metadata, flags).
+    """Adjust a :class:`cci.models.Response` before it is stored (add metadata, flags); in a
+    batch (an import) a :class:`cci.intake.Draft`, which has the same attributes.
 
     ``channel`` is the :class:`cci.channels.Channel` that received it.
     """

@@ -89,19 +89,29 @@ class Finding:
     reason: str
 
 
-def evaluate(response: Response, channel=None) -> list[Finding]:
-    """Every rule that fires for the response (of two rules with one key, the plugin's runs)."""
-    findings: list[Finding] = []
+def _active_rules(channel=None) -> list[tuple[QualityRule, dict[str, Any]]]:
+    """(rule, params) of the rules switched on (of two rules with one key, the plugin's)."""
+    active: list[tuple[QualityRule, dict[str, Any]]] = []
     seen: set[str] = set()
+    for rule in all_rules(channel):
+        if rule.key in seen:
+            continue
+        seen.add(rule.key)
+        params = rule_params(rule)
+        if params is not None:
+            active.append((rule, params))
+    return active
+
+
+def evaluate(response: Response, channel=None, *, batch: bool = False) -> list[Finding]:
+    """Every rule that fires for the response; with ``batch``, only the rules without a batch
+    check (:func:`evaluate_many` runs the others once the batch is stored)."""
+    findings: list[Finding] = []
     # The look-backs read stored responses only: flushing the pending ones before each query
     # would make a batch (an import) quadratic.
     with db.no_autoflush:
-        for rule in all_rules(channel):
-            if rule.key in seen:
-                continue
-            seen.add(rule.key)
-            params = rule_params(rule)
-            if params is None:
+        for rule, params in _active_rules(channel):
+            if batch and rule.check_many is not None:
                 continue
             reason = rule.check(response, db, params)
             if reason:
@@ -109,17 +119,30 @@ def evaluate(response: Response, channel=None) -> list[Finding]:
     return findings
 
 
-def mark(response: Response) -> None:
-    """Turn ``quality_flags`` into flag rows and set ``counted`` and the review status."""
-    have = {flag.rule for flag in response.flags}
+def evaluate_many(responses: list[Response], channel=None) -> tuple[list[list[dict]], dict]:
+    """The batch checks over stored responses (with ids): per response the flags that fired,
+    and ``{stored response id: [(rule, reason), …]}`` of the related ones to flag too."""
+    flags: list[list[dict]] = [[] for _ in responses]
+    related: dict[int, list[tuple[str, str]]] = {}
+    for rule, params in _active_rules(channel):
+        if rule.check_many is None:
+            continue
+        for position, (reason, others) in enumerate(rule.check_many(responses, db, params)):
+            if reason:
+                flags[position].append({"rule": rule.key, "reason": str(reason)})
+            for response_id, text in (others or {}).items():
+                related.setdefault(response_id, []).append((rule.key, str(text)))
+    return flags, related
+
+
+def settle(response: Response) -> list[dict]:
+    """Deduplicate ``quality_flags`` and set the review status and ``counted`` (on the answers
+    too) from them; returns the flags, one per rule."""
     unique: list[dict] = []
     for flag in response.quality_flags or []:
         rule = str(flag.get("rule") or "")[:64]
-        if not rule or rule in {f["rule"] for f in unique}:
-            continue
-        unique.append({**flag, "rule": rule})
-        if rule not in have:
-            response.flags.append(_flag_row(response, rule, flag.get("reason")))
+        if rule and rule not in {f["rule"] for f in unique}:
+            unique.append({**flag, "rule": rule})
     if len(unique) != len(response.quality_flags or []):
         response.quality_flags = unique
     if unique and response.review_status is None:
@@ -128,6 +151,22 @@ def mark(response: Response) -> None:
     response.counted = counted
     for answer in response.answers:
         answer.counted = counted
+    return unique
+
+
+def mark(response: Response) -> None:
+    """Turn ``quality_flags`` into flag rows and set ``counted`` and the review status."""
+    have = {flag.rule for flag in response.flags}
+    for flag in settle(response):
+        if flag["rule"] not in have:
+            response.flags.append(_flag_row(response, flag["rule"], flag.get("reason")))
+
+
+def flag_values(response: Response, rule: str, reason: Any) -> dict[str, Any]:
+    """A flag row's columns (for a bulk insert)."""
+    return {"response_id": response.id, "region_id": response.region_id,
+            "office_id": response.office_id, "campaign_id": response.campaign_id,
+            "rule": rule, "reason": str(reason or ""), "created_at": utcnow()}
 
 
 def _flag_row(response: Response, rule: str, reason: Any) -> ResponseFlag:
@@ -145,6 +184,12 @@ def flag_related(response: Response, findings: Iterable[Finding]) -> list[int]:
         for response_id, reason in (finding.rule.related(response, db, finding.params) or {}).items():
             if response_id != response.id:
                 wanted.setdefault(response_id, []).append((finding.rule.key, str(reason)))
+    return flag_stored(wanted)
+
+
+def flag_stored(wanted: dict[int, list[tuple[str, str]]]) -> list[int]:
+    """Flag stored responses ``{id: [(rule, reason), …]}`` unless a reviewer has decided on
+    them; returns the ids newly excluded."""
     if not wanted:
         return []
     excluded = []

@@ -22,6 +22,7 @@ forget them:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -221,7 +222,18 @@ def _guard_bulk_insert(state: ORMExecuteState, scope: Scope | None) -> None:
         rows = [state.statement.compile().params]
     elif isinstance(rows, dict):
         rows = [rows]
-    if any(row.get("region_id") != scope.region_id for row in rows):
+    guard_rows(row.get("region_id") for row in rows)
+
+
+def guard_rows(region_ids: Iterable[int | None]) -> None:
+    """Rows written around the session (a bulk insert, a COPY) must all be of the scope's
+    region; a federal scope writes any."""
+    scope = _current.get()
+    if scope is None:
+        raise TenantIsolationError("Inserting tenant data without a tenant scope")
+    if scope.federal:
+        return
+    if any(region_id != scope.region_id for region_id in region_ids):
         raise TenantIsolationError(
             "Bulk insert of tenant rows in a regional scope: every row must carry this "
             "region's region_id"
