@@ -20,6 +20,7 @@ from cci.models import AuditEntry
 from cci.models import Office
 from cci.models import Response
 from cci_channel_kiosk.models import Kiosk
+from cci_channel_kiosk.models import KioskRejection
 from cci_channel_kiosk.public import TOKEN_COOKIE
 from cci_channel_kiosk.public import TOKEN_HEADER
 
@@ -248,6 +249,12 @@ def test_invalid_answers_store_nothing(app, paired, change, field):
     assert response.json["field"] == field
     assert re.search("[а-яА-Я]", response.json["error"])  # a message in Russian
     assert count_responses(app) == 0
+    # ...but the refused survey itself is kept on the server, as the device sent it
+    with app.app_context(), tenancy.federal_scope("test"):
+        [kept] = db.scalars(select(KioskRejection)).all()
+        assert (kept.kiosk_id, kept.field, kept.error) == (_kiosk_id, field,
+                                                            response.json["error"])
+        assert kept.payload == body and kept.client_key == body["key"]
 
 
 def test_incomplete_survey_is_refused(app, paired):

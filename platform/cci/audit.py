@@ -22,9 +22,15 @@ def record(
     after: dict | None = None,
     region_id: int | None = None,
     actor: str | None = None,
+    user: Any = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (committed with the change itself)."""
-    user = current_user if has_request_context() and current_user.is_authenticated else None
+    """Add an audit entry to the current transaction (committed with the change itself).
+
+    ``user`` is who acted when it is not the session's user: an API token's owner (API
+    requests carry no login session).
+    """
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
     if region_id is None and obj is not None:
         region_id = getattr(obj, "region_id", None)
     entry = AuditEntry(

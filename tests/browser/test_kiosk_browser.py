@@ -18,6 +18,7 @@ from cci.models import Office
 from cci.models import Response
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
+from cci_channel_kiosk.models import KioskRejection
 
 from tests.browser.test_web_survey_browser import assert_accessible
 
@@ -132,6 +133,11 @@ def stored(app) -> list[Response]:
         return list(db.scalars(select(Response).order_by(Response.id)))
 
 
+def refused(app) -> list[KioskRejection]:
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        return list(db.scalars(select(KioskRejection).order_by(KioskRejection.id)))
+
+
 def queue(page) -> list[dict]:
     return page.evaluate("window.cciKiosk.queue()")
 
@@ -169,6 +175,13 @@ def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
     rejected = page.evaluate("window.cciKiosk.rejected()")
     assert [r["status"] for r in rejected] == [400]
     assert rejected[0]["item"]["respondent_type"] == "martian" and rejected[0]["error"]
+    # the server kept the refused survey too, and the heartbeat reports the device's log
+    [kept] = refused(app)
+    assert kept.client_key == rejected[0]["item"]["key"] and kept.field == "respondent_type"
+    assert kept.payload == rejected[0]["item"]
+    page.evaluate("window.cciKiosk.heartbeat()")
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        assert db.scalar(select(Kiosk.rejected_log_length)) == 1
     responses = stored(app)
     assert len(responses) == 3
     assert {r.client_key for r in responses} == {f"kiosk:{k}" for k in keys}

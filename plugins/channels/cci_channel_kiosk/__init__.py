@@ -1,7 +1,8 @@
 """The office kiosk channel: a touch screen in an office, paired with a one-time code, that
 runs the questionnaire in the browser and keeps taking answers offline, delivering each once
 when the connection returns; staff pages list the kiosks (online/offline by heartbeat, queued
-answers) and revoke them.
+answers, answers the server refused) and revoke them, and show the refused answers; the same
+management is in the bearer-token API under /api/v1/kiosks (:mod:`.admin_api`).
 
 Registered through the ``cci.channels`` entry point ``kiosk``; the core knows it only as a
 :class:`cci.channels.Channel`. The questionnaire's steps and texts are the core's
@@ -15,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from cci import hookimpl
 from cci.channels import Channel
 
-from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks table
+from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
+from cci_channel_kiosk.admin_api import bp as admin_api_bp
 from cci_channel_kiosk.public import API_PREFIX
 from cci_channel_kiosk.public import KEY
 from cci_channel_kiosk.public import URL_PREFIX
@@ -42,6 +44,7 @@ CHANNEL = Channel(
     key=KEY,
     label=LABEL,
     blueprints=((bp, URL_PREFIX), (api_bp, API_PREFIX), (staff_bp, STAFF_PREFIX)),
+    api_blueprints=(admin_api_bp,),
     metadata_fields=METADATA_FIELDS,
     description="Сенсорный экран в офисе: привязка одноразовым кодом, работа без сети, "
                 "доставка каждого ответа ровно один раз",

@@ -6,6 +6,10 @@ a long-lived token signed with the app's secret (itsdangerous), of which the ser
 the SHA-256. A request from a device is trusted when the token's signature holds, its hash is
 the kiosk's current one and the kiosk is not revoked. Registration, pairing and revocation are
 audit-logged.
+
+The staff pages and the /api/v1 resources manage kiosks through these functions only, so both
+check, change and audit-log alike. ``by`` names the acting user where it is not the session's
+(an API token's owner).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hmac
 import secrets
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
@@ -26,6 +31,7 @@ from cci.db import db
 from cci.db import utcnow
 from cci.models import Office
 
+from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk
 
 PAIRING_HOURS = 24
@@ -62,24 +68,91 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
 
 
-def register(office: Office, name: str, created_by_id: int | None) -> tuple[Kiosk, str]:
-    """A new kiosk with a fresh pairing code; returns (kiosk, code). Audit-logged; commits."""
-    kiosk = Kiosk(office_id=office.id, region_id=office.region_id, name=name.strip(),
+#: The largest id the database's INTEGER holds: a larger one in a request names nothing (and
+#: must not reach PostgreSQL, which refuses it with an error).
+ID_MAX = 2**31 - 1
+
+#: A kiosk's state: registered and waiting for its first pairing, bound to a device, ended.
+PENDING, PAIRED, REVOKED = "pending", "paired", "revoked"
+STATUSES = (PAIRED, PENDING, REVOKED)
+
+
+def status(kiosk: Kiosk) -> str:
+    if kiosk.revoked_at is not None:
+        return REVOKED
+    return PAIRED if kiosk.paired_at is not None else PENDING
+
+
+def listing(office_id: int | None = None, state: str | None = None) -> list[Kiosk]:
+    """The kiosks of the current scope (revoked ones last), optionally of one office or in one
+    of :data:`STATUSES`."""
+    query = select(Kiosk).order_by(Kiosk.revoked_at.is_not(None), Kiosk.id)
+    if office_id is not None:
+        query = query.where(Kiosk.office_id == office_id)
+    if state == REVOKED:
+        query = query.where(Kiosk.revoked_at.is_not(None))
+    elif state == PAIRED:
+        query = query.where(Kiosk.revoked_at.is_(None), Kiosk.paired_at.is_not(None))
+    elif state == PENDING:
+        query = query.where(Kiosk.revoked_at.is_(None), Kiosk.paired_at.is_(None))
+    return list(db.scalars(query))
+
+
+class RegistrationError(ValueError):
+    """A kiosk cannot be registered so; ``field`` is "office_id" or "name"."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def office_for_kiosk(office_id: int) -> Office:
+    """The active office a kiosk may be registered for; another region's office does not
+    exist in a regional scope."""
+    office = db.get(Office, office_id) if 0 < office_id <= ID_MAX else None
+    if office is None or not office.active:
+        raise RegistrationError("office_id", _("There is no such active office."))
+    return office
+
+
+def clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise RegistrationError("name", _("Give the kiosk a name."))
+    if len(name) > NAME_MAX:
+        raise RegistrationError("name", _("The name is too long: at most %(max)d characters.",
+                                          max=NAME_MAX))
+    return name
+
+
+def register(office: Office, name: str, created_by_id: int | None,
+             by=None) -> tuple[Kiosk, str]:
+    """A new kiosk with a fresh pairing code; returns (kiosk, code). Audit-logged; commits.
+    Raises :class:`RegistrationError` for an empty or too long name."""
+    kiosk = Kiosk(office_id=office.id, region_id=office.region_id, name=clean_name(name),
                   created_by_id=created_by_id)
     db.add(kiosk)
     db.flush()
     code = _set_code(kiosk)
-    audit.record("kiosk.register", kiosk, after={
+    audit.record("kiosk.register", kiosk, user=by, after={
         "office_id": office.id, "name": kiosk.name,
         "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
     db.commit()
     return kiosk, code
 
 
-def new_pairing_code(kiosk: Kiosk) -> str:
-    """A fresh code for a kiosk (a replaced device, an expired code); audit-logged; commits."""
+class KioskRevoked(ValueError):
+    """A revoked kiosk takes no new pairing code: register a new one."""
+
+
+def new_pairing_code(kiosk: Kiosk, by=None) -> str:
+    """A fresh code for a kiosk (a replaced device, an expired code); audit-logged; commits.
+    Raises :class:`KioskRevoked` for a revoked kiosk."""
+    if kiosk.revoked_at is not None:
+        raise KioskRevoked(kiosk.id)
     code = _set_code(kiosk)
-    audit.record("kiosk.pairing_code", kiosk, after={
+    audit.record("kiosk.pairing_code", kiosk, user=by, after={
         "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
     db.commit()
     return code
@@ -154,15 +227,16 @@ def device(token: str | None) -> tuple[Kiosk | None, str]:
     return kiosk, "ok"
 
 
-def revoke(kiosk: Kiosk, now: dt.datetime | None = None) -> None:
-    """End the kiosk at once (its token and any pending code stop working); audit-logged."""
+def revoke(kiosk: Kiosk, now: dt.datetime | None = None, by=None) -> None:
+    """End the kiosk at once (its token and any pending code stop working); audit-logged.
+    Revoking a revoked kiosk changes and logs nothing."""
     if kiosk.revoked_at is not None:
         return
     now = now or utcnow()
     kiosk.revoked_at = now
     kiosk.pairing_code_hash = None
     kiosk.pairing_expires_at = None
-    audit.record("kiosk.revoke", kiosk, after={"revoked_at": now.isoformat()})
+    audit.record("kiosk.revoke", kiosk, user=by, after={"revoked_at": now.isoformat()})
     db.commit()
 
 

@@ -5,9 +5,10 @@ The survey runs in the browser from the questionnaire the device downloads
 finished surveys wait in the device's queue (localStorage), each with an idempotency key the
 device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
 server stores each key once (client key ``kiosk:<key>``) and answers "already received" for a
-repeat. The device token travels in the ``X-Kiosk-Token`` header (the page itself is opened with
-the cookie set at pairing). Public requests carry no tenant scope: each view finds the kiosk
-first and enters its region's scope.
+repeat. A survey refused as invalid (400) is also kept on the server (:mod:`.rejections`),
+since the device then drops it from its queue. The device token travels in the
+``X-Kiosk-Token`` header (the page itself is opened with the cookie set at pairing). Public
+requests carry no tenant scope: each view finds the kiosk first and enters its region's scope.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from cci import intake
 from cci import survey
@@ -40,11 +42,13 @@ from cci.ratelimit import per_device
 from cci.ratelimit import per_ip
 
 from cci_channel_kiosk import devices
+from cci_channel_kiosk import payloads
+from cci_channel_kiosk import rejections
 
 KEY = "kiosk"
 URL_PREFIX = "/k"
 API_PREFIX = "/k/api"
-APP_VERSION = "1.0.0"
+APP_VERSION = "1.1.0"
 TOKEN_HEADER = "X-Kiosk-Token"
 TOKEN_COOKIE = "cci_kiosk"
 TOKEN_COOKIE_SECONDS = 5 * 365 * 24 * 3600
@@ -421,7 +425,7 @@ def responses():
     kiosk, failed = _authenticate()
     if failed:
         return failed
-    payload = request.get_json(silent=True)
+    payload = payloads.json_body()
     key = payload.get("key") if isinstance(payload, dict) else None
     if isinstance(key, str) and CLIENT_KEY_RE.match(key):
         found = intake.existing(f"{KEY}:{key}")
@@ -430,14 +434,13 @@ def responses():
             db.commit()
             return jsonify({"status": "already received", "key": key}), 200
     now = utcnow()
+    kiosk_id, region_id = kiosk.id, kiosk.region_id
     try:
         submission = parse_submission(kiosk, payload, now)
         _response, created = intake.submit(submission, channel())
-    except Invalid as exc:
-        db.rollback()
-        return _error(400, exc.message, field=exc.field, status="invalid")
-    except intake.IntakeError as exc:
-        db.rollback()
+    except (Invalid, intake.IntakeError) as exc:
+        db.rollback()  # nothing of the response is stored...
+        _keep_rejection(kiosk_id, region_id, payload, exc.message, exc.field)  # ...but this
         return _error(400, exc.message, field=exc.field, status="invalid")
     enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
     kiosk = db.get(type(kiosk), kiosk.id)
@@ -448,17 +451,36 @@ def responses():
     return jsonify({"status": "stored", "key": key}), 201
 
 
+def _keep_rejection(kiosk_id: int, region_id: int, payload: Any, error: str,
+                    field: str | None) -> None:
+    """Keep a refused delivery on the server, in a transaction of its own. If even that fails,
+    the device still gets its 400 (and keeps the survey in its own log): a 500 would make it
+    retry an answer that can never be stored."""
+    try:
+        rejections.record(kiosk_id, region_id, payload, payloads.storable(payload), error, field)
+    except SQLAlchemyError:
+        db.rollback()
+        current_app.logger.exception("kiosk %s: a refused delivery could not be kept", kiosk_id)
+
+
+def _count(payload: dict, name: str) -> int | None:
+    """A non-negative count the device reports, or None when it sent none (an older script)."""
+    value = payload.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return max(0, min(value, 1_000_000))
+
+
 @api_bp.post("/heartbeat")
 @limiter.limit(_device_limit, key_func=per_device(_device_key))
 def heartbeat():
     kiosk, failed = _authenticate()
     if failed:
         return failed
-    payload = request.get_json(silent=True)
+    payload = payloads.json_body()
     payload = payload if isinstance(payload, dict) else {}
-    queue = payload.get("queue_length")
-    queue = queue if isinstance(queue, int) and not isinstance(queue, bool) else None
     _seen(kiosk, app_version=str(payload.get("app_version") or "")[:40] or None,
-          queue_length=max(0, min(queue, 1_000_000)) if queue is not None else None)
+          queue_length=_count(payload, "queue_length"),
+          rejected_log_length=_count(payload, "rejected_length"))
     db.commit()
     return jsonify({"status": "ok", "server_time": utcnow().isoformat()})

@@ -1,6 +1,7 @@
 """Staff pages of the kiosk channel, in a region's area (/r/<code>/kiosks/…): register a kiosk
 for an office (and get its one-time pairing code), see each kiosk's state (last seen, app
-version, online/offline by its heartbeat, queued answers), issue a new code, revoke.
+version, online/offline by its heartbeat, queued answers, refused answers), issue a new code,
+revoke, and read the surveys the server refused (/r/<code>/kiosks/rejections).
 
 Only a regional admin (and the platform administrator) manages kiosks. Entering the area works
 as for the core's region pages: a region the user may not see does not exist (404), and the
@@ -9,6 +10,7 @@ request runs in that region's tenant scope.
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 
 from flask import abort
@@ -16,6 +18,7 @@ from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,20 +32,24 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
+from cci import intake
 from cci.db import db
 from cci.db import utcnow
 from cci.models import Office
 from cci.roles import Role
+from cci.views.areas import region_area_blueprint
 
 from cci_channel_kiosk import devices
+from cci_channel_kiosk import rejections
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk
-from cci.views.areas import region_area_blueprint
 
 STAFF_PREFIX = "/r/<region_code>/kiosks"
 staff_bp = region_area_blueprint("kiosk_staff", __name__, template_folder="templates")
 
+#: Who manages kiosks and reads their refused answers, here and in the API.
 MANAGER_ROLES = (Role.ADMIN, Role.REGIONAL_ADMIN)
+REJECTIONS_PAGE_SIZE = 50
 
 
 @staff_bp.before_request
@@ -68,7 +75,8 @@ def _local(moment) -> str:
 
 
 def _kiosk_or_404(kiosk_id: int) -> Kiosk:
-    kiosk = db.get(Kiosk, kiosk_id)  # another region's kiosk is not visible in this scope
+    # another region's kiosk is not visible in this scope
+    kiosk = db.get(Kiosk, kiosk_id) if 0 < kiosk_id <= devices.ID_MAX else None
     if kiosk is None:
         abort(404)
     return kiosk
@@ -82,14 +90,18 @@ def index():
     form = KioskForm()
     form.office.choices = [(o.id, f"{o.code} — {o.name}") for o in offices]
     if form.validate_on_submit():
-        office = db.get(Office, form.office.data)
-        if office is None:
-            abort(404)
-        kiosk, code = devices.register(office, form.name.data, current_user.id)
-        return _show_code(kiosk, code)
-    kiosks = db.scalars(select(Kiosk).order_by(Kiosk.revoked_at.is_not(None), Kiosk.id)).all()
+        try:
+            office = devices.office_for_kiosk(form.office.data)
+            kiosk, code = devices.register(office, form.name.data, current_user.id)
+        except devices.RegistrationError as exc:
+            if exc.field == "office_id":
+                abort(404)
+            form.name.errors = [*form.name.errors, exc.message]
+        else:
+            return _show_code(kiosk, code)
     now = utcnow()
-    return render_template("kiosk_staff/index.html", region=g.region, form=form, kiosks=kiosks,
+    return render_template("kiosk_staff/index.html", region=g.region, form=form,
+                           kiosks=devices.listing(), rejected=rejections.counts(),
                            online=lambda k: devices.is_online(k, now), local=_local,
                            action_form=EmptyForm(),
                            pair_url=url_for("kiosk.pair", _external=True)), (
@@ -108,10 +120,12 @@ def new_code(kiosk_id: int):
     kiosk = _kiosk_or_404(kiosk_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    if kiosk.revoked_at is not None:
+    try:
+        code = devices.new_pairing_code(kiosk)
+    except devices.KioskRevoked:
         flash(_("The kiosk is revoked: register a new one."), "error")
         return redirect(url_for("kiosk_staff.index"), 303)
-    return _show_code(kiosk, devices.new_pairing_code(kiosk))
+    return _show_code(kiosk, code)
 
 
 @staff_bp.route("/<int:kiosk_id>/revoke", methods=["POST"])
@@ -124,3 +138,39 @@ def revoke(kiosk_id: int):
     flash(_("Kiosk «%(name)s» revoked: it no longer accepts answers.", name=kiosk.name),
           "success")
     return redirect(url_for("kiosk_staff.index"), 303)
+
+
+@staff_bp.route("/rejections")
+@login_required
+def rejections_page():
+    """The surveys the server refused, newest first: the region's, or one kiosk's."""
+    kiosk_id = request.args.get("kiosk", type=int)
+    kiosk = _kiosk_or_404(kiosk_id) if kiosk_id is not None else None
+    # bounded: a huge page number would be an OFFSET the database refuses
+    page = min(max(1, request.args.get("page", 1, type=int)), 1_000_000)
+    total, rows = rejections.page(kiosk_id=kiosk_id, limit=REJECTIONS_PAGE_SIZE,
+                                  offset=(page - 1) * REJECTIONS_PAGE_SIZE)
+    return render_template("kiosk_staff/rejections.html", region=g.region, kiosk=kiosk,
+                           rows=rows, total=total, page=page, page_size=REJECTIONS_PAGE_SIZE,
+                           readable=_readable_by_campaign(), pretty=_pretty, local=_local)
+
+
+def _readable_by_campaign():
+    """``readable(row)``: a refused survey's answers worded as in the questionnaire of the
+    campaign running when it arrived (looked up once per region and local day)."""
+    sets: dict = {}
+
+    def readable(row):
+        region = row.kiosk.office.region
+        key = (region.id, intake.local_date(region, row.received_at))
+        if key not in sets:
+            sets[key] = rejections.indicator_set_for(region, row.received_at)
+        return rejections.readable(row.payload, sets[key])
+
+    return readable
+
+
+def _pretty(payload) -> str:
+    if isinstance(payload, str):
+        return payload  # a body that was not JSON, kept as its text
+    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True)

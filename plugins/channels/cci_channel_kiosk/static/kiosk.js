@@ -3,7 +3,9 @@
    here (crypto.randomUUID), and are delivered one by one to POST /k/api/responses; the server
    stores a key once ("already received" for a repeat), so re-sending is always safe. An answer
    the server refuses as invalid (400) is dropped from the queue and kept in a "rejected" log,
-   so one bad item cannot block the rest. Every text comes from the server, in Russian.
+   so one bad item cannot block the rest (the server keeps the refused item too, for the
+   administrators; the heartbeat reports the log's length). Every text comes from the server,
+   in Russian.
    No build step, no external resources. */
 (function () {
   "use strict";
@@ -415,7 +417,8 @@
   }
 
   function heartbeat() {
-    var body = { app_version: config.appVersion, queue_length: load(QUEUE_KEY, []).length };
+    var body = { app_version: config.appVersion, queue_length: load(QUEUE_KEY, []).length,
+                 rejected_length: load(REJECTED_KEY, []).length };
     return fetch(config.heartbeatUrl, { method: "POST", headers: headers(), body: JSON.stringify(body),
                                         credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
@@ -459,6 +462,7 @@
     queue: function () { return load(QUEUE_KEY, []); },
     rejected: function () { return load(REJECTED_KEY, []); },
     sent: function () { return load(SENT_KEY, []); },
+    heartbeat: function () { return heartbeat(); },
   };
 
   // Offline start: the service worker serves this page and its files from the cache, which
