@@ -528,6 +528,7 @@ def prepare_responses(ctx: Context, table: Table, report: Callable) -> Prepared:
                            f"{indicator_set.key}")
         return prepared
     seen: dict[str, int] = {}
+    known: dict = {}  # offices and the campaign, looked up once for all rows
     keys = _existing_keys([
         client_key(ctx.region, cell_text(cells[index])) for _, cells in table.rows
         for index, key in ctx.columns.items() if key == "response_id" and index < len(cells)
@@ -623,7 +624,7 @@ def prepare_responses(ctx: Context, table: Table, report: Callable) -> Prepared:
         if ctx.error_count > errors_before or office is None or moment is None:
             continue
         try:
-            response = validate(Submission(
+            response = validate(known=known, sub=Submission(
                 office_id=office.id, respondent_type=respondent_type, answers=answers,
                 client_key=key, channel=CHANNEL, submitted_at=moment, profile=profile,
                 comment=comment, campaign_id=campaign.id,
@@ -822,14 +823,14 @@ def _write(record: ImportRecord, prepared: Prepared, report: Callable) -> dict[s
     try:
         if record.kind == "responses":
             total = len(prepared.new)
+
+            def written(done: int) -> None:
+                report(0.9 + 0.08 * done / total, f"Записано строк: {done} из {total}")
+
             # Progress is committed by another connection: SQLite has one writer at a time,
             # which this transaction is until it commits.
             concurrent = db.get_bind().dialect.name != "sqlite"
-            for start in range(0, total, WRITE_CHUNK):
-                store_batch(prepared.new[start:start + WRITE_CHUNK])
-                done = min(total, start + WRITE_CHUNK)
-                if concurrent and done < total:
-                    report(0.9 + 0.09 * done / total, f"Записано строк: {done} из {total}")
+            store_batch(prepared.new, written=written if concurrent else None, step=WRITE_CHUNK)
         else:
             for checklist in prepared.new:
                 checklist.auditor_id = record.created_by_id

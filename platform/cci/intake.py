@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -119,18 +120,25 @@ class Draft:
     review_status: str | None = None
 
 
-def validate(sub: Submission) -> Draft:
+def validate(sub: Submission, known: dict | None = None) -> Draft:
     """Validate a submission against its campaign's set. Raises :class:`IntakeError`; runs in
-    the office's region scope."""
-    office = db.get(Office, sub.office_id)
+    the office's region scope. ``known``, kept by the caller across many submissions (an
+    import), remembers the offices and campaigns already looked up."""
+    known = {} if known is None else known
+    office = known.get(("office", sub.office_id))
+    if office is None:
+        office = known[("office", sub.office_id)] = db.get(Office, sub.office_id)
     if office is None or not office.active:
         raise IntakeError("office", "офис не найден")
     region = office.region
     submitted = sub.submitted_at or utcnow()
     if sub.campaign_id is not None:
-        campaign = db.get(Campaign, sub.campaign_id)
-        if campaign is None or region not in campaign.regions:
-            raise IntakeError("campaign", "кампания не найдена для этого региона")
+        campaign = known.get(("campaign", sub.campaign_id, region.id))
+        if campaign is None:
+            campaign = db.get(Campaign, sub.campaign_id)
+            if campaign is None or region not in campaign.regions:
+                raise IntakeError("campaign", "кампания не найдена для этого региона")
+            known[("campaign", sub.campaign_id, region.id)] = campaign
     else:
         campaign = campaign_for(region, submitted)
         if campaign is None:
@@ -206,13 +214,15 @@ _ANSWER_COLUMNS = ("response_id", "region_id", "office_id", "campaign_id", "resp
                    "counted", "item", "value", "choice")
 
 
-def store_batch(responses: list[Draft], channel=None) -> None:
+def store_batch(responses: list[Draft], channel=None, *,
+                written: Callable[[int], None] | None = None, step: int = 2000) -> None:
     """Store many validated responses (an import) in the current transaction, not committed.
 
     The same rules as :func:`submit`, at the cost of a few statements for the whole batch:
-    responses, answers and flags go in as bulk INSERTs, and the look-back rules run once over
-    the inserted batch (``QualityRule.check_many``), comparing its responses with the stored
-    ones and with each other.
+    responses and answers go in as bulk writes of ``step`` responses (``written(count)`` is
+    told after each), then the look-back rules run once over the whole inserted batch
+    (``QualityRule.check_many``), comparing its responses with the stored ones and with each
+    other, and the flags go in.
     """
     from cci import quality
 
@@ -235,16 +245,23 @@ def store_batch(responses: list[Draft], channel=None) -> None:
         response.uid = response.uid or str(uuid.uuid4())
         response.received_at = response.received_at or now
         response.submitted_at = response.submitted_at or now
-    ids = append_rows(db, Response, _BATCH_COLUMNS,
-                      [tuple(getattr(r, column) for column in _BATCH_COLUMNS) for r in responses],
-                      return_ids=True)
-    for response, response_id in zip(responses, ids):
-        response.id = response_id
-    append_rows(db, Answer, _ANSWER_COLUMNS, [
-        (r.id, r.region_id, r.office_id, r.campaign_id, r.respondent_type, a.counted, a.item,
-         a.value, a.choice)
-        for r in responses for a in r.answers
-    ])
+    ids: list[int] = []
+    for start in range(0, len(responses), step):
+        chunk = responses[start:start + step]
+        chunk_ids = append_rows(
+            db, Response, _BATCH_COLUMNS,
+            [tuple(getattr(r, column) for column in _BATCH_COLUMNS) for r in chunk],
+            return_ids=True)
+        for response, response_id in zip(chunk, chunk_ids):
+            response.id = response_id
+        append_rows(db, Answer, _ANSWER_COLUMNS, [
+            (r.id, r.region_id, r.office_id, r.campaign_id, r.respondent_type, a.counted,
+             a.item, a.value, a.choice)
+            for r in chunk for a in r.answers
+        ])
+        ids += chunk_ids
+        if written is not None:
+            written(start + len(chunk))
     flags, batch_related = quality.evaluate_many(responses, channel)
     for other, found in batch_related.items():
         related.setdefault(other, []).extend(found)
