@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 import shutil
@@ -316,6 +317,11 @@ def worker(burst: bool, queues: str, simple: bool) -> None:
     connection = app.extensions["cci.redis"]
     names = [name.strip() for name in queues.split(",") if name.strip()]
     worker_class = SimpleWorker if simple else Worker
+    if not simple:
+        # Everything loaded so far lives as long as the worker: kept out of the collector's
+        # reach, a work horse does not copy these pages on its first collection after a fork.
+        gc.collect()
+        gc.freeze()
     rq_worker = worker_class(names, connection=connection)
     rq_worker.work(burst=burst, with_scheduler=True)
 
