@@ -831,3 +831,14 @@ def test_batch_body_example_is_documented(app):
     operation_ = spec["paths"]["/api/v1/responses/batch"]["post"]
     assert "207" in operation_["responses"] and "429" in operation_["responses"]
     assert json.dumps(spec)  # serialisable (lazy labels resolved)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/responses/batch", "/api/v1/review/1"])
+def test_absurdly_nested_json_is_a_clear_400_not_a_500(app, client, office, token_for, url):
+    token = token_for("regional_admin", "RU-BRY")
+    reply = client.post(url, data="[" * 100_000 + "]" * 100_000,
+                        headers={"Authorization": f"Bearer {token}",
+                                 "Content-Type": "application/json"})
+    assert reply.status_code in (400, 404, 422), reply.get_data(as_text=True)[:300]
+    assert reply.mimetype == "application/json" and "error" in reply.get_json()
+    assert _count_responses(app) == 0

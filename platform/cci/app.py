@@ -8,6 +8,7 @@ from flask import Flask
 from flask import g
 from flask import render_template
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
@@ -27,8 +28,20 @@ babel = Babel()
 htmx = Htmx()
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Absurdly nested JSON is malformed JSON (a 400, or None from ``get_json(silent=True)``),
+    not the parser's RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
 def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.json = JSONProvider(app)
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
