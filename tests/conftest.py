@@ -170,3 +170,18 @@ def region_id(app, code: str) -> int:
 
     with app.app_context():
         return db.scalar(select(Region.id).where(Region.code == code))
+
+
+@pytest.fixture
+def build():
+    """``build(config=None, plugins=())``: an app of its own, its engine disposed after."""
+    apps = []
+
+    def do(config: dict | None = None, plugins: tuple = ()):
+        application = create_app({**TEST_CONFIG, **(config or {})}, plugins=plugins)
+        apps.append(application)
+        return application
+
+    yield do
+    for application in apps:
+        application.extensions["cci.engine"].dispose()

@@ -26,7 +26,6 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import create_app
 from cci import hookimpl
 from cci import tenancy
 from cci import tokens
@@ -45,7 +44,6 @@ from cci_channel_kiosk import payloads
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 from cci_channel_kiosk.public import TOKEN_HEADER
-from conftest import TEST_CONFIG
 from test_kiosk import payload
 from test_kiosk import post
 
@@ -226,20 +224,6 @@ def _probe_blueprint(documented_view: bool = True) -> Blueprint:
     blueprint.add_url_rule("/things", "things", things)
     blueprint.add_url_rule("/broken", "broken", broken, methods=["POST"])
     return blueprint
-
-
-@pytest.fixture
-def build():
-    apps = []
-
-    def do(config: dict | None = None, plugins: tuple = ()):
-        application = create_app({**TEST_CONFIG, **(config or {})}, plugins=plugins)
-        apps.append(application)
-        return application
-
-    yield do
-    for application in apps:
-        application.extensions["cci.engine"].dispose()
 
 
 def test_channel_api_blueprint_is_nested_in_the_api(app, build, api, monkeypatch):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from cci import create_app
 from cci import hookimpl
 from cci.channels import Channel
 from cci.channels import QualityRule
@@ -20,7 +19,6 @@ from cci.methodology import IndicatorSet
 from cci.methodology import Item
 from cci.methodology import Parameter
 from cci.plugins import PluginError
-from conftest import TEST_CONFIG
 
 # A methodology set as a third-party package would write it. ``KEY``/``BASED_ON`` are
 # substituted so that several copies can be installed side by side.
@@ -154,21 +152,6 @@ def install(tmp_path: Path, monkeypatch):
     for name in list(sys.modules):
         if name.split(".")[0] in top_level:
             del sys.modules[name]
-
-
-@pytest.fixture
-def build():
-    """``build(config=None, plugins=())``: an app of its own, its engine disposed after."""
-    apps = []
-
-    def do(config: dict | None = None, plugins: tuple = ()):
-        application = create_app({**TEST_CONFIG, **(config or {})}, plugins=plugins)
-        apps.append(application)
-        return application
-
-    yield do
-    for application in apps:
-        application.extensions["cci.engine"].dispose()
 
 
 @pytest.fixture
