@@ -14,8 +14,9 @@ from flask import Blueprint
 class QualityRule:
     """A data-quality rule: returns a reason string when a response looks untrustworthy.
 
-    ``check(response, session, params)`` gets the :class:`cci.models.Response` about to be
-    stored, the database session (for look-backs such as bursts) and ``params``, this rule's
+    ``check(response, session, params)`` gets the response about to be stored (a
+    :class:`cci.intake.Draft`: the attributes of a :class:`cci.models.Response`), the
+    database session (for look-backs such as bursts) and ``params``, this rule's
     parameters (thresholds) as configured.
 
     ``related(response, session, params)``, optional, is called when ``check`` fired and
@@ -23,9 +24,9 @@ class QualityRule:
     earlier answers of a burst, the original of a near-duplicate); the core flags them too,
     unless a reviewer has already decided on them.
 
-    ``check_many(responses, session, params)``, optional, checks a batch (an import) in one go
-    instead of ``check`` per response: it is called once the batch is inserted (the responses
-    have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
+    ``check_many(responses, session, params)``, optional, checks a batch (an import, or the
+    one response of a submission) in one go instead of ``check`` per response: it is called
+    once the batch is inserted (the responses have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
     A look-back rule provides it so that a large import costs one query, not one per row.
     """
 

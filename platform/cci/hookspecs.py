@@ -46,8 +46,9 @@ def register_jobs():
 
 @hookspec
 def prepare_response(response, channel):
-    """Adjust a :class:`cci.models.Response` before it is stored (add metadata, flags); in a
-    batch (an import) a :class:`cci.intake.Draft`, which has the same attributes.
+    """Adjust a response before it is stored (add metadata, flags): a
+    :class:`cci.intake.Draft`, which has the attributes of a :class:`cci.models.Response`
+    (its answers: item, value, choice, counted), for one answer as for an import.
 
     ``channel`` is the :class:`cci.channels.Channel` that received it.
     """

@@ -2,8 +2,9 @@
 
 A response is validated against its campaign's methodology set, checked by the quality rules
 (core, plugin and channel ones), and stored with its answers in one transaction; a repeated
-client key returns the stored response instead of a second copy. An import stores its rows
-through :func:`store_batch`, the same rules in bulk.
+client key returns the stored response instead of a second copy. One submission and an
+import's rows are stored alike, by :func:`store_batch`: validated drafts, written around the
+ORM (a few statements for one answer, COPY for many), the same rules for both.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from cci import tenancy
 from cci.db import append_rows
@@ -55,13 +57,37 @@ def local_date(region: Region, moment: dt.datetime) -> dt.date:
 def campaign_for(region: Region, moment: dt.datetime) -> Campaign | None:
     """The campaign whose dates (in the region's time zone) and regions include the moment."""
     day = local_date(region, moment)
-    return db.scalar(
+    campaign = db.scalar(
         select(Campaign)
         .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.id)
         .where(campaign_regions.c.region_id == region.id,
                Campaign.starts_on <= day, Campaign.ends_on >= day)
         .order_by(Campaign.starts_on.desc()).limit(1)
     )
+    if campaign is not None:
+        _covering(db)[campaign.id, region.id] = campaign
+    return campaign
+
+
+def _covering(session) -> dict[tuple[int, int], Campaign]:
+    """{(campaign id, region id): campaign} this session has seen cover the region: a channel
+    that found the campaign itself (:func:`campaign_for`) and then submits needs no second
+    look. Kept with the session, so for one request or job at most."""
+    return session.info.setdefault("cci.covering", {})
+
+
+def _campaign_of_region(campaign_id: int, region_id: int) -> Campaign | None:
+    """The campaign if it covers the region (one row, not the campaign's every region)."""
+    campaign = _covering(db).get((campaign_id, region_id))
+    if campaign is None:
+        campaign = db.scalar(
+            select(Campaign)
+            .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.id)
+            .where(Campaign.id == campaign_id, campaign_regions.c.region_id == region_id)
+        )
+        if campaign is not None:
+            _covering(db)[campaign_id, region_id] = campaign
+    return campaign
 
 
 @dataclass
@@ -83,6 +109,13 @@ class Submission:
 def existing(client_key: str) -> Response | None:
     with tenancy.federal_scope("recognise a repeated delivery"):
         return db.scalar(select(Response).where(Response.client_key == client_key))
+
+
+def stored_id(client_key: str) -> int | None:
+    """The id of the response stored with this client key: :func:`existing` for a caller
+    that only needs to know (not the whole row)."""
+    with tenancy.federal_scope("recognise a repeated delivery"):
+        return db.scalar(select(Response.id).where(Response.client_key == client_key))
 
 
 @dataclass(slots=True)
@@ -135,8 +168,8 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
     if sub.campaign_id is not None:
         campaign = known.get(("campaign", sub.campaign_id, region.id))
         if campaign is None:
-            campaign = db.get(Campaign, sub.campaign_id)
-            if campaign is None or region not in campaign.regions:
+            campaign = _campaign_of_region(sub.campaign_id, region.id)
+            if campaign is None:
                 raise IntakeError("campaign", "кампания не найдена для этого региона")
             known[("campaign", sub.campaign_id, region.id)] = campaign
     else:
@@ -188,23 +221,6 @@ _DRAFT_COLUMNS = ("client_key", "region_id", "office_id", "campaign_id", "method
                   "profile", "meta", "is_sample")
 
 
-def apply_quality_rules(response: Response, channel=None) -> None:
-    """Flag a response with every rule that fires; flagged responses are not counted until
-    reviewed. Thresholds are the rules' params with the ``QUALITY_RULES`` overrides; stored
-    responses that share a finding (the rest of a burst) are flagged too (:mod:`cci.quality`).
-    """
-    from cci import quality
-
-    findings = quality.evaluate(response, channel)
-    flags = [{"rule": f.rule.key, "reason": f.reason} for f in findings]
-    pm = current_app.extensions["cci.plugins"]
-    pm.hook.prepare_response(response=response, channel=channel)
-    if flags:
-        response.quality_flags = list(response.quality_flags or []) + flags
-    quality.mark(response)
-    quality.flag_related(response, findings)
-
-
 #: the columns of a response a batch writes (the rest keep their database defaults)
 _BATCH_COLUMNS = _DRAFT_COLUMNS + ("uid", "received_at", "quality_flags", "counted",
                                    "review_status")
@@ -216,13 +232,14 @@ _ANSWER_COLUMNS = ("response_id", "region_id", "office_id", "campaign_id", "resp
 
 def store_batch(responses: list[Draft], channel=None, *,
                 written: Callable[[int], None] | None = None, step: int = 2000) -> None:
-    """Store many validated responses (an import) in the current transaction, not committed.
+    """Store validated responses in the current transaction, not committed: an import, or
+    the one response of :func:`submit`.
 
-    The same rules as :func:`submit`, at the cost of a few statements for the whole batch:
-    responses and answers go in as bulk writes of ``step`` responses (``written(count)`` is
-    told after each), then the look-back rules run once over the whole inserted batch
+    Every rule runs, at the cost of a few statements for the whole batch: responses and
+    answers go in as bulk writes of ``step`` responses (``written(count)`` is told after
+    each), then the look-back rules run once over the whole inserted batch
     (``QualityRule.check_many``), comparing its responses with the stored ones and with each
-    other, and the flags go in.
+    other, and the flags go in. Sets each draft's ``id``, ``uid`` and ``received_at``.
     """
     from cci import quality
 
@@ -289,17 +306,24 @@ def store_batch(responses: list[Draft], channel=None, *,
     quality.flag_stored({k: v for k, v in related.items() if k not in batch})
 
 
-def submit(sub: Submission, channel=None) -> tuple[Response, bool]:
-    """Store one submission; returns (response, created). Commits."""
-    found = existing(sub.client_key)
-    if found is not None:
-        return found, False
+def submit(sub: Submission, channel=None, *,
+           looked_up: bool = False) -> tuple[Response, bool]:
+    """Store one submission; returns (response, created). Commits (with whatever else the
+    caller's transaction holds).
+
+    A repeated client key returns the stored response; ``looked_up`` says the caller has just
+    asked :func:`existing` itself. A delivery racing in through another worker meanwhile is
+    still caught, by the unique client key when the response is inserted.
+    """
+    if not looked_up:
+        found = existing(sub.client_key)
+        if found is not None:
+            return found, False
     office_region = _office_region(sub.office_id)
     with tenancy.region_scope(office_region, "store a response"):
-        response = build_response(sub)
-        apply_quality_rules(response, channel)
-        db.add(response)
+        draft = validate(sub)
         try:
+            store_batch([draft], channel)
             db.commit()
         except IntegrityError:
             # the same delivery raced in through another worker: it is stored once
@@ -308,8 +332,19 @@ def submit(sub: Submission, channel=None) -> tuple[Response, bool]:
             if found is None:
                 raise
             return found, False
+        response = _stored_response(draft)
     _follow_the_data(response.campaign_id)
     return response, True
+
+
+def _stored_response(draft: Draft) -> Response:
+    """The response just stored, as a session's object without reading it back: its columns
+    are the draft's (the others, like its answers, load when asked for)."""
+    response = Response(id=draft.id, **{column: getattr(draft, column)
+                                         for column in _BATCH_COLUMNS})
+    make_transient_to_detached(response)
+    db.add(response)
+    return response
 
 
 def _follow_the_data(campaign_id: int) -> None:
@@ -324,11 +359,12 @@ def _follow_the_data(campaign_id: int) -> None:
 
 
 def _office_region(office_id: int) -> int:
+    # Session.get: a channel that loaded the office already (a kiosk's) costs no SELECT
     with tenancy.federal_scope("find the office's region"):
-        region_id = db.scalar(select(Office.region_id).where(Office.id == office_id))
-    if region_id is None:
+        office = db.get(Office, office_id)
+    if office is None:
         raise IntakeError("office", "офис не найден")
     scope = tenancy.current_scope()
-    if scope is not None and not scope.federal and scope.region_id != region_id:
+    if scope is not None and not scope.federal and scope.region_id != office.region_id:
         raise IntakeError("office", "офис не найден")
-    return region_id
+    return office.region_id

@@ -154,14 +154,6 @@ def settle(response: Response) -> list[dict]:
     return unique
 
 
-def mark(response: Response) -> None:
-    """Turn ``quality_flags`` into flag rows and set ``counted`` and the review status."""
-    have = {flag.rule for flag in response.flags}
-    for flag in settle(response):
-        if flag["rule"] not in have:
-            response.flags.append(_flag_row(response, flag["rule"], flag.get("reason")))
-
-
 def flag_values(response: Response, rule: str, reason: Any) -> dict[str, Any]:
     """A flag row's columns (for a bulk insert)."""
     return {"response_id": response.id, "region_id": response.region_id,
@@ -172,19 +164,6 @@ def flag_values(response: Response, rule: str, reason: Any) -> dict[str, Any]:
 def _flag_row(response: Response, rule: str, reason: Any) -> ResponseFlag:
     return ResponseFlag(region_id=response.region_id, office_id=response.office_id,
                         campaign_id=response.campaign_id, rule=rule, reason=str(reason or ""))
-
-
-def flag_related(response: Response, findings: Iterable[Finding]) -> list[int]:
-    """Flag the stored responses that share a finding (the rest of a burst, the original of a
-    near-duplicate), unless a reviewer has decided on them; returns the ids newly excluded."""
-    wanted: dict[int, list[tuple[str, str]]] = {}
-    for finding in findings:
-        if finding.rule.related is None:
-            continue
-        for response_id, reason in (finding.rule.related(response, db, finding.params) or {}).items():
-            if response_id != response.id:
-                wanted.setdefault(response_id, []).append((finding.rule.key, str(reason)))
-    return flag_stored(wanted)
 
 
 def flag_stored(wanted: dict[int, list[tuple[str, str]]]) -> list[int]:

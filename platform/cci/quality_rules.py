@@ -41,6 +41,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
+from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -154,14 +155,27 @@ def _burst_query(response: Response, key: str, value: Any, minutes: float):
 
 
 def _burst(response: Response, session, params: dict) -> tuple[str, str, int] | None:
-    """(meta key, source words, responses in the window including this one) of a burst."""
-    for key, words in BURST_SOURCES:
-        value = (response.meta or {}).get(key)
-        if value in (None, ""):
-            continue
-        others = session.scalar(
-            select(func.count()).select_from(
-                _burst_query(response, key, value, params["minutes"]).subquery()))
+    """(meta key, source words, responses in the window including this one) of a burst: the
+    first source, in :data:`BURST_SOURCES` order, that reaches the threshold."""
+    sources = [(key, words, value) for key, words in BURST_SOURCES
+               if (value := (response.meta or {}).get(key)) not in (None, "")]
+    if not sources:
+        return None
+    # one look-back counts every source at once (conditional counts over the region's window)
+    same = [meta_equals(key, value) for key, _words, value in sources]
+    submitted = _submitted(response)
+    query = (
+        select(*(func.count(case((condition, 1))) for condition in same))
+        .select_from(Response)
+        .where(Response.region_id == response.region_id,
+               Response.submitted_at >= submitted - dt.timedelta(minutes=params["minutes"]),
+               Response.submitted_at <= submitted,
+               or_(*same))
+    )
+    if response.id is not None:
+        query = query.where(Response.id != response.id)
+    counts = session.execute(query).one()
+    for (key, words, _value), others in zip(sources, counts):
         if others + 1 >= params["max_responses"]:
             return key, words, others + 1
     return None

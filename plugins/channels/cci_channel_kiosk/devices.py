@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cci import audit
 from cci import tenancy
@@ -217,7 +218,10 @@ def device(token: str | None) -> tuple[Kiosk | None, str]:
     if kiosk_id is None:
         return None, "unknown"
     with tenancy.federal_scope("find a kiosk by its device token"):
-        kiosk = db.get(Kiosk, kiosk_id)
+        # with its office and region in the same statement: every view of the device needs
+        # them (the campaign is the region's, answers are the office's)
+        kiosk = db.get(Kiosk, kiosk_id,
+                       options=[joinedload(Kiosk.office).joinedload(Office.region)])
     if kiosk is None:
         return None, "unknown"
     if kiosk.revoked_at is not None:

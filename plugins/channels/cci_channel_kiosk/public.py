@@ -27,7 +27,9 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cci import intake
 from cci import survey
@@ -44,6 +46,7 @@ from cci.ratelimit import per_ip
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
 from cci_channel_kiosk import rejections
+from cci_channel_kiosk.models import Kiosk
 
 KEY = "kiosk"
 URL_PREFIX = "/k"
@@ -239,9 +242,13 @@ def _authenticate():
 
 
 def _seen(kiosk, **fields) -> None:
-    kiosk.last_seen_at = utcnow()
-    for name, value in fields.items():
-        setattr(kiosk, name, value)
+    """Note in the current transaction that the device was heard from (and what it reports):
+    one UPDATE of those columns, not a flush of the ORM, on every request of every device."""
+    values = {"last_seen_at": utcnow(), **fields}
+    db.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(**values)
+               .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(kiosk, name, value)  # what the row holds now, not a change
 
 
 @api_bp.get("/questionnaire")
@@ -427,26 +434,28 @@ def responses():
         return failed
     payload = payloads.json_body()
     key = payload.get("key") if isinstance(payload, dict) else None
+    # A repeat is recognised before the survey is checked: it was valid when it was stored.
     if isinstance(key, str) and CLIENT_KEY_RE.match(key):
-        found = intake.existing(f"{KEY}:{key}")
-        if found is not None:
+        if intake.stored_id(f"{KEY}:{key}") is not None:
             _seen(kiosk)
             db.commit()
             return jsonify({"status": "already received", "key": key}), 200
     now = utcnow()
     kiosk_id, region_id = kiosk.id, kiosk.region_id
+    _seen(kiosk)  # written with the answer, in its transaction (intake commits it)
     try:
         submission = parse_submission(kiosk, payload, now)
-        _response, created = intake.submit(submission, channel())
+        _response, created = intake.submit(submission, channel(), looked_up=True)
     except (Invalid, intake.IntakeError) as exc:
         db.rollback()  # nothing of the response is stored...
         _keep_rejection(kiosk_id, region_id, payload, exc.message, exc.field)  # ...but this
         return _error(400, exc.message, field=exc.field, status="invalid")
-    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
-    kiosk = db.get(type(kiosk), kiosk.id)
-    _seen(kiosk)
-    db.commit()
     if not created:
+        # another delivery of the same survey was stored first; this transaction, the
+        # kiosk's "last seen" with it, was rolled back
+        enter_scope(tenancy.Scope(region_id=region_id, reason=f"kiosk {kiosk_id}"))
+        _seen(db.get(type(kiosk), kiosk_id))
+        db.commit()
         return jsonify({"status": "already received", "key": key}), 200
     return jsonify({"status": "stored", "key": key}), 201
 
