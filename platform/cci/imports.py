@@ -449,15 +449,19 @@ def _response_known_columns(indicator_set: IndicatorSet) -> dict[str, str]:
 
 def _scale(ctx: Context, row: int, column: str, item: Item, raw: Any) -> int | None:
     bounds = f"{item.scale_min}–{item.scale_max}"
-    try:
-        number = parse_number(raw)
-    except ValueError:
-        ctx.error(row, column, f"«{cell_text(raw)}» — не число (ожидается {bounds} или пусто)")
-        return None
-    if not number.is_integer():
-        ctx.error(row, column, f"значение {cell_text(raw)} не целое (ожидается {bounds})")
-        return None
-    value = int(number)
+    if type(raw) is str and raw.isascii() and raw.isdigit():
+        value = int(raw)  # the usual cell, «7»: no need for the general number parser
+    else:
+        try:
+            number = parse_number(raw)
+        except ValueError:
+            ctx.error(row, column,
+                      f"«{cell_text(raw)}» — не число (ожидается {bounds} или пусто)")
+            return None
+        if not number.is_integer():
+            ctx.error(row, column, f"значение {cell_text(raw)} не целое (ожидается {bounds})")
+            return None
+        value = int(number)
     if not item.scale_min <= value <= item.scale_max:
         ctx.error(row, column, f"значение {value} вне шкалы {bounds}")
         return None
@@ -475,6 +479,8 @@ def _option(options, raw: Any) -> str | None:
 
 def _item_value(ctx: Context, row: int, column: str, item: Item, raw: Any) -> tuple[bool, Any]:
     """(answered, value) of one cell; errors are reported on ``ctx``."""
+    if type(raw) is str and raw.isascii() and raw.isdigit() and item.kind == "scale":
+        return True, _scale(ctx, row, column, item, raw)  # the usual cell, checked quickly
     if is_blank(raw):
         return False, None
     if item.kind == "text":
