@@ -724,19 +724,18 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
     def checkout(*_args) -> None:
         counts["checkouts"] += 1
 
-    client = app.test_client()
-
-    def deliver(kiosk: Kiosk) -> None:
+    def deliver(client, kiosk: Kiosk, accepted: set[str], errors: str) -> None:
         key, body = kiosk.survey()
         reply = client.post(KIOSK_RESPONSES, data=body, headers=kiosk.headers,
                             environ_base={"REMOTE_ADDR": kiosk.source})
         if reply.status_code == 201:
-            accepted_keys.add(key)
+            accepted.add(key)
         else:
-            counts["errors"] += 1
+            counts[errors] += 1
 
+    client = app.test_client()
     for kiosk in kiosks[:10]:  # warm
-        deliver(kiosk)
+        deliver(client, kiosk, accepted_keys, "errors")
     listeners = ((engine, "before_cursor_execute", statement), (engine, "commit", commit),
                  (engine.pool, "checkout", checkout))
     for target, name, fn in listeners:
@@ -744,27 +743,17 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
     try:
         cpu = time.thread_time()
         for i in range(n):
-            deliver(kiosks[i % len(kiosks)])
+            deliver(client, kiosks[i % len(kiosks)], accepted_keys, "errors")
         cpu = time.thread_time() - cpu
     finally:
         for target, name, fn in listeners:
             event.remove(target, name, fn)
     bare = Client(ceiling.app)
-
-    def deliver_bare(kiosk: Kiosk) -> None:
-        key, body = kiosk.survey()
-        reply = bare.post(KIOSK_RESPONSES, data=body, headers=kiosk.headers,
-                          environ_base={"REMOTE_ADDR": kiosk.source})
-        if reply.status_code == 201:
-            accepted_ceiling.add(key)
-        else:
-            counts["ceiling errors"] += 1
-
     for kiosk in kiosks[:10]:
-        deliver_bare(kiosk)
+        deliver(bare, kiosk, accepted_ceiling, "ceiling errors")
     bare_cpu = time.thread_time()
     for i in range(n):
-        deliver_bare(kiosks[i % len(kiosks)])
+        deliver(bare, kiosks[i % len(kiosks)], accepted_ceiling, "ceiling errors")
     bare_cpu = time.thread_time() - bare_cpu
     ceiling.engine.dispose()
     return {

@@ -248,8 +248,9 @@ def store_batch(responses: list[Draft], channel=None, *,
     pm = current_app.extensions["cci.plugins"]
     related: dict[int, list[tuple[str, str]]] = {}
     now = utcnow()
+    rules = quality.single_rules(channel)  # once: an import has thousands of responses
     for response in responses:
-        findings = quality.evaluate(response, channel, batch=True)
+        findings = quality.evaluate(response, rules)
         pm.hook.prepare_response(response=response, channel=channel)
         response.quality_flags = list(response.quality_flags or []) + [
             {"rule": f.rule.key, "reason": f.reason} for f in findings]

@@ -103,16 +103,21 @@ def _active_rules(channel=None) -> list[tuple[QualityRule, dict[str, Any]]]:
     return active
 
 
-def evaluate(response: Response, channel=None, *, batch: bool = False) -> list[Finding]:
-    """Every rule that fires for the response; with ``batch``, only the rules without a batch
+def single_rules(channel=None) -> list[tuple[QualityRule, dict[str, Any]]]:
+    """(rule, params) of the rules checked one response at a time: those without a batch
     check (:func:`evaluate_many` runs the others once the batch is stored)."""
+    return [(rule, params) for rule, params in _active_rules(channel)
+            if rule.check_many is None]
+
+
+def evaluate(response: Response,
+             rules: list[tuple[QualityRule, dict[str, Any]]]) -> list[Finding]:
+    """Every rule of ``rules`` (:func:`single_rules`) that fires for the response."""
     findings: list[Finding] = []
     # The look-backs read stored responses only: flushing the pending ones before each query
     # would make a batch (an import) quadratic.
     with db.no_autoflush:
-        for rule, params in _active_rules(channel):
-            if batch and rule.check_many is not None:
-                continue
+        for rule, params in rules:
             reason = rule.check(response, db, params)
             if reason:
                 findings.append(Finding(rule, params, str(reason)))

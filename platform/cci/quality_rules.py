@@ -381,11 +381,6 @@ def near_duplicate(response: Response, session, params: dict) -> str | None:
     return _copy_of(found[0], params) if found else None
 
 
-def near_duplicate_related(response: Response, session, params: dict) -> dict[int, str]:
-    return {response_id: _has_copy(same, total, params)
-            for response_id, same, total in near_duplicates(response, session, params)}
-
-
 def near_duplicate_many(responses: list[Response], session, params: dict):
     """The batch check (an import): one look-back for all of them."""
     batch = {r.id for r in responses}
@@ -434,7 +429,7 @@ RULES = (
     QualityRule("staff_session", _l("Answered in a staff session"), staff_session, {}),
     QualityRule("near_duplicate", _l("Near-duplicate"), near_duplicate,
                 {"min_share": 0.9, "minutes": 30, "min_items": 5, "max_candidates": 100},
-                related=near_duplicate_related, check_many=near_duplicate_many),
+                check_many=near_duplicate_many),
     QualityRule("code_reused", _l("Invitation code used twice"), code_reused, {"days": 90}),
 )
 
