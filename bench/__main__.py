@@ -20,11 +20,12 @@ import io
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.workers import WORKERS
+from bench.workers import running_workers
 
 SCHEMA = os.environ.get("BENCH_SCHEMA", "cci_bench")
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +34,6 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit").split(","))
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 
 N_REGIONS = max(2, min(85, round(85 * SCALE)))
 N_OFFICES = max(2 * N_REGIONS, round(2500 * SCALE))
@@ -228,23 +228,6 @@ def compute_floor(app, campaign_id: int) -> float:
             GROUP BY office_id, respondent_type, item, choice""", c=campaign_id)
 
 
-def start_workers() -> list[subprocess.Popen]:
-    cci = str(Path(sys.executable).parent / "cci")
-    return [subprocess.Popen([cci, "worker"], env=dict(os.environ), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
-            for _ in range(WORKERS)]
-
-
-def wait_for_workers(app) -> None:
-    from rq import Worker
-
-    deadline = time.time() + 120
-    while len(Worker.all(connection=app.extensions["cci.redis"])) < WORKERS:
-        if time.time() > deadline:
-            sys.exit("the RQ workers did not start")
-        time.sleep(0.2)
-
-
 def run_compute(app, campaign_id: int, key: str) -> float:
     """Enqueue a full run and wait until it is published (or ready, for a draft)."""
     from cci import compute
@@ -355,20 +338,13 @@ def bench_compute(app, campaign_id: int, results: dict) -> None:
     floor = min(compute_floor(app, campaign_id) for _ in range(2))
     results["compute_floor_seconds"] = round(floor, 3)
     say(f"floor: bare GROUP BY over the campaign's answers {floor:.2f} s")
-    workers = start_workers()
-    try:
-        wait_for_workers(app)
+    with running_workers(app):
         for key in ("cci-2023", "cci-2022"):
             seconds = run_compute(app, campaign_id, key)
             ratio = seconds / floor
             results[f"compute_seconds[{key}]"] = round(seconds, 3)
             results[f"compute_ratio_to_floor[{key}]"] = round(ratio, 3)
             say(f"compute {key}: {seconds:.2f} s = {ratio:.2f} × floor (goal ≤ 2)")
-    finally:
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(timeout=30)
     results["compute_seconds"] = results["compute_seconds[cci-2023]"]
     results["compute_ratio_to_floor"] = results["compute_ratio_to_floor[cci-2023]"]
 

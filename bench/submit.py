@@ -33,12 +33,14 @@ stored, so this is not an error).
 
 Environment: BENCH_SUBMIT_SECONDS, BENCH_SUBMIT_LATENCY_SECONDS, BENCH_SUBMIT_WEB_SECONDS,
 BENCH_SUBMIT_KIOSKS (default 256), BENCH_SUBMIT_GUNICORN_WORKERS (default 2 × cores + 1),
-BENCH_SUBMIT_WORKER_CLASS (default sync; gthread uses BENCH_SUBMIT_THREADS, default 4).
+BENCH_SUBMIT_WORKER_CLASS (default sync; gthread uses BENCH_SUBMIT_THREADS, default 4),
+BENCH_SUBMIT_PROFILE (a file: the in-process deliveries are profiled into it, cProfile format).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import html
@@ -62,6 +64,9 @@ from dataclasses import field
 from pathlib import Path
 from urllib.parse import quote
 from urllib.parse import urlencode
+
+from bench.workers import WORKERS
+from bench.workers import running_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -740,14 +745,24 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
                  (engine.pool, "checkout", checkout))
     for target, name, fn in listeners:
         event.listen(target, name, fn)
+    profile = None
+    if os.environ.get("BENCH_SUBMIT_PROFILE"):
+        import cProfile
+
+        profile = cProfile.Profile()
     try:
         cpu = time.thread_time()
+        if profile is not None:
+            profile.enable()
         for i in range(n):
             deliver(client, kiosks[i % len(kiosks)], accepted_keys, "errors")
+        if profile is not None:
+            profile.disable()
         cpu = time.thread_time() - cpu
     finally:
         for target, name, fn in listeners:
             event.remove(target, name, fn)
+    drain_cpu, drained = drain_in_process(app)
     bare = Client(ceiling.app)
     for kiosk in kiosks[:10]:
         deliver(bare, kiosk, accepted_ceiling, "ceiling errors")
@@ -756,6 +771,9 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
         deliver(bare, kiosks[i % len(kiosks)], accepted_ceiling, "ceiling errors")
     bare_cpu = time.thread_time() - bare_cpu
     ceiling.engine.dispose()
+    if profile is not None:
+        profile.dump_stats(os.environ["BENCH_SUBMIT_PROFILE"])
+        say(f"  a profile of the in-process deliveries: {os.environ['BENCH_SUBMIT_PROFILE']}")
     return {
         "submit_sql_statements_per_answer": round(counts["statements"] / n, 2),
         "submit_transactions_per_answer": round(counts["commits"] / n, 2),
@@ -763,7 +781,43 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
         "submit_cpu_ms_per_answer_in_process": round(1000 * cpu / n, 2),
         "submit_in_process_errors": counts["errors"],
         "ceiling_cpu_ms_per_answer_in_process": round(1000 * bare_cpu / n, 2),
+        "drain_cpu_ms_per_answer_in_process": round(1000 * drain_cpu / max(1, drained), 2),
     }
+
+
+def drain_in_process(app) -> tuple[float, int]:
+    """Store what waits in the inbox here, as the drain job does: (CPU seconds, answers)."""
+    from sqlalchemy import select
+
+    from cci import inbox
+    from cci import tenancy
+    from cci.db import db
+    from cci.models import InboxItem
+
+    with app.app_context():
+        with tenancy.federal_scope("bench"):
+            regions = list(db.scalars(select(InboxItem.region_id).distinct()))
+        cpu, stored = time.thread_time(), 0
+        for region_id in regions:
+            with tenancy.region_scope(region_id, "bench"):
+                stored += inbox.drain()["stored"]
+        return time.thread_time() - cpu, stored
+
+
+def waiting(app) -> int:
+    """Acknowledged answers not stored yet."""
+    from sqlalchemy import text
+
+    with app.extensions["cci.engine"].connect() as c:
+        return c.execute(text("SELECT count(*) FROM intake_inbox WHERE error IS NULL")).scalar()
+
+
+def wait_drained(app, timeout: float = 600) -> tuple[int, float]:
+    """Wait until the drain jobs have stored every acknowledged answer: (left, seconds)."""
+    started = time.perf_counter()
+    while (left := waiting(app)) and time.perf_counter() - started < timeout:
+        time.sleep(0.2)
+    return left, time.perf_counter() - started
 
 
 # --- the whole part ----------------------------------------------------------------------------
@@ -813,6 +867,11 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
 
     servers: list[Server] = []
     kiosks: list[Kiosk] = []
+    # The drain jobs store the acknowledged answers while the kiosks deliver, on the same
+    # machine: their work is part of what the platform's throughput costs.
+    workers = contextlib.ExitStack()
+    workers.enter_context(running_workers(app))
+    say(f"  {WORKERS} RQ workers (the drain jobs store acknowledged answers meanwhile)")
     try:
         say(f"  gunicorn: {GUNICORN_WORKERS} {WORKER_CLASS} workers"
             + (f" × {THREADS} threads" if WORKER_CLASS == "gthread" else "")
@@ -856,9 +915,13 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
 
         say(f"saturation: {SATURATION_CLIENTS} concurrent kiosk senders for "
             f"{SATURATION_SECONDS:.0f} s each")
+        before = waiting(app)
         sat_real = await kiosk_phase(real.port, kiosks, SATURATION_CLIENTS, SATURATION_SECONDS,
                                      accepted_real)
-        say(_line("platform", sat_real))
+        backlog = waiting(app)
+        stored_rate = (sat_real.accepted - (backlog - before)) / sat_real.elapsed
+        say(_line("platform", sat_real) + f"; stored meanwhile {stored_rate:.1f}/s, "
+            f"{backlog} waiting at the end")
         sat_ceiling = await kiosk_phase(ceiling.port, kiosks, SATURATION_CLIENTS,
                                         SATURATION_SECONDS, accepted_ceiling)
         say(_line("ceiling (one INSERT)", sat_ceiling))
@@ -884,6 +947,12 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         for kiosk in kiosks:
             kiosk.close()
         stop_servers(servers)
+        try:
+            left, drain_seconds = wait_drained(app)
+        finally:
+            workers.close()
+    say(f"the drain jobs stored the last acknowledged answer {drain_seconds:.1f} s after the "
+        f"last delivery" + (f"; {left} still waiting" if left else ""))
 
     costs = costs_per_answer(app, kiosks, accepted_real, accepted_ceiling)
     say(f"in process: {costs['submit_sql_statements_per_answer']:.1f} SQL statements, "
@@ -891,7 +960,8 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         f"{costs['submit_pool_checkouts_per_answer']:.1f} pool checkouts (each with a pre-ping) "
         f"and {costs['submit_cpu_ms_per_answer_in_process']:.1f} ms of CPU per kiosk answer "
         f"(the ceiling: 1 statement, 1 transaction, "
-        f"{costs['ceiling_cpu_ms_per_answer_in_process']:.1f} ms of CPU)")
+        f"{costs['ceiling_cpu_ms_per_answer_in_process']:.1f} ms of CPU); then the drain job: "
+        f"{costs['drain_cpu_ms_per_answer_in_process']:.1f} ms of CPU per answer stored")
 
     # --- lost answers: what was acknowledged against what is stored --------------------------
     stored_real = stored_keys(app, "kiosk:", "kiosk:%")
@@ -922,6 +992,9 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         ceiling_errors=sat_ceiling.error_count + lat_ceiling.error_count,
         ceiling_lost=lost_ceiling,
         submit_saturation_p99_ms=_ms(sat_real.percentile(99)),
+        submit_stored_per_second_saturation=round(stored_rate, 1),
+        submit_waiting_after_saturation=backlog,
+        submit_drain_seconds_after_last=round(drain_seconds, 1),
         submit_clients_saturation=SATURATION_CLIENTS,
         submit_clients_latency=LATENCY_CLIENTS,
         submit_seconds_saturation=SATURATION_SECONDS,

@@ -47,6 +47,7 @@ TEST_CONFIG = {
     "TESTING": True,
     "WTF_CSRF_ENABLED": False,  # CSRF has its own test with protection on
     "JOB_RETRY_INTERVALS": [0, 0, 0],
+    "INBOX_DRAIN_LINGER": 0,  # a drain job ends as soon as nothing waits
 }
 
 

@@ -23,6 +23,7 @@ from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 from cci_channel_kiosk.public import TOKEN_COOKIE
 from cci_channel_kiosk.public import TOKEN_HEADER
+from engine_helpers import work
 
 KIOSKS_URL = "/r/RU-BRY/kiosks/"
 CODE_RE = re.compile(r'id="pairing-code">(\d{4}-\d{4})<')
@@ -87,6 +88,8 @@ def post(app, token, body, client=None):
 
 
 def count_responses(app) -> int:
+    """Responses stored once the drain job has stored every acknowledged answer."""
+    work(app)
     with app.app_context(), tenancy.federal_scope("test"):
         return db.scalar(select(func.count()).select_from(Response))
 

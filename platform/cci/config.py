@@ -66,6 +66,8 @@ def from_environment() -> dict:
         "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
         # Seconds before each retry of a failed job (the last value repeats).
         "JOB_RETRY_INTERVALS": [10, 60, 300],
+        # Seconds a drain job of delivered answers (cci.inbox) waits for more before it ends.
+        "INBOX_DRAIN_LINGER": float(os.environ.get("CCI_INBOX_DRAIN_LINGER", "2")),
         # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to
         # switch a rule off (cci.quality_rules lists the rules and their defaults).
         "QUALITY_RULES": json.loads(os.environ.get("CCI_QUALITY_RULES") or "{}"),

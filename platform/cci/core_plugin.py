@@ -25,8 +25,10 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 def register_jobs():
     from cci import compute
     from cci import imports
+    from cci import inbox
 
     return {
+        inbox.JOB: inbox.drain_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,
         "runs.federal": compute.compute_federal_job,

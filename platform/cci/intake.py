@@ -334,7 +334,7 @@ def submit(sub: Submission, channel=None, *,
                 raise
             return found, False
         response = _stored_response(draft)
-    _follow_the_data(response.campaign_id)
+    follow_the_data(response.campaign_id)
     return response, True
 
 
@@ -348,7 +348,7 @@ def _stored_response(draft: Draft) -> Response:
     return response
 
 
-def _follow_the_data(campaign_id: int) -> None:
+def follow_the_data(campaign_id: int) -> None:
     """Dashboards follow the data: a debounced recompute after new answers."""
     from cci import compute
     from cci.jobs import JobError

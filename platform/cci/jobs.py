@@ -167,6 +167,26 @@ def _app() -> Flask:
     return _worker_app
 
 
+#: Delete a dedupe lock only if it is still this job's (a newer job may hold the key now).
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def _release(app: Flask, lock: str | None, rq_id: str) -> None:
+    if lock:
+        app.extensions["cci.redis"].eval(_RELEASE, 1, lock, rq_id)
+
+
+def release_own_lock(dedupe_key: str) -> None:
+    """In a job: let the next request with this key queue a new job from now on (the job
+    is about to finish; what it has not seen is the next one's)."""
+    job = get_current_job()
+    if job is not None:
+        _release(current_app, lock_key(dedupe_key, tenancy.current_region_id()), job.id)
+
+
 def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> dict:
     """The RQ entry point for every named job."""
     app = _app()
@@ -202,8 +222,8 @@ def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> d
                 )
             )
             db.commit()
-            if lock and not retrying:
-                app.extensions["cci.redis"].delete(lock)
+            if not retrying:
+                _release(app, lock, record.rq_id)
             log.exception("job %s (%s) failed", record_id, record.name)
             raise
         record = db.get(JobRecord, record_id)
@@ -212,8 +232,7 @@ def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> d
         record.result = result
         record.finished_at = utcnow()
         db.commit()
-        if lock:
-            app.extensions["cci.redis"].delete(lock)
+        _release(app, lock, record.rq_id)
         log.info("job %s (%s) finished", record_id, record.name)
         return result
 

@@ -4,8 +4,9 @@ The survey runs in the browser from the questionnaire the device downloads
 (``/k/api/questionnaire``), so it keeps taking answers when the network or the server is gone:
 finished surveys wait in the device's queue (localStorage), each with an idempotency key the
 device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
-server stores each key once (client key ``kiosk:<key>``) and answers "already received" for a
-repeat. A survey refused as invalid (400) is also kept on the server (:mod:`.rejections`),
+server validates each in full, keeps it in the intake inbox (:mod:`cci.inbox`: one INSERT; the
+region's drain job stores it with every quality rule) and acknowledges it; it keeps each key
+once (client key ``kiosk:<key>``) and answers "already received" for a repeat. A survey refused as invalid (400) is also kept on the server (:mod:`.rejections`),
 since the device then drops it from its queue. The device token travels in the
 ``X-Kiosk-Token`` header (the page itself is opened with the cookie set at pairing). Public
 requests carry no tenant scope: each view finds the kiosk first and enters its region's scope.
@@ -27,16 +28,19 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from cci import inbox
 from cci import intake
 from cci import survey
 from cci import tenancy
 from cci.access import enter_scope
 from cci.db import db
 from cci.db import utcnow
+from cci.jobs import JobError
 from cci.methodology import RESPONDENT_TYPES
 from cci.methodology import AnswerError
 from cci.ratelimit import limiter
@@ -59,6 +63,8 @@ IDLE_SECONDS = 60
 COUNTDOWN_SECONDS = 10
 THANKS_SECONDS = 8
 HEARTBEAT_SECONDS = 30
+#: How often a delivery without news updates "last seen" (a heartbeat always does).
+SEEN_EVERY = 15
 MAX_BODY_BYTES = 64 * 1024
 #: How old a queued answer may be when it finally arrives (a kiosk offline for a long time).
 MAX_DELAY_DAYS = 30
@@ -243,8 +249,14 @@ def _authenticate():
 
 def _seen(kiosk, **fields) -> None:
     """Note in the current transaction that the device was heard from (and what it reports):
-    one UPDATE of those columns, not a flush of the ORM, on every request of every device."""
-    values = {"last_seen_at": utcnow(), **fields}
+    one UPDATE of those columns, not a flush of the ORM. Without news (a delivery, not a
+    heartbeat) only every :data:`SEEN_EVERY` seconds: "online" means heard from within
+    minutes, and a queue delivered after a night offline is hundreds of requests."""
+    now = utcnow()
+    if not fields and kiosk.last_seen_at is not None and (
+            now - kiosk.last_seen_at).total_seconds() < SEEN_EVERY:
+        return
+    values = {"last_seen_at": now, **fields}
     db.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(**values)
                .execution_options(synchronize_session=False))
     for name, value in values.items():
@@ -434,30 +446,36 @@ def responses():
         return failed
     payload = payloads.json_body()
     key = payload.get("key") if isinstance(payload, dict) else None
-    # A repeat is recognised before the survey is checked: it was valid when it was stored.
-    if isinstance(key, str) and CLIENT_KEY_RE.match(key):
-        if intake.stored_id(f"{KEY}:{key}") is not None:
-            _seen(kiosk)
-            db.commit()
-            return jsonify({"status": "already received", "key": key}), 200
-    now = utcnow()
     kiosk_id, region_id = kiosk.id, kiosk.region_id
-    _seen(kiosk)  # written with the answer, in its transaction (intake commits it)
     try:
-        submission = parse_submission(kiosk, payload, now)
-        _response, created = intake.submit(submission, channel(), looked_up=True)
+        draft = intake.validate(parse_submission(kiosk, payload, utcnow()))
     except (Invalid, intake.IntakeError) as exc:
-        db.rollback()  # nothing of the response is stored...
+        db.rollback()  # nothing of the response is kept...
+        # ...unless it is a repeat, which passed when it first came (a campaign may have
+        # closed since): that one was received
+        if isinstance(key, str) and CLIENT_KEY_RE.match(key) and inbox.known(f"{KEY}:{key}"):
+            return _received(kiosk, key)
         _keep_rejection(kiosk_id, region_id, payload, exc.message, exc.field)  # ...but this
         return _error(400, exc.message, field=exc.field, status="invalid")
-    if not created:
-        # another delivery of the same survey was stored first; this transaction, the
-        # kiosk's "last seen" with it, was rolled back
-        enter_scope(tenancy.Scope(region_id=region_id, reason=f"kiosk {kiosk_id}"))
-        _seen(db.get(type(kiosk), kiosk_id))
-        db.commit()
-        return jsonify({"status": "already received", "key": key}), 200
+    # Acknowledged once kept (the drain job stores it with every quality rule, in bulk).
+    if not inbox.accept(draft):
+        return _received(kiosk, key)
+    _seen(kiosk)
+    db.commit()
+    try:
+        inbox.schedule_drain(region_id)
+    except (JobError, RedisError):
+        # the answer is kept: the next delivery, or the region's next computation, stores it
+        current_app.logger.warning("kiosk %s: the drain of region %s not queued", kiosk_id,
+                                   region_id, exc_info=True)
     return jsonify({"status": "stored", "key": key}), 201
+
+
+def _received(kiosk, key: str):
+    """A repeat: the device may drop it from its queue."""
+    _seen(kiosk)
+    db.commit()
+    return jsonify({"status": "already received", "key": key}), 200
 
 
 def _keep_rejection(kiosk_id: int, region_id: int, payload: Any, error: str,

@@ -1,0 +1,215 @@
+"""Answers accepted at once and stored by a job: the intake of devices that deliver in bulk.
+
+A kiosk back online delivers its whole queue, and a hall of kiosks delivers at the same time.
+Each delivery is validated in full while the device waits (an invalid answer gets its 400 and
+nothing is kept), then written as one row here and acknowledged: the cost of the request is
+one INSERT, whatever the quality rules cost. The drain job of the region (``intake.drain``,
+queued by the first answer that finds none waiting) stores the waiting answers as an
+import's rows are stored, with :func:`cci.intake.store_batch`: bulk writes, every quality
+rule, look-backs once per batch. It deletes the rows it stored in the same transaction, so an
+answer is in exactly one of the two tables, never in neither.
+
+A client key is unique here as in ``responses``: a repeat is recognised while its answer
+waits as well as after. A region's computation drains the region first, and the run's
+fingerprint counts the waiting answers, so no figure misses an acknowledged answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from cci import tenancy
+from cci.db import db
+from cci.db import utcnow
+from cci.intake import Draft
+from cci.intake import DraftAnswer
+from cci.models import InboxItem
+from cci.models import Response
+
+JOB = "intake.drain"
+#: answers stored per transaction by the drain job
+BATCH = 2000
+#: how often a lingering drain looks for new answers, in seconds
+LINGER_STEP = 0.1
+
+_TIMES = ("started_at", "submitted_at")
+_FIELDS = ("client_key", "region_id", "office_id", "campaign_id", "methodology_key", "channel",
+           "respondent_type", "started_at", "submitted_at", "comment", "profile", "meta",
+           "is_sample")
+
+
+def encode(draft: Draft) -> dict[str, Any]:
+    data = {name: getattr(draft, name) for name in _FIELDS}
+    for name in _TIMES:
+        data[name] = data[name].isoformat() if data[name] is not None else None
+    data["answers"] = [[a.item, a.value, a.choice] for a in draft.answers]
+    return data
+
+
+def decode(data: dict[str, Any], received_at: dt.datetime) -> Draft:
+    values = {name: data.get(name) for name in _FIELDS}
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = dt.datetime.fromisoformat(values[name])
+    answers = [DraftAnswer(item, value, choice) for item, value, choice in data["answers"]]
+    return Draft(**values, answers=answers, received_at=received_at)
+
+
+def _insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def accept(draft: Draft) -> bool:
+    """Keep a validated answer until the drain job stores it, in the current transaction (not
+    committed). False when its client key is known already (waiting or stored): a repeat."""
+    tenancy.guard_rows([draft.region_id])
+    table, responses = InboxItem.__table__, Response.__table__
+    row = select(
+        literal(draft.client_key), literal(draft.region_id), literal(draft.campaign_id),
+        literal(draft.channel), literal(utcnow(), table.c.received_at.type),
+        literal(encode(draft), table.c.draft.type),
+    ).where(~exists().where(responses.c.client_key == draft.client_key))
+    connection = db.connection()  # around the ORM, as cci.db.append_rows: rows guarded above
+    statement = (
+        _insert(connection.dialect.name)(table)
+        .from_select(["client_key", "region_id", "campaign_id", "channel", "received_at",
+                      "draft"], row)
+        .on_conflict_do_nothing(index_elements=["client_key"])
+        .execution_options(preserve_rowcount=True)  # kept only for UPDATE/DELETE otherwise
+    )
+    # (a client key is unique across regions: looking it up crosses no boundary)
+    return connection.execute(statement).rowcount == 1
+
+
+def known(client_key: str) -> bool:
+    """Whether an answer with this client key is waiting or stored."""
+    with tenancy.federal_scope("recognise a repeated delivery"):
+        return db.scalar(select(
+            exists().where(InboxItem.client_key == client_key)
+            | exists().where(Response.client_key == client_key))) is True
+
+
+def schedule_drain(region_id: int) -> None:
+    """Queue the region's drain job unless one is waiting (one Redis round trip then)."""
+    from cci import jobs
+
+    if jobs.is_pending(JOB, region_id):
+        return
+    with tenancy.region_scope(region_id, "store delivered answers"):
+        jobs.enqueue(JOB, title="Сохранение принятых ответов", queue_name="high",
+                     dedupe_key=JOB)
+
+
+def waiting(region_id: int | None = None) -> int:
+    """Answers waiting to be stored (in the region, or in the current scope)."""
+    query = select(func.count()).select_from(InboxItem).where(InboxItem.error.is_(None))
+    if region_id is not None:
+        query = query.where(InboxItem.region_id == region_id)
+    return db.scalar(query) or 0
+
+
+def drain_job(report) -> dict[str, int]:
+    """The region's drain job: stores what waits, and what comes while it works, until
+    nothing has come for ``INBOX_DRAIN_LINGER`` seconds (under steady deliveries one job
+    keeps storing, instead of a job, with its process, per handful of answers)."""
+    from cci import jobs
+
+    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"])
+    jobs.release_own_lock(JOB)  # from here on, a new answer queues the next job...
+    if waiting():  # ...and one kept just before that is not left waiting
+        schedule_drain(tenancy.current_region_id())
+    return totals
+
+
+def drain(report=None, linger: float = 0.0) -> dict[str, int]:
+    """Store every answer waiting in the current region scope (the drain job; a region's
+    computation runs it first), and those that come within ``linger`` seconds of the last.
+    Commits per batch; returns counts."""
+    from cci.intake import follow_the_data
+
+    registry = current_app.extensions["cci.registry"]
+    totals = {"stored": 0, "repeats": 0, "failed": 0}
+    campaigns: set[int] = set()
+    idle_since = time.monotonic()
+    while True:
+        rows = db.execute(
+            select(InboxItem.id, InboxItem.client_key, InboxItem.channel, InboxItem.received_at,
+                   InboxItem.draft)
+            .where(InboxItem.error.is_(None)).order_by(InboxItem.id).limit(BATCH)
+            # two drains of one region (a job and a computation) take different rows
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            db.commit()  # a fresh snapshot for the next look
+            if time.monotonic() - idle_since >= linger:
+                break
+            time.sleep(min(LINGER_STEP, linger))
+            continue
+        with tenancy.federal_scope("recognise a repeated delivery"):
+            stored = set(db.scalars(select(Response.client_key).where(
+                Response.client_key.in_([row.client_key for row in rows]))))
+        fresh = [row for row in rows if row.client_key not in stored]
+        by_channel: dict[str, list] = defaultdict(list)
+        for row in fresh:
+            by_channel[row.channel].append(row)
+        failed: dict[int, str] = {}
+        for key, group in by_channel.items():
+            failed.update(_store(group, registry.channels.get(key)))
+        for row_id, error in failed.items():
+            db.execute(update(InboxItem).where(InboxItem.id == row_id).values(error=error))
+        done = [row.id for row in rows if row.id not in failed]
+        db.execute(delete(InboxItem).where(InboxItem.id.in_(done)))
+        db.commit()
+        totals["repeats"] += len(rows) - len(fresh)
+        totals["failed"] += len(failed)
+        totals["stored"] += len(fresh) - len(failed)
+        campaigns.update(row.draft["campaign_id"] for row in fresh if row.id not in failed)
+        idle_since = time.monotonic()
+        if report is not None:
+            report(0.5, f"сохранено ответов: {totals['stored']}")
+    for campaign_id in sorted(campaigns):
+        follow_the_data(campaign_id)
+    return totals
+
+
+def _store(rows, channel) -> dict[int, str]:
+    """Store rows of one channel; returns {inbox id: error} of those that could not be."""
+    from cci.intake import store_batch
+
+    savepoint = db.begin_nested()
+    try:
+        store_batch([decode(row.draft, row.received_at) for row in rows], channel)
+        savepoint.commit()
+        return {}
+    except IntegrityError:
+        savepoint.rollback()
+    # one of them cannot be stored (its office or campaign is gone, a key raced in through
+    # another path): store the others one by one and keep the error of that one
+    failed = {}
+    for row in rows:
+        savepoint = db.begin_nested()
+        try:
+            store_batch([decode(row.draft, row.received_at)], channel)
+            savepoint.commit()
+        except IntegrityError as exc:
+            savepoint.rollback()
+            current_app.logger.warning("inbox %s (%s) not stored: %s", row.id, row.client_key,
+                                       exc.orig)
+            failed[row.id] = f"{type(exc.orig).__name__}: {exc.orig}"[:2000]
+    return failed
