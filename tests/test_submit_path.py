@@ -218,3 +218,46 @@ def test_a_computation_counts_the_answers_still_waiting(app, paired, live_campai
         assert compute.input_fingerprint(campaign, iset) != waiting
     regions = results(app, run_id, level="region")  # the index row of each region
     assert sorted(row.n_valid for row in regions.values()) == [0, 1]
+
+
+def test_a_lingering_drain_stores_what_comes_meanwhile(app, paired, monkeypatch):  # noqa: F811
+    """The drain job waits a little for more before it ends: an answer that comes while it
+    waits is stored by the same job."""
+    _kiosk_id, token = paired
+    first, second = payload(app), payload(app)
+    assert post(app, token, first).status_code == 201
+    naps = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 1:
+            assert post(app, token, second).status_code == 201  # while the drain waits
+
+    monkeypatch.setattr(inbox.time, "sleep", nap)
+    with app.app_context(), tenancy.federal_scope("test"):
+        region_id = db.scalar(select(InboxItem.region_id))
+        with tenancy.region_scope(region_id, "test"):
+            assert inbox.drain(linger=0.3) == {"stored": 2, "repeats": 0, "failed": 0}
+    assert naps and all(0 <= n <= inbox.GATHER_SECONDS for n in naps)
+    assert db_id(app, first["key"]) and db_id(app, second["key"])
+
+
+def test_an_answer_kept_as_the_drain_job_ends_is_not_left_waiting(app, paired, monkeypatch):  # noqa: F811
+    """An answer kept while the job still holds its lock queues no job of its own; the job,
+    as it ends, sees it waiting and queues the next one."""
+    _kiosk_id, token = paired
+    first, late = payload(app), payload(app)
+    assert post(app, token, first).status_code == 201  # queues the drain job
+    drain = inbox.drain
+
+    def drain_then_a_late_answer(*args, **kwargs):
+        totals = drain(*args, **kwargs)
+        if not db_id(app, late["key"]):
+            assert post(app, token, late).status_code == 201  # the job's lock is still held
+        return totals
+
+    monkeypatch.setattr(inbox, "drain", drain_then_a_late_answer)
+    work(app)  # the first job, then the one it queued as it ended
+    assert db_id(app, first["key"]) and db_id(app, late["key"])
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.scalar(select(func.count()).select_from(InboxItem)) == 0

@@ -21,6 +21,7 @@ from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 
 from tests.browser.test_web_survey_browser import assert_accessible
+from tests.engine_helpers import work
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +130,8 @@ def complete_survey(page, started: bool = False) -> None:
 
 
 def stored(app) -> list[Response]:
+    """The responses stored once the drain job has stored every acknowledged answer."""
+    work(app)
     with app.app_context(), tenancy.federal_scope("browser test"):
         return list(db.scalars(select(Response).order_by(Response.id)))
 

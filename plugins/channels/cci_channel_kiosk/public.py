@@ -31,7 +31,6 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from cci import inbox
 from cci import intake
@@ -171,7 +170,7 @@ def app():
         "serviceWorkerUrl": url_for("kiosk.service_worker"),
         "scope": URL_PREFIX + "/",
     }
-    return render_template("kiosk/app.html", config=config, office=kiosk.office)
+    return render_template("kiosk/app.html", config=config, office_name=kiosk.office_name)
 
 
 @bp.route("/sw.js")
@@ -247,7 +246,7 @@ def _authenticate():
     return kiosk, None
 
 
-def _seen(kiosk, **fields) -> None:
+def _seen(kiosk: devices.Device, **fields) -> None:
     """Note in the current transaction that the device was heard from (and what it reports):
     one UPDATE of those columns, not a flush of the ORM. Without news (a delivery, not a
     heartbeat) only every :data:`SEEN_EVERY` seconds: "online" means heard from within
@@ -256,11 +255,8 @@ def _seen(kiosk, **fields) -> None:
     if not fields and kiosk.last_seen_at is not None and (
             now - kiosk.last_seen_at).total_seconds() < SEEN_EVERY:
         return
-    values = {"last_seen_at": now, **fields}
-    db.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(**values)
+    db.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(last_seen_at=now, **fields)
                .execution_options(synchronize_session=False))
-    for name, value in values.items():
-        set_committed_value(kiosk, name, value)  # what the row holds now, not a change
 
 
 @api_bp.get("/questionnaire")
@@ -268,8 +264,8 @@ def questionnaire():
     kiosk, failed = _authenticate()
     if failed:
         return failed
-    campaign = intake.campaign_for(kiosk.office.region, utcnow())
-    data: dict[str, Any] = {"office": kiosk.office.name, "texts": texts(), "campaign": None}
+    campaign = intake.open_campaign(kiosk.region_id, kiosk.timezone, utcnow())
+    data: dict[str, Any] = {"office": kiosk.office_name, "texts": texts(), "campaign": None}
     if campaign is not None:
         iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
         data["campaign"] = campaign.id
@@ -379,7 +375,7 @@ def _answers(raw: Any, field: str) -> dict[str, Any]:
     return out
 
 
-def parse_submission(kiosk, payload: Any, now: dt.datetime) -> intake.Submission:
+def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> intake.Submission:
     """Check a delivered survey strictly; raises :class:`Invalid` (nothing is stored)."""
     if not isinstance(payload, dict):
         raise Invalid(_("The answers are not understood."))
@@ -389,8 +385,8 @@ def parse_submission(kiosk, payload: Any, now: dt.datetime) -> intake.Submission
     rtype = payload.get("respondent_type")
     if rtype not in RESPONDENT_TYPES:
         raise Invalid(_("Choose who you are: a job seeker or an employer."), "respondent_type")
-    campaign = intake.campaign_for(kiosk.office.region, _moment(payload.get("finished_at"), now)
-                                   or now)
+    campaign = intake.open_campaign(kiosk.region_id, kiosk.timezone,
+                                    _moment(payload.get("finished_at"), now) or now)
     if campaign is None:
         raise Invalid(_("There is no measurement campaign in your region today, so the "
                         "questionnaire is closed."), "finished_at")
@@ -448,7 +444,9 @@ def responses():
     key = payload.get("key") if isinstance(payload, dict) else None
     kiosk_id, region_id = kiosk.id, kiosk.region_id
     try:
-        draft = intake.validate(parse_submission(kiosk, payload, utcnow()))
+        office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
+        draft = intake.validate(parse_submission(kiosk, payload, utcnow()),
+                                known={("office", kiosk.office_id): office})
     except (Invalid, intake.IntakeError) as exc:
         db.rollback()  # nothing of the response is kept...
         # ...unless it is a repeat, which passed when it first came (a campaign may have
