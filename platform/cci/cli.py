@@ -301,8 +301,11 @@ def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> 
 @click.option("--burst", is_flag=True, help="exit when the queues are empty")
 @click.option("--queues", default="high,default,low", show_default=True)
 @click.option("--simple", is_flag=True, help="run jobs in this process instead of a fork")
+@click.option("--nice", default=10, show_default=True, type=click.IntRange(0, 19),
+              help="scheduling priority offset: on a machine shared with the web server, "
+                   "background work yields the processor to requests")
 @with_appcontext
-def worker(burst: bool, queues: str, simple: bool) -> None:
+def worker(burst: bool, queues: str, simple: bool, nice: int) -> None:
     """Run an RQ worker for the platform's queues (any number may run, on any machine)."""
     from rq import SimpleWorker
     from rq import Worker
@@ -310,6 +313,8 @@ def worker(burst: bool, queues: str, simple: bool) -> None:
 
     from cci.jobs import set_worker_app
 
+    if nice:
+        os.nice(nice)  # work horses inherit it
     configure_mappers()  # before forking, so every work horse starts with ready mappers
     app = current_app._get_current_object()
     set_worker_app(app)

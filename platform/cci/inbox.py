@@ -22,10 +22,10 @@ from collections import defaultdict
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import func
-from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -69,34 +69,45 @@ def decode(data: dict[str, Any], received_at: dt.datetime) -> Draft:
     return Draft(**values, answers=answers, received_at=received_at)
 
 
-def _insert(dialect: str):
+def _accept_statement(dialect: str):
+    """INSERT … SELECT the bound values WHERE the key is not stored ON CONFLICT (waiting)
+    DO NOTHING: the repeat check and the write in one statement, built once per dialect."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
+    table, responses = InboxItem.__table__, Response.__table__
+    row = select(
+        bindparam("client_key", type_=table.c.client_key.type),
+        bindparam("region_id", type_=table.c.region_id.type),
+        bindparam("campaign_id", type_=table.c.campaign_id.type),
+        bindparam("channel", type_=table.c.channel.type),
+        bindparam("received_at", type_=table.c.received_at.type),
+        bindparam("draft", type_=table.c.draft.type),
+    ).where(~exists().where(responses.c.client_key == bindparam("client_key")))
+    return (
+        insert(table)
+        .from_select(["client_key", "region_id", "campaign_id", "channel", "received_at",
+                      "draft"], row)
+        .on_conflict_do_nothing(index_elements=["client_key"])
+        .execution_options(preserve_rowcount=True)  # kept only for UPDATE/DELETE otherwise
+    )
+
+
+_ACCEPT = {name: _accept_statement(name) for name in ("postgresql", "sqlite")}
 
 
 def accept(draft: Draft) -> bool:
     """Keep a validated answer until the drain job stores it, in the current transaction (not
     committed). False when its client key is known already (waiting or stored): a repeat."""
     tenancy.guard_rows([draft.region_id])
-    table, responses = InboxItem.__table__, Response.__table__
-    row = select(
-        literal(draft.client_key), literal(draft.region_id), literal(draft.campaign_id),
-        literal(draft.channel), literal(utcnow(), table.c.received_at.type),
-        literal(encode(draft), table.c.draft.type),
-    ).where(~exists().where(responses.c.client_key == draft.client_key))
     connection = db.connection()  # around the ORM, as cci.db.append_rows: rows guarded above
-    statement = (
-        _insert(connection.dialect.name)(table)
-        .from_select(["client_key", "region_id", "campaign_id", "channel", "received_at",
-                      "draft"], row)
-        .on_conflict_do_nothing(index_elements=["client_key"])
-        .execution_options(preserve_rowcount=True)  # kept only for UPDATE/DELETE otherwise
-    )
     # (a client key is unique across regions: looking it up crosses no boundary)
-    return connection.execute(statement).rowcount == 1
+    return connection.execute(_ACCEPT[connection.dialect.name], {
+        "client_key": draft.client_key, "region_id": draft.region_id,
+        "campaign_id": draft.campaign_id, "channel": draft.channel, "received_at": utcnow(),
+        "draft": encode(draft),
+    }).rowcount == 1
 
 
 def known(client_key: str) -> bool:

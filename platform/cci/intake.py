@@ -18,6 +18,7 @@ from dataclasses import field
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -58,7 +59,7 @@ def _local_date(timezone: str, moment: dt.datetime) -> dt.date:
     return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
-def _open(region_id: int, day: dt.date) -> tuple:
+def _open(region_id, day) -> tuple:
     """Conditions of a campaign that includes the region and is running on the day."""
     return (campaign_regions.c.region_id == region_id, Campaign.starts_on <= day,
             Campaign.ends_on >= day)
@@ -95,14 +96,22 @@ class OfficeKey:
     active: bool
 
 
+def _open_campaign_query():
+    # built once, with bound parameters (a channel's hot path runs it for every answer)
+    campaigns = Campaign.__table__
+    return (select(campaigns.c.id, campaigns.c.methodology_key)
+            .join(campaign_regions, campaign_regions.c.campaign_id == campaigns.c.id)
+            .where(*_open(bindparam("region_id"), bindparam("day")))
+            .order_by(campaigns.c.starts_on.desc()).limit(1))
+
+
+_OPEN_CAMPAIGN = _open_campaign_query()
+
+
 def open_campaign(region_id: int, timezone: str, moment: dt.datetime) -> CampaignKey | None:
     """:func:`campaign_for` for a channel's hot path: the campaign's key, without the ORM."""
-    row = db.execute(
-        select(Campaign.__table__.c.id, Campaign.__table__.c.methodology_key)
-        .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.__table__.c.id)
-        .where(*_open(region_id, _local_date(timezone, moment)))
-        .order_by(Campaign.__table__.c.starts_on.desc()).limit(1)
-    ).first()
+    row = db.execute(_OPEN_CAMPAIGN, {"region_id": region_id,
+                                      "day": _local_date(timezone, moment)}).first()
     if row is None:
         return None
     key = _covering(db)[row.id, region_id] = CampaignKey(row.id, row.methodology_key)

@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from cci import audit
@@ -226,10 +227,12 @@ class Device:
 
 
 def _device_query():
+    # built once, with a bound parameter: every delivery of every device runs it
     k, o, r = Kiosk.__table__, Office.__table__, Region.__table__
     return (select(k.c.id, k.c.region_id, k.c.office_id, o.c.name, o.c.active, r.c.timezone,
                    k.c.last_seen_at, k.c.revoked_at, k.c.token_hash)
-            .join_from(k, o, o.c.id == k.c.office_id).join(r, r.c.id == k.c.region_id))
+            .join_from(k, o, o.c.id == k.c.office_id).join(r, r.c.id == k.c.region_id)
+            .where(k.c.id == bindparam("kiosk_id")))
 
 
 _DEVICE = _device_query()
@@ -243,7 +246,7 @@ def device(token: str | None) -> tuple[Device | None, str]:
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
     with tenancy.federal_scope("find a kiosk by its device token"):
-        row = db.execute(_DEVICE.where(Kiosk.__table__.c.id == kiosk_id)).first()
+        row = db.execute(_DEVICE, {"kiosk_id": kiosk_id}).first()
     if row is None:
         return None, "unknown"
     found = Device(*row[:7])
