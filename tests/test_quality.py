@@ -280,6 +280,42 @@ def test_block_signature_search_finds_exactly_what_comparing_every_pair_finds(ap
     assert sum(map(bool, found)) >= 2  # at least one pair: the case is not trivial
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_burst_of_a_batch_is_what_counting_every_window_finds(app, office, build, seed):
+    """Answers of three devices delivered as one batch in random order (a kiosk's queue after
+    a night offline): flagged exactly when a window of ``minutes`` ending at one of them holds
+    ``max_responses`` answers of its device, the answer that closes it and those inside."""
+    from cci import intake
+
+    rnd = random.Random(seed)
+    params = {"max_responses": 4, "minutes": 5}
+    moments = [(f"k-{rnd.randint(1, 3)}", DAY + rnd.randint(0, 40 * 60) * SEC)
+               for _ in range(45)]
+    rnd.shuffle(moments)
+    probe = build(config={"QUALITY_RULES": {"burst": params, "too_fast": {"enabled": False},
+                                             "near_duplicate": {"enabled": False}}})
+    with app.app_context(), tenancy.federal_scope("test"):
+        region_id = db.get(Office, office).region_id
+    with probe.app_context(), tenancy.region_scope(region_id, "test"):
+        drafts = [intake.validate(intake.Submission(
+            office_id=office, respondent_type="job_seeker", answers=varied(1000 + n),
+            client_key=f"burst-{seed}-{n}", channel="test", submitted_at=when,
+            meta={"device_id": device})) for n, (device, when) in enumerate(moments)]
+        intake.store_batch(drafts)
+        db.commit()
+        ids = [d.id for d in drafts]
+    window = dt.timedelta(minutes=params["minutes"])
+    expected = set()
+    for device, when in moments:
+        inside = [n for n, (other, moment) in enumerate(moments)
+                  if other == device and when - window <= moment <= when]
+        if len(inside) >= params["max_responses"]:
+            expected.update(inside)
+    flagged = {n for n, response_id in enumerate(ids) if "burst" in rules_of(app, response_id)}
+    assert flagged == expected
+    assert expected  # the case is not trivial
+
+
 def test_code_reused(app, office):
     first, _ = answer(app, office, varied(100), meta={"invitation_code": "QX7-41"})
     second, _ = answer(app, office, varied(101), when=DAY + MIN,

@@ -17,7 +17,8 @@ rule               fires when (default parameters)
 ``burst``          at least ``max_responses`` (10) responses within ``minutes`` (5) from one
                    device (``meta["device_id"]``), one IP hash (``meta["ip_hash"]``) or one
                    operator (``meta["operator_id"]``), counted in the region by the database.
-                   The earlier responses of the burst are flagged too.
+                   The earlier responses of the burst are flagged too. Checks a whole batch
+                   at once (an import, the answers a drain job stores).
 ``outside_hours``  a kiosk answer (``meta["device_id"]``) submitted outside ``opens``–``closes``
                    ("08:00"–"20:00") in the region's time zone.
 ``staff_session``  ``meta["staff_session"]`` is true: answered in a staff member's session.
@@ -33,6 +34,7 @@ rule               fires when (default parameters)
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import zoneinfo
@@ -140,20 +142,6 @@ def straight_lining(response: Response, session, params: dict) -> str | None:
 # --- bursts ------------------------------------------------------------------------------
 
 
-def _burst_query(response: Response, key: str, value: Any, minutes: float):
-    submitted = _submitted(response)
-    query = (
-        select(Response.id)
-        .where(Response.region_id == response.region_id,
-               Response.submitted_at >= submitted - dt.timedelta(minutes=minutes),
-               Response.submitted_at <= submitted,
-               meta_equals(key, value))
-    )
-    if response.id is not None:
-        query = query.where(Response.id != response.id)
-    return query
-
-
 def _burst(response: Response, session, params: dict) -> tuple[str, str, int] | None:
     """(meta key, source words, responses in the window including this one) of a burst: the
     first source, in :data:`BURST_SOURCES` order, that reaches the threshold."""
@@ -191,14 +179,67 @@ def burst(response: Response, session, params: dict) -> str | None:
     return _burst_reason(found[1], found[2], params) if found else None
 
 
-def burst_related(response: Response, session, params: dict) -> dict[int, str]:
-    found = _burst(response, session, params)
-    if not found:
-        return {}
-    key, words, count = found
-    reason = "в серии: " + _burst_reason(words, count, params)
-    ids = session.scalars(_burst_query(response, key, response.meta[key], params["minutes"]))
-    return {response_id: reason for response_id in ids}
+def _source_timelines(responses: list[Response], session, window: dt.timedelta):
+    """{(region, meta key, value): [(submitted, id), …] sorted} of the stored responses (the
+    batch's own included) from the sources of the batch, around the batch's moments: one
+    query per region and kind of source."""
+    wanted: dict[tuple[int, str], dict[str, list[dt.datetime]]] = {}
+    for response in responses:
+        for key, _words in BURST_SOURCES:
+            value = (response.meta or {}).get(key)
+            if value not in (None, ""):
+                wanted.setdefault((response.region_id, key), {}).setdefault(
+                    str(value), []).append(_submitted(response))
+    timelines: dict[tuple[int, str, str], list[tuple[dt.datetime, int]]] = {}
+    for (region_id, key), by_value in wanted.items():
+        source = cast(Response.meta[key].as_string(), String)
+        ranges = _windows([m for moments in by_value.values() for m in moments], window)
+        for response_id, submitted, value in session.execute(
+            select(Response.id, Response.submitted_at, source)
+            .where(Response.region_id == region_id, source.in_(list(by_value)),
+                   or_(*(Response.submitted_at.between(lo, hi) for lo, hi in ranges)))
+        ):
+            timelines.setdefault((region_id, key, value), []).append((_utc(submitted),
+                                                                      response_id))
+    for timeline in timelines.values():
+        timeline.sort()
+    return timelines
+
+
+def burst_many(responses: list[Response], session, params: dict):
+    """The batch check (an import, the drain of delivered answers): the batch is stored, so
+    its own responses count; a burst's earlier responses are flagged too, stored or in the
+    batch."""
+    window = dt.timedelta(minutes=params["minutes"])
+    timelines = _source_timelines(responses, session, window)
+    verdicts: list[tuple[str | None, dict[int, str]]] = [(None, {}) for _ in responses]
+    in_series: dict[int, str] = {}  # response id -> reason, of a burst another one closes
+    for position, response in enumerate(responses):
+        submitted = _submitted(response)
+        for key, words in BURST_SOURCES:
+            value = (response.meta or {}).get(key)
+            if value in (None, ""):
+                continue
+            timeline = timelines.get((response.region_id, key, str(value)), [])
+            first = bisect.bisect_left(timeline, (submitted - window, -1))
+            last = bisect.bisect_right(timeline, (submitted, float("inf")))
+            if last - first < params["max_responses"]:
+                continue
+            reason = _burst_reason(words, last - first, params)
+            earlier = {response_id: "в серии: " + reason
+                       for _moment, response_id in timeline[first:last]
+                       if response_id != response.id}
+            verdicts[position] = (reason, earlier)
+            for response_id, text in earlier.items():
+                in_series.setdefault(response_id, text)
+            break
+    batch = {r.id: position for position, r in enumerate(responses)}
+    out = []
+    for position, (reason, earlier) in enumerate(verdicts):
+        if reason is None and responses[position].id in in_series:
+            reason = in_series[responses[position].id]
+        out.append((reason, {k: v for k, v in earlier.items() if k not in batch}))
+    return out
 
 
 # --- kiosk outside office hours ----------------------------------------------------------
@@ -423,7 +464,7 @@ RULES = (
     QualityRule("straight_lining", _l("Same answer to every question"), straight_lining,
                 {"min_items": 8, "max_seconds": 120}),
     QualityRule("burst", _l("Burst from one source"), burst,
-                {"max_responses": 10, "minutes": 5}, related=burst_related),
+                {"max_responses": 10, "minutes": 5}, check_many=burst_many),
     QualityRule("outside_hours", _l("Kiosk outside office hours"), outside_hours,
                 {"opens": "08:00", "closes": "20:00"}),
     QualityRule("staff_session", _l("Answered in a staff session"), staff_session, {}),
