@@ -34,7 +34,8 @@ stored, so this is not an error).
 Environment: BENCH_SUBMIT_SECONDS, BENCH_SUBMIT_LATENCY_SECONDS, BENCH_SUBMIT_WEB_SECONDS,
 BENCH_SUBMIT_KIOSKS (default 256), BENCH_SUBMIT_GUNICORN_WORKERS (default 2 × cores + 1),
 BENCH_SUBMIT_WORKER_CLASS (default sync; gthread uses BENCH_SUBMIT_THREADS, default 4),
-BENCH_SUBMIT_PROFILE (a file: the in-process deliveries are profiled into it, cProfile format).
+BENCH_SUBMIT_PROFILE (a file: the in-process deliveries are profiled into it, and their drain
+into the file + ".drain"; cProfile format, CPU time).
 """
 
 from __future__ import annotations
@@ -762,7 +763,14 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
     finally:
         for target, name, fn in listeners:
             event.remove(target, name, fn)
+    drain_profile = None
+    if profile is not None:
+        drain_profile = cProfile.Profile(time.thread_time)
+        drain_profile.enable()
     drain_cpu, drained = drain_in_process(app)
+    if drain_profile is not None:
+        drain_profile.disable()
+        drain_profile.dump_stats(os.environ["BENCH_SUBMIT_PROFILE"] + ".drain")
     bare = Client(ceiling.app)
     for kiosk in kiosks[:10]:
         deliver(bare, kiosk, accepted_ceiling, "ceiling errors")
@@ -773,7 +781,8 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
     ceiling.engine.dispose()
     if profile is not None:
         profile.dump_stats(os.environ["BENCH_SUBMIT_PROFILE"])
-        say(f"  a profile of the in-process deliveries: {os.environ['BENCH_SUBMIT_PROFILE']}")
+        say(f"  profiles of the in-process deliveries and of their drain: "
+            f"{os.environ['BENCH_SUBMIT_PROFILE']}(.drain)")
     return {
         "submit_sql_statements_per_answer": round(counts["statements"] / n, 2),
         "submit_transactions_per_answer": round(counts["commits"] / n, 2),

@@ -250,13 +250,23 @@ def _clock(text: str) -> dt.time:
     return dt.time(int(hours) % 24, int(minutes or 0))
 
 
+def _timezone(session, region_id: int) -> str | None:
+    """The region's time zone, remembered for the session (a request or a job): a batch asks
+    for every response, and the identity map keeps no region nobody holds."""
+    known = session.info.setdefault("cci.region_timezones", {})
+    if region_id not in known:
+        region = session.get(Region, region_id)
+        known[region_id] = region.timezone if region is not None else None
+    return known[region_id]
+
+
 def outside_hours(response: Response, session, params: dict) -> str | None:
     if (response.meta or {}).get("device_id") in (None, ""):
         return None
-    region = session.get(Region, response.region_id)
-    if region is None:
+    timezone = _timezone(session, response.region_id)
+    if timezone is None:
         return None
-    local = _submitted(response).astimezone(zoneinfo.ZoneInfo(region.timezone))
+    local = _submitted(response).astimezone(zoneinfo.ZoneInfo(timezone))
     opens, closes = _clock(params["opens"]), _clock(params["closes"])
     if opens <= local.time() < closes:
         return None
