@@ -21,6 +21,7 @@ from cci.models import Answer
 from cci.models import Campaign
 from cci.models import ComputationRun
 from cci.models import InboxItem
+from cci.models import Region
 from cci.models import Response
 from cci_channel_kiosk.models import Kiosk
 from engine_helpers import DAY
@@ -261,3 +262,48 @@ def test_an_answer_kept_as_the_drain_job_ends_is_not_left_waiting(app, paired, m
     assert db_id(app, first["key"]) and db_id(app, late["key"])
     with app.app_context(), tenancy.federal_scope("test"):
         assert db.scalar(select(func.count()).select_from(InboxItem)) == 0
+
+
+def test_a_drain_job_hands_over_after_its_time(app, paired, monkeypatch):  # noqa: F811
+    """Under steady deliveries a drain job does not run for ever: past its time it stops
+    after the batch in hand, and the job queues its successor for what still waits."""
+    _kiosk_id, token = paired
+    first, second = payload(app), payload(app)
+    assert post(app, token, first).status_code == 201
+    monkeypatch.setattr(inbox, "RUN_SECONDS", 0)
+    drain = inbox.drain
+    calls = []
+
+    def drain_and_more_comes(*args, **kwargs):
+        calls.append(kwargs["until"])
+        totals = drain(*args, **kwargs)
+        if len(calls) == 1:
+            assert post(app, token, second).status_code == 201  # after its last batch
+        return totals
+
+    monkeypatch.setattr(inbox, "drain", drain_and_more_comes)
+    work(app)
+    assert len(calls) == 2  # the successor stored the second answer
+    assert db_id(app, first["key"]) and db_id(app, second["key"])
+
+
+def test_the_inbox_keeps_regions_apart(app, paired):  # noqa: F811
+    """A row of another region is refused in a regional scope, and a region's drain stores
+    only its own region's answers."""
+    _kiosk_id, token = paired
+    body = payload(app)
+    assert post(app, token, body).status_code == 201
+    with app.app_context(), tenancy.federal_scope("test"):
+        row = db.scalar(select(InboxItem))
+        region_id = row.region_id
+        draft = inbox.decode(row.draft, row.received_at)
+        other = db.scalar(select(Region.id).where(Region.id != region_id))
+        with tenancy.region_scope(other, "test"):
+            assert inbox.drain() == {"stored": 0, "repeats": 0, "failed": 0}
+            assert inbox.waiting() == 0  # the other region's answer is not seen
+            draft.client_key = "kiosk:crossing"
+            with pytest.raises(tenancy.TenantIsolationError):
+                inbox.accept(draft)
+        db.rollback()
+        assert db.scalar(select(func.count()).select_from(InboxItem)) == 1
+    assert count_responses(app) == 1

@@ -45,6 +45,10 @@ BATCH = 2000
 LINGER_STEP = 0.1
 #: a lingering drain stores at most one batch in this many seconds unless it is full
 GATHER_SECONDS = 0.5
+#: a drain job hands over to a fresh one after this many seconds of steady deliveries, well
+#: within its timeout (whose lock, should its worker die, keeps new jobs away until it ends)
+RUN_SECONDS = 300
+TIMEOUT_SECONDS = 900
 
 _TIMES = ("started_at", "submitted_at")
 _FIELDS = ("client_key", "region_id", "office_id", "campaign_id", "methodology_key", "channel",
@@ -126,7 +130,7 @@ def schedule_drain(region_id: int) -> None:
         return
     with tenancy.region_scope(region_id, "store delivered answers"):
         jobs.enqueue(JOB, title="Сохранение принятых ответов", queue_name="high",
-                     dedupe_key=JOB)
+                     dedupe_key=JOB, timeout=TIMEOUT_SECONDS)
 
 
 def waiting(region_id: int | None = None) -> int:
@@ -143,17 +147,18 @@ def drain_job(report) -> dict[str, int]:
     keeps storing, instead of a job, with its process, per handful of answers)."""
     from cci import jobs
 
-    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"])
+    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"],
+                   until=time.monotonic() + RUN_SECONDS)
     jobs.release_own_lock(JOB)  # from here on, a new answer queues the next job...
     if waiting():  # ...and one kept just before that is not left waiting
         schedule_drain(tenancy.current_region_id())
     return totals
 
 
-def drain(report=None, linger: float = 0.0) -> dict[str, int]:
+def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[str, int]:
     """Store every answer waiting in the current region scope (the drain job; a region's
-    computation runs it first), and those that come within ``linger`` seconds of the last.
-    Commits per batch; returns counts."""
+    computation runs it first), and those that come within ``linger`` seconds of the last,
+    until the monotonic clock reaches ``until``. Commits per batch; returns counts."""
     from cci.intake import follow_the_data
 
     registry = current_app.extensions["cci.registry"]
@@ -170,7 +175,7 @@ def drain(report=None, linger: float = 0.0) -> dict[str, int]:
         ).all()
         if not rows:
             db.commit()  # a fresh snapshot for the next look
-            if time.monotonic() - idle_since >= linger:
+            if time.monotonic() - idle_since >= linger or _late(until):
                 break
             time.sleep(min(LINGER_STEP, linger))
             continue
@@ -198,10 +203,16 @@ def drain(report=None, linger: float = 0.0) -> dict[str, int]:
         if report is not None:
             report(0.5, f"сохранено ответов: {totals['stored']}")
         idle_since = time.monotonic()
+        if _late(until):
+            break  # the caller looks again (the job: after releasing its lock)
         if linger and len(rows) < BATCH:
             # let answers gather: a batch costs about the same for 5 answers as for 500
             time.sleep(max(0.0, min(GATHER_SECONDS, linger) - (idle_since - began)))
     return totals
+
+
+def _late(until: float | None) -> bool:
+    return until is not None and time.monotonic() >= until
 
 
 def _store(rows, channel) -> dict[int, str]:
