@@ -271,6 +271,12 @@ def test_a_drain_job_hands_over_after_its_time(app, paired, monkeypatch):  # noq
     first, second = payload(app), payload(app)
     assert post(app, token, first).status_code == 201
     monkeypatch.setattr(inbox, "RUN_SECONDS", 0)
+    monkeypatch.setitem(app.config, "INBOX_DRAIN_LINGER", 60)  # it would wait a minute
+
+    def no_waiting(_seconds):
+        raise AssertionError("the drain waited past its time")
+
+    monkeypatch.setattr(inbox.time, "sleep", no_waiting)
     drain = inbox.drain
     calls = []
 
