@@ -118,8 +118,9 @@ def engine() -> Engine:
 
 #: Up to this many rows :func:`append_rows` writes a multi-row INSERT on PostgreSQL too: COPY
 #: costs more round trips (two per table, one more to draw the ids) and more set-up than the
-#: statement, which only wins from tens of rows on (a single answer: 1 response, ~20 answers).
-COPY_MIN_ROWS = 100
+#: statement, which only wins from a few tens of rows on (a single answer: 1 response, ~20
+#: answers; a batch of 55 responses is cheaper by COPY, the long statement costs psycopg more).
+COPY_MIN_ROWS = 30
 
 
 def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,

@@ -44,10 +44,12 @@ BATCH = 2000
 #: how often a lingering drain looks for new answers, in seconds
 LINGER_STEP = 0.1
 #: a lingering drain stores at most one batch in this many seconds unless it is full
-GATHER_SECONDS = 0.5
+GATHER_SECONDS = 0.2
 #: a drain job hands over to a fresh one after this many seconds of steady deliveries, well
 #: within its timeout (whose lock, should its worker die, keeps new jobs away until it ends)
 RUN_SECONDS = 300
+#: how often a drain job reports how many it has stored
+REPORT_SECONDS = 5
 TIMEOUT_SECONDS = 900
 
 _TIMES = ("started_at", "submitted_at")
@@ -163,7 +165,7 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
 
     registry = current_app.extensions["cci.registry"]
     totals = {"stored": 0, "repeats": 0, "failed": 0}
-    idle_since = time.monotonic()
+    idle_since = reported = time.monotonic()
     while True:
         began = time.monotonic()
         rows = db.execute(
@@ -200,9 +202,10 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
         for campaign_id in sorted({row.draft["campaign_id"] for row in fresh
                                    if row.id not in failed}):
             follow_the_data(campaign_id)  # debounced: one Redis look while one waits
-        if report is not None:
-            report(0.5, f"сохранено ответов: {totals['stored']}")
         idle_since = time.monotonic()
+        if report is not None and idle_since - reported >= REPORT_SECONDS:
+            report(0.5, f"сохранено ответов: {totals['stored']}")  # a commit of its own
+            reported = idle_since
         if _late(until):
             break  # the caller looks again (the job: after releasing its lock)
         if linger and len(rows) < BATCH:
