@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from cci import tenancy
 from cci.db import db
 from cci.db import utcnow
+from cci.intake import DRAFT_COLUMNS
 from cci.intake import Draft
 from cci.intake import DraftAnswer
 from cci.models import InboxItem
@@ -48,18 +49,15 @@ GATHER_SECONDS = 0.2
 #: a drain job hands over to a fresh one after this many seconds of steady deliveries, well
 #: within its timeout (whose lock, should its worker die, keeps new jobs away until it ends)
 RUN_SECONDS = 300
+TIMEOUT_SECONDS = 900
 #: how often a drain job reports how many it has stored
 REPORT_SECONDS = 5
-TIMEOUT_SECONDS = 900
 
 _TIMES = ("started_at", "submitted_at")
-_FIELDS = ("client_key", "region_id", "office_id", "campaign_id", "methodology_key", "channel",
-           "respondent_type", "started_at", "submitted_at", "comment", "profile", "meta",
-           "is_sample")
 
 
 def encode(draft: Draft) -> dict[str, Any]:
-    data = {name: getattr(draft, name) for name in _FIELDS}
+    data = {name: getattr(draft, name) for name in DRAFT_COLUMNS}
     for name in _TIMES:
         data[name] = data[name].isoformat() if data[name] is not None else None
     data["answers"] = [[a.item, a.value, a.choice] for a in draft.answers]
@@ -67,7 +65,7 @@ def encode(draft: Draft) -> dict[str, Any]:
 
 
 def decode(data: dict[str, Any], received_at: dt.datetime) -> Draft:
-    values = {name: data.get(name) for name in _FIELDS}
+    values = {name: data.get(name) for name in DRAFT_COLUMNS}
     for name in _TIMES:
         if values[name] is not None:
             values[name] = dt.datetime.fromisoformat(values[name])

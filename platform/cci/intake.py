@@ -255,7 +255,7 @@ def build_response(sub: Submission) -> Response:
     Raises :class:`IntakeError`; runs in the office's region scope.
     """
     draft = validate(sub)
-    response = Response(**{column: getattr(draft, column) for column in _DRAFT_COLUMNS})
+    response = Response(**{column: getattr(draft, column) for column in DRAFT_COLUMNS})
     for answer in draft.answers:
         response.answers.append(Answer(
             region_id=draft.region_id, office_id=draft.office_id, campaign_id=draft.campaign_id,
@@ -265,14 +265,14 @@ def build_response(sub: Submission) -> Response:
     return response
 
 
-#: the columns a draft gives its response
-_DRAFT_COLUMNS = ("client_key", "region_id", "office_id", "campaign_id", "methodology_key",
-                  "channel", "respondent_type", "started_at", "submitted_at", "comment",
-                  "profile", "meta", "is_sample")
+#: the columns a draft gives its response (and keeps, as JSON, in the intake inbox)
+DRAFT_COLUMNS = ("client_key", "region_id", "office_id", "campaign_id", "methodology_key",
+                 "channel", "respondent_type", "started_at", "submitted_at", "comment",
+                 "profile", "meta", "is_sample")
 
 
 #: the columns of a response a batch writes (the rest keep their database defaults)
-_BATCH_COLUMNS = _DRAFT_COLUMNS + ("uid", "received_at", "quality_flags", "counted",
+_BATCH_COLUMNS = DRAFT_COLUMNS + ("uid", "received_at", "quality_flags", "counted",
                                    "review_status")
 
 
