@@ -321,20 +321,26 @@ def _windows(moments: list[dt.datetime], window: dt.timedelta, most: int = 50):
     return ranges if len(ranges) <= most else [[ranges[0][0], ranges[-1][1]]]
 
 
-def _stored_records(session, region_id: int, office_id: int, respondent_type: str,
-                    moments: list[dt.datetime], window: dt.timedelta,
-                    skip: set[int]) -> list[_Record]:
-    """The stored responses of the office and type within the window of any moment."""
-    ranges = _windows(moments, window)
-    heads = [
-        (response_id, _utc(submitted)) for response_id, submitted in session.execute(
-            select(Response.id, Response.submitted_at)
-            .where(Response.region_id == region_id, Response.office_id == office_id,
-                   Response.respondent_type == respondent_type,
-                   or_(*(Response.submitted_at.between(lo, hi) for lo, hi in ranges)))
-        ) if response_id not in skip
-    ]
-    answers: dict[int, dict[str, tuple]] = {response_id: {} for response_id, _ in heads}
+def _stored_records(session, region_id: int, groups: dict[tuple[int, str], list[dt.datetime]],
+                    window: dt.timedelta, skip: set[int]) -> dict[tuple[int, str], list[_Record]]:
+    """Per (office, respondent type) of the region, the stored responses within the window of
+    any of its moments: one read for every office of a batch (a drained batch has answers
+    from many offices, each alone in its group)."""
+    ranges = {group: _windows(moments, window) for group, moments in groups.items()}
+    heads: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = {group: [] for group in groups}
+    for response_id, office_id, respondent_type, submitted in session.execute(
+        select(Response.id, Response.office_id, Response.respondent_type, Response.submitted_at)
+        .where(Response.region_id == region_id,
+               Response.office_id.in_(sorted({office for office, _type in groups})),
+               or_(*(Response.submitted_at.between(lo, hi) for lo, hi in
+                     _windows([m for moments in groups.values() for m in moments], window))))
+    ):
+        group, submitted = (office_id, respondent_type), _utc(submitted)
+        if response_id not in skip and group in groups and any(
+                lo <= submitted <= hi for lo, hi in ranges[group]):
+            heads[group].append((response_id, submitted))
+    answers: dict[int, dict[str, tuple]] = {response_id: {} for rows in heads.values()
+                                            for response_id, _ in rows}
     ids = list(answers)
     for chunk in range(0, len(ids), 1000):
         for response_id, item, value, choice in session.execute(
@@ -343,8 +349,8 @@ def _stored_records(session, region_id: int, office_id: int, respondent_type: st
                    Answer.response_id.in_(ids[chunk:chunk + 1000]))
         ):
             answers[response_id][item] = (value, choice)
-    return [_Record(response_id, submitted, answers[response_id])
-            for response_id, submitted in heads]
+    return {group: [_Record(response_id, submitted, answers[response_id])
+                    for response_id, submitted in rows] for group, rows in heads.items()}
 
 
 def _signatures(record: _Record, blocks: list[list[str]]):
@@ -377,11 +383,18 @@ def near_duplicates_many(responses: list[Response], session,
             key = (response.region_id, response.office_id, response.respondent_type)
             groups.setdefault(key, []).append(position)
     batch_ids = {r.id for r in responses if r.id is not None}
-    for (region_id, office_id, respondent_type), positions in groups.items():
+    stored: dict[tuple, list[_Record]] = {}
+    for region_id in {region for region, _office, _type in groups}:
+        in_region = {(office, rtype): [_submitted(responses[p]) for p in positions]
+                     for (region, office, rtype), positions in groups.items()
+                     if region == region_id}
+        for (office, rtype), records in _stored_records(session, region_id, in_region, window,
+                                                        batch_ids).items():
+            stored[region_id, office, rtype] = records
+    for group, positions in groups.items():
         mine = [_Record(responses[p].id, _submitted(responses[p]), _answers_of(responses[p]))
                 for p in positions]
-        records = mine + _stored_records(session, region_id, office_id, respondent_type,
-                                         [m.submitted for m in mine], window, batch_ids)
+        records = mine + stored[group]
         items = sorted(set().union(*(r.answers.keys() for r in records)))
         spare = math.floor((1 - share) * len(items) + 1e-9)  # differences a match may have
         blocks = [items[b::spare + 1] for b in range(spare + 1)]
