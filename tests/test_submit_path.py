@@ -21,6 +21,8 @@ from cci.models import Answer
 from cci.models import Campaign
 from cci.models import ComputationRun
 from cci.models import InboxItem
+from cci.models import JobRecord
+from cci.models import Office
 from cci.models import Region
 from cci.models import Response
 from cci_channel_kiosk.models import Kiosk
@@ -206,7 +208,7 @@ def test_a_computation_counts_the_answers_still_waiting(app, paired, live_campai
         campaign = db.get(Campaign, live_campaign)
         iset = app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
         waiting = compute.input_fingerprint(campaign, iset)
-        app.extensions["cci.queues"]["high"].empty()  # the drain job is lost
+        app.extensions["cci.queues"]["default"].empty()  # the drain job is lost
     run_id, created = start(app, live_campaign)
     assert created
     work(app)  # only the computation's jobs
@@ -313,3 +315,46 @@ def test_the_inbox_keeps_regions_apart(app, paired):  # noqa: F811
         db.rollback()
         assert db.scalar(select(func.count()).select_from(InboxItem)) == 1
     assert count_responses(app) == 1
+
+
+def test_one_drain_job_stores_every_regions_answers_in_their_own_scope(app, live_campaign):
+    """Answers of two regions wait; one (federal) drain job stores each with its region."""
+    from engine_helpers import offices
+
+    keys = {}
+    for code in ("RU-BRY", "RU-KYA"):
+        office_id = offices(app, code)[0]
+        with app.app_context():
+            region_id = _office_region(office_id)
+            with tenancy.region_scope(region_id, "test"):
+                draft = intake.validate(intake.Submission(
+                    office_id=office_id, respondent_type="job_seeker",
+                    answers=answers_for(app), client_key=f"kiosk:two-{code}", channel="kiosk"))
+                assert inbox.accept(draft)
+                db.commit()
+            keys[f"kiosk:two-{code}"] = region_id
+    with app.app_context():
+        inbox.schedule_drain()
+    work(app)
+    with app.app_context(), tenancy.federal_scope("test"):
+        stored = dict(db.execute(select(Response.client_key, Response.region_id)).all())
+        assert stored == keys and len(set(keys.values())) == 2
+        assert db.scalar(select(func.count()).select_from(InboxItem)) == 0
+
+
+def _office_region(office_id: int) -> int:
+    with tenancy.federal_scope("test"):
+        return db.scalar(select(Office.region_id).where(Office.id == office_id))
+
+
+def test_a_drain_job_with_a_backlog_asks_for_help(app, paired, monkeypatch):  # noqa: F811
+    _kiosk_id, token = paired
+    for _ in range(3):
+        assert post(app, token, payload(app)).status_code == 201
+    monkeypatch.setattr(inbox, "HELP_ROWS", 3)  # three waiting make a backlog here
+    work(app)
+    assert count_responses(app) == 3
+    with app.app_context(), tenancy.federal_scope("test"):
+        slots = sorted(record.params.get("slot") for record in db.scalars(
+            select(JobRecord).where(JobRecord.name == inbox.JOB)))
+    assert slots == [0, 1]  # the first job asked for a second one

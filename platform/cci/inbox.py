@@ -3,8 +3,8 @@
 A kiosk back online delivers its whole queue, and a hall of kiosks delivers at the same time.
 Each delivery is validated in full while the device waits (an invalid answer gets its 400 and
 nothing is kept), then written as one row here and acknowledged: the cost of the request is
-one INSERT, whatever the quality rules cost. The drain job of the region (``intake.drain``,
-queued by the first answer that finds none waiting) stores the waiting answers as an
+one INSERT, whatever the quality rules cost. The drain job (``intake.drain``, queued by the first
+answer that finds none waiting; more of them when a backlog builds up) stores the waiting answers as an
 import's rows are stored, with :func:`cci.intake.store_batch`: bulk writes, every quality
 rule, look-backs once per batch. It deletes the rows it stored in the same transaction, so an
 answer is in exactly one of the two tables, never in neither.
@@ -48,7 +48,9 @@ LINGER_STEP = 0.1
 GATHER_SECONDS = 0.2
 #: a drain job hands over to a fresh one after this many seconds of steady deliveries, well
 #: within its timeout (whose lock, should its worker die, keeps new jobs away until it ends)
-RUN_SECONDS = 300
+RUN_SECONDS = 60
+#: a batch this large means a backlog: a drain job then asks for one more (INBOX_DRAIN_JOBS)
+HELP_ROWS = 200
 TIMEOUT_SECONDS = 900
 #: how often a drain job reports how many it has stored
 REPORT_SECONDS = 5
@@ -122,15 +124,25 @@ def known(client_key: str) -> bool:
             | exists().where(Response.client_key == client_key))) is True
 
 
-def schedule_drain(region_id: int) -> None:
-    """Queue the region's drain job unless one is waiting (one Redis round trip then)."""
+def _slot_key(slot: int) -> str:
+    return f"{JOB}:{slot}"
+
+
+def schedule_drain(more: bool = False) -> None:
+    """Make sure a drain job waits or works (one Redis round trip when one does). With
+    ``more`` (a drain job with a backlog), start one more, up to ``INBOX_DRAIN_JOBS``."""
     from cci import jobs
 
-    if jobs.is_pending(JOB, region_id):
-        return
-    with tenancy.region_scope(region_id, "store delivered answers"):
-        jobs.enqueue(JOB, title="Сохранение принятых ответов", queue_name="high",
-                     dedupe_key=JOB, timeout=TIMEOUT_SECONDS)
+    slots = current_app.config["INBOX_DRAIN_JOBS"]
+    locks = [jobs.lock_key(_slot_key(slot), None) for slot in range(slots)]
+    redis = current_app.extensions["cci.redis"]
+    busy = redis.exists(*locks)
+    if busy >= slots or (busy and not more):
+        return  # a job that holds its lock has its last look still to come: it sees these
+    free = next(slot for slot, lock in enumerate(locks) if not redis.exists(lock))
+    with tenancy.federal_scope("store delivered answers"):
+        jobs.enqueue(JOB, title="Сохранение принятых ответов", dedupe_key=_slot_key(free),
+                     timeout=TIMEOUT_SECONDS, slot=free)
 
 
 def waiting(region_id: int | None = None) -> int:
@@ -141,23 +153,26 @@ def waiting(region_id: int | None = None) -> int:
     return db.scalar(query) or 0
 
 
-def drain_job(report) -> dict[str, int]:
-    """The region's drain job: stores what waits, and what comes while it works, until
-    nothing has come for ``INBOX_DRAIN_LINGER`` seconds (under steady deliveries one job
-    keeps storing, instead of a job, with its process, per handful of answers)."""
+def drain_job(report, slot: int = 0) -> dict[str, int]:
+    """The drain job (federal: every region, each stored in its own scope): stores what
+    waits, and what comes while it works, until nothing has come for
+    ``INBOX_DRAIN_LINGER`` seconds or :data:`RUN_SECONDS` have passed (under steady
+    deliveries one job keeps storing, instead of a job, with its process, per handful of
+    answers; and it does not keep a worker from other jobs for long: its successor queues
+    behind them, on the same queue)."""
     from cci import jobs
 
     totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"],
                    until=time.monotonic() + RUN_SECONDS)
-    jobs.release_own_lock(JOB)  # from here on, a new answer queues the next job...
+    jobs.release_own_lock(_slot_key(slot))  # from here on, a new answer queues a job...
     if waiting():  # ...and one kept just before that is not left waiting
-        schedule_drain(tenancy.current_region_id())
+        schedule_drain()
     return totals
 
 
 def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[str, int]:
-    """Store every answer waiting in the current region scope (the drain job; a region's
-    computation runs it first), and those that come within ``linger`` seconds of the last,
+    """Store every answer waiting in the current scope (federal: the drain job; a region's:
+    its computation, first), and those that come within ``linger`` seconds of the last,
     until the monotonic clock reaches ``until``. Commits per batch; returns counts."""
     from cci.intake import follow_the_data
 
@@ -167,10 +182,10 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
     while True:
         began = time.monotonic()
         rows = db.execute(
-            select(InboxItem.id, InboxItem.client_key, InboxItem.channel, InboxItem.received_at,
-                   InboxItem.draft)
+            select(InboxItem.id, InboxItem.region_id, InboxItem.client_key, InboxItem.channel,
+                   InboxItem.received_at, InboxItem.draft)
             .where(InboxItem.error.is_(None)).order_by(InboxItem.id).limit(BATCH)
-            # two drains of one region (a job and a computation) take different rows
+            # two drains (jobs, a computation) take different rows
             .with_for_update(skip_locked=True)
         ).all()
         if not rows:
@@ -183,12 +198,13 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
             stored = set(db.scalars(select(Response.client_key).where(
                 Response.client_key.in_([row.client_key for row in rows]))))
         fresh = [row for row in rows if row.client_key not in stored]
-        by_channel: dict[str, list] = defaultdict(list)
+        groups: dict[tuple[int, str], list] = defaultdict(list)
         for row in fresh:
-            by_channel[row.channel].append(row)
+            groups[row.region_id, row.channel].append(row)
         failed: dict[int, str] = {}
-        for key, group in by_channel.items():
-            failed.update(_store(group, registry.channels.get(key)))
+        for (region_id, key), group in groups.items():
+            with tenancy.region_scope(region_id, "store delivered answers"):
+                failed.update(_store(group, registry.channels.get(key)))
         for row_id, error in failed.items():
             db.execute(update(InboxItem).where(InboxItem.id == row_id).values(error=error))
         done = [row.id for row in rows if row.id not in failed]
@@ -206,6 +222,8 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
             reported = idle_since
         if _late(until):
             break  # the caller looks again (the job: after releasing its lock)
+        if len(rows) >= HELP_ROWS and report is not None:
+            schedule_drain(more=True)  # a backlog: another worker may help
         if linger and len(rows) < BATCH:
             # let answers gather: a batch costs about the same for 5 answers as for 500
             time.sleep(max(0.0, min(GATHER_SECONDS, linger) - (idle_since - began)))

@@ -461,11 +461,10 @@ def responses():
     _seen(kiosk)
     db.commit()
     try:
-        inbox.schedule_drain(region_id)
+        inbox.schedule_drain()
     except (JobError, RedisError):
         # the answer is kept: the next delivery, or the region's next computation, stores it
-        current_app.logger.warning("kiosk %s: the drain of region %s not queued", kiosk_id,
-                                   region_id, exc_info=True)
+        current_app.logger.warning("kiosk %s: no drain job queued", kiosk_id, exc_info=True)
     return jsonify({"status": "stored", "key": key}), 201
 
 
