@@ -145,12 +145,10 @@ def schedule_drain(more: bool = False) -> None:
                      timeout=TIMEOUT_SECONDS, slot=free)
 
 
-def waiting(region_id: int | None = None) -> int:
-    """Answers waiting to be stored (in the region, or in the current scope)."""
-    query = select(func.count()).select_from(InboxItem).where(InboxItem.error.is_(None))
-    if region_id is not None:
-        query = query.where(InboxItem.region_id == region_id)
-    return db.scalar(query) or 0
+def waiting() -> int:
+    """Answers waiting to be stored in the current scope."""
+    return db.scalar(select(func.count()).select_from(InboxItem)
+                     .where(InboxItem.error.is_(None))) or 0
 
 
 def drain_job(report, slot: int = 0) -> dict[str, int]:
