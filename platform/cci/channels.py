@@ -24,8 +24,9 @@ class QualityRule:
     earlier answers of a burst, the original of a near-duplicate); the core flags them too,
     unless a reviewer has already decided on them.
 
-    ``check_many(responses, session, params)``, optional, checks a batch (an import, or the
-    one response of a submission) in one go instead of ``check`` per response: it is called
+    ``check_many(responses, session, params)``, optional, checks a batch (an import, a drained
+    batch of delivered answers, the one response of a submission) in one go instead of
+    ``check`` per response: it is called
     once the batch is inserted (the responses have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
     A look-back rule provides it so that a large import costs one query, not one per row.
     """
