@@ -153,14 +153,24 @@ def test_an_answer_that_cannot_be_stored_is_kept_with_its_error(app, paired):  #
     assert db_id(app, good["key"]) is not None and db_id(app, bad["key"]) is None
 
 
-def test_submit_after_a_repeat_check_of_its_own_returns_the_stored_response(app, office):  # noqa: F811
+def test_a_submission_racing_in_returns_the_stored_response(app, office, monkeypatch):  # noqa: F811
+    """Two workers take one submission at once: both miss it in the repeat check, the second
+    one's INSERT meets the unique client key, and it gets the stored response back."""
     first_id, created = answer(app, office, varied(1), client_key="lean-1")
     assert created
+    existing = intake.existing
+    looks = []
+
+    def not_yet_the_first_time(client_key):
+        looks.append(client_key)
+        return None if len(looks) == 1 else existing(client_key)
+
+    monkeypatch.setattr(intake, "existing", not_yet_the_first_time)
     with app.app_context():
         response, created = intake.submit(intake.Submission(
             office_id=office, respondent_type="job_seeker", answers=varied(2),
-            client_key="lean-1", channel="test", submitted_at=DAY), looked_up=True)
-        assert not created and response.id == first_id
+            client_key="lean-1", channel="test", submitted_at=DAY))
+        assert not created and response.id == first_id and len(looks) == 2
     with app.app_context(), tenancy.federal_scope("test"):
         assert db.scalar(select(func.count()).select_from(Response)) == 1
 

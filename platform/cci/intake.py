@@ -160,13 +160,6 @@ def existing(client_key: str) -> Response | None:
         return db.scalar(select(Response).where(Response.client_key == client_key))
 
 
-def stored_id(client_key: str) -> int | None:
-    """The id of the response stored with this client key: :func:`existing` for a caller
-    that only needs to know (not the whole row)."""
-    with tenancy.federal_scope("recognise a repeated delivery"):
-        return db.scalar(select(Response.id).where(Response.client_key == client_key))
-
-
 @dataclass(slots=True)
 class DraftAnswer:
     item: str
@@ -357,19 +350,16 @@ def store_batch(responses: list[Draft], channel=None, *,
     quality.flag_stored({k: v for k, v in related.items() if k not in batch})
 
 
-def submit(sub: Submission, channel=None, *,
-           looked_up: bool = False) -> tuple[Response, bool]:
+def submit(sub: Submission, channel=None) -> tuple[Response, bool]:
     """Store one submission; returns (response, created). Commits (with whatever else the
     caller's transaction holds).
 
-    A repeated client key returns the stored response; ``looked_up`` says the caller has just
-    asked :func:`existing` itself. A delivery racing in through another worker meanwhile is
-    still caught, by the unique client key when the response is inserted.
+    A repeated client key returns the stored response. A delivery racing in through another
+    worker meanwhile is still caught, by the unique client key when the response is inserted.
     """
-    if not looked_up:
-        found = existing(sub.client_key)
-        if found is not None:
-            return found, False
+    found = existing(sub.client_key)
+    if found is not None:
+        return found, False
     office_region = _office_region(sub.office_id)
     with tenancy.region_scope(office_region, "store a response"):
         draft = validate(sub)

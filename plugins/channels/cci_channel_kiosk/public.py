@@ -4,10 +4,11 @@ The survey runs in the browser from the questionnaire the device downloads
 (``/k/api/questionnaire``), so it keeps taking answers when the network or the server is gone:
 finished surveys wait in the device's queue (localStorage), each with an idempotency key the
 device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
-server validates each in full, keeps it in the intake inbox (:mod:`cci.inbox`: one INSERT; the
-region's drain job stores it with every quality rule) and acknowledges it; it keeps each key
-once (client key ``kiosk:<key>``) and answers "already received" for a repeat. A survey refused as invalid (400) is also kept on the server (:mod:`.rejections`),
-since the device then drops it from its queue. The device token travels in the
+server validates each in full, keeps it in the intake inbox (:mod:`cci.inbox`: one INSERT; a
+drain job stores it with every quality rule) and acknowledges it; it keeps each key once
+(client key ``kiosk:<key>``) and answers "already received" for a repeat. A survey refused as
+invalid (400) is also kept on the server (:mod:`.rejections`), since the device then drops it
+from its queue. The device token travels in the
 ``X-Kiosk-Token`` header (the page itself is opened with the cookie set at pairing). Public
 requests carry no tenant scope: each view finds the kiosk first and enters its region's scope.
 """
@@ -94,10 +95,6 @@ def _device_key() -> int | None:
     checked before the view); a forged or missing token counts per address."""
     return devices.token_kiosk_id(request.headers.get(TOKEN_HEADER)
                                   or request.cookies.get(TOKEN_COOKIE))
-
-
-def channel():
-    return current_app.extensions["cci.registry"].channels[KEY]
 
 
 @bp.before_request
