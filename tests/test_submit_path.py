@@ -368,3 +368,28 @@ def test_a_drain_job_with_a_backlog_asks_for_help(app, paired, monkeypatch):  # 
         slots = sorted(record.params.get("slot") for record in db.scalars(
             select(JobRecord).where(JobRecord.name == inbox.JOB)))
     assert slots == [0, 1]  # the first job asked for a second one
+
+
+def test_answers_that_could_not_be_stored_are_listed_and_retried(app, paired, runner):  # noqa: F811
+    """An operator sees what waits and what failed (`cci inbox status`), mends the cause and
+    lets the drain try again (`cci inbox retry`)."""
+    _kiosk_id, token = paired
+    body = payload(app)
+    assert post(app, token, body).status_code == 201
+    with app.app_context(), tenancy.federal_scope("test"):
+        row = db.scalar(select(InboxItem))
+        row.error = "ForeignKeyViolation: office"  # as the drain leaves it
+        db.commit()
+        row_id = row.id
+    shown = runner.invoke(args=["inbox", "status"])
+    assert shown.exit_code == 0, shown.output
+    assert "waiting: 0" in shown.output and "could not be stored: 1" in shown.output
+    assert f"#{row_id} RU-BRY kiosk:{body['key']}" in shown.output
+    assert "ForeignKeyViolation" in shown.output
+    work(app)  # a drain leaves it alone
+    assert db_id(app, body["key"]) is None
+    retried = runner.invoke(args=["inbox", "retry", "--id", str(row_id)])
+    assert retried.exit_code == 0 and "stored again by a worker: 1" in retried.output
+    work(app)
+    assert db_id(app, body["key"]) is not None
+    assert "could not be stored: 0" in runner.invoke(args=["inbox", "status"]).output

@@ -151,6 +151,29 @@ def waiting() -> int:
                      .where(InboxItem.error.is_(None))) or 0
 
 
+def waiting_by_region() -> dict[int, int]:
+    """{region id: answers waiting} in the current scope."""
+    return dict(db.execute(
+        select(InboxItem.region_id, func.count()).where(InboxItem.error.is_(None))
+        .group_by(InboxItem.region_id)).all())
+
+
+def failed() -> list[InboxItem]:
+    """The answers that could not be stored (with the database's error), oldest first."""
+    return list(db.scalars(select(InboxItem).where(InboxItem.error.is_not(None))
+                           .order_by(InboxItem.id)))
+
+
+def retry(ids: list[int] | None = None) -> int:
+    """Let the drain try failed answers again (all, or those of ``ids``) once the cause is
+    mended; returns how many. Not committed."""
+    query = update(InboxItem).where(InboxItem.error.is_not(None))
+    if ids:
+        query = query.where(InboxItem.id.in_(ids))
+    return db.execute(query.values(error=None).execution_options(
+        synchronize_session=False)).rowcount
+
+
 def drain_job(report, slot: int = 0) -> dict[str, int]:
     """The drain job (federal: every region, each stored in its own scope): stores what
     waits, and what comes while it works, until nothing has come for
