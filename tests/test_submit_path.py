@@ -194,7 +194,7 @@ def test_submit_returns_the_stored_response(app, office):  # noqa: F811
     (8, 9, "с одного IP-адреса"),  # only the address reaches it
     (9, 9, "с одного киоска"),  # both: the device is named, as the first source
 ])
-def test_one_look_back_counts_every_burst_source(app, office, device, ip, fires):  # noqa: F811
+def test_the_burst_counts_every_source(app, office, device, ip, fires):  # noqa: F811
     """``device``/``ip``: earlier answers from this kiosk / this address within the window."""
     for n in range(max(device, ip)):
         meta = {"device_id": "k-1" if n < device else f"k-{n}",
@@ -222,7 +222,6 @@ def test_a_computation_counts_the_answers_still_waiting(app, paired, live_campai
     run_id, created = start(app, live_campaign)
     assert created
     work(app)  # only the computation's jobs
-    assert db_id(app, payload(app)["key"]) is None  # (a key never sent)
     with app.app_context(), tenancy.federal_scope("test"):
         assert db.scalar(select(func.count()).select_from(InboxItem)) == 0
         assert db.scalar(select(func.count()).select_from(Response)) == 1

@@ -147,8 +147,7 @@ def schedule_drain(more: bool = False) -> None:
 
 def waiting() -> int:
     """Answers waiting to be stored in the current scope."""
-    return db.scalar(select(func.count()).select_from(InboxItem)
-                     .where(InboxItem.error.is_(None))) or 0
+    return sum(waiting_by_region().values())
 
 
 def waiting_by_region() -> dict[int, int]:
@@ -203,8 +202,9 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
     while True:
         began = time.monotonic()
         rows = db.execute(
-            select(InboxItem.id, InboxItem.region_id, InboxItem.client_key, InboxItem.channel,
-                   InboxItem.received_at, InboxItem.draft)
+            select(InboxItem.id, InboxItem.region_id, InboxItem.campaign_id,
+                   InboxItem.client_key, InboxItem.channel, InboxItem.received_at,
+                   InboxItem.draft)
             .where(InboxItem.error.is_(None)).order_by(InboxItem.id).limit(BATCH)
             # two drains (jobs, a computation) take different rows
             .with_for_update(skip_locked=True)
@@ -234,8 +234,7 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
         totals["repeats"] += len(rows) - len(fresh)
         totals["failed"] += len(failed)
         totals["stored"] += len(fresh) - len(failed)
-        for campaign_id in sorted({row.draft["campaign_id"] for row in fresh
-                                   if row.id not in failed}):
+        for campaign_id in sorted({row.campaign_id for row in fresh if row.id not in failed}):
             follow_the_data(campaign_id)  # debounced: one Redis look while one waits
         idle_since = time.monotonic()
         if report is not None and idle_since - reported >= REPORT_SECONDS:

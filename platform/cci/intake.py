@@ -266,7 +266,7 @@ DRAFT_COLUMNS = ("client_key", "region_id", "office_id", "campaign_id", "methodo
 
 #: the columns of a response a batch writes (the rest keep their database defaults)
 _BATCH_COLUMNS = DRAFT_COLUMNS + ("uid", "received_at", "quality_flags", "counted",
-                                   "review_status")
+                                  "review_status")
 
 
 _ANSWER_COLUMNS = ("response_id", "region_id", "office_id", "campaign_id", "respondent_type",

@@ -16,7 +16,7 @@ rule               fires when (default parameters)
                    than ``max_seconds`` (120) when the start and finish are known.
 ``burst``          at least ``max_responses`` (10) responses within ``minutes`` (5) from one
                    device (``meta["device_id"]``), one IP hash (``meta["ip_hash"]``) or one
-                   operator (``meta["operator_id"]``), counted in the region by the database.
+                   operator (``meta["operator_id"]``), counted in the region.
                    The earlier responses of the burst are flagged too. Checks a whole batch
                    at once (an import, the answers a drain job stores).
 ``outside_hours``  a kiosk answer (``meta["device_id"]``) submitted outside ``opens``–``closes``
@@ -43,7 +43,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
-from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -142,41 +141,14 @@ def straight_lining(response: Response, session, params: dict) -> str | None:
 # --- bursts ------------------------------------------------------------------------------
 
 
-def _burst(response: Response, session, params: dict) -> tuple[str, str, int] | None:
-    """(meta key, source words, responses in the window including this one) of a burst: the
-    first source, in :data:`BURST_SOURCES` order, that reaches the threshold."""
-    sources = [(key, words, value) for key, words in BURST_SOURCES
-               if (value := (response.meta or {}).get(key)) not in (None, "")]
-    if not sources:
-        return None
-    # one look-back counts every source at once (conditional counts over the region's window)
-    same = [meta_equals(key, value) for key, _words, value in sources]
-    submitted = _submitted(response)
-    query = (
-        select(*(func.count(case((condition, 1))) for condition in same))
-        .select_from(Response)
-        .where(Response.region_id == response.region_id,
-               Response.submitted_at >= submitted - dt.timedelta(minutes=params["minutes"]),
-               Response.submitted_at <= submitted,
-               or_(*same))
-    )
-    if response.id is not None:
-        query = query.where(Response.id != response.id)
-    counts = session.execute(query).one()
-    for (key, words, _value), others in zip(sources, counts):
-        if others + 1 >= params["max_responses"]:
-            return key, words, others + 1
-    return None
-
-
 def _burst_reason(words: str, count: int, params: dict) -> str:
     return (f"ответов {words} за {_number(params['minutes'])} мин: {count} "
             f"(порог — {params['max_responses']})")
 
 
 def burst(response: Response, session, params: dict) -> str | None:
-    found = _burst(response, session, params)
-    return _burst_reason(found[1], found[2], params) if found else None
+    """One stored response: :func:`burst_many` of it alone."""
+    return burst_many([response], session, params)[0][0]
 
 
 def _source_timelines(responses: list[Response], session, window: dt.timedelta):
@@ -446,7 +418,7 @@ def near_duplicate(response: Response, session, params: dict) -> str | None:
 
 
 def near_duplicate_many(responses: list[Response], session, params: dict):
-    """The batch check (an import): one look-back for all of them."""
+    """The batch check (an import, a drained batch): one look-back for all of them."""
     batch = {r.id for r in responses}
     verdicts = []
     for matches in near_duplicates_many(responses, session, params):
