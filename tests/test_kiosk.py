@@ -350,6 +350,11 @@ def test_device_rate_limit(app, paired, monkeypatch):
     codes = [device.post("/k/api/heartbeat", json={}, headers={TOKEN_HEADER: token}).status_code
              for _ in range(3)]
     assert codes == [200, 200, 429]
+    answers = [post(app, token, payload(app)) for _ in range(3)]  # counted apart per endpoint
+    assert [reply.status_code for reply in answers] == [201, 201, 429]
+    limited = answers[-1]
+    assert limited.get_json()["status"] == "rate_limited"
+    assert 0 < int(limited.headers["Retry-After"]) <= 61
 
 
 def test_service_worker_is_served_for_the_kiosk_scope(app):

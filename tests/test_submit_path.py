@@ -275,6 +275,40 @@ def test_an_answer_kept_as_the_drain_job_ends_is_not_left_waiting(app, paired, m
         assert db.scalar(select(func.count()).select_from(InboxItem)) == 0
 
 
+def test_a_request_trusts_a_drain_job_it_saw_moments_ago(app, paired, monkeypatch):  # noqa: F811
+    """A delivery that saw a drain job holding its lock lets the next deliveries of its
+    process skip the look at Redis for a quarter of the linger (that job lingers the whole
+    linger after storing what the first delivery kept), and looks again after it."""
+    _kiosk_id, token = paired
+    monkeypatch.setitem(app.config, "INBOX_DRAIN_LINGER", 2)
+    clock = [1000.0]
+    real_clock = inbox.time.monotonic
+    monkeypatch.setattr(inbox.time, "monotonic", lambda: clock[0])
+    monkeypatch.setitem(app.extensions, "cci.inbox_drain_seen", {})
+    redis = app.extensions["cci.redis"]
+    looks = []
+    exists = redis.exists
+
+    def counted(*keys):
+        looks.append(keys)
+        return exists(*keys)
+
+    monkeypatch.setattr(redis, "exists", counted)
+    assert post(app, token, payload(app)).status_code == 201  # queues the job: its lock held
+    assert post(app, token, payload(app)).status_code == 201  # sees the lock
+    seen = len(looks)
+    clock[0] += 0.4
+    assert post(app, token, payload(app)).status_code == 201  # trusts it: no look
+    assert len(looks) == seen
+    clock[0] += 0.2  # 0.6 s after: a look again
+    assert post(app, token, payload(app)).status_code == 201
+    assert len(looks) == seen + 1
+    monkeypatch.setattr(inbox.time, "monotonic", real_clock)
+    monkeypatch.setitem(app.config, "INBOX_DRAIN_LINGER", 0)
+    work(app)
+    assert count_responses(app) == 4
+
+
 def test_a_drain_job_hands_over_after_its_time(app, paired, monkeypatch):  # noqa: F811
     """Under steady deliveries a drain job does not run for ever: past its time it stops
     after the batch in hand, and the job queues its successor for what still waits."""
@@ -300,7 +334,9 @@ def test_a_drain_job_hands_over_after_its_time(app, paired, monkeypatch):  # noq
 
     monkeypatch.setattr(inbox, "drain", drain_and_more_comes)
     work(app)
-    assert len(calls) == 2  # the successor stored the second answer
+    # the successor stored the second answer; deliveries being steady, it queued one more,
+    # which found nothing and ended
+    assert len(calls) == 3
     assert db_id(app, first["key"]) and db_id(app, second["key"])
 
 

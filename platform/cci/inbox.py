@@ -128,16 +128,29 @@ def _slot_key(slot: int) -> str:
     return f"{JOB}:{slot}"
 
 
-def schedule_drain(more: bool = False) -> None:
+def schedule_drain(more: bool = False, just_kept: bool = False) -> None:
     """Make sure a drain job waits or works (one Redis round trip when one does). With
-    ``more`` (a drain job with a backlog), start one more, up to ``INBOX_DRAIN_JOBS``."""
+    ``more`` (a drain job with a backlog), start one more, up to ``INBOX_DRAIN_JOBS``.
+
+    ``just_kept`` (a request that has just committed an answer) skips even that round trip
+    while this process saw a job holding its lock less than a quarter of the linger ago: that
+    job stored the answer whose request saw it, or will, and lingers the whole linger after
+    storing, so it is still there to see this one (a job that ends at :data:`RUN_SECONDS`
+    queues its successor regardless)."""
     from cci import jobs
 
+    seen = current_app.extensions.setdefault("cci.inbox_drain_seen", {})
+    now = time.monotonic()
+    trust = current_app.config["INBOX_DRAIN_LINGER"] / 4
+    if just_kept and 0 <= now - seen.get("busy", now - trust) < trust:
+        return
     slots = current_app.config["INBOX_DRAIN_JOBS"]
     locks = [jobs.lock_key(_slot_key(slot), None) for slot in range(slots)]
     redis = current_app.extensions["cci.redis"]
     busy = redis.exists(*locks)
     if busy >= slots or (busy and not more):
+        if just_kept:
+            seen["busy"] = now
         return  # a job that holds its lock has its last look still to come: it sees these
     free = next(slot for slot, lock in enumerate(locks) if not redis.exists(lock))
     with tenancy.federal_scope("store delivered answers"):
@@ -182,10 +195,12 @@ def drain_job(report, slot: int = 0) -> dict[str, int]:
     behind them, on the same queue)."""
     from cci import jobs
 
-    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"],
-                   until=time.monotonic() + RUN_SECONDS)
+    until = time.monotonic() + RUN_SECONDS
+    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"], until=until)
     jobs.release_own_lock(_slot_key(slot))  # from here on, a new answer queues a job...
-    if waiting():  # ...and one kept just before that is not left waiting
+    # ...and one kept just before that is not left waiting; after a full run with deliveries,
+    # their requests may have trusted that this job lingers (schedule_drain: just_kept)
+    if (_late(until) and totals["stored"]) or waiting():
         schedule_drain()
     return totals
 

@@ -22,6 +22,7 @@ forget them:
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -122,17 +123,38 @@ def _tenant_tables() -> set:
     }
 
 
+#: (number of mappers, names of tenant tables): recomputed when models are added
+_tenant_names: tuple[int, frozenset[str]] = (-1, frozenset())
+#: statement -> whether it reads tenant tables. Statements are immutable, and a hot path
+#: runs the same prebuilt one for every request: walking it once is enough.
+_verdicts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _tenant_table_names() -> frozenset[str]:
+    global _tenant_names
+    from cci.db import Base
+
+    count = len(Base.registry.mappers)
+    if count != _tenant_names[0]:
+        _tenant_names = (count, frozenset(t.name for t in _tenant_tables()))
+        _verdicts.clear()
+    return _tenant_names[1]
+
+
 def _statement_reads_tenant_tables(statement) -> bool:
     """Whether a tenant table appears anywhere in the statement (subqueries, joins too)."""
     if isinstance(statement, TextClause):
         return True  # opaque: cannot prove it is safe
-    names = {t.name for t in _tenant_tables()}
-    return any(
-        isinstance(table, TableClause) and table.name in names
-        for table in find_tables(
-            statement, check_columns=True, include_aliases=True, include_crud=True
+    names = _tenant_table_names()
+    verdict = _verdicts.get(statement)
+    if verdict is None:
+        verdict = _verdicts[statement] = any(
+            isinstance(table, TableClause) and table.name in names
+            for table in find_tables(
+                statement, check_columns=True, include_aliases=True, include_crud=True
+            )
         )
-    )
+    return verdict
 
 
 class TenantSession(Session):
@@ -198,15 +220,31 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
             "ORM bulk UPDATE by primary key ignores the region filter; in a regional scope "
             "update through the objects or with update(...).where(...)"
         )
-    # Added even when no tenant entity is selected: it also filters subqueries, joins and
-    # relationship loads (a lazy load's parent may come from a shared table or another scope).
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.region_id == region_id,
-            include_aliases=True,
+    state.statement = _in_region(state.statement, region_id)
+
+
+#: statement -> {region id: the statement with the region's criteria}: a prebuilt statement
+#: run for every request gets its option built once per region, not once per execution
+_regional: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _in_region(statement, region_id: int):
+    by_region = _regional.get(statement)
+    if by_region is None:
+        by_region = _regional[statement] = {}
+    scoped = by_region.get(region_id)
+    if scoped is None:
+        # Added even when no tenant entity is selected: it also filters subqueries, joins
+        # and relationship loads (a lazy load's parent may come from a shared table or
+        # another scope).
+        scoped = by_region[region_id] = statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.region_id == region_id,
+                include_aliases=True,
+            )
         )
-    )
+    return scoped
 
 
 def _guard_bulk_insert(state: ORMExecuteState, scope: Scope | None) -> None:

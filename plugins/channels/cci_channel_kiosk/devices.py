@@ -238,11 +238,13 @@ def _device_query():
 _DEVICE = _device_query()
 
 
-def device(token: str | None) -> tuple[Device | None, str]:
+def device(token: str | None, kiosk_id: int | None = None) -> tuple[Device | None, str]:
     """The kiosk a device token belongs to and its state: ("ok" | "unknown" | "revoked").
+    ``kiosk_id``: what :func:`token_kiosk_id` returned for the token, if the caller has read it.
 
     Runs in the federal scope for the look-up only; the caller enters the kiosk's region."""
-    kiosk_id = token_kiosk_id(token)
+    if kiosk_id is None:
+        kiosk_id = token_kiosk_id(token)
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
     with tenancy.federal_scope("find a kiosk by its device token"):
