@@ -326,7 +326,9 @@ def test_the_region_filter_is_not_baked_into_the_statement(app, ids):
             vla = db.scalars(statement).all()
         with tenancy.federal_scope("all"):
             everything = db.scalars(statement).all()
-    assert bry == ["BRY-01", "BRY-02"]
+        with tenancy.region_scope(ids["bry"]):  # its criteria are kept per region
+            bry_again = db.scalars(statement).all()
+    assert bry == bry_again == ["BRY-01", "BRY-02"]
     assert vla == ["VLA-01", "VLA-02"]
     assert len(everything) == REGIONS * OFFICES_PER_REGION
 
