@@ -1,12 +1,13 @@
 """The submission path: simulated kiosks and web respondents against gunicorn + PostgreSQL.
 
-Two gunicorns on loopback, with the same configuration: the platform itself (``wsgi:app``) and
-the ceiling (:mod:`bench.ceiling`: the same JSON body, one INSERT). Kiosks are registered with
+Three gunicorns on loopback, with the same configuration: the platform itself (``wsgi:app``),
+the ceiling (:mod:`bench.ceiling`: the same JSON body, one INSERT, bare WSGI) and the Flask
+floor (the same INSERT in a bare Flask view: what the framework alone costs). Kiosks are registered with
 the kiosk plugin's own functions and paired over HTTP as a device pairs (``/k/pair`` with the
 one-time code, then ``/k/api/questionnaire`` with the device token); each simulated kiosk has its
 own loopback address (127.10.x.y), so per-device and per-address rules see separate devices.
 
-Phases, each against the platform and against the ceiling in the same run:
+Phases, each against the platform, the ceiling and the Flask floor in the same run:
 
 * saturation: :data:`SATURATION_CLIENTS` concurrent clients for ``BENCH_SUBMIT_SECONDS``
   (default 30) s, each delivering complete kiosk surveys back to back, one kiosk after
@@ -778,6 +779,14 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
     for i in range(n):
         deliver(bare, kiosks[i % len(kiosks)], accepted_ceiling, "ceiling errors")
     bare_cpu = time.thread_time() - bare_cpu
+    floor = ceiling.flask_app.test_client()
+    floor_accepted: set[str] = set()
+    for kiosk in kiosks[:10]:
+        deliver(floor, kiosk, floor_accepted, "floor errors")
+    floor_cpu = time.thread_time()
+    for i in range(n):
+        deliver(floor, kiosks[i % len(kiosks)], floor_accepted, "floor errors")
+    floor_cpu = time.thread_time() - floor_cpu
     ceiling.engine.dispose()
     if profile is not None:
         profile.dump_stats(os.environ["BENCH_SUBMIT_PROFILE"])
@@ -790,6 +799,7 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
         "submit_cpu_ms_per_answer_in_process": round(1000 * cpu / n, 2),
         "submit_in_process_errors": counts["errors"],
         "ceiling_cpu_ms_per_answer_in_process": round(1000 * bare_cpu / n, 2),
+        "flask_floor_cpu_ms_per_answer_in_process": round(1000 * floor_cpu / n, 2),
         "drain_cpu_ms_per_answer_in_process": round(1000 * drain_cpu / max(1, drained), 2),
     }
 
@@ -876,12 +886,16 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     try:
         say(f"  gunicorn: {GUNICORN_WORKERS} {WORKER_CLASS} workers"
             + (f" × {THREADS} threads" if WORKER_CLASS == "gthread" else "")
-            + " each for the platform (wsgi:app) and the ceiling (bench.ceiling:app)")
+            + " each for the platform (wsgi:app), the ceiling (bench.ceiling:app) and the "
+              "Flask floor (bench.ceiling:flask_app)")
         real = start_server("platform", "wsgi:app", logs)
         servers.append(real)
         ceiling = start_server("ceiling", "bench.ceiling:app", logs)
         servers.append(ceiling)
-        await asyncio.gather(wait_ready(real, "/healthz"), wait_ready(ceiling, "/"))
+        floor = start_server("flask-floor", "bench.ceiling:flask_app", logs)
+        servers.append(floor)
+        await asyncio.gather(wait_ready(real, "/healthz"), wait_ready(ceiling, "/"),
+                             wait_ready(floor, "/"))
 
         started = time.perf_counter()
         limit = asyncio.Semaphore(8)
@@ -909,9 +923,11 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
 
         accepted_real: set[str] = set()
         accepted_ceiling: set[str] = set()
+        accepted_floor: set[str] = set()
         real_tallies: list[Tally] = []
         for port, keys, tallies in ((real.port, accepted_real, real_tallies),
-                                    (ceiling.port, accepted_ceiling, [])):
+                                    (ceiling.port, accepted_ceiling, []),
+                                    (floor.port, accepted_floor, [])):
             tallies.append(await kiosk_phase(port, kiosks, LATENCY_CLIENTS, WARMUP_SECONDS, keys))
 
         say(f"saturation: {SATURATION_CLIENTS} concurrent kiosk senders for "
@@ -926,6 +942,9 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         sat_ceiling = await kiosk_phase(ceiling.port, kiosks, SATURATION_CLIENTS,
                                         SATURATION_SECONDS, accepted_ceiling)
         say(_line("ceiling (one INSERT)", sat_ceiling))
+        sat_floor = await kiosk_phase(floor.port, kiosks, SATURATION_CLIENTS, SATURATION_SECONDS,
+                                      accepted_floor)
+        say(_line("Flask floor", sat_floor))
 
         say(f"latency: {LATENCY_CLIENTS} concurrent kiosk senders for {LATENCY_SECONDS:.0f} s each")
         lat_real = await kiosk_phase(real.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,
@@ -934,6 +953,9 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         lat_ceiling = await kiosk_phase(ceiling.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,
                                         accepted_ceiling)
         say(_line("ceiling (one INSERT)", lat_ceiling))
+        lat_floor = await kiosk_phase(floor.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,
+                                      accepted_floor)
+        say(_line("Flask floor", lat_floor))
         real_tallies += [sat_real, lat_real]
 
         web = Tally()
@@ -961,7 +983,8 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         f"{costs['submit_pool_checkouts_per_answer']:.1f} pool checkouts (each with a pre-ping) "
         f"and {costs['submit_cpu_ms_per_answer_in_process']:.1f} ms of CPU per kiosk answer "
         f"(the ceiling: 1 statement, 1 transaction, "
-        f"{costs['ceiling_cpu_ms_per_answer_in_process']:.1f} ms of CPU); then the drain job: "
+        f"{costs['ceiling_cpu_ms_per_answer_in_process']:.1f} ms of CPU; the Flask floor "
+        f"{costs['flask_floor_cpu_ms_per_answer_in_process']:.1f} ms); then the drain job: "
         f"{costs['drain_cpu_ms_per_answer_in_process']:.1f} ms of CPU per answer stored")
 
     # --- lost answers: what was acknowledged against what is stored --------------------------
@@ -973,11 +996,14 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     extra_kiosk = len(stored_real - accepted_real)
     extra_web = len(stored_web - accepted_web)
     lost_ceiling = len(accepted_ceiling - stored_ceiling)
+    lost_floor = len(accepted_floor - stored_keys(app, "flask:", "flask:%", "bench_ceiling"))
     kiosk_errors = sum(t.error_count for t in real_tallies)
     problems = {server.name: server.log_problems() for server in servers}
     flags = flags_by_channel(app, form["campaign"])
 
     ratio = sat_real.per_second() / sat_ceiling.per_second() if sat_ceiling.per_second() else 0.0
+    floor_ratio = (sat_floor.per_second() / sat_ceiling.per_second()
+                   if sat_ceiling.per_second() else 0.0)
     results.update(
         submit_per_second=round(sat_real.per_second(), 1),
         submit_p50_ms=_ms(lat_real.percentile(50)),
@@ -992,6 +1018,13 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         ceiling_p99_ms=_ms(lat_ceiling.percentile(99)),
         ceiling_errors=sat_ceiling.error_count + lat_ceiling.error_count,
         ceiling_lost=lost_ceiling,
+        flask_floor_per_second=round(sat_floor.per_second(), 1),
+        flask_floor_ratio_to_ceiling=round(floor_ratio, 3),
+        flask_floor_p99_ms=_ms(lat_floor.percentile(99)),
+        flask_floor_errors=sat_floor.error_count + lat_floor.error_count,
+        flask_floor_lost=lost_floor,
+        submit_ratio_to_flask_floor=(round(sat_real.per_second() / sat_floor.per_second(), 3)
+                                     if sat_floor.per_second() else 0.0),
         submit_saturation_p99_ms=_ms(sat_real.percentile(99)),
         submit_stored_per_second_saturation=round(stored_rate, 1),
         submit_waiting_after_saturation=backlog,
@@ -1018,7 +1051,8 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     say(f"answers acknowledged: kiosk {len(accepted_real)}, web {len(accepted_web)}; stored: "
         f"kiosk {len(stored_real)}, web {len(stored_web)}; lost {lost_kiosk + lost_web}, "
         f"stored without acknowledgement {extra_kiosk + extra_web} "
-        f"(ceiling: {len(accepted_ceiling)} acknowledged, {lost_ceiling} lost)")
+        f"(ceiling: {len(accepted_ceiling)} acknowledged, {lost_ceiling} lost; Flask floor: "
+        f"{len(accepted_floor)} acknowledged, {lost_floor} lost)")
     for channel, (stored, flagged, rules) in flags.items():
         say(f"  {channel}: {flagged} of {stored} stored answers flagged by the quality rules"
             + (f" ({', '.join(f'{rule} {n}' for rule, n in rules.items())})" if rules else "")
@@ -1044,6 +1078,10 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         f"{lat_ceiling.percentile(99):.1f} ms); errors {results['submit_errors']} (goal 0: "
         f"{verdict(results['submit_errors'] == 0)}); lost {results['submit_lost']} (goal 0: "
         f"{verdict(results['submit_lost'] == 0 and results['submit_unacknowledged'] == 0)})")
+    say(f"  the Flask floor (the same INSERT in a bare Flask view): "
+        f"{results['flask_floor_per_second']:.0f}/s = {floor_ratio:.2f} × ceiling, p99 "
+        f"{lat_floor.percentile(99):.1f} ms at {LATENCY_CLIENTS} clients; the platform does "
+        f"{results['submit_ratio_to_flask_floor']:.2f} × the Flask floor")
 
 
 def bench_submit(app, campaign_id: int, results: dict) -> None:
