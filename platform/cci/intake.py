@@ -102,7 +102,59 @@ def _open_campaign_query():
     return (select(campaigns.c.id, campaigns.c.methodology_key)
             .join(campaign_regions, campaign_regions.c.campaign_id == campaigns.c.id)
             .where(*_open(bindparam("region_id"), bindparam("day")))
-            .order_by(campaigns.c.starts_on.desc()).limit(1))
+            .order_by(campaigns.c.starts_on.desc(), campaigns.c.id.desc()).limit(1))
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpan:
+    """A campaign of a region and its dates: what :func:`open_among` chooses from."""
+
+    id: int
+    methodology_key: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+def _campaigns_near_query():
+    campaigns = Campaign.__table__
+    return (select(campaign_regions.c.region_id, campaigns.c.id.label("campaign_id"),
+                   campaigns.c.methodology_key, campaigns.c.starts_on, campaigns.c.ends_on)
+            .join(campaigns, campaigns.c.id == campaign_regions.c.campaign_id)
+            .where(campaigns.c.starts_on <= bindparam("near_hi"),
+                   campaigns.c.ends_on >= bindparam("near_lo"))
+            .subquery("near_campaigns"))
+
+
+#: The campaigns whose dates come within a day of a UTC date, by region: a channel joins it
+#: on ``region_id`` to its own look-up (with :func:`near_params`), so that the device and the
+#: campaign it answers for are one statement; :func:`open_among` then picks the open one.
+CAMPAIGNS_NEAR = _campaigns_near_query()
+
+
+def near_day(moment: dt.datetime) -> dt.date:
+    """The UTC date of a moment: in every time zone (UTC-12 to UTC+14) its local date is
+    within a day of it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).date()
+
+
+def near_params(moment: dt.datetime) -> dict[str, dt.date]:
+    day = near_day(moment)
+    return {"near_lo": day - dt.timedelta(days=1), "near_hi": day + dt.timedelta(days=1)}
+
+
+def open_among(spans, region_id: int, timezone: str,
+               moment: dt.datetime) -> CampaignKey | None:
+    """:func:`open_campaign` from the spans :data:`CAMPAIGNS_NEAR` read for the moment's
+    :func:`near_day`: the latest-starting campaign that includes the moment's local date."""
+    day = _local_date(timezone, moment)
+    best = max((span for span in spans if span.starts_on <= day <= span.ends_on),
+               key=lambda span: (span.starts_on, span.id), default=None)
+    if best is None:
+        return None
+    key = _covering(db)[best.id, region_id] = CampaignKey(best.id, best.methodology_key)
+    return key
 
 
 _OPEN_CAMPAIGN = _open_campaign_query()

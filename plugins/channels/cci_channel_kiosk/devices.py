@@ -28,6 +28,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 
 from cci import audit
+from cci import intake
 from cci import tenancy
 from cci.db import db
 from cci.db import utcnow
@@ -214,8 +215,9 @@ def token_kiosk_id(token: str | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Device:
-    """What a request of a paired kiosk needs to know of it: read with its office and region
-    in one statement, without the ORM (every delivery of every device authenticates)."""
+    """What a request of a paired kiosk needs to know of it: read with its office, its region
+    and the campaigns near the request's moment in one statement, without the ORM (every
+    delivery of every device authenticates, and every delivery needs its campaign)."""
 
     id: int
     region_id: int
@@ -224,34 +226,52 @@ class Device:
     office_active: bool
     timezone: str
     last_seen_at: dt.datetime | None
+    #: the UTC date the campaigns were read around, and those campaigns
+    near: dt.date
+    campaigns: tuple[intake.CampaignSpan, ...]
+
+    def open_campaign(self, moment: dt.datetime) -> intake.CampaignKey | None:
+        """The campaign open in the region at the moment (its local date): from the campaigns
+        read with the device when they were read around that moment, else asked."""
+        if intake.near_day(moment) == self.near:
+            return intake.open_among(self.campaigns, self.region_id, self.timezone, moment)
+        return intake.open_campaign(self.region_id, self.timezone, moment)
 
 
 def _device_query():
-    # built once, with a bound parameter: every delivery of every device runs it
+    # built once, with bound parameters: every delivery of every device runs it
     k, o, r = Kiosk.__table__, Office.__table__, Region.__table__
+    near = intake.CAMPAIGNS_NEAR
     return (select(k.c.id, k.c.region_id, k.c.office_id, o.c.name, o.c.active, r.c.timezone,
-                   k.c.last_seen_at, k.c.revoked_at, k.c.token_hash)
+                   k.c.last_seen_at, k.c.revoked_at, k.c.token_hash, near.c.campaign_id,
+                   near.c.methodology_key, near.c.starts_on, near.c.ends_on)
             .join_from(k, o, o.c.id == k.c.office_id).join(r, r.c.id == k.c.region_id)
+            .outerjoin(near, near.c.region_id == k.c.region_id)
             .where(k.c.id == bindparam("kiosk_id")))
 
 
 _DEVICE = _device_query()
 
 
-def device(token: str | None, kiosk_id: int | None = None) -> tuple[Device | None, str]:
-    """The kiosk a device token belongs to and its state: ("ok" | "unknown" | "revoked").
-    ``kiosk_id``: what :func:`token_kiosk_id` returned for the token, if the caller has read it.
+def device(token: str | None, kiosk_id: int | None = None,
+           moment: dt.datetime | None = None) -> tuple[Device | None, str]:
+    """The kiosk a device token belongs to and its state: ("ok" | "unknown" | "revoked"),
+    with the campaigns near ``moment`` (default: now). ``kiosk_id``: what
+    :func:`token_kiosk_id` returned for the token, if the caller has read it.
 
     Runs in the federal scope for the look-up only; the caller enters the kiosk's region."""
     if kiosk_id is None:
         kiosk_id = token_kiosk_id(token)
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
+    moment = moment or utcnow()
     with tenancy.federal_scope("find a kiosk by its device token"):
-        row = db.execute(_DEVICE, {"kiosk_id": kiosk_id}).first()
-    if row is None:
+        rows = db.execute(_DEVICE, {"kiosk_id": kiosk_id, **intake.near_params(moment)}).all()
+    if not rows:
         return None, "unknown"
-    found = Device(*row[:7])
+    row = rows[0]
+    spans = tuple(intake.CampaignSpan(*r[9:13]) for r in rows if r.campaign_id is not None)
+    found = Device(*row[:7], near=intake.near_day(moment), campaigns=spans)
     if row.revoked_at is not None:
         return found, "revoked"
     if row.token_hash is None or not hmac.compare_digest(row.token_hash, _sha256(token)):

@@ -252,9 +252,10 @@ def _error(code: int, message: str, **extra):
     return jsonify({"error": message, **extra}), code
 
 
-def _authenticate():
-    """(kiosk, None) for a trusted device, else (None, error response)."""
-    kiosk, state = devices.device(_token(), _device_key())
+def _authenticate(moment: dt.datetime | None = None):
+    """(kiosk, None) for a trusted device (with the campaigns near ``moment``, default now),
+    else (None, error response)."""
+    kiosk, state = devices.device(_token(), _device_key(), moment)
     if state != "ok":
         message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
                    else _("The device is not registered as a kiosk."))
@@ -281,7 +282,7 @@ def questionnaire():
     kiosk, failed = _authenticate()
     if failed:
         return failed
-    campaign = intake.open_campaign(kiosk.region_id, kiosk.timezone, utcnow())
+    campaign = kiosk.open_campaign(utcnow())
     data: dict[str, Any] = {"office": kiosk.office_name, "texts": texts(), "campaign": None}
     if campaign is not None:
         iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
@@ -379,6 +380,15 @@ def _moment(value: Any, now: dt.datetime) -> dt.datetime | None:
     return min(moment, now)
 
 
+def _delivery_moment(payload: Any, now: dt.datetime) -> dt.datetime:
+    """When the delivered survey was finished, as :func:`parse_submission` will read it (now
+    if it says nothing; a value it refuses is refused there)."""
+    try:
+        return _moment(payload.get("finished_at"), now) or now
+    except (AttributeError, Invalid):
+        return now
+
+
 def _answers(raw: Any, field: str) -> dict[str, Any]:
     if raw is None:
         return {}
@@ -402,8 +412,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
     rtype = payload.get("respondent_type")
     if rtype not in RESPONDENT_TYPES:
         raise Invalid(_("Choose who you are: a job seeker or an employer."), "respondent_type")
-    campaign = intake.open_campaign(kiosk.region_id, kiosk.timezone,
-                                    _moment(payload.get("finished_at"), now) or now)
+    campaign = kiosk.open_campaign(_moment(payload.get("finished_at"), now) or now)
     if campaign is None:
         raise Invalid(_("There is no measurement campaign in your region today, so the "
                         "questionnaire is closed."), "finished_at")
@@ -457,15 +466,17 @@ def responses():
     if current_user.is_authenticated:
         return _error(403, _("A staff member is logged in in this browser: answers from a staff "
                              "session are not accepted. Log out first."), status="staff_session")
-    kiosk, failed = _authenticate()
+    payload = payloads.json_body()
+    now = utcnow()
+    # the device is read with the campaigns near the answer's time (one statement)
+    kiosk, failed = _authenticate(_delivery_moment(payload, now))
     if failed:
         return failed
-    payload = payloads.json_body()
     key = payload.get("key") if isinstance(payload, dict) else None
     kiosk_id, region_id = kiosk.id, kiosk.region_id
     try:
         office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
-        draft = intake.validate(parse_submission(kiosk, payload, utcnow()),
+        draft = intake.validate(parse_submission(kiosk, payload, now),
                                 known={("office", kiosk.office_id): office})
     except (Invalid, intake.IntakeError) as exc:
         db.rollback()  # nothing of the response is kept...
