@@ -772,21 +772,16 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
     if drain_profile is not None:
         drain_profile.disable()
         drain_profile.dump_stats(os.environ["BENCH_SUBMIT_PROFILE"] + ".drain")
-    bare = Client(ceiling.app)
-    for kiosk in kiosks[:10]:
-        deliver(bare, kiosk, accepted_ceiling, "ceiling errors")
-    bare_cpu = time.thread_time()
-    for i in range(n):
-        deliver(bare, kiosks[i % len(kiosks)], accepted_ceiling, "ceiling errors")
-    bare_cpu = time.thread_time() - bare_cpu
-    floor = ceiling.flask_app.test_client()
-    floor_accepted: set[str] = set()
-    for kiosk in kiosks[:10]:
-        deliver(floor, kiosk, floor_accepted, "floor errors")
-    floor_cpu = time.thread_time()
-    for i in range(n):
-        deliver(floor, kiosks[i % len(kiosks)], floor_accepted, "floor errors")
-    floor_cpu = time.thread_time() - floor_cpu
+    def cpu_per_delivery(client, accepted: set[str], errors: str) -> float:
+        for kiosk in kiosks[:10]:  # warm
+            deliver(client, kiosk, accepted, errors)
+        started = time.thread_time()
+        for i in range(n):
+            deliver(client, kiosks[i % len(kiosks)], accepted, errors)
+        return time.thread_time() - started
+
+    bare_cpu = cpu_per_delivery(Client(ceiling.app), accepted_ceiling, "ceiling errors")
+    floor_cpu = cpu_per_delivery(ceiling.flask_app.test_client(), set(), "floor errors")
     ceiling.engine.dispose()
     if profile is not None:
         profile.dump_stats(os.environ["BENCH_SUBMIT_PROFILE"])
