@@ -429,6 +429,24 @@ def _office_region(office_id: int) -> int:
         return db.scalar(select(Office.region_id).where(Office.id == office_id))
 
 
+def test_a_slot_taken_between_the_looks_queues_nothing(app, paired, monkeypatch):  # noqa: F811
+    """A drain job may take the last free slot between the look at every lock and the look
+    for a free one: the answer is acknowledged all the same (that job sees it)."""
+    _kiosk_id, token = paired
+    redis = app.extensions["cci.redis"]
+    exists = redis.exists
+
+    def taken_meanwhile(*keys):
+        return exists(*keys) if len(keys) > 1 else 1  # the second look: every slot is taken
+
+    monkeypatch.setattr(redis, "exists", taken_meanwhile)
+    assert post(app, token, payload(app)).status_code == 201  # was a 500 after the commit
+    monkeypatch.setattr(redis, "exists", exists)
+    assert post(app, token, payload(app)).status_code == 201  # this one queues a job
+    work(app)
+    assert count_responses(app) == 2
+
+
 def test_a_drain_job_with_a_backlog_asks_for_help(app, paired, monkeypatch):  # noqa: F811
     _kiosk_id, token = paired
     for _ in range(3):

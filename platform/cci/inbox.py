@@ -152,7 +152,9 @@ def schedule_drain(more: bool = False, just_kept: bool = False) -> None:
         if just_kept:
             seen["busy"] = now
         return  # a job that holds its lock has its last look still to come: it sees these
-    free = next(slot for slot, lock in enumerate(locks) if not redis.exists(lock))
+    free = next((slot for slot, lock in enumerate(locks) if not redis.exists(lock)), None)
+    if free is None:
+        return  # every slot was taken meanwhile: those jobs have their last look to come
     with tenancy.federal_scope("store delivered answers"):
         jobs.enqueue(JOB, title="Сохранение принятых ответов", dedupe_key=_slot_key(free),
                      timeout=TIMEOUT_SECONDS, slot=free)
