@@ -818,6 +818,28 @@ def waiting(app) -> int:
         return c.execute(text("SELECT count(*) FROM intake_inbox WHERE error IS NULL")).scalar()
 
 
+def background_jobs(app) -> int:
+    """RQ jobs of the platform queued, running or scheduled (a debounced recompute)."""
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+    from rq.registry import StartedJobRegistry
+
+    connection = app.extensions["cci.redis"]
+    return sum(queue.count + StartedJobRegistry(queue=queue).count
+               + ScheduledJobRegistry(queue=queue).count
+               for queue in Queue.all(connection=connection))
+
+
+def wait_idle(app, timeout: float = 1800) -> float:
+    """Wait until the platform's background work is done: the drain, and the recompute the
+    stored answers scheduled (60 s later, debounced). The next phase, the ceiling's
+    especially, then does not pay for it. Returns the seconds waited."""
+    started = time.perf_counter()
+    while (background_jobs(app) or waiting(app)) and time.perf_counter() - started < timeout:
+        time.sleep(0.5)
+    return time.perf_counter() - started
+
+
 def wait_drained(app, timeout: float = 600) -> tuple[int, float]:
     """Wait until the drain jobs have stored every acknowledged answer: (left, seconds)."""
     started = time.perf_counter()
@@ -934,6 +956,8 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         stored_rate = (sat_real.accepted - (backlog - before)) / sat_real.elapsed
         say(_line("platform", sat_real) + f"; stored meanwhile {stored_rate:.1f}/s, "
             f"{backlog} waiting at the end")
+        say(f"  the platform's background work (the drain, the recompute the answers "
+            f"scheduled) done {wait_idle(app):.0f} s later")
         sat_ceiling = await kiosk_phase(ceiling.port, kiosks, SATURATION_CLIENTS,
                                         SATURATION_SECONDS, accepted_ceiling)
         say(_line("ceiling (one INSERT)", sat_ceiling))
@@ -945,6 +969,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         lat_real = await kiosk_phase(real.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,
                                      accepted_real)
         say(_line("platform", lat_real))
+        say(f"  the platform's background work done {wait_idle(app):.0f} s later")
         lat_ceiling = await kiosk_phase(ceiling.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,
                                         accepted_ceiling)
         say(_line("ceiling (one INSERT)", lat_ceiling))
