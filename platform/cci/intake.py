@@ -134,9 +134,7 @@ CAMPAIGNS_NEAR = _campaigns_near_query()
 def near_day(moment: dt.datetime) -> dt.date:
     """The UTC date of a moment: in every time zone (UTC-12 to UTC+14) its local date is
     within a day of it."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).date()
+    return _local_date("UTC", moment)
 
 
 def near_params(moment: dt.datetime) -> dict[str, dt.date]:

@@ -95,6 +95,7 @@ class _PerAppLimiter(Limiter):
 
 
 KEY_PREFIX = "cci-rl"
+_log = logging.getLogger(__name__)
 
 limiter = _PerAppLimiter(
     key_func=per_ip,
@@ -133,7 +134,7 @@ def hit(limit: str, key: str, scope: str) -> int | None:
                 continue
             reset = strategy.get_window_stats(item, KEY_PREFIX, key, scope).reset_time
         except Exception:  # noqa: BLE001 - any storage failure: answers are not refused for it
-            logging.getLogger(__name__).exception("rate limit storage failed; %s skipped", limit)
+            _log.exception("rate limit storage failed; %s skipped", limit)
             return None
         return max(1, int(reset - time.time()) + 1)
     return None

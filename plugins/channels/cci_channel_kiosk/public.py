@@ -105,11 +105,14 @@ def _device_key() -> int | None:
     return g.kiosk_token_id
 
 
+_limit_key = per_device(_device_key)
+
+
 def _over_limit():
     """The device's limit, counted in one round trip to Redis (a queue delivered after a night
     offline is hundreds of requests; the decorator's headers would cost a second one): None
     when within it, else the 429."""
-    retry = ratelimit.hit(_device_limit(), per_device(_device_key)(), request.endpoint)
+    retry = ratelimit.hit(_device_limit(), _limit_key(), request.endpoint)
     if retry is None:
         return None
     response, status = _error(429, _("Too many requests from this device: it will send the "
@@ -412,7 +415,8 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
     rtype = payload.get("respondent_type")
     if rtype not in RESPONDENT_TYPES:
         raise Invalid(_("Choose who you are: a job seeker or an employer."), "respondent_type")
-    campaign = kiosk.open_campaign(_moment(payload.get("finished_at"), now) or now)
+    finished = _moment(payload.get("finished_at"), now) or now
+    campaign = kiosk.open_campaign(finished)
     if campaign is None:
         raise Invalid(_("There is no measurement campaign in your region today, so the "
                         "questionnaire is closed."), "finished_at")
@@ -430,7 +434,6 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
     if not isinstance(comment, str) or len(comment) > survey.COMMENT_MAX:
         raise Invalid(_("The comment is too long: at most %(max)d characters.",
                         max=survey.COMMENT_MAX), "comment")
-    finished = _moment(payload.get("finished_at"), now) or now
     if (now - finished).days > MAX_DELAY_DAYS:
         raise Invalid(_("The answer is too old to be accepted."), "finished_at")
     started = _moment(payload.get("started_at"), now)
