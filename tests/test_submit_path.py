@@ -32,6 +32,7 @@ from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
 from engine_helpers import DAY
 from engine_helpers import answer
+from engine_helpers import offices
 from engine_helpers import results
 from engine_helpers import start
 from engine_helpers import work
@@ -43,6 +44,7 @@ from test_kiosk import payload
 from test_kiosk import post
 from test_quality import SEC
 from test_quality import office  # noqa: F401 - fixture
+from test_quality import rules_of
 from test_quality import state
 from test_quality import varied
 
@@ -401,8 +403,6 @@ def test_the_inbox_keeps_regions_apart(app, paired):  # noqa: F811
 
 def test_one_drain_job_stores_every_regions_answers_in_their_own_scope(app, live_campaign):
     """Answers of two regions wait; one (federal) drain job stores each with its region."""
-    from engine_helpers import offices
-
     keys = {}
     for code in ("RU-BRY", "RU-KYA"):
         office_id = offices(app, code)[0]
@@ -483,3 +483,113 @@ def test_answers_that_could_not_be_stored_are_listed_and_retried(app, paired, ru
     work(app)
     assert db_id(app, body["key"]) is not None
     assert "could not be stored: 0" in runner.invoke(args=["inbox", "status"]).output
+
+
+# --- one drained batch, many regions ------------------------------------------------------
+
+
+def _keep(app, office_id: int, key: str, seed: int, when: dt.datetime, channel="kiosk",
+          meta=None) -> None:
+    """An answer validated and kept in the inbox, as a delivery leaves it (not drained)."""
+    with app.app_context(), tenancy.region_scope(_office_region(office_id), "test"):
+        assert inbox.accept(intake.validate(intake.Submission(
+            office_id=office_id, respondent_type="job_seeker", answers=varied(seed),
+            client_key=key, channel=channel, submitted_at=when, meta=meta or {})))
+        db.commit()
+
+
+def _drain(app) -> dict[str, int]:
+    with app.app_context(), tenancy.federal_scope("test"):
+        return inbox.drain()
+
+
+def _stored(app, key: str) -> int:
+    with app.app_context(), tenancy.federal_scope("test"):
+        return db.scalar(select(Response.id).where(Response.client_key == key))
+
+
+def test_a_batch_of_two_regions_counts_a_burst_in_each_region_alone(app, campaign):
+    """One address, two regions: Bryansk has 9 answers from it, Krasnoyarsk 5; a drained batch
+    brings two more in Bryansk and one in Krasnoyarsk. Bryansk passes the threshold of 10
+    (both new answers name its earlier nine, which are flagged once, and the batch is stored
+    in one go), Krasnoyarsk does not: counted across regions it would have 17."""
+    bry, kya = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    shared = {"ip_hash": "h-shared"}
+    earlier = {office: [answer(app, office, varied(300 + 10 * n + k), when=DAY + k * SEC,
+                               meta=shared)[0] for k in range(n)]
+               for office, n in ((bry, 9), (kya, 5))}
+    _keep(app, bry, "kiosk:burst-bry-1", 400, DAY + 60 * SEC, meta=shared)
+    _keep(app, bry, "kiosk:burst-bry-2", 401, DAY + 61 * SEC, meta=shared)
+    _keep(app, kya, "kiosk:burst-kya", 402, DAY + 60 * SEC, meta=shared)
+    with Statements(app) as statements:
+        assert _drain(app) == {"stored": 3, "repeats": 0, "failed": 0}
+    assert not [sql for sql in statements.sql if sql.startswith("ROLLBACK TO SAVEPOINT")]
+    for key in ("kiosk:burst-bry-1", "kiosk:burst-bry-2"):
+        assert "burst" in rules_of(app, _stored(app, key))
+    assert all(rules_of(app, i) == {"burst"} for i in earlier[bry])
+    assert "burst" not in rules_of(app, _stored(app, "kiosk:burst-kya"))
+    assert not any(rules_of(app, i) for i in earlier[kya])
+
+
+def test_every_rule_sees_one_region_unless_it_filters_by_region_itself(app, campaign,
+                                                                        monkeypatch):
+    """A drained batch of two regions: a channel's single rule and batch rule run in each
+    response's region scope, one region at a time; a rule that declares ``across_regions``
+    gets the batch at once, and the stored responses its findings name are flagged only in
+    the region of the response that found them."""
+    from cci.channels import Channel
+    from cci.channels import QualityRule
+
+    bry, kya = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    stored = {office: answer(app, office, varied(500 + office), when=DAY)[0]
+              for office in (bry, kya)}
+    with app.app_context():
+        region = {office: _office_region(office) for office in (bry, kya)}
+    seen: dict[str, list] = {"single": [], "many": [], "across": []}
+
+    def single(response, session, params):
+        seen["single"].append((tenancy.current_region_id(), response.region_id))
+
+    def many(responses, session, params):
+        seen["many"].append((tenancy.current_region_id(), {r.region_id for r in responses}))
+        return [(None, {}) for _ in responses]
+
+    def across(responses, session, params):
+        seen["across"].append((tenancy.current_scope().federal,
+                               sorted(r.region_id for r in responses)))
+        # each finding names the stored answers of both regions: only its own may be flagged
+        return [("найдено", {stored[bry]: "связан", stored[kya]: "связан"})
+                if r.region_id == region[bry] else (None, {}) for r in responses]
+
+    channel = Channel(key="tst", label="Тест", quality_rules=(
+        QualityRule("tst.single", "Один", single),
+        QualityRule("tst.many", "Пакет", lambda *a: None, check_many=many),
+        QualityRule("tst.across", "Все регионы", lambda *a: None, check_many=across,
+                    across_regions=True)))
+    monkeypatch.setitem(app.extensions["cci.registry"].channels, "tst", channel)
+    for n, office in enumerate((bry, kya, bry)):
+        _keep(app, office, f"tst:rules-{n}", 600 + n, DAY + (n + 1) * SEC, channel="tst")
+    assert _drain(app)["stored"] == 3
+    assert sorted(seen["single"]) == sorted([(region[bry], region[bry])] * 2
+                                            + [(region[kya], region[kya])])
+    assert sorted(seen["many"]) == sorted([(region[bry], {region[bry]}),
+                                           (region[kya], {region[kya]})])
+    assert seen["across"] == [(True, sorted([region[bry], region[bry], region[kya]]))]
+    assert rules_of(app, stored[bry]) == {"tst.across"}
+    assert rules_of(app, stored[kya]) == set()
+
+
+def test_a_drained_batch_costs_the_same_statements_for_any_number_of_regions(app, campaign):
+    """Two answers of one region, then two of two regions: the drain sends the same
+    statements (a store's cost does not grow with the regions a batch spans; the recompute
+    the first batch schedules is left out)."""
+    bry, kya = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    sent = []
+    for n, pair in enumerate(((bry, bry), (bry, kya))):
+        for k, office in enumerate(pair):
+            _keep(app, office, f"kiosk:cost-{n}-{k}", 700 + 10 * n + k,
+                  DAY + dt.timedelta(hours=n) + k * SEC, meta={"device_id": f"k-{office}"})
+        with Statements(app) as statements:
+            assert _drain(app)["stored"] == 2
+        sent.append([sql for sql in statements.sql if not sql.startswith("INSERT INTO jobs")])
+    assert sent[0] == sent[1]

@@ -646,3 +646,29 @@ def test_scope_is_restored_after_an_error(ids):
     with pytest.raises(ZeroDivisionError), tenancy.region_scope(ids["bry"]):
         raise ZeroDivisionError
     assert tenancy.current_scope() is None
+
+
+# --- a batch of many regions -------------------------------------------------------------
+
+
+def test_a_regions_part_of_a_batch_is_narrowed_from_the_federal_scope_only(app, ids):
+    """A job with a batch of many regions (the drain) works on each part in the part's scope;
+    a region's scope cannot be narrowed to another region, and no scope to any."""
+    from cci.db import db
+
+    rows = [Office(id=1, region_id=ids["bry"]), Office(id=2, region_id=ids["vla"]),
+            Office(id=3, region_id=ids["bry"])]
+    parts = tenancy.by_region(rows)
+    assert [[o.id for o in part] for part in parts.values()] == [[1, 3], [2]]
+    with app.app_context():
+        with tenancy.federal_scope("test"):
+            with tenancy.narrowed(ids["vla"], "test"):
+                assert set(db.scalars(select(Office.region_id))) == {ids["vla"]}
+            assert tenancy.current_scope().federal
+        with tenancy.region_scope(ids["bry"], "test"):
+            with tenancy.narrowed(ids["bry"], "test"):
+                assert tenancy.current_region_id() == ids["bry"]
+            with pytest.raises(TenantIsolationError):
+                tenancy.narrowed(ids["vla"], "test")
+        with pytest.raises(TenantIsolationError):
+            tenancy.narrowed(ids["bry"], "test")

@@ -29,6 +29,12 @@ class QualityRule:
     ``check`` per response: it is called
     once the batch is inserted (the responses have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
     A look-back rule provides it so that a large import costs one query, not one per row.
+
+    The core runs every check in the scope of the responses' region, so a rule's queries see
+    that region only. ``across_regions=True`` declares that ``check_many`` filters by
+    ``region_id`` itself (every look-back compares a response with its own region's only): the
+    core may then give it a batch of many regions in one call, in the federal scope (the drain
+    job's batch of delivered answers), so it costs one query per batch, not one per region.
     """
 
     key: str
@@ -37,6 +43,7 @@ class QualityRule:
     params: dict[str, Any] = field(default_factory=dict)
     related: Callable[..., dict[int, str]] | None = None
     check_many: Callable[..., list[tuple[str | None, dict[int, str]]]] | None = None
+    across_regions: bool = False
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,8 @@ def retry(ids: list[int] | None = None) -> int:
 
 
 def drain_job(report, slot: int = 0) -> dict[str, int]:
-    """The drain job (federal: every region, each stored in its own scope): stores what
+    """The drain job (federal: every region, each row stored with its own region, each
+    rule run in its region's scope, see :func:`cci.intake.store_batch`): stores what
     waits, and what comes while it works, until nothing has come for
     ``INBOX_DRAIN_LINGER`` seconds or :data:`RUN_SECONDS` have passed (under steady
     deliveries one job keeps storing, instead of a job, with its process, per handful of
@@ -236,13 +237,14 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
             stored = set(db.scalars(select(Response.client_key).where(
                 Response.client_key.in_([row.client_key for row in rows]))))
         fresh = [row for row in rows if row.client_key not in stored]
-        groups: dict[tuple[int, str], list] = defaultdict(list)
+        groups: dict[str, list] = defaultdict(list)
         for row in fresh:
-            groups[row.region_id, row.channel].append(row)
+            groups[row.channel].append(row)
         failed: dict[int, str] = {}
-        for (region_id, key), group in groups.items():
-            with tenancy.region_scope(region_id, "store delivered answers"):
-                failed.update(_store(group, registry.channels.get(key)))
+        for key, group in groups.items():
+            # every region at once: a batch gathered from a hall of kiosks over the country
+            # has one or two answers per region, and a store's cost is mostly per call
+            failed.update(_store(group, registry.channels.get(key)))
         for row_id, error in failed.items():
             db.execute(update(InboxItem).where(InboxItem.id == row_id).values(error=error))
         done = [row.id for row in rows if row.id not in failed]

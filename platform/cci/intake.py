@@ -325,8 +325,10 @@ _ANSWER_COLUMNS = ("response_id", "region_id", "office_id", "campaign_id", "resp
 
 def store_batch(responses: list[Draft], channel=None, *,
                 written: Callable[[int], None] | None = None, step: int = 2000) -> None:
-    """Store validated responses in the current transaction, not committed: an import, or
-    the one response of :func:`submit`.
+    """Store validated responses in the current transaction, not committed: an import, the
+    one response of :func:`submit`, or the drain job's batch of delivered answers, which may
+    hold many regions (in the federal scope: each row is written with its own region, and
+    every hook and rule sees one region's responses, see :func:`cci.quality.evaluate_many`).
 
     Every rule runs, at the cost of a few statements for the whole batch: responses and
     answers go in as bulk writes of ``step`` responses (``written(count)`` is told after
@@ -339,23 +341,25 @@ def store_batch(responses: list[Draft], channel=None, *,
     if not responses:
         return
     pm = current_app.extensions["cci.plugins"]
-    related: dict[int, list[tuple[str, str]]] = {}
+    related: quality.Related = {}
     now = utcnow()
     rules = quality.single_rules(channel)  # once: an import has thousands of responses
-    for response in responses:
-        findings = quality.evaluate(response, rules)
-        pm.hook.prepare_response(response=response, channel=channel)
-        response.quality_flags = list(response.quality_flags or []) + [
-            {"rule": f.rule.key, "reason": f.reason} for f in findings]
-        quality.settle(response)
-        for finding in findings:
-            if finding.rule.related is not None:
-                for other, reason in (finding.rule.related(response, db, finding.params)
-                                      or {}).items():
-                    related.setdefault(other, []).append((finding.rule.key, str(reason)))
-        response.uid = response.uid or str(uuid.uuid4())
-        response.received_at = response.received_at or now
-        response.submitted_at = response.submitted_at or now
+    # the hooks and rules see the response's region only, also in a batch of many regions
+    for region_id, part in tenancy.by_region(responses).items():
+        with tenancy.narrowed(region_id, "check the answers"):
+            for response in part:
+                findings = quality.evaluate(response, rules)
+                pm.hook.prepare_response(response=response, channel=channel)
+                response.quality_flags = list(response.quality_flags or []) + [
+                    {"rule": f.rule.key, "reason": f.reason} for f in findings]
+                quality.settle(response)
+                for finding in findings:
+                    if finding.rule.related is not None:
+                        quality.add_related(related, region_id, finding.rule.key,
+                                            finding.rule.related(response, db, finding.params))
+                response.uid = response.uid or str(uuid.uuid4())
+                response.received_at = response.received_at or now
+                response.submitted_at = response.submitted_at or now
     ids: list[int] = []
     for start in range(0, len(responses), step):
         chunk = responses[start:start + step]
@@ -374,8 +378,9 @@ def store_batch(responses: list[Draft], channel=None, *,
         if written is not None:
             written(start + len(chunk))
     flags, batch_related = quality.evaluate_many(responses, channel)
-    for other, found in batch_related.items():
-        related.setdefault(other, []).extend(found)
+    for region_id, found in batch_related.items():
+        for other, reasons in found.items():
+            related.setdefault(region_id, {}).setdefault(other, []).extend(reasons)
     newly_excluded = []
     for response, fired in zip(responses, flags):
         if not fired:
@@ -396,8 +401,7 @@ def store_batch(responses: list[Draft], channel=None, *,
                  for r in responses for flag in r.quality_flags or []]
     if flag_rows:
         db.execute(insert(ResponseFlag), flag_rows)
-    batch = set(ids)
-    quality.flag_stored({k: v for k, v in related.items() if k not in batch})
+    quality.flag_related(related, skip=set(ids))
 
 
 def submit(sub: Submission, channel=None) -> tuple[Response, bool]:

@@ -10,6 +10,7 @@ exclusion or restores it, with a reason (audit-logged). Every decision schedules
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
 from cci import audit
+from cci import tenancy
 from cci.channels import QualityRule
 from cci.db import db
 from cci.db import utcnow
@@ -124,19 +126,42 @@ def evaluate(response: Response,
     return findings
 
 
-def evaluate_many(responses: list[Response], channel=None) -> tuple[list[list[dict]], dict]:
+#: {region id: {stored response id: [(rule key, reason), …]}}: the stored responses a batch's
+#: findings flag too, under the region of the response whose finding names them
+Related = dict[int, dict[int, list[tuple[str, str]]]]
+
+
+def add_related(related: Related, region_id: int, rule_key: str,
+                others: dict[int, Any] | None) -> None:
+    for response_id, reason in (others or {}).items():
+        related.setdefault(region_id, {}).setdefault(response_id, []).append(
+            (rule_key, str(reason)))
+
+
+def evaluate_many(responses: list[Response], channel=None) -> tuple[list[list[dict]], Related]:
     """The batch checks over stored responses (with ids): per response the flags that fired,
-    and ``{stored response id: [(rule, reason), …]}`` of the related ones to flag too."""
+    and the related stored responses to flag too (:data:`Related`).
+
+    A rule sees one region's responses at a time, in that region's scope, unless it declares
+    ``across_regions`` (it filters by region itself): then it gets the whole batch at once."""
     flags: list[list[dict]] = [[] for _ in responses]
-    related: dict[int, list[tuple[str, str]]] = {}
-    for rule, params in _active_rules(channel):
-        if rule.check_many is None:
-            continue
-        for position, (reason, others) in enumerate(rule.check_many(responses, db, params)):
-            if reason:
-                flags[position].append({"rule": rule.key, "reason": str(reason)})
-            for response_id, text in (others or {}).items():
-                related.setdefault(response_id, []).append((rule.key, str(text)))
+    related: Related = {}
+    rules = [(rule, params) for rule, params in _active_rules(channel)
+             if rule.check_many is not None]
+    if not rules:
+        return flags, related
+    every = list(range(len(responses)))
+    parts = tenancy.by_region(every, lambda position: responses[position].region_id)
+    for rule, params in rules:
+        calls = [(None, every)] if rule.across_regions else list(parts.items())
+        for region_id, positions in calls:
+            with (contextlib.nullcontext() if region_id is None
+                  else tenancy.narrowed(region_id, "check the answers")):
+                verdicts = rule.check_many([responses[p] for p in positions], db, params)
+            for position, (reason, others) in zip(positions, verdicts):
+                if reason:
+                    flags[position].append({"rule": rule.key, "reason": str(reason)})
+                add_related(related, responses[position].region_id, rule.key, others)
     return flags, related
 
 
@@ -184,7 +209,11 @@ def flag_stored(wanted: dict[int, list[tuple[str, str]]]) -> list[int]:
         .options(selectinload(Response.flags))
     ):
         have = {flag.rule for flag in other.flags}
-        added = [(rule, reason) for rule, reason in wanted[other.id] if rule not in have]
+        added = []
+        for rule, reason in wanted[other.id]:  # one flag per rule: several findings may name it
+            if rule not in have:
+                have.add(rule)
+                added.append((rule, reason))
         if not added:
             continue
         for rule, reason in added:
@@ -198,6 +227,20 @@ def flag_stored(wanted: dict[int, list[tuple[str, str]]]) -> list[int]:
     if excluded:
         db.execute(update(Answer).where(Answer.response_id.in_(excluded))
                    .values(counted=False).execution_options(synchronize_session=False))
+    return excluded
+
+
+def flag_related(related: Related, skip: set[int]) -> list[int]:
+    """:func:`flag_stored` of each region's related responses (but those in ``skip``: the
+    batch's own), in that region's scope: a finding never flags another region's response.
+    Returns the ids newly excluded."""
+    excluded: list[int] = []
+    for region_id, wanted in related.items():
+        wanted = {key: found for key, found in wanted.items() if key not in skip}
+        if wanted:
+            with tenancy.narrowed(region_id, "flag related answers"):
+                excluded += flag_stored(wanted)
+                db.flush()  # in this scope: the objects are this region's
     return excluded
 
 

@@ -153,26 +153,28 @@ def burst(response: Response, session, params: dict) -> str | None:
 
 def _source_timelines(responses: list[Response], session, window: dt.timedelta):
     """{(region, meta key, value): [(submitted, id), …] sorted} of the stored responses (the
-    batch's own included) from the sources of the batch, around the batch's moments: one
-    query per region and kind of source."""
-    wanted: dict[tuple[int, str], dict[str, list[dt.datetime]]] = {}
+    batch's own included) from the sources of the batch, in each source's region, around
+    the batch's moments: one query per kind of source, for every region of the batch."""
+    wanted: dict[str, dict[tuple[int, str], list[dt.datetime]]] = {}
     for response in responses:
         for key, _words in BURST_SOURCES:
             value = (response.meta or {}).get(key)
             if value not in (None, ""):
-                wanted.setdefault((response.region_id, key), {}).setdefault(
-                    str(value), []).append(_submitted(response))
+                wanted.setdefault(key, {}).setdefault(
+                    (response.region_id, str(value)), []).append(_submitted(response))
     timelines: dict[tuple[int, str, str], list[tuple[dt.datetime, int]]] = {}
-    for (region_id, key), by_value in wanted.items():
+    for key, by_source in wanted.items():
         source = cast(Response.meta[key].as_string(), String)
-        ranges = _windows([m for moments in by_value.values() for m in moments], window)
-        for response_id, submitted, value in session.execute(
-            select(Response.id, Response.submitted_at, source)
-            .where(Response.region_id == region_id, source.in_(list(by_value)),
+        ranges = _windows([m for moments in by_source.values() for m in moments], window)
+        for response_id, region_id, submitted, value in session.execute(
+            select(Response.id, Response.region_id, Response.submitted_at, source)
+            .where(Response.region_id.in_(sorted({region for region, _value in by_source})),
+                   source.in_(sorted({value for _region, value in by_source})),
                    or_(*(Response.submitted_at.between(lo, hi) for lo, hi in ranges)))
         ):
-            timelines.setdefault((region_id, key, value), []).append((_utc(submitted),
-                                                                      response_id))
+            if (region_id, value) in by_source:  # a source counts in its own region only
+                timelines.setdefault((region_id, key, value), []).append((_utc(submitted),
+                                                                          response_id))
     for timeline in timelines.values():
         timeline.sort()
     return timelines
@@ -224,11 +226,11 @@ def _clock(text: str) -> dt.time:
 
 def _timezone(session, region_id: int) -> str | None:
     """The region's time zone, remembered for the session (a request or a job): a batch asks
-    for every response, and the identity map keeps no region nobody holds."""
+    for every response, of any region, so every region's is read at once."""
     known = session.info.setdefault("cci.region_timezones", {})
     if region_id not in known:
-        region = session.get(Region, region_id)
-        known[region_id] = region.timezone if region is not None else None
+        known.update(session.execute(select(Region.id, Region.timezone)).all())
+        known.setdefault(region_id, None)
     return known[region_id]
 
 
@@ -293,21 +295,23 @@ def _windows(moments: list[dt.datetime], window: dt.timedelta, most: int = 50):
     return ranges if len(ranges) <= most else [[ranges[0][0], ranges[-1][1]]]
 
 
-def _stored_records(session, region_id: int, groups: dict[tuple[int, str], list[dt.datetime]],
-                    window: dt.timedelta, skip: set[int]) -> dict[tuple[int, str], list[_Record]]:
-    """Per (office, respondent type) of the region, the stored responses within the window of
-    any of its moments: one read for every office of a batch (a drained batch has answers
-    from many offices, each alone in its group)."""
+def _stored_records(session, groups: dict[tuple[int, int, str], list[dt.datetime]],
+                    window: dt.timedelta, skip: set[int]) -> dict[tuple, list[_Record]]:
+    """Per (region, office, respondent type), the stored responses within the window of any
+    of its moments: one read for every office of a batch (a drained batch has answers from
+    many offices and regions, each alone in its group)."""
     ranges = {group: _windows(moments, window) for group, moments in groups.items()}
-    heads: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = {group: [] for group in groups}
-    for response_id, office_id, respondent_type, submitted in session.execute(
-        select(Response.id, Response.office_id, Response.respondent_type, Response.submitted_at)
-        .where(Response.region_id == region_id,
-               Response.office_id.in_(sorted({office for office, _type in groups})),
+    heads: dict[tuple, list[tuple[int, dt.datetime]]] = {group: [] for group in groups}
+    regions = sorted({region for region, _office, _type in groups})
+    for response_id, region_id, office_id, respondent_type, submitted in session.execute(
+        select(Response.id, Response.region_id, Response.office_id, Response.respondent_type,
+               Response.submitted_at)
+        .where(Response.region_id.in_(regions),
+               Response.office_id.in_(sorted({office for _region, office, _type in groups})),
                or_(*(Response.submitted_at.between(lo, hi) for lo, hi in
                      _windows([m for moments in groups.values() for m in moments], window))))
     ):
-        group, submitted = (office_id, respondent_type), _utc(submitted)
+        group, submitted = (region_id, office_id, respondent_type), _utc(submitted)
         if response_id not in skip and group in groups and any(
                 lo <= submitted <= hi for lo, hi in ranges[group]):
             heads[group].append((response_id, submitted))
@@ -317,7 +321,7 @@ def _stored_records(session, region_id: int, groups: dict[tuple[int, str], list[
     for chunk in range(0, len(ids), 1000):
         for response_id, item, value, choice in session.execute(
             select(Answer.response_id, Answer.item, Answer.value, Answer.choice)
-            .where(Answer.region_id == region_id,
+            .where(Answer.region_id.in_(regions),
                    Answer.response_id.in_(ids[chunk:chunk + 1000]))
         ):
             answers[response_id][item] = (value, choice)
@@ -354,15 +358,12 @@ def near_duplicates_many(responses: list[Response], session,
         if len(response.answers) >= params["min_items"]:
             key = (response.region_id, response.office_id, response.respondent_type)
             groups.setdefault(key, []).append(position)
+    if not groups:
+        return found
     batch_ids = {r.id for r in responses if r.id is not None}
-    stored: dict[tuple, list[_Record]] = {}
-    for region_id in {region for region, _office, _type in groups}:
-        in_region = {(office, rtype): [_submitted(responses[p]) for p in positions]
-                     for (region, office, rtype), positions in groups.items()
-                     if region == region_id}
-        for (office, rtype), records in _stored_records(session, region_id, in_region, window,
-                                                        batch_ids).items():
-            stored[region_id, office, rtype] = records
+    stored = _stored_records(session, {group: [_submitted(responses[p]) for p in positions]
+                                       for group, positions in groups.items()},
+                             window, batch_ids)
     for group, positions in groups.items():
         mine = [_Record(responses[p].id, _submitted(responses[p]), _answers_of(responses[p]))
                 for p in positions]
@@ -459,13 +460,13 @@ RULES = (
     QualityRule("straight_lining", _l("Same answer to every question"), straight_lining,
                 {"min_items": 8, "max_seconds": 120}),
     QualityRule("burst", _l("Burst from one source"), burst,
-                {"max_responses": 10, "minutes": 5}, check_many=burst_many),
+                {"max_responses": 10, "minutes": 5}, check_many=burst_many, across_regions=True),
     QualityRule("outside_hours", _l("Kiosk outside office hours"), outside_hours,
                 {"opens": "08:00", "closes": "20:00"}),
     QualityRule("staff_session", _l("Answered in a staff session"), staff_session, {}),
     QualityRule("near_duplicate", _l("Near-duplicate"), near_duplicate,
                 {"min_share": 0.9, "minutes": 30, "min_items": 5, "max_candidates": 100},
-                check_many=near_duplicate_many),
+                check_many=near_duplicate_many, across_regions=True),
     QualityRule("code_reused", _l("Invitation code used twice"), code_reused, {"days": 90}),
 )
 

@@ -86,6 +86,26 @@ def federal_scope(reason: str) -> contextlib.AbstractContextManager[Scope]:
     return scoped(Scope(region_id=None, reason=reason))
 
 
+def narrowed(region_id: int, reason: str) -> contextlib.AbstractContextManager[Scope]:
+    """The region's scope inside the current one: from the federal scope (a job storing a
+    batch of many regions), or the same region again; never from another region's scope."""
+    scope = _current.get()
+    if scope is None or not (scope.federal or scope.region_id == region_id):
+        raise TenantIsolationError(
+            f"Cannot work on region {region_id}'s data from "
+            + ("no tenant scope" if scope is None else f"region {scope.region_id}'s scope"))
+    return scoped(Scope(region_id=region_id, reason=reason))
+
+
+def by_region(rows: Iterable, region_of=lambda row: row.region_id) -> dict[int, list]:
+    """{region id: the rows of that region}, in their order: what a batch of many regions
+    runs per region, each part in :func:`narrowed`."""
+    parts: dict[int, list] = {}
+    for row in rows:
+        parts.setdefault(region_of(row), []).append(row)
+    return parts
+
+
 def enter(scope: Scope | None):
     """Set the scope for the rest of a request; returns a token for :func:`leave`."""
     return _current.set(scope)
