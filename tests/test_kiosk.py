@@ -357,6 +357,31 @@ def test_device_rate_limit(app, paired, monkeypatch):
     assert 0 < int(limited.headers["Retry-After"]) <= 61
 
 
+def test_the_device_api_counts_its_limit_in_the_view_only(app, paired):
+    """The kiosk API counts its limit itself (one Redis round trip): flask-limiter's own pass
+    skips its requests, and only those."""
+    from cci import ratelimit
+
+    for path, skipped in (("/k/api/responses", True), ("/k/api/heartbeat", True),
+                          ("/k/pair", False)):
+        with app.test_request_context(path, method="POST"):
+            assert ratelimit._skip_counted_in_view() is skipped, path
+
+
+def test_a_device_token_is_trusted_only_with_the_secret_that_signed_it(app, paired):
+    """The verified signature is remembered per secret: another app's secret (another
+    deployment, a rotated key) does not inherit it, and a tampered token is refused."""
+    from cci_channel_kiosk import devices
+
+    kiosk_id, token = paired
+    with app.app_context():
+        assert devices.token_kiosk_id(token) == kiosk_id
+        assert devices.token_kiosk_id(token) == kiosk_id  # remembered
+        assert devices.token_kiosk_id(token[:-2] + ("A" if token[-2] != "A" else "B")
+                                      + token[-1]) is None
+    assert devices._signed_kiosk_id("another secret", token) is None
+
+
 def test_service_worker_is_served_for_the_kiosk_scope(app):
     response = app.test_client().get("/k/sw.js")
     assert response.status_code == 200

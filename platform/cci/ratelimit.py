@@ -18,8 +18,8 @@ elsewhere, with ``Retry-After``. If Redis is unreachable the limits are skipped 
 rather than refusing answers.
 
 A hot path that needs only the verdict (a kiosk delivering its queue) calls :func:`hit`
-from its view instead of decorating it: one round trip to Redis, no ``X-RateLimit`` headers
-(whose figures cost a second one), and the view words its own 429.
+from its view instead of decorating it (:func:`counted_in_view`): one round trip to Redis,
+no ``X-RateLimit`` headers (whose figures cost a second one), and the view words its own 429.
 """
 
 from __future__ import annotations
@@ -104,6 +104,24 @@ limiter = _PerAppLimiter(
     headers_enabled=True,
     swallow_errors=True,
 )
+
+
+#: views that count their own limits with :func:`hit` (see :func:`counted_in_view`)
+_counted_in_view: set[Callable] = set()
+
+
+def counted_in_view(view: Callable) -> Callable:
+    """Decorator of a view that counts its limits itself with :func:`hit`: exempt from the
+    decorators' limits, and skipped by flask-limiter's before-request pass altogether (which
+    would otherwise resolve, on every request, the limits of a view it then finds exempt)."""
+    view = limiter.exempt(view)
+    _counted_in_view.add(view)
+    return view
+
+
+@limiter.request_filter
+def _skip_counted_in_view() -> bool:
+    return current_app.view_functions.get(request.endpoint) in _counted_in_view
 
 
 def init_app(app: Flask) -> None:

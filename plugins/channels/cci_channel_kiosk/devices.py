@@ -15,6 +15,7 @@ check, change and audit-log alike. ``by`` names the acting user where it is not 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -68,8 +69,8 @@ def _new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=TOKEN_SALT)
 
 
 #: The largest id the database's INTEGER holds: a larger one in a request names nothing (and
@@ -191,7 +192,8 @@ def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
             raise PairingError("revoked")
         if kiosk.pairing_expires_at is None or now >= kiosk.pairing_expires_at:
             raise PairingError("expired")
-        token = _serializer().dumps({"k": kiosk.id, "n": secrets.token_urlsafe(16)})
+        token = _serializer(current_app.config["SECRET_KEY"]).dumps(
+            {"k": kiosk.id, "n": secrets.token_urlsafe(16)})
         kiosk.token_hash = _sha256(token)
         kiosk.pairing_code_hash = None
         kiosk.pairing_expires_at = None
@@ -207,8 +209,15 @@ def token_kiosk_id(token: str | None) -> int | None:
     """The kiosk id a correctly signed token names (not yet checked against the database)."""
     if not token or len(token) > 512:
         return None
+    return _signed_kiosk_id(current_app.config["SECRET_KEY"], token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _signed_kiosk_id(secret: str, token: str) -> int | None:
+    # a device sends its token with every delivery: its signature is checked once per
+    # process (a token never changes; whether it is still the kiosk's is the database's say)
     try:
-        return int(_serializer().loads(token)["k"])
+        return int(_serializer(secret).loads(token)["k"])
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
 
@@ -265,8 +274,8 @@ def device(token: str | None, kiosk_id: int | None = None,
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
     moment = moment or utcnow()
-    with tenancy.federal_scope("find a kiosk by its device token"):
-        rows = db.execute(_DEVICE, {"kiosk_id": kiosk_id, **intake.near_params(moment)}).all()
+    rows = tenancy.federal_read(db, _DEVICE, {"kiosk_id": kiosk_id, **intake.near_params(moment)},
+                                "find a kiosk by its device token").all()
     if not rows:
         return None, "unknown"
     row = rows[0]

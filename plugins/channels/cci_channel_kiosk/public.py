@@ -461,7 +461,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
 
 
 @api_bp.post("/responses")
-@limiter.exempt  # counted in the view: _over_limit
+@ratelimit.counted_in_view  # _over_limit
 def responses():
     limited = _over_limit()
     if limited:
@@ -530,7 +530,7 @@ def _count(payload: dict, name: str) -> int | None:
 
 
 @api_bp.post("/heartbeat")
-@limiter.exempt  # counted in the view: _over_limit
+@ratelimit.counted_in_view  # _over_limit
 def heartbeat():
     limited = _over_limit()
     if limited:
