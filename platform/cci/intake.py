@@ -377,10 +377,7 @@ def store_batch(responses: list[Draft], channel=None, *,
         ids += chunk_ids
         if written is not None:
             written(start + len(chunk))
-    flags, batch_related = quality.evaluate_many(responses, channel)
-    for region_id, found in batch_related.items():
-        for other, reasons in found.items():
-            related.setdefault(region_id, {}).setdefault(other, []).extend(reasons)
+    flags, related = quality.evaluate_many(responses, channel, related)
     newly_excluded = []
     for response, fired in zip(responses, flags):
         if not fired:

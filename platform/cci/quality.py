@@ -138,14 +138,15 @@ def add_related(related: Related, region_id: int, rule_key: str,
             (rule_key, str(reason)))
 
 
-def evaluate_many(responses: list[Response], channel=None) -> tuple[list[list[dict]], Related]:
+def evaluate_many(responses: list[Response], channel=None,
+                  related: Related | None = None) -> tuple[list[list[dict]], Related]:
     """The batch checks over stored responses (with ids): per response the flags that fired,
-    and the related stored responses to flag too (:data:`Related`).
+    and the related stored responses to flag too, added to ``related`` (:data:`Related`).
 
     A rule sees one region's responses at a time, in that region's scope, unless it declares
     ``across_regions`` (it filters by region itself): then it gets the whole batch at once."""
     flags: list[list[dict]] = [[] for _ in responses]
-    related: Related = {}
+    related = {} if related is None else related
     rules = [(rule, params) for rule, params in _active_rules(channel)
              if rule.check_many is not None]
     if not rules:
@@ -235,6 +236,8 @@ def flag_related(related: Related, skip: set[int]) -> list[int]:
     batch's own), in that region's scope: a finding never flags another region's response.
     Returns the ids newly excluded."""
     excluded: list[int] = []
+    if related:
+        db.flush()  # what the caller's transaction holds, in the caller's scope
     for region_id, wanted in related.items():
         wanted = {key: found for key, found in wanted.items() if key not in skip}
         if wanted:
