@@ -8,6 +8,9 @@ import stores. Every figure is printed and written to bench/results.json.
 
 BENCH_SCALE (default 1) scales the data down for a quick run, e.g. BENCH_SCALE=0.01.
 BENCH_ONLY (default "compute,import,submit") picks the parts to run.
+BENCH_REUSE=1 keeps the data set a previous run generated in the schema (at the same scale)
+instead of generating it again, which takes most of a full run: for measuring one part again,
+e.g. BENCH_REUSE=1 BENCH_ONLY=submit. The parts then run over what earlier runs added too.
 DATABASE_URL must point at PostgreSQL (default: the local server's database "test"), where
 the schema BENCH_SCHEMA (default cci_bench) is dropped and re-created; BENCH_REDIS_URL
 (default: the local server, db 14) is flushed.
@@ -34,6 +37,7 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit").split(","))
+REUSE = os.environ.get("BENCH_REUSE") == "1"
 
 N_REGIONS = max(2, min(85, round(85 * SCALE)))
 N_OFFICES = max(2 * N_REGIONS, round(2500 * SCALE))
@@ -77,6 +81,25 @@ def reset_schema(app) -> None:
     with app.app_context():
         command.upgrade(alembic_config(app), "head")
     app.extensions["cci.redis"].flushdb()
+
+
+def kept_data_set(app) -> int | None:
+    """The campaign of a data set a previous run generated in the schema at this scale, or
+    None if there is none to reuse."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    try:
+        with app.extensions["cci.engine"].connect() as c:
+            regions = c.execute(text("SELECT count(*) FROM regions")).scalar_one()
+            campaign_id = c.execute(text(
+                "SELECT id FROM campaigns WHERE name = '2025-Q2 bench'")).scalar()
+    except ProgrammingError:  # no schema, or not migrated
+        return None
+    if campaign_id is None or regions != N_REGIONS:
+        say(f"no data set of this scale to reuse in schema {SCHEMA}: generating one")
+        return None
+    return campaign_id
 
 
 def timed(connection, sql: str, **params) -> float:
@@ -370,9 +393,20 @@ def main() -> None:
     app = make_app()
     say(f"make bench: scale {SCALE} — {N_REGIONS} regions, {N_OFFICES} offices, "
         f"{N_RESPONSES:,} responses, {WORKERS} RQ workers; parts: {', '.join(sorted(PARTS))}")
-    reset_schema(app)
-    say("generating the data set…")
-    campaign_id = generate(app)
+    campaign_id = kept_data_set(app) if REUSE else None
+    if campaign_id is None:
+        reset_schema(app)
+        say("generating the data set…")
+        campaign_id = generate(app)
+    else:
+        from alembic import command
+
+        from cci.cli import alembic_config
+
+        with app.app_context():
+            command.upgrade(alembic_config(app), "head")  # kept by an older version, maybe
+        app.extensions["cci.redis"].flushdb()
+        say(f"reusing the data set kept in schema {SCHEMA} (BENCH_REUSE)")
     results: dict[str, float | int] = {
         "scale": SCALE, "regions": N_REGIONS, "offices": N_OFFICES, "responses": N_RESPONSES,
         "workers": WORKERS,

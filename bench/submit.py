@@ -311,24 +311,32 @@ async def wait_ready(server: Server, path: str, timeout: float = 90) -> None:
 
 
 def open_campaign(app) -> tuple[int, list[tuple[int, int, str, str]]]:
-    """A cci-2023 campaign covering today in every region of the bench; returns its id and the
-    active offices (id, region id, region code, office code)."""
+    """A cci-2023 campaign covering today in every region of the bench (an earlier run's, on
+    a data set kept with BENCH_REUSE, stretched to today: a region has one campaign a day);
+    returns its id and the active offices (id, region id, region code, office code)."""
     from sqlalchemy import text
 
     today = dt.date.today()
+    dates = {"starts": today - dt.timedelta(days=40), "ends": today + dt.timedelta(days=30)}
     with app.extensions["cci.engine"].begin() as c:
         campaign_id = c.execute(text("""
-            INSERT INTO campaigns (name, methodology_key, starts_on, ends_on, is_sample, created_at)
-            VALUES ('bench submit', 'cci-2023', :starts, :ends, true, now()) RETURNING id"""),
-            {"starts": today - dt.timedelta(days=40), "ends": today + dt.timedelta(days=30)},
-        ).scalar_one()
-        c.execute(text("INSERT INTO campaign_regions SELECT :c, id FROM regions"),
-                  {"c": campaign_id})
+            UPDATE campaigns SET starts_on = least(starts_on, :starts),
+                                 ends_on = greatest(ends_on, :ends)
+            WHERE name = 'bench submit' RETURNING id"""), dates).scalar()
+        if campaign_id is None:
+            campaign_id = c.execute(text("""
+                INSERT INTO campaigns (name, methodology_key, starts_on, ends_on, is_sample,
+                                       created_at)
+                VALUES ('bench submit', 'cci-2023', :starts, :ends, true, now()) RETURNING id"""),
+                dates).scalar_one()
+            c.execute(text("INSERT INTO campaign_regions SELECT :c, id FROM regions"),
+                      {"c": campaign_id})
         offices = [tuple(row) for row in c.execute(text(
             "SELECT o.id, o.region_id, r.code, o.code FROM offices o "
             "JOIN regions r ON r.id = o.region_id WHERE o.active ORDER BY o.id"))]
         from bench.ceiling import TABLE_SQL
 
+        c.execute(text("DROP TABLE IF EXISTS bench_ceiling"))  # an earlier run's rows
         c.execute(text(TABLE_SQL))
     return campaign_id, offices
 
@@ -482,7 +490,7 @@ class Kiosk:
     a respondent every few minutes (the API takes answers up to 30 days old)."""
 
     def __init__(self, n: int, kiosk_id: int, token: str, tz: zoneinfo.ZoneInfo,
-                 form: dict, app_version: str):
+                 form: dict, app_version: str, run: int = 0):
         self.n = n
         self.kiosk_id = kiosk_id
         self.token = token
@@ -490,7 +498,7 @@ class Kiosk:
         self.tz = tz
         self.form = form
         self.app_version = app_version
-        self.rnd = random.Random(1000 + n)
+        self.rnd = random.Random(1000 + n + 1_000_000 * run)  # each run's answers its own
         self.connections: dict[int, Connection] = {}
         self.headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json",
                         "X-Kiosk-Token": token}
@@ -616,7 +624,7 @@ FIELD_RE = re.compile(r'name="(answer|respondent_type)" value="([^"]*)"')
 
 
 async def web_phase(port: int, offices, form: dict, clients: int, seconds: float,
-                    accepted_tokens: set[str]) -> Tally:
+                    accepted_tokens: set[str], run: int = 0) -> Tally:
     """People at a time answering the web survey from their own addresses, as a browser with
     htmx does: the office's page, then one form post per step (the server answers each with
     the next card and its address in HX-Push-Url), up to the thanks."""
@@ -694,7 +702,7 @@ async def web_phase(port: int, offices, form: dict, clients: int, seconds: float
             connection.close()
 
     async def client(c: int) -> None:
-        rnd = random.Random(5000 + c)
+        rnd = random.Random(5000 + c + 1_000_000 * run)
         while loop.time() < deadline:
             await respondent(rnd)
 
@@ -851,28 +859,36 @@ def wait_drained(app, timeout: float = 600) -> tuple[int, float]:
 # --- the whole part ----------------------------------------------------------------------------
 
 
-def stored_keys(app, prefix: str, keys_like: str, table: str = "responses") -> set[str]:
+def stored_keys(app, prefix: str, keys_like: str, table: str = "responses",
+                since: dt.datetime | None = None) -> set[str]:
+    """The client keys stored (without ``prefix``); with ``since``, those received from then
+    on (a data set kept with BENCH_REUSE holds the answers of earlier runs too)."""
     from sqlalchemy import text
 
+    where = "client_key LIKE :p" + (" AND received_at >= :since" if since else "")
     with app.extensions["cci.engine"].connect() as c:
-        rows = c.execute(text(f"SELECT client_key FROM {table} WHERE client_key LIKE :p"),
-                         {"p": keys_like}).scalars()
+        rows = c.execute(text(f"SELECT client_key FROM {table} WHERE {where}"),
+                         {"p": keys_like, "since": since}).scalars()
         return {key[len(prefix):] for key in rows}
 
 
-def flags_by_channel(app, campaign_id: int) -> dict[str, tuple[int, int, dict[str, int]]]:
-    """channel -> (responses stored, of them flagged, {rule: responses it flagged})."""
+def flags_by_channel(app, campaign_id: int,
+                     since: dt.datetime) -> dict[str, tuple[int, int, dict[str, int]]]:
+    """channel -> (responses stored, of them flagged, {rule: responses it flagged}), of the
+    responses received from ``since`` on."""
     from sqlalchemy import text
 
+    params = {"c": campaign_id, "since": since}
     with app.extensions["cci.engine"].connect() as c:
         totals = c.execute(text(
             "SELECT channel, count(*), count(*) FILTER (WHERE review_status IS NOT NULL) "
-            "FROM responses WHERE campaign_id = :c GROUP BY channel ORDER BY channel"),
-            {"c": campaign_id}).all()
+            "FROM responses WHERE campaign_id = :c AND received_at >= :since "
+            "GROUP BY channel ORDER BY channel"), params).all()
         rules = c.execute(text(
             "SELECT r.channel, f.rule, count(*) FROM response_flags f "
-            "JOIN responses r ON r.id = f.response_id WHERE f.campaign_id = :c "
-            "GROUP BY 1, 2 ORDER BY 1, 3 DESC"), {"c": campaign_id}).all()
+            "JOIN responses r ON r.id = f.response_id "
+            "WHERE f.campaign_id = :c AND r.received_at >= :since "
+            "GROUP BY 1, 2 ORDER BY 1, 3 DESC"), params).all()
     out = {channel: (stored, flagged, {}) for channel, stored, flagged in totals}
     for channel, rule, count in rules:
         out.setdefault(channel, (0, 0, {}))[2][rule] = count
@@ -892,6 +908,11 @@ def _line(name: str, tally: Tally) -> str:
 
 async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     from sqlalchemy import text
+
+    with app.extensions["cci.engine"].connect() as c:
+        run_started = c.execute(text("SELECT now()")).scalar_one()
+    # the runs before this one on a kept data set (BENCH_REUSE), each with its own kiosks
+    run = (registered[0][0] - 1) // KIOSKS if registered else 0
 
     servers: list[Server] = []
     kiosks: list[Kiosk] = []
@@ -933,7 +954,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         with app.extensions["cci.engine"].connect() as c:
             tz = zoneinfo.ZoneInfo(c.execute(text("SELECT timezone FROM regions ORDER BY id "
                                                   "LIMIT 1")).scalar_one())
-        kiosks = [Kiosk(n, kiosk_id, token, tz, form, str(config.get("appVersion", "")))
+        kiosks = [Kiosk(n, kiosk_id, token, tz, form, str(config.get("appVersion", "")), run)
                   for n, kiosk_id, token in paired]
         say(f"  {len(kiosks)} kiosks registered and paired over HTTP over {len(offices)} offices "
             f"in {time.perf_counter() - started:.1f} s; campaign {form['campaign']} open")
@@ -983,7 +1004,8 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         if WEB_SECONDS > 0:
             say(f"web survey: {WEB_CLIENTS} respondents at a time for {WEB_SECONDS:.0f} s "
                 f"(one request per step, about {len(form['types']['job_seeker']) + 2} per answer)")
-            web = await web_phase(real.port, offices, form, WEB_CLIENTS, WEB_SECONDS, accepted_web)
+            web = await web_phase(real.port, offices, form, WEB_CLIENTS, WEB_SECONDS,
+                                  accepted_web, run)
             say(_line("platform, web", web)
                 + f"; {web.requests / web.elapsed if web.elapsed else 0:.0f} requests/s")
     finally:
@@ -1008,9 +1030,9 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         f"{costs['drain_cpu_ms_per_answer_in_process']:.1f} ms of CPU per answer stored")
 
     # --- lost answers: what was acknowledged against what is stored --------------------------
-    stored_real = stored_keys(app, "kiosk:", "kiosk:%")
+    stored_real = stored_keys(app, "kiosk:", "kiosk:%", since=run_started)
     stored_ceiling = stored_keys(app, "ceiling:", "ceiling:%", "bench_ceiling")
-    stored_web = stored_keys(app, "web:", "web:%")
+    stored_web = stored_keys(app, "web:", "web:%", since=run_started)
     lost_kiosk = len(accepted_real - stored_real)
     lost_web = len(accepted_web - stored_web)
     extra_kiosk = len(stored_real - accepted_real)
@@ -1019,7 +1041,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     lost_floor = len(accepted_floor - stored_keys(app, "flask:", "flask:%", "bench_ceiling"))
     kiosk_errors = sum(t.error_count for t in real_tallies)
     problems = {server.name: server.log_problems() for server in servers}
-    flags = flags_by_channel(app, form["campaign"])
+    flags = flags_by_channel(app, form["campaign"], run_started)
 
     ratio = sat_real.per_second() / sat_ceiling.per_second() if sat_ceiling.per_second() else 0.0
     floor_ratio = (sat_floor.per_second() / sat_ceiling.per_second()
