@@ -394,7 +394,8 @@ def main() -> None:
     say(f"make bench: scale {SCALE} — {N_REGIONS} regions, {N_OFFICES} offices, "
         f"{N_RESPONSES:,} responses, {WORKERS} RQ workers; parts: {', '.join(sorted(PARTS))}")
     campaign_id = kept_data_set(app) if REUSE else None
-    if campaign_id is None:
+    reused = campaign_id is not None
+    if not reused:
         reset_schema(app)
         say("generating the data set…")
         campaign_id = generate(app)
@@ -409,7 +410,7 @@ def main() -> None:
         say(f"reusing the data set kept in schema {SCHEMA} (BENCH_REUSE)")
     results: dict[str, float | int] = {
         "scale": SCALE, "regions": N_REGIONS, "offices": N_OFFICES, "responses": N_RESPONSES,
-        "workers": WORKERS,
+        "workers": WORKERS, "data_set_reused": reused,
     }
     if "compute" in PARTS:
         bench_compute(app, campaign_id, results)
