@@ -376,7 +376,9 @@ def test_a_device_token_is_trusted_only_with_the_secret_that_signed_it(app, pair
     kiosk_id, token = paired
     with app.app_context():
         assert devices.token_kiosk_id(token) == kiosk_id
-        assert devices.token_kiosk_id(token) == kiosk_id  # remembered
+        hits = devices._signed_kiosk_id.cache_info().hits
+        assert devices.token_kiosk_id(token) == kiosk_id
+        assert devices._signed_kiosk_id.cache_info().hits == hits + 1  # not verified again
         assert devices.token_kiosk_id(token[:-2] + ("A" if token[-2] != "A" else "B")
                                       + token[-1]) is None
     assert devices._signed_kiosk_id("another secret", token) is None

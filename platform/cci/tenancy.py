@@ -258,22 +258,22 @@ _regional: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _in_region(statement, region_id: int):
-    by_region = _regional.get(statement)
-    if by_region is None:
-        by_region = _regional[statement] = {}
-    scoped = by_region.get(region_id)
-    if scoped is None:
+    variants = _regional.get(statement)
+    if variants is None:
+        variants = _regional[statement] = {}
+    filtered = variants.get(region_id)
+    if filtered is None:
         # Added even when no tenant entity is selected: it also filters subqueries, joins
         # and relationship loads (a lazy load's parent may come from a shared table or
         # another scope).
-        scoped = by_region[region_id] = statement.options(
+        filtered = variants[region_id] = statement.options(
             with_loader_criteria(
                 TenantScoped,
                 lambda cls: cls.region_id == region_id,
                 include_aliases=True,
             )
         )
-    return scoped
+    return filtered
 
 
 def _guard_bulk_insert(state: ORMExecuteState, scope: Scope | None) -> None:
