@@ -67,6 +67,7 @@ from pathlib import Path
 from urllib.parse import quote
 from urllib.parse import urlencode
 
+from bench import cpu
 from bench.workers import WORKERS
 from bench.workers import running_workers
 
@@ -906,6 +907,20 @@ def _line(name: str, tally: Tally) -> str:
             f"errors {tally.error_count}")
 
 
+def _cpu_line(ms: dict[str, float]) -> str:
+    """What one answer cost each group of processes during the phase, in ms of CPU."""
+    if not ms:
+        return "    CPU per answer: no answers"
+    parts = ", ".join(f"{CPU_GROUPS[name]} {ms[name]:.2f}" for name in CPU_GROUPS if name in ms)
+    return (f"    CPU per answer, ms: {parts}; the machine in all {ms['machine']:.2f} "
+            f"({os.cpu_count()} cores)")
+
+
+#: the groups of bench.cpu.bench_groups as the report names them, and what no group accounts for
+CPU_GROUPS = {"web": "gunicorn", "jobs": "RQ jobs (the drain)", "database": "PostgreSQL",
+              "redis": "Redis", "load": "load generator", "other": "other processes and the kernel"}
+
+
 async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     from sqlalchemy import text
 
@@ -919,7 +934,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
     # The drain jobs store the acknowledged answers while the kiosks deliver, on the same
     # machine: their work is part of what the platform's throughput costs.
     workers = contextlib.ExitStack()
-    workers.enter_context(running_workers(app))
+    worker_pids = workers.enter_context(running_workers(app))
     say(f"  {WORKERS} RQ workers (the drain jobs store acknowledged answers meanwhile)")
     try:
         say(f"  gunicorn: {GUNICORN_WORKERS} {WORKER_CLASS} workers"
@@ -971,20 +986,32 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         say(f"saturation: {SATURATION_CLIENTS} concurrent kiosk senders for "
             f"{SATURATION_SECONDS:.0f} s each")
         before = waiting(app)
+        meter = cpu.Meter(cpu.bench_groups(real.process.pid, worker_pids)).start()
         sat_real = await kiosk_phase(real.port, kiosks, SATURATION_CLIENTS, SATURATION_SECONDS,
                                      accepted_real)
+        meter.stop()
         backlog = waiting(app)
         stored_rate = (sat_real.accepted - (backlog - before)) / sat_real.elapsed
         say(_line("platform", sat_real) + f"; stored meanwhile {stored_rate:.1f}/s, "
             f"{backlog} waiting at the end")
+        cpu_real = meter.per_answer_ms(sat_real.accepted)
+        say(_cpu_line(cpu_real))
         say(f"  the platform's background work (the drain, the recompute the answers "
             f"scheduled) done {wait_idle(app):.0f} s later")
+        meter = cpu.Meter(cpu.bench_groups(ceiling.process.pid, worker_pids)).start()
         sat_ceiling = await kiosk_phase(ceiling.port, kiosks, SATURATION_CLIENTS,
                                         SATURATION_SECONDS, accepted_ceiling)
+        meter.stop()
+        cpu_ceiling = meter.per_answer_ms(sat_ceiling.accepted)
         say(_line("ceiling (one INSERT)", sat_ceiling))
+        say(_cpu_line(cpu_ceiling))
+        meter = cpu.Meter(cpu.bench_groups(floor.process.pid, worker_pids)).start()
         sat_floor = await kiosk_phase(floor.port, kiosks, SATURATION_CLIENTS, SATURATION_SECONDS,
                                       accepted_floor)
+        meter.stop()
+        cpu_floor = meter.per_answer_ms(sat_floor.accepted)
         say(_line("Flask floor", sat_floor))
+        say(_cpu_line(cpu_floor))
 
         say(f"latency: {LATENCY_CLIENTS} concurrent kiosk senders for {LATENCY_SECONDS:.0f} s each")
         lat_real = await kiosk_phase(real.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,
@@ -1085,6 +1112,9 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         web_request_p99_ms=_ms(web.percentile(99)),
         web_errors=web.error_count,
         web_lost=lost_web,
+        submit_cpu_ms_per_answer_saturation=cpu_real,
+        ceiling_cpu_ms_per_answer_saturation=cpu_ceiling,
+        flask_floor_cpu_ms_per_answer_saturation=cpu_floor,
     )
     results.update(costs)
     stored, flagged, _rules = flags.get("kiosk", (0, 0, {}))

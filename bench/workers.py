@@ -15,9 +15,9 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 
 
 @contextlib.contextmanager
-def running_workers(app, count: int = WORKERS) -> Iterator[None]:
-    """``count`` workers started with this environment, up and listening inside the block,
-    stopped (with their work horses) after it."""
+def running_workers(app, count: int = WORKERS) -> Iterator[list[int]]:
+    """``count`` workers started with this environment, up and listening inside the block
+    (which gets their process ids), stopped (with their work horses) after it."""
     from rq import Worker
 
     cci = str(Path(sys.executable).parent / "cci")
@@ -30,7 +30,7 @@ def running_workers(app, count: int = WORKERS) -> Iterator[None]:
             if time.time() > deadline:
                 sys.exit("the RQ workers did not start")
             time.sleep(0.2)
-        yield
+        yield [worker.pid for worker in workers]
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
