@@ -635,6 +635,45 @@ def test_password_change_works_and_is_audited(app, client, make_user, login, rol
         assert secret not in dumped
 
 
+def test_password_change_ends_the_accounts_other_sessions(app, client, make_user, login):
+    email = make_user("regional_admin", "RU-BRY")
+    elsewhere = app.test_client()  # the same account logged in on another computer
+    assert elsewhere.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    other = app.test_client()  # another account: untouched
+    assert other.post("/login", data={"email": make_user("operator", "RU-BRY"),
+                                      "password": PASSWORD}).status_code == 302
+    login(email)
+    assert elsewhere.get("/account/tokens").status_code == 200
+    assert _change(client).status_code == 302
+    # the session that changed the password goes on; the other one is logged out
+    assert client.get("/account/tokens").status_code == 200
+    response = elsewhere.get("/account/tokens")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert elsewhere.get("/r/RU-BRY/review").status_code == 302
+    assert other.get("/account/tokens").status_code == 200
+    # logging in again there with the new password works
+    assert elsewhere.post("/login", data={"email": email,
+                                          "password": NEW_PASSWORD}).status_code == 302
+    assert elsewhere.get("/account/tokens").status_code == 200
+
+
+def test_a_session_without_the_password_mark_is_not_a_login(app, client, make_user, login):
+    email = make_user("federal_analyst")
+    login(email)
+    with client.session_transaction() as session:
+        user_id, mark = session["_user_id"].split(":")
+        assert user_id == str(_user(app, email).id)
+        assert len(mark) == 32 and mark not in _user(app, email).password_hash
+        session["_user_id"] = user_id  # a bare id, as an older version kept it
+    assert client.get("/account/tokens").status_code == 302
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user_id}:{'0' * 32}"  # a forged mark
+    assert client.get("/account/tokens").status_code == 302
+    with client.session_transaction() as session:
+        session["_user_id"] = "not-a-number:x"
+    assert client.get("/account/tokens").status_code == 302
+
+
 def test_password_change_is_in_the_regions_audit_log(client, make_user, login):
     clerk = make_user("operator", "RU-BRY")
     login(clerk)

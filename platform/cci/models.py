@@ -111,7 +111,13 @@ class User(TenantScoped, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The session's user id with the mark of the current password (cci.passwords), so
+        a password change ends the other sessions (see cci.views.auth's user loader)."""
+        from flask import current_app
+
+        from cci.passwords import session_mark
+
+        return f"{self.id}:{session_mark(current_app.config['SECRET_KEY'], self.password_hash)}"
 
     @property
     def role_enum(self) -> Role:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 
 from argon2 import PasswordHasher
 from argon2 import Parameters
@@ -40,3 +42,10 @@ def needs_rehash(stored_hash: str) -> bool:
 def dummy_hash() -> str:
     """A hash to verify against when the account does not exist, so timing reveals nothing."""
     return _hasher.hash("not-a-real-password")
+
+
+def session_mark(secret: str, stored_hash: str) -> str:
+    """What a login session keeps of the password it was opened with: a keyed digest of the
+    hash (never the hash itself, which the session cookie would expose to its bearer). A new
+    password changes it, which ends every session opened with the old one."""
+    return hmac.new(secret.encode(), stored_hash.encode(), hashlib.sha256).hexdigest()[:32]

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
+from flask_login import login_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField
@@ -99,6 +100,9 @@ def password():
             user.password_hash = hash_password(form.new_password.data)
             audit.record("user.password_change", user)
             db.commit()
+            # every other session of the account ends with the old password; this one goes
+            # on under the new password's mark
+            login_user(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("account.password"))
     elif request.method == "POST":
