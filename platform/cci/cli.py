@@ -44,6 +44,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(sample_group)
     app.cli.add_command(runs_group)
     app.cli.add_command(inbox_group)
+    app.cli.add_command(survey_group)
 
 
 # --- migrations -------------------------------------------------------------------------
@@ -336,6 +337,28 @@ def inbox_retry(ids: tuple[int, ...]) -> None:
     if count:
         inbox.schedule_drain()
     click.echo(f"to be stored again by a worker: {count}")
+
+
+@click.group("survey")
+def survey_group() -> None:
+    """Web survey drafts (cci.retention)."""
+
+
+@survey_group.command("purge-drafts")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="keep drafts changed within this many days (default: SURVEY_DRAFT_DAYS)")
+@with_appcontext
+def survey_purge_drafts(days: int | None) -> None:
+    """Delete the survey drafts nobody has touched for a while (finished or abandoned)."""
+    import datetime as dt
+
+    from cci import retention
+    from cci.db import utcnow
+
+    before = (utcnow() - dt.timedelta(days=days)) if days else retention.cutoff()
+    with tenancy.federal_scope("cci survey purge-drafts"):
+        deleted = retention.purge_drafts(before)
+    click.echo(f"survey drafts deleted: {deleted} (untouched since {before:%Y-%m-%d %H:%M} UTC)")
 
 
 # --- processes --------------------------------------------------------------------------

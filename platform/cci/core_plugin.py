@@ -26,9 +26,11 @@ def register_jobs():
     from cci import compute
     from cci import imports
     from cci import inbox
+    from cci import retention
 
     return {
         inbox.JOB: inbox.drain_job,
+        retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,
         "runs.federal": compute.compute_federal_job,

@@ -25,6 +25,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from cci import intake
+from cci import retention
 from cci import survey
 from cci import tenancy
 from cci.access import enter_scope
@@ -286,6 +287,7 @@ def _start(office: Office, campaign, action: str, invitation=None):
     draft = survey.start(office, campaign, KEY, invitation=invitation)
     survey.record(draft, step, value)
     db.commit()
+    retention.schedule_purge()  # drafts are not kept for ever: at most once a day
     indicator_set = survey.indicator_set_for(draft)
     response = _go(draft, survey.steps(draft, indicator_set)[1], indicator_set)
     response.set_cookie(DRAFT_COOKIE, draft.token, max_age=DRAFT_COOKIE_SECONDS,
