@@ -99,6 +99,7 @@ def _other_region_paths(world) -> list[str]:
         f"/r/{OTHER}/offices.csv",
         f"/r/{OTHER}/admin/users",
         f"/r/{OTHER}/admin/audit",
+        f"/r/{OTHER}/admin/intake",
         f"/r/{OTHER}/jobs/",
         f"/r/{OTHER}/jobs/{vla_job}",
         f"/r/{OTHER}/jobs/{bry_job}",
@@ -106,6 +107,7 @@ def _other_region_paths(world) -> list[str]:
         f"/r/{OWN}/jobs/{world['federal_job']}",
         "/federal/",
         "/federal/admin/users",
+        "/federal/admin/intake",
         "/federal/jobs/",
         f"/federal/jobs/{bry_job}",
     ]

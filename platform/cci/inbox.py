@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -172,10 +173,32 @@ def waiting_by_region() -> dict[int, int]:
         .group_by(InboxItem.region_id)).all())
 
 
-def failed() -> list[InboxItem]:
+@dataclass(frozen=True)
+class Backlog:
+    """A region's answers acknowledged and not stored: waiting for the drain job (and since
+    when: an old one means no worker is storing them), or refused by the database."""
+
+    region_id: int
+    waiting: int
+    oldest: dt.datetime | None
+    failed: int
+
+
+def backlog() -> list[Backlog]:
+    """Per region of the current scope that has any: one aggregate query."""
+    waiting = InboxItem.error.is_(None)
+    rows = db.execute(
+        select(InboxItem.region_id, func.count().filter(waiting),
+               func.min(InboxItem.received_at).filter(waiting),
+               func.count().filter(~waiting))
+        .group_by(InboxItem.region_id).order_by(InboxItem.region_id))
+    return [Backlog(*row) for row in rows]
+
+
+def failed(limit: int | None = None) -> list[InboxItem]:
     """The answers that could not be stored (with the database's error), oldest first."""
     return list(db.scalars(select(InboxItem).where(InboxItem.error.is_not(None))
-                           .order_by(InboxItem.id)))
+                           .order_by(InboxItem.id).limit(limit)))
 
 
 def retry(ids: list[int] | None = None) -> int:

@@ -1,0 +1,80 @@
+"""Answers acknowledged and not stored yet (cci.inbox), for administrators: per region, how
+many wait for the drain job and since when (an old one means no worker is storing them), and
+the ones the database refused, with their error, to be stored again once the cause is mended.
+
+Mounted with the admin pages in both areas: a region's administrator sees the region's, the
+platform's administrator every region's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from cci import audit
+from cci import inbox
+from cci import tenancy
+from cci.db import db
+from cci.db import utcnow
+from cci.jobs import JobError
+from cci.models import Region
+from cci.views.admin import bp
+from cci.views.areas import area_url
+
+#: failed answers listed on the page (the rest are counted, and retried by "all")
+FAILED_SHOWN = 200
+#: an answer waiting longer than this means the drain job is not running
+STALE_AFTER = dt.timedelta(minutes=5)
+
+
+@bp.route("/intake")
+def intake_backlog():
+    backlog = inbox.backlog()
+    regions = {region.id: region for region in db.scalars(
+        select(Region).where(Region.id.in_([b.region_id for b in backlog])))}
+    now = utcnow()
+    stale = [b for b in backlog if b.oldest is not None and now - _aware(b.oldest) > STALE_AFTER]
+    return render_template(
+        "admin/intake.html", backlog=backlog, regions=regions, stale=stale,
+        failed=inbox.failed(FAILED_SHOWN), failed_total=sum(b.failed for b in backlog),
+        waiting_total=sum(b.waiting for b in backlog), stale_minutes=STALE_AFTER.seconds // 60,
+    )
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite returns naive UTC
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+@bp.route("/intake/retry", methods=["POST"])
+def intake_retry():
+    """Let the drain job store the refused answers again: the selected ones, or all."""
+    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
+    if request.form.get("which") != "all" and not ids:
+        flash(_("Select at least one answer."), "error")
+        return redirect(area_url("admin.intake_backlog"))
+    count = inbox.retry(ids if request.form.get("which") != "all" else None)
+    if count:
+        audit.record("inbox.retry", object_type="InboxItem",
+                     object_id=",".join(map(str, ids)) if ids else "all",
+                     after={"count": count}, region_id=tenancy.current_scope().region_id)
+    db.commit()
+    if count:
+        try:
+            inbox.schedule_drain()
+        except (JobError, RedisError):
+            current_app.logger.warning("inbox retry: no drain job queued", exc_info=True)
+            flash(_("The background queue is unavailable: the answers will be stored by the "
+                    "next drain job."), "error")
+    flash(ngettext("%(num)d answer will be stored again.",
+                   "%(num)d answers will be stored again.", count), "success")
+    return redirect(area_url("admin.intake_backlog"))
