@@ -135,3 +135,20 @@ def test_runs_and_results_through_the_api(client, token, campaign, app):
     unknown = client.post(f"/api/v1/campaigns/{campaign}/runs", headers=owner,
                           json={"methodology": "cci-1999"})
     assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e400", "Infinity", "1e5", "12abc", "",
+                                 True, [1], {"n": 1}])
+def test_a_checklist_number_must_be_a_finite_number_as_people_write_it(client, token, campaign,
+                                                                       app, raw):
+    """Not a number, not finite, or an exponent: a clear 422 naming the parameter, nothing
+    stored (a NaN would not even fit the database's JSON)."""
+    url = f"/api/v1/campaigns/{campaign}/checklists"
+    office = offices(app, "RU-BRY")[0]
+    auditor = token("auditor", "RU-BRY")
+    refused = client.put(url, headers=auditor, json={
+        "region": "RU-BRY", "office_id": office, "indicator": "O-II.1",
+        "values": {"vacancies_current": raw, "vacancies_last_year": "1000"}})
+    assert refused.status_code == 422, refused.json
+    assert refused.json["error"]["details"]["field"] == "vacancies_current"
+    assert client.get(url, headers=auditor).json["items"] == []

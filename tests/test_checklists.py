@@ -252,7 +252,8 @@ def test_vacancy_figures_accept_a_decimal_comma(client, campaigns, kya_admin, ap
 @pytest.mark.parametrize("raw,error", [
     ("", "Введите число."), ("много", "Введите число, например 1250 или 12,5."),
     ("-5", "Число не может быть отрицательным."), ("1,2,3", "Введите число, например"),
-    ("inf", "Введите число, например"),
+    ("inf", "Введите число, например"), ("nan", "Введите число, например"),
+    ("1" + "0" * 400, "Введите число, например"), ("1e5", "Введите число, например"),
 ])
 def test_vacancy_figures_must_be_non_negative_numbers(client, campaigns, kya_admin, app, raw,
                                                       error):

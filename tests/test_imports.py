@@ -719,13 +719,14 @@ def test_decoding_and_separators():
 
 @pytest.mark.parametrize("text,number", [
     ("9", 9.0), ("9,0", 9.0), ("1 234,5", 1234.5), ("1\xa0234", 1234.0), (" 7 ", 7.0),
-    (3, 3.0), (2.5, 2.5),
+    (3, 3.0), (2.5, 2.5), ("1\u202f234", 1234.0), ("-2", -2.0), ("+.5", 0.5),
 ])
 def test_numbers(text, number):
     assert imports.parse_number(text) == number
 
 
-@pytest.mark.parametrize("text", ["abc", "1,2,3", "", True, "9 баллов"])
+@pytest.mark.parametrize("text", ["abc", "1,2,3", "", True, "9 баллов", "nan", "inf", "1e5",
+                                  "1" + "0" * 400, float("nan"), float("inf"), None, [1]])
 def test_not_numbers(text):
     with pytest.raises(ValueError):
         imports.parse_number(text)
@@ -750,7 +751,7 @@ def test_moments_are_local_to_the_region(text, expected):
 @pytest.mark.parametrize("word,value", [
     ("да", True), ("Да", True), ("ДА", True), ("+", True), ("1", True), ("есть", True),
     ("ИСТИНА", True), ("нет", False), ("Нет", False), ("-", False), ("0", False),
-    (False, False),
+    (False, False), ("Отсутствует.", False), ("ИМЕЕТСЯ", True), (1, True), (0.0, False),
 ])
 def test_yes_no_words(word, value):
     assert imports.parse_yes_no(word) is value

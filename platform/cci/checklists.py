@@ -11,10 +11,9 @@ from cci.db import db
 from cci.db import utcnow
 from cci.methodology import Indicator
 from cci.models import Checklist
-
-YES = {"1", "true", "да", "yes", "есть", "+", "y", "д"}
-NO = {"0", "false", "нет", "no", "-", "n", "н", "отсутствует"}
-
+from cci.values import NegativeNumber
+from cci.values import parse_amount
+from cci.values import parse_yes_no
 
 class ChecklistError(ValueError):
     def __init__(self, field: str, message: str):
@@ -24,8 +23,8 @@ class ChecklistError(ValueError):
 
 
 def normalise(indicator: Indicator, values: dict[str, Any]) -> dict[str, Any]:
-    """Every parameter must be given: bool (yes/no words too), a number ≥ 0 (decimal comma
-    accepted) or one of the options. Unknown keys are refused."""
+    """Every parameter must be given: bool (yes/no words too), a number ≥ 0 as people write
+    it (:mod:`cci.values`) or one of the options. Unknown keys are refused."""
     params = {p.key: p for p in indicator.checklist}
     unknown = sorted(set(values) - set(params))
     if unknown:
@@ -36,22 +35,18 @@ def normalise(indicator: Indicator, values: dict[str, Any]) -> dict[str, Any]:
         if raw is None or raw == "":
             raise ChecklistError(key, f"не заполнен параметр «{param.label}»")
         if param.kind == "bool":
-            if isinstance(raw, bool):
-                clean[key] = raw
-            elif str(raw).strip().lower() in YES:
-                clean[key] = True
-            elif str(raw).strip().lower() in NO:
-                clean[key] = False
-            else:
-                raise ChecklistError(key, f"«{param.label}»: ожидается «да» или «нет»")
+            try:
+                clean[key] = parse_yes_no(raw)
+            except ValueError:
+                raise ChecklistError(key, f"«{param.label}»: ожидается «да» или «нет»") from None
         elif param.kind == "number":
             try:
-                number = float(str(raw).replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+                clean[key] = parse_amount(raw)
+            except NegativeNumber:
+                raise ChecklistError(
+                    key, f"«{param.label}»: число не может быть отрицательным") from None
             except ValueError:
                 raise ChecklistError(key, f"«{param.label}»: ожидается число") from None
-            if number < 0:
-                raise ChecklistError(key, f"«{param.label}»: число не может быть отрицательным")
-            clean[key] = int(number) if number.is_integer() else number
         else:
             options = {o.key for o in param.options}
             if str(raw) not in options:

@@ -57,6 +57,11 @@ from cci.models import Office
 from cci.models import Region
 from cci.models import Response
 from cci.roles import Role
+from cci.values import NegativeNumber
+from cci.values import parse_amount
+from cci.values import parse_number  # noqa: F401 - also for channels reading files (telephony)
+from cci.values import parse_yes_no
+from cci.values import word
 
 log = logging.getLogger("cci.imports")
 
@@ -93,9 +98,6 @@ RESPONDENT_WORDS = {
 RESPONDENT_DATIVE = {"job_seeker": "соискателям", "employer": "работодателям"}
 
 NA_WORDS = {"затрудняюсь ответить", "затрудняюсь", "не знаю", "затрудняюсь ответить."}
-YES_WORDS = {"да", "д", "+", "1", "есть", "yes", "y", "true", "истина", "имеется"}
-NO_WORDS = {"нет", "н", "-", "–", "—", "0", "no", "n", "false", "ложь", "отсутствует"}
-
 # Cyrillic letters that look like the Latin ones of indicator codes (О-V.2 typed in Russian).
 _LOOKALIKES = str.maketrans({"О": "O", "о": "O", "С": "C", "с": "C", "Х": "X", "х": "X",
                              "І": "I", "і": "I", "–": "-", "—": "-"})
@@ -270,30 +272,7 @@ def is_blank(value: Any) -> bool:
 
 
 def _word(value: Any) -> str:
-    return re.sub(r"\s+", " ", cell_text(value).lower().replace("ё", "е")).rstrip(".")
-
-
-def parse_number(value: Any) -> float:
-    """A number as Russian Excel writes it: ``1 234,5``; raises ValueError."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = re.sub(r"[\s\u202f]", "", cell_text(value)).replace(",", ".")
-    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", text):
-        raise ValueError(value)
-    return float(text)
-
-
-def parse_yes_no(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    word = _word(value)
-    if word in YES_WORDS:
-        return True
-    if word in NO_WORDS:
-        return False
-    raise ValueError(value)
+    return word(cell_text(value))
 
 
 _RU_DATE = re.compile(
@@ -657,14 +636,12 @@ def _existing_keys(keys: list[str]) -> set[str]:
 def _param_value(ctx: Context, row: int, column: str, param: ChecklistParam, raw: Any) -> Any:
     if param.kind == "number":
         try:
-            number = parse_number(raw)
+            return parse_amount(raw)
+        except NegativeNumber:
+            ctx.error(row, column, f"отрицательное значение {cell_text(raw)}")
         except ValueError:
             ctx.error(row, column, f"«{cell_text(raw)}» — не число")
-            return None
-        if number < 0:
-            ctx.error(row, column, f"отрицательное значение {cell_text(raw)}")
-            return None
-        return int(number) if number.is_integer() else number
+        return None
     if param.kind == "choice":
         key = _option(param.options, raw)
         if key is None:

@@ -44,7 +44,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
 from sqlalchemy import cast
-from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 

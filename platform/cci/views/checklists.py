@@ -9,7 +9,6 @@ type. The score preview is the set's own formula run over the filled checklists.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +47,8 @@ from cci.access import roles_required
 from cci.campaigns import visible_campaigns
 from cci.db import db
 from cci.methodology import ChecklistParam
+from cci.values import NegativeNumber
+from cci.values import parse_amount
 from cci.methodology import Indicator
 from cci.methodology import IndicatorSet
 from cci.models import Campaign
@@ -234,25 +235,13 @@ class RequiredRadio(RadioField):
             raise ValidationError(_("Choose one of the options."))
 
 
-def parse_number(raw: str) -> float | int:
-    """A non-negative number as people type it: «1 250», «12,5», «12.5»."""
-    text = re.sub(r"[\s\u00a0\u202f]", "", raw or "").replace(",", ".")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
-        raise ValueError(text)
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-
 def _number_validator(form, field) -> None:
     try:
-        value = parse_number(field.data)
+        field.number = parse_amount(field.data or "")
+    except NegativeNumber:
+        raise StopValidation(_("The number cannot be negative.")) from None
     except ValueError:
         raise StopValidation(_("Enter a number, e.g. 1250 or 12,5.")) from None
-    if value < 0:
-        raise StopValidation(_("The number cannot be negative."))
-    field.number = value
 
 
 def _value_field(param: ChecklistParam):
