@@ -878,3 +878,21 @@ def test_absurdly_nested_json_is_a_clear_400_not_a_500(app, client, office, toke
     assert reply.status_code in (400, 404, 422), reply.get_data(as_text=True)[:300]
     assert reply.mimetype == "application/json" and "error" in reply.get_json()
     assert _count_responses(app) == 0
+
+
+@pytest.mark.parametrize("raw", ["1e400", "NaN", "-Infinity", "7.5", "1e2"])
+def test_batch_a_number_that_is_no_scale_answer_is_a_clear_error(app, client, office, token_for,
+                                                                 raw):
+    """JSON numbers Python reads as infinity or NaN, or not whole: the item's error, not a 500."""
+    token = token_for("regional_admin", "RU-BRY")
+    item = json.dumps(_item(office, "odd-1", answers=varied(6)))
+    body = item.replace('"usefulness": ' + str(varied(6)["usefulness"]), f'"usefulness": {raw}')
+    assert body != item
+    reply = client.post("/api/v1/responses/batch", data=f'{{"responses": [{body}]}}',
+                        headers={"Authorization": f"Bearer {token}",
+                                 "Content-Type": "application/json"})
+    assert reply.status_code == 207, reply.get_data(as_text=True)
+    result = reply.get_json()["items"][0]
+    assert result["status"] == "error" and result["error"]["code"] == "invalid_answer"
+    assert result["error"]["field"] == "answers.usefulness"
+    assert _count_responses(app) == 0

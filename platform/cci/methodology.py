@@ -202,7 +202,7 @@ def _normalise(item: Item, raw: Any) -> Any:
             raise AnswerError(item.key, _("A number is expected."))
         try:
             value = int(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # JSON's 1e400 is infinity to Python
             raise AnswerError(item.key, _("A number is expected.")) from None
         if str(value) != str(raw).strip() and value != raw:
             raise AnswerError(item.key, _("A whole number is expected."))
