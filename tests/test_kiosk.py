@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+import zoneinfo
 
 import pytest
 from sqlalchemy import func
@@ -72,11 +73,21 @@ def answers_for(app, rtype="job_seeker") -> dict:
     return answers
 
 
+def in_office_hours(now: dt.datetime | None = None) -> dt.datetime:
+    """The last noon in the test kiosks' region (RU-BRY, Moscow time): a survey finished
+    "now" would be flagged outside office hours when the suite runs in the evening."""
+    moscow = zoneinfo.ZoneInfo("Europe/Moscow")
+    now = (now or utcnow()).astimezone(moscow)
+    noon = dt.datetime.combine(now.date(), dt.time(12), tzinfo=moscow)
+    return (noon if noon <= now else noon - dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
 def payload(app, key=None, **over):
+    finished = in_office_hours()
     body = {"key": key or str(uuid.uuid4()), "respondent_type": "job_seeker",
             "answers": answers_for(app), "profile": {}, "comment": "",
-            "started_at": (utcnow() - dt.timedelta(minutes=3)).isoformat(),
-            "finished_at": utcnow().isoformat(), "timings": {"usefulness": 4.2},
+            "started_at": (finished - dt.timedelta(minutes=3)).isoformat(),
+            "finished_at": finished.isoformat(), "timings": {"usefulness": 4.2},
             "app_version": "1.0.0"}
     body.update(over)
     return body
