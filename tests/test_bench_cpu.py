@@ -45,18 +45,44 @@ def test_an_ended_childs_cpu_counts_in_its_group_and_not_in_the_bench_process():
     assert meter.per_answer_ms(0) == {}
 
 
-def test_a_live_process_tree_is_counted_once():
-    parent = _run_parent()
+# A process whose child burns about 0.4 s of CPU, says so and stays alive.
+LIVE = """
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c",
+                  "import sys, time\\nend = time.process_time() + 0.4\\n"
+                  "while time.process_time() < end: pass\\n"
+                  "print('burnt', flush=True)\\nsys.stdin.read()"], stdin=subprocess.PIPE)
+sys.stdin.read()
+"""
+
+
+def test_live_and_ended_descendants_count_once_each():
+    live = subprocess.Popen([sys.executable, "-c", LIVE], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    ended = _run_parent()
     try:
-        assert parent.stdout.readline().strip() == "done"
-        tree = cpu.tree_seconds(parent.pid)
-        own = cpu.own_seconds(parent.pid)
-        # the parent alone spent little; with its reaped child, the child's 0.4 s once
-        assert own < 0.35
-        assert 0.35 <= tree < own + 0.4 + 0.3
+        assert live.stdout.readline().strip() == "burnt"  # the child is still running
+        assert ended.stdout.readline().strip() == "done"  # the child ended, reaped
+        for parent in (live, ended):
+            tree, own = cpu.tree_seconds(parent.pid), cpu.own_seconds(parent.pid)
+            # the parent alone spent little; with its child, the child's 0.4 s once
+            assert own < 0.35
+            assert 0.35 <= tree < own + 0.4 + 0.3
+        per_answer = cpu.Meter([]).per_answer_ms
+        assert per_answer(10) == {}  # nothing measured yet
     finally:
-        parent.stdin.close()
-        parent.wait(timeout=10)
+        for parent in (live, ended):
+            for child in cpu.psutil.Process(parent.pid).children(recursive=True):
+                child.kill()
+            parent.stdin.close()
+            parent.wait(timeout=10)
+
+
+def test_a_group_may_be_divided_by_its_own_count():
+    meter = cpu.Meter([])
+    meter.seconds = {"web": 1.0, "jobs": 0.5, "machine": 2.0, "other": 0.5}
+    assert meter.per_answer_ms(1000, {"jobs": 250}) == {
+        "web": 1.0, "jobs": 2.0, "machine": 2.0, "other": 0.5}
 
 
 def test_named_roots_are_the_topmost_processes_of_that_name():

@@ -230,6 +230,19 @@ def test_the_outcome_and_the_respondent_type_are_checked(client, app, operator):
     assert rows(app, Response) == [] and rows(app, ContactCall)[0].ended_at is None
 
 
+def test_digits_of_other_scripts_are_a_clear_message(client, app, operator):
+    """«²» and «٣» are digits to Python's isdigit() but not to int(): no 500."""
+    call_id, _office = start_call(client, app)
+    refused = client.post(f"{BASE}/calls/{call_id}", data={
+        "respondent_type": "job_seeker", "q__prof_competence": "²", **OUTCOME,
+        "waiting_seconds": "٣"})
+    assert refused.status_code == 400
+    found = errors_in(refused.get_data(as_text=True))
+    assert any("от 1 до 10" in message for message in found), found
+    assert "Укажите целое число секунд, например 45." in found
+    assert rows(app, Response) == []
+
+
 def test_a_declined_survey_records_the_outcome_only(client, app, operator):
     call_id, _office = start_call(client, app, line="")
     saved = client.post(f"{BASE}/calls/{call_id}", data={

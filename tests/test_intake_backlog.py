@@ -54,8 +54,8 @@ def _errors(app) -> dict[str, str | None]:
 def test_a_regional_admin_sees_the_regions_backlog_in_russian(client, make_user, login, items):
     login(make_user("regional_admin", "RU-BRY"))
     page = client.get("/r/RU-BRY/admin/intake").get_data(as_text=True)
-    assert "Несохранённые ответы" in page
-    assert "1 ответ ждёт сохранения" in page and "2 не удалось сохранить" in page
+    assert "<h1>Приём ответов</h1>" in page
+    assert "1 ответ ждёт сохранения" in page and "не удалось сохранить: 2" in page
     assert "the office is gone" in page and "another cause" in page
     assert "kya cause" not in page and "kiosk:kya_failed" not in page
     assert "Брянская" in page and "Красноярский" not in page
@@ -68,7 +68,7 @@ def test_an_answer_waiting_for_long_is_a_warning(client, make_user, login, items
     login(make_user("admin"))
     page = client.get("/federal/admin/intake").get_data(as_text=True)
     # every region's: KYA's answer has waited 20 minutes
-    assert "2 ответа ждут сохранения" in page and "3 не удалось сохранить" in page
+    assert "2 ответа ждут сохранения" in page and "не удалось сохранить: 3" in page
     assert "kya cause" in page and "the office is gone" in page
     assert "дольше 5 минут" in page and "cci worker" in page
     assert 'class="row--warning"' in page
@@ -130,5 +130,26 @@ def test_retrying_nothing_selected_is_a_clear_message(app, client, make_user, lo
 def test_an_empty_backlog(client, make_user, login, live_campaign):
     login(make_user("admin"))
     page = client.get("/federal/admin/intake").get_data(as_text=True)
-    assert "0 ответов ждут сохранения" in page and "0 не удалось сохранить" in page
+    assert "0 ответов ждут сохранения" in page and "не удалось сохранить: 0" in page
     assert "Сохранить все снова" not in page
+
+
+def test_all_means_all_whatever_was_ticked_and_odd_ids_are_ignored(app, client, make_user,
+                                                                   login, items):
+    login(make_user("admin"))
+    odd = client.post("/federal/admin/intake/retry", data={"which": "selected", "ids": ["²"]},
+                      follow_redirects=True)
+    assert odd.status_code == 200
+    assert "Выберите хотя бы один ответ." in odd.get_data(as_text=True)
+    client.post("/federal/admin/intake/retry",
+                data={"which": "all", "ids": [str(items["bry_failed"])]},
+                follow_redirects=True)  # shows, and so clears, its message
+    assert not any(_errors(app).values())
+    with app.app_context(), tenancy.federal_scope("test"):
+        [entry] = db.scalars(select(AuditEntry).where(AuditEntry.action == "inbox.retry")).all()
+        assert entry.object_id == "all" and entry.after == {"count": 3}
+        assert entry.region_id is None
+    # nothing left to retry: said so, not a success
+    again = client.post("/federal/admin/intake/retry", data={"which": "all"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Нечего сохранять снова" in again and "будут сохранены снова" not in again

@@ -69,7 +69,8 @@ def from_environment() -> dict:
         # Seconds a drain job of delivered answers (cci.inbox) waits for more before it ends.
         "INBOX_DRAIN_LINGER": float(os.environ.get("CCI_INBOX_DRAIN_LINGER", "2")),
         # Days a survey draft is kept after its last change (cci.retention).
-        "SURVEY_DRAFT_DAYS": int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30")),
+        # At least a day: fewer would delete surveys being filled in.
+        "SURVEY_DRAFT_DAYS": max(1, int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30"))),
         # How many drain jobs may work at once when a backlog builds up.
         "INBOX_DRAIN_JOBS": int(os.environ.get("CCI_INBOX_DRAIN_JOBS", "2")),
         # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to

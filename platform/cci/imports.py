@@ -59,7 +59,7 @@ from cci.models import Response
 from cci.roles import Role
 from cci.values import NegativeNumber
 from cci.values import parse_amount
-from cci.values import parse_number  # noqa: F401 - also for channels reading files (telephony)
+from cci.values import parse_number
 from cci.values import parse_yes_no
 from cci.values import word
 

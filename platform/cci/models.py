@@ -111,13 +111,16 @@ class User(TenantScoped, Base):
         return False
 
     def get_id(self) -> str:
-        """The session's user id with the mark of the current password (cci.passwords), so
-        a password change ends the other sessions (see cci.views.auth's user loader)."""
+        """The session's user id with the mark of the current password, so a password
+        change ends the other sessions (see cci.views.auth's user loader)."""
+        return f"{self.id}:{self.session_mark()}"
+
+    def session_mark(self) -> str:
         from flask import current_app
 
         from cci.passwords import session_mark
 
-        return f"{self.id}:{session_mark(current_app.config['SECRET_KEY'], self.password_hash)}"
+        return session_mark(current_app.config["SECRET_KEY"], self.password_hash)
 
     @property
     def role_enum(self) -> Role:
@@ -470,7 +473,8 @@ class SurveyDraft(TenantScoped, Base):
         ForeignKey("survey_invitations.id"), nullable=True, index=True
     )
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # indexed for the purge of old drafts (cci.retention)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     submitted_response_id: Mapped[int | None] = mapped_column(
         ForeignKey("responses.id", ondelete="SET NULL"), nullable=True
     )

@@ -43,7 +43,9 @@ def purge_drafts(before: dt.datetime) -> int:
                               .order_by(SurveyDraft.id).limit(PURGE_BATCH)))
         if not ids:
             return deleted
-        db.execute(delete(SurveyDraft).where(SurveyDraft.id.in_(ids))
+        # a draft resumed since it was selected stays
+        db.execute(delete(SurveyDraft)
+                   .where(SurveyDraft.id.in_(ids), SurveyDraft.updated_at < before)
                    .execution_options(synchronize_session=False))
         db.commit()
         deleted += len(ids)

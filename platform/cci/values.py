@@ -1,5 +1,5 @@
-"""Values as people write them, read the same way on every path in: the forms, the API and
-file imports. Numbers in the Russian way («1 234,5»: spaces as thousands separators, a
+"""Values as people write them, read the same way on every path they come in by: checklist
+values (the form, the API, file imports) and the cells of imported files. Numbers in the Russian way («1 234,5»: spaces as thousands separators, a
 decimal comma), yes and no in either language. A number is finite and written out (no
 exponent, no «nan»); what a path does with a refusal (a form's message, an import's row
 error, the API's 422) is its own."""
@@ -27,8 +27,11 @@ def parse_number(value: Any) -> float:
         if not _NUMBER.fullmatch(text):
             raise ValueError(value)
         value = text
-    number = float(value)
-    if not math.isfinite(number):  # «1» and 400 zeros, too
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float (JSON's 1 and 400 zeros)
+        raise ValueError(value) from None
+    if not math.isfinite(number):  # the same written out as text, or a float infinity
         raise ValueError(value)
     return number
 

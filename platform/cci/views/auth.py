@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Flask
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -36,7 +35,6 @@ from cci.models import User
 from cci.passwords import dummy_hash
 from cci.passwords import hash_password
 from cci.passwords import needs_rehash
-from cci.passwords import session_mark
 from cci.passwords import verify_password
 
 bp = Blueprint("auth", __name__)
@@ -52,15 +50,14 @@ def _load_user(session_id: str) -> User | None:
     """The user of a session ("id:mark", see User.get_id): None once the account is
     deactivated or its password changed since the session was opened."""
     user_id, _sep, mark = session_id.partition(":")
-    if not user_id.isdigit() or not mark:
+    if not (user_id.isascii() and user_id.isdigit()) or not mark:
         return None  # not a session this version opened
     # Runs before the request's scope exists: reading the account itself is the auth step.
     with tenancy.federal_scope("load the logged-in user"):
         user = db.get(User, int(user_id))
     if user is None or not user.active:
         return None
-    expected = session_mark(current_app.config["SECRET_KEY"], user.password_hash)
-    return user if hmac.compare_digest(mark, expected) else None
+    return user if hmac.compare_digest(mark, user.session_mark()) else None
 
 
 class LoginForm(FlaskForm):

@@ -42,27 +42,24 @@ def intake_backlog():
     regions = {region.id: region for region in db.scalars(
         select(Region).where(Region.id.in_([b.region_id for b in backlog])))}
     now = utcnow()
-    stale = [b for b in backlog if b.oldest is not None and now - _aware(b.oldest) > STALE_AFTER]
+    stale = [b for b in backlog if b.oldest is not None and now - b.oldest > STALE_AFTER]
     return render_template(
         "admin/intake.html", backlog=backlog, regions=regions, stale=stale,
         failed=inbox.failed(FAILED_SHOWN), failed_total=sum(b.failed for b in backlog),
-        waiting_total=sum(b.waiting for b in backlog), stale_minutes=STALE_AFTER.seconds // 60,
+        waiting_total=sum(b.waiting for b in backlog), stale_minutes=int(STALE_AFTER.total_seconds() // 60),
     )
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite returns naive UTC
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 @bp.route("/intake/retry", methods=["POST"])
 def intake_retry():
     """Let the drain job store the refused answers again: the selected ones, or all."""
-    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
-    if request.form.get("which") != "all" and not ids:
+    every = request.form.get("which") == "all"
+    ids = [] if every else sorted({int(v) for v in request.form.getlist("ids")
+                                   if v.isascii() and v.isdigit()})
+    if not every and not ids:
         flash(_("Select at least one answer."), "error")
         return redirect(area_url("admin.intake_backlog"))
-    count = inbox.retry(ids if request.form.get("which") != "all" else None)
+    count = inbox.retry(ids or None)
     if count:
         audit.record("inbox.retry", object_type="InboxItem",
                      object_id=",".join(map(str, ids)) if ids else "all",
@@ -75,6 +72,9 @@ def intake_retry():
             current_app.logger.warning("inbox retry: no drain job queued", exc_info=True)
             flash(_("The background queue is unavailable: the answers will be stored by the "
                     "next drain job."), "error")
-    flash(ngettext("%(num)d answer will be stored again.",
-                   "%(num)d answers will be stored again.", count), "success")
+    if count:
+        flash(ngettext("%(num)d answer will be stored again.",
+                       "%(num)d answers will be stored again.", count), "success")
+    else:
+        flash(_("No answer to store again: the list has changed meanwhile."), "info")
     return redirect(area_url("admin.intake_backlog"))

@@ -118,7 +118,7 @@ def review_decide(response_id: int):
 @roles_required(*REVIEWERS)
 def review_bulk():
     filters = _filters()
-    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
+    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit()})
     if not ids:
         flash(_("Select at least one response."), "error")
         return _back(filters)

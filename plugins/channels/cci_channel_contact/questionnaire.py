@@ -65,7 +65,7 @@ def read_value(item: Item, raw: str) -> tuple[bool, Any, str | None]:
             return True, None, None
         return True, None, _("This question needs a “Yes” or “No” answer.")
     if item.kind == "scale":
-        if raw.isdigit() and item.scale_min <= int(raw) <= item.scale_max:
+        if raw.isascii() and raw.isdigit() and item.scale_min <= int(raw) <= item.scale_max:
             return True, int(raw), None
         return True, None, _("Choose a score from %(low)d to %(high)d or “Don't know”.",
                              low=item.scale_min, high=item.scale_max)

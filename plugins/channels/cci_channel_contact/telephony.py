@@ -12,7 +12,6 @@ The file readers are the core's (:mod:`cci.imports`: encoding, delimiter, number
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from cci.imports import RowError
 from cci.imports import cell_text
 from cci.imports import check_upload
 from cci.imports import parse_moment
-from cci.imports import parse_number
 from cci.imports import read_table
+from cci.values import parse_number
 from cci.models import Region
 
 from cci_channel_contact.models import LINE_MAX
@@ -144,7 +143,7 @@ def _count(result: ImportResult, row: int, column: str, raw: Any) -> int | None:
         result.error(row, column, "не заполнено: нужно целое число" if not text
                      else f"«{text}» — не число: нужно целое число")
         return None
-    if not math.isfinite(number) or number < 0 or not float(number).is_integer():
+    if number < 0 or not number.is_integer():
         result.error(row, column, f"нужно целое неотрицательное число, а не «{cell_text(raw)}»")
         return None
     if number > MAX_VALUE:
@@ -161,7 +160,7 @@ def _seconds(result: ImportResult, row: int, column: str, raw: Any) -> float | N
         result.error(row, column, "не заполнено: нужно число секунд" if not text
                      else f"«{text}» — не число: нужно число секунд (например, 42 или 42,5)")
         return None
-    if not math.isfinite(number) or number < 0:
+    if number < 0:
         result.error(row, column, "время не может быть отрицательным")
         return None
     if number > MAX_VALUE * 100:

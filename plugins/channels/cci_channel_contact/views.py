@@ -142,7 +142,7 @@ def _whole_number(maximum: int, message: Any):
         if not text:
             field.number = None
             return
-        if not text.isdigit() or int(text) > maximum:
+        if not (text.isascii() and text.isdigit()) or int(text) > maximum:
             raise StopValidation(str(message))
         field.number = int(text)
 
