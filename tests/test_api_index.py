@@ -152,3 +152,18 @@ def test_a_checklist_number_must_be_a_finite_number_as_people_write_it(client, t
     assert refused.status_code == 422, refused.json
     assert refused.json["error"]["details"]["field"] == "vacancies_current"
     assert client.get(url, headers=auditor).json["items"] == []
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 400, "1e400", "NaN", "-Infinity"])
+def test_a_checklist_number_in_the_json_itself_must_be_finite(client, token, campaign, app,
+                                                              number):
+    """JSON numbers Python cannot hold as a float (or reads as infinity or NaN): a 422."""
+    url = f"/api/v1/campaigns/{campaign}/checklists"
+    office = offices(app, "RU-BRY")[0]
+    auditor = token("auditor", "RU-BRY")
+    body = ('{"region": "RU-BRY", "office_id": %d, "indicator": "O-II.1", "values": '
+            '{"vacancies_current": %s, "vacancies_last_year": 1000}}' % (office, number))
+    refused = client.put(url, data=body, headers={**auditor, "Content-Type": "application/json"})
+    assert refused.status_code == 422, refused.get_data(as_text=True)[:300]
+    assert refused.json["error"]["details"]["field"] == "vacancies_current"
+    assert client.get(url, headers=auditor).json["items"] == []
