@@ -123,7 +123,7 @@ def test_retrying_nothing_selected_is_a_clear_message(app, client, make_user, lo
     login(make_user("admin"))
     reply = client.post("/federal/admin/intake/retry", data={"which": "selected"},
                         follow_redirects=True)
-    assert "Выберите хотя бы один ответ." in reply.get_data(as_text=True)
+    assert "Отметьте хотя бы один ответ." in reply.get_data(as_text=True)
     assert all(_errors(app)[f"kiosk:{n}"] for n in ("bry_failed", "bry_failed_2", "kya_failed"))
 
 
@@ -137,10 +137,11 @@ def test_an_empty_backlog(client, make_user, login, live_campaign):
 def test_all_means_all_whatever_was_ticked_and_odd_ids_are_ignored(app, client, make_user,
                                                                    login, items):
     login(make_user("admin"))
-    odd = client.post("/federal/admin/intake/retry", data={"which": "selected", "ids": ["²"]},
+    odd = client.post("/federal/admin/intake/retry",
+                      data={"which": "selected", "ids": ["²", "9" * 20, "-1", "1.5"]},
                       follow_redirects=True)
     assert odd.status_code == 200
-    assert "Выберите хотя бы один ответ." in odd.get_data(as_text=True)
+    assert "Отметьте хотя бы один ответ." in odd.get_data(as_text=True)
     client.post("/federal/admin/intake/retry",
                 data={"which": "all", "ids": [str(items["bry_failed"])]},
                 follow_redirects=True)  # shows, and so clears, its message

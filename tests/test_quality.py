@@ -542,6 +542,12 @@ def test_bulk_decision(app, client, office, make_user, login):
     assert {state(app, i)["review_status"] for i in ids} == {"confirmed"}
     assert state(app, straight)["review_status"] == "pending"
     assert len(_audit(app)) == 3
+    odd = client.post("/r/RU-BRY/review/bulk", data={
+        "ids": ["²", "9" * 20, "-1"], "decision": "restore", "reason": "проверка"},
+        follow_redirects=True)
+    assert odd.status_code == 200  # not a 500
+    assert "Отметьте хотя бы один ответ." in odd.get_data(as_text=True)
+    assert len(_audit(app)) == 3
 
 
 @pytest.mark.parametrize("role,region,status", [

@@ -27,6 +27,7 @@ from cci.db import db
 from cci.db import utcnow
 from cci.jobs import JobError
 from cci.models import Region
+from cci.views import form_ids
 from cci.views.admin import bp
 from cci.views.areas import area_url
 
@@ -46,7 +47,8 @@ def intake_backlog():
     return render_template(
         "admin/intake.html", backlog=backlog, regions=regions, stale=stale,
         failed=inbox.failed(FAILED_SHOWN), failed_total=sum(b.failed for b in backlog),
-        waiting_total=sum(b.waiting for b in backlog), stale_minutes=int(STALE_AFTER.total_seconds() // 60),
+        waiting_total=sum(b.waiting for b in backlog),
+        stale_minutes=int(STALE_AFTER.total_seconds() // 60),
     )
 
 
@@ -54,10 +56,9 @@ def intake_backlog():
 def intake_retry():
     """Let the drain job store the refused answers again: the selected ones, or all."""
     every = request.form.get("which") == "all"
-    ids = [] if every else sorted({int(v) for v in request.form.getlist("ids")
-                                   if v.isascii() and v.isdigit()})
+    ids = [] if every else form_ids()
     if not every and not ids:
-        flash(_("Select at least one answer."), "error")
+        flash(_("Select at least one response."), "error")
         return redirect(area_url("admin.intake_backlog"))
     count = inbox.retry(ids or None)
     if count:

@@ -26,6 +26,7 @@ from cci.db import db
 from cci.models import Office
 from cci.models import Response
 from cci.roles import Role
+from cci.views import form_ids
 from cci.views.areas import region_bp
 
 PAGE_SIZE = 50
@@ -118,7 +119,7 @@ def review_decide(response_id: int):
 @roles_required(*REVIEWERS)
 def review_bulk():
     filters = _filters()
-    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit()})
+    ids = form_ids()
     if not ids:
         flash(_("Select at least one response."), "error")
         return _back(filters)
