@@ -593,3 +593,24 @@ def test_a_drained_batch_costs_the_same_statements_for_any_number_of_regions(app
             assert _drain(app)["stored"] == 2
         sent.append([sql for sql in statements.sql if not sql.startswith("INSERT INTO jobs")])
     assert sent[0] == sent[1]
+
+
+def test_an_unreadable_inbox_row_is_kept_failed_and_does_not_stop_the_drain(app, campaign):
+    """A row this version cannot read (written around the app, or by a version that kept
+    drafts otherwise) is marked failed with the reason; the answers beside it are stored,
+    and the next drain does not trip over it again."""
+    bry = offices(app, "RU-BRY")[0]
+    _keep(app, bry, "kiosk:readable-1", 800, DAY + SEC)
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.add(InboxItem(client_key="kiosk:unreadable", region_id=_office_region(bry),
+                         campaign_id=campaign, channel="kiosk", draft={"answers": "?"}))
+        db.commit()
+    _keep(app, bry, "kiosk:readable-2", 801, DAY + 2 * SEC)
+    totals = _drain(app)
+    assert (totals["stored"], totals["failed"]) == (2, 1)
+    assert _stored(app, "kiosk:readable-1") and _stored(app, "kiosk:readable-2")
+    assert _stored(app, "kiosk:unreadable") is None
+    with app.app_context(), tenancy.federal_scope("test"):
+        [row] = db.scalars(select(InboxItem)).all()
+        assert row.client_key == "kiosk:unreadable" and row.error.startswith("unreadable draft")
+    assert _drain(app) == {"stored": 0, "repeats": 0, "failed": 0}

@@ -29,6 +29,7 @@ from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import DataError
 from sqlalchemy.exc import IntegrityError
 
 from cci import tenancy
@@ -261,9 +262,18 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
                 Response.client_key.in_([row.client_key for row in rows]))))
         fresh = [row for row in rows if row.client_key not in stored]
         groups: dict[str, list] = defaultdict(list)
-        for row in fresh:
-            groups[row.channel].append(row)
         failed: dict[int, str] = {}
+        for row in fresh:
+            try:
+                draft = decode(row.draft, row.received_at)
+            except (KeyError, TypeError, ValueError) as exc:
+                # a row this version cannot read (written around the app, or by a version that
+                # kept drafts otherwise) is kept with the reason, not left to stop every drain
+                current_app.logger.warning("inbox %s (%s) cannot be read: %r", row.id,
+                                           row.client_key, exc)
+                failed[row.id] = f"unreadable draft: {type(exc).__name__}: {exc}"[:2000]
+                continue
+            groups[row.channel].append((row, draft))
         for key, group in groups.items():
             # every region at once: a batch gathered from a hall of kiosks over the country
             # has one or two answers per region, and a store's cost is mostly per call
@@ -297,25 +307,28 @@ def _late(until: float | None) -> bool:
 
 
 def _store(rows, channel) -> dict[int, str]:
-    """Store rows of one channel; returns {inbox id: error} of those that could not be."""
+    """Store (row, draft) pairs of one channel; returns {inbox id: error} of the rows that
+    could not be."""
     from cci.intake import store_batch
 
     savepoint = db.begin_nested()
     try:
-        store_batch([decode(row.draft, row.received_at) for row in rows], channel)
+        store_batch([draft for _row, draft in rows], channel)
         savepoint.commit()
         return {}
-    except IntegrityError:
+    except (IntegrityError, DataError):
         savepoint.rollback()
     # one of them cannot be stored (its office or campaign is gone, a key raced in through
-    # another path): store the others one by one and keep the error of that one
+    # another path, a value the column refuses): store the others one by one and keep the
+    # error of that one
     failed = {}
-    for row in rows:
+    for row, _draft in rows:
         savepoint = db.begin_nested()
         try:
+            # read afresh: storing the batch wrote ids and flags into its drafts
             store_batch([decode(row.draft, row.received_at)], channel)
             savepoint.commit()
-        except IntegrityError as exc:
+        except (IntegrityError, DataError) as exc:
             savepoint.rollback()
             current_app.logger.warning("inbox %s (%s) not stored: %s", row.id, row.client_key,
                                        exc.orig)
