@@ -154,3 +154,17 @@ def test_all_means_all_whatever_was_ticked_and_odd_ids_are_ignored(app, client, 
     again = client.post("/federal/admin/intake/retry", data={"which": "all"},
                         follow_redirects=True).get_data(as_text=True)
     assert "Нечего сохранять снова" in again and "будут сохранены снова" not in again
+
+
+def test_the_warning_offers_to_queue_the_storing_job(app, client, make_user, login, items):
+    login(make_user("admin"))
+    page = client.get("/federal/admin/intake").get_data(as_text=True)
+    assert 'name="which" value="waiting"' in page and "Запустить сохранение" in page
+    # the scrolling tables take the keyboard's focus, named by their caption
+    assert 'class="table-scroll" tabindex="0" role="region" aria-label="По регионам"' in page
+    reply = client.post("/federal/admin/intake/retry", data={"which": "waiting"},
+                        follow_redirects=True)
+    assert "Задача сохранения поставлена в очередь" in reply.get_data(as_text=True)
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.scalar(select(JobRecord).where(JobRecord.name == inbox.JOB)) is not None
+    assert all(_errors(app)[f"kiosk:{n}"] for n in ("bry_failed", "bry_failed_2", "kya_failed"))

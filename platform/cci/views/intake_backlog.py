@@ -54,7 +54,10 @@ def intake_backlog():
 
 @bp.route("/intake/retry", methods=["POST"])
 def intake_retry():
-    """Let the drain job store the refused answers again: the selected ones, or all."""
+    """Let the drain job store the refused answers again: the selected ones, or all; or
+    (``which=waiting``) just queue the job for the answers that wait."""
+    if request.form.get("which") == "waiting":
+        return _queue_drain()
     every = request.form.get("which") == "all"
     ids = [] if every else form_ids()
     if not every and not ids:
@@ -66,16 +69,30 @@ def intake_retry():
                      object_id=",".join(map(str, ids)) if ids else "all",
                      after={"count": count}, region_id=tenancy.current_scope().region_id)
     db.commit()
-    if count:
-        try:
-            inbox.schedule_drain()
-        except (JobError, RedisError):
-            current_app.logger.warning("inbox retry: no drain job queued", exc_info=True)
-            flash(_("The background queue is unavailable: the answers will be stored by the "
-                    "next drain job."), "error")
+    if count and not _scheduled():
+        flash(_("The background queue is unavailable: the answers will be stored by the "
+                "next drain job."), "error")
     if count:
         flash(ngettext("%(num)d answer will be stored again.",
                        "%(num)d answers will be stored again.", count), "success")
     else:
         flash(_("No answer to store again: the list has changed meanwhile."), "info")
+    return redirect(area_url("admin.intake_backlog"))
+
+
+def _scheduled() -> bool:
+    try:
+        inbox.schedule_drain()
+    except (JobError, RedisError):
+        current_app.logger.warning("intake page: no drain job queued", exc_info=True)
+        return False
+    return True
+
+
+def _queue_drain():
+    if _scheduled():
+        flash(_("The storing job is queued: the answers will be stored once a worker takes "
+                "it."), "success")
+    else:
+        flash(_("The background queue is unavailable: check Redis and the workers."), "error")
     return redirect(area_url("admin.intake_backlog"))
