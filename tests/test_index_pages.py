@@ -34,6 +34,18 @@ def test_region_results_show_index_stars_n_and_intervals(app, client, campaign, 
     assert "по умолчанию платформы" in page  # the defaults are marked next to the figures
 
 
+def test_a_distribution_is_shown_in_words(app, client, campaign, make_user, login):
+    bry = offices(app, "RU-BRY")
+    for channel in ("trudvsem", "trudvsem", "gosuslugi"):
+        answer(app, bry[0], {"usefulness": 9, "preferred_channel": channel})
+    start(app, campaign)
+    work(app)
+    login(make_user("regional_admin", "RU-BRY"))
+    page = text(client.get(f"/r/RU-BRY/results?campaign={campaign}"))
+    assert "Портал «Работа России»: 2" in page and "Госуслуги: 1" in page
+    assert "trudvsem" not in page and "gosuslugi" not in page
+
+
 def test_results_page_before_any_run_says_so(app, client, campaign, make_user, login):
     login(make_user("auditor", "RU-KYA"))
     page = text(client.get("/r/RU-KYA/results"))

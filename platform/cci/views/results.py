@@ -54,5 +54,22 @@ def results():
         "results/region.html", campaigns=campaigns, campaign=campaign, version=version,
         versions=sorted(set(versions) | {campaign.methodology_key}), report=report,
         indicator_set=registry.indicator_set(version), pending=pending,
+        option_labels=option_labels(registry.indicator_set(version)),
         excluded=quality.excluded_by_rule(campaign.id, g.region.id),
     )
+
+
+def option_labels(indicator_set) -> dict[str, dict[str, str]]:
+    """{indicator code: {option key: its label}} of the choice items: a distribution is
+    shown in words, not in the keys the answers are stored with."""
+    labels: dict[str, dict[str, str]] = {}
+    for indicator in indicator_set.indicators:
+        for key in indicator.items:
+            try:
+                item = indicator_set.item(key)
+            except KeyError:
+                continue
+            if item.options:
+                labels.setdefault(indicator.code, {}).update(
+                    {option.key: str(option.label) for option in item.options})
+    return labels
