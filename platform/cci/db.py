@@ -122,6 +122,10 @@ def engine() -> Engine:
 #: answers; a batch of 55 responses is cheaper by COPY, the long statement costs psycopg more).
 COPY_MIN_ROWS = 30
 
+#: The largest id the database's INTEGER holds: a larger one in a request names nothing (and
+#: must not reach PostgreSQL, which refuses it with an error).
+ID_MAX = 2**31 - 1
+
 
 def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
                 return_ids: bool = False) -> list[int] | None:

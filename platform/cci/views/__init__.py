@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-#: the largest id an INTEGER column holds: a larger one in a form names nothing
-ID_MAX = 2**31 - 1
+from cci.db import ID_MAX
 
 
 def form_ids(name: str = "ids") -> list[int]:

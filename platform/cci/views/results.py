@@ -50,11 +50,12 @@ def results():
                                      ComputationRun.status.in_(("queued", "running")))
         .order_by(ComputationRun.id.desc()).limit(1)
     )
+    indicator_set = registry.indicator_set(version)
     return render_template(
         "results/region.html", campaigns=campaigns, campaign=campaign, version=version,
         versions=sorted(set(versions) | {campaign.methodology_key}), report=report,
-        indicator_set=registry.indicator_set(version), pending=pending,
-        option_labels=option_labels(registry.indicator_set(version)),
+        indicator_set=indicator_set, pending=pending,
+        option_labels=option_labels(indicator_set),
         excluded=quality.excluded_by_rule(campaign.id, g.region.id),
     )
 

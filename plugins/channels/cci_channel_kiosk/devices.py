@@ -31,6 +31,7 @@ from sqlalchemy import select
 from cci import audit
 from cci import intake
 from cci import tenancy
+from cci.db import ID_MAX
 from cci.db import db
 from cci.db import utcnow
 from cci.models import Office
@@ -72,10 +73,6 @@ def _new_code() -> str:
 def _serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=TOKEN_SALT)
 
-
-#: The largest id the database's INTEGER holds: a larger one in a request names nothing (and
-#: must not reach PostgreSQL, which refuses it with an error).
-ID_MAX = 2**31 - 1
 
 #: A kiosk's state: registered and waiting for its first pairing, bound to a device, ended.
 PENDING, PAIRED, REVOKED = "pending", "paired", "revoked"
