@@ -137,6 +137,24 @@ def test_the_campaign_read_with_the_device_is_the_one_open_on_the_local_date(  #
     assert chosen == {"cci-2023", "cci-2022"}  # the change of campaign was crossed
 
 
+def test_campaigns_starting_the_same_day_are_chosen_alike_by_every_look_up(  # noqa: F811
+        app, live_campaign):
+    """Campaigns of a region do not overlap when saved through the platform, but one written
+    otherwise may start the same day as another: the ORM's look-up (web, imports) and the
+    channels' one then choose the same campaign, the later-created."""
+    with app.test_request_context(), tenancy.federal_scope("test"):
+        first = db.get(Campaign, live_campaign)
+        region = db.scalar(select(Region).where(Region.code == "RU-BRY"))
+        twin = Campaign(name="twin", methodology_key="cci-2022", starts_on=first.starts_on,
+                        ends_on=first.ends_on, regions=[region])
+        db.add(twin)
+        db.flush()
+        moment = utcnow()
+        assert intake.campaign_for(region, moment).id == twin.id
+        assert intake.open_campaign(region.id, region.timezone, moment).id == twin.id
+        db.rollback()
+
+
 def test_a_repeat_waiting_or_stored_is_received_once(app, paired):  # noqa: F811
     kiosk_id, token = paired
     body = payload(app)

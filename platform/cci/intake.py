@@ -71,7 +71,8 @@ def campaign_for(region: Region, moment: dt.datetime) -> Campaign | None:
         select(Campaign)
         .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.id)
         .where(*_open(region.id, local_date(region, moment)))
-        .order_by(Campaign.starts_on.desc()).limit(1)
+        # as the channels' look-ups choose (_open_campaign_query, open_among)
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1)
     )
     if campaign is not None:
         _covering(db)[campaign.id, region.id] = campaign
