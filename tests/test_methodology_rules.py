@@ -90,6 +90,77 @@ def test_information_accessibility_is_one_indicator_in_2022_and_four_in_2023():
     assert "S-III.1-4" not in {i.code for i in V23.indicators}
 
 
+def test_2022_information_accessibility_pools_each_types_mean_of_the_components():
+    """Each type's score is its mean of the four components; the office's is the mean of the
+    types present (not the mean of components pooled over types, which differs when a type
+    answered only some of them)."""
+    answers = {
+        (JS, "info_office"): scale([10], 9),  # job seekers: 1, 0, 0, 0 -> 0.25
+        (JS, "info_website"): scale([1], 9),
+        (JS, "info_social"): scale([1], 9),
+        (JS, "info_contact_center"): scale([1], 9),
+        (EMP, "info_office"): scale([10], 9),  # employers: the office only -> 1.0
+    }
+    r = compute(V22, office(answers=answers))
+    assert figure(r, "indicator:S-III.1-4", JS).value == pytest.approx(0.25)
+    assert figure(r, "indicator:S-III.1-4", EMP).value == pytest.approx(1.0)
+    pooled = figure(r, "indicator:S-III.1-4")
+    assert pooled.value == pytest.approx((0.25 + 1.0) / 2)
+    assert pooled.ci_low <= pooled.value <= pooled.ci_high
+    # the same people answer the four components: n counts people, not their answers
+    assert figure(r, "indicator:S-III.1-4", JS).n_valid == 1
+    assert pooled.n_valid == 2
+
+
+def test_a_mean_of_shares_has_the_interval_of_that_mean():
+    """A pooled share is the mean of its types' shares, so its interval is that mean's: 1 of
+    1 employers and 0 of 100 job seekers score 0.5, and the interval must hold 0.5 (the pooled
+    count's, 1 of 101, lies near 0.01)."""
+    answers = {(EMP, "comfort"): scale([10], 9), (JS, "comfort"): scale([1] * 100, 9)}
+    pooled = figure(compute(V22, office(answers=answers)), "indicator:S-V.1")
+    assert pooled.value == pytest.approx(0.5)
+    assert (pooled.n_valid, pooled.n_positive) == (101, 1)
+    assert pooled.ci_low < 0.3 and pooled.ci_high > 0.7  # one employer says little
+    assert 1 < pooled.detail["n_effective"] < 101
+
+
+def test_mean_interval_is_wilsons_for_one_share_and_never_narrower_than_the_counts_allow():
+    from cci.results import mean_interval
+    from cci.results import wilson
+
+    low, high, n = mean_interval([(0.8, 10)])
+    assert (low, high) == pytest.approx(wilson(8, 10)) and n == pytest.approx(10)
+    # two equal halves are one sample of their sum
+    low, high, n = mean_interval([(0.5, 20), (0.5, 20)])
+    assert (low, high) == pytest.approx(wilson(20, 40)) and n == pytest.approx(40)
+    # opposite shares: the effective n is capped at the answers counted...
+    assert mean_interval([(0.02, 100), (0.98, 100)])[2] == 200
+    # ...and at the largest part's for parts the same people answered
+    assert mean_interval([(0.02, 100), (0.98, 100)], same_people=True)[2] == 100
+    # a share of 0 in a small part still varies
+    low, high, _n = mean_interval([(0.0, 5), (0.0, 200)])
+    assert low == 0.0 and high > wilson(0, 205)[1]
+    assert mean_interval([]) == (None, None, None)
+
+
+def test_region_share_rests_on_the_offices_that_count():
+    """The region's share is the mean of the offices' that meet the minimum sample: its n is
+    their answers and its interval that mean's (an office below the minimum is left out of
+    both)."""
+    a = office(1, answers={(JS, "comfort"): scale([10] * 10 + [1] * 10, 8)})  # 10 of 20
+    b = office(2, answers={(JS, "comfort"): scale([10] * 5, 8)})  # 5: below the minimum
+    c = office(3, answers={(JS, "comfort"): scale([10] * 30, 8)})  # 30 of 30
+    r = compute(V23, a, b, c)
+    fig = next(f for f in r.figures if f.metric == "indicator:S-V.1" and f.respondent_type == JS)
+    assert fig.value == pytest.approx((0.5 + 1.0) / 2)
+    assert fig.n_valid == 50 and fig.detail["offices"] == 2
+    assert fig.ci_low <= fig.value <= fig.ci_high
+    alone = compute(V23, b)  # no office counts: the answers there are still told
+    fig = next(f for f in alone.figures
+               if f.metric == "indicator:S-V.1" and f.respondent_type == JS)
+    assert (fig.value, fig.n_valid, fig.insufficient) == (None, 5, True)
+
+
 def test_minimum_sample_leaves_small_samples_out_as_insufficient():
     nine = scale([10] * 9, 8)
     ten = scale([10] * 10, 8)

@@ -104,11 +104,48 @@ def wilson(positive: int, n: int, z: float = Z_95) -> tuple[float | None, float 
     """The Wilson score interval of a proportion (95% by default)."""
     if n <= 0:
         return None, None
-    p = positive / n
+    return _wilson_at(positive / n, n, z)
+
+
+def _wilson_at(p: float, n: float, z: float) -> tuple[float, float]:
+    # n need not be whole: the effective sample size of a mean of shares (mean_interval)
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def effective_n(figure: Figure) -> float | None:
+    """The sample size a share figure's interval rests on: its n, or the effective n of a
+    mean of shares (:func:`mean_interval`)."""
+    return figure.detail.get("n_effective", figure.n_valid)
+
+
+def mean_interval(parts: list[tuple[float, float]], *, same_people: bool = False,
+                  z: float = Z_95) -> tuple[float | None, float | None, float | None]:
+    """The interval of an unweighted mean of shares, each part ``(share, n)``: (low, high,
+    effective n). A mean over respondent types or offices is not one proportion, so the
+    pooled count's interval would not describe it (1 of 1 and 0 of 100 average to 0.5, and
+    101 answers' interval lies near 0.01). Instead the mean's variance is the sum of its
+    parts' (each part's share adjusted as Agresti and Coull do, so a share of 0 or 1 still
+    varies), and Wilson's interval is taken at the sample size one proportion would need for
+    that variance (the effective n, as for a stratified survey estimate; Korn and Graubard).
+    That n is at most the answers counted (``same_people``: parts answered by the same
+    respondents, e.g. the four information items, at most the largest part's n). With one
+    part this is Wilson's interval of that share."""
+    parts = [(share, n) for share, n in parts if share is not None and n and n > 0]
+    if not parts:
+        return None, None, None
+    k = len(parts)
+    z2 = z * z
+    adjusted = [((share * n + z2 / 2) / (n + z2), n) for share, n in parts]
+    variance = sum(a * (1 - a) / n for a, n in adjusted) / (k * k)
+    centre = sum(a for a, _ in adjusted) / k
+    cap = max(n for _, n in parts) if same_people else sum(n for _, n in parts)
+    n_effective = min(cap, centre * (1 - centre) / variance)
+    value = sum(share for share, _ in parts) / k
+    low, high = _wilson_at(value, n_effective, z)
+    return low, high, n_effective
 
 
 def stars_for(index: float | None, bands: list[float] | tuple[float, ...]) -> int | None:

@@ -16,7 +16,7 @@ KEY = "cci-2022"
 def build() -> PilotMethodology:
     return PilotMethodology(
         key=KEY,
-        version="2022.1",
+        version="2022.2",
         title="ИКЦ-2022 (пилот)",
         description=(
             "Методика пилотной апробации индекса клиентоцентричности (25.04–06.05.2022, "

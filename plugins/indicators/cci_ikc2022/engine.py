@@ -17,7 +17,9 @@ from cci.results import OfficeData
 from cci.results import OfficeResult
 from cci.results import RegionData
 from cci.results import RegionResult
+from cci.results import effective_n
 from cci.results import mean
+from cci.results import mean_interval
 from cci.results import stars_for
 from cci.results import wilson
 
@@ -56,8 +58,7 @@ class PilotMethodology(IndicatorSet):
 
     def subjective_for_type(self, indicator: Indicator, office: OfficeData, rtype: str) -> Figure:
         min_sample = self.parameter("min_sample")
-        shares: list[float] = []
-        n_valid = n_positive = 0
+        counted: list[tuple[int, int]] = []  # (valid, positive) of the items that count
         any_answers = False
         for key in indicator.items:
             item = self.item(key)
@@ -66,33 +67,51 @@ class PilotMethodology(IndicatorSet):
             valid, positive = self.item_share(item, office, rtype)
             any_answers = any_answers or valid > 0
             if valid >= min_sample and valid > 0:
-                shares.append(positive / valid)
-                n_valid += valid
-                n_positive += positive
+                counted.append((valid, positive))
         metric = f"indicator:{indicator.code}"
-        if not shares:
+        if not counted:
             insufficient = any_answers
             total = sum(self.item_share(self.item(k), office, rtype)[0] for k in indicator.items
                         if rtype in self.item(k).text)
             return Figure(metric, None, rtype, n_valid=total, insufficient=insufficient,
                           reason=(f"меньше {min_sample} ответов" if insufficient else NO_ANSWERS))
-        low, high = wilson(n_positive, n_valid)
-        return Figure(metric, sum(shares) / len(shares), rtype, n_valid, n_positive, low, high)
+        if len(counted) == 1:
+            (valid, positive), = counted
+            low, high = wilson(positive, valid)
+            return Figure(metric, positive / valid, rtype, valid, positive, low, high)
+        # items answered by the same people: n is the most answers an item had
+        return self.mean_figure(metric, [(p / v, v) for v, p in counted], rtype,
+                                same_people=True)
+
+    def mean_figure(self, metric: str, parts: list[tuple[float, float]], rtype: str | None, *,
+                    same_people: bool, n_positive: int | None = None,
+                    detail: dict[str, Any] | None = None) -> Figure:
+        """A figure that is the plain mean of shares (``(share, n)`` each), with the interval
+        of that mean (:func:`cci.results.mean_interval`). Its n is the answers counted: summed
+        over parts from different people (respondent types, offices), the largest part's
+        for parts from the same people; ``n_positive`` is a count of answers, so with several
+        parts the value is not ``n_positive / n``."""
+        low, high, n_effective = mean_interval(parts, same_people=same_people)
+        counts = [n for _share, n in parts]
+        n_valid = max(counts) if same_people else sum(counts)
+        detail = dict(detail or {})
+        if len(parts) > 1:
+            detail["n_effective"] = round(n_effective, 1)
+        return Figure(metric, mean(share for share, _n in parts), rtype, int(n_valid),
+                      n_positive, low, high, detail=detail)
 
     def pooled(self, indicator: Indicator, per_type: list[Figure]) -> Figure:
         """The indicator's office score: the mean of the respondent types present."""
         present = [f for f in per_type if f.value is not None]
         metric = f"indicator:{indicator.code}"
-        n_valid = sum(f.n_valid or 0 for f in per_type)
         if not present:
             insufficient = any(f.insufficient for f in per_type)
+            n_valid = sum(f.n_valid or 0 for f in per_type)
             return Figure(metric, None, None, n_valid=n_valid, insufficient=insufficient,
                           reason=per_type[0].reason if per_type else NO_ANSWERS)
-        n_valid = sum(f.n_valid or 0 for f in present)
-        n_positive = sum(f.n_positive or 0 for f in present)
-        low, high = wilson(n_positive, n_valid)
-        return Figure(metric, mean(f.value for f in present), None, n_valid, n_positive, low, high,
-                      detail={"types": [f.respondent_type for f in present]})
+        return self.mean_figure(metric, [(f.value, effective_n(f)) for f in present], None,
+                                same_people=False, n_positive=_count(present),
+                                detail={"types": [f.respondent_type for f in present]})
 
     def choice_distribution(self, indicator: Indicator, office: OfficeData) -> Figure:
         """An unscored choice item (S-III.7): the distribution, pooled over types."""
@@ -189,24 +208,30 @@ class PilotMethodology(IndicatorSet):
                 for figure in per_type:
                     by_type[figure.respondent_type][indicator.code] = figure
                 figures.extend(per_type)
-            pooled[indicator.code] = self.composite(
-                indicator, [pooled.get(c) for c in indicator.components], None)
+                # as every subjective indicator: the mean of the types present, each type's
+                # score its mean of the components (not the mean of pooled components, which
+                # differ when a type has no figure for some component)
+                pooled[indicator.code] = self.pooled(indicator, per_type)
+            else:
+                pooled[indicator.code] = self.composite(
+                    indicator, [pooled.get(c) for c in indicator.components], None)
         figures.extend(pooled.values())
         return {"pooled": pooled, "by_type": by_type, "figures": figures}
 
     def composite(self, indicator: Indicator, parts: list[Figure | None], rtype: str | None) -> Figure:
+        """The mean of an indicator's components: a respondent type's (subjective: the same
+        people answer every component) or the objective ones."""
         present = [p for p in parts if p is not None and p.value is not None]
         metric = f"indicator:{indicator.code}"
         if not present:
             insufficient = any(p is not None and p.insufficient for p in parts)
             return Figure(metric, None, rtype, insufficient=insufficient,
                           reason="ни одна составляющая не рассчитана")
-        n_valid = sum(p.n_valid or 0 for p in present) if indicator.kind == "subjective" else None
-        n_positive = (sum(p.n_positive or 0 for p in present)
-                      if indicator.kind == "subjective" else None)
-        low, high = wilson(n_positive, n_valid) if n_valid else (None, None)
-        return Figure(metric, mean(p.value for p in present), rtype, n_valid, n_positive, low, high,
-                      detail={"components": [p.metric.split(":", 1)[1] for p in present]})
+        detail = {"components": [p.metric.split(":", 1)[1] for p in present]}
+        if indicator.kind != "subjective":
+            return Figure(metric, mean(p.value for p in present), rtype, detail=detail)
+        return self.mean_figure(metric, [(p.value, effective_n(p)) for p in present], rtype,
+                                same_people=True, detail=detail)
 
     def scored(self, kind: str) -> list[Indicator]:
         return [i for i in self.indicators if i.scored and i.kind == kind]
@@ -263,12 +288,20 @@ class PilotMethodology(IndicatorSet):
         figures = []
         for (metric, rtype), items in collected.items():
             present = [f for f in items if f.value is not None]
-            n_valid = sum(f.n_valid or 0 for f in items) if any(f.n_valid is not None for f in items) else None
-            n_positive = sum(f.n_positive or 0 for f in present) if any(f.n_positive is not None for f in present) else None
-            low, high = (wilson(n_positive, sum(f.n_valid or 0 for f in present))
-                         if n_positive is not None else (None, None))
+            # n: the answers the value rests on (those of offices left out for want of
+            # answers only while no office counts, as for an office's types)
+            counted = present or items
+            n_valid = (sum(f.n_valid or 0 for f in counted)
+                       if any(f.n_valid is not None for f in counted) else None)
+            n_positive = _count(present)
             value = mean(f.value for f in present)
             detail: dict[str, Any] = {"offices": len(present)}
+            low = high = None
+            shares = [(f.value, effective_n(f)) for f in present if f.ci_low is not None]
+            if shares:  # a share's mean over offices, with the interval of that mean
+                low, high, n_effective = mean_interval(shares)
+                if len(shares) > 1:
+                    detail["n_effective"] = round(n_effective, 1)
             distributions = [f.detail["distribution"] for f in items if "distribution" in f.detail]
             if distributions:  # an unscored choice item: the region's distribution is the sum
                 detail["distribution"] = {
@@ -287,6 +320,12 @@ class PilotMethodology(IndicatorSet):
             if figure.metric == "index":
                 figure.stars = stars
         return figures, index, stars
+
+
+def _count(figures: list[Figure]) -> int | None:
+    """The positive answers of figures from different people, if each has its count."""
+    counts = [f.n_positive for f in figures]
+    return sum(counts) if counts and None not in counts else None
 
 
 def _truthy(value: Any) -> bool:
