@@ -387,8 +387,10 @@ def test_region_index_is_the_mean_of_office_indices_and_groups_are_reported():
     assert region_index.value == pytest.approx(60.0) and region_index.stars == 2
 
 
-@pytest.mark.parametrize("index,stars", [(95, 5), (90, 5), (89.99, 4), (80, 4), (70, 3),
-                                         (60, 2), (59.9, 1), (0, 1)])
+@pytest.mark.parametrize("index,stars", [(95, 5), (90, 5), (89.94, 4), (80, 4), (70, 3),
+                                         (60, 2), (59.9, 1), (0, 1),
+                                         # the stars of the index as shown: 89.96 is «90.0»
+                                         (89.96, 5), (79.951, 4), (59.949, 1)])
 def test_star_bands(index, stars):
     from cci.results import stars_for
 

@@ -148,12 +148,19 @@ def mean_interval(parts: list[tuple[float, float]], *, same_people: bool = False
     return low, high, n_effective
 
 
+#: An index is shown (pages, exports of figures for people) to this many decimals.
+INDEX_DECIMALS = 1
+
+
 def stars_for(index: float | None, bands: list[float] | tuple[float, ...]) -> int | None:
-    """Stars for an index: bands are the thresholds of 5, 4, 3 and 2 stars, else 1."""
+    """Stars for an index: bands are the thresholds of 5, 4, 3 and 2 stars, else 1. They are
+    the stars of the index as shown, to :data:`INDEX_DECIMALS`: 89.96 is shown as 90.0, and
+    90.0 with four stars would contradict the bands people read."""
     if index is None:
         return None
+    shown = round(index, INDEX_DECIMALS)
     for stars, threshold in zip((5, 4, 3, 2), bands):
-        if index >= threshold:
+        if shown >= threshold:
             return stars
     return 1
 
