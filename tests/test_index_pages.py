@@ -46,6 +46,27 @@ def test_a_distribution_is_shown_in_words(app, client, campaign, make_user, logi
     assert "trudvsem" not in page and "gosuslugi" not in page
 
 
+def test_the_preferred_channel_is_checked_against_the_channels_offered(
+        app, client, campaign, make_user, login):
+    """S-III.7 is cross-checked with O-III.6: a channel respondents prefer and the office
+    does not offer is marked, and the region says in how many offices it is offered."""
+    kya = offices(app, "RU-KYA")  # decentralized: each office fills O-III.6
+    for channel in ("messengers", "messengers", "office"):
+        answer(app, kya[0], {"usefulness": 9, "preferred_channel": channel})
+    answer(app, kya[1], {"usefulness": 9, "preferred_channel": "office"})
+    checklist(app, campaign, "O-III.6", {"office": True, "telegram": False,
+                                         "chatbot": False}, office_id=kya[0], region="RU-KYA")
+    checklist(app, campaign, "O-III.6", {"office": True, "telegram": True}, office_id=kya[1],
+              region="RU-KYA")
+    start(app, campaign)
+    work(app)
+    login(make_user("regional_admin", "RU-KYA"))
+    page = text(client.get(f"/r/RU-KYA/results?campaign={campaign}"))
+    assert "Офис ЦЗН: 1, Мессенджеры: 2 (офис не предлагает)" in page  # office 1
+    assert "Офис ЦЗН: 1 (" not in page and "Офис ЦЗН: 2 (" not in page  # offered everywhere
+    assert "Офис ЦЗН: 2, Мессенджеры: 2 (предлагают 1 из 2 офисов)" in page  # the region
+
+
 def test_results_page_before_any_run_says_so(app, client, campaign, make_user, login):
     login(make_user("auditor", "RU-KYA"))
     page = text(client.get("/r/RU-KYA/results"))

@@ -202,6 +202,36 @@ def test_preferred_channel_is_a_distribution_not_a_score():
     assert fig.n_valid == 6
 
 
+@pytest.mark.parametrize("indicator_set", [V22, V23])
+def test_preferred_channel_is_cross_checked_with_the_channels_offered(indicator_set):
+    from cci.results import ItemCounts
+
+    answers = {(JS, "preferred_channel"): ItemCounts(choices={"social": 2, "messengers": 1}),
+               (EMP, "preferred_channel"): ItemCounts(choices={"email": 1})}
+    offers = all_params(indicator_set, "O-III.6", present={"ok", "email"})
+    r = compute(indicator_set, office(1, answers=answers, checklists={"O-III.6": offers}),
+                office(2, answers=answers))
+    offered = figure(r, "indicator:S-III.7").detail["offered"]
+    # any one of an option's channels will do (Одноклассники for social networks)
+    assert offered["social"] is True and offered["email"] is True
+    assert offered["messengers"] is False and offered["office"] is False
+    assert "offered" not in figure(r, "indicator:S-III.7", office_index=1).detail  # not filled
+    region_fig = next(f for f in r.figures if f.metric == "indicator:S-III.7")
+    assert region_fig.detail["offices_checked"] == 1
+    assert region_fig.detail["offered_in"]["social"] == 1
+    assert region_fig.detail["offered_in"]["messengers"] == 0
+
+
+def test_2023_cross_check_reads_the_regions_channels_in_a_centralized_network():
+    from cci.results import ItemCounts
+
+    answers = {(JS, "preferred_channel"): ItemCounts(choices={"website": 3})}
+    offers = all_params(V23, "O-III.6", present={"regional_site"})
+    r = compute(V23, office(answers=answers), network="centralized",
+                checklists={"O-III.6": offers})
+    assert figure(r, "indicator:S-III.7").detail["offered"]["website"] is True
+
+
 # --- objective -------------------------------------------------------------------------
 
 

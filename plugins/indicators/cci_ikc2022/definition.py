@@ -117,4 +117,13 @@ PARAMETERS = {
     "comfort_points": Parameter(
         "comfort_points", "Баллы уровней комфортности",
         {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0}),
+    "preferred_channel_offered_by": Parameter(
+        "preferred_channel_offered_by", "Сверка S-III.7 с каналами O-III.6",
+        {"office": ["office"], "contact_center": ["contact_center"],
+         "social": ["vk", "ok"], "website": ["regional_site"], "trudvsem": ["trudvsem"],
+         "gosuslugi": ["gosuslugi"], "messengers": ["telegram", "chatbot"],
+         "email": ["email"]},
+        is_default=True,
+        description="Вариант ответа «наиболее удобный канал» считается предлагаемым офисом, "
+                    "если в чек-листе O-III.6 отмечен хотя бы один из этих каналов"),
 }

@@ -24,6 +24,9 @@ from cci.results import stars_for
 from cci.results import wilson
 
 RESPONDENT_TYPES = ("job_seeker", "employer")
+#: unscored choice indicators cross-checked against the checklist of the channels an office
+#: offers, through the parameter that maps each option to that checklist's parameters
+CROSS_CHECK = {"preferred_channel": ("multichannel", "preferred_channel_offered_by")}
 #: choice items scored as the share of one option (S-III.8: share of «Да»)
 POSITIVE_OPTION = {"pre_registration": "yes"}
 
@@ -113,16 +116,40 @@ class PilotMethodology(IndicatorSet):
                                 same_people=False, n_positive=_count(present),
                                 detail={"types": [f.respondent_type for f in present]})
 
-    def choice_distribution(self, indicator: Indicator, office: OfficeData) -> Figure:
-        """An unscored choice item (S-III.7): the distribution, pooled over types."""
+    def choice_distribution(self, indicator: Indicator, office: OfficeData,
+                            region: RegionData) -> Figure:
+        """An unscored choice item (S-III.7): the distribution, pooled over types, and, for a
+        cross-checked one, whether the office offers each option (``offered``)."""
         item = self.item(indicator.items[0])
         totals: dict[str, int] = {option.key: 0 for option in item.options}
         for rtype in RESPONDENT_TYPES:
             for option, count in office.counts(rtype, item.key).choices.items():
                 totals[option] = totals.get(option, 0) + count
         n = sum(totals.values())
+        detail: dict[str, Any] = {"distribution": totals}
+        offered = self.offered(indicator, office, region)
+        if offered is not None:
+            detail["offered"] = offered
         return Figure(f"indicator:{indicator.code}", None, None, n_valid=n,
-                      reason=None if n else NO_ANSWERS, detail={"distribution": totals})
+                      reason=None if n else NO_ANSWERS, detail=detail)
+
+    def offered(self, indicator: Indicator, office: OfficeData,
+                region: RegionData) -> dict[str, bool] | None:
+        """{option: offered by the office} from the checklist the indicator is cross-checked
+        with; None when it is not cross-checked or the checklist is not filled."""
+        if indicator.key not in CROSS_CHECK:
+            return None
+        checklist_key, parameter = CROSS_CHECK[indicator.key]
+        checklist = next((i for i in self.indicators if i.key == checklist_key
+                          and i.kind == "objective"), None)
+        if checklist is None:
+            return None
+        try:
+            values = self.checklist_values(checklist, office, region)
+        except NotComputable:
+            return None
+        return {option: any(_truthy(values.get(channel)) for channel in channels)
+                for option, channels in self.parameter(parameter).items()}
 
     # --- objective ------------------------------------------------------------------------
 
@@ -187,7 +214,7 @@ class PilotMethodology(IndicatorSet):
             if indicator.kind == "subjective":
                 item = self.item(indicator.items[0])
                 if item.kind == "choice" and item.key not in POSITIVE_OPTION:
-                    figure = self.choice_distribution(indicator, office)
+                    figure = self.choice_distribution(indicator, office, region)
                     figures.append(figure)
                     continue
                 per_type = [self.subjective_for_type(indicator, office, rtype)
@@ -308,6 +335,11 @@ class PilotMethodology(IndicatorSet):
                     option: sum(d.get(option, 0) for d in distributions)
                     for option in distributions[0]
                 }
+                checked = [f.detail["offered"] for f in items if "offered" in f.detail]
+                if checked:  # how many of the offices whose checklist is filled offer each
+                    detail["offered_in"] = {option: sum(o.get(option, False) for o in checked)
+                                            for option in checked[0]}
+                    detail["offices_checked"] = len(checked)
             figures.append(Figure(
                 metric, value, rtype, n_valid, n_positive, low, high,
                 insufficient=not present and any(f.insufficient for f in items),
