@@ -29,6 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import Integer
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped
@@ -132,9 +133,15 @@ class TenantScoped:
     """
 
     __tenant_nullable__ = False
+    #: False for rows whose region is a copy of their parent row's, which holds the reference
+    #: (answers: their response's): the column is guarded and filtered as every tenant
+    #: column, without a foreign-key check and an index of its own on each of millions of rows
+    __tenant_reference__ = True
 
     @declared_attr
     def region_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+        if not cls.__tenant_reference__:
+            return mapped_column(Integer, nullable=cls.__tenant_nullable__)
         return mapped_column(
             ForeignKey("regions.id", ondelete="RESTRICT"),
             index=True,
