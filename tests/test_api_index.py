@@ -137,6 +137,37 @@ def test_runs_and_results_through_the_api(client, token, campaign, app):
     assert unknown.status_code == 422
 
 
+def test_results_carry_what_the_pages_show_beside_a_figure(client, token, campaign, app):
+    """A distribution with the channels offered, and a pooled share's effective n."""
+    from engine_helpers import checklist
+
+    kya = offices(app, "RU-KYA")  # decentralized: the office fills O-III.6
+    for value, channel in ((10, "messengers"), (10, "office"), (1, "office")):
+        answer(app, kya[0], {"usefulness": value, "preferred_channel": channel})
+    for value in (10,) * 10 + (1,) * 10:
+        answer(app, kya[0], {"usefulness": value}, rtype="job_seeker" if value == 1 else
+               "employer")
+    checklist(app, campaign, "O-III.6", {"office": True}, office_id=kya[0], region="RU-KYA")
+    owner = token("methodology_owner")
+    client.post(f"/api/v1/campaigns/{campaign}/runs", json={}, headers=owner)
+    work(app)
+    office = client.get(f"/api/v1/campaigns/{campaign}/results/offices/{kya[0]}",
+                        headers=owner).json
+    figures = {(f["metric"], f["respondent_type"]): f for f in office["figures"]}
+    channel = figures["indicator:S-III.7", None]
+    assert channel["distribution"]["office"] == 2 and channel["distribution"]["messengers"] == 1
+    assert channel["offered"]["office"] is True and channel["offered"]["messengers"] is False
+    pooled = figures["indicator:S-II.1", None]  # job seekers 2 of 13, employers 10 of 10
+    assert pooled["value"] == pytest.approx((2 / 13 + 1) / 2) and pooled["n_valid"] == 23
+    assert 0 < pooled["n_effective"] <= 23
+    assert pooled["ci95"][0] < pooled["value"] < pooled["ci95"][1]
+    region = client.get(f"/api/v1/campaigns/{campaign}/results/regions/RU-KYA",
+                        headers=owner).json
+    shown = next(f for f in region["figures"]
+                 if f["metric"] == "indicator:S-III.7" and f["respondent_type"] is None)
+    assert (shown["offered_in"]["messengers"], shown["offices_checked"]) == (0, 1)
+
+
 @pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e400", "Infinity", "1e5", "12abc", "",
                                  True, [1], {"n": 1}])
 def test_a_checklist_number_must_be_a_finite_number_as_people_write_it(client, token, campaign,

@@ -94,4 +94,10 @@ def figure_json(row: RunResult | None) -> dict | None:
         "insufficient": row.insufficient,
         "not_computable_reason": row.detail.get("reason"),
         "stars": row.stars,
+        # what the pages show beside some figures: a mean's effective n, a distribution and
+        # the channels offered it is checked against
+        **{key: row.detail[key] for key in _DETAIL_SHOWN if key in row.detail},
     }
+
+
+_DETAIL_SHOWN = ("n_effective", "distribution", "offered", "offered_in", "offices_checked")

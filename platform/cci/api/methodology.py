@@ -53,6 +53,19 @@ _figure = {
         "insufficient": {"type": "boolean"},
         "not_computable_reason": {"type": ["string", "null"]},
         "stars": {"type": ["integer", "null"]},
+        "n_effective": {"type": "number", "description": (
+            "a share that is the mean of other shares (over respondent types, components or "
+            "offices): the effective sample size its ci95 is taken at; n_valid counts the "
+            "answers, and value is not n_positive / n_valid")},
+        "distribution": {"type": "object", "additionalProperties": {"type": "integer"},
+                         "description": "an unscored choice item: answers per option key"},
+        "offered": {"type": "object", "additionalProperties": {"type": "boolean"},
+                    "description": "an office's distribution: whether the office offers each "
+                                   "option (from the checklist it is cross-checked with)"},
+        "offered_in": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "description": "a region's distribution: offices offering each option, "
+                                      "of offices_checked"},
+        "offices_checked": {"type": "integer"},
     },
 }
 SCHEMAS.update({
