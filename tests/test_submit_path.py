@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import text
 
 from cci import compute
 from cci import inbox
@@ -30,6 +31,7 @@ from cci.models import Region
 from cci.models import Response
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
+from conftest import IS_POSTGRES
 from engine_helpers import DAY
 from engine_helpers import answer
 from engine_helpers import offices
@@ -309,6 +311,25 @@ def test_a_lingering_drain_stores_what_comes_meanwhile(app, paired, monkeypatch)
             assert inbox.drain(linger=0.3) == {"stored": 2, "repeats": 0, "failed": 0}
     assert naps and all(0 <= n <= inbox.GATHER_SECONDS for n in naps)
     assert db_id(app, first["key"]) and db_id(app, second["key"])
+
+
+def test_the_drain_vacuums_the_inbox_it_empties(app, paired, monkeypatch):  # noqa: F811
+    """A queue's dead rows slow every look for waiting answers: after deleting enough of
+    them the drain vacuums the inbox (PostgreSQL; the emptied table shrinks to nothing)."""
+    _kiosk_id, token = paired
+    for _ in range(3):
+        assert post(app, token, payload(app)).status_code == 201
+    monkeypatch.setattr(inbox, "VACUUM_ROWS", 2)
+    calls = []
+    real = inbox.vacuum
+    monkeypatch.setattr(inbox, "vacuum", lambda: calls.append(1) or real())
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert inbox.drain() == {"stored": 3, "repeats": 0, "failed": 0}
+        assert calls == [1]  # once past the threshold; nothing deleted after it
+        if IS_POSTGRES:
+            size = db.scalar(text("SELECT pg_relation_size('intake_inbox')"))
+            assert size == 0  # the deleted rows' pages were cleared and given back
+        db.rollback()
 
 
 def test_an_answer_kept_as_the_drain_job_ends_is_not_left_waiting(app, paired, monkeypatch):  # noqa: F811
