@@ -110,6 +110,14 @@ def test_2022_information_accessibility_pools_each_types_mean_of_the_components(
     # the same people answer the four components: n counts people, not their answers
     assert figure(r, "indicator:S-III.1-4", JS).n_valid == 1
     assert pooled.n_valid == 2
+    # a component with few answers makes the mean less certain than its n says; n stays the
+    # answers, for the type and pooled alike
+    r = compute(V22, office(answers={(JS, "info_office"): scale([10] * 10, 9),
+                                     (JS, "info_website"): scale([10, 1], 9)}))
+    for rtype in (JS, None):
+        fig = figure(r, "indicator:S-III.1-4", rtype)
+        assert fig.value == pytest.approx(0.75) and fig.n_valid == 10
+        assert fig.detail["n_effective"] < 10
 
 
 def test_a_mean_of_shares_has_the_interval_of_that_mean():

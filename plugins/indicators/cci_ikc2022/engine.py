@@ -83,24 +83,25 @@ class PilotMethodology(IndicatorSet):
             low, high = wilson(positive, valid)
             return Figure(metric, positive / valid, rtype, valid, positive, low, high)
         # items answered by the same people: n is the most answers an item had
-        return self.mean_figure(metric, [(p / v, v) for v, p in counted], rtype,
+        return self.mean_figure(metric, [(p / v, v, v) for v, p in counted], rtype,
                                 same_people=True)
 
-    def mean_figure(self, metric: str, parts: list[tuple[float, float]], rtype: str | None, *,
-                    same_people: bool, n_positive: int | None = None,
+    def mean_figure(self, metric: str, parts: list[tuple[float, float, int]],
+                    rtype: str | None, *, same_people: bool, n_positive: int | None = None,
                     detail: dict[str, Any] | None = None) -> Figure:
-        """A figure that is the plain mean of shares (``(share, n)`` each), with the interval
-        of that mean (:func:`cci.results.mean_interval`). Its n is the answers counted: summed
-        over parts from different people (respondent types, offices), the largest part's
-        for parts from the same people; ``n_positive`` is a count of answers, so with several
-        parts the value is not ``n_positive / n``."""
-        low, high, n_effective = mean_interval(parts, same_people=same_people)
-        counts = [n for _share, n in parts]
+        """A figure that is the plain mean of shares, each part ``(share, its effective n,
+        its answers)``, with the interval of that mean (:func:`cci.results.mean_interval`).
+        Its n is the answers counted: summed over parts from different people (respondent
+        types, offices), the largest part's for parts from the same people; ``n_positive``
+        is a count of answers, so with several parts the value is not ``n_positive / n``."""
+        low, high, n_effective = mean_interval([(share, n) for share, n, _ in parts],
+                                               same_people=same_people)
+        counts = [answers for _share, _n, answers in parts]
         n_valid = max(counts) if same_people else sum(counts)
         detail = dict(detail or {})
-        if len(parts) > 1:
-            detail["n_effective"] = round(n_effective, 1)
-        return Figure(metric, mean(share for share, _n in parts), rtype, int(n_valid),
+        if len(parts) > 1 or round(n_effective, 1) != n_valid:
+            detail["n_effective"] = round(n_effective, 1)  # the next level's mean reads it
+        return Figure(metric, mean(share for share, _n, _answers in parts), rtype, n_valid,
                       n_positive, low, high, detail=detail)
 
     def pooled(self, indicator: Indicator, per_type: list[Figure]) -> Figure:
@@ -112,7 +113,7 @@ class PilotMethodology(IndicatorSet):
             n_valid = sum(f.n_valid or 0 for f in per_type)
             return Figure(metric, None, None, n_valid=n_valid, insufficient=insufficient,
                           reason=per_type[0].reason if per_type else NO_ANSWERS)
-        return self.mean_figure(metric, [(f.value, effective_n(f)) for f in present], None,
+        return self.mean_figure(metric, _parts(present), None,
                                 same_people=False, n_positive=_count(present),
                                 detail={"types": [f.respondent_type for f in present]})
 
@@ -257,8 +258,8 @@ class PilotMethodology(IndicatorSet):
         detail = {"components": [p.metric.split(":", 1)[1] for p in present]}
         if indicator.kind != "subjective":
             return Figure(metric, mean(p.value for p in present), rtype, detail=detail)
-        return self.mean_figure(metric, [(p.value, effective_n(p)) for p in present], rtype,
-                                same_people=True, detail=detail)
+        return self.mean_figure(metric, _parts(present), rtype, same_people=True,
+                                detail=detail)
 
     def scored(self, kind: str) -> list[Indicator]:
         return [i for i in self.indicators if i.scored and i.kind == kind]
@@ -352,6 +353,11 @@ class PilotMethodology(IndicatorSet):
             if figure.metric == "index":
                 figure.stars = stars
         return figures, index, stars
+
+
+def _parts(figures: list[Figure]) -> list[tuple[float, float, int]]:
+    """Share figures as parts of a mean: (share, its effective n, its answers)."""
+    return [(f.value, effective_n(f), f.n_valid or 0) for f in figures]
 
 
 def _count(figures: list[Figure]) -> int | None:
