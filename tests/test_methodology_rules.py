@@ -163,6 +163,14 @@ def test_region_share_rests_on_the_offices_that_count():
     assert fig.value == pytest.approx((0.5 + 1.0) / 2)
     assert fig.n_valid == 50 and fig.detail["offices"] == 2
     assert fig.ci_low <= fig.value <= fig.ci_high
+    # one office whose share is a mean of types: the region keeps the n its interval rests on
+    both = office(4, answers={(JS, "comfort"): scale([10] * 20 + [1] * 20, 8),
+                              (EMP, "comfort"): scale([10] * 5 + [1] * 5, 8)})
+    r = compute(V23, both)
+    pooled = figure(r, "indicator:S-V.1")
+    fig = next(f for f in r.figures if f.metric == "indicator:S-V.1" and f.respondent_type is None)
+    assert (fig.ci_low, fig.ci_high) == (pooled.ci_low, pooled.ci_high)
+    assert fig.detail["n_effective"] == pooled.detail["n_effective"] < fig.n_valid == 50
     alone = compute(V23, b)  # no office counts: the answers there are still told
     fig = next(f for f in alone.figures
                if f.metric == "indicator:S-V.1" and f.respondent_type == JS)
@@ -225,9 +233,19 @@ def test_preferred_channel_is_cross_checked_with_the_channels_offered(indicator_
     assert offered["messengers"] is False and offered["office"] is False
     assert "offered" not in figure(r, "indicator:S-III.7", office_index=1).detail  # not filled
     region_fig = next(f for f in r.figures if f.metric == "indicator:S-III.7")
-    assert region_fig.detail["offices_checked"] == 1
+    assert region_fig.detail["offices_checked"]["social"] == 1
     assert region_fig.detail["offered_in"]["social"] == 1
     assert region_fig.detail["offered_in"]["messengers"] == 0
+    # a checklist that does not answer for a channel yet says nothing about it
+    partly = compute(indicator_set, office(1, answers=answers,
+                                           checklists={"O-III.6": {"email": True, "vk": False}}),
+                     office(2, answers=answers, checklists={"O-III.6": offers}))
+    offered = figure(partly, "indicator:S-III.7").detail["offered"]
+    assert offered["email"] is True and offered["messengers"] is None
+    assert offered["social"] is None  # ВКонтакте no, Одноклассники not answered
+    region_fig = next(f for f in partly.figures if f.metric == "indicator:S-III.7")
+    assert region_fig.detail["offices_checked"]["messengers"] == 1
+    assert region_fig.detail["offices_checked"]["email"] == 2
 
 
 def test_2023_cross_check_reads_the_regions_channels_in_a_centralized_network():

@@ -94,8 +94,8 @@ def figure_json(row: RunResult | None) -> dict | None:
         "insufficient": row.insufficient,
         "not_computable_reason": row.detail.get("reason"),
         "stars": row.stars,
-        # what the pages show beside some figures: a mean's effective n, a distribution and
-        # the channels offered it is checked against
+        # a mean's effective n (what its ci95 rests on), and a distribution with the
+        # channels offered it is checked against (the pages show these two)
         **{key: row.detail[key] for key in _DETAIL_SHOWN if key in row.detail},
     }
 

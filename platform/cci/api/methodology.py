@@ -59,13 +59,14 @@ _figure = {
             "answers, and value is not n_positive / n_valid")},
         "distribution": {"type": "object", "additionalProperties": {"type": "integer"},
                          "description": "an unscored choice item: answers per option key"},
-        "offered": {"type": "object", "additionalProperties": {"type": "boolean"},
+        "offered": {"type": "object", "additionalProperties": {"type": ["boolean", "null"]},
                     "description": "an office's distribution: whether the office offers each "
-                                   "option (from the checklist it is cross-checked with)"},
+                                   "option (from the checklist it is cross-checked with; null "
+                                   "while the checklist does not answer for the option)"},
         "offered_in": {"type": "object", "additionalProperties": {"type": "integer"},
-                       "description": "a region's distribution: offices offering each option, "
-                                      "of offices_checked"},
-        "offices_checked": {"type": "integer"},
+                       "description": "a region's distribution: offices offering each option"},
+        "offices_checked": {"type": "object", "additionalProperties": {"type": "integer"},
+                            "description": "per option, the offices whose checklist tells"},
     },
 }
 SCHEMAS.update({

@@ -94,15 +94,11 @@ class PilotMethodology(IndicatorSet):
         Its n is the answers counted: summed over parts from different people (respondent
         types, offices), the largest part's for parts from the same people; ``n_positive``
         is a count of answers, so with several parts the value is not ``n_positive / n``."""
-        low, high, n_effective = mean_interval([(share, n) for share, n, _ in parts],
-                                               same_people=same_people)
         counts = [answers for _share, _n, answers in parts]
         n_valid = max(counts) if same_people else sum(counts)
-        detail = dict(detail or {})
-        if len(parts) > 1 or round(n_effective, 1) != n_valid:
-            detail["n_effective"] = round(n_effective, 1)  # the next level's mean reads it
+        low, high, extra = _mean_evidence(parts, n_valid, same_people=same_people)
         return Figure(metric, mean(share for share, _n, _answers in parts), rtype, n_valid,
-                      n_positive, low, high, detail=detail)
+                      n_positive, low, high, detail={**(detail or {}), **extra})
 
     def pooled(self, indicator: Indicator, per_type: list[Figure]) -> Figure:
         """The indicator's office score: the mean of the respondent types present."""
@@ -135,9 +131,10 @@ class PilotMethodology(IndicatorSet):
                       reason=None if n else NO_ANSWERS, detail=detail)
 
     def offered(self, indicator: Indicator, office: OfficeData,
-                region: RegionData) -> dict[str, bool] | None:
+                region: RegionData) -> dict[str, bool | None] | None:
         """{option: offered by the office} from the checklist the indicator is cross-checked
-        with; None when it is not cross-checked or the checklist is not filled."""
+        with (None for an option none of whose channels the checklist answers yet); None when
+        it is not cross-checked or the checklist is not filled."""
         if indicator.key not in CROSS_CHECK:
             return None
         checklist_key, parameter = CROSS_CHECK[indicator.key]
@@ -149,7 +146,7 @@ class PilotMethodology(IndicatorSet):
             values = self.checklist_values(checklist, office, region)
         except NotComputable:
             return None
-        return {option: any(_truthy(values.get(channel)) for channel in channels)
+        return {option: _offered([values.get(channel) for channel in channels])
                 for option, channels in self.parameter(parameter).items()}
 
     # --- objective ------------------------------------------------------------------------
@@ -324,12 +321,10 @@ class PilotMethodology(IndicatorSet):
             n_positive = _count(present)
             value = mean(f.value for f in present)
             detail: dict[str, Any] = {"offices": len(present)}
-            low = high = None
-            shares = [(f.value, effective_n(f)) for f in present if f.ci_low is not None]
-            if shares:  # a share's mean over offices, with the interval of that mean
-                low, high, n_effective = mean_interval(shares)
-                if len(shares) > 1:
-                    detail["n_effective"] = round(n_effective, 1)
+            # a share's mean over offices, with the interval of that mean
+            low, high, extra = _mean_evidence(
+                _parts([f for f in present if f.ci_low is not None]), n_valid)
+            detail.update(extra)
             distributions = [f.detail["distribution"] for f in items if "distribution" in f.detail]
             if distributions:  # an unscored choice item: the region's distribution is the sum
                 detail["distribution"] = {
@@ -337,10 +332,11 @@ class PilotMethodology(IndicatorSet):
                     for option in distributions[0]
                 }
                 checked = [f.detail["offered"] for f in items if "offered" in f.detail]
-                if checked:  # how many of the offices whose checklist is filled offer each
-                    detail["offered_in"] = {option: sum(o.get(option, False) for o in checked)
-                                            for option in checked[0]}
-                    detail["offices_checked"] = len(checked)
+                if checked:  # of the offices whose checklist tells, how many offer each
+                    known = {option: [o[option] for o in checked if o.get(option) is not None]
+                             for option in checked[0]}
+                    detail["offered_in"] = {option: sum(v) for option, v in known.items()}
+                    detail["offices_checked"] = {option: len(v) for option, v in known.items()}
             figures.append(Figure(
                 metric, value, rtype, n_valid, n_positive, low, high,
                 insufficient=not present and any(f.insufficient for f in items),
@@ -353,6 +349,27 @@ class PilotMethodology(IndicatorSet):
             if figure.metric == "index":
                 figure.stars = stars
         return figures, index, stars
+
+
+def _offered(answers: list[Any]) -> bool | None:
+    """Offered when any of an option's channels is; not offered only when all are answered."""
+    if any(_truthy(a) for a in answers if a is not None):
+        return True
+    return None if any(a is None or a == "" for a in answers) else False
+
+
+def _mean_evidence(parts: list[tuple[float, float, int]], n_valid: int | None, *,
+                   same_people: bool = False) -> tuple[float | None, float | None, dict]:
+    """The interval of a mean of shares and the detail that keeps its effective n (the next
+    level's mean reads it back, :func:`cci.results.effective_n`) whenever the figure is a
+    mean or that n is not its n."""
+    low, high, n_effective = mean_interval([(share, n) for share, n, _ in parts],
+                                           same_people=same_people)
+    if n_effective is None:
+        return None, None, {}
+    if len(parts) > 1 or round(n_effective, 1) != n_valid:
+        return low, high, {"n_effective": round(n_effective, 1)}
+    return low, high, {}
 
 
 def _parts(figures: list[Figure]) -> list[tuple[float, float, int]]:
