@@ -28,6 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # validates every answer row and builds the index while writes to answers wait: minutes at
+    # federal scale, to be run in a maintenance window
     with op.batch_alter_table('answers', schema=None) as batch_op:
         for column, table in _REFERENCES:
             batch_op.create_foreign_key(f'fk_answers_{column}_{table}', table, [column], ['id'],

@@ -94,7 +94,7 @@ def save_campaign(*, name: str, methodology_key: str, starts_on: dt.date, ends_o
 
 def visible_campaigns() -> list[Campaign]:
     """Campaigns of the current scope: all for federal users, the region's own otherwise."""
-    query = select(Campaign).order_by(Campaign.starts_on.desc())
+    query = select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())
     region_id = tenancy.current_region_id()
     if region_id is not None:
         query = query.join(campaign_regions).where(campaign_regions.c.region_id == region_id)

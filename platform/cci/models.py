@@ -260,8 +260,9 @@ class Answer(TenantScoped, Base):
     """One answer to one item, in long form so the database aggregates it (GROUP BY item).
 
     Office, campaign, respondent type and ``counted`` are copied from the response so the
-    index aggregates read one table. The copies are written only with the response (by
-    :func:`cci.intake.store_batch`), whose own columns hold the references: an answer row
+    index aggregates read one table. The copies are written with the response (by
+    :func:`cci.intake.store_batch` or :func:`cci.intake.build_response`, from its own
+    columns), whose columns hold the references: an answer row
     checks none but its response's, and region, office and campaign have no index of their
     own beside the aggregate one (a submission writes about twenty answer rows; these checks
     and that index were nearly half of what storing them cost the database).

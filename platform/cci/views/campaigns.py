@@ -93,7 +93,7 @@ def campaigns():
                 db.commit()
                 flash(_("Campaign «%(name)s» created.", name=campaign.name), "success")
                 return redirect(url_for("federal.campaign", campaign_id=campaign.id))
-    listing = db.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    listing = db.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
     return render_template("campaigns/index.html", campaigns=listing, form=form,
                            can_manage=current_user.has_role(*MANAGERS)), (
         400 if form.errors else 200)
@@ -187,7 +187,7 @@ def preview():
     """Compute a candidate version over a past campaign as a draft and compare it."""
     _require_manager()
     registry = current_app.extensions["cci.registry"]
-    campaigns = db.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    campaigns = db.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
     campaign_id = request.values.get("campaign", type=int) or (campaigns[0].id if campaigns else None)
     candidate = request.values.get("candidate") or max(registry.indicator_sets, default=None)
     item = db.get(Campaign, campaign_id) if campaign_id else None
