@@ -22,6 +22,7 @@ from cci import ratelimit
 from cci import redis_conn
 from cci.plugins import build_plugin_manager
 from cci.plugins import build_registry
+from cci.results import shown_index
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -98,6 +99,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"])
+    app.jinja_env.filters["index"] = shown_index  # the precision the stars are given at
     _register_error_pages(app)
     return app
 

@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cci import tenancy
 from cci.db import db
+from cci.db import engine
 from cci.db import utcnow
 from cci.intake import DRAFT_COLUMNS
 from cci.intake import Draft
@@ -325,8 +326,6 @@ def vacuum() -> None:
     waiting for a lock, neither for another drain's VACUUM (SKIP_LOCKED) nor to give back the
     emptied pages (TRUNCATE false: that needs the table to itself, for up to 5 s while
     deliveries write to it, and a queue reuses its pages anyway). SQLite keeps no dead rows."""
-    from cci.db import engine
-
     bind = engine()
     if bind.dialect.name != "postgresql":
         return
