@@ -180,6 +180,7 @@ def test_wrong_code_and_unknown_device(app):
 def test_new_code_replaces_the_device(app, client, make_user, login, paired):
     """A new code (a replaced device): once it pairs, the old device's token stops working."""
     kiosk_id, token = paired
+    assert post(app, token, payload(app)).status_code == 201
     login(make_user("regional_admin", region="RU-BRY"))
     response = client.post(f"{KIOSKS_URL}{kiosk_id}/code")
     assert response.status_code == 200
@@ -190,6 +191,9 @@ def test_new_code_replaces_the_device(app, client, make_user, login, paired):
     assert app.test_client().post("/k/pair", data={"code": code}).status_code == 200
     assert app.test_client().get("/k/api/questionnaire",
                                  headers={TOKEN_HEADER: token}).status_code == 401
+    refused = post(app, token, payload(app))  # the old device delivered a minute ago
+    assert refused.status_code == 401 and refused.json["status"] == "unknown"
+    assert count_responses(app) == 1
     assert audit_actions(app) == ["kiosk.register", "kiosk.pair", "kiosk.pairing_code",
                                   "kiosk.pair"]
 

@@ -17,6 +17,7 @@ fingerprint counts the waiting answers, so no figure misses an acknowledged answ
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -88,9 +89,10 @@ def decode(data: dict[str, Any], received_at: dt.datetime) -> Draft:
     return Draft(**values, answers=answers, received_at=received_at)
 
 
-def _accept_statement(dialect: str):
-    """INSERT … SELECT the bound values WHERE the key is not stored ON CONFLICT (waiting)
-    DO NOTHING: the repeat check and the write in one statement, built once per dialect."""
+def _accept_statement(dialect: str, only_if=None):
+    """INSERT … SELECT the bound values WHERE the key is not stored (and ``only_if`` holds)
+    ON CONFLICT (waiting) DO NOTHING: the checks and the write in one statement, built once
+    per dialect and condition."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -104,6 +106,8 @@ def _accept_statement(dialect: str):
         bindparam("received_at", type_=table.c.received_at.type),
         bindparam("draft", type_=table.c.draft.type),
     ).where(~exists().where(responses.c.client_key == bindparam("client_key")))
+    if only_if is not None:
+        row = row.where(only_if)
     return (
         insert(table)
         .from_select(["client_key", "region_id", "campaign_id", "channel", "received_at",
@@ -113,20 +117,47 @@ def _accept_statement(dialect: str):
     )
 
 
-_ACCEPT = {name: _accept_statement(name) for name in ("postgresql", "sqlite")}
+_ACCEPT: dict[tuple[str, Any], Any] = {}
 
 
-def accept(draft: Draft) -> bool:
+class Acceptance(enum.Enum):
+    KEPT = "kept"
+    #: the client key is known already (waiting or stored)
+    REPEAT = "repeat"
+    #: the channel's condition (``only_if``) did not hold: nothing was kept
+    REFUSED = "refused"
+
+
+def accept(draft: Draft, only_if=None, params: dict[str, Any] | None = None,
+           autocommit: bool = False) -> Acceptance:
     """Keep a validated answer until the drain job stores it, in the current transaction (not
-    committed). False when its client key is known already (waiting or stored): a repeat."""
+    committed).
+
+    ``only_if`` (a SQL condition, built once, with its bound ``params``) is checked in the same
+    statement: a channel that validated the answer against what it read earlier (a device, its
+    campaign) keeps it only if that still holds. With ``autocommit`` and nothing begun in the
+    session, the statement commits by itself, as do the session's next ones until it commits:
+    the whole write of a delivery is then one round trip to the database, not BEGIN, INSERT
+    and COMMIT."""
     tenancy.guard_rows([draft.region_id])
-    connection = db.connection()  # around the ORM, as cci.db.append_rows: rows guarded above
-    # (a client key is unique across regions: looking it up crosses no boundary)
-    return connection.execute(_ACCEPT[connection.dialect.name], {
+    if autocommit and not db().in_transaction():
+        connection = db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    else:
+        connection = db.connection()  # around the ORM, as cci.db.append_rows: rows guarded
+    # above (a client key is unique across regions: looking it up crosses no boundary)
+    dialect = connection.dialect.name
+    statement = _ACCEPT.get((dialect, only_if))
+    if statement is None:
+        statement = _ACCEPT[dialect, only_if] = _accept_statement(dialect, only_if)
+    if connection.execute(statement, {
         "client_key": draft.client_key, "region_id": draft.region_id,
         "campaign_id": draft.campaign_id, "channel": draft.channel, "received_at": utcnow(),
-        "draft": encode(draft),
-    }).rowcount == 1
+        "draft": encode(draft), **(params or {}),
+    }).rowcount == 1:
+        return Acceptance.KEPT
+    if only_if is not None and not connection.execute(select(only_if), params).scalar():
+        return Acceptance.REFUSED
+    return Acceptance.REPEAT
 
 
 def known(client_key: str) -> bool:

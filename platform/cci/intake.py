@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam
+from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
@@ -97,12 +98,13 @@ class OfficeKey:
     active: bool
 
 
-def _open_campaign_query():
+def _open_campaign_query(region_id=None, day=None):
     # built once, with bound parameters (a channel's hot path runs it for every answer)
     campaigns = Campaign.__table__
     return (select(campaigns.c.id, campaigns.c.methodology_key)
             .join(campaign_regions, campaign_regions.c.campaign_id == campaigns.c.id)
-            .where(*_open(bindparam("region_id"), bindparam("day")))
+            .where(*_open(bindparam("region_id") if region_id is None else region_id,
+                          bindparam("day") if day is None else day))
             .order_by(campaigns.c.starts_on.desc(), campaigns.c.id.desc()).limit(1))
 
 
@@ -138,9 +140,11 @@ def near_day(moment: dt.datetime) -> dt.date:
     return _local_date("UTC", moment)
 
 
-def near_params(moment: dt.datetime) -> dict[str, dt.date]:
-    day = near_day(moment)
-    return {"near_lo": day - dt.timedelta(days=1), "near_hi": day + dt.timedelta(days=1)}
+def near_params(first: dt.date, last: dt.date | None = None) -> dict[str, dt.date]:
+    """:data:`CAMPAIGNS_NEAR`'s parameters for moments whose :func:`near_day` is from
+    ``first`` to ``last`` (default: that one day)."""
+    return {"near_lo": first - dt.timedelta(days=1),
+            "near_hi": (last or first) + dt.timedelta(days=1)}
 
 
 def open_among(spans, region_id: int, timezone: str,
@@ -157,6 +161,30 @@ def open_among(spans, region_id: int, timezone: str,
 
 
 _OPEN_CAMPAIGN = _open_campaign_query()
+
+
+def _still_open_condition():
+    campaigns = Campaign.__table__
+    chosen = _open_campaign_query(bindparam("open_region_id"), bindparam("open_day"))
+    # not correlated with the campaign the EXISTS looks at: it chooses among all of them
+    chosen = chosen.with_only_columns(campaigns.c.id).correlate(None)
+    return exists().where(campaigns.c.id == bindparam("open_campaign_id"),
+                          campaigns.c.methodology_key == bindparam("open_methodology_key"),
+                          campaigns.c.id == chosen.scalar_subquery())
+
+
+#: A SQL condition: the campaign a channel validated an answer against, from what it read
+#: earlier, is still the one :func:`open_campaign` would choose for the answer's region and local
+#: date, with the same methodology. Its parameters come from :func:`still_open_params`; a channel
+#: passes both to :func:`cci.inbox.accept` (``only_if``), so an answer is never kept for a
+#: campaign changed since.
+STILL_OPEN = _still_open_condition()
+
+
+def still_open_params(draft: Draft, timezone: str) -> dict[str, Any]:
+    return {"open_region_id": draft.region_id, "open_campaign_id": draft.campaign_id,
+            "open_methodology_key": draft.methodology_key,
+            "open_day": _local_date(timezone, draft.submitted_at)}
 
 
 def open_campaign(region_id: int, timezone: str, moment: dt.datetime) -> CampaignKey | None:

@@ -65,8 +65,10 @@ IDLE_SECONDS = 60
 COUNTDOWN_SECONDS = 10
 THANKS_SECONDS = 8
 HEARTBEAT_SECONDS = 30
-#: How often a delivery without news updates "last seen" (a heartbeat always does).
-SEEN_EVERY = 15
+#: How often a delivery without news updates "last seen", per process (a heartbeat, every
+#: HEARTBEAT_SECONDS, always does; a kiosk is online when heard from within
+#: devices.ONLINE_SECONDS).
+SEEN_EVERY = 60
 MAX_BODY_BYTES = 64 * 1024
 #: How old a queued answer may be when it finally arrives (a kiosk offline for a long time).
 MAX_DELAY_DAYS = 30
@@ -255,10 +257,13 @@ def _error(code: int, message: str, **extra):
     return jsonify({"error": message, **extra}), code
 
 
-def _authenticate(moment: dt.datetime | None = None):
-    """(kiosk, None) for a trusted device (with the campaigns near ``moment``, default now),
-    else (None, error response)."""
-    kiosk, state = devices.device(_token(), _device_key(), moment)
+def _authenticate():
+    """(kiosk, None) for a trusted device, else (None, error response)."""
+    kiosk, state = devices.device(_token(), _device_key())
+    return _trusted(kiosk, state)
+
+
+def _trusted(kiosk: devices.Device | None, state: str):
     if state != "ok":
         message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
                    else _("The device is not registered as a kiosk."))
@@ -278,6 +283,7 @@ def _seen(kiosk: devices.Device, **fields) -> None:
         return
     db.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(last_seen_at=now, **fields)
                .execution_options(synchronize_session=False))
+    devices.seen(kiosk, now)
 
 
 @api_bp.get("/questionnaire")
@@ -471,26 +477,39 @@ def responses():
                              "session are not accepted. Log out first."), status="staff_session")
     payload = payloads.json_body()
     now = utcnow()
-    # the device is read with the campaigns near the answer's time (one statement)
-    kiosk, failed = _authenticate(_delivery_moment(payload, now))
+    moment = _delivery_moment(payload, now)
+    key = payload.get("key") if isinstance(payload, dict) else None
+    token, kiosk_id = _token(), _device_key()
+    found, state, cached = devices.for_delivery(token, kiosk_id, moment,
+                                                now - dt.timedelta(days=MAX_DELAY_DAYS))
+    kiosk, failed = _trusted(found, state)
     if failed:
         return failed
-    key = payload.get("key") if isinstance(payload, dict) else None
-    kiosk_id, region_id = kiosk.id, kiosk.region_id
-    try:
-        office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
-        draft = intake.validate(parse_submission(kiosk, payload, now),
-                                known={("office", kiosk.office_id): office})
-    except (Invalid, intake.IntakeError) as exc:
-        db.rollback()  # nothing of the response is kept...
-        # ...unless it is a repeat, which passed when it first came (a campaign may have
-        # closed since): that one was received
-        if isinstance(key, str) and CLIENT_KEY_RE.match(key) and inbox.known(f"{KEY}:{key}"):
-            return _received(kiosk, key)
-        _keep_rejection(kiosk_id, region_id, payload, exc.message, exc.field)  # ...but this
-        return _error(400, exc.message, field=exc.field, status="invalid")
-    # Acknowledged once kept (the drain job stores it with every quality rule, in bulk).
-    if not inbox.accept(draft):
+    outcome = _keep(kiosk, token, payload, now)
+    if cached and outcome not in (inbox.Acceptance.KEPT, inbox.Acceptance.REPEAT):
+        # what this process read of the device lately no longer holds, and a refusal is
+        # only ever made on what is read afresh
+        devices.forget(kiosk.id)
+        db.rollback()
+        kiosk, failed = _trusted(*devices.device(token, kiosk_id, moment))
+        if failed:
+            return failed
+        outcome = _keep(kiosk, token, payload, now)
+    if isinstance(outcome, (Invalid, intake.IntakeError)):
+        return _invalid(kiosk, key, payload, outcome)
+    if outcome is inbox.Acceptance.REFUSED:
+        # revoked or changed between reading the device and keeping the answer
+        devices.forget(kiosk.id)
+        db.rollback()
+        kiosk, failed = _trusted(*devices.device(token, kiosk_id, moment))
+        if failed:
+            return failed
+        response, status = _error(
+            503, _("The answer could not be saved yet: the kiosk will send it again."),
+            status="retry")
+        response.headers["Retry-After"] = "1"
+        return response, status
+    if outcome is inbox.Acceptance.REPEAT:
         return _received(kiosk, key)
     _seen(kiosk)
     db.commit()
@@ -498,8 +517,34 @@ def responses():
         inbox.schedule_drain(just_kept=True)
     except (JobError, RedisError):
         # the answer is kept: the next delivery, or the region's next computation, stores it
-        current_app.logger.warning("kiosk %s: no drain job queued", kiosk_id, exc_info=True)
+        current_app.logger.warning("kiosk %s: no drain job queued", kiosk.id, exc_info=True)
     return jsonify({"status": "stored", "key": key}), 201
+
+
+def _keep(kiosk: devices.Device, token: str, payload: Any, now: dt.datetime):
+    """Validate a delivery with what is known of the device and keep it if that still holds as
+    it is kept (by itself when nothing else was read: acknowledged once the caller commits; the
+    drain job stores it with every quality rule, in bulk). Returns the
+    :class:`cci.inbox.Acceptance`, or the error that refuses it (nothing kept)."""
+    try:
+        office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
+        draft = intake.validate(parse_submission(kiosk, payload, now),
+                                known={("office", kiosk.office_id): office})
+    except (Invalid, intake.IntakeError) as exc:
+        return exc
+    return inbox.accept(draft, devices.DELIVERY, devices.delivery_params(kiosk, token, draft),
+                        autocommit=True)
+
+
+def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | intake.IntakeError):
+    """A delivery refused on what was read of the device afresh: nothing of the response is
+    kept (unless it is a repeat, which passed when it first came: a campaign may have closed
+    since), but the refusal is."""
+    db.rollback()
+    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and inbox.known(f"{KEY}:{key}"):
+        return _received(kiosk, key)
+    _keep_rejection(kiosk.id, kiosk.region_id, payload, exc.message, exc.field)
+    return _error(400, exc.message, field=exc.field, status="invalid")
 
 
 def _received(kiosk, key: str):
