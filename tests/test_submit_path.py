@@ -60,30 +60,27 @@ KIOSK_ANSWER_STATEMENTS = 1
 
 
 class Statements:
-    """SQL statements and commits on the app's engine while in the block."""
+    """SQL statements on the app's engine while in the block, and the isolation level each
+    ran with (None: the engine's, in a transaction)."""
 
     def __init__(self, app):
         self.engine = app.extensions["cci.engine"]
         self.sql: list[str] = []
-        self.commits = 0
+        self.isolation: list[str | None] = []
 
-    def _statement(self, _conn, _cursor, statement, *_args) -> None:
+    def _statement(self, conn, _cursor, statement, *_args) -> None:
         self.sql.append(statement.split("\n")[0][:120])
-
-    def _commit(self, _conn) -> None:
-        self.commits += 1
+        self.isolation.append(conn.get_execution_options().get("isolation_level"))
 
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self._statement)
-        event.listen(self.engine, "commit", self._commit)
         return self
 
     def __exit__(self, *_exc) -> None:
         event.remove(self.engine, "before_cursor_execute", self._statement)
-        event.remove(self.engine, "commit", self._commit)
 
 
-def test_a_kiosk_answer_costs_a_few_statements_in_one_transaction(app, paired):  # noqa: F811
+def test_a_kiosk_answer_costs_one_statement_committed_by_itself(app, paired):  # noqa: F811
     _kiosk_id, token = paired
     # warm first (first-use work aside); different answers, so that no rule fires
     assert post(app, token, payload(app, answers=survey_answers(app, 1))).status_code == 201
@@ -92,6 +89,7 @@ def test_a_kiosk_answer_costs_a_few_statements_in_one_transaction(app, paired): 
     assert reply.status_code == 201, reply.json
     assert len(seen.sql) <= KIOSK_ANSWER_STATEMENTS, "\n".join(seen.sql)
     assert seen.sql[0].startswith("INSERT INTO intake_inbox")
+    assert seen.isolation == ["AUTOCOMMIT"]  # no BEGIN and COMMIT around it
     assert db_id(app, reply.json["key"]) is None  # acknowledged, waiting for the drain job
     assert count_responses(app) == 2  # the drain job ran
     assert state(app, db_id(app, reply.json["key"]))["rules"] == set()
@@ -210,17 +208,53 @@ def test_an_answer_goes_to_the_campaign_open_as_it_is_kept(app, paired, live_cam
 
 def test_a_device_changed_as_its_answer_is_kept_is_asked_to_send_it_again(  # noqa: F811
         app, paired, monkeypatch):
-    """Read afresh and still not holding as the answer is kept (changed again in between):
-    nothing is kept and the device sends it again later; a revoked device is told so."""
+    """What the process kept of the device no longer holds as the answer is kept, and still
+    not once read afresh (changed again in between): nothing is kept and the device sends it
+    again later; revoked in between, it is told so."""
     kiosk_id, token = paired
-    monkeypatch.setattr(inbox, "accept", lambda *_args, **_kw: inbox.Acceptance.REFUSED)
-    retry = post(app, token, payload(app))
+    assert post(app, token, payload(app)).status_code == 201  # the process has read it
+    calls = []
+
+    def changing(*_args, **_kwargs):
+        calls.append(1)
+        return inbox.Acceptance.REFUSED
+
+    monkeypatch.setattr(inbox, "accept", changing)
+    retry = post(app, token, payload(app, answers=survey_answers(app, 6)))
     assert retry.status_code == 503 and retry.json["status"] == "retry"
     assert retry.headers["Retry-After"] == "1"
-    with app.app_context(), tenancy.federal_scope("test"):
-        devices.revoke(db.get(Kiosk, kiosk_id))
-    assert post(app, token, payload(app)).status_code == 401
-    assert inbox_rows(app) == [] and kept_rejections(app) == []
+    assert len(calls) == 2  # with what was kept of the device, then with what was read afresh
+
+    def revoked(*_args, **_kwargs):
+        if len(calls) == 3:  # the fresh attempt: revoked in the meantime
+            devices.revoke(db.get(Kiosk, kiosk_id))
+        return changing()
+
+    monkeypatch.setattr(inbox, "accept", revoked)
+    refused = post(app, token, payload(app, answers=survey_answers(app, 7)))
+    assert refused.status_code == 401 and refused.json["status"] == "revoked"
+    assert len(calls) == 4
+    assert len(inbox_rows(app)) == 1 and kept_rejections(app) == []
+
+
+def test_a_repeat_is_told_only_for_an_answer_the_platform_has(app, paired):  # noqa: F811
+    """A delivery whose condition fails is REFUSED, never taken for a repeat, even if the
+    condition holds again by the time anyone asks; a kept key is a REPEAT."""
+    _kiosk_id, token = paired
+    body = payload(app)
+    assert post(app, token, body).status_code == 201
+    with app.test_request_context():
+        kiosk, state = devices.device(token)
+        sub = intake.Submission(office_id=kiosk.office_id, respondent_type="job_seeker",
+                                answers=answers_for(app), client_key="kiosk:" + "f" * 32,
+                                channel="kiosk")
+        with tenancy.region_scope(kiosk.region_id, "test"):
+            draft = intake.validate(sub)
+            never = text("1 = 0")
+            assert inbox.accept(draft, never) is inbox.Acceptance.REFUSED
+            draft.client_key = "kiosk:" + body["key"]
+            assert inbox.accept(draft, never) is inbox.Acceptance.REPEAT
+            db.rollback()
 
 
 def test_a_repeat_waiting_or_stored_is_received_once(app, paired):  # noqa: F811
@@ -555,7 +589,7 @@ def test_one_drain_job_stores_every_regions_answers_in_their_own_scope(app, live
                 draft = intake.validate(intake.Submission(
                     office_id=office_id, respondent_type="job_seeker",
                     answers=answers_for(app), client_key=f"kiosk:two-{code}", channel="kiosk"))
-                assert inbox.accept(draft)
+                assert inbox.accept(draft) is inbox.Acceptance.KEPT
                 db.commit()
             keys[f"kiosk:two-{code}"] = region_id
     with app.app_context():
@@ -637,7 +671,8 @@ def _keep(app, office_id: int, key: str, seed: int, when: dt.datetime, channel="
     with app.app_context(), tenancy.region_scope(_office_region(office_id), "test"):
         assert inbox.accept(intake.validate(intake.Submission(
             office_id=office_id, respondent_type="job_seeker", answers=varied(seed),
-            client_key=key, channel=channel, submitted_at=when, meta=meta or {})))
+            client_key=key, channel=channel, submitted_at=when, meta=meta or {}))) \
+            is inbox.Acceptance.KEPT
         db.commit()
 
 

@@ -130,15 +130,15 @@ class Acceptance(enum.Enum):
 
 def accept(draft: Draft, only_if=None, params: dict[str, Any] | None = None,
            autocommit: bool = False) -> Acceptance:
-    """Keep a validated answer until the drain job stores it, in the current transaction (not
-    committed).
+    """Keep a validated answer until the drain job stores it: in the current transaction (not
+    committed), or with ``autocommit`` and nothing begun in the session, committed by itself,
+    as are the session's next statements until it commits (the whole write of a delivery is
+    then one statement, not BEGIN, INSERT and COMMIT).
 
     ``only_if`` (a SQL condition, built once, with its bound ``params``) is checked in the same
     statement: a channel that validated the answer against what it read earlier (a device, its
-    campaign) keeps it only if that still holds. With ``autocommit`` and nothing begun in the
-    session, the statement commits by itself, as do the session's next ones until it commits:
-    the whole write of a delivery is then one round trip to the database, not BEGIN, INSERT
-    and COMMIT."""
+    campaign) keeps it only if that still holds, and is told REFUSED otherwise. A key already
+    known (waiting or stored) is a REPEAT."""
     tenancy.guard_rows([draft.region_id])
     if autocommit and not db().in_transaction():
         connection = db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -155,17 +155,24 @@ def accept(draft: Draft, only_if=None, params: dict[str, Any] | None = None,
         "draft": encode(draft), **(params or {}),
     }).rowcount == 1:
         return Acceptance.KEPT
-    if only_if is not None and not connection.execute(select(only_if), params).scalar():
-        return Acceptance.REFUSED
-    return Acceptance.REPEAT
+    if only_if is None or _known(connection, draft.client_key):
+        return Acceptance.REPEAT
+    # not "the condition fails now": it may hold again by the time it is asked, and a repeat
+    # the device then drops must be one the platform has
+    return Acceptance.REFUSED
 
 
 def known(client_key: str) -> bool:
     """Whether an answer with this client key is waiting or stored."""
     with tenancy.federal_scope("recognise a repeated delivery"):
-        return db.scalar(select(
-            exists().where(InboxItem.client_key == client_key)
-            | exists().where(Response.client_key == client_key))) is True
+        return _known(db.connection(), client_key)
+
+
+def _known(connection, client_key: str) -> bool:
+    # a client key is unique across regions: looking it up crosses no boundary
+    return connection.execute(select(
+        exists().where(InboxItem.client_key == client_key)
+        | exists().where(Response.client_key == client_key))).scalar() is True
 
 
 def _slot_key(slot: int) -> str:

@@ -128,9 +128,10 @@ def _campaigns_near_query():
             .subquery("near_campaigns"))
 
 
-#: The campaigns whose dates come within a day of a UTC date, by region: a channel joins it
-#: on ``region_id`` to its own look-up (with :func:`near_params`), so that the device and the
-#: campaign it answers for are one statement; :func:`open_among` then picks the open one.
+#: The campaigns whose dates come within a day of a range of UTC dates, by region: a channel
+#: joins it on ``region_id`` to its own look-up (with :func:`near_params`), so that the device
+#: and the campaigns it answers for are one statement; :func:`open_among` then picks the open
+#: one for a moment in the range.
 CAMPAIGNS_NEAR = _campaigns_near_query()
 
 

@@ -227,7 +227,8 @@ def _signed_kiosk_id(secret: str, token: str) -> int | None:
 class Device:
     """What a request of a paired kiosk needs to know of it: read with its office, its region
     and the campaigns near the request's moment in one statement, without the ORM (every
-    delivery of every device authenticates, and every delivery needs its campaign)."""
+    request of a device authenticates, and every delivery needs its campaign); kept a while
+    by a process for the device's deliveries (:func:`for_delivery`)."""
 
     id: int
     region_id: int
@@ -244,9 +245,13 @@ class Device:
     def open_campaign(self, moment: dt.datetime) -> intake.CampaignKey | None:
         """The campaign open in the region at the moment (its local date): from the campaigns
         read with the device when they were read for that moment, else asked."""
-        if self.near_from <= intake.near_day(moment) <= self.near_to:
+        if self.covers(moment):
             return intake.open_among(self.campaigns, self.region_id, self.timezone, moment)
         return intake.open_campaign(self.region_id, self.timezone, moment)
+
+    def covers(self, moment: dt.datetime) -> bool:
+        """Whether the campaigns were read for the moment."""
+        return self.near_from <= intake.near_day(moment) <= self.near_to
 
 
 def _device_query():
@@ -317,32 +322,27 @@ def _delivery_cache() -> dict[int, tuple[float, str, Device]]:
 
 
 def for_delivery(token: str | None, kiosk_id: int | None, moment: dt.datetime,
-                 since: dt.datetime) -> tuple[Device | None, str, bool]:
+                 since: dt.datetime, afresh: bool = False) -> tuple[Device | None, str, bool]:
     """:func:`device` for a delivery of an answer finished at ``moment``, with the campaigns
     of every moment from ``since`` (the oldest answer a device may deliver) to now: what this
-    process read of it within :data:`DELIVERY_CACHE_SECONDS` if it can. Returns (device,
-    state, whether it was kept from earlier); what it keeps is never a refusal."""
+    process read of it within :data:`DELIVERY_CACHE_SECONDS` unless ``afresh`` (something
+    read of it no longer holds). Returns (device, state, whether it was read earlier); what
+    is kept is never a refusal."""
     cache = _delivery_cache()
-    if kiosk_id is not None and token:
-        kept = cache.get(kiosk_id)
-        if (kept is not None and time.monotonic() - kept[0] < DELIVERY_CACHE_SECONDS
-                and hmac.compare_digest(kept[1], _sha256(token))
-                and kept[2].near_from <= intake.near_day(moment) <= kept[2].near_to):
+    token_hash = _sha256(token) if token else ""
+    kept = cache.get(kiosk_id) if kiosk_id is not None and token_hash else None
+    if kept is not None and hmac.compare_digest(kept[1], token_hash):
+        if (not afresh and time.monotonic() - kept[0] < DELIVERY_CACHE_SECONDS
+                and kept[2].covers(moment)):
             return kept[2], "ok", True
+        del cache[kiosk_id]  # this device's, and read afresh below
     now = utcnow()
     found, state = device(token, kiosk_id, max(moment, now), min(since, moment))
     if state == "ok":
         if len(cache) >= _CACHE_MAX:
             cache.clear()  # thousands of kiosks per process at most: a bound, not a policy
-        cache[found.id] = (time.monotonic(), _sha256(token), found)
-    elif kiosk_id is not None:
-        cache.pop(kiosk_id, None)
+        cache[found.id] = (time.monotonic(), token_hash, found)
     return found, state, False
-
-
-def forget(kiosk_id: int) -> None:
-    """Read the device afresh for its next delivery (something kept of it no longer holds)."""
-    _delivery_cache().pop(kiosk_id, None)
 
 
 def seen(kiosk: Device, moment: dt.datetime) -> None:

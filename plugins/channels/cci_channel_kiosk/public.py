@@ -273,10 +273,11 @@ def _trusted(kiosk: devices.Device | None, state: str):
 
 
 def _seen(kiosk: devices.Device, **fields) -> None:
-    """Note in the current transaction that the device was heard from (and what it reports):
-    one UPDATE of those columns, not a flush of the ORM. Without news (a delivery, not a
-    heartbeat) only every :data:`SEEN_EVERY` seconds: "online" means heard from within
-    minutes, and a queue delivered after a night offline is hundreds of requests."""
+    """Note that the device was heard from (and what it reports), in the session (in its
+    transaction, or by itself after an answer kept by itself): one UPDATE of those columns,
+    not a flush of the ORM. Without news (a delivery, not a heartbeat) only every
+    :data:`SEEN_EVERY` seconds: "online" means heard from within minutes, and a queue
+    delivered after a night offline is hundreds of requests."""
     now = utcnow()
     if not fields and kiosk.last_seen_at is not None and (
             now - kiosk.last_seen_at).total_seconds() < SEEN_EVERY:
@@ -480,18 +481,21 @@ def responses():
     moment = _delivery_moment(payload, now)
     key = payload.get("key") if isinstance(payload, dict) else None
     token, kiosk_id = _token(), _device_key()
-    found, state, cached = devices.for_delivery(token, kiosk_id, moment,
-                                                now - dt.timedelta(days=MAX_DELAY_DAYS))
-    kiosk, failed = _trusted(found, state)
+    since = now - dt.timedelta(days=MAX_DELAY_DAYS)
+
+    def read(afresh: bool):
+        found, state, cached = devices.for_delivery(token, kiosk_id, moment, since, afresh)
+        return *_trusted(found, state), cached
+
+    kiosk, failed, cached = read(afresh=False)
     if failed:
         return failed
     outcome = _keep(kiosk, token, payload, now)
     if cached and outcome not in (inbox.Acceptance.KEPT, inbox.Acceptance.REPEAT):
         # what this process read of the device lately no longer holds, and a refusal is
         # only ever made on what is read afresh
-        devices.forget(kiosk.id)
         db.rollback()
-        kiosk, failed = _trusted(*devices.device(token, kiosk_id, moment))
+        kiosk, failed, _cached = read(afresh=True)
         if failed:
             return failed
         outcome = _keep(kiosk, token, payload, now)
@@ -499,9 +503,8 @@ def responses():
         return _invalid(kiosk, key, payload, outcome)
     if outcome is inbox.Acceptance.REFUSED:
         # revoked or changed between reading the device and keeping the answer
-        devices.forget(kiosk.id)
         db.rollback()
-        kiosk, failed = _trusted(*devices.device(token, kiosk_id, moment))
+        kiosk, failed, _cached = read(afresh=True)
         if failed:
             return failed
         response, status = _error(
