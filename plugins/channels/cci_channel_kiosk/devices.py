@@ -335,7 +335,7 @@ def for_delivery(token: str | None, kiosk_id: int | None, moment: dt.datetime,
         if (not afresh and time.monotonic() - kept[0] < DELIVERY_CACHE_SECONDS
                 and kept[2].covers(moment)):
             return kept[2], "ok", True
-        del cache[kiosk_id]  # this device's, and read afresh below
+        cache.pop(kiosk_id, None)  # this device's, read afresh below (another thread may have)
     now = utcnow()
     found, state = device(token, kiosk_id, max(moment, now), min(since, moment))
     if state == "ok":
