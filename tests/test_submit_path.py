@@ -413,6 +413,63 @@ def test_a_lingering_drain_stores_what_comes_meanwhile(app, paired, monkeypatch)
     assert db_id(app, first["key"]) and db_id(app, second["key"])
 
 
+def _waiting(app) -> int:
+    with app.extensions["cci.engine"].connect() as c:
+        return c.execute(text("SELECT count(*) FROM intake_inbox WHERE error IS NULL")).scalar()
+
+
+def test_a_burst_is_answers_coming_fast_while_the_oldest_is_young(app, paired):  # noqa: F811
+    """A drain job gives way while deliveries come at the burst rate or faster, unless the
+    oldest waiting answer has waited the longest lag allowed: never on its first look (no rate
+    yet), and not once deliveries stop."""
+    _kiosk_id, token = paired
+    assert post(app, token, payload(app)).status_code == 201
+    with app.app_context(), tenancy.federal_scope("test"):
+        burst = inbox.Burst(rate=5, max_lag=60)
+        lagged = inbox.Burst(rate=5, max_lag=0)
+        assert not burst.ongoing() and not lagged.ongoing()  # no rate on a first look
+        for _ in range(3):  # well over 5 a second
+            assert post(app, token, payload(app)).status_code == 201
+        assert burst.ongoing()
+        assert 0 <= burst.lag < 60
+        assert not lagged.ongoing()  # the oldest answer has waited long enough
+        assert not burst.ongoing()  # nothing came since the last look
+    with app.app_context():
+        assert inbox.Burst.from_config().rate == 50
+        app.config["INBOX_DRAIN_YIELD_RATE"] = 0
+        try:
+            assert inbox.Burst.from_config() is None  # switched off
+        finally:
+            app.config["INBOX_DRAIN_YIELD_RATE"] = 50
+
+
+def test_a_drain_job_gives_way_to_a_burst_and_stores_it_when_it_passes(  # noqa: F811
+        app, paired, monkeypatch):
+    """Deliveries keep coming while the drain looks: it stores nothing of them until they
+    stop, then all of them, in the same job."""
+    _kiosk_id, token = paired
+    assert post(app, token, payload(app)).status_code == 201
+    sleep, naps, waiting_at_nap = inbox.time.sleep, [], []
+    monkeypatch.setattr(inbox, "YIELD_STEP", 0.05)
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        waiting_at_nap.append(_waiting(app))
+        if len(naps) <= 3:  # deliveries come over the first three naps
+            for _ in range(3):
+                assert post(app, token, payload(app)).status_code == 201
+        sleep(seconds)
+
+    monkeypatch.setattr(inbox.time, "sleep", nap)
+    with app.app_context(), tenancy.federal_scope("test"):
+        totals = inbox.drain(linger=0.3, burst=inbox.Burst(rate=5, max_lag=60))
+    assert totals == {"stored": 10, "repeats": 0, "failed": 0}
+    # the first answer is stored at once (no rate yet); the burst's nine wait for it to pass
+    assert waiting_at_nap[:4] == [0, 3, 6, 9]
+    assert naps[1:3] == [0.05, 0.05]  # the drain gave way, not lingered
+    assert _waiting(app) == 0
+
+
 def test_the_drain_vacuums_the_inbox_it_empties(app, paired, monkeypatch):  # noqa: F811
     """A queue's dead rows slow every look for waiting answers: after deleting enough of
     them the drain vacuums the inbox (PostgreSQL: the dead rows are gone)."""

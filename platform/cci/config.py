@@ -71,6 +71,10 @@ def from_environment() -> dict:
         # Days a survey draft is kept after its last change (cci.retention).
         # At least a day: fewer would delete surveys being filled in.
         "SURVEY_DRAFT_DAYS": max(1, int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30"))),
+        # A drain job gives way to a burst of deliveries (answers a second; 0: never), for at
+        # most so many seconds of the oldest waiting answer (cci.inbox.Burst).
+        "INBOX_DRAIN_YIELD_RATE": float(os.environ.get("CCI_INBOX_DRAIN_YIELD_RATE", "50")),
+        "INBOX_DRAIN_MAX_LAG": float(os.environ.get("CCI_INBOX_DRAIN_MAX_LAG", "120")),
         # How many drain jobs may work at once when a backlog builds up.
         "INBOX_DRAIN_JOBS": int(os.environ.get("CCI_INBOX_DRAIN_JOBS", "2")),
         # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to

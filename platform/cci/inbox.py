@@ -68,6 +68,8 @@ REPORT_SECONDS = 5
 #: them made each look cost 20 ms), and autovacuum, where it is on at all, comes to a table
 #: at most once a minute and only after a fifth of it has changed
 VACUUM_ROWS = 1000
+#: how often a drain job that gives way to a burst of deliveries looks again, in seconds
+YIELD_STEP = 0.5
 
 _TIMES = ("started_at", "submitted_at")
 
@@ -261,6 +263,45 @@ def retry(ids: list[int] | None = None) -> int:
         synchronize_session=False)).rowcount
 
 
+class Burst:
+    """Whether deliveries come as a burst the drain job should give way to.
+
+    Storing an answer (its rows, every quality rule) costs the machine more than accepting
+    it, so while a hall of kiosks delivers the queues of a night offline, the drain would take
+    the CPU the deliveries wait for. A burst is deliveries coming at ``rate`` answers a second
+    or more (an ordinary day brings a few a second over the whole country); while one lasts
+    the drain waits, unless the oldest waiting answer has waited ``max_lag`` seconds (under
+    steady deliveries it then stores as before, the oldest first). The answers are kept and
+    acknowledged meanwhile, and a computation stores its region's waiting answers before it
+    counts (:func:`drain` without a burst), so no figure misses one.
+
+    Each look is one statement over two index look-ups (the newest inbox id, the oldest
+    waiting answer); the rate is the ids taken since the previous look."""
+
+    def __init__(self, rate: float, max_lag: float):
+        self.rate, self.max_lag = rate, max_lag
+        self._last: tuple[int, float] | None = None
+        self.lag = 0.0
+
+    @classmethod
+    def from_config(cls) -> Burst | None:
+        rate = current_app.config["INBOX_DRAIN_YIELD_RATE"]
+        return cls(rate, current_app.config["INBOX_DRAIN_MAX_LAG"]) if rate > 0 else None
+
+    def ongoing(self) -> bool:
+        newest, oldest = db.execute(select(
+            select(func.max(InboxItem.id)).scalar_subquery(),
+            select(InboxItem.received_at).where(InboxItem.error.is_(None))
+            .order_by(InboxItem.id).limit(1).scalar_subquery())).one()
+        db.commit()  # a fresh snapshot for the next look
+        now, last = time.monotonic(), self._last
+        self._last = (newest or 0, now)
+        if oldest is None or last is None or now <= last[1]:
+            return False  # nothing waits, or no rate yet: store what waits
+        self.lag = (utcnow() - oldest).total_seconds()
+        return ((newest or 0) - last[0]) / (now - last[1]) >= self.rate and self.lag < self.max_lag
+
+
 def drain_job(report, slot: int = 0) -> dict[str, int]:
     """The drain job (federal: every region, each row stored with its own region, each
     rule run in its region's scope, see :func:`cci.intake.store_batch`): stores what
@@ -272,7 +313,8 @@ def drain_job(report, slot: int = 0) -> dict[str, int]:
     from cci import jobs
 
     until = time.monotonic() + RUN_SECONDS
-    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"], until=until)
+    totals = drain(report, linger=current_app.config["INBOX_DRAIN_LINGER"], until=until,
+                   burst=Burst.from_config())
     jobs.release_own_lock(_slot_key(slot))  # from here on, a new answer queues a job...
     # ...and one kept just before that is not left waiting; after a full run with deliveries,
     # their requests may have trusted that this job lingers (schedule_drain: just_kept)
@@ -281,10 +323,12 @@ def drain_job(report, slot: int = 0) -> dict[str, int]:
     return totals
 
 
-def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[str, int]:
+def drain(report=None, linger: float = 0.0, until: float | None = None,
+          burst: Burst | None = None) -> dict[str, int]:
     """Store every answer waiting in the current scope (federal: the drain job; a region's:
     its computation, first), and those that come within ``linger`` seconds of the last,
-    until the monotonic clock reaches ``until``. Commits per batch; returns counts."""
+    until the monotonic clock reaches ``until``; while ``burst`` says one is ongoing, wait
+    for it to pass first. Commits per batch; returns counts."""
     from cci.intake import follow_the_data
 
     registry = current_app.extensions["cci.registry"]
@@ -295,6 +339,13 @@ def drain(report=None, linger: float = 0.0, until: float | None = None) -> dict[
         if dead >= VACUUM_ROWS:
             vacuum()
             dead = 0
+        if burst is not None and not _late(until) and burst.ongoing():
+            idle_since = time.monotonic()  # answers are coming: no reason to end
+            if report is not None and idle_since - reported >= REPORT_SECONDS:
+                report(0.5, f"поток ответов: сохранение отложено на {burst.lag:.0f} с")
+                reported = idle_since
+            time.sleep(YIELD_STEP)
+            continue
         began = time.monotonic()
         rows = db.execute(
             select(InboxItem.id, InboxItem.region_id, InboxItem.campaign_id,
