@@ -95,6 +95,31 @@ def test_a_kiosk_answer_costs_one_statement_committed_by_itself(app, paired):  #
     assert state(app, db_id(app, reply.json["key"]))["rules"] == set()
 
 
+def test_a_kiosk_answer_is_checked_against_its_set_once(app, paired, monkeypatch):  # noqa: F811
+    """The channel checks the answers and the profile to word its errors; the intake does not
+    check them again against the same set, and does against another."""
+    _kiosk_id, token = paired
+    iset = app.extensions["cci.registry"].indicator_set("cci-2023")
+    checked = []
+    validate_answers = type(iset).validate_answers
+
+    def spy(self, respondent_type, answers, section="question"):
+        checked.append(section)
+        return validate_answers(self, respondent_type, answers, section)
+
+    monkeypatch.setattr(type(iset), "validate_answers", spy)
+    assert post(app, token, payload(app)).status_code == 201
+    assert checked == ["question", "profile"]
+    with app.app_context(), tenancy.federal_scope("test"):
+        office_id = db.scalar(select(Kiosk.office_id))
+        with tenancy.region_scope(db.get(Office, office_id).region_id, "test"):
+            claimed = intake.Submission(
+                office_id=office_id, respondent_type="job_seeker", answers={"usefulness": 99},
+                client_key="kiosk:other-set", channel="kiosk", checked_with="cci-2022")
+            with pytest.raises(intake.IntakeError):
+                intake.validate(claimed)  # checked with another set: checked here
+
+
 def survey_answers(app, seed: int) -> dict:
     """A complete kiosk questionnaire whose scale answers differ from seed to seed."""
     rnd = random.Random(seed)

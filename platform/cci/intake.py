@@ -233,6 +233,9 @@ class Submission:
     meta: dict[str, Any] | None = None
     campaign_id: int | None = None
     is_sample: bool = False
+    #: the methodology whose set the channel has already checked ``answers`` and ``profile``
+    #: with (normalised, to word its own errors): not checked twice against the same set
+    checked_with: str | None = None
 
 
 def existing(client_key: str) -> Response | None:
@@ -300,11 +303,15 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
         if campaign is None:
             raise IntakeError("submitted_at", "на эту дату в регионе нет кампании измерения")
     indicator_set = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
-    try:
-        answers = indicator_set.validate_answers(sub.respondent_type, sub.answers or {})
-        profile = indicator_set.validate_answers(sub.respondent_type, sub.profile or {}, "profile")
-    except AnswerError as exc:
-        raise IntakeError(exc.item, exc.message) from exc
+    if sub.checked_with == campaign.methodology_key:
+        answers, profile = sub.answers or {}, sub.profile or {}
+    else:
+        try:
+            answers = indicator_set.validate_answers(sub.respondent_type, sub.answers or {})
+            profile = indicator_set.validate_answers(sub.respondent_type, sub.profile or {},
+                                                     "profile")
+        except AnswerError as exc:
+            raise IntakeError(exc.item, exc.message) from exc
     if not answers:
         raise IntakeError("answers", "нет ни одного ответа")
     drafts = []

@@ -83,6 +83,15 @@ class _PerAppLimiter(Limiter):
             return current_app.extensions.get("cci.limiter_backend")
         return None
 
+    def _check_request_limit(self, callable_name: str | None = None,
+                             in_middleware: bool = True) -> None:
+        # flask-limiter's before-request pass: a view that counts its own limits (the kiosk's
+        # deliveries, hundreds a second in a burst) skips it outright, where the request filter
+        # would still let it resolve the meta limits and exemptions of every request
+        if current_app.view_functions.get(request.endpoint) in _counted_in_view:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
     @property
     def storage(self):
         backend = self._backend()
@@ -117,11 +126,6 @@ def counted_in_view(view: Callable) -> Callable:
     view = limiter.exempt(view)
     _counted_in_view.add(view)
     return view
-
-
-@limiter.request_filter
-def _skip_counted_in_view() -> bool:
-    return current_app.view_functions.get(request.endpoint) in _counted_in_view
 
 
 def init_app(app: Flask) -> None:

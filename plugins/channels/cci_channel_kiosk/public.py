@@ -463,7 +463,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
         profile={k: v for k, v in profile.items() if v is not None},
         comment=comment.strip() or None, client_key=f"{KEY}:{key}", channel=KEY,
         submitted_at=finished, started_at=started if started and started <= finished else None,
-        meta=meta, campaign_id=campaign.id,
+        meta=meta, campaign_id=campaign.id, checked_with=campaign.methodology_key,
     )
 
 
