@@ -112,15 +112,11 @@ class Meter:
         self.seconds["other"] = max(0.0, self.seconds["machine"] - grouped)
         return self.seconds
 
-    def per_answer_ms(self, answers: int, counts: dict[str, int] | None = None
-                      ) -> dict[str, float]:
-        """Milliseconds of CPU per answer by group (and "machine": all of it); ``counts``
-        divides a group's time by another count (the drain's by the answers it stored)."""
+    def per_answer_ms(self, answers: int) -> dict[str, float]:
+        """Milliseconds of CPU per answer by group (and "machine": all of it)."""
         if not answers:
             return {}
-        counts = counts or {}
-        return {name: round(1000 * value / (counts.get(name) or answers), 2)
-                for name, value in self.seconds.items()}
+        return {name: round(1000 * value / answers, 2) for name, value in self.seconds.items()}
 
 
 def bench_groups(web_pid: int, worker_pids: Iterable[int]) -> list[Group]:

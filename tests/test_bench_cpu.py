@@ -76,13 +76,6 @@ def test_live_and_ended_descendants_count_once_each():
             parent.wait(timeout=10)
 
 
-def test_a_group_may_be_divided_by_its_own_count():
-    meter = cpu.Meter([])
-    meter.seconds = {"web": 1.0, "jobs": 0.5, "machine": 2.0, "other": 0.5}
-    assert meter.per_answer_ms(1000, {"jobs": 250}) == {
-        "web": 1.0, "jobs": 2.0, "machine": 2.0, "other": 0.5}
-
-
 def test_named_roots_are_the_topmost_processes_of_that_name():
     parent = _run_parent()
     try:
