@@ -206,6 +206,32 @@ def test_an_office_closed_since_the_device_was_read_refuses_its_answers(app, pai
     assert len(inbox_rows(app)) == 1 and kept_rejections(app) == ["office"]
 
 
+def test_a_region_whose_time_zone_changed_since_the_device_was_read_reads_it_afresh(  # noqa: F811
+        app, paired, monkeypatch):
+    """The campaign of an answer is chosen by the local date, so what a process keeps of a
+    device holds only for its region's time zone: changed meanwhile, the answer is refused as
+    it is kept, the device read afresh, and the answer kept with the zone now in force."""
+    kiosk_id, token = paired
+    assert post(app, token, payload(app)).status_code == 201  # the process has read it
+    reads = []
+    device = devices.device
+
+    def reading(*args, **kwargs):
+        reads.append(1)
+        return device(*args, **kwargs)
+
+    monkeypatch.setattr(devices, "device", reading)
+    assert post(app, token, payload(app, answers=survey_answers(app, 8))).status_code == 201
+    assert reads == []  # kept with what the process read
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.get(Region, db.get(Kiosk, kiosk_id).region_id).timezone = "Asia/Vladivostok"
+        db.commit()
+    assert post(app, token, payload(app, answers=survey_answers(app, 9))).status_code == 201
+    assert reads == [1]
+    assert len(inbox_rows(app)) == 3
+    assert app.extensions["cci_kiosk.delivering"][kiosk_id][2].timezone == "Asia/Vladivostok"
+
+
 def test_an_answer_goes_to_the_campaign_open_as_it_is_kept(app, paired, live_campaign):  # noqa: F811
     """A campaign saved after the device was read (here a second one starting the same day,
     which every look-up chooses) gets the next answers; a campaign closed meanwhile gets
@@ -445,33 +471,47 @@ def _waiting(app) -> int:
 
 def test_a_burst_is_answers_coming_fast_while_the_oldest_is_young(app, paired):  # noqa: F811
     """A drain job gives way while deliveries come at the burst rate or faster, unless the
-    oldest waiting answer has waited the longest lag allowed: never on its first look (no rate
-    yet), and not once deliveries stop."""
+    oldest waiting answer has waited the longest lag allowed: once on its first look (to learn
+    the rate), not when nothing waits, and not once deliveries stop."""
     _kiosk_id, token = paired
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert not inbox.Burst(rate=5, max_lag=60).ongoing()  # nothing waits
     assert post(app, token, payload(app)).status_code == 201
     with app.app_context(), tenancy.federal_scope("test"):
         burst = inbox.Burst(rate=5, max_lag=60)
         lagged = inbox.Burst(rate=5, max_lag=0)
-        assert not burst.ongoing() and not lagged.ongoing()  # no rate on a first look
+        assert burst.ongoing()  # a first look learns the rate
+        assert not lagged.ongoing()  # the oldest answer has waited long enough
         for _ in range(3):  # well over 5 a second
             assert post(app, token, payload(app)).status_code == 201
         assert burst.ongoing()
         assert 0 <= burst.lag < 60
-        assert not lagged.ongoing()  # the oldest answer has waited long enough
         assert not burst.ongoing()  # nothing came since the last look
+
+
+def test_a_drain_job_looks_for_a_burst_as_configured(app, paired, monkeypatch):  # noqa: F811
+    _kiosk_id, token = paired
     with app.app_context():
-        assert inbox.Burst.from_config().rate == 50
-        app.config["INBOX_DRAIN_YIELD_RATE"] = 0
-        try:
-            assert inbox.Burst.from_config() is None  # switched off
-        finally:
-            app.config["INBOX_DRAIN_YIELD_RATE"] = 50
+        assert inbox.Burst.from_config() is None  # switched off (the tests' configuration)
+    monkeypatch.setitem(app.config, "INBOX_DRAIN_YIELD_RATE", 50)
+    monkeypatch.setattr(inbox, "YIELD_STEP", 0.01)
+    sleep, naps = inbox.time.sleep, []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(inbox.time, "sleep", nap)
+    assert post(app, token, payload(app)).status_code == 201
+    assert count_responses(app) == 1  # the drain job ran, and stored it
+    assert naps[:1] == [0.01]  # having given way once, to learn the rate
 
 
 def test_a_drain_job_gives_way_to_a_burst_and_stores_it_when_it_passes(  # noqa: F811
         app, paired, monkeypatch):
-    """Deliveries keep coming while the drain looks: it stores nothing of them until they
-    stop, then all of them, in the same job."""
+    """Deliveries keep coming while the drain looks: it stores nothing until they stop (not
+    even what waited before its first look, which learns the rate), then all of them, in the
+    same job."""
     _kiosk_id, token = paired
     assert post(app, token, payload(app)).status_code == 201
     sleep, naps, waiting_at_nap = inbox.time.sleep, [], []
@@ -489,9 +529,8 @@ def test_a_drain_job_gives_way_to_a_burst_and_stores_it_when_it_passes(  # noqa:
     with app.app_context(), tenancy.federal_scope("test"):
         totals = inbox.drain(linger=0.3, burst=inbox.Burst(rate=5, max_lag=60))
     assert totals == {"stored": 10, "repeats": 0, "failed": 0}
-    # the first answer is stored at once (no rate yet); the burst's nine wait for it to pass
-    assert waiting_at_nap[:4] == [0, 3, 6, 9]
-    assert naps[1:3] == [0.05, 0.05]  # the drain gave way, not lingered
+    assert waiting_at_nap[:4] == [1, 4, 7, 10]  # nothing stored while they came
+    assert naps[:4] == [0.05] * 4  # the drain gave way, not lingered
     assert _waiting(app) == 0
 
 

@@ -276,7 +276,9 @@ class Burst:
     counts (:func:`drain` without a burst), so no figure misses one.
 
     Each look is one statement over two index look-ups (the newest inbox id, the oldest
-    waiting answer); the rate is the ids taken since the previous look."""
+    waiting answer); the rate is the ids taken since the previous look, so a job's first look
+    with answers waiting gives way once, to learn it (a job that takes over in the middle of a
+    burst would otherwise store a batch there)."""
 
     def __init__(self, rate: float, max_lag: float):
         self.rate, self.max_lag = rate, max_lag
@@ -296,10 +298,12 @@ class Burst:
         db.commit()  # a fresh snapshot for the next look
         now, last = time.monotonic(), self._last
         self._last = (newest or 0, now)
-        if oldest is None or last is None or now <= last[1]:
-            return False  # nothing waits, or no rate yet: store what waits
+        if oldest is None:
+            return False  # nothing waits
         self.lag = (utcnow() - oldest).total_seconds()
-        return ((newest or 0) - last[0]) / (now - last[1]) >= self.rate and self.lag < self.max_lag
+        if self.lag >= self.max_lag:
+            return False
+        return last is None or ((newest or 0) - last[0]) / max(now - last[1], 1e-3) >= self.rate
 
 
 def drain_job(report, slot: int = 0) -> dict[str, int]:
@@ -339,7 +343,9 @@ def drain(report=None, linger: float = 0.0, until: float | None = None,
         if dead >= VACUUM_ROWS:
             vacuum()
             dead = 0
-        if burst is not None and not _late(until) and burst.ongoing():
+        if burst is not None and burst.ongoing():
+            if _late(until):
+                break  # the job's successor goes on giving way
             idle_since = time.monotonic()  # answers are coming: no reason to end
             if report is not None and idle_since - reported >= REPORT_SECONDS:
                 report(0.5, f"поток ответов: сохранение отложено на {burst.lag:.0f} с")
