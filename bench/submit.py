@@ -1013,7 +1013,8 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         # the drain gives way to a burst (cci.inbox.Burst) and stores it after: what the
         # platform takes in and stores, from the phase's start until the last is stored
         left, caught_up = wait_drained(app)
-        with_storing = (sat_real.accepted - left) / (sat_real.elapsed + caught_up)
+        # (with the warm-up's answers still waiting as it began, stored in that time too)
+        with_storing = (sat_real.accepted + before - left) / (sat_real.elapsed + caught_up)
         say(f"  acknowledged and stored: the last stored {caught_up:.1f} s after the phase, "
             f"{with_storing:.1f}/s from its start" + (f"; {left} still waiting" if left else ""))
         say(f"  the platform's background work (the drain, the recompute the answers "

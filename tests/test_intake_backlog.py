@@ -70,7 +70,8 @@ def test_an_answer_waiting_for_long_is_a_warning(client, make_user, login, items
     # every region's: KYA's answer has waited 20 minutes
     assert "2 ответа ждут сохранения" in page and "не удалось сохранить: 3" in page
     assert "kya cause" in page and "the office is gone" in page
-    assert "дольше 5 минут" in page and "cci worker" in page
+    # five minutes beyond the two a drain job may give way to a burst
+    assert "дольше 7 минут" in page and "cci worker" in page
     assert 'class="row--warning"' in page
 
 

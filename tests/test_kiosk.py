@@ -380,13 +380,19 @@ def test_the_device_api_counts_its_limit_in_the_view_only(app, paired, monkeypat
 
     from cci import ratelimit
 
+    _kiosk_id, token = paired
     passes = []
     monkeypatch.setattr(Limiter, "_check_request_limit",
                         lambda self, *args, **kwargs: passes.append(request.path))
-    for path in ("/k/api/responses", "/k/api/heartbeat", "/k/pair"):
-        with app.test_request_context(path, method="POST"):
-            ratelimit.limiter._check_request_limit()
-    assert passes == ["/k/pair"]
+    device = app.test_client()
+    assert post(app, token, payload(app), device).status_code == 201
+    assert device.post("/k/api/heartbeat", json={}, headers={TOKEN_HEADER: token}).status_code \
+        == 200
+    device.post("/k/pair", data={"code": "000000"})
+    assert passes and set(passes) == {"/k/pair"}  # its pass, and its decorators' check
+    with app.test_request_context("/k/api/responses", method="POST"):  # a decorator's check
+        ratelimit.limiter._check_request_limit(in_middleware=False)
+    assert set(passes) == {"/k/pair"}
 
 
 def test_a_device_token_is_trusted_only_with_the_secret_that_signed_it(app, paired):

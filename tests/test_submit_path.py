@@ -116,8 +116,9 @@ def test_a_kiosk_answer_is_checked_against_its_set_once(app, paired, monkeypatch
             claimed = intake.Submission(
                 office_id=office_id, respondent_type="job_seeker", answers={"usefulness": 99},
                 client_key="kiosk:other-set", channel="kiosk", checked_with="cci-2022")
-            with pytest.raises(intake.IntakeError):
+            with pytest.raises(intake.IntakeError) as refused:
                 intake.validate(claimed)  # checked with another set: checked here
+            assert refused.value.field == "usefulness"
 
 
 def survey_answers(app, seed: int) -> dict:
@@ -465,11 +466,35 @@ def test_a_lingering_drain_stores_what_comes_meanwhile(app, paired, monkeypatch)
 
 
 def _waiting(app) -> int:
-    with app.extensions["cci.engine"].connect() as c:
-        return c.execute(text("SELECT count(*) FROM intake_inbox WHERE error IS NULL")).scalar()
+    with app.app_context(), tenancy.federal_scope("test"):
+        return inbox.waiting()
 
 
-def test_a_burst_is_answers_coming_fast_while_the_oldest_is_young(app, paired):  # noqa: F811
+class FakeTime:
+    """cci.inbox's clock, moved on by its naps only (recorded; ``during(n)`` runs as the n-th
+    begins): what a drain sees of time is then exact, however slow the machine."""
+
+    def __init__(self):
+        self.now, self.naps, self.during = 1000.0, [], None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.naps.append(seconds)
+        if self.during is not None:
+            self.during(len(self.naps))
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(inbox, "time", fake)
+    return fake
+
+
+def test_a_burst_is_answers_coming_fast_while_the_oldest_is_young(app, paired, clock):  # noqa: F811
     """A drain job gives way while deliveries come at the burst rate or faster, unless the
     oldest waiting answer has waited the longest lag allowed: once on its first look (to learn
     the rate), not when nothing waits, and not once deliveries stop."""
@@ -482,56 +507,85 @@ def test_a_burst_is_answers_coming_fast_while_the_oldest_is_young(app, paired): 
         lagged = inbox.Burst(rate=5, max_lag=0)
         assert burst.ongoing()  # a first look learns the rate
         assert not lagged.ongoing()  # the oldest answer has waited long enough
-        for _ in range(3):  # well over 5 a second
+        for _ in range(3):
             assert post(app, token, payload(app)).status_code == 201
+        clock.now += 0.5  # 6 a second
         assert burst.ongoing()
         assert 0 <= burst.lag < 60
+        clock.now += 1
         assert not burst.ongoing()  # nothing came since the last look
 
 
-def test_a_drain_job_looks_for_a_burst_as_configured(app, paired, monkeypatch):  # noqa: F811
+def test_an_answer_after_the_inbox_emptied_is_not_taken_for_a_burst(app, paired, clock):  # noqa: F811
+    """The ids go on where the emptied inbox left them (a PostgreSQL sequence): the answers
+    that came are counted from the first one waiting, not from an empty table's nothing."""
+    _kiosk_id, token = paired
+    for _ in range(10):
+        assert post(app, token, payload(app)).status_code == 201
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert inbox.drain()["stored"] == 10
+        burst = inbox.Burst(rate=5, max_lag=60)
+        assert not burst.ongoing()  # nothing waits
+        assert post(app, token, payload(app)).status_code == 201
+        clock.now += 1
+        assert not burst.ongoing()  # one answer in a second
+
+
+def test_a_drain_job_looks_for_a_burst_as_configured(app, paired, monkeypatch, clock):  # noqa: F811
     _kiosk_id, token = paired
     with app.app_context():
         assert inbox.Burst.from_config() is None  # switched off (the tests' configuration)
     monkeypatch.setitem(app.config, "INBOX_DRAIN_YIELD_RATE", 50)
-    monkeypatch.setattr(inbox, "YIELD_STEP", 0.01)
-    sleep, naps = inbox.time.sleep, []
-
-    def nap(seconds: float) -> None:
-        naps.append(seconds)
-        sleep(seconds)
-
-    monkeypatch.setattr(inbox.time, "sleep", nap)
     assert post(app, token, payload(app)).status_code == 201
     assert count_responses(app) == 1  # the drain job ran, and stored it
-    assert naps[:1] == [0.01]  # having given way once, to learn the rate
+    assert clock.naps == [inbox.YIELD_STEP]  # having given way once, to learn the rate
 
 
 def test_a_drain_job_gives_way_to_a_burst_and_stores_it_when_it_passes(  # noqa: F811
-        app, paired, monkeypatch):
+        app, paired, clock):
     """Deliveries keep coming while the drain looks: it stores nothing until they stop (not
     even what waited before its first look, which learns the rate), then all of them, in the
     same job."""
     _kiosk_id, token = paired
     assert post(app, token, payload(app)).status_code == 201
-    sleep, naps, waiting_at_nap = inbox.time.sleep, [], []
-    monkeypatch.setattr(inbox, "YIELD_STEP", 0.05)
+    waiting_at_nap = []
 
-    def nap(seconds: float) -> None:
-        naps.append(seconds)
+    def during(n: int) -> None:
         waiting_at_nap.append(_waiting(app))
-        if len(naps) <= 3:  # deliveries come over the first three naps
+        if n <= 3:  # deliveries come over the first three naps: 6 a second
             for _ in range(3):
                 assert post(app, token, payload(app)).status_code == 201
-        sleep(seconds)
 
-    monkeypatch.setattr(inbox.time, "sleep", nap)
+    clock.during = during
     with app.app_context(), tenancy.federal_scope("test"):
-        totals = inbox.drain(linger=0.3, burst=inbox.Burst(rate=5, max_lag=60))
+        totals = inbox.drain(linger=0.3, burst=inbox.Burst(rate=2, max_lag=60))
     assert totals == {"stored": 10, "repeats": 0, "failed": 0}
-    assert waiting_at_nap[:4] == [1, 4, 7, 10]  # nothing stored while they came
-    assert naps[:4] == [0.05] * 4  # the drain gave way, not lingered
+    assert clock.naps[:4] == [inbox.YIELD_STEP] * 4  # the drain gave way, not lingered
+    assert waiting_at_nap[:5] == [1, 4, 7, 10, 0]  # nothing stored while they came, then all
     assert _waiting(app) == 0
+
+
+class _Ongoing:
+    lag = 0.0
+
+    def ongoing(self) -> bool:
+        return True
+
+
+def test_a_drain_gives_way_no_longer_than_its_time_or_the_longest_lag(app, paired, clock):  # noqa: F811
+    """A job whose time is up in a burst hands over without storing (its successor goes on
+    giving way); an answer that has waited the longest lag is stored, burst or not."""
+    _kiosk_id, token = paired
+    for _ in range(2):
+        assert post(app, token, payload(app)).status_code == 201
+    with app.app_context(), tenancy.federal_scope("test"):
+        late = clock.now - 1
+        assert inbox.drain(linger=1, until=late, burst=_Ongoing()) == {
+            "stored": 0, "repeats": 0, "failed": 0}
+        assert inbox.waiting() == 2
+        assert inbox.drain(linger=0, burst=inbox.Burst(rate=0.001, max_lag=0)) == {
+            "stored": 2, "repeats": 0, "failed": 0}
+    assert clock.naps == []  # neither gave way
 
 
 def test_the_drain_vacuums_the_inbox_it_empties(app, paired, monkeypatch):  # noqa: F811

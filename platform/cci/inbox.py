@@ -9,6 +9,9 @@ import's rows are stored, with :func:`cci.intake.store_batch`: bulk writes, ever
 rule, look-backs once per batch. It deletes the rows it stored in the same transaction, so an
 answer is in exactly one of the two tables, never in neither.
 
+While deliveries come as a burst, the drain job gives way to them and stores them when the
+burst has passed, within ``INBOX_DRAIN_MAX_LAG`` seconds of the oldest (:class:`Burst`).
+
 A client key is unique here as in ``responses``: a repeat is recognised while its answer
 waits as well as after. A region's computation drains the region first, and the run's
 fingerprint counts the waiting answers, so no figure misses an acknowledged answer.
@@ -72,6 +75,8 @@ VACUUM_ROWS = 1000
 YIELD_STEP = 0.5
 
 _TIMES = ("started_at", "submitted_at")
+#: an inbox row waiting to be stored (not one the database refused)
+WAITING = InboxItem.error.is_(None)
 
 
 def encode(draft: Draft) -> dict[str, Any]:
@@ -221,7 +226,7 @@ def waiting() -> int:
 def waiting_by_region() -> dict[int, int]:
     """{region id: answers waiting} in the current scope."""
     return dict(db.execute(
-        select(InboxItem.region_id, func.count()).where(InboxItem.error.is_(None))
+        select(InboxItem.region_id, func.count()).where(WAITING)
         .group_by(InboxItem.region_id)).all())
 
 
@@ -238,11 +243,10 @@ class Backlog:
 
 def backlog() -> list[Backlog]:
     """Per region of the current scope that has any: one aggregate query."""
-    waiting = InboxItem.error.is_(None)
     rows = db.execute(
-        select(InboxItem.region_id, func.count().filter(waiting),
-               func.min(InboxItem.received_at).filter(waiting),
-               func.count().filter(~waiting))
+        select(InboxItem.region_id, func.count().filter(WAITING),
+               func.min(InboxItem.received_at).filter(WAITING),
+               func.count().filter(~WAITING))
         .group_by(InboxItem.region_id).order_by(InboxItem.region_id))
     return [Backlog(*row) for row in rows]
 
@@ -275,10 +279,11 @@ class Burst:
     acknowledged meanwhile, and a computation stores its region's waiting answers before it
     counts (:func:`drain` without a burst), so no figure misses one.
 
-    Each look is one statement over two index look-ups (the newest inbox id, the oldest
-    waiting answer); the rate is the ids taken since the previous look, so a job's first look
-    with answers waiting gives way once, to learn it (a job that takes over in the middle of a
-    burst would otherwise store a batch there)."""
+    Each look is one statement over index look-ups (the newest inbox id, the first waiting
+    answer and its time); the rate is the ids taken since the previous look (or since the
+    first waiting answer, when none waited then: a sequence moves on while the table empties),
+    so a job's first look with answers waiting gives way once, to learn it (a job that takes
+    over in the middle of a burst would otherwise store a batch there)."""
 
     def __init__(self, rate: float, max_lag: float):
         self.rate, self.max_lag = rate, max_lag
@@ -291,19 +296,24 @@ class Burst:
         return cls(rate, current_app.config["INBOX_DRAIN_MAX_LAG"]) if rate > 0 else None
 
     def ongoing(self) -> bool:
-        newest, oldest = db.execute(select(
+        first_waiting = select(InboxItem.id, InboxItem.received_at).where(WAITING) \
+            .order_by(InboxItem.id).limit(1).subquery()
+        newest, first, oldest = db.execute(select(
             select(func.max(InboxItem.id)).scalar_subquery(),
-            select(InboxItem.received_at).where(InboxItem.error.is_(None))
-            .order_by(InboxItem.id).limit(1).scalar_subquery())).one()
+            select(first_waiting.c.id).scalar_subquery(),
+            select(first_waiting.c.received_at).scalar_subquery())).one()
         db.commit()  # a fresh snapshot for the next look
         now, last = time.monotonic(), self._last
-        self._last = (newest or 0, now)
-        if oldest is None:
+        self._last = (max(newest or 0, last[0] if last else 0), now)
+        if first is None:
             return False  # nothing waits
         self.lag = (utcnow() - oldest).total_seconds()
         if self.lag >= self.max_lag:
             return False
-        return last is None or ((newest or 0) - last[0]) / max(now - last[1], 1e-3) >= self.rate
+        if last is None:
+            return True
+        came = (newest or 0) - max(last[0], first - 1)
+        return came / max(now - last[1], 1e-3) >= self.rate
 
 
 def drain_job(report, slot: int = 0) -> dict[str, int]:
@@ -313,7 +323,8 @@ def drain_job(report, slot: int = 0) -> dict[str, int]:
     ``INBOX_DRAIN_LINGER`` seconds or :data:`RUN_SECONDS` have passed (under steady
     deliveries one job keeps storing, instead of a job, with its process, per handful of
     answers; and it does not keep a worker from other jobs for long: its successor queues
-    behind them, on the same queue)."""
+    behind them, on the same queue). While deliveries come as a burst it gives way to them
+    (:class:`Burst`, as configured)."""
     from cci import jobs
 
     until = time.monotonic() + RUN_SECONDS
@@ -339,6 +350,13 @@ def drain(report=None, linger: float = 0.0, until: float | None = None,
     totals = {"stored": 0, "repeats": 0, "failed": 0}
     idle_since = reported = time.monotonic()
     dead = 0  # inbox rows this drain deleted or updated since it last vacuumed
+
+    def progress(message: str) -> None:
+        nonlocal reported
+        if report is not None and time.monotonic() - reported >= REPORT_SECONDS:
+            report(0.5, message)  # a commit of its own
+            reported = time.monotonic()
+
     while True:
         if dead >= VACUUM_ROWS:
             vacuum()
@@ -347,9 +365,7 @@ def drain(report=None, linger: float = 0.0, until: float | None = None,
             if _late(until):
                 break  # the job's successor goes on giving way
             idle_since = time.monotonic()  # answers are coming: no reason to end
-            if report is not None and idle_since - reported >= REPORT_SECONDS:
-                report(0.5, f"поток ответов: сохранение отложено на {burst.lag:.0f} с")
-                reported = idle_since
+            progress(f"поток ответов: сохранение отложено на {burst.lag:.0f} с")
             time.sleep(YIELD_STEP)
             continue
         began = time.monotonic()
@@ -357,7 +373,7 @@ def drain(report=None, linger: float = 0.0, until: float | None = None,
             select(InboxItem.id, InboxItem.region_id, InboxItem.campaign_id,
                    InboxItem.client_key, InboxItem.channel, InboxItem.received_at,
                    InboxItem.draft)
-            .where(InboxItem.error.is_(None)).order_by(InboxItem.id).limit(BATCH)
+            .where(WAITING).order_by(InboxItem.id).limit(BATCH)
             # two drains (jobs, a computation) take different rows
             .with_for_update(skip_locked=True)
         ).all()
@@ -400,9 +416,7 @@ def drain(report=None, linger: float = 0.0, until: float | None = None,
         for campaign_id in sorted({row.campaign_id for row in fresh if row.id not in failed}):
             follow_the_data(campaign_id)  # debounced: one Redis look while one waits
         idle_since = time.monotonic()
-        if report is not None and idle_since - reported >= REPORT_SECONDS:
-            report(0.5, f"сохранено ответов: {totals['stored']}")  # a commit of its own
-            reported = idle_since
+        progress(f"сохранено ответов: {totals['stored']}")
         if _late(until):
             break  # the caller looks again (the job: after releasing its lock)
         if len(rows) >= HELP_ROWS and report is not None:

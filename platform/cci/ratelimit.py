@@ -85,9 +85,10 @@ class _PerAppLimiter(Limiter):
 
     def _check_request_limit(self, callable_name: str | None = None,
                              in_middleware: bool = True) -> None:
-        # flask-limiter's before-request pass: a view that counts its own limits (the kiosk's
-        # deliveries, hundreds a second in a burst) skips it outright, where the request filter
-        # would still let it resolve the meta limits and exemptions of every request
+        # a view that counts its own limits (the kiosk's deliveries, hundreds a second in a
+        # burst) is left out of flask-limiter's checks outright (its before-request pass
+        # included), where a request filter would still resolve the meta limits and
+        # exemptions of every request. A method of flask-limiter's own, tested in test_kiosk
         if current_app.view_functions.get(request.endpoint) in _counted_in_view:
             return
         super()._check_request_limit(callable_name, in_middleware)

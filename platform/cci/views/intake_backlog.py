@@ -33,7 +33,8 @@ from cci.views.areas import area_url
 
 #: failed answers listed on the page (the rest are counted, and retried by "all")
 FAILED_SHOWN = 200
-#: an answer waiting longer than this means the drain job is not running
+#: an answer waiting longer than this beyond the longest a drain job gives way to a burst
+#: (INBOX_DRAIN_MAX_LAG, and the storing of the burst after it) means no drain job is running
 STALE_AFTER = dt.timedelta(minutes=5)
 
 
@@ -43,12 +44,13 @@ def intake_backlog():
     regions = {region.id: region for region in db.scalars(
         select(Region).where(Region.id.in_([b.region_id for b in backlog])))}
     now = utcnow()
-    stale = [b for b in backlog if b.oldest is not None and now - b.oldest > STALE_AFTER]
+    stale_after = STALE_AFTER + dt.timedelta(seconds=current_app.config["INBOX_DRAIN_MAX_LAG"])
+    stale = [b for b in backlog if b.oldest is not None and now - b.oldest > stale_after]
     return render_template(
         "admin/intake.html", backlog=backlog, regions=regions, stale=stale,
         failed=inbox.failed(FAILED_SHOWN), failed_total=sum(b.failed for b in backlog),
         waiting_total=sum(b.waiting for b in backlog),
-        stale_minutes=int(STALE_AFTER.total_seconds() // 60),
+        stale_minutes=int(stale_after.total_seconds() // 60),
     )
 
 
