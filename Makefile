@@ -4,8 +4,8 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 CCI     := $(VENV)/bin/cci
 STAMP   := $(VENV)/.installed-stamp
-HTMX    := platform/cci/static/vendor/htmx.min.js
-CATALOG := platform/cci/translations/ru/LC_MESSAGES/messages
+HTMX    := platform/cci/web/static/vendor/htmx.min.js
+CATALOG := platform/cci/web/translations/ru/LC_MESSAGES/messages
 
 .PHONY: install run test bench i18n-extract clean
 
@@ -24,7 +24,7 @@ $(HTMX): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
 
 $(CATALOG).mo: $(CATALOG).po $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy -d platform/cci/translations
+	$(VENV)/bin/pybabel compile --use-fuzzy -d platform/cci/web/translations
 
 run: install
 	$(CCI) db upgrade
@@ -41,8 +41,8 @@ bench: install
 
 # After adding or changing interface strings: extract, merge into the Russian catalog, translate.
 i18n-extract: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o platform/cci/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i platform/cci/translations/messages.pot -d platform/cci/translations -l ru
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o platform/cci/web/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i platform/cci/web/translations/messages.pot -d platform/cci/web/translations -l ru
 
 clean:
 	rm -rf $(VENV) node_modules $(dir $(HTMX)) $(CATALOG).mo

@@ -253,9 +253,9 @@ def compute_floor(app, campaign_id: int) -> float:
 
 def run_compute(app, campaign_id: int, key: str) -> float:
     """Enqueue a full run and wait until it is published (or ready, for a draft)."""
-    from cci import compute
-    from cci.db import db
-    from cci.models import ComputationRun
+    from cci.index import compute
+    from cci.foundation.db import db
+    from cci.foundation.models import ComputationRun
 
     started = time.perf_counter()
     with app.app_context():
@@ -305,11 +305,11 @@ def import_file(app, campaign_id: int, rows: int) -> tuple[bytes, list[list]]:
 def run_import(app, campaign_id: int, data: bytes) -> float:
     from sqlalchemy import select
 
-    from cci import imports
-    from cci import tenancy
-    from cci.db import db
-    from cci.models import ImportRecord
-    from cci.models import Region
+    from cci.collection import imports
+    from cci.foundation import tenancy
+    from cci.foundation.db import db
+    from cci.foundation.models import ImportRecord
+    from cci.foundation.models import Region
 
     with app.app_context():
         with tenancy.federal_scope("bench"):

@@ -2,7 +2,7 @@
 
 A bare WSGI endpoint that takes the same JSON body a kiosk posts to ``/k/api/responses``,
 parses it and stores it with one INSERT into a bench-only table (``bench_ceiling``, created by
-:mod:`bench.submit`), through the same engine the platform builds (:func:`cci.db.make_engine`:
+:mod:`bench.submit`), through the same engine the platform builds (:func:`cci.foundation.db.make_engine`:
 psycopg 3, a SQLAlchemy connection pool with pre-ping). No authentication, rate limit,
 validation, quality rules or second commit: what no submission endpoint can beat on the same
 gunicorn, PostgreSQL and machine. ``GET`` answers 200 (the readiness probe).
@@ -21,7 +21,7 @@ from flask import Flask
 from flask import request
 from sqlalchemy import text
 
-from cci.db import make_engine
+from cci.foundation.db import make_engine
 
 TABLE_SQL = """
 CREATE TABLE IF NOT EXISTS bench_ceiling (

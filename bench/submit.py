@@ -345,9 +345,9 @@ def open_campaign(app) -> tuple[int, list[tuple[int, int, str, str]]]:
 def register_kiosks(app, offices, count: int) -> list[tuple[int, int, str]]:
     """``count`` kiosks over the offices (round robin), each with a fresh pairing code, through
     the kiosk plugin (audit-logged as an admin's registration is). (kiosk id, office id, code)."""
-    from cci import tenancy
-    from cci.db import db
-    from cci.models import Office
+    from cci.foundation import tenancy
+    from cci.foundation.db import db
+    from cci.foundation.models import Office
     from cci_channel_kiosk import devices
 
     registered = []
@@ -822,8 +822,8 @@ def costs_per_answer(app, kiosks: list[Kiosk], accepted_keys: set[str],
 
 def drain_in_process(app) -> tuple[float, int]:
     """Store what waits in the inbox here, as the drain job does: (CPU seconds, answers)."""
-    from cci import inbox
-    from cci import tenancy
+    from cci.collection import inbox
+    from cci.foundation import tenancy
 
     with app.app_context(), tenancy.federal_scope("bench"):
         cpu = time.thread_time()
@@ -1010,7 +1010,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         # none meanwhile, and what storing costs is the in-process figure below
         cpu_real = meter.per_answer_ms(sat_real.accepted)
         say(_cpu_line(cpu_real))
-        # the drain gives way to a burst (cci.inbox.Burst) and stores it after: what the
+        # the drain gives way to a burst (cci.collection.inbox.Burst) and stores it after: what the
         # platform takes in and stores, from the phase's start until the last is stored
         left, caught_up = wait_drained(app)
         # (with the warm-up's answers still waiting as it began, stored in that time too)

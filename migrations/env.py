@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import cci.models  # noqa: F401 - registers every table on the metadata
-from cci.db import Base
-from cci.plugins import build_plugin_manager
+import cci.foundation.models  # noqa: F401 - registers every table on the metadata
+from cci.foundation.db import Base
+from cci.hooks.manager import build_plugin_manager
 
 build_plugin_manager()  # plugin-owned tables (channels) join the metadata when loaded
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskCliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ("engine_helpers",)  # fixtures for campaigns, answers and runs
@@ -21,7 +22,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{_tmp / 'test.sqlite3'}"
 if not os.environ.get("REDIS_URL"):
-    from cci.redis_conn import embedded_redis_url
+    from cci.foundation.redis_conn import embedded_redis_url
 
     os.environ["REDIS_URL"] = embedded_redis_url(str(_tmp))
 
@@ -29,11 +30,11 @@ from argon2 import profiles  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from cci import create_app  # noqa: E402
-from cci import tenancy  # noqa: E402
-from cci.db import Base  # noqa: E402
-from cci.db import db  # noqa: E402
+from cci.foundation import tenancy  # noqa: E402
+from cci.foundation.db import Base  # noqa: E402
+from cci.foundation.db import db  # noqa: E402
 
-from cci.passwords import use_parameters  # noqa: E402
+from cci.foundation.passwords import use_parameters  # noqa: E402
 
 # Argon2's production cost (~0.7 s a hash here) would dominate the suite; the algorithm and
 # the code path stay the same, only the cost parameters drop.
@@ -49,7 +50,7 @@ TEST_CONFIG = {
     "JOB_RETRY_INTERVALS": [0, 0, 0],
     "INBOX_DRAIN_LINGER": 0,  # a drain job ends as soon as nothing waits
     # a drain job stores at once (its first look would give way half a second to learn the
-    # rate of deliveries); the tests of cci.inbox.Burst switch it on
+    # rate of deliveries); the tests of cci.collection.inbox.Burst switch it on
     "INBOX_DRAIN_YIELD_RATE": 0,
 }
 
@@ -108,7 +109,7 @@ def _clean_state(request):
 
 @pytest.fixture
 def tenants(app):
-    from cci.tenants_sync import sync
+    from cci.foundation.tenants_sync import sync
 
     with app.app_context():
         sync(ROOT / "tenants")
@@ -120,15 +121,24 @@ def client(app):
     return app.test_client()
 
 
+class CommandRunner(FlaskCliRunner):
+    """Invokes the `cci` command (not the app's own `flask` group) against the test app."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        from cci.cli import main
+
+        return super().invoke(cli or main, args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
-    return app.test_cli_runner()
+    return CommandRunner(app)
 
 
 @pytest.fixture
 def make_user(app, tenants):
     """make_user(role, region="RU-BRY" | None, email=None) -> the user's e-mail."""
-    from cci.users import create_user
+    from cci.foundation.users import create_user
 
     counter = iter(range(1, 10_000))
 
@@ -170,7 +180,7 @@ def in_scope(app):
 def region_id(app, code: str) -> int:
     from sqlalchemy import select
 
-    from cci.models import Region
+    from cci.foundation.models import Region
 
     with app.app_context():
         return db.scalar(select(Region.id).where(Region.code == code))

@@ -9,18 +9,18 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from cci import compute
-from cci import jobs
-from cci import tenancy
-from cci.campaigns import save_campaign
-from cci.db import db
-from cci.intake import Submission
-from cci.intake import submit
-from cci.models import Checklist
-from cci.models import ComputationRun
-from cci.models import Office
-from cci.models import Region
-from cci.models import RunResult
+from cci.index import compute
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.collection.campaigns import save_campaign
+from cci.foundation.db import db
+from cci.collection.intake import Submission
+from cci.collection.intake import submit
+from cci.foundation.models import Checklist
+from cci.foundation.models import ComputationRun
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import RunResult
 
 DAY = dt.datetime(2025, 5, 5, 9, 0, tzinfo=dt.timezone.utc)
 _keys = itertools.count()

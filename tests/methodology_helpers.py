@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from cci.plugins import build_plugin_manager
-from cci.plugins import build_registry
-from cci.results import ItemCounts
-from cci.results import OfficeData
-from cci.results import RegionData
+from cci.hooks.manager import build_plugin_manager
+from cci.hooks.manager import build_registry
+from cci.methodology.figures import ItemCounts
+from cci.methodology.figures import OfficeData
+from cci.methodology.figures import RegionData
 
 _registry = build_registry(build_plugin_manager())
 

@@ -15,19 +15,19 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 
 from cci import create_app
-from cci import tenancy
-from cci.api.docs import UndocumentedRoute
-from cci.api.docs import build_spec
-from cci.api.docs import operation
-from cci.db import Base
-from cci.db import db
-from cci.db import utcnow
-from cci.models import ApiToken
-from cci.models import AuditEntry
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import User
-from cci.tokens import revoke
+from cci.foundation import tenancy
+from cci.web.api.docs import UndocumentedRoute
+from cci.web.api.docs import build_spec
+from cci.web.api.docs import operation
+from cci.foundation.db import Base
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import ApiToken
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import User
+from cci.foundation.tokens import revoke
 from conftest import TEST_CONFIG
 from conftest import region_id
 

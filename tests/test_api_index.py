@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cci import tenancy
-from cci import tokens
-from cci.db import db
+from cci.foundation import tenancy
+from cci.foundation import tokens
+from cci.foundation.db import db
 from engine_helpers import answer
 from engine_helpers import offices
 from engine_helpers import work
@@ -18,7 +18,7 @@ def token(app, make_user):
         email = make_user(role, region)
         from sqlalchemy import select
 
-        from cci.models import User
+        from cci.foundation.models import User
 
         with app.app_context(), tenancy.federal_scope("test"):
             user = db.scalar(select(User).where(User.email == email))

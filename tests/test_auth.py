@@ -13,9 +13,9 @@ from argon2 import extract_parameters
 from sqlalchemy import select
 
 from cci import create_app
-from cci import tenancy
-from cci.db import db
-from cci.models import User
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import User
 from conftest import PASSWORD
 from conftest import TEST_CONFIG
 
@@ -375,7 +375,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
 
 
 def test_https_setting_comes_from_the_environment(monkeypatch):
-    from cci import config
+    from cci.foundation import config
 
     monkeypatch.delenv("CCI_HTTPS", raising=False)
     plain = config.from_environment()

@@ -11,17 +11,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import compute
-from cci import jobs
-from cci import tenancy
-from cci.campaigns import save_campaign
-from cci.db import db
-from cci.models import AuditEntry
-from cci.models import Checklist
-from cci.models import Office
-from cci.models import Region
-from cci.models import RunResult
-from cci.models import User
+from cci.index import compute
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.collection.campaigns import save_campaign
+from cci.foundation.db import db
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Checklist
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import RunResult
+from cci.foundation.models import User
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_saving_schedules_a_recompute_of_the_campaign(client, campaigns, kya_adm
     client.post(form_url("RU-KYA", campaigns["cci-2022"], office, "O-V.2"),
                 data=transport_answers())
     with app.app_context(), tenancy.federal_scope("test"):
-        from cci.models import JobRecord
+        from cci.foundation.models import JobRecord
 
         [job] = db.scalars(select(JobRecord).where(JobRecord.name == "runs.recompute")).all()
         assert job.params == {"campaign_id": campaigns["cci-2022"]}

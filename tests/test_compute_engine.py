@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import compute
-from cci import jobs
-from cci import tenancy
-from cci.campaigns import CampaignError
-from cci.campaigns import save_campaign
-from cci.db import db
-from cci.intake import IntakeError
-from cci.models import Region
+from cci.index import compute
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.collection.campaigns import CampaignError
+from cci.collection.campaigns import save_campaign
+from cci.foundation.db import db
+from cci.collection.intake import IntakeError
+from cci.foundation.models import Region
 from engine_helpers import _region
 from engine_helpers import answer
 from engine_helpers import checklist
@@ -65,7 +65,7 @@ def test_invalid_answers_are_refused_and_nothing_is_stored(app, campaign, answer
         answer(app, offices(app, "RU-BRY")[0], answers)
     assert error.value.field == field
     with app.app_context(), tenancy.federal_scope("test"):
-        from cci.models import Response
+        from cci.foundation.models import Response
 
         assert db.scalar(select(func.count()).select_from(Response)) == 0
 
@@ -88,7 +88,7 @@ def test_database_aggregation_counts_bands_and_skips_not_sure(app, campaign):
         answer(app, office, {"usefulness": value, "personal_consultant": 1 if value else 0,
                              "pre_registration": booked})
     with app.app_context(), tenancy.region_scope(office and _region(app, "RU-KYA")):
-        from cci.models import Campaign
+        from cci.foundation.models import Campaign
 
         c = db.get(Campaign, campaign)
         region = db.scalar(select(Region).where(Region.code == "RU-KYA"))
@@ -220,7 +220,7 @@ def test_new_answers_schedule_one_debounced_recompute(app, campaign):
         answer(app, office, {"usefulness": value})
     with app.app_context():
         compute.schedule_recompute(campaign)
-        from cci.models import JobRecord
+        from cci.foundation.models import JobRecord
 
         with tenancy.federal_scope("test"):
             pending = db.scalars(select(JobRecord).where(JobRecord.name == "runs.recompute")).all()

@@ -9,15 +9,15 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.db import db
-from cci.models import Answer
-from cci.models import AuditEntry
-from cci.models import Checklist
-from cci.models import Office
-from cci.models import Region
-from cci.models import Response
-from cci.models import User
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import Answer
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Checklist
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import Response
+from cci.foundation.models import User
 from cci_channel_contact import figures as fig
 from cci_channel_contact.models import ContactCall
 from cci_channel_contact.models import TelephonyStat
@@ -156,7 +156,7 @@ def test_a_full_call_stores_the_response_through_intake_and_the_outcome(client, 
 
 def campaign_id(app):
     with app.app_context(), tenancy.federal_scope("test"):
-        from cci.models import Campaign
+        from cci.foundation.models import Campaign
         return db.scalar(select(Campaign.id))
 
 
@@ -269,8 +269,8 @@ def test_saving_the_same_call_again_does_not_duplicate(client, app, operator):
     assert call.topic == "benefit" and call.response_id == response.id
 
     # the client key is the call's: intake itself recognises a repeated delivery
-    from cci.intake import Submission
-    from cci.intake import submit
+    from cci.collection.intake import Submission
+    from cci.collection.intake import submit
     with app.app_context():
         again_response, created = submit(Submission(
             office_id=response.office_id, respondent_type="job_seeker",

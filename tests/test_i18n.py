@@ -9,7 +9,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOG = ROOT / "platform/cci/translations/ru/LC_MESSAGES/messages.po"
+CATALOG = ROOT / "platform/cci/web/translations/ru/LC_MESSAGES/messages.po"
 
 
 def test_every_interface_string_is_translated(tmp_path):

@@ -10,18 +10,18 @@ import re
 
 import openpyxl
 import pytest
-from cci import imports
-from cci import jobs
-from cci import tenancy
-from cci.campaigns import save_campaign
-from cci.db import db
-from cci.models import Answer
-from cci.models import Checklist
-from cci.models import ImportRecord
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import Region
-from cci.models import Response
+from cci.collection import imports
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.collection.campaigns import save_campaign
+from cci.foundation.db import db
+from cci.foundation.models import Answer
+from cci.foundation.models import Checklist
+from cci.foundation.models import ImportRecord
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import Response
 from jsonschema import Draft202012Validator
 from jsonschema import FormatChecker
 from referencing import Registry
@@ -590,7 +590,7 @@ def test_a_successful_import_schedules_a_recompute(app, admin, campaign):
 
 def test_the_import_succeeds_when_redis_is_down_for_the_recompute(app, admin, campaign,
                                                                   monkeypatch):
-    from cci import compute
+    from cci.index import compute
 
     def broken(campaign_id):
         raise ConnectionError("redis is down")

@@ -118,9 +118,9 @@ def test_methodology_pages_list_detail_and_diff(client, tenants, make_user, logi
 def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, make_user, login):
     import datetime as dt
 
-    from cci import tenancy
-    from cci.campaigns import save_campaign
-    from cci.db import db
+    from cci.foundation import tenancy
+    from cci.collection.campaigns import save_campaign
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("test"):
         pilot = save_campaign(name="Пилот", methodology_key="cci-2022",

@@ -1,4 +1,4 @@
-"""The administrators' page of answers acknowledged and not stored yet (cci.inbox): what waits
+"""The administrators' page of answers acknowledged and not stored yet (cci.collection.inbox): what waits
 and since when, what the database refused, and storing those again; a region's
 administrator sees and retries only the region's."""
 
@@ -9,13 +9,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from cci import inbox
-from cci import tenancy
-from cci.db import db
-from cci.db import utcnow
-from cci.models import AuditEntry
-from cci.models import InboxItem
-from cci.models import JobRecord
+from cci.collection import inbox
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import InboxItem
+from cci.foundation.models import JobRecord
 from conftest import region_id
 
 pytest_plugins = ("engine_helpers",)

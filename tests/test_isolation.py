@@ -10,10 +10,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import User
+from cci.foundation import tenancy
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import User
 from conftest import region_id
 
 OWN, OTHER = "RU-BRY", "RU-VLA"
@@ -23,7 +23,7 @@ REGIONAL_ROLES = ["regional_admin", "auditor"]
 @pytest.fixture
 def world(app, tenants, make_user):
     """Office ids of both regions, a job record in each and a federal job."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     own, other = region_id(app, OWN), region_id(app, OTHER)
     with app.app_context():
@@ -54,8 +54,8 @@ def colleagues(make_user, world):
 
 
 def _api_token(app, email: str) -> str:
-    from cci import tokens
-    from cci.db import db
+    from cci.foundation import tokens
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("test token"):
         user = db.scalar(select(User).where(User.email == email))
@@ -176,7 +176,7 @@ def test_regional_admin_sees_only_own_users(client, make_user, login, colleagues
 
 def test_regional_admin_cannot_touch_another_regions_user(app, client, make_user, login,
                                                          colleagues):
-    from cci.db import db
+    from cci.foundation.db import db
 
     login(make_user("regional_admin", OWN))
     with app.app_context(), tenancy.federal_scope("test"):

@@ -20,15 +20,15 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from cci import create_app
-from cci import jobs
-from cci import tenancy
-from cci import tokens
-from cci.db import db
-from cci.models import AuditEntry
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import Region
-from cci.models import User
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.foundation import tokens
+from cci.foundation.db import db
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import User
 from conftest import ROOT
 from conftest import TEST_CONFIG
 from conftest import region_id
@@ -43,9 +43,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cci import hookimpl
-from cci import tenancy
-from cci.db import db
-from cci.models import Office
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import Office
 
 
 def count_offices(report, label=""):
@@ -151,7 +151,7 @@ def queued_ids(app) -> list[str]:
 
 
 def test_the_testkit_job_is_registered_through_its_entry_point(app):
-    from cci.plugins import _DISTRIBUTIONS
+    from cci.hooks.manager import _DISTRIBUTIONS
 
     registry = app.extensions["cci.registry"]
     assert registry.jobs["testkit.count_offices"].__module__ == TESTKIT_MODULE

@@ -15,12 +15,12 @@ from flask import request
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.db import db
-from cci.db import utcnow
-from cci.models import AuditEntry
-from cci.models import Office
-from cci.models import Response
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Office
+from cci.foundation.models import Response
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 from cci_channel_kiosk.public import TOKEN_COOKIE
@@ -378,7 +378,7 @@ def test_the_device_api_counts_its_limit_in_the_view_only(app, paired, monkeypat
     skips its requests, and only those."""
     from flask_limiter import Limiter
 
-    from cci import ratelimit
+    from cci.web import ratelimit
 
     _kiosk_id, token = paired
     passes = []

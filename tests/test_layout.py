@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -131,7 +134,7 @@ def test_the_import_checker_sees_imports():
 def test_every_plugin_package_is_registered_by_entry_point():
     """The built-in plugins reach the core only through entry points declared for packaging
     (the root pyproject.toml, or a plugin's own), in the groups the core loads."""
-    from cci.plugins import ENTRY_POINT_GROUPS
+    from cci.hooks.manager import ENTRY_POINT_GROUPS
 
     declared: dict[str, dict[str, str]] = {}
     for pyproject in [ROOT / "pyproject.toml", *ROOT.glob("plugins/*/*/pyproject.toml")]:
@@ -147,3 +150,74 @@ def test_every_plugin_package_is_registered_by_entry_point():
     installed = {ep.value.split(":")[0].split(".")[0]
                  for group in ENTRY_POINT_GROUPS for ep in entry_points(group=group)}
     assert targets <= installed, f"declared but not installed: {sorted(targets - installed)}"
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _core_modules() -> list[str]:
+    """Every module of the core, as its path in platform/cci/ (packages' empty __init__.py
+    files are the packages themselves, named by their folder)."""
+    found = []
+    for path in sorted(CORE.rglob("*.py")):
+        relative = path.relative_to(CORE).as_posix()
+        if path.name == "__init__.py" and path.parent != CORE:
+            body = ast.parse(path.read_text(encoding="utf-8")).body
+            if all(isinstance(node, ast.Expr) for node in body):  # only a docstring
+                relative = path.parent.relative_to(CORE).as_posix() + "/"
+        found.append(relative)
+    return found
+
+
+def test_the_architecture_page_describes_every_core_module():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    missing = [module for module in _core_modules() if f"`{module}`" not in text]
+    assert missing == [], f"add these to docs/architecture.md's Layout: {missing}"
+
+
+def test_the_architecture_page_names_no_module_that_is_gone():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    layout = text[text.index("## Layout"):text.index("\n## ", text.index("## Layout") + 1)]
+    # the table's first column: `module` or **`package/`**, several per cell at most
+    first_cells = [line.split("|")[1] for line in layout.splitlines() if line.startswith("| ")]
+    named = {name for cell in first_cells for name in re.findall(r"`([\w/]+(?:\.py|/))`", cell)}
+    gone = sorted(name for name in named if not (CORE / name).exists())
+    assert gone == [], f"docs/architecture.md names modules that do not exist: {gone}"
+
+
+def test_the_module_list_is_not_vacuous():
+    modules = _core_modules()
+    assert "foundation/tenancy.py" in modules and "collection/intake.py" in modules
+    assert "foundation/" in modules  # a package whose __init__ is only its docstring
+
+
+def _lint_imports(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "lint-imports"), "--config", str(config), "--no-cache"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_the_layers_hold_and_the_checker_would_see_a_breach(tmp_path):
+    """.importlinter's contracts pass on the tree, and fail on a copy of the core where a
+    lower layer imports an upper one (so the check is not vacuous)."""
+    done = _lint_imports(ROOT / ".importlinter")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert " BROKEN" not in done.stdout
+    # A breach in a scratch copy: the foundation importing the web layer.
+    copy = tmp_path / "src"
+    shutil.copytree(CORE, copy / "cci", ignore=shutil.ignore_patterns("templates", "static",
+                                                                         "translations"))
+    with (copy / "cci" / "foundation" / "config.py").open("a", encoding="utf-8") as f:
+        f.write("\nfrom cci.web import app as _breach  # noqa\n")
+    config = tmp_path / "importlinter.ini"
+    text = (ROOT / ".importlinter").read_text(encoding="utf-8")
+    config.write_text(re.sub(r"root_packages =\n(?:    .*\n)+", "root_package = cci\n", text),
+                      encoding="utf-8")
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "lint-imports"), "--config", str(config), "--no-cache"],
+        cwd=copy, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(copy)},
+    )
+    assert done.returncode != 0
+    assert "cci.foundation is not allowed to import cci.web" in done.stdout

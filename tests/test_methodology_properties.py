@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from methodology_helpers import methodology
 from methodology_helpers import office
 from methodology_helpers import region
-from cci.results import ItemCounts
+from cci.methodology.figures import ItemCounts
 
 SETS = [methodology("cci-2022"), methodology("cci-2023")]
 SCALE_ITEMS = ["prof_competence", "usefulness", "info_office", "comfort", "transport"]

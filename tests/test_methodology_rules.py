@@ -45,7 +45,7 @@ def test_yes_no_item_scores_the_share_of_yes():
 
 
 def test_pre_registration_scores_the_share_of_yes_among_three_options():
-    from cci.results import ItemCounts
+    from cci.methodology.figures import ItemCounts
 
     counts = ItemCounts(choices={"yes": 2, "no": 1, "unaware": 1})
     result = compute(V22, office(answers={(JS, "pre_registration"): counts}))
@@ -133,8 +133,8 @@ def test_a_mean_of_shares_has_the_interval_of_that_mean():
 
 
 def test_mean_interval_is_wilsons_for_one_share_and_never_narrower_than_the_counts_allow():
-    from cci.results import mean_interval
-    from cci.results import wilson
+    from cci.methodology.figures import mean_interval
+    from cci.methodology.figures import wilson
 
     low, high, n = mean_interval([(0.8, 10)])
     assert (low, high) == pytest.approx(wilson(8, 10)) and n == pytest.approx(10)
@@ -207,7 +207,7 @@ def test_wilson_interval_accompanies_every_share():
 
 
 def test_preferred_channel_is_a_distribution_not_a_score():
-    from cci.results import ItemCounts
+    from cci.methodology.figures import ItemCounts
 
     answers = {(JS, "preferred_channel"): ItemCounts(choices={"office": 3, "gosuslugi": 1}),
                (EMP, "preferred_channel"): ItemCounts(choices={"email": 2})}
@@ -220,7 +220,7 @@ def test_preferred_channel_is_a_distribution_not_a_score():
 
 @pytest.mark.parametrize("indicator_set", [V22, V23])
 def test_preferred_channel_is_cross_checked_with_the_channels_offered(indicator_set):
-    from cci.results import ItemCounts
+    from cci.methodology.figures import ItemCounts
 
     answers = {(JS, "preferred_channel"): ItemCounts(choices={"social": 2, "messengers": 1}),
                (EMP, "preferred_channel"): ItemCounts(choices={"email": 1})}
@@ -249,7 +249,7 @@ def test_preferred_channel_is_cross_checked_with_the_channels_offered(indicator_
 
 
 def test_2023_cross_check_reads_the_regions_channels_in_a_centralized_network():
-    from cci.results import ItemCounts
+    from cci.methodology.figures import ItemCounts
 
     answers = {(JS, "preferred_channel"): ItemCounts(choices={"website": 3})}
     offers = all_params(V23, "O-III.6", present={"regional_site"})
@@ -448,13 +448,13 @@ def test_region_index_is_the_mean_of_office_indices_and_groups_are_reported():
                                          # the stars of the index as shown: 89.96 is «90.0»
                                          (89.96, 5), (79.951, 4), (59.949, 1)])
 def test_star_bands(index, stars):
-    from cci.results import stars_for
+    from cci.methodology.figures import stars_for
 
     assert stars_for(index, V23.parameter("star_bands")) == stars
 
 
 def test_federal_index_is_the_mean_of_region_indices():
-    from cci.results import RegionResult
+    from cci.methodology.figures import RegionResult
 
     federal = V23.rollup_federal([RegionResult(1, [], [], 80.0, 4), RegionResult(2, [], [], 91.0, 5),
                                   RegionResult(3, [], [], None, None)])

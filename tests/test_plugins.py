@@ -11,20 +11,20 @@ from pathlib import Path
 import pytest
 
 from cci import hookimpl
-from cci.channels import Channel
-from cci.channels import QualityRule
-from cci.methodology import AnswerError
-from cci.methodology import Indicator
-from cci.methodology import IndicatorSet
-from cci.methodology import Item
-from cci.methodology import Parameter
-from cci.plugins import PluginError
+from cci.collection.channels import Channel
+from cci.collection.channels import QualityRule
+from cci.methodology.contract import AnswerError
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import IndicatorSet
+from cci.methodology.contract import Item
+from cci.methodology.contract import Parameter
+from cci.hooks.manager import PluginError
 
 # A methodology set as a third-party package would write it. ``KEY``/``BASED_ON`` are
 # substituted so that several copies can be installed side by side.
 INDICATORS_SOURCE = '''
 from cci import hookimpl
-from cci.methodology import Indicator, IndicatorSet, Item, Option, Parameter
+from cci.methodology.contract import Indicator, IndicatorSet, Item, Option, Parameter
 
 BOTH = {"job_seeker": "Сколько вы ждали?", "employer": "Сколько вы ждали?"}
 
@@ -66,7 +66,7 @@ CHANNEL_SOURCE = '''
 from flask import Blueprint, jsonify
 
 from cci import hookimpl
-from cci.channels import Channel, QualityRule
+from cci.collection.channels import Channel, QualityRule
 
 bp = Blueprint(BLUEPRINT, __name__)
 

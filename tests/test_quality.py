@@ -19,17 +19,17 @@ from sqlalchemy import select
 
 from cci import create_app
 from cci import hookimpl
-from cci import tenancy
-from cci.api.docs import build_spec
-from cci.channels import Channel
-from cci.db import db
-from cci.models import Answer
-from cci.models import Office
-from cci.models import AuditEntry
-from cci.models import Response
-from cci.models import ResponseFlag
-from cci.ratelimit import limiter
-from cci.ratelimit import per_ip
+from cci.foundation import tenancy
+from cci.web.api.docs import build_spec
+from cci.collection.channels import Channel
+from cci.foundation.db import db
+from cci.foundation.models import Answer
+from cci.foundation.models import Office
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Response
+from cci.foundation.models import ResponseFlag
+from cci.web.ratelimit import limiter
+from cci.web.ratelimit import per_ip
 from conftest import TEST_CONFIG
 from engine_helpers import DAY
 from engine_helpers import answer
@@ -254,7 +254,7 @@ def _brute_force(records, params):
 @pytest.mark.parametrize("seed", range(12))
 def test_block_signature_search_finds_exactly_what_comparing_every_pair_finds(app, office,
                                                                              seed):
-    from cci import quality_rules
+    from cci.collection import quality_rules
 
     rnd = random.Random(seed)
     params = {"min_share": rnd.choice((0.7, 0.8, 0.9)), "minutes": 30, "min_items": 5,
@@ -285,7 +285,7 @@ def test_burst_of_a_batch_is_what_counting_every_window_finds(app, office, build
     """Answers of three devices delivered as one batch in random order (a kiosk's queue after
     a night offline): flagged exactly when a window of ``minutes`` ending at one of them holds
     ``max_responses`` answers of its device, the answer that closes it and those inside."""
-    from cci import intake
+    from cci.collection import intake
 
     rnd = random.Random(seed)
     params = {"max_responses": 4, "minutes": 5}
@@ -337,13 +337,13 @@ def test_thresholds_come_from_the_configuration(app, office, monkeypatch):
 
 
 def test_channel_and_plugin_rules_are_applied(app, office):
-    from cci.intake import Submission
-    from cci.intake import submit
+    from cci.collection.intake import Submission
+    from cci.collection.intake import submit
 
     def always(response, session, params):
         return f"канал говорит: {params['word']}"
 
-    from cci.channels import QualityRule
+    from cci.collection.channels import QualityRule
 
     channel = Channel(key="tst", label="Тест",
                       quality_rules=(QualityRule("tst.always", "Всегда", always, {"word": "нет"}),))
@@ -408,7 +408,7 @@ def test_flagged_answers_are_excluded_and_restored_ones_count_again(app, campaig
 
 def _review_api_or_page_restore(app, response_id):
     """Restore through the review page as the region's administrator."""
-    from cci.users import create_user
+    from cci.foundation.users import create_user
     from conftest import PASSWORD
 
     with app.app_context(), tenancy.federal_scope("test"):

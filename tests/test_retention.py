@@ -1,4 +1,4 @@
-"""Survey drafts are not kept for ever (cci.retention): the purge deletes the drafts nobody
+"""Survey drafts are not kept for ever (cci.collection.retention): the purge deletes the drafts nobody
 has touched for SURVEY_DRAFT_DAYS, finished or abandoned, in every region from the federal
 scope and only its own from a region's; the web channel queues it at most once a day."""
 
@@ -13,16 +13,16 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
-from cci import jobs
-from cci import retention
-from cci import survey
-from cci import tenancy
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Campaign
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import SurveyDraft
+from cci.foundation import jobs
+from cci.collection import retention
+from cci.collection import survey
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Campaign
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import SurveyDraft
 from conftest import region_id
 
 pytest_plugins = ("engine_helpers",)

@@ -14,21 +14,21 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 
-from cci import compute
-from cci import inbox
-from cci import intake
-from cci import tenancy
-from cci.campaigns import save_campaign
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Answer
-from cci.models import Campaign
-from cci.models import ComputationRun
-from cci.models import InboxItem
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import Region
-from cci.models import Response
+from cci.index import compute
+from cci.collection import inbox
+from cci.collection import intake
+from cci.foundation import tenancy
+from cci.collection.campaigns import save_campaign
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Answer
+from cci.foundation.models import Campaign
+from cci.foundation.models import ComputationRun
+from cci.foundation.models import InboxItem
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import Response
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
@@ -890,8 +890,8 @@ def test_every_rule_sees_one_region_unless_it_filters_by_region_itself(app, camp
     response's region scope, one region at a time; a rule that declares ``across_regions``
     gets the batch at once, and the stored responses its findings name are flagged only in
     the region of the response that found them."""
-    from cci.channels import Channel
-    from cci.channels import QualityRule
+    from cci.collection.channels import Channel
+    from cci.collection.channels import QualityRule
 
     bry, kya = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
     stored = {office: answer(app, office, varied(500 + office), when=DAY)[0]

@@ -1,4 +1,4 @@
-"""The isolation core (cci.tenancy): inside one region's scope, no ORM path reaches another
+"""The isolation core (cci.foundation.tenancy): inside one region's scope, no ORM path reaches another
 region's rows, and writes cannot cross the boundary either."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.orm import aliased
 
-from cci import tenancy
-from cci.models import AuditEntry
-from cci.models import JobRecord
-from cci.models import Office
-from cci.models import Region
-from cci.models import User
-from cci.tenancy import TenantIsolationError
+from cci.foundation import tenancy
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import JobRecord
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import User
+from cci.foundation.tenancy import TenantIsolationError
 from conftest import region_id
 
 OFFICES_PER_REGION = 2
@@ -29,7 +29,7 @@ REGIONS = 13
 def ids(app, tenants):
     """Region ids of the two regions the tests play with, and one office of each."""
     bry, vla = region_id(app, "RU-BRY"), region_id(app, "RU-VLA")
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("test set-up"):
         bry_office = db.scalar(select(Office.id).where(Office.code == "BRY-01"))
@@ -41,7 +41,7 @@ def ids(app, tenants):
 @pytest.fixture
 def users(make_user, app, ids):
     """Two users in each region, plus a federal one; returns their ids by e-mail."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     emails = [
         make_user("auditor", "RU-BRY", email="bry-1@example.ru"),
@@ -55,7 +55,7 @@ def users(make_user, app, ids):
 
 
 def _offices_by_region(app) -> dict[int, int]:
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("test check"):
         rows = db.execute(select(Office.region_id, func.count()).group_by(Office.region_id))
@@ -130,7 +130,7 @@ def test_get_of_another_regions_id_returns_none(in_scope, ids):
 
 def test_get_refuses_an_object_already_in_the_identity_map(app, ids):
     """Loaded in the federal scope, then asked for in a regional one, in the same session."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with tenancy.federal_scope("load first"):
@@ -146,7 +146,7 @@ def test_get_refuses_an_object_already_in_the_identity_map(app, ids):
 
 
 def test_get_of_tenant_data_without_a_scope_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with pytest.raises(TenantIsolationError):
@@ -154,7 +154,7 @@ def test_get_of_tenant_data_without_a_scope_raises(app, ids):
 
 
 def test_get_without_a_scope_raises_even_from_the_identity_map(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with tenancy.federal_scope("load first"):
@@ -204,7 +204,7 @@ def test_join_from_a_shared_table_to_tenant_rows_is_filtered(in_scope, ids):
 
 
 def test_join_between_tenant_tables_is_filtered(in_scope, ids, users, app):
-    from cci.db import db as session
+    from cci.foundation.db import db as session
 
     # A corrupt row (written with the federal escape hatch): a BRY user pointing at a VLA office.
     with app.app_context(), tenancy.federal_scope("corrupt on purpose"):
@@ -237,7 +237,7 @@ def test_subquery_over_tenant_rows_is_filtered(in_scope, ids):
 
 def test_many_to_one_lazy_load_cannot_reach_another_region(app, ids, users):
     """User.office of a (corrupt) BRY user pointing at a VLA office loads nothing in BRY."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("corrupt on purpose"):
         db.get(User, users["bry-1@example.ru"]).office_id = ids["vla_office"]
@@ -260,7 +260,7 @@ def test_many_to_one_lazy_load_cannot_reach_another_region(app, ids, users):
 
 
 def test_many_to_one_lazy_load_of_own_rows_works(app, ids, users):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("set up"):
         db.get(User, users["bry-1@example.ru"]).office_id = ids["bry_office"]
@@ -272,7 +272,7 @@ def test_many_to_one_lazy_load_of_own_rows_works(app, ids, users):
 
 def test_one_to_many_from_a_shared_row_lists_only_own_rows(app, ids):
     """Region.offices of another region, read in a regional scope, is empty."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.region_scope(ids["bry"]):
         vla = db.scalar(select(Region).where(Region.code == "RU-VLA"))
@@ -288,7 +288,7 @@ def test_one_to_many_from_a_shared_row_lists_only_own_rows(app, ids):
 
 
 def test_the_sql_sent_in_a_regional_scope_filters_by_region(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     sent: list[tuple[str, object]] = []
 
@@ -316,7 +316,7 @@ def test_the_sql_sent_in_a_regional_scope_filters_by_region(app, ids):
 
 def test_the_region_filter_is_not_baked_into_the_statement(app, ids):
     """The same statement object run in two scopes gives each scope its own rows."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     statement = select(Office.code).order_by(Office.code)
     with app.app_context():
@@ -368,7 +368,7 @@ def test_bulk_delete_touches_only_own_rows(app, in_scope, ids):
 
 
 def test_bulk_update_without_a_scope_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with pytest.raises(TenantIsolationError):
@@ -394,8 +394,8 @@ def test_bulk_update_by_primary_key_is_refused_in_a_regional_scope(app, in_scope
 
 
 def test_rows_appended_around_the_orm_must_carry_the_current_region(app, in_scope, ids):
-    """cci.db.append_rows (COPY on PostgreSQL) skips the session's events: guarded itself."""
-    from cci.db import append_rows
+    """cci.foundation.db.append_rows (COPY on PostgreSQL) skips the session's events: guarded itself."""
+    from cci.foundation.db import append_rows
 
     columns = ("code", "name", "region_id", "kind", "active", "is_sample", "address")
     mine = ("BRY-80", "Свой", ids["bry"], "branch", True, False, "")
@@ -480,7 +480,7 @@ def test_adding_a_row_of_another_region_raises(in_scope, ids):
 
 
 def test_changing_another_regions_row_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with tenancy.federal_scope("load"):
@@ -495,7 +495,7 @@ def test_changing_another_regions_row_raises(app, ids):
 
 
 def test_deleting_another_regions_row_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with tenancy.federal_scope("load"):
@@ -510,7 +510,7 @@ def test_deleting_another_regions_row_raises(app, ids):
 
 
 def test_moving_own_row_to_another_region_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.region_scope(ids["bry"]):
         office = db.get(Office, ids["bry_office"])
@@ -523,7 +523,7 @@ def test_moving_own_row_to_another_region_raises(app, ids):
 
 
 def test_writing_tenant_rows_without_a_scope_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         db.add(Office(code="NOSCOPE", name="x", region_id=ids["bry"]))
@@ -533,7 +533,7 @@ def test_writing_tenant_rows_without_a_scope_raises(app, ids):
 
 
 def test_own_rows_are_written_normally(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context(), tenancy.region_scope(ids["bry"]):
         db.get(Office, ids["bry_office"]).name = "Переименован"
@@ -547,7 +547,7 @@ def test_own_rows_are_written_normally(app, ids):
 
 @pytest.mark.parametrize("model", [Office, User, JobRecord, AuditEntry])
 def test_querying_tenant_data_without_a_scope_raises(app, tenants, model):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with pytest.raises(TenantIsolationError, match="without a tenant scope"):
@@ -555,7 +555,7 @@ def test_querying_tenant_data_without_a_scope_raises(app, tenants, model):
 
 
 def test_shared_data_needs_no_scope(app, tenants):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         assert db.scalar(select(func.count()).select_from(Region)) == REGIONS
@@ -585,7 +585,7 @@ def test_core_subquery_over_a_tenant_table_raises_in_a_regional_scope(in_scope, 
 
 
 def test_orm_subquery_over_tenant_data_without_a_scope_raises(app, tenants):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with pytest.raises(TenantIsolationError, match="without a tenant scope"):
@@ -593,7 +593,7 @@ def test_orm_subquery_over_tenant_data_without_a_scope_raises(app, tenants):
 
 
 def test_lazy_load_of_tenant_data_without_a_scope_raises(app, ids):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         region = db.scalar(select(Region).where(Region.code == "RU-BRY"))
@@ -602,7 +602,7 @@ def test_lazy_load_of_tenant_data_without_a_scope_raises(app, ids):
 
 
 def test_text_sql_without_a_scope_raises(app, tenants):
-    from cci.db import db
+    from cci.foundation.db import db
 
     with app.app_context():
         with pytest.raises(TenantIsolationError):
@@ -654,7 +654,7 @@ def test_scope_is_restored_after_an_error(ids):
 def test_a_regions_part_of_a_batch_is_narrowed_from_the_federal_scope_only(app, ids):
     """A job with a batch of many regions (the drain) works on each part in the part's scope;
     a region's scope cannot be narrowed to another region, and no scope to any."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     rows = [Office(id=1, region_id=ids["bry"]), Office(id=2, region_id=ids["vla"]),
             Office(id=3, region_id=ids["bry"])]
@@ -677,7 +677,7 @@ def test_a_regions_part_of_a_batch_is_narrowed_from_the_federal_scope_only(app, 
 def test_a_federal_read_sees_every_region_and_leaves_the_scope_as_it_was(app, ids):
     """A hot path's look-up across regions on the session's connection (a kiosk by its
     token) runs in the federal scope, whatever the request's scope is before and after."""
-    from cci.db import db
+    from cci.foundation.db import db
 
     query = select(Office.region_id).where(Office.id.in_([ids["bry_office"], ids["vla_office"]]))
     with app.app_context(), tenancy.region_scope(ids["bry"], "test"):

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import audit
-from cci import tenancy
-from cci.db import db
-from cci.models import AuditEntry
-from cci.models import Office
-from cci.models import Region
+from cci.foundation import audit
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Office
+from cci.foundation.models import Region
 from conftest import ROOT
 
 TENANTS = ROOT / "tenants"
@@ -263,7 +263,7 @@ def test_a_broken_file_names_itself_and_changes_nothing(app, runner, tenants_dir
 
 def test_a_failure_while_writing_rolls_everything_back(app, tenants_dir, monkeypatch):
     """Validation passed, but the database write fails half-way: nothing is kept."""
-    from cci.tenants_sync import sync as sync_files
+    from cci.foundation.tenants_sync import sync as sync_files
 
     with app.app_context():
         sync_files(tenants_dir)

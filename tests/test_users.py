@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.db import db
-from cci.models import AuditEntry
-from cci.models import Office
-from cci.models import User
-from cci.passwords import MIN_LENGTH
-from cci.passwords import verify_password
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Office
+from cci.foundation.models import User
+from cci.foundation.passwords import MIN_LENGTH
+from cci.foundation.passwords import verify_password
 from conftest import PASSWORD
 from conftest import region_id
 
@@ -382,8 +382,8 @@ def test_regional_admin_cannot_create_outside_the_region(app, client, make_user,
 
 def test_create_user_refuses_another_region_in_a_regional_scope(app, tenants):
     """The core rule under the form: a regional scope creates users of its own region only."""
-    from cci.users import UserError
-    from cci.users import create_user
+    from cci.foundation.users import UserError
+    from cci.foundation.users import create_user
 
     with app.test_request_context(), tenancy.region_scope(region_id(app, "RU-BRY")):
         with pytest.raises(UserError, match="только своего региона"):

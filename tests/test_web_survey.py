@@ -13,16 +13,16 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import survey
-from cci import tenancy
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Answer
-from cci.models import AuditEntry
-from cci.models import Office
-from cci.models import Response
-from cci.models import SurveyDraft
-from cci.models import SurveyInvitation
+from cci.collection import survey
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Answer
+from cci.foundation.models import AuditEntry
+from cci.foundation.models import Office
+from cci.foundation.models import Response
+from cci.foundation.models import SurveyDraft
+from cci.foundation.models import SurveyInvitation
 from conftest import region_id
 
 OFFICE_URL = "/s/RU-BRY/BRY-01"

@@ -1,4 +1,4 @@
-"""survey_drafts.updated_at indexed: the daily purge of old drafts (cci.retention)
+"""survey_drafts.updated_at indexed: the daily purge of old drafts (cci.collection.retention)
 
 Revision ID: 0009
 Revises: 0008

@@ -1,19 +1,17 @@
 """The client-centricity index (ИКЦ) platform core.
 
-Plugins import :data:`hookimpl` from here and implement the hooks in :mod:`cci.hookspecs`.
+Plugins import :data:`hookimpl` from here and implement the hooks in :mod:`cci.hooks.specs`.
 """
 
 from __future__ import annotations
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("cci")
+from cci.hooks.specs import hookimpl
 
 __all__ = ["create_app", "hookimpl"]
 
 
 def create_app(test_config: dict | None = None, plugins: tuple = ()):
     """Build the application. ``plugins`` are extra plugin objects (tests register them)."""
-    from cci.app import build
+    from cci.web.app import build
 
     return build(test_config=test_config, extra_plugins=plugins)

@@ -19,8 +19,8 @@ from flask.cli import FlaskGroup
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.config import PROJECT_ROOT
+from cci.foundation import tenancy
+from cci.foundation.config import PROJECT_ROOT
 
 
 def _create_app():
@@ -32,19 +32,6 @@ def _create_app():
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
 def main() -> None:
     """ИКЦ platform: tenants, users, tokens, workers, migrations."""
-
-
-def register_commands(app: Flask) -> None:
-    app.cli.add_command(db_group)
-    app.cli.add_command(tenants_group)
-    app.cli.add_command(users_group)
-    app.cli.add_command(tokens_group)
-    app.cli.add_command(worker)
-    app.cli.add_command(dev)
-    app.cli.add_command(sample_group)
-    app.cli.add_command(runs_group)
-    app.cli.add_command(inbox_group)
-    app.cli.add_command(survey_group)
 
 
 # --- migrations -------------------------------------------------------------------------
@@ -118,8 +105,8 @@ def tenants_group() -> None:
 @with_appcontext
 def tenants_sync(directory: Path | None) -> None:
     """Create and update regions and offices from tenants/*.toml; report what changed."""
-    from cci.tenants_sync import TenantFileError
-    from cci.tenants_sync import sync
+    from cci.foundation.tenants_sync import TenantFileError
+    from cci.foundation.tenants_sync import sync
 
     try:
         report = sync(directory or Path(current_app.config["TENANTS_DIR"]))
@@ -157,12 +144,12 @@ def _read_password(password_stdin: bool) -> tuple[str, bool]:
 @with_appcontext
 def users_create(email, role, region_code, office_code, full_name, password_stdin) -> None:
     """Create a user; without --password-stdin a password is generated and printed once."""
-    from cci import audit
-    from cci.db import db
-    from cci.models import Office
-    from cci.models import Region
-    from cci.users import UserError
-    from cci.users import create_user
+    from cci.foundation import audit
+    from cci.foundation.db import db
+    from cci.foundation.models import Office
+    from cci.foundation.models import Region
+    from cci.foundation.users import UserError
+    from cci.foundation.users import create_user
 
     password, generated = _read_password(password_stdin)
     with tenancy.federal_scope("cci users create"):
@@ -196,9 +183,9 @@ def users_create(email, role, region_code, office_code, full_name, password_stdi
 @with_appcontext
 def users_ensure_admin(email: str) -> None:
     """Create a platform administrator if there is none, and say how to log in."""
-    from cci.db import db
-    from cci.models import User
-    from cci.roles import Role
+    from cci.foundation.db import db
+    from cci.foundation.models import User
+    from cci.foundation.roles import Role
 
     with tenancy.federal_scope("cci users ensure-admin"):
         exists = db.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1))
@@ -224,10 +211,10 @@ def tokens_group() -> None:
 @with_appcontext
 def tokens_create(email: str, name: str) -> None:
     """Create an API token for a user; the token is printed alone on the last line."""
-    from cci import audit
-    from cci import tokens
-    from cci.db import db
-    from cci.models import User
+    from cci.foundation import audit
+    from cci.foundation import tokens
+    from cci.foundation.db import db
+    from cci.foundation.models import User
 
     with tenancy.federal_scope("cci tokens create"):
         user = db.scalar(select(User).where(User.email == email.strip().lower()))
@@ -256,16 +243,16 @@ def sample_group() -> None:
 @with_appcontext
 def sample_load(compute: bool) -> None:
     """Load «Пилот 2022» and a 2023 quarter with generated answers in two regions."""
-    from cci import compute as engine
-    from cci import sample_data
+    from cci.index import compute as engine
+    from cci.collection import sample_data
 
     created = sample_data.load()
     click.echo(f"sample campaigns created: {', '.join(created) or 'none (already loaded)'}")
     if compute and created:
-        from cci.models import Campaign
+        from cci.foundation.models import Campaign
 
         with tenancy.federal_scope("queue sample runs"):
-            from cci.db import db
+            from cci.foundation.db import db
 
             for campaign in db.scalars(select(Campaign).where(Campaign.name.in_(created))):
                 run, _ = engine.start_run(campaign.id)
@@ -284,9 +271,9 @@ def runs_group() -> None:
 @with_appcontext
 def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> None:
     """Start (or reuse, when the inputs are unchanged) a run; workers compute it."""
-    from cci import compute as engine
-    from cci.db import db
-    from cci.models import Campaign
+    from cci.index import compute as engine
+    from cci.foundation.db import db
+    from cci.foundation.models import Campaign
 
     with tenancy.federal_scope("cci runs start"):
         campaign = db.scalar(select(Campaign).where(Campaign.name == campaign_name))
@@ -298,16 +285,16 @@ def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> 
 
 @click.group("inbox")
 def inbox_group() -> None:
-    """Delivered answers acknowledged and not stored yet (kiosks; cci.inbox)."""
+    """Delivered answers acknowledged and not stored yet (kiosks; cci.collection.inbox)."""
 
 
 @inbox_group.command("status")
 @with_appcontext
 def inbox_status() -> None:
     """How many answers wait, per region, and every one that could not be stored."""
-    from cci import inbox
-    from cci.db import db
-    from cci.models import Region
+    from cci.collection import inbox
+    from cci.foundation.db import db
+    from cci.foundation.models import Region
 
     with tenancy.federal_scope("cci inbox status"):
         codes = dict(db.execute(select(Region.id, Region.code)).all())
@@ -328,8 +315,8 @@ def inbox_status() -> None:
 @with_appcontext
 def inbox_retry(ids: tuple[int, ...]) -> None:
     """Store the answers that could not be stored again (once the cause is mended)."""
-    from cci import inbox
-    from cci.db import db
+    from cci.collection import inbox
+    from cci.foundation.db import db
 
     with tenancy.federal_scope("cci inbox retry"):
         count = inbox.retry(list(ids))
@@ -341,7 +328,7 @@ def inbox_retry(ids: tuple[int, ...]) -> None:
 
 @click.group("survey")
 def survey_group() -> None:
-    """Web survey drafts (cci.retention)."""
+    """Web survey drafts (cci.collection.retention)."""
 
 
 @survey_group.command("purge-drafts")
@@ -352,8 +339,8 @@ def survey_purge_drafts(days: int | None) -> None:
     """Delete the survey drafts nobody has touched for a while (finished or abandoned)."""
     import datetime as dt
 
-    from cci import retention
-    from cci.db import utcnow
+    from cci.collection import retention
+    from cci.foundation.db import utcnow
 
     before = (utcnow() - dt.timedelta(days=days)) if days else retention.cutoff()
     with tenancy.federal_scope("cci survey purge-drafts"):
@@ -378,7 +365,7 @@ def worker(burst: bool, queues: str, simple: bool, nice: int) -> None:
     from rq import Worker
     from sqlalchemy.orm import configure_mappers
 
-    from cci.jobs import set_worker_app
+    from cci.foundation.jobs import set_worker_app
 
     if nice:
         os.nice(nice)  # work horses inherit it
@@ -406,7 +393,7 @@ def worker(burst: bool, queues: str, simple: bool, nice: int) -> None:
 def dev(host: str, port: int, web_workers: int) -> None:
     """Run everything on one machine: the web server, one RQ worker and, unless REDIS_URL is
     set, the embedded Redis. Ctrl-C stops all of them."""
-    from cci.redis_conn import redis_url
+    from cci.foundation.redis_conn import redis_url
 
     # `kill`, a closed terminal and Ctrl-C all stop the children (and the embedded Redis),
     # also when started in the background, where SIGINT arrives ignored.
@@ -454,3 +441,8 @@ def _stop_on_signal(_signum, _frame) -> None:
 
 if __name__ == "__main__":  # `python -m cci.cli` is the same as `cci`
     main()
+
+
+for _command in (db_group, tenants_group, users_group, tokens_group, worker, dev, sample_group,
+                 runs_group, inbox_group, survey_group):
+    main.add_command(_command)

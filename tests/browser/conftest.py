@@ -91,9 +91,9 @@ def page(browser, live_server):
 @pytest.fixture
 def browser_user(app, tenants):
     """browser_user(role, region=None) -> (e-mail, password) of a new active user."""
-    from cci import tenancy
-    from cci.db import db
-    from cci.users import create_user
+    from cci.foundation import tenancy
+    from cci.foundation.db import db
+    from cci.foundation.users import create_user
 
     counter = iter(range(1, 10_000))
 

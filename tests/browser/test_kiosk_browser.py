@@ -12,10 +12,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.db import db
-from cci.models import Office
-from cci.models import Response
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import Office
+from cci.foundation.models import Response
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection

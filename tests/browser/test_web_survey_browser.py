@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from cci import tenancy
-from cci.db import db
-from cci.models import Answer
-from cci.models import Response
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import Answer
+from cci.foundation.models import Response
 
 pytestmark = pytest.mark.browser
 

@@ -2,8 +2,8 @@
 the auditors' «mystery call» checklist, and the telephony statistics with the contact-centre
 figures (AHT, ASA, abandonment, service level 80/20, FCR, escalation, transfers).
 
-Registered through the ``cci.channels`` entry point ``contact_center``; the core knows it only
-as a :class:`cci.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live in
+Registered through the ``cci.collection.channels`` entry point ``contact_center``; the core knows it only
+as a :class:`cci.collection.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live in
 :mod:`cci_channel_contact.models` on the core's declarative base.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from cci import hookimpl
-from cci.channels import Channel
+from cci.collection.channels import Channel
 
 from cci_channel_contact import models  # noqa: F401 - registers the tables on the metadata
 from cci_channel_contact import views

@@ -24,9 +24,9 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from cci.db import Base
-from cci.db import utcnow
-from cci.tenancy import TenantScoped
+from cci.foundation.db import Base
+from cci.foundation.db import utcnow
+from cci.foundation.tenancy import TenantScoped
 
 LINE_MAX = 40
 TOPIC_MAX = 32

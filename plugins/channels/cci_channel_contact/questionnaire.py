@@ -1,7 +1,7 @@
 """The phone questionnaire: which items to show and reading the operator's form.
 
 Everything comes from the campaign's plugin set (``items_for``, ``follows``, the item kinds);
-nothing here names an item. Values are read into the shape :func:`cci.intake.submit` takes —
+nothing here names an item. Values are read into the shape :func:`cci.collection.intake.submit` takes —
 intake validates them again and is the authority — but this module checks them first, so the
 operator gets a message in Russian next to the question instead of intake's terse one.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from cci.methodology import RESPONDENT_TYPES
-from cci.methodology import IndicatorSet
-from cci.methodology import Item
+from cci.methodology.contract import RESPONDENT_TYPES
+from cci.methodology.contract import IndicatorSet
+from cci.methodology.contract import Item
 
 NA = "na"
 DECLINED = "declined"

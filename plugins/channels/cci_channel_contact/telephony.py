@@ -6,7 +6,7 @@ error with its row (as Excel numbers it, the header is row 1) and column (as hea
 file), in Russian. Idempotent: a row is keyed by (date, line) in the region, so importing the
 same file again changes nothing and a corrected file updates the days it contains.
 
-The file readers are the core's (:mod:`cci.imports`: encoding, delimiter, numbers, dates).
+The file readers are the core's (:mod:`cci.collection.imports`: encoding, delimiter, numbers, dates).
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cci import audit
-from cci.db import db
-from cci.db import utcnow
-from cci.imports import FileProblem
-from cci.imports import RowError
-from cci.imports import cell_text
-from cci.imports import check_upload
-from cci.imports import parse_moment
-from cci.imports import read_table
-from cci.values import parse_number
-from cci.models import Region
+from cci.foundation import audit
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.collection.imports import FileProblem
+from cci.collection.imports import RowError
+from cci.collection.imports import cell_text
+from cci.collection.imports import check_upload
+from cci.collection.imports import parse_moment
+from cci.collection.imports import read_table
+from cci.methodology.values import parse_number
+from cci.foundation.models import Region
 
 from cci_channel_contact.models import LINE_MAX
 from cci_channel_contact.models import TelephonyStat
@@ -270,7 +270,7 @@ def import_file(region: Region, filename: str, data: bytes, user_id: int | None,
                 today: dt.date | None = None) -> ImportResult:
     """Validate, then upsert every row in one transaction (in the region's scope); commits.
 
-    Raises :class:`cci.imports.UploadError` for a file that is not CSV or XLSX.
+    Raises :class:`cci.collection.imports.UploadError` for a file that is not CSV or XLSX.
     """
     name = check_upload(filename, data)
     result, parsed = validate(region, name, data, today)

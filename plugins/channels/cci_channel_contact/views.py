@@ -29,7 +29,6 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
-from redis.exceptions import RedisError
 from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import RadioField
@@ -41,31 +40,30 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
 
-from cci import compute
-from cci import jobs
-from cci.access import roles_required
-from cci.campaigns import visible_campaigns
-from cci.checklists import ChecklistError
-from cci.checklists import save as save_checklist
-from cci.checklists import target_level
-from cci.db import db
-from cci.db import utcnow
-from cci.imports import UploadError
-from cci.intake import IntakeError
-from cci.intake import Submission
-from cci.intake import campaign_for
-from cci.intake import submit
-from cci.methodology import Indicator
-from cci.methodology import IndicatorSet
-from cci.models import Campaign
-from cci.models import Checklist
-from cci.models import Office
-from cci.models import Region
-from cci.models import Response
-from cci.models import User
-from cci.roles import Role
-from cci.views.checklists import can_edit
-from cci.views.checklists import form_class as checklist_form_class
+from cci.collection import recompute
+from cci.foundation.access import roles_required
+from cci.collection.campaigns import visible_campaigns
+from cci.collection.checklists import ChecklistError
+from cci.collection.checklists import save as save_checklist
+from cci.collection.checklists import target_level
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.collection.imports import UploadError
+from cci.collection.intake import IntakeError
+from cci.collection.intake import Submission
+from cci.collection.intake import campaign_for
+from cci.collection.intake import submit
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import IndicatorSet
+from cci.foundation.models import Campaign
+from cci.foundation.models import Checklist
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import Response
+from cci.foundation.models import User
+from cci.foundation.roles import Role
+from cci.web.views.checklists import can_edit
+from cci.web.views.checklists import form_class as checklist_form_class
 
 from cci_channel_contact import figures as fig
 from cci_channel_contact import questionnaire as q
@@ -483,7 +481,9 @@ def mystery_call():
                 status = 400
             else:
                 db.commit()
-                _schedule_recompute(campaign.id)
+                if not recompute.follow([campaign.id]):
+                    flash(_("The index will be recalculated later: the job queue is unavailable "
+                            "now."), "error")
                 flash(_("Mystery-call checklist saved."), "success")
                 args = {"campaign": campaign.id}
                 if office_id is not None:
@@ -497,17 +497,6 @@ def mystery_call():
     context.update(indicator_set=indicator_set, indicator=indicator, level=level, office=office,
                    form=form, params=params, row=row, auditor=auditor, editable=editable)
     return render_template("contact_center/mystery_call.html", **context), status
-
-
-def _schedule_recompute(campaign_id: int) -> None:
-    try:
-        compute.schedule_recompute(campaign_id)
-    except (jobs.JobError, RedisError, OSError) as exc:
-        db.rollback()
-        log.warning("mystery-call checklist saved, but the recompute of campaign %s was not "
-                    "queued: %s", campaign_id, exc)
-        flash(_("The index will be recalculated later: the job queue is unavailable now."),
-              "error")
 
 
 # --- telephony statistics and the figures ------------------------------------------------------

@@ -4,9 +4,9 @@ when the connection returns; staff pages list the kiosks (online/offline by hear
 answers, answers the server refused) and revoke them, and show the refused answers; the same
 management is in the bearer-token API under /api/v1/kiosks (:mod:`.admin_api`).
 
-Registered through the ``cci.channels`` entry point ``kiosk``; the core knows it only as a
-:class:`cci.channels.Channel`. The questionnaire's steps and texts are the core's
-(:mod:`cci.survey`), the answers are stored through :func:`cci.intake.submit`.
+Registered through the ``cci.collection.channels`` entry point ``kiosk``; the core knows it only as a
+:class:`cci.collection.channels.Channel`. The questionnaire's steps and texts are the core's
+(:mod:`cci.collection.survey`), the answers are stored through :func:`cci.collection.intake.submit`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from cci import hookimpl
-from cci.channels import Channel
+from cci.collection.channels import Channel
 
 from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
 from cci_channel_kiosk.admin_api import bp as admin_api_bp

@@ -2,7 +2,7 @@
 
 The core mounts :data:`bp` inside its API (``Channel.api_blueprints``), so before a view here
 runs the token is authenticated and its tenant scope entered (its region, or every region for
-a federal token), and an :class:`~cci.api.errors.ApiError` becomes the API's JSON error. A
+a federal token), and an :class:`~cci.web.api.errors.ApiError` becomes the API's JSON error. A
 kiosk or a refused survey of another region does not exist for a regional token (404).
 
 The same people as on the staff pages (:data:`~cci_channel_kiosk.staff.MANAGER_ROLES`) may use
@@ -21,14 +21,14 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from cci.api.docs import list_of
-from cci.api.docs import operation
-from cci.api.docs import ref
-from cci.api.errors import ApiError
-from cci.api.resources import iso_datetime
-from cci.api.schemas import SCHEMAS
-from cci.db import db
-from cci.db import utcnow
+from cci.web.api.docs import list_of
+from cci.web.api.docs import operation
+from cci.web.api.docs import ref
+from cci.web.api.errors import ApiError
+from cci.web.api.resources import iso_datetime
+from cci.web.api.schemas import SCHEMAS
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads

@@ -32,14 +32,14 @@ from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import select
 
-from cci import audit
-from cci import intake
-from cci import tenancy
-from cci.db import ID_MAX
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.models import Region
+from cci.foundation import audit
+from cci.collection import intake
+from cci.foundation import tenancy
+from cci.foundation.db import ID_MAX
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Office
+from cci.foundation.models import Region
 
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk
@@ -363,7 +363,7 @@ def _trusted_condition():
         r.c.timezone == bindparam("trust_timezone"))
 
 
-#: The condition :func:`cci.inbox.accept` checks as it keeps a device's answer (with
+#: The condition :func:`cci.collection.inbox.accept` checks as it keeps a device's answer (with
 #: :func:`delivery_params`): what the answer was validated with still holds.
 DELIVERY = and_(_trusted_condition(), intake.STILL_OPEN)
 

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from cci.db import Base
-from cci.db import JSONType
-from cci.db import utcnow
-from cci.models import Office
-from cci.tenancy import TenantScoped
+from cci.foundation.db import Base
+from cci.foundation.db import JSONType
+from cci.foundation.db import utcnow
+from cci.foundation.models import Office
+from cci.foundation.tenancy import TenantScoped
 
 NAME_MAX = 100
 VERSION_MAX = 40

@@ -4,7 +4,7 @@ The survey runs in the browser from the questionnaire the device downloads
 (``/k/api/questionnaire``), so it keeps taking answers when the network or the server is gone:
 finished surveys wait in the device's queue (localStorage), each with an idempotency key the
 device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
-server validates each in full, keeps it in the intake inbox (:mod:`cci.inbox`: one INSERT; a
+server validates each in full, keeps it in the intake inbox (:mod:`cci.collection.inbox`: one INSERT; a
 drain job stores it with every quality rule) and acknowledges it; it keeps each key once
 (client key ``kiosk:<key>``) and answers "already received" for a repeat. A survey refused as
 invalid (400) is also kept on the server (:mod:`.rejections`), since the device then drops it
@@ -34,20 +34,20 @@ from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from cci import inbox
-from cci import intake
-from cci import ratelimit
-from cci import survey
-from cci import tenancy
-from cci.access import enter_scope
-from cci.db import db
-from cci.db import utcnow
-from cci.jobs import JobError
-from cci.methodology import RESPONDENT_TYPES
-from cci.methodology import AnswerError
-from cci.ratelimit import limiter
-from cci.ratelimit import per_device
-from cci.ratelimit import per_ip
+from cci.collection import inbox
+from cci.collection import intake
+from cci.web import ratelimit
+from cci.collection import survey
+from cci.foundation import tenancy
+from cci.foundation.access import enter_scope
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.jobs import JobError
+from cci.methodology.contract import RESPONDENT_TYPES
+from cci.methodology.contract import AnswerError
+from cci.web.ratelimit import limiter
+from cci.web.ratelimit import per_device
+from cci.web.ratelimit import per_ip
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
@@ -344,7 +344,7 @@ def _follows(item) -> list[str] | None:
 
 def questionnaire_json(iset) -> dict[str, Any]:
     """The respondent-type step and, per type, every step that may be asked (follow-ups carry
-    their condition, the device decides), as :func:`cci.survey.step_view` describes them."""
+    their condition, the device decides), as :func:`cci.collection.survey.step_view` describes them."""
 
     def step_json(step: survey.Step, rtype: str | None) -> dict[str, Any]:
         view = survey.step_view(step, rtype, None)
@@ -528,7 +528,7 @@ def _keep(kiosk: devices.Device, token: str, payload: Any, now: dt.datetime):
     """Validate a delivery with what is known of the device and keep it if that still holds as
     it is kept (by itself when nothing else was read: acknowledged once the caller commits; the
     drain job stores it with every quality rule, in bulk). Returns the
-    :class:`cci.inbox.Acceptance`, or the error that refuses it (nothing kept)."""
+    :class:`cci.collection.inbox.Acceptance`, or the error that refuses it (nothing kept)."""
     try:
         office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
         draft = intake.validate(parse_submission(kiosk, payload, now),

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import intake
-from cci import survey
-from cci.db import db
-from cci.methodology import RESPONDENT_TYPES
-from cci.models import Region
+from cci.collection import intake
+from cci.collection import survey
+from cci.foundation.db import db
+from cci.methodology.contract import RESPONDENT_TYPES
+from cci.foundation.models import Region
 
 from cci_channel_kiosk.models import CLIENT_KEY_MAX
 from cci_channel_kiosk.models import ERROR_MAX

@@ -32,12 +32,12 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
-from cci import intake
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.roles import Role
-from cci.views.areas import region_area_blueprint
+from cci.collection import intake
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Office
+from cci.foundation.roles import Role
+from cci.web.views.areas import region_area_blueprint
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import rejections

@@ -2,9 +2,9 @@
 screen (works without JavaScript; htmx makes it smooth), a printable A4 poster with a QR code,
 and one-time invitations tied to a real visit.
 
-Registered through the ``cci.channels`` entry point ``web``; the core knows it only as a
-:class:`cci.channels.Channel`. The questionnaire flow, the drafts and the invitations are the
-core's (:mod:`cci.survey`), so other channels reuse them.
+Registered through the ``cci.collection.channels`` entry point ``web``; the core knows it only as a
+:class:`cci.collection.channels.Channel`. The questionnaire flow, the drafts and the invitations are the
+core's (:mod:`cci.collection.survey`), so other channels reuse them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from cci import hookimpl
-from cci.channels import Channel
+from cci.collection.channels import Channel
 
 from cci_channel_web.public import KEY
 from cci_channel_web.public import URL_PREFIX
@@ -21,8 +21,8 @@ from cci_channel_web.staff import STAFF_PREFIX
 from cci_channel_web.staff import staff_bp
 
 LABEL = "Веб-анкета"
-#: What a web response's ``meta`` holds (see :func:`cci.survey.request_meta` and
-#: :func:`cci.survey.finish`).
+#: What a web response's ``meta`` holds (see :func:`cci.collection.survey.request_meta` and
+#: :func:`cci.collection.survey.finish`).
 METADATA_FIELDS = (
     "ip_hash",          # salted SHA-256 of the address (salt: the app's SECRET_KEY)
     "user_agent",

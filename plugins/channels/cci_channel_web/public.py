@@ -3,7 +3,7 @@ invitation's link, then one step per screen, and the thank-you screen.
 
 Plain HTML forms that work without JavaScript; with htmx a step's answer swaps the card in
 place and the address follows (``HX-Push-Url``). Every answer is kept in the server-side draft
-(:mod:`cci.survey`) as the respondent goes. Public requests carry no tenant scope: each view
+(:mod:`cci.collection.survey`) as the respondent goes. Public requests carry no tenant scope: each view
 finds its office, draft or invitation first and then enters that region's scope explicitly.
 """
 
@@ -24,17 +24,17 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from cci import intake
-from cci import retention
-from cci import survey
-from cci import tenancy
-from cci.access import enter_scope
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.models import Region
-from cci.ratelimit import limiter
-from cci.ratelimit import per_ip
+from cci.collection import intake
+from cci.collection import retention
+from cci.collection import survey
+from cci.foundation import tenancy
+from cci.foundation.access import enter_scope
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.web.ratelimit import limiter
+from cci.web.ratelimit import per_ip
 
 KEY = "web"
 URL_PREFIX = "/s"

@@ -33,16 +33,16 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
-from cci import survey
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.models import Region
-from cci.models import SurveyInvitation
-from cci.roles import Role
+from cci.collection import survey
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import SurveyInvitation
+from cci.foundation.roles import Role
 
 from cci_channel_web import qr
-from cci.views.areas import region_area_blueprint
+from cci.web.views.areas import region_area_blueprint
 
 STAFF_PREFIX = "/r/<region_code>/survey"
 staff_bp = region_area_blueprint("web_survey_staff", __name__, template_folder="templates")

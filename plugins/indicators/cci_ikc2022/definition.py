@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cci.methodology import Indicator
-from cci.methodology import Parameter
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import Parameter
 
 from cci_ikc2022 import checklists as cl
 

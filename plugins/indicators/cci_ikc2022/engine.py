@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from cci.methodology import Indicator
-from cci.methodology import IndicatorSet
-from cci.methodology import Item
-from cci.results import Figure
-from cci.results import OfficeData
-from cci.results import OfficeResult
-from cci.results import RegionData
-from cci.results import RegionResult
-from cci.results import effective_n
-from cci.results import mean
-from cci.results import mean_interval
-from cci.results import stars_for
-from cci.results import wilson
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import IndicatorSet
+from cci.methodology.contract import Item
+from cci.methodology.figures import Figure
+from cci.methodology.figures import OfficeData
+from cci.methodology.figures import OfficeResult
+from cci.methodology.figures import RegionData
+from cci.methodology.figures import RegionResult
+from cci.methodology.figures import effective_n
+from cci.methodology.figures import mean
+from cci.methodology.figures import mean_interval
+from cci.methodology.figures import stars_for
+from cci.methodology.figures import wilson
 
 RESPONDENT_TYPES = ("job_seeker", "employer")
 #: unscored choice indicators cross-checked against the checklist of the channels an office
@@ -90,7 +90,7 @@ class PilotMethodology(IndicatorSet):
                     rtype: str | None, *, same_people: bool, n_positive: int | None = None,
                     detail: dict[str, Any] | None = None) -> Figure:
         """A figure that is the plain mean of shares, each part ``(share, its effective n,
-        its answers)``, with the interval of that mean (:func:`cci.results.mean_interval`).
+        its answers)``, with the interval of that mean (:func:`cci.methodology.figures.mean_interval`).
         Its n is the answers counted: summed over parts from different people (respondent
         types, offices), the largest part's for parts from the same people; ``n_positive``
         is a count of answers, so with several parts the value is not ``n_positive / n``."""
@@ -361,7 +361,7 @@ def _offered(answers: list[Any]) -> bool | None:
 def _mean_evidence(parts: list[tuple[float, float, int]], n_valid: int | None, *,
                    same_people: bool = False) -> tuple[float | None, float | None, dict]:
     """The interval of a mean of shares and the detail that keeps its effective n (the next
-    level's mean reads it back, :func:`cci.results.effective_n`) whenever the figure is a
+    level's mean reads it back, :func:`cci.methodology.figures.effective_n`) whenever the figure is a
     mean or that n is not its n."""
     low, high, n_effective = mean_interval([(share, n) for share, n, _ in parts],
                                            same_people=same_people)

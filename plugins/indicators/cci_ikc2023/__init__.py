@@ -7,10 +7,10 @@ import dataclasses
 from typing import Any
 
 from cci import hookimpl
-from cci.methodology import Indicator
-from cci.methodology import Parameter
-from cci.results import Figure
-from cci.results import mean
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import Parameter
+from cci.methodology.figures import Figure
+from cci.methodology.figures import mean
 
 from cci_ikc2022 import definition as pilot
 from cci_ikc2022.engine import NOT_FILLED

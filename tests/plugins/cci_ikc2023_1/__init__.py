@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from cci import hookimpl
-from cci.methodology import Parameter
+from cci.methodology.contract import Parameter
 
 from cci_ikc2023 import build as build_2023
 

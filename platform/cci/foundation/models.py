@@ -1,0 +1,533 @@
+"""The data model. Rows that belong to a region inherit :class:`cci.foundation.tenancy.TenantScoped`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import Boolean
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Column
+from sqlalchemy import Date
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from cci.foundation.db import Base
+from cci.foundation.db import utcnow
+from cci.foundation.roles import Role
+from cci.foundation.tenancy import TenantScoped
+
+NETWORK_TYPES = ("centralized", "decentralized")
+OFFICE_KINDS = ("main", "branch")
+RESPONDENT_TYPES = ("job_seeker", "employer")
+
+
+class Region(Base):
+    """A tenant: the employment service (СЗН) of one subject of the Russian Federation."""
+
+    __tablename__ = "regions"
+    __table_args__ = (CheckConstraint(f"network_type IN {NETWORK_TYPES}", name="network_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)  # ISO 3166-2:RU, e.g. RU-BRY
+    name: Mapped[str] = mapped_column(String(200))
+    network_type: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    offices: Mapped[list[Office]] = relationship(
+        back_populates="region", order_by="Office.code", viewonly=True
+    )
+
+
+class Office(TenantScoped, Base):
+    """A point of presence (точка присутствия) of a job centre (ЦЗН)."""
+
+    __tablename__ = "offices"
+    __table_args__ = (
+        UniqueConstraint("region_id", "code"),
+        CheckConstraint(f"kind IN {OFFICE_KINDS}", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    kind: Mapped[str] = mapped_column(String(8), default="branch")
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region] = relationship(back_populates="offices")
+
+
+class User(TenantScoped, Base):
+    __tablename__ = "users"
+    __tenant_nullable__ = True  # federal roles have no region
+    __table_args__ = (
+        CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    region: Mapped[Region | None] = relationship()
+    office: Mapped[Office | None] = relationship()
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """The session's user id with the mark of the current password, so a password
+        change ends the other sessions (see cci.web.views.auth's user loader)."""
+        return f"{self.id}:{self.session_mark()}"
+
+    def session_mark(self) -> str:
+        from flask import current_app
+
+        from cci.foundation.passwords import session_mark
+
+        return session_mark(current_app.config["SECRET_KEY"], self.password_hash)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_federal(self) -> bool:
+        return self.role_enum.federal
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role_enum in roles
+
+
+class ApiToken(TenantScoped, Base):
+    """A bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    __tenant_nullable__ = True  # a federal user's token reads every region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+campaign_regions = Table(
+    "campaign_regions",
+    Base.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("regions.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Campaign(Base):
+    """A measurement campaign: a named period measured with one methodology version."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint("starts_on <= ends_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    methodology_key: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    regions: Mapped[list[Region]] = relationship(secondary=campaign_regions)
+
+
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Response(TenantScoped, Base):
+    """One completed questionnaire, from any channel."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint(f"respondent_type IN {RESPONDENT_TYPES}", name="respondent_type"),
+        # Index-only counts of a region's responses per office and type for the computation.
+        Index("ix_responses_campaign_office", "campaign_id", "region_id", "office_id",
+              "respondent_type", postgresql_where=text("counted"), sqlite_where=text("counted")),
+        # Look-backs of the quality rules (bursts, near-duplicates) and the review queue.
+        Index("ix_responses_region_submitted", "region_id", "submitted_at"),
+        Index("ix_responses_office_submitted", "office_id", "submitted_at"),
+        Index("ix_responses_region_review", "region_id", "review_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=_new_uuid)
+    # Made by the client (kiosk, integration) so that a repeated delivery is recognised.
+    client_key: Mapped[str] = mapped_column(String(128), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    methodology_key: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    respondent_type: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Channel metadata: device, operator, session, ip hash, user agent, timings.
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quality_flags: Mapped[list[Any]] = mapped_column(default=list)
+    # Whether the answer counts in the index; flagged answers are excluded until reviewed.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Review of a flagged response (cci.collection.quality): None when never flagged; "pending" until a
+    # regional admin decides; "confirmed" stays excluded, "restored" counts again.
+    review_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+    flags: Mapped[list[ResponseFlag]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="ResponseFlag.id"
+    )
+
+
+REVIEW_STATUSES = ("pending", "confirmed", "restored")
+
+
+class ResponseFlag(TenantScoped, Base):
+    """One quality rule that fired for a response, in a table so the database counts them
+    (how many answers each rule excluded). Office and campaign are copied from the response."""
+
+    __tablename__ = "response_flags"
+    __table_args__ = (
+        UniqueConstraint("response_id", "rule"),
+        Index("ix_response_flags_campaign_rule", "campaign_id", "region_id", "rule"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    rule: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="flags")
+
+
+class Answer(TenantScoped, Base):
+    """One answer to one item, in long form so the database aggregates it (GROUP BY item).
+
+    Office, campaign, respondent type and ``counted`` are copied from the response so the
+    index aggregates read one table. The copies are written with the response (by
+    :func:`cci.collection.intake.store_batch` or :func:`cci.collection.intake.build_response`, from its own
+    columns), whose columns hold the references: an answer row
+    checks none but its response's, and region, office and campaign have no index of their
+    own beside the aggregate one (a submission writes about twenty answer rows; these checks
+    and that index were nearly half of what storing them cost the database).
+    """
+
+    __tablename__ = "answers"
+    __tenant_reference__ = False
+    __table_args__ = (
+        UniqueConstraint("response_id", "item"),
+        # Serves the per-region GROUP BY of the index computation as an index-only scan:
+        # answers are stored in arrival order, so a region's rows are spread over the table.
+        Index(
+            "ix_answers_aggregate",
+            "campaign_id", "region_id", "office_id", "respondent_type", "item", "choice", "value",
+            postgresql_where=text("counted"), sqlite_where=text("counted"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    office_id: Mapped[int] = mapped_column(Integer)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    respondent_type: Mapped[str] = mapped_column(String(16))
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    item: Mapped[str] = mapped_column(String(64))
+    # Scale and yes/no items: a number (yes=1, no=0); None means «Затрудняюсь ответить».
+    value: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    # Single-choice items: the option key.
+    choice: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Checklist(TenantScoped, Base):
+    """An auditor's objective checklist for one indicator, per office or for the region."""
+
+    __tablename__ = "checklists"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "region_id", "office_id", "indicator"),
+        # NULLs are distinct in the constraint above: one region-level row per indicator.
+        Index("uq_checklists_region_level", "campaign_id", "region_id", "indicator",
+              unique=True, postgresql_where=text("office_id IS NULL"),
+              sqlite_where=text("office_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    indicator: Mapped[str] = mapped_column(String(64))
+    # Parameter key -> value (bool for checklist items, number for figures).
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    auditor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ComputationRun(Base):
+    """One computation of the index for a campaign with a methodology version.
+
+    Federal: a run covers every region of the campaign; its results are tenant rows.
+    """
+
+    __tablename__ = "computation_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    methodology_key: Mapped[str] = mapped_column(String(64))
+    plugin_package: Mapped[str] = mapped_column(String(200), default="")
+    plugin_version: Mapped[str] = mapped_column(String(64), default="")
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    input_fingerprint: Mapped[str] = mapped_column(String(64), default="", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    regions_total: Mapped[int] = mapped_column(Integer, default=0)
+    is_draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The federal roll-up and what the run read, once it has succeeded.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class RunResult(TenantScoped, Base):
+    """One figure of a run: an indicator, group or index, for an office or the region."""
+
+    __tablename__ = "run_results"
+    __table_args__ = (Index("ix_run_results_run_level", "run_id", "level", "office_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("computation_runs.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(8))  # office | region
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    # What the figure is: "indicator:S-I.1", "group:I", "index", ...
+    metric: Mapped[str] = mapped_column(String(64))
+    respondent_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n_valid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    n_positive: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)
+    stars: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobRecord(TenantScoped, Base):
+    """What a background job is doing, readable by the pages that started it."""
+
+    __tablename__ = "jobs"
+    __tenant_nullable__ = True  # federal jobs (roll-ups) have no region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rq_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class AuditEntry(TenantScoped, Base):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+    __tenant_nullable__ = True  # federal changes (campaigns, methodology) have no region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(254))  # e-mail, or "system: <command>"
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+IMPORT_KINDS = ("responses", "checklists")
+
+
+class ImportRecord(TenantScoped, Base):
+    """An uploaded CSV/XLSX file of responses or checklists, kept for its import job, and
+    what importing it did: counts and the row errors (all rows are stored, or none)."""
+
+    __tablename__ = "imports"
+    __table_args__ = (CheckConstraint(f"kind IN {IMPORT_KINDS}", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    # queued | running | succeeded | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    existing_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"row": 7, "column": "usefulness", "message": "...", "text": "Строка 7, ..."}]
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    campaign: Mapped[Campaign] = relationship()
+    job: Mapped[JobRecord | None] = relationship()
+
+
+class SurveyDraft(TenantScoped, Base):
+    """A questionnaire being filled in, kept on the server step by step, so a reload or a
+    dropped connection loses nothing. Finishing it stores one :class:`Response` through intake
+    (client key ``<channel>:<token>``, so finishing twice stores it once)."""
+
+    __tablename__ = "survey_drafts"
+    __table_args__ = (
+        CheckConstraint(
+            f"respondent_type IS NULL OR respondent_type IN {RESPONDENT_TYPES}",
+            name="respondent_type",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random, unguessable; in the survey's URLs and the respondent's cookie.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    respondent_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Question item -> normalised answer (None: «Затрудняюсь ответить»).
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Profile item -> option key (None: not given).
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: None until the comment step was passed; "" when it was left empty.
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Step key -> seconds spent on it (summed when a step is answered again).
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_invitations.id"), nullable=True, index=True
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # indexed for the purge of old drafts (cci.collection.retention)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    submitted_response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL"), nullable=True
+    )
+
+    office: Mapped[Office] = relationship()
+    invitation: Mapped[SurveyInvitation | None] = relationship()
+
+
+class SurveyInvitation(TenantScoped, Base):
+    """A one-time survey code for a real visit (office, service, date; no personal data).
+
+    Valid until ``expires_at``; the first response finished with it uses it up.
+    """
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short and human-typeable (no 0/O, 1/I/L); unique across regions.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    service: Mapped[str] = mapped_column(String(200), default="")
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("responses.id", ondelete="SET NULL"), nullable=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    office: Mapped[Office] = relationship()
+
+
+class InboxItem(TenantScoped, Base):
+    """A delivered answer, validated and acknowledged, waiting to be stored (:mod:`cci.collection.inbox`).
+
+    ``draft`` is the validated response (:class:`cci.collection.intake.Draft` as JSON); the drain job
+    stores it as a :class:`Response` and deletes this row in the same transaction. ``error``
+    is set when storing it failed (kept for a person to see, not retried)."""
+
+    __tablename__ = "intake_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique here as in responses: a repeat is recognised while the answer waits, too.
+    client_key: Mapped[str] = mapped_column(String(128), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    draft: Mapped[dict[str, Any]] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

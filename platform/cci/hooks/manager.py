@@ -1,0 +1,158 @@
+"""Loading plugins through entry points and collecting what they register.
+
+Built-in plugins travel the same path as third-party ones: they are declared as entry
+points (groups :data:`ENTRY_POINT_GROUPS`) in their package's metadata.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
+from importlib.metadata import EntryPoint
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from cci.hooks import specs as hookspecs
+from cci.collection.channels import Channel
+from cci.collection.channels import QualityRule
+from cci.methodology.contract import IndicatorSet
+
+ENTRY_POINT_GROUPS = ("cci.indicators", "cci.channels", "cci.plugins")
+
+#: The core's own hook implementations (its jobs, the built-in quality rules) travel the same
+#: path as any plugin.
+DEFAULT_PLUGINS = ("cci.hooks.core",)
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded or contradicts another one; the app must not start."""
+
+
+def build_plugin_manager(blocked: Iterable[str] = (), extra: Iterable[Any] = ()) -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("cci")
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(module_name), name=module_name)
+    for group in ENTRY_POINT_GROUPS:
+        for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+            if pm.is_blocked(ep.name):
+                continue
+            plugin = _load(ep, group)
+            if pm.is_registered(plugin):
+                continue  # one module listed in several groups provides its hooks once
+            _register(pm, plugin, ep.name, f"entry point {ep.value!r} in group {group!r}")
+            _DISTRIBUTIONS[ep.name] = (
+                (ep.dist.name, ep.dist.version) if ep.dist is not None else ("", "")
+            )
+    for plugin in extra:
+        _register(pm, plugin, None, "passed to create_app")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"Plugin {name!r} implements an unknown hook: {exc}") from exc
+    return pm
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, name: str | None, where: str) -> None:
+    """Register, turning pluggy's errors (a taken name, a bad hook signature) into ours."""
+    try:
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(
+            f"Plugin {name or plugin!r} ({where}) cannot be registered: {exc}"
+        ) from exc
+
+
+_DISTRIBUTIONS: dict[str, tuple[str, str]] = {}
+
+
+def _load(ep: EntryPoint, group: str) -> Any:
+    try:
+        return ep.load()
+    except Exception as exc:  # any import error must stop start-up with the plugin's name
+        raise PluginError(
+            f"Plugin {ep.name!r} (entry point {ep.value!r} in group {group!r}) failed to load: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+@dataclass
+class Registry:
+    """What the installed plugins provide, checked for conflicts once at start-up."""
+
+    indicator_sets: dict[str, IndicatorSet] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    quality_rules: dict[str, QualityRule] = field(default_factory=dict)
+    jobs: dict[str, Any] = field(default_factory=dict)
+
+    def indicator_set(self, key: str) -> IndicatorSet:
+        try:
+            return self.indicator_sets[key]
+        except KeyError:
+            raise LookupError(f"methodology version {key!r} is not installed") from None
+
+
+def _each_impl(pm: pluggy.PluginManager, hook_name: str):
+    """Yield (plugin name, result) for every implementation, so conflicts can be named."""
+    hook = getattr(pm.hook, hook_name)
+    for impl in hook.get_hookimpls():
+        try:
+            result = impl.function()
+        except Exception as exc:
+            raise PluginError(
+                f"Plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}"
+            ) from exc
+        if result is not None:
+            yield impl.plugin_name, result
+
+
+def _collect(pm, hook_name: str, kind: type, what: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    owners: dict[str, str] = {}
+    for plugin_name, things in _each_impl(pm, hook_name):
+        for thing in things:
+            if not isinstance(thing, kind):
+                raise PluginError(
+                    f"Plugin {plugin_name!r} returned {type(thing).__name__} from {hook_name}, "
+                    f"expected {kind.__name__}"
+                )
+            if thing.key in found:
+                raise PluginError(
+                    f"Two plugins register the {what} {thing.key!r}: "
+                    f"{owners[thing.key]!r} and {plugin_name!r}"
+                )
+            found[thing.key] = thing
+            owners[thing.key] = plugin_name
+            if isinstance(thing, IndicatorSet) and plugin_name in _DISTRIBUTIONS:
+                # the distribution that registered the set, even when it copied another set
+                thing.package, thing.package_version = _DISTRIBUTIONS.get(
+                    plugin_name, (plugin_name, "")
+                )
+    return found
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    registry = Registry(
+        indicator_sets=_collect(pm, "register_indicator_sets", IndicatorSet, "methodology version"),
+        channels=_collect(pm, "register_channels", Channel, "channel"),
+        quality_rules=_collect(pm, "register_quality_rules", QualityRule, "quality rule"),
+    )
+    for plugin_name, jobs in _each_impl(pm, "register_jobs"):
+        for name, func in jobs.items():
+            if name in registry.jobs:
+                raise PluginError(f"Plugin {plugin_name!r} registers the job {name!r} twice")
+            registry.jobs[name] = func
+    for key, indicator_set in registry.indicator_sets.items():
+        if indicator_set.based_on and indicator_set.based_on not in registry.indicator_sets:
+            raise PluginError(
+                f"Methodology version {key!r} (package {indicator_set.package!r}) is based on "
+                f"{indicator_set.based_on!r}, which is not installed"
+            )
+    return registry

@@ -1,0 +1,56 @@
+"""Every hook a plugin can implement. Plugins import ``cci.hookimpl`` and nothing else.
+
+Families: ``register_*`` returns a list of things the core then owns; ``prepare_*``
+adjusts what it is given in place. Implementations take only the arguments they need.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("cci")
+#: marks a plugin's implementation of a hook below
+hookimpl = pluggy.HookimplMarker("cci")
+
+
+@hookspec
+def register_indicator_sets():
+    """Return a list of :class:`cci.methodology.contract.IndicatorSet`, one per methodology version.
+
+    A set's ``key`` (e.g. ``"cci-2023"``) must be unique across all installed plugins.
+    """
+
+
+@hookspec
+def register_channels():
+    """Return a list of :class:`cci.collection.channels.Channel`: the ways answers are collected.
+
+    A channel's ``key`` must be unique; its blueprints are mounted by the core at start-up.
+    """
+
+
+@hookspec
+def register_quality_rules():
+    """Return a list of :class:`cci.collection.channels.QualityRule` that apply to every channel.
+
+    Channel-specific rules are declared on the channel itself.
+    """
+
+
+@hookspec
+def register_jobs():
+    """Return a dict ``{name: function}`` of background jobs this plugin provides.
+
+    A job function takes keyword arguments of plain values and runs inside the tenant
+    scope it was enqueued from; names must be unique (``"<plugin>.<verb>"``).
+    """
+
+
+@hookspec
+def prepare_response(response, channel):
+    """Adjust a response before it is stored (add metadata, flags): a
+    :class:`cci.collection.intake.Draft`, which has the attributes of a :class:`cci.foundation.models.Response`
+    (its answers: item, value, choice, counted), for one answer as for an import.
+
+    ``channel`` is the :class:`cci.collection.channels.Channel` that received it.
+    """

@@ -1,0 +1,347 @@
+"""The compute engine: database aggregates in, a methodology set's formula, versioned runs out.
+
+A run is for (campaign, methodology version). It is computed by one RQ job per region, then
+a federal roll-up job that publishes it: results become visible in one UPDATE of the run's
+status, so a worker killed half-way leaves nothing half-visible, and the retried region job
+replaces its own rows and produces the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import case
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
+from cci.collection import inbox
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.foundation.db import append_rows
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.methodology.contract import IndicatorSet
+from cci.foundation.models import Answer
+from cci.foundation.models import Campaign
+from cci.foundation.models import Checklist
+from cci.foundation.models import ComputationRun
+from cci.foundation.models import InboxItem
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import Response
+from cci.foundation.models import RunResult
+from cci.methodology.figures import ItemCounts
+from cci.methodology.figures import OfficeData
+from cci.methodology.figures import RegionData
+from cci.methodology.figures import RegionResult
+
+log = logging.getLogger("cci.compute")
+
+ACTIVE = ("queued", "running", "succeeded")
+
+
+def registry():
+    return current_app.extensions["cci.registry"]
+
+
+# --- aggregation (in the database) -------------------------------------------------------
+
+
+def aggregate_region(campaign: Campaign, region: Region, indicator_set: IndicatorSet) -> RegionData:
+    """One region's inputs, built from GROUP BY queries in the current (region) scope."""
+    positive_min = indicator_set.parameter("positive_min")
+    offices = {
+        office.id: OfficeData(office.id, office.code, office.name, office.kind)
+        for office in db.scalars(
+            select(Office).where(Office.region_id == region.id, Office.active.is_(True))
+            .order_by(Office.code)
+        )
+    }
+    # One pass over the region's counted answers (an index-only scan): scale and yes/no items
+    # group by item, choice items by item and option.
+    rows = db.execute(
+        select(
+            Answer.office_id,
+            Answer.respondent_type,
+            Answer.item,
+            Answer.choice,
+            func.count(Answer.value),
+            func.sum(case((Answer.value >= positive_min, 1), else_=0)),
+            func.sum(case((Answer.value == 1, 1), else_=0)),
+            func.count(),
+        )
+        .where(Answer.campaign_id == campaign.id, Answer.region_id == region.id,
+               Answer.counted)
+        .group_by(Answer.office_id, Answer.respondent_type, Answer.item, Answer.choice)
+    )
+    for office_id, rtype, item, choice, n_valid, n_high, n_yes, count in rows:
+        data = offices.get(office_id)
+        if data is None:
+            continue
+        previous = data.answers.get((rtype, item), ItemCounts())
+        if choice is None:
+            data.answers[(rtype, item)] = ItemCounts(
+                int(n_valid), int(n_high or 0), int(n_yes or 0), previous.choices)
+        else:
+            data.answers[(rtype, item)] = ItemCounts(
+                previous.n_valid, previous.n_high, previous.n_yes,
+                {**previous.choices, choice: int(count)})
+    responses = db.execute(
+        select(Response.office_id, Response.respondent_type, func.count())
+        .where(Response.campaign_id == campaign.id, Response.region_id == region.id,
+               Response.counted)
+        .group_by(Response.office_id, Response.respondent_type)
+    )
+    for office_id, rtype, count in responses:
+        if office_id in offices:
+            offices[office_id].responses[rtype] = int(count)
+    region_checklists: dict[str, dict[str, Any]] = {}
+    for checklist in db.scalars(
+        select(Checklist).where(Checklist.campaign_id == campaign.id,
+                                Checklist.region_id == region.id)
+    ):
+        if checklist.office_id is None:
+            region_checklists[checklist.indicator] = checklist.values
+        elif checklist.office_id in offices:
+            offices[checklist.office_id].checklists[checklist.indicator] = checklist.values
+    return RegionData(
+        region_id=region.id,
+        code=region.code,
+        name=region.name,
+        network_type=region.network_type,
+        offices=list(offices.values()),
+        checklists=region_checklists,
+        source_methodology=campaign.methodology_key,
+    )
+
+
+def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
+    """What a run reads, cheaply: per region the counted responses and the checklists
+    (count, id sum, latest change), plus the set's version and parameters."""
+    with tenancy.federal_scope("fingerprint a run's inputs"):
+        responses = db.execute(
+            select(Response.region_id, func.count(), func.coalesce(func.sum(Response.id), 0),
+                   func.max(Response.received_at))
+            .where(Response.campaign_id == campaign.id, Response.counted)
+            .group_by(Response.region_id).order_by(Response.region_id)
+        ).all()
+        waiting = db.execute(
+            select(InboxItem.region_id, func.count(), func.max(InboxItem.id))
+            .where(InboxItem.campaign_id == campaign.id, InboxItem.error.is_(None))
+            .group_by(InboxItem.region_id).order_by(InboxItem.region_id)
+        ).all()
+        checklists = db.execute(
+            select(Checklist.region_id, func.count(), func.coalesce(func.sum(Checklist.id), 0),
+                   func.max(Checklist.updated_at))
+            .where(Checklist.campaign_id == campaign.id)
+            .group_by(Checklist.region_id).order_by(Checklist.region_id)
+        ).all()
+    payload = {
+        "set": [indicator_set.key, indicator_set.version, indicator_set.package_version],
+        "parameters": parameter_values(indicator_set),
+        "regions": sorted(r.id for r in campaign.regions),
+        "responses": [[str(v) for v in row] for row in responses],
+        "checklists": [[str(v) for v in row] for row in checklists],
+        "waiting": [[str(v) for v in row] for row in waiting],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def parameter_values(indicator_set: IndicatorSet) -> dict[str, Any]:
+    return {key: p.value for key, p in indicator_set.parameters.items()}
+
+
+# --- runs --------------------------------------------------------------------------------
+
+
+def start_run(campaign_id: int, methodology_key: str | None = None, *, draft: bool = False,
+              user_id: int | None = None) -> tuple[ComputationRun, bool]:
+    """Start (or reuse) a run; returns (run, created). Unchanged inputs reuse the run."""
+    with tenancy.federal_scope("start a computation run"):
+        campaign = db.get(Campaign, campaign_id)
+        if campaign is None:
+            raise LookupError(f"campaign {campaign_id} does not exist")
+        key = methodology_key or campaign.methodology_key
+        indicator_set = registry().indicator_set(key)
+        fingerprint = input_fingerprint(campaign, indicator_set)
+        existing = db.scalar(
+            select(ComputationRun)
+            .where(ComputationRun.campaign_id == campaign.id,
+                   ComputationRun.methodology_key == key,
+                   ComputationRun.input_fingerprint == fingerprint,
+                   ComputationRun.is_draft.is_(draft),
+                   ComputationRun.status.in_(ACTIVE))
+            .order_by(ComputationRun.id.desc()).limit(1)
+        )
+        if existing is not None:
+            return existing, False
+        regions = sorted(campaign.regions, key=lambda r: r.code)
+        run = ComputationRun(
+            campaign_id=campaign.id,
+            methodology_key=key,
+            plugin_package=indicator_set.package,
+            plugin_version=indicator_set.package_version,
+            parameters={"version": indicator_set.version, **parameter_values(indicator_set)},
+            input_fingerprint=fingerprint,
+            status="queued",
+            is_draft=draft,
+            regions_total=len(regions),
+            requested_by_id=user_id,
+        )
+        db.add(run)
+        db.commit()
+        title = f"{campaign.name}: {indicator_set.title}" + (" (черновик)" if draft else "")
+        for region in regions:
+            with tenancy.region_scope(region.id, "queue a region computation"):
+                jobs.enqueue("runs.region", title=f"{title} — {region.name}",
+                             user_id=user_id, run_id=run.id, region_id=region.id)
+        if not regions:
+            jobs.enqueue("runs.federal", title=title, user_id=user_id, run_id=run.id)
+        return run, True
+
+
+def compute_region_job(report, run_id: int, region_id: int) -> dict:
+    """RQ job: compute one region of a run and store its rows (replacing a failed try's)."""
+    run = db.get(ComputationRun, run_id)
+    if run is None or run.status in ("succeeded", "failed"):
+        return {"skipped": True}
+    if run.status == "queued":
+        db.execute(update(ComputationRun).where(ComputationRun.id == run_id,
+                                                ComputationRun.status == "queued")
+                   .values(status="running", started_at=utcnow()))
+        db.commit()
+    region = db.get(Region, region_id)
+    inbox.drain()  # answers acknowledged but not stored yet count too
+    try:
+        campaign = db.get(Campaign, run.campaign_id)
+        indicator_set = registry().indicator_set(run.methodology_key)
+        # No progress reports within a region (each is a commit of its own): the run's
+        # progress counts finished regions, and a region takes about a second.
+        data = aggregate_region(campaign, region, indicator_set)
+        result = indicator_set.compute_region(data)
+        store_region(run, result)
+        db.commit()
+    except Exception as exc:
+        db.rollback()
+        if not _will_retry():
+            mark_failed(run_id, f"{region.code}: {type(exc).__name__}: {exc}")
+        raise
+    _after_region(run_id)
+    return {"offices": len(result.offices), "index": result.index}
+
+
+def _will_retry() -> bool:
+    from rq import get_current_job
+
+    job = get_current_job()
+    return bool(job is not None and job.should_retry)
+
+
+def store_region(run: ComputationRun, result: RegionResult) -> None:
+    """Replace this region's rows of the run in the current transaction."""
+    db.execute(delete(RunResult).where(RunResult.run_id == run.id,
+                                       RunResult.region_id == result.region_id))
+    rows = []
+    for office in result.offices:
+        for figure in office.figures:
+            rows.append(_row(run.id, result.region_id, "office", office.office_id, figure,
+                             ranked=office.ranked))
+    for figure in result.figures:
+        rows.append(_row(run.id, result.region_id, "region", None, figure))
+    # Thousands of rows a region: COPY on PostgreSQL, not one INSERT per row.
+    append_rows(db, RunResult, RESULT_COLUMNS, rows)
+
+
+RESULT_COLUMNS = ("run_id", "region_id", "level", "office_id", "metric", "respondent_type",
+                  "value", "n_valid", "n_positive", "ci_low", "ci_high", "insufficient", "stars",
+                  "detail")
+
+
+def _row(run_id, region_id, level, office_id, figure, ranked: bool | None = None) -> tuple:
+    detail = dict(figure.detail)
+    if figure.reason:
+        detail["reason"] = figure.reason
+    if ranked is not None and figure.metric == "index":
+        detail["ranked"] = ranked
+    return (run_id, region_id, level, office_id, figure.metric, figure.respondent_type,
+            figure.value, figure.n_valid, figure.n_positive, figure.ci_low, figure.ci_high,
+            figure.insufficient, figure.stars, detail)
+
+
+def _after_region(run_id: int) -> None:
+    """Update progress; the last region to finish queues the federal roll-up."""
+    with tenancy.federal_scope("run progress"):
+        run = db.get(ComputationRun, run_id)
+        # Each finished region has exactly one region-level index row (cheap via the index).
+        done = db.scalar(
+            select(func.count())
+            .where(RunResult.run_id == run_id, RunResult.level == "region",
+                   RunResult.metric == "index", RunResult.respondent_type.is_(None))
+        ) or 0
+        total = max(1, run.regions_total)
+        db.execute(update(ComputationRun).where(ComputationRun.id == run_id)
+                   .values(progress=min(0.99, done / total)))
+        db.commit()
+        if done >= run.regions_total:
+            jobs.enqueue("runs.federal", title=f"Сводный расчёт №{run_id}",
+                         dedupe_key=f"runs.federal:{run_id}", run_id=run_id)
+
+
+def compute_federal_job(report, run_id: int) -> dict:
+    """RQ job: the federal roll-up, then publish the run in one UPDATE."""
+    run = db.get(ComputationRun, run_id)
+    if run is None or run.status == "succeeded":
+        return {"skipped": True}
+    indicator_set = registry().indicator_set(run.methodology_key)
+    rows = db.execute(
+        select(RunResult.region_id, RunResult.value, RunResult.stars)
+        .where(RunResult.run_id == run_id, RunResult.level == "region",
+               RunResult.metric == "index", RunResult.respondent_type.is_(None))
+    ).all()
+    regions = [RegionResult(region_id, [], [], value, stars) for region_id, value, stars in rows]
+    federal = indicator_set.rollup_federal(regions)
+    now = utcnow()
+    db.execute(
+        update(ComputationRun).where(ComputationRun.id == run_id).values(
+            status="succeeded", progress=1.0, finished_at=now,
+            published_at=None if run.is_draft else now,
+            summary={"federal_index": federal.index, "federal_stars": federal.stars,
+                     "regions_counted": federal.regions_counted, **federal.detail},
+        )
+    )
+    db.commit()
+    report(1.0, "опубликовано" if not run.is_draft else "черновик готов")
+    return {"federal_index": federal.index}
+
+
+def mark_failed(run_id: int, message: str) -> None:
+    with current_app.extensions["cci.sessionmaker"]() as session, \
+            tenancy.federal_scope("mark a run failed"):
+        session.execute(update(ComputationRun).where(ComputationRun.id == run_id)
+                        .values(status="failed", error=message[:4000], finished_at=utcnow()))
+        session.commit()
+
+
+def current_run(campaign_id: int, methodology_key: str) -> ComputationRun | None:
+    """The latest published run: what pages and the API show as "current"."""
+    return db.scalar(
+        select(ComputationRun)
+        .where(ComputationRun.campaign_id == campaign_id,
+               ComputationRun.methodology_key == methodology_key,
+               ComputationRun.status == "succeeded",
+               ComputationRun.is_draft.is_(False))
+        .order_by(ComputationRun.published_at.desc(), ComputationRun.id.desc()).limit(1)
+    )
+
+
+
+def recompute_job(report, campaign_id: int) -> dict:
+    run, created = start_run(campaign_id)
+    report(1.0, "запущен новый расчёт" if created else "данные не изменились")
+    return {"run_id": run.id, "created": created}

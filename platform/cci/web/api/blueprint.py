@@ -1,0 +1,63 @@
+"""The /api/v1 blueprint: bearer-token authentication in the token owner's tenant scope, JSON
+errors and the OpenAPI document. Resources register on :data:`bp` with an OpenAPI operation."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+from cci.foundation import tenancy
+from cci.foundation.access import enter_scope
+from cci.web.api.errors import ApiError
+from cci.web.api.errors import error_body
+from cci.foundation.tokens import resolve
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401)
+    row = resolve(token.strip())
+    if row is None:
+        raise ApiError(401, "invalid_token", None)
+    g.api_user = row.user
+    g.api_token = row
+    # The token's scope is its owner's: a regional token never reads another region.
+    enter_scope(
+        tenancy.Scope(region_id=row.user.region_id, reason=f"api token {row.id}")
+        if not row.user.is_federal
+        else tenancy.Scope(region_id=None, reason=f"api token {row.id}")
+    )
+    return None
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    response = jsonify(error_body(error.code, error.message, error.details))
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="cci"'
+    return response, error.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    return _api_error(ApiError(error.code or 500))
+
+
+@bp.route("/openapi.json")
+def openapi():
+    from cci.web.api.docs import build_spec
+
+    return jsonify(build_spec(current_app))

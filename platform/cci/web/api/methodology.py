@@ -1,0 +1,440 @@
+"""API resources of the index: methodologies, campaigns, checklists, runs and results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+from sqlalchemy import select
+
+from cci.collection import recompute
+from cci.index import compute
+from cci.web.api.blueprint import bp
+from cci.web.api.docs import list_of
+from cci.web.api.docs import operation
+from cci.web.api.docs import ref
+from cci.web.api.errors import ApiError
+from cci.web.api.resources import iso_datetime
+from cci.web.api.schemas import SCHEMAS
+from cci.collection.campaigns import CampaignError
+from cci.collection.campaigns import save_campaign
+from cci.collection.campaigns import visible_campaigns
+from cci.collection.checklists import ChecklistError
+from cci.collection.checklists import save as save_checklist
+from cci.collection.checklists import target_level
+from cci.foundation.db import db
+from cci.foundation.jobs import JobError
+from cci.foundation.models import Campaign
+from cci.foundation.models import Checklist
+from cci.foundation.models import ComputationRun
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.index.reports import figure_json
+from cci.index.reports import region_report
+from cci.foundation.roles import Role
+from cci.foundation.tenancy import current_region_id
+
+MANAGERS = (Role.ADMIN, Role.METHODOLOGY_OWNER)
+AUDITORS = (Role.ADMIN, Role.REGIONAL_ADMIN, Role.AUDITOR)
+
+_figure = {
+    "type": "object",
+    "required": ["metric", "value"],
+    "properties": {
+        "metric": {"type": "string", "description": "indicator:<code>, group:<g>, perspective, index, part:<half>"},
+        "respondent_type": {"type": ["string", "null"]},
+        "value": {"type": ["number", "null"], "description": "share 0..1 or index 0..100"},
+        "n_valid": {"type": ["integer", "null"]},
+        "n_positive": {"type": ["integer", "null"]},
+        "ci95": {"type": ["array", "null"], "items": {"type": "number"}},
+        "insufficient": {"type": "boolean"},
+        "not_computable_reason": {"type": ["string", "null"]},
+        "stars": {"type": ["integer", "null"]},
+        "n_effective": {"type": "number", "description": (
+            "a share that is the mean of other shares (over respondent types, components or "
+            "offices): the effective sample size its ci95 is taken at; n_valid counts the "
+            "answers, and value is not n_positive / n_valid")},
+        "distribution": {"type": "object", "additionalProperties": {"type": "integer"},
+                         "description": "an unscored choice item: answers per option key"},
+        "offered": {"type": "object", "additionalProperties": {"type": ["boolean", "null"]},
+                    "description": "an office's distribution: whether the office offers each "
+                                   "option (from the checklist it is cross-checked with; null "
+                                   "while the checklist does not answer for the option)"},
+        "offered_in": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "description": "a region's distribution: offices offering each option"},
+        "offices_checked": {"type": "object", "additionalProperties": {"type": "integer"},
+                            "description": "per option, the offices whose checklist tells"},
+    },
+}
+SCHEMAS.update({
+    "Figure": _figure,
+    "MethodologySummary": {
+        "type": "object", "required": ["key", "title", "version"],
+        "properties": {"key": {"type": "string"}, "title": {"type": "string"},
+                       "version": {"type": "string"}, "based_on": {"type": ["string", "null"]},
+                       "package": {"type": "string"}, "package_version": {"type": "string"}},
+    },
+    "Methodology": {
+        "type": "object",
+        "required": ["key", "title", "version", "groups", "indicators", "items", "parameters"],
+        "properties": {
+            "key": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "string"},
+            "based_on": {"type": ["string", "null"]}, "changes": {"type": "array", "items": {"type": "string"}},
+            "groups": {"type": "object", "additionalProperties": {"type": "string"}},
+            "indicators": {"type": "array", "items": {"type": "object", "required": ["code", "kind", "group"]}},
+            "items": {"type": "array", "items": {"type": "object", "required": ["key", "kind", "text"]}},
+            "parameters": {"type": "array", "items": {
+                "type": "object", "required": ["key", "value", "is_default"],
+                "properties": {"key": {"type": "string"}, "label": {"type": "string"}, "value": {},
+                               "is_default": {"type": "boolean"}}}},
+            "package": {"type": "string"}, "package_version": {"type": "string"},
+        },
+    },
+    "Campaign": {
+        "type": "object",
+        "required": ["id", "name", "methodology", "starts_on", "ends_on", "regions"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                       "methodology": {"type": "string"},
+                       "starts_on": {"type": "string", "format": "date"},
+                       "ends_on": {"type": "string", "format": "date"},
+                       "regions": {"type": "array", "items": {"type": "string"}},
+                       "is_sample": {"type": "boolean"}},
+    },
+    "CampaignInput": {
+        "type": "object", "required": ["name", "methodology", "starts_on", "ends_on", "regions"],
+        "properties": {"name": {"type": "string"}, "methodology": {"type": "string"},
+                       "starts_on": {"type": "string", "format": "date"},
+                       "ends_on": {"type": "string", "format": "date"},
+                       "regions": {"type": "array", "items": {"type": "string"}}},
+    },
+    "Checklist": {
+        "type": "object", "required": ["region", "office_id", "indicator", "values"],
+        "properties": {"id": {"type": "integer"}, "region": {"type": "string"},
+                       "office_id": {"type": ["integer", "null"]}, "indicator": {"type": "string"},
+                       "values": {"type": "object"}, "evidence": {"type": "object"},
+                       "updated_at": {"type": "string", "format": "date-time"}},
+    },
+    "ChecklistInput": {
+        "type": "object", "required": ["region", "indicator", "values"],
+        "properties": {"region": {"type": "string"},
+                       "office_id": {"type": ["integer", "null"],
+                                     "description": "null: filled for the whole region"},
+                       "indicator": {"type": "string"}, "values": {"type": "object"},
+                       "evidence": {"type": "object", "additionalProperties": {"type": "string"}}},
+    },
+    "Run": {
+        "type": "object",
+        "required": ["id", "campaign_id", "methodology", "status", "progress", "draft"],
+        "properties": {
+            "id": {"type": "integer"}, "campaign_id": {"type": "integer"},
+            "methodology": {"type": "string"}, "status": {"type": "string",
+                                                          "enum": ["queued", "running", "succeeded", "failed"]},
+            "progress": {"type": "number"}, "draft": {"type": "boolean"},
+            "published": {"type": "boolean"}, "input_fingerprint": {"type": "string"},
+            "plugin": {"type": "object"}, "parameters": {"type": "object"},
+            "federal": {"type": "object"}, "error": {"type": ["string", "null"]},
+            "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
+        },
+    },
+    "RunInput": {
+        "type": "object",
+        "properties": {"methodology": {"type": "string", "description": "default: the campaign's"},
+                       "draft": {"type": "boolean", "default": False}},
+    },
+    "OfficeResult": {
+        "type": "object", "required": ["office_id", "code", "rank", "ranked", "index", "figures"],
+        "properties": {"office_id": {"type": "integer"}, "code": {"type": "string"},
+                       "name": {"type": "string"}, "rank": {"type": ["integer", "null"]},
+                       "ranked": {"type": "boolean"}, "responses": {"type": "object"},
+                       "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"}, {"type": "null"}]},
+                       "figures": {"type": "array", "items": {"$ref": "#/components/schemas/Figure"}}},
+    },
+    "RegionResult": {
+        "type": "object", "required": ["run", "region", "index", "figures", "offices"],
+        "properties": {"run": {"$ref": "#/components/schemas/Run"}, "region": {"type": "string"},
+                       "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"}, {"type": "null"}]},
+                       "figures": {"type": "array", "items": {"$ref": "#/components/schemas/Figure"}},
+                       "offices": {"type": "array", "items": {"$ref": "#/components/schemas/OfficeResult"}}},
+    },
+    "FederalResult": {
+        "type": "object", "required": ["run", "federal_index", "regions"],
+        "properties": {"run": {"$ref": "#/components/schemas/Run"},
+                       "federal_index": {"type": ["number", "null"]},
+                       "federal_stars": {"type": ["integer", "null"]},
+                       "regions": {"type": "array", "items": {
+                           "type": "object", "required": ["region", "index"],
+                           "properties": {"region": {"type": "string"},
+                                          "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"},
+                                                              {"type": "null"}]}}}}},
+    },
+})
+
+VERSION_QUERY = [{"name": "version", "in": "query", "required": False, "schema": {"type": "string"},
+                  "description": "methodology version; default: the campaign's"}]
+
+
+def _registry():
+    return current_app.extensions["cci.registry"]
+
+
+def _require(*roles: Role) -> None:
+    if not g.api_user.has_role(*roles):
+        raise ApiError(403)
+
+
+def methodology_json(s, full: bool) -> dict:
+    out = {"key": s.key, "title": s.title, "version": s.version, "based_on": s.based_on,
+           "package": s.package, "package_version": s.package_version}
+    if full:
+        out.update(
+            description=s.description, changes=list(s.changes), groups=dict(s.groups),
+            indicators=[asdict(i) for i in s.indicators],
+            items=[asdict(i) for i in s.items],
+            parameters=[{"key": p.key, "label": p.label, "value": p.value,
+                         "is_default": p.is_default, "description": p.description}
+                        for p in s.parameters.values()],
+        )
+    return out
+
+
+def campaign_json(c: Campaign) -> dict:
+    return {"id": c.id, "name": c.name, "methodology": c.methodology_key,
+            "starts_on": c.starts_on.isoformat(), "ends_on": c.ends_on.isoformat(),
+            "regions": sorted(r.code for r in c.regions), "is_sample": c.is_sample}
+
+
+def run_json(run: ComputationRun) -> dict:
+    return {
+        "id": run.id, "campaign_id": run.campaign_id, "methodology": run.methodology_key,
+        "status": run.status, "progress": run.progress, "draft": run.is_draft,
+        "published": run.published_at is not None, "input_fingerprint": run.input_fingerprint,
+        "plugin": {"package": run.plugin_package, "version": run.plugin_version},
+        "parameters": run.parameters,
+        "federal": run.summary if current_region_id() is None else {},
+        "error": run.error,
+        "started_at": iso_datetime(run.started_at),
+        "finished_at": iso_datetime(run.finished_at),
+    }
+
+
+def _campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = next((c for c in visible_campaigns() if c.id == campaign_id), None)
+    if campaign is None:
+        raise ApiError(404)
+    return campaign
+
+
+def _published_run(campaign: Campaign) -> ComputationRun:
+    version = request.args.get("version") or campaign.methodology_key
+    run = compute.current_run(campaign.id, version)
+    if run is None:
+        raise ApiError(404, "no_results", "Опубликованных результатов для этой кампании и версии нет.")
+    return run
+
+
+@bp.get("/methodologies")
+@operation("Installed methodology versions", tags=["methodologies"],
+           response=list_of("MethodologySummary"), errors=())
+def methodologies():
+    sets = sorted(_registry().indicator_sets.values(), key=lambda s: s.key)
+    return jsonify(items=[methodology_json(s, full=False) for s in sets])
+
+
+@bp.get("/methodologies/<key>")
+@operation("A methodology version in full: indicators, items, checklists, parameters",
+           tags=["methodologies"], response=ref("Methodology"))
+def methodology(key: str):
+    indicator_set = _registry().indicator_sets.get(key)
+    if indicator_set is None:
+        raise ApiError(404)
+    return jsonify(methodology_json(indicator_set, full=True))
+
+
+@bp.get("/campaigns")
+@operation("Campaigns of the token's region, or all for a federal token", tags=["campaigns"],
+           response=list_of("Campaign"), errors=())
+def campaigns():
+    return jsonify(items=[campaign_json(c) for c in visible_campaigns()])
+
+
+@bp.post("/campaigns")
+@operation("Create a campaign (methodology owners)", tags=["campaigns"], response=ref("Campaign"),
+           request_body=ref("CampaignInput"), status=201, errors=(403, 422))
+def create_campaign():
+    _require(*MANAGERS)
+    body = request.get_json(silent=True) or {}
+    try:
+        campaign = save_campaign(
+            name=str(body.get("name", "")), methodology_key=str(body.get("methodology", "")),
+            starts_on=dt.date.fromisoformat(str(body.get("starts_on"))),
+            ends_on=dt.date.fromisoformat(str(body.get("ends_on"))),
+            region_codes=[str(r) for r in body.get("regions") or []], user_id=g.api_user.id)
+    except (CampaignError, ValueError) as exc:
+        db.rollback()
+        raise ApiError(422, message=str(exc)) from exc
+    db.commit()
+    return jsonify(campaign_json(campaign)), 201
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@operation("One campaign", tags=["campaigns"], response=ref("Campaign"))
+def campaign(campaign_id: int):
+    return jsonify(campaign_json(_campaign_or_404(campaign_id)))
+
+
+@bp.get("/campaigns/<int:campaign_id>/checklists")
+@operation("Checklists of a campaign", tags=["checklists"], response=list_of("Checklist"),
+           query=[{"name": "region", "in": "query", "required": False, "schema": {"type": "string"}}])
+def checklists(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    codes = {r.id: r.code for r in campaign.regions}
+    query = select(Checklist).where(Checklist.campaign_id == campaign.id)
+    if request.args.get("region"):
+        query = query.join(Region, Region.id == Checklist.region_id).where(
+            Region.code == request.args["region"])
+    rows = db.scalars(query.order_by(Checklist.region_id, Checklist.office_id, Checklist.indicator))
+    return jsonify(items=[_checklist_json(row, codes) for row in rows])
+
+
+@bp.put("/campaigns/<int:campaign_id>/checklists")
+@operation("Fill one checklist, per office or once for a centralized region", tags=["checklists"],
+           response=ref("Checklist"), request_body=ref("ChecklistInput"), errors=(403, 404, 422))
+def put_checklist(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    codes = {r.id: r.code for r in campaign.regions}
+    _require(*AUDITORS)
+    body = request.get_json(silent=True) or {}
+    region = db.scalar(select(Region).where(Region.code == str(body.get("region", ""))))
+    if region is None or region.id not in codes or (
+            current_region_id() is not None and region.id != current_region_id()):
+        raise ApiError(404)
+    indicator_set = _registry().indicator_set(campaign.methodology_key)
+    try:
+        indicator = indicator_set.indicator(str(body.get("indicator", "")))
+    except KeyError:
+        raise ApiError(422, details={"field": "indicator"}) from None
+    if indicator.kind != "objective" or indicator.components:
+        raise ApiError(422, message="Этот показатель не заполняется чек-листом.",
+                       details={"field": "indicator"})
+    office_id = body.get("office_id")
+    level = target_level(indicator, region.network_type)
+    if (office_id is None) != (level == "region"):
+        raise ApiError(422, message=("Показатель заполняется один раз для региона."
+                                     if level == "region" else "Укажите офис."),
+                       details={"field": "office_id"})
+    if office_id is not None:
+        office = db.get(Office, int(office_id))
+        if office is None or office.region_id != region.id:
+            raise ApiError(404)
+        if g.api_user.office_id is not None and g.api_user.office_id != office.id:
+            raise ApiError(403)
+    try:
+        row, created = save_checklist(
+            campaign_id=campaign.id, region_id=region.id, office_id=office_id,
+            indicator=indicator, values=body.get("values") or {},
+            evidence=body.get("evidence") or {}, auditor_id=g.api_user.id)
+    except ChecklistError as exc:
+        db.rollback()
+        raise ApiError(422, message=exc.message, details={"field": exc.field}) from exc
+    db.commit()
+    recompute.follow([campaign.id])
+    return jsonify(_checklist_json(row, codes)), 200
+
+
+def _checklist_json(row: Checklist, codes: dict[int, str]) -> dict:
+    return {"id": row.id, "region": codes.get(row.region_id, ""), "office_id": row.office_id,
+            "indicator": row.indicator, "values": row.values, "evidence": row.evidence,
+            "updated_at": iso_datetime(row.updated_at)}
+
+
+
+@bp.post("/campaigns/<int:campaign_id>/runs")
+@operation("Start a computation (or get the existing run when the inputs are unchanged)",
+           tags=["runs"], response=ref("Run"), request_body=ref("RunInput"), status=202,
+           errors=(403, 404, 422))
+def start_run(campaign_id: int):
+    _require(*MANAGERS)
+    campaign = _campaign_or_404(campaign_id)
+    body = request.get_json(silent=True) or {}
+    version = body.get("methodology") or campaign.methodology_key
+    if version not in _registry().indicator_sets:
+        raise ApiError(422, message=f"Версия методики {version} не установлена.",
+                       details={"field": "methodology"})
+    try:
+        run, _created = compute.start_run(campaign.id, version, draft=bool(body.get("draft")),
+                                          user_id=g.api_user.id)
+    except JobError as exc:
+        raise ApiError(503) from exc
+    return jsonify(run_json(run)), 202
+
+
+@bp.get("/runs/<int:run_id>")
+@operation("A run's status and progress", tags=["runs"], response=ref("Run"))
+def run(run_id: int):
+    row = db.get(ComputationRun, run_id)
+    if row is None:
+        raise ApiError(404)
+    _campaign_or_404(row.campaign_id)
+    return jsonify(run_json(row))
+
+
+@bp.get("/campaigns/<int:campaign_id>/results")
+@operation("Federal results of the current run: the federal index and every region's",
+           tags=["results"], response=ref("FederalResult"), query=VERSION_QUERY)
+def federal_results(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    run = _published_run(campaign)
+    from cci.foundation.models import RunResult
+
+    rows = db.execute(
+        select(Region.code, RunResult).join(Region, Region.id == RunResult.region_id)
+        .where(RunResult.run_id == run.id, RunResult.level == "region",
+               RunResult.metric == "index", RunResult.respondent_type.is_(None))
+        .order_by(Region.code))
+    federal = current_region_id() is None
+    return jsonify(run=run_json(run),
+                   federal_index=run.summary.get("federal_index") if federal else None,
+                   federal_stars=run.summary.get("federal_stars") if federal else None,
+                   regions=[{"region": code, "index": figure_json(row)} for code, row in rows])
+
+
+@bp.get("/campaigns/<int:campaign_id>/results/regions/<code>")
+@operation("A region's results: its index, groups, indicators and every office",
+           tags=["results"], response=ref("RegionResult"), query=VERSION_QUERY)
+def region_results(campaign_id: int, code: str):
+    campaign = _campaign_or_404(campaign_id)
+    region = db.scalar(select(Region).where(Region.code == code))
+    if region is None or region not in campaign.regions or (
+            current_region_id() is not None and region.id != current_region_id()):
+        raise ApiError(404)
+    report = region_report(_published_run(campaign), region.id)
+    return jsonify(
+        run=run_json(report.run), region=region.code, index=figure_json(report.index),
+        figures=[figure_json(f) for f in report.figures.values()],
+        offices=[_office_json(o) for o in report.offices])
+
+
+@bp.get("/campaigns/<int:campaign_id>/results/offices/<int:office_id>")
+@operation("One office's results", tags=["results"], response=ref("OfficeResult"),
+           query=VERSION_QUERY)
+def office_results(campaign_id: int, office_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    office = db.get(Office, office_id)
+    if office is None or office.region not in campaign.regions:
+        raise ApiError(404)
+    report = region_report(_published_run(campaign), office.region_id)
+    found = next((o for o in report.offices if o.office.id == office.id), None)
+    if found is None:
+        raise ApiError(404, "no_results", "Для этого офиса нет результатов.")
+    return jsonify(_office_json(found))
+
+
+def _office_json(o) -> dict:
+    return {"office_id": o.office.id, "code": o.office.code, "name": o.office.name,
+            "rank": o.rank, "ranked": o.ranked, "responses": o.responses,
+            "index": figure_json(o.index),
+            "figures": [figure_json(f) for f in o.figures.values()]}

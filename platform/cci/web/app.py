@@ -1,0 +1,136 @@
+"""The application factory: configuration, extensions, plugins, tenancy, pages, API, CLI."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Flask
+from flask import g
+from flask import render_template
+from flask import request
+from flask.json.provider import DefaultJSONProvider
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from cci.foundation import access
+from cci.foundation import config
+from cci.foundation import db
+from cci.web import ratelimit
+from cci.foundation import redis_conn
+from cci.hooks.manager import build_plugin_manager
+from cci.hooks.manager import build_registry
+from cci.methodology.figures import shown_index
+
+csrf = CSRFProtect()
+babel = Babel()
+htmx = Htmx()
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Absurdly nested JSON is malformed JSON (a 400, or None from ``get_json(silent=True)``),
+    not the parser's RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
+def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.json = JSONProvider(app)
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["CCI_BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    # Plugins first: a broken or conflicting plugin stops start-up before anything is served.
+    pm = build_plugin_manager(blocked=app.config["PLUGINS_BLOCKED"], extra=extra_plugins)
+    app.extensions["cci.plugins"] = pm
+    app.extensions["cci.registry"] = build_registry(pm)
+
+    db.init_app(app)
+    redis_conn.init_app(app)
+    ratelimit.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "ru")
+    csrf.init_app(app)
+    htmx.init_app(app)
+    access.init_app(app)
+
+    from cci.foundation import jobs
+    from cci.web.api import init_app as init_api
+    from cci.web.views import account
+    from cci.web.views import admin
+    from cci.web.views import auth
+    from cci.web.views import checklists  # noqa: F401 - registers its routes
+    from cci.web.views import federal  # noqa: F401 - registers its routes
+    from cci.web.views import health
+    from cci.web.views import imports as import_views  # noqa: F401 - registers its routes
+    from cci.web.views import intake_backlog  # noqa: F401 - registers its routes (admin pages)
+    from cci.web.views import jobs as job_views
+    from cci.web.views import campaigns  # noqa: F401 - registers its routes
+    from cci.web.views import methodologies
+    from cci.web.views import region  # noqa: F401 - registers its routes
+    from cci.web.views import results  # noqa: F401 - registers its routes
+    from cci.web.views import review  # noqa: F401 - registers its routes
+    from cci.web.views.areas import area_url
+    from cci.web.views.areas import federal_bp
+    from cci.web.views.areas import region_bp
+
+    auth.init_app(app)
+    health.init_app(app)
+    _nest_area_blueprints(region_bp, federal_bp, admin.bp, job_views.bp)
+    app.register_blueprint(region_bp)
+    app.register_blueprint(federal_bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(methodologies.bp)
+    init_api(app)
+    jobs.init_app(app)
+    _mount_channels(app)
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"])
+    app.jinja_env.filters["index"] = shown_index  # the precision the stars are given at
+    _register_error_pages(app)
+    return app
+
+
+@functools.cache
+def _nest_area_blueprints(region_bp, federal_bp, admin_bp, jobs_bp) -> None:
+    """Nest the shared pages in each area, once per process: a blueprint cannot change after
+    its first registration, and the factory may run more than once (tests, tools)."""
+    for area in (region_bp, federal_bp):
+        # Flask allows a blueprint under two parents with distinct names.
+        area.register_blueprint(admin_bp, name="admin")
+        area.register_blueprint(jobs_bp, name="jobs")
+
+
+def _mount_channels(app: Flask) -> None:
+    for channel in app.extensions["cci.registry"].channels.values():
+        for blueprint, url_prefix in channel.blueprints:
+            app.register_blueprint(blueprint, url_prefix=url_prefix)
+
+
+def _register_error_pages(app: Flask) -> None:
+    from cci.web.api.errors import api_error_response
+
+    def page(status: int, template: str):
+        def handler(error):
+            if request.path.startswith("/api/"):
+                return api_error_response(status)
+            return render_template(template, error=error), status
+
+        return handler
+
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, page(status, "errors/error.html"))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        g.csrf_failed = True
+        return render_template("errors/csrf.html", error=error), 400

@@ -1,0 +1,122 @@
+"""Region pages for importing responses and checklists: upload, result (polled), templates."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from flask_wtf.file import FileRequired
+from htmx_flask import request as htmx_request
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+from cci.collection import imports
+from cci.foundation import jobs
+from cci.collection.campaigns import visible_campaigns
+from cci.foundation.db import db
+from cci.foundation.models import ImportRecord
+from cci.foundation.models import Office
+from cci.web.views.areas import region_bp
+
+POLL_SECONDS = 1
+KIND_LABELS = {"responses": _l("Questionnaire responses"),
+               "checklists": _l("Objective checklists")}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ImportForm(FlaskForm):
+    kind = RadioField(_l("What the file contains"), validators=[DataRequired()])
+    campaign = SelectField(_l("Campaign"), coerce=int, validators=[DataRequired()])
+    file = FileField(_l("File to import"), validators=[FileRequired()],
+                     description=_l("CSV (as Excel saves it) or XLSX, with a header row."))
+
+
+def _allowed_kinds() -> list[str]:
+    return [kind for kind in imports.IMPORT_ROLES if imports.may_import(current_user, kind)]
+
+
+@region_bp.route("/imports/", methods=["GET", "POST"])
+@login_required
+def imports_index():
+    kinds = _allowed_kinds()
+    campaigns = visible_campaigns()
+    form = ImportForm()
+    form.kind.choices = [(kind, KIND_LABELS[kind]) for kind in kinds]
+    form.campaign.choices = [
+        (c.id, f"{c.name} ({c.starts_on:%d.%m.%Y}–{c.ends_on:%d.%m.%Y}, {c.methodology_key})")
+        for c in campaigns
+    ]
+    if request.method == "GET" and kinds:
+        form.kind.data = kinds[0]
+    if request.method == "POST":
+        if not kinds:
+            abort(403)
+        if form.validate_on_submit():
+            upload = form.file.data
+            try:
+                record = imports.start_import(
+                    region=g.region, campaign_id=form.campaign.data, kind=form.kind.data,
+                    filename=upload.filename or "", data=upload.read(),
+                    user_id=current_user.id,
+                )
+            except imports.UploadError as exc:
+                getattr(form, exc.field, form.file).errors.append(exc.message)
+            except jobs.JobError:
+                flash(_("The job queue is unavailable; try again in a few minutes."), "error")
+            else:
+                return redirect(url_for("region.import_detail", import_id=record.id))
+    recent = db.scalars(select(ImportRecord).order_by(ImportRecord.id.desc()).limit(20)).all()
+    registry = current_app.extensions["cci.registry"]
+    return render_template(
+        "imports/index.html", form=form, kinds=kinds, recent=recent, kind_labels=KIND_LABELS,
+        versions=sorted(registry.indicator_sets), campaigns=campaigns,
+    ), 200 if not form.errors else 422
+
+
+@region_bp.route("/imports/<int:import_id>")
+@login_required
+def import_detail(import_id: int):
+    record = db.get(ImportRecord, import_id)
+    if record is None:
+        abort(404)
+    context = {"record": record, "job": record.job, "poll_seconds": POLL_SECONDS,
+               "kind_labels": KIND_LABELS}
+    if htmx_request.htmx:
+        response = render_block("imports/detail.html", "status", **context)
+    else:
+        response = render_template("imports/detail.html", **context)
+    return response, 200, {"Vary": "HX-Request"}
+
+
+@region_bp.route("/imports/template/<methodology_key>.<any(csv, xlsx):fmt>")
+@login_required
+def import_template(methodology_key: str, fmt: str):
+    registry = current_app.extensions["cci.registry"]
+    kind = request.args.get("kind", "responses")
+    if methodology_key not in registry.indicator_sets or kind not in KIND_LABELS:
+        abort(404)
+    office_code = db.scalar(select(Office.code).where(Office.active.is_(True))
+                            .order_by(Office.kind.desc(), Office.code).limit(1)) or "OFFICE-01"
+    content = imports.template_file(registry.indicator_set(methodology_key), kind, fmt,
+                                    office_code)
+    filename = f"import-{kind}-{methodology_key}.{fmt}"
+    return Response(content, mimetype=MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
