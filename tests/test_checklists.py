@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func
 from sqlalchemy import select
 
+from cci.collection import recompute
 from cci.index import compute
 from cci.foundation import jobs
 from cci.foundation import tenancy
@@ -281,7 +282,7 @@ def test_a_queue_outage_keeps_the_saved_checklist(client, campaigns, kya_admin, 
     def down(_campaign_id):
         raise RedisConnectionError("Connection refused")
 
-    monkeypatch.setattr(compute, "schedule_recompute", down)
+    monkeypatch.setattr(recompute, "request", down)
     office = offices(app, "RU-KYA")[0]
     response = client.post(form_url("RU-KYA", campaigns["cci-2022"], office, "O-V.2"),
                            data=transport_answers(), follow_redirects=True)
@@ -289,7 +290,7 @@ def test_a_queue_outage_keeps_the_saved_checklist(client, campaigns, kya_admin, 
     html = response.get_data(as_text=True)
     assert "Чек-лист сохранён." in html and "очередь задач сейчас недоступна" in html
     assert len(stored(app)) == 1 and len(audit_entries(app)) == 1
-    assert "was not queued" in caplog.text
+    assert "could not schedule a recompute" in caplog.text
 
 
 def test_saving_schedules_a_recompute_of_the_campaign(client, campaigns, kya_admin, app):

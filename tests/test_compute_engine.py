@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from cci.collection import recompute
 from cci.index import compute
 from cci.foundation import jobs
 from cci.foundation import tenancy
@@ -219,7 +220,7 @@ def test_new_answers_schedule_one_debounced_recompute(app, campaign):
     for value in (10, 9, 3):  # three answers arriving together: one waiting recompute
         answer(app, office, {"usefulness": value})
     with app.app_context():
-        compute.schedule_recompute(campaign)
+        recompute.request(campaign)
         from cci.foundation.models import JobRecord
 
         with tenancy.federal_scope("test"):

@@ -590,12 +590,12 @@ def test_a_successful_import_schedules_a_recompute(app, admin, campaign):
 
 def test_the_import_succeeds_when_redis_is_down_for_the_recompute(app, admin, campaign,
                                                                   monkeypatch):
-    from cci.index import compute
+    from cci.collection import recompute
 
     def broken(campaign_id):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(compute, "schedule_recompute", broken)
+    monkeypatch.setattr(recompute, "request", broken)
     rec = imported(app, admin, csv_bytes([HEADER, *ROWS]), campaign)
     assert rec.status == "succeeded" and count(app, Response) == 3
 

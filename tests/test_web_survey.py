@@ -114,7 +114,7 @@ def test_the_channel_is_a_plugin_behind_the_entry_point(app):
     assert channel.label == "Веб-анкета"
     assert {"ip_hash", "user_agent", "timings", "session", "invitation_code", "verified",
             "staff_session"} <= set(channel.metadata_fields)
-    assert type(channel).__module__ == "cci.channels"
+    assert type(channel).__module__ == "cci.collection.channels"
     # the core's questionnaire flow names no channel
     with open(survey.__file__, encoding="utf-8") as handle:
         source = handle.read()

@@ -439,10 +439,10 @@ def _stop_on_signal(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-if __name__ == "__main__":  # `python -m cci.cli` is the same as `cci`
-    main()
-
-
 for _command in (db_group, tenants_group, users_group, tokens_group, worker, dev, sample_group,
                  runs_group, inbox_group, survey_group):
     main.add_command(_command)
+
+
+if __name__ == "__main__":  # `python -m cci.cli` is the same as `cci`
+    main()
