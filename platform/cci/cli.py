@@ -43,7 +43,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(dev)
     app.cli.add_command(sample_group)
     app.cli.add_command(runs_group)
-    app.cli.add_command(inbox_group)
     app.cli.add_command(survey_group)
 
 
@@ -294,49 +293,6 @@ def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> 
         raise click.ClickException(f"no campaign {campaign_name!r}")
     run, created = engine.start_run(campaign.id, methodology_key, draft=draft)
     click.echo(f"{'started' if created else 'unchanged inputs, existing'} run {run.id}")
-
-
-@click.group("inbox")
-def inbox_group() -> None:
-    """Delivered answers acknowledged and not stored yet (kiosks; cci.inbox)."""
-
-
-@inbox_group.command("status")
-@with_appcontext
-def inbox_status() -> None:
-    """How many answers wait, per region, and every one that could not be stored."""
-    from cci import inbox
-    from cci.db import db
-    from cci.models import Region
-
-    with tenancy.federal_scope("cci inbox status"):
-        codes = dict(db.execute(select(Region.id, Region.code)).all())
-        waiting = inbox.waiting_by_region()
-        failed = inbox.failed()
-        click.echo(f"waiting: {sum(waiting.values())}" + "".join(
-            f"\n  {codes.get(region_id, region_id)}: {count}"
-            for region_id, count in sorted(waiting.items())))
-        click.echo(f"could not be stored: {len(failed)}")
-        for row in failed:
-            click.echo(f"  #{row.id} {codes.get(row.region_id, row.region_id)} {row.client_key} "
-                       f"received {row.received_at:%Y-%m-%d %H:%M:%S}: "
-                       f"{row.error.splitlines()[0] if row.error else ''}")
-
-
-@inbox_group.command("retry")
-@click.option("--id", "ids", type=int, multiple=True, help="only these (default: all)")
-@with_appcontext
-def inbox_retry(ids: tuple[int, ...]) -> None:
-    """Store the answers that could not be stored again (once the cause is mended)."""
-    from cci import inbox
-    from cci.db import db
-
-    with tenancy.federal_scope("cci inbox retry"):
-        count = inbox.retry(list(ids))
-        db.commit()
-    if count:
-        inbox.schedule_drain()
-    click.echo(f"to be stored again by a worker: {count}")
 
 
 @click.group("survey")

@@ -20,7 +20,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
-from cci import inbox
 from cci import jobs
 from cci import tenancy
 from cci.db import append_rows
@@ -31,7 +30,6 @@ from cci.models import Answer
 from cci.models import Campaign
 from cci.models import Checklist
 from cci.models import ComputationRun
-from cci.models import InboxItem
 from cci.models import Office
 from cci.models import Region
 from cci.models import Response
@@ -133,11 +131,6 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
             .where(Response.campaign_id == campaign.id, Response.counted)
             .group_by(Response.region_id).order_by(Response.region_id)
         ).all()
-        waiting = db.execute(
-            select(InboxItem.region_id, func.count(), func.max(InboxItem.id))
-            .where(InboxItem.campaign_id == campaign.id, InboxItem.error.is_(None))
-            .group_by(InboxItem.region_id).order_by(InboxItem.region_id)
-        ).all()
         checklists = db.execute(
             select(Checklist.region_id, func.count(), func.coalesce(func.sum(Checklist.id), 0),
                    func.max(Checklist.updated_at))
@@ -150,7 +143,6 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
         "regions": sorted(r.id for r in campaign.regions),
         "responses": [[str(v) for v in row] for row in responses],
         "checklists": [[str(v) for v in row] for row in checklists],
-        "waiting": [[str(v) for v in row] for row in waiting],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -219,7 +211,6 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
                    .values(status="running", started_at=utcnow()))
         db.commit()
     region = db.get(Region, region_id)
-    inbox.drain()  # answers acknowledged but not stored yet count too
     try:
         campaign = db.get(Campaign, run.campaign_id)
         indicator_set = registry().indicator_set(run.methodology_key)

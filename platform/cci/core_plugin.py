@@ -25,11 +25,9 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 def register_jobs():
     from cci import compute
     from cci import imports
-    from cci import inbox
     from cci import retention
 
     return {
-        inbox.JOB: inbox.drain_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,
