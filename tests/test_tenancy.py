@@ -652,8 +652,8 @@ def test_scope_is_restored_after_an_error(ids):
 
 
 def test_a_regions_part_of_a_batch_is_narrowed_from_the_federal_scope_only(app, ids):
-    """A job with a batch of many regions (the drain) works on each part in the part's scope;
-    a region's scope cannot be narrowed to another region, and no scope to any."""
+    """A batch of many regions (intake.store_batch) is worked on part by part, in the part's
+    scope; a region's scope cannot be narrowed to another region, and no scope to any."""
     from cci.db import db
 
     rows = [Office(id=1, region_id=ids["bry"]), Office(id=2, region_id=ids["vla"]),
