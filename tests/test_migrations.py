@@ -175,9 +175,9 @@ def test_dropping_the_inbox_refuses_while_answers_wait_in_it(migration_app):
         command.upgrade(cfg, "head")
     assert "intake_inbox" in _tables(migration_app)  # nothing dropped, nothing lost
     with migration_app.extensions["cci.engine"].connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
-        assert connection.execute(text("SELECT client_key FROM intake_inbox")).scalars().all() == [
-            "kiosk:waiting-1"]
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        kept = connection.execute(text("SELECT client_key FROM intake_inbox")).scalars().all()
+    assert version == "0010" and kept == ["kiosk:waiting-1"]
     # the previous release's workers store it; then the upgrade goes through
     with migration_app.extensions["cci.engine"].begin() as connection:
         connection.execute(text("DELETE FROM intake_inbox"))
