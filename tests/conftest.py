@@ -48,10 +48,6 @@ TEST_CONFIG = {
     "TESTING": True,
     "WTF_CSRF_ENABLED": False,  # CSRF has its own test with protection on
     "JOB_RETRY_INTERVALS": [0, 0, 0],
-    "INBOX_DRAIN_LINGER": 0,  # a drain job ends as soon as nothing waits
-    # a drain job stores at once (its first look would give way half a second to learn the
-    # rate of deliveries); the tests of cci.collection.inbox.Burst switch it on
-    "INBOX_DRAIN_YIELD_RATE": 0,
 }
 
 

@@ -46,7 +46,6 @@ from cci_channel_kiosk.models import KioskRejection
 from cci_channel_kiosk.public import TOKEN_HEADER
 from test_kiosk import payload
 from test_kiosk import post
-from engine_helpers import work
 
 SPEC_URI = "urn:cci:openapi"
 CODE_RE = re.compile(r"^\d{4}-\d{4}$")
@@ -181,8 +180,6 @@ def stored(app, model) -> list:
 
 
 def count(app, model) -> int:
-    """Rows once the drain job has stored every acknowledged answer."""
-    work(app)
     with app.app_context(), tenancy.federal_scope("test"):
         return db.scalar(select(func.count()).select_from(model))
 

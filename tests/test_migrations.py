@@ -146,3 +146,45 @@ def test_cli_db_commands(migration_app):
 def test_an_unmigrated_database_fails_the_check(migration_app):
     with pytest.raises(CommandError, match="not up to date"):
         command.check(alembic_config(migration_app))
+
+
+def _inbox_row(application) -> None:
+    """An answer waiting in the inbox of a database at 0010, as the previous release left it."""
+    now = "2026-12-01 10:00:00+00:00"
+    with application.extensions["cci.engine"].begin() as connection:
+        connection.execute(text(
+            "INSERT INTO regions (id, code, name, network_type, timezone, is_sample, created_at, "
+            "updated_at) VALUES (1, 'RU-BRY', 'Брянская область', 'centralized', 'Europe/Moscow', "
+            ":f, :now, :now)"), {"f": False, "now": now})
+        connection.execute(text(
+            "INSERT INTO campaigns (id, name, methodology_key, starts_on, ends_on, is_sample, "
+            "created_at) VALUES (1, 'Q4', 'cci-2023', '2026-10-01', '2026-12-31', :f, :now)"),
+            {"f": False, "now": now})
+        connection.execute(text(
+            "INSERT INTO intake_inbox (client_key, campaign_id, channel, received_at, draft, "
+            "region_id) VALUES ('kiosk:waiting-1', 1, 'kiosk', :now, :draft, 1)"),
+            {"now": now, "draft": "{}"})
+
+
+def test_dropping_the_inbox_refuses_while_answers_wait_in_it(migration_app):
+    """0011 drops the kiosk inbox only when it is empty: an answer acknowledged and not stored
+    yet is never lost to an upgrade; the operator is told what to do."""
+    cfg = alembic_config(migration_app)
+    command.upgrade(cfg, "0010")
+    _inbox_row(migration_app)
+    with pytest.raises(RuntimeError, match=r"holds 1 kiosk answer.*cci inbox status"):
+        command.upgrade(cfg, "head")
+    assert "intake_inbox" in _tables(migration_app)  # nothing dropped, nothing lost
+    with migration_app.extensions["cci.engine"].connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        kept = connection.execute(text("SELECT client_key FROM intake_inbox")).scalars().all()
+    assert version == "0010" and kept == ["kiosk:waiting-1"]
+    # the previous release's workers store it; then the upgrade goes through
+    with migration_app.extensions["cci.engine"].begin() as connection:
+        connection.execute(text("DELETE FROM intake_inbox"))
+    command.upgrade(cfg, "head")
+    assert "intake_inbox" not in _tables(migration_app)
+    command.downgrade(cfg, "0010")  # the table comes back, empty, for the previous release
+    assert "intake_inbox" in _tables(migration_app)
+    command.upgrade(cfg, "head")
+    command.check(cfg)

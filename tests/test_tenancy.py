@@ -652,8 +652,8 @@ def test_scope_is_restored_after_an_error(ids):
 
 
 def test_a_regions_part_of_a_batch_is_narrowed_from_the_federal_scope_only(app, ids):
-    """A job with a batch of many regions (the drain) works on each part in the part's scope;
-    a region's scope cannot be narrowed to another region, and no scope to any."""
+    """A batch of many regions (intake.store_batch) is worked on part by part, in the part's
+    scope; a region's scope cannot be narrowed to another region, and no scope to any."""
     from cci.foundation.db import db
 
     rows = [Office(id=1, region_id=ids["bry"]), Office(id=2, region_id=ids["vla"]),
@@ -672,16 +672,3 @@ def test_a_regions_part_of_a_batch_is_narrowed_from_the_federal_scope_only(app, 
                 tenancy.narrowed(ids["vla"], "test")
         with pytest.raises(TenantIsolationError):
             tenancy.narrowed(ids["bry"], "test")
-
-
-def test_a_federal_read_sees_every_region_and_leaves_the_scope_as_it_was(app, ids):
-    """A hot path's look-up across regions on the session's connection (a kiosk by its
-    token) runs in the federal scope, whatever the request's scope is before and after."""
-    from cci.foundation.db import db
-
-    query = select(Office.region_id).where(Office.id.in_([ids["bry_office"], ids["vla_office"]]))
-    with app.app_context(), tenancy.region_scope(ids["bry"], "test"):
-        found = tenancy.federal_read(db, query, {}, "test").scalars().all()
-        assert sorted(found) == sorted([ids["bry"], ids["vla"]])
-        assert tenancy.current_region_id() == ids["bry"]
-        assert set(db.scalars(select(Office.region_id))) == {ids["bry"]}

@@ -283,49 +283,6 @@ def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> 
     click.echo(f"{'started' if created else 'unchanged inputs, existing'} run {run.id}")
 
 
-@click.group("inbox")
-def inbox_group() -> None:
-    """Delivered answers acknowledged and not stored yet (kiosks; cci.collection.inbox)."""
-
-
-@inbox_group.command("status")
-@with_appcontext
-def inbox_status() -> None:
-    """How many answers wait, per region, and every one that could not be stored."""
-    from cci.collection import inbox
-    from cci.foundation.db import db
-    from cci.foundation.models import Region
-
-    with tenancy.federal_scope("cci inbox status"):
-        codes = dict(db.execute(select(Region.id, Region.code)).all())
-        waiting = inbox.waiting_by_region()
-        failed = inbox.failed()
-        click.echo(f"waiting: {sum(waiting.values())}" + "".join(
-            f"\n  {codes.get(region_id, region_id)}: {count}"
-            for region_id, count in sorted(waiting.items())))
-        click.echo(f"could not be stored: {len(failed)}")
-        for row in failed:
-            click.echo(f"  #{row.id} {codes.get(row.region_id, row.region_id)} {row.client_key} "
-                       f"received {row.received_at:%Y-%m-%d %H:%M:%S}: "
-                       f"{row.error.splitlines()[0] if row.error else ''}")
-
-
-@inbox_group.command("retry")
-@click.option("--id", "ids", type=int, multiple=True, help="only these (default: all)")
-@with_appcontext
-def inbox_retry(ids: tuple[int, ...]) -> None:
-    """Store the answers that could not be stored again (once the cause is mended)."""
-    from cci.collection import inbox
-    from cci.foundation.db import db
-
-    with tenancy.federal_scope("cci inbox retry"):
-        count = inbox.retry(list(ids))
-        db.commit()
-    if count:
-        inbox.schedule_drain()
-    click.echo(f"to be stored again by a worker: {count}")
-
-
 @click.group("survey")
 def survey_group() -> None:
     """Web survey drafts (cci.collection.retention)."""
@@ -440,7 +397,7 @@ def _stop_on_signal(_signum, _frame) -> None:
 
 
 for _command in (db_group, tenants_group, users_group, tokens_group, worker, dev, sample_group,
-                 runs_group, inbox_group, survey_group):
+                 runs_group, survey_group):
     main.add_command(_command)
 
 

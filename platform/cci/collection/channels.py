@@ -24,8 +24,8 @@ class QualityRule:
     earlier answers of a burst, the original of a near-duplicate); the core flags them too,
     unless a reviewer has already decided on them.
 
-    ``check_many(responses, session, params)``, optional, checks a batch (an import, a drained
-    batch of delivered answers, the one response of a submission) in one go instead of
+    ``check_many(responses, session, params)``, optional, checks a batch (an import, the one
+    response of a submission) in one go instead of
     ``check`` per response: it is called
     once the batch is inserted (the responses have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
     A look-back rule provides it so that a large import costs one query, not one per row.
@@ -33,8 +33,8 @@ class QualityRule:
     The core runs every check in the scope of the responses' region, so a rule's queries see
     that region only. ``across_regions=True`` declares that ``check_many`` filters by
     ``region_id`` itself (every look-back compares a response with its own region's only): the
-    core may then give it a batch of many regions in one call, in the federal scope (the drain
-    job's batch of delivered answers), so it costs one query per batch, not one per region.
+    core may then give it a batch of many regions in one call, in the federal scope, so it
+    costs one query per batch, not one per region.
     """
 
     key: str

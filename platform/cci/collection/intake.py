@@ -18,12 +18,12 @@ from dataclasses import field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam
-from sqlalchemy import exists
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import make_transient_to_detached
 
 from cci.collection import recompute
@@ -39,6 +39,15 @@ from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import ResponseFlag
 from cci.foundation.models import campaign_regions
+
+
+#: What a saturated or unreachable database raises while an answer is stored: no connection
+#: free in the pool in time (TimeoutError), a refused or broken connection, a lock or statement
+#: timeout, a deadlock (OperationalError, PostgreSQL's and SQLite's alike). Nothing is stored;
+#: a channel answers 503 with ``Retry-After`` (:data:`RETRY_AFTER_SECONDS`) and the client
+#: sends the answer again (the kiosk keeps it in its queue meanwhile).
+UNAVAILABLE = (PoolTimeout, OperationalError)
+RETRY_AFTER_SECONDS = 10
 
 
 class IntakeError(ValueError):
@@ -61,32 +70,31 @@ def _local_date(timezone: str, moment: dt.datetime) -> dt.date:
     return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
-def _open(region_id, day) -> tuple:
-    """Conditions of a campaign that includes the region and is running on the day."""
-    return (campaign_regions.c.region_id == region_id, Campaign.starts_on <= day,
-            Campaign.ends_on >= day)
+def open_campaign_query(region_id, day):
+    """The one definition of the campaign open for a region on a (local) day: one that
+    includes the region and runs on the day; of several, the latest to start, and of those
+    starting the same day the latest created (the highest id). A SELECT of :class:`Campaign`
+    (``region_id`` and ``day`` may be values or bound parameters)."""
+    return (select(Campaign)
+            .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.id)
+            .where(campaign_regions.c.region_id == region_id, Campaign.starts_on <= day,
+                   Campaign.ends_on >= day)
+            .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1))
 
 
-def campaign_for(region: Region, moment: dt.datetime) -> Campaign | None:
-    """The campaign whose dates (in the region's time zone) and regions include the moment."""
-    campaign = db.scalar(
-        select(Campaign)
-        .join(campaign_regions, campaign_regions.c.campaign_id == Campaign.id)
-        .where(*_open(region.id, local_date(region, moment)))
-        # as the channels' look-ups choose (_open_campaign_query, open_among)
-        .order_by(Campaign.starts_on.desc(), Campaign.id.desc()).limit(1)
-    )
+def open_campaign(region_id: int, timezone: str, moment: dt.datetime) -> Campaign | None:
+    """The campaign open for the region at the moment, by :func:`open_campaign_query` on the
+    moment's date in the region's time zone (campaign dates are local). Every channel and the
+    API choose the campaign of an answer with this (or :func:`campaign_for`)."""
+    campaign = db.scalar(open_campaign_query(region_id, _local_date(timezone, moment)))
     if campaign is not None:
-        _covering(db)[campaign.id, region.id] = campaign
+        _covering(db)[campaign.id, region_id] = campaign
     return campaign
 
 
-@dataclass(frozen=True, slots=True)
-class CampaignKey:
-    """What validating an answer needs of its campaign."""
-
-    id: int
-    methodology_key: str
+def campaign_for(region: Region, moment: dt.datetime) -> Campaign | None:
+    """:func:`open_campaign` of a region."""
+    return open_campaign(region.id, region.timezone, moment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,106 +105,6 @@ class OfficeKey:
     id: int
     region_id: int
     active: bool
-
-
-def _open_campaign_query(region_id=None, day=None):
-    # built once, with bound parameters (a channel's hot path runs it for every answer)
-    campaigns = Campaign.__table__
-    return (select(campaigns.c.id, campaigns.c.methodology_key)
-            .join(campaign_regions, campaign_regions.c.campaign_id == campaigns.c.id)
-            .where(*_open(bindparam("region_id") if region_id is None else region_id,
-                          bindparam("day") if day is None else day))
-            .order_by(campaigns.c.starts_on.desc(), campaigns.c.id.desc()).limit(1))
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignSpan:
-    """A campaign of a region and its dates: what :func:`open_among` chooses from."""
-
-    id: int
-    methodology_key: str
-    starts_on: dt.date
-    ends_on: dt.date
-
-
-def _campaigns_near_query():
-    campaigns = Campaign.__table__
-    return (select(campaign_regions.c.region_id, campaigns.c.id.label("campaign_id"),
-                   campaigns.c.methodology_key, campaigns.c.starts_on, campaigns.c.ends_on)
-            .join(campaigns, campaigns.c.id == campaign_regions.c.campaign_id)
-            .where(campaigns.c.starts_on <= bindparam("near_hi"),
-                   campaigns.c.ends_on >= bindparam("near_lo"))
-            .subquery("near_campaigns"))
-
-
-#: The campaigns whose dates come within a day of a range of UTC dates, by region: a channel
-#: joins it on ``region_id`` to its own look-up (with :func:`near_params`), so that the device
-#: and the campaigns it answers for are one statement; :func:`open_among` then picks the open
-#: one for a moment in the range.
-CAMPAIGNS_NEAR = _campaigns_near_query()
-
-
-def near_day(moment: dt.datetime) -> dt.date:
-    """The UTC date of a moment: in every time zone (UTC-12 to UTC+14) its local date is
-    within a day of it."""
-    return _local_date("UTC", moment)
-
-
-def near_params(first: dt.date, last: dt.date | None = None) -> dict[str, dt.date]:
-    """:data:`CAMPAIGNS_NEAR`'s parameters for moments whose :func:`near_day` is from
-    ``first`` to ``last`` (default: that one day)."""
-    return {"near_lo": first - dt.timedelta(days=1),
-            "near_hi": (last or first) + dt.timedelta(days=1)}
-
-
-def open_among(spans, region_id: int, timezone: str,
-               moment: dt.datetime) -> CampaignKey | None:
-    """:func:`open_campaign` from the spans :data:`CAMPAIGNS_NEAR` read for the moment's
-    :func:`near_day`: the latest-starting campaign that includes the moment's local date."""
-    day = _local_date(timezone, moment)
-    best = max((span for span in spans if span.starts_on <= day <= span.ends_on),
-               key=lambda span: (span.starts_on, span.id), default=None)
-    if best is None:
-        return None
-    key = _covering(db)[best.id, region_id] = CampaignKey(best.id, best.methodology_key)
-    return key
-
-
-_OPEN_CAMPAIGN = _open_campaign_query()
-
-
-def _still_open_condition():
-    campaigns = Campaign.__table__
-    chosen = _open_campaign_query(bindparam("open_region_id"), bindparam("open_day"))
-    # not correlated with the campaign the EXISTS looks at: it chooses among all of them
-    chosen = chosen.with_only_columns(campaigns.c.id).correlate(None)
-    return exists().where(campaigns.c.id == bindparam("open_campaign_id"),
-                          campaigns.c.methodology_key == bindparam("open_methodology_key"),
-                          campaigns.c.id == chosen.scalar_subquery())
-
-
-#: A SQL condition: the campaign a channel validated an answer against, from what it read
-#: earlier, is still the one :func:`open_campaign` would choose for the answer's region and local
-#: date, with the same methodology. Its parameters come from :func:`still_open_params`; a channel
-#: passes both to :func:`cci.collection.inbox.accept` (``only_if``), so an answer is never kept for a
-#: campaign changed since.
-STILL_OPEN = _still_open_condition()
-
-
-def still_open_params(draft: Draft, timezone: str) -> dict[str, Any]:
-    return {"open_region_id": draft.region_id, "open_campaign_id": draft.campaign_id,
-            "open_methodology_key": draft.methodology_key,
-            "open_day": _local_date(timezone, draft.submitted_at)}
-
-
-def open_campaign(region_id: int, timezone: str, moment: dt.datetime) -> CampaignKey | None:
-    """:func:`campaign_for` for a channel's hot path: the campaign's key, without the ORM."""
-    row = db.execute(_OPEN_CAMPAIGN, {"region_id": region_id,
-                                      "day": _local_date(timezone, moment)}).first()
-    if row is None:
-        return None
-    key = _covering(db)[row.id, region_id] = CampaignKey(row.id, row.methodology_key)
-    return key
 
 
 def _covering(session) -> dict[tuple[int, int], Campaign]:
@@ -346,7 +254,7 @@ def build_response(sub: Submission) -> Response:
     return response
 
 
-#: the columns a draft gives its response (and keeps, as JSON, in the intake inbox)
+#: the columns a draft gives its response
 DRAFT_COLUMNS = ("client_key", "region_id", "office_id", "campaign_id", "methodology_key",
                  "channel", "respondent_type", "started_at", "submitted_at", "comment",
                  "profile", "meta", "is_sample")
@@ -363,10 +271,10 @@ _ANSWER_COLUMNS = ("response_id", "region_id", "office_id", "campaign_id", "resp
 
 def store_batch(responses: list[Draft], channel=None, *,
                 written: Callable[[int], None] | None = None, step: int = 2000) -> None:
-    """Store validated responses in the current transaction, not committed: an import, the
-    one response of :func:`submit`, or the drain job's batch of delivered answers, which may
-    hold many regions (in the federal scope: each row is written with its own region, and
-    every hook and rule sees one region's responses, see :func:`cci.collection.quality.evaluate_many`).
+    """Store validated responses in the current transaction, not committed: an import, or the
+    one response of :func:`submit`. A batch may hold many regions (in the federal scope: each
+    row is written with its own region, and every hook and rule sees one region's responses,
+    see :func:`cci.collection.quality.evaluate_many`).
 
     Every rule runs, at the cost of a few statements for the whole batch: responses and
     answers go in as bulk writes of ``step`` responses (``written(count)`` is told after
@@ -439,19 +347,22 @@ def store_batch(responses: list[Draft], channel=None, *,
     quality.flag_related(related, skip=set(ids))
 
 
-def submit(sub: Submission, channel=None) -> tuple[Response, bool]:
-    """Store one submission; returns (response, created). Commits (with whatever else the
-    caller's transaction holds).
+def submit(sub: Submission, channel=None, known: dict | None = None) -> tuple[Response, bool]:
+    """Store one submission with its quality flags; returns (response, created). Commits (with
+    whatever else the caller's transaction holds). ``known``: as for :func:`validate` (a
+    channel that has read the office passes it, and it is not read again).
 
     A repeated client key returns the stored response. A delivery racing in through another
     worker meanwhile is still caught, by the unique client key when the response is inserted.
+    A database that is saturated or unreachable raises one of :data:`UNAVAILABLE`: nothing is
+    stored, and the channel asks the client to send the answer again later.
     """
     found = existing(sub.client_key)
     if found is not None:
         return found, False
-    office_region = _office_region(sub.office_id)
+    office_region = _office_region(sub.office_id, known)
     with tenancy.region_scope(office_region, "store a response"):
-        draft = validate(sub)
+        draft = validate(sub, known)
         try:
             store_batch([draft], channel)
             db.commit()
@@ -478,10 +389,12 @@ def _stored_response(draft: Draft) -> Response:
 
 
 
-def _office_region(office_id: int) -> int:
-    # Session.get: a channel that loaded the office already (a kiosk's) costs no SELECT
-    with tenancy.federal_scope("find the office's region"):
-        office = db.get(Office, office_id)
+def _office_region(office_id: int, known: dict | None = None) -> int:
+    # a channel that read the office already (a kiosk's device) costs no SELECT
+    office = (known or {}).get(("office", office_id))
+    if office is None:
+        with tenancy.federal_scope("find the office's region"):
+            office = db.get(Office, office_id)
     if office is None:
         raise IntakeError("office", "офис не найден")
     scope = tenancy.current_scope()

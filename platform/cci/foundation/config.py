@@ -66,17 +66,9 @@ def from_environment() -> dict:
         "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
         # Seconds before each retry of a failed job (the last value repeats).
         "JOB_RETRY_INTERVALS": [10, 60, 300],
-        # Seconds a drain job of delivered answers (cci.collection.inbox) waits for more before it ends.
-        "INBOX_DRAIN_LINGER": float(os.environ.get("CCI_INBOX_DRAIN_LINGER", "2")),
         # Days a survey draft is kept after its last change (cci.collection.retention).
         # At least a day: fewer would delete surveys being filled in.
         "SURVEY_DRAFT_DAYS": max(1, int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30"))),
-        # A drain job gives way to a burst of deliveries (answers a second; 0: never), for at
-        # most so many seconds of the oldest waiting answer (cci.collection.inbox.Burst).
-        "INBOX_DRAIN_YIELD_RATE": float(os.environ.get("CCI_INBOX_DRAIN_YIELD_RATE", "50")),
-        "INBOX_DRAIN_MAX_LAG": float(os.environ.get("CCI_INBOX_DRAIN_MAX_LAG", "120")),
-        # How many drain jobs may work at once when a backlog builds up.
-        "INBOX_DRAIN_JOBS": int(os.environ.get("CCI_INBOX_DRAIN_JOBS", "2")),
         # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to
         # switch a rule off (cci.collection.quality_rules lists the rules and their defaults).
         "QUALITY_RULES": json.loads(os.environ.get("CCI_QUALITY_RULES") or "{}"),

@@ -178,14 +178,6 @@ def _release(app: Flask, lock: str | None, rq_id: str) -> None:
         app.extensions["cci.redis"].eval(_RELEASE, 1, lock, rq_id)
 
 
-def release_own_lock(dedupe_key: str) -> None:
-    """In a job: let the next request with this key queue a new job from now on (the job
-    is about to finish; what it has not seen is the next one's)."""
-    job = get_current_job()
-    if job is not None:
-        _release(current_app, lock_key(dedupe_key, tenancy.current_region_id()), job.id)
-
-
 def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> dict:
     """The RQ entry point for every named job."""
     app = _app()

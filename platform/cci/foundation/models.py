@@ -512,22 +512,3 @@ class SurveyInvitation(TenantScoped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     office: Mapped[Office] = relationship()
-
-
-class InboxItem(TenantScoped, Base):
-    """A delivered answer, validated and acknowledged, waiting to be stored (:mod:`cci.collection.inbox`).
-
-    ``draft`` is the validated response (:class:`cci.collection.intake.Draft` as JSON); the drain job
-    stores it as a :class:`Response` and deletes this row in the same transaction. ``error``
-    is set when storing it failed (kept for a person to see, not retried)."""
-
-    __tablename__ = "intake_inbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Unique here as in responses: a repeat is recognised while the answer waits, too.
-    client_key: Mapped[str] = mapped_column(String(128), unique=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    draft: Mapped[dict[str, Any]] = mapped_column()
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -107,15 +107,6 @@ def by_region(rows: Iterable, region_of=lambda row: row.region_id) -> dict[int, 
     return parts
 
 
-def federal_read(session: Session, statement, params: dict, reason: str):
-    """Run a prebuilt Core SELECT in the federal scope on the session's connection: what the
-    session would do with it there (a federal scope reads every region: the guard adds
-    nothing), without the ORM's execution path. For a hot path's look-up across regions (a
-    device by its token); ORM statements go through the session."""
-    with federal_scope(reason):
-        return session.connection().execute(statement, params)
-
-
 def enter(scope: Scope | None):
     """Set the scope for the rest of a request; returns a token for :func:`leave`."""
     return _current.set(scope)

@@ -25,13 +25,11 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 @hookimpl
 def register_jobs():
     from cci.collection import imports
-    from cci.collection import inbox
     from cci.collection import recompute
     from cci.collection import retention
     from cci.index import compute
 
     return {
-        inbox.JOB: inbox.drain_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,

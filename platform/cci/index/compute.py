@@ -20,7 +20,6 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
-from cci.collection import inbox
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
@@ -31,7 +30,6 @@ from cci.foundation.models import Answer
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
 from cci.foundation.models import ComputationRun
-from cci.foundation.models import InboxItem
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
@@ -131,11 +129,6 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
             .where(Response.campaign_id == campaign.id, Response.counted)
             .group_by(Response.region_id).order_by(Response.region_id)
         ).all()
-        waiting = db.execute(
-            select(InboxItem.region_id, func.count(), func.max(InboxItem.id))
-            .where(InboxItem.campaign_id == campaign.id, InboxItem.error.is_(None))
-            .group_by(InboxItem.region_id).order_by(InboxItem.region_id)
-        ).all()
         checklists = db.execute(
             select(Checklist.region_id, func.count(), func.coalesce(func.sum(Checklist.id), 0),
                    func.max(Checklist.updated_at))
@@ -148,7 +141,6 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
         "regions": sorted(r.id for r in campaign.regions),
         "responses": [[str(v) for v in row] for row in responses],
         "checklists": [[str(v) for v in row] for row in checklists],
-        "waiting": [[str(v) for v in row] for row in waiting],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -217,7 +209,6 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
                    .values(status="running", started_at=utcnow()))
         db.commit()
     region = db.get(Region, region_id)
-    inbox.drain()  # answers acknowledged but not stored yet count too
     try:
         campaign = db.get(Campaign, run.campaign_id)
         indicator_set = registry().indicator_set(run.methodology_key)

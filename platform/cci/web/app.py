@@ -71,7 +71,6 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import federal  # noqa: F401 - registers its routes
     from cci.web.views import health
     from cci.web.views import imports as import_views  # noqa: F401 - registers its routes
-    from cci.web.views import intake_backlog  # noqa: F401 - registers its routes (admin pages)
     from cci.web.views import jobs as job_views
     from cci.web.views import campaigns  # noqa: F401 - registers its routes
     from cci.web.views import methodologies

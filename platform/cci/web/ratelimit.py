@@ -16,17 +16,10 @@ reads it at request time (:func:`from_config`). Several decorators on one view a
 request over a limit gets 429: JSON ``rate_limited`` under ``/api/``, the Russian error page
 elsewhere, with ``Retry-After``. If Redis is unreachable the limits are skipped (and logged)
 rather than refusing answers.
-
-A hot path that needs only the verdict (a kiosk delivering its queue) calls :func:`hit`
-from its view instead of decorating it (:func:`counted_in_view`): one round trip to Redis,
-no ``X-RateLimit`` headers (whose figures cost a second one), and the view words its own 429.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-import time
 from collections.abc import Callable
 
 from flask import Flask
@@ -35,8 +28,6 @@ from flask import g
 from flask import has_app_context
 from flask import request
 from flask_limiter import Limiter
-from limits import RateLimitItem
-from limits import parse_many
 
 from cci.foundation.redis_conn import limits_storage_uri
 from cci.foundation.redis_conn import redis_url
@@ -83,16 +74,6 @@ class _PerAppLimiter(Limiter):
             return current_app.extensions.get("cci.limiter_backend")
         return None
 
-    def _check_request_limit(self, callable_name: str | None = None,
-                             in_middleware: bool = True) -> None:
-        # a view that counts its own limits (the kiosk's deliveries, hundreds a second in a
-        # burst) is left out of flask-limiter's checks outright (its before-request pass
-        # included), where a request filter would still resolve the meta limits and
-        # exemptions of every request. A method of flask-limiter's own, tested in test_kiosk
-        if current_app.view_functions.get(request.endpoint) in _counted_in_view:
-            return
-        super()._check_request_limit(callable_name, in_middleware)
-
     @property
     def storage(self):
         backend = self._backend()
@@ -105,7 +86,6 @@ class _PerAppLimiter(Limiter):
 
 
 KEY_PREFIX = "cci-rl"
-_log = logging.getLogger(__name__)
 
 limiter = _PerAppLimiter(
     key_func=per_ip,
@@ -116,48 +96,9 @@ limiter = _PerAppLimiter(
 )
 
 
-#: views that count their own limits with :func:`hit` (see :func:`counted_in_view`)
-_counted_in_view: set[Callable] = set()
-
-
-def counted_in_view(view: Callable) -> Callable:
-    """Decorator of a view that counts its limits itself with :func:`hit`: exempt from the
-    decorators' limits, and skipped by flask-limiter's before-request pass altogether (which
-    would otherwise resolve, on every request, the limits of a view it then finds exempt)."""
-    view = limiter.exempt(view)
-    _counted_in_view.add(view)
-    return view
-
-
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(redis_url(app)))
     # flask-limiter keeps "enabled" on the shared object: say it for every app explicitly.
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     app.extensions["cci.limiter"] = limiter
-
-
-@functools.lru_cache(maxsize=64)
-def _items(limit: str) -> tuple[RateLimitItem, ...]:
-    return tuple(parse_many(limit))
-
-
-def hit(limit: str, key: str, scope: str) -> int | None:
-    """Count this request against ``limit`` (flask-limiter notation; "a;b" for several) for
-    ``key`` in ``scope`` (usually the endpoint), with the app's storage and strategy. Returns
-    None when allowed, else the seconds until the client may try again (for ``Retry-After``).
-    Unlike the decorator it writes no headers. If Redis is unreachable the limit is skipped
-    (and logged), as for the decorators."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return None
-    strategy = limiter.limiter
-    for item in _items(limit):
-        try:
-            if strategy.hit(item, KEY_PREFIX, key, scope):
-                continue
-            reset = strategy.get_window_stats(item, KEY_PREFIX, key, scope).reset_time
-        except Exception:  # noqa: BLE001 - any storage failure: answers are not refused for it
-            _log.exception("rate limit storage failed; %s skipped", limit)
-            return None
-        return max(1, int(reset - time.time()) + 1)
-    return None

@@ -19,17 +19,13 @@ import functools
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
-from dataclasses import replace
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import and_
 from sqlalchemy import bindparam
-from sqlalchemy import exists
 from sqlalchemy import select
 
 from cci.foundation import audit
@@ -38,6 +34,7 @@ from cci.foundation import tenancy
 from cci.foundation.db import ID_MAX
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
+from cci.foundation.models import Campaign
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 
@@ -225,10 +222,8 @@ def _signed_kiosk_id(secret: str, token: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class Device:
-    """What a request of a paired kiosk needs to know of it: read with its office, its region
-    and the campaigns near the request's moment in one statement, without the ORM (every
-    request of a device authenticates, and every delivery needs its campaign); kept a while
-    by a process for the device's deliveries (:func:`for_delivery`)."""
+    """What a request of a paired kiosk needs to know of it: read with its office and region in
+    one statement, without the ORM (every request of a device authenticates)."""
 
     id: int
     region_id: int
@@ -237,141 +232,49 @@ class Device:
     office_active: bool
     timezone: str
     last_seen_at: dt.datetime | None
-    #: the UTC dates of the moments the campaigns were read for, and those campaigns
-    near_from: dt.date
-    near_to: dt.date
-    campaigns: tuple[intake.CampaignSpan, ...]
 
-    def open_campaign(self, moment: dt.datetime) -> intake.CampaignKey | None:
-        """The campaign open in the region at the moment (its local date): from the campaigns
-        read with the device when they were read for that moment, else asked."""
-        if self.covers(moment):
-            return intake.open_among(self.campaigns, self.region_id, self.timezone, moment)
+    def open_campaign(self, moment: dt.datetime) -> Campaign | None:
+        """The campaign open in the kiosk's region at the moment
+        (:func:`cci.collection.intake.open_campaign`)."""
         return intake.open_campaign(self.region_id, self.timezone, moment)
 
-    def covers(self, moment: dt.datetime) -> bool:
-        """Whether the campaigns were read for the moment."""
-        return self.near_from <= intake.near_day(moment) <= self.near_to
+    def office_key(self) -> intake.OfficeKey:
+        """The office, as :func:`cci.collection.intake.submit` takes it in ``known`` (not read again)."""
+        return intake.OfficeKey(self.office_id, self.region_id, self.office_active)
 
 
 def _device_query():
-    # built once, with bound parameters: every delivery of every device runs it
+    # built once, with a bound parameter: every request of every device runs it
     k, o, r = Kiosk.__table__, Office.__table__, Region.__table__
-    near = intake.CAMPAIGNS_NEAR
     return (select(k.c.id, k.c.region_id, k.c.office_id, o.c.name, o.c.active, r.c.timezone,
-                   k.c.last_seen_at, k.c.revoked_at, k.c.token_hash, near.c.campaign_id,
-                   near.c.methodology_key, near.c.starts_on, near.c.ends_on)
+                   k.c.last_seen_at, k.c.revoked_at, k.c.token_hash)
             .join_from(k, o, o.c.id == k.c.office_id).join(r, r.c.id == k.c.region_id)
-            .outerjoin(near, near.c.region_id == k.c.region_id)
             .where(k.c.id == bindparam("kiosk_id")))
 
 
 _DEVICE = _device_query()
 
 
-def device(token: str | None, kiosk_id: int | None = None,
-           moment: dt.datetime | None = None,
-           since: dt.datetime | None = None) -> tuple[Device | None, str]:
-    """The kiosk a device token belongs to and its state: ("ok" | "unknown" | "revoked"),
-    with the campaigns for ``moment`` (default: now), or for every moment from ``since`` to
-    it. ``kiosk_id``: what :func:`token_kiosk_id` returned for the token, if the caller has
-    read it.
+def device(token: str | None, kiosk_id: int | None = None) -> tuple[Device | None, str]:
+    """The kiosk a device token belongs to and its state: ("ok" | "unknown" | "revoked").
+    ``kiosk_id``: what :func:`token_kiosk_id` returned for the token, if the caller has read
+    it.
 
     Runs in the federal scope for the look-up only; the caller enters the kiosk's region."""
     if kiosk_id is None:
         kiosk_id = token_kiosk_id(token)
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
-    moment = moment or utcnow()
-    last = intake.near_day(moment)
-    first = intake.near_day(since) if since is not None and since < moment else last
-    rows = tenancy.federal_read(db, _DEVICE, {"kiosk_id": kiosk_id,
-                                             **intake.near_params(first, last)},
-                                "find a kiosk by its device token").all()
-    if not rows:
+    with tenancy.federal_scope("find a kiosk by its device token"):
+        row = db.execute(_DEVICE, {"kiosk_id": kiosk_id}).first()
+    if row is None:
         return None, "unknown"
-    row = rows[0]
-    spans = tuple(intake.CampaignSpan(*r[9:13]) for r in rows if r.campaign_id is not None)
-    found = Device(*row[:7], near_from=first, near_to=last, campaigns=spans)
+    found = Device(*row[:7])
     if row.revoked_at is not None:
         return found, "revoked"
     if row.token_hash is None or not hmac.compare_digest(row.token_hash, _sha256(token)):
         return None, "unknown"  # re-paired since: the old device is no longer this kiosk
     return found, "ok"
-
-
-# --- deliveries -------------------------------------------------------------------------------
-#
-# A kiosk back online delivers its whole queue, and a hall of kiosks delivers all day: reading
-# the device, its office, region and campaigns for each delivery cost more than keeping the
-# answer. A process keeps what it read of a device for its deliveries a while, and the
-# statement that keeps an answer checks in the database that all of it still holds (the token
-# is the kiosk's current one, the kiosk is not revoked, its office is the same and active, its
-# region's time zone and the answer's campaign are the same): an answer is never kept on what
-# was true a minute ago. What it no longer finds true is read afresh.
-
-#: how long a process keeps what it read of a device for its deliveries (nothing depends on
-#: it being current: it saves reading the device for each answer of a burst, a queue delivered
-#: after a night offline)
-DELIVERY_CACHE_SECONDS = 300
-_CACHE_MAX = 20_000
-
-
-def _delivery_cache() -> dict[int, tuple[float, str, Device]]:
-    return current_app.extensions.setdefault("cci_kiosk.delivering", {})
-
-
-def for_delivery(token: str | None, kiosk_id: int | None, moment: dt.datetime,
-                 since: dt.datetime, afresh: bool = False) -> tuple[Device | None, str, bool]:
-    """:func:`device` for a delivery of an answer finished at ``moment``, with the campaigns
-    of every moment from ``since`` (the oldest answer a device may deliver) to now: what this
-    process read of it within :data:`DELIVERY_CACHE_SECONDS` unless ``afresh`` (something
-    read of it no longer holds). Returns (device, state, whether it was read earlier); what
-    is kept is never a refusal."""
-    cache = _delivery_cache()
-    token_hash = _sha256(token) if token else ""
-    kept = cache.get(kiosk_id) if kiosk_id is not None and token_hash else None
-    if kept is not None and hmac.compare_digest(kept[1], token_hash):
-        if (not afresh and time.monotonic() - kept[0] < DELIVERY_CACHE_SECONDS
-                and kept[2].covers(moment)):
-            return kept[2], "ok", True
-        cache.pop(kiosk_id, None)  # this device's, read afresh below (another thread may have)
-    now = utcnow()
-    found, state = device(token, kiosk_id, max(moment, now), min(since, moment))
-    if state == "ok":
-        if len(cache) >= _CACHE_MAX:
-            cache.clear()  # thousands of kiosks per process at most: a bound, not a policy
-        cache[found.id] = (time.monotonic(), token_hash, found)
-    return found, state, False
-
-
-def seen(kiosk: Device, moment: dt.datetime) -> None:
-    """Note in what this process keeps of the device that it was heard from at ``moment``."""
-    cache = _delivery_cache()
-    kept = cache.get(kiosk.id)
-    if kept is not None:
-        cache[kiosk.id] = (kept[0], kept[1], replace(kept[2], last_seen_at=moment))
-
-
-def _trusted_condition():
-    k, o, r = Kiosk.__table__, Office.__table__, Region.__table__
-    return exists().where(
-        k.c.id == bindparam("trust_kiosk_id"), k.c.token_hash == bindparam("trust_token_hash"),
-        k.c.revoked_at.is_(None), k.c.office_id == bindparam("trust_office_id"),
-        k.c.region_id == bindparam("trust_region_id"), o.c.id == k.c.office_id,
-        o.c.active.is_(True), r.c.id == k.c.region_id,
-        r.c.timezone == bindparam("trust_timezone"))
-
-
-#: The condition :func:`cci.collection.inbox.accept` checks as it keeps a device's answer (with
-#: :func:`delivery_params`): what the answer was validated with still holds.
-DELIVERY = and_(_trusted_condition(), intake.STILL_OPEN)
-
-
-def delivery_params(kiosk: Device, token: str, draft: intake.Draft) -> dict:
-    return {"trust_kiosk_id": kiosk.id, "trust_token_hash": _sha256(token),
-            "trust_office_id": kiosk.office_id, "trust_region_id": kiosk.region_id,
-            "trust_timezone": kiosk.timezone, **intake.still_open_params(draft, kiosk.timezone)}
 
 
 def revoke(kiosk: Kiosk, now: dt.datetime | None = None, by=None) -> None:

@@ -4,11 +4,13 @@ The survey runs in the browser from the questionnaire the device downloads
 (``/k/api/questionnaire``), so it keeps taking answers when the network or the server is gone:
 finished surveys wait in the device's queue (localStorage), each with an idempotency key the
 device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
-server validates each in full, keeps it in the intake inbox (:mod:`cci.collection.inbox`: one INSERT; a
-drain job stores it with every quality rule) and acknowledges it; it keeps each key once
-(client key ``kiosk:<key>``) and answers "already received" for a repeat. A survey refused as
+server validates each in full and stores it with its quality flags through the one intake path
+(:func:`cci.collection.intake.submit`) before it acknowledges it (201); it keeps each key once (client key
+``kiosk:<key>``) and answers "already received" (200) for a repeat. A survey refused as
 invalid (400) is also kept on the server (:mod:`.rejections`), since the device then drops it
-from its queue. The device token travels in the
+from its queue. A database saturated or unreachable is answered 503 with ``Retry-After``: the
+device keeps the survey in its queue and sends it again (backing off up to a minute), as after
+a 429 of the device's rate limit. The device token travels in the
 ``X-Kiosk-Token`` header (the page itself is opened with the cookie set at pairing). Public
 requests carry no tenant scope: each view finds the kiosk first and enters its region's scope.
 """
@@ -30,19 +32,15 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from cci.collection import inbox
 from cci.collection import intake
-from cci.web import ratelimit
 from cci.collection import survey
 from cci.foundation import tenancy
 from cci.foundation.access import enter_scope
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
-from cci.foundation.jobs import JobError
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.methodology.contract import AnswerError
 from cci.web.ratelimit import limiter
@@ -65,7 +63,7 @@ IDLE_SECONDS = 60
 COUNTDOWN_SECONDS = 10
 THANKS_SECONDS = 8
 HEARTBEAT_SECONDS = 30
-#: How often a delivery without news updates "last seen", per process (a heartbeat, every
+#: How often a delivery without news updates "last seen" (a heartbeat, every
 #: HEARTBEAT_SECONDS, always does; a kiosk is online when heard from within
 #: devices.ONLINE_SECONDS).
 SEEN_EVERY = 60
@@ -107,19 +105,28 @@ def _device_key() -> int | None:
     return g.kiosk_token_id
 
 
-_limit_key = per_device(_device_key)
+def channel():
+    return current_app.extensions["cci.registry"].channels[KEY]
 
 
-def _over_limit():
-    """The device's limit, counted in one round trip to Redis (a queue delivered after a night
-    offline is hundreds of requests; the decorator's headers would cost a second one): None
-    when within it, else the 429."""
-    retry = ratelimit.hit(_device_limit(), _limit_key(), request.endpoint)
-    if retry is None:
-        return None
-    response, status = _error(429, _("Too many requests from this device: it will send the "
-                                      "answers again later."), status="rate_limited")
-    response.headers["Retry-After"] = str(retry)
+@api_bp.errorhandler(429)
+def _too_many(error):
+    """Over the device's limit: JSON, as every answer of the device's API (flask-limiter adds
+    ``Retry-After``); the device keeps the survey and sends it again later."""
+    return _error(429, _("Too many requests from this device: it will send the answers again "
+                         "later."), status="rate_limited")
+
+
+@api_bp.errorhandler(intake.UNAVAILABLE[0])
+@api_bp.errorhandler(intake.UNAVAILABLE[1])
+def _database_unavailable(error):
+    """The database is saturated or unreachable (:data:`cci.collection.intake.UNAVAILABLE`): nothing was
+    stored, and the device keeps the survey in its queue and sends it again later."""
+    db.rollback()
+    current_app.logger.warning("kiosk API: database unavailable: %s", error)
+    response, status = _error(503, _("The answer could not be saved yet: the kiosk will send "
+                                     "it again."), status="retry")
+    response.headers["Retry-After"] = str(intake.RETRY_AFTER_SECONDS)
     return response, status
 
 
@@ -260,10 +267,6 @@ def _error(code: int, message: str, **extra):
 def _authenticate():
     """(kiosk, None) for a trusted device, else (None, error response)."""
     kiosk, state = devices.device(_token(), _device_key())
-    return _trusted(kiosk, state)
-
-
-def _trusted(kiosk: devices.Device | None, state: str):
     if state != "ok":
         message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
                    else _("The device is not registered as a kiosk."))
@@ -273,18 +276,17 @@ def _trusted(kiosk: devices.Device | None, state: str):
 
 
 def _seen(kiosk: devices.Device, **fields) -> None:
-    """Note that the device was heard from (and what it reports), in the session (in its
-    transaction, or by itself after an answer kept by itself): one UPDATE of those columns,
-    not a flush of the ORM. Without news (a delivery, not a heartbeat) only every
-    :data:`SEEN_EVERY` seconds: "online" means heard from within minutes, and a queue
-    delivered after a night offline is hundreds of requests."""
+    """Note that the device was heard from (and what it reports), in the session's
+    transaction: one UPDATE of those columns, not a flush of the ORM. Without news (a
+    delivery, not a heartbeat) only every :data:`SEEN_EVERY` seconds: "online" means heard
+    from within minutes, and a queue delivered after a night offline is hundreds of
+    requests."""
     now = utcnow()
     if not fields and kiosk.last_seen_at is not None and (
             now - kiosk.last_seen_at).total_seconds() < SEEN_EVERY:
         return
     db.execute(update(Kiosk).where(Kiosk.id == kiosk.id).values(last_seen_at=now, **fields)
                .execution_options(synchronize_session=False))
-    devices.seen(kiosk, now)
 
 
 @api_bp.get("/questionnaire")
@@ -390,15 +392,6 @@ def _moment(value: Any, now: dt.datetime) -> dt.datetime | None:
     return min(moment, now)
 
 
-def _delivery_moment(payload: Any, now: dt.datetime) -> dt.datetime:
-    """When the delivered survey was finished, as :func:`parse_submission` will read it (now
-    if it says nothing; a value it refuses is refused there)."""
-    try:
-        return _moment(payload.get("finished_at"), now) or now
-    except (AttributeError, Invalid):
-        return now
-
-
 def _answers(raw: Any, field: str) -> dict[str, Any]:
     if raw is None:
         return {}
@@ -468,83 +461,33 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
 
 
 @api_bp.post("/responses")
-@ratelimit.counted_in_view  # _over_limit
+@limiter.limit(_device_limit, key_func=per_device(_device_key))
 def responses():
-    limited = _over_limit()
-    if limited:
-        return limited
     if current_user.is_authenticated:
         return _error(403, _("A staff member is logged in in this browser: answers from a staff "
                              "session are not accepted. Log out first."), status="staff_session")
-    payload = payloads.json_body()
-    now = utcnow()
-    moment = _delivery_moment(payload, now)
-    key = payload.get("key") if isinstance(payload, dict) else None
-    token, kiosk_id = _token(), _device_key()
-    since = now - dt.timedelta(days=MAX_DELAY_DAYS)
-
-    def read(afresh: bool):
-        found, state, cached = devices.for_delivery(token, kiosk_id, moment, since, afresh)
-        return *_trusted(found, state), cached
-
-    kiosk, failed, cached = read(afresh=False)
+    kiosk, failed = _authenticate()
     if failed:
         return failed
-    outcome = _keep(kiosk, token, payload, now)
-    if cached and outcome not in (inbox.Acceptance.KEPT, inbox.Acceptance.REPEAT):
-        # what this process read of the device lately no longer holds, and a refusal is
-        # only ever made on what is read afresh
-        db.rollback()
-        kiosk, failed, _cached = read(afresh=True)
-        if failed:
-            return failed
-        outcome = _keep(kiosk, token, payload, now)
-    if isinstance(outcome, (Invalid, intake.IntakeError)):
-        return _invalid(kiosk, key, payload, outcome)
-    if outcome is inbox.Acceptance.REFUSED:
-        # revoked or changed between reading the device and keeping the answer
-        db.rollback()
-        kiosk, failed, _cached = read(afresh=True)
-        if failed:
-            return failed
-        response, status = _error(
-            503, _("The answer could not be saved yet: the kiosk will send it again."),
-            status="retry")
-        response.headers["Retry-After"] = "1"
-        return response, status
-    if outcome is inbox.Acceptance.REPEAT:
-        return _received(kiosk, key)
-    _seen(kiosk)
-    db.commit()
+    payload = payloads.json_body()
+    key = payload.get("key") if isinstance(payload, dict) else None
+    _seen(kiosk)  # in the answer's transaction: committed with it
     try:
-        inbox.schedule_drain(just_kept=True)
-    except (JobError, RedisError):
-        # the answer is kept: the next delivery, or the region's next computation, stores it
-        current_app.logger.warning("kiosk %s: no drain job queued", kiosk.id, exc_info=True)
+        submission = parse_submission(kiosk, payload, utcnow())
+        _response, created = intake.submit(submission, channel(),
+                                           known={("office", kiosk.office_id): kiosk.office_key()})
+    except (Invalid, intake.IntakeError) as exc:
+        return _invalid(kiosk, key, payload, exc)
+    if not created:
+        return _received(kiosk, key)
     return jsonify({"status": "stored", "key": key}), 201
 
 
-def _keep(kiosk: devices.Device, token: str, payload: Any, now: dt.datetime):
-    """Validate a delivery with what is known of the device and keep it if that still holds as
-    it is kept (by itself when nothing else was read: acknowledged once the caller commits; the
-    drain job stores it with every quality rule, in bulk). Returns the
-    :class:`cci.collection.inbox.Acceptance`, or the error that refuses it (nothing kept)."""
-    try:
-        office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
-        draft = intake.validate(parse_submission(kiosk, payload, now),
-                                known={("office", kiosk.office_id): office})
-    except (Invalid, intake.IntakeError) as exc:
-        return exc
-    return inbox.accept(draft, devices.DELIVERY, devices.delivery_params(kiosk, token, draft),
-                        autocommit=True)
-
-
 def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | intake.IntakeError):
-    """A delivery refused on what was read of the device afresh: nothing of the response is
-    kept (unless it is a repeat, which passed when it first came: a campaign may have closed
-    since), but the refusal is."""
+    """A delivery refused: nothing of the response is stored (unless it is a repeat, which
+    passed when it first came: a campaign may have closed since), but the refusal is."""
     db.rollback()
-    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and inbox.known(f"{KEY}:{key}"):
+    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and intake.existing(f"{KEY}:{key}"):
         return _received(kiosk, key)
     _keep_rejection(kiosk.id, kiosk.region_id, payload, exc.message, exc.field)
     return _error(400, exc.message, field=exc.field, status="invalid")
@@ -578,11 +521,8 @@ def _count(payload: dict, name: str) -> int | None:
 
 
 @api_bp.post("/heartbeat")
-@ratelimit.counted_in_view  # _over_limit
+@limiter.limit(_device_limit, key_func=per_device(_device_key))
 def heartbeat():
-    limited = _over_limit()
-    if limited:
-        return limited
     kiosk, failed = _authenticate()
     if failed:
         return failed

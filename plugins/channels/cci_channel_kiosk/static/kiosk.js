@@ -4,8 +4,10 @@
    stores a key once ("already received" for a repeat), so re-sending is always safe. An answer
    the server refuses as invalid (400) is dropped from the queue and kept in a "rejected" log,
    so one bad item cannot block the rest (the server keeps the refused item too, for the
-   administrators; the heartbeat reports the log's length). Every text comes from the server,
-   in Russian.
+   administrators; the heartbeat reports the log's length). Any other answer (429 over the
+   device's limit, 503 when the server cannot store it now, a network failure) keeps the item
+   at the head of the queue and tries again later, the wait doubling up to a minute. Every
+   text comes from the server, in Russian.
    No build step, no external resources. */
 (function () {
   "use strict";
