@@ -41,12 +41,14 @@ from cci.models import campaign_regions
 
 
 class IntakeError(ValueError):
-    """Input that cannot be stored; ``field`` names what is wrong, the message is for people."""
+    """Input that cannot be stored; ``field`` names what is wrong, the message is for people;
+    ``reason``, when the questionnaire refused an answer, says why (see :mod:`cci.methodology`)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, reason: str | None = None):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.reason = reason
 
 
 def local_date(region: Region, moment: dt.datetime) -> dt.date:
