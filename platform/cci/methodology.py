@@ -114,6 +114,8 @@ UNKNOWN_OPTION = "unknown_option"
 TOO_LONG = "too_long"
 CONDITION_UNMET = "condition_unmet"  # a follow-up answered though its condition does not hold
 UNANSWERED = "unanswered"  # a channel that takes whole questionnaires only: a question skipped
+REASONS = (UNKNOWN_RESPONDENT_TYPE, UNKNOWN_ITEM, NOT_ASKED, REQUIRED, NOT_A_NUMBER, NOT_WHOLE,
+           OUT_OF_RANGE, NOT_YES_NO, UNKNOWN_OPTION, TOO_LONG, CONDITION_UNMET, UNANSWERED)
 
 #: A free-text answer (the comment) is at most this long.
 TEXT_MAX = 4000
