@@ -78,8 +78,10 @@ class Prepared:
     existing: int = 0
 
 
-def map_columns(ctx: Context, known: dict[str, str], required: tuple[str, ...]) -> None:
-    """Match headers to keys (case-insensitively); report unknown, duplicate, missing ones."""
+def map_columns(ctx: Context, known: dict[str, str], required: tuple[str, ...],
+                unknown_reason: str | None = None) -> None:
+    """Match headers to keys (case-insensitively); report unknown (with ``unknown_reason``),
+    duplicate and missing ones."""
     seen: dict[str, str] = {}
     for index, header in enumerate(ctx.headers):
         if not header:
@@ -88,7 +90,7 @@ def map_columns(ctx: Context, known: dict[str, str], required: tuple[str, ...]) 
         key = known.get(header.lower()) or known.get(header.translate(LOOKALIKES).upper())
         if key is None:
             ctx.error(1, header, "неизвестный столбец: ожидаются столбцы шаблона методики "
-                                 f"{ctx.indicator_set.key}")
+                                 f"{ctx.indicator_set.key}", unknown_reason)
             continue
         if key in seen:
             ctx.error(1, header, f"столбец повторяется (уже есть «{seen[key]}»)")

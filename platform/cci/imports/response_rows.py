@@ -34,6 +34,7 @@ from cci.methodology import OUT_OF_RANGE
 from cci.methodology import REQUIRED
 from cci.methodology import TEXT_MAX
 from cci.methodology import TOO_LONG
+from cci.methodology import UNKNOWN_ITEM
 from cci.methodology import UNKNOWN_OPTION
 from cci.methodology import AnswerError
 from cci.methodology import Item
@@ -70,7 +71,8 @@ def report_progress(report: Callable, position: int, total: int) -> None:
 
 def prepare_responses(ctx: Context, table: Table, report: Callable) -> Prepared:
     indicator_set = ctx.indicator_set
-    map_columns(ctx, response_known_columns(indicator_set), RESPONSE_COLUMNS)
+    # a column that names no item of the questionnaire: refused as the channels refuse one
+    map_columns(ctx, response_known_columns(indicator_set), RESPONSE_COLUMNS, UNKNOWN_ITEM)
     prepared = Prepared(rows_total=len(table.rows))
     if ctx.error_count:
         return prepared

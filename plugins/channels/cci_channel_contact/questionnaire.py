@@ -24,6 +24,7 @@ from cci.methodology import REQUIRED
 from cci.methodology import TEXT_MAX
 from cci.methodology import TOO_LONG
 from cci.methodology import UNKNOWN_ITEM
+from cci.methodology import UNKNOWN_RESPONDENT_TYPE
 from cci.methodology import UNKNOWN_OPTION
 from cci.methodology import AnswerError
 from cci.methodology import IndicatorSet
@@ -158,9 +159,10 @@ def parse(indicator_set: IndicatorSet | None, form) -> Parsed:
         # no campaign: only the outcome is recorded
         return Parsed(None, True, {}, {}, "", errors)
     if chosen is None:
-        errors["respondent_type"] = _(
+        given = (form.get("respondent_type") or "").strip()
+        errors["respondent_type"] = Refusal(_(
             "Choose who is calling (a job seeker or an employer), or mark that the caller "
-            "declined the survey.")
+            "declined the survey."), UNKNOWN_RESPONDENT_TYPE if given else None)
         return Parsed(None, False, {}, {}, comment, errors)
     if chosen == DECLINED:
         if answered_fields or comment:
