@@ -239,7 +239,7 @@ class IndicatorSet:
             try:
                 if item is None:
                     raise self._unknown(key, section)
-                clean[key] = read_value(item, raw)
+                clean[key] = self.read_answer(item, raw)
             except AnswerError as exc:
                 errors.append(exc)
         for key, value in list(clean.items()):
