@@ -169,17 +169,33 @@ class IndicatorSet:
     package: str = ""
     package_version: str = ""
 
+    def _lookup(self) -> dict:
+        """Look-ups of the items, built once (a channel asks for every answer; an import for
+        every row); built again if the items were replaced or added to."""
+        stamp = (id(self.items), len(self.items))
+        cache = self.__dict__.get("_cci_lookup")
+        if cache is None or cache["stamp"] != stamp:
+            cache = self.__dict__["_cci_lookup"] = {
+                "stamp": stamp, "by_key": {}, "for": {}}
+            for item in self.items:
+                cache["by_key"].setdefault(item.key, item)
+        return cache
+
     def item(self, key: str) -> Item:
-        for item in self.items:
-            if item.key == key:
-                return item
-        raise KeyError(key)
+        found = self._lookup()["by_key"].get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
     def items_for(self, respondent_type: str, section: str = "question") -> list[Item]:
-        return [
-            item for item in self.items
-            if respondent_type in item.text and item.section == section
-        ]
+        cached = self._lookup()["for"]
+        items = cached.get((respondent_type, section))
+        if items is None:
+            items = cached[respondent_type, section] = [
+                item for item in self.items
+                if respondent_type in item.text and item.section == section
+            ]
+        return list(items)
 
     def indicator(self, code: str) -> Indicator:
         for indicator in self.indicators:
@@ -298,6 +314,8 @@ class IndicatorSet:
 
 def read_value(item: Item, raw: Any) -> Any:
     """:meth:`IndicatorSet.read_answer` of the core (a set may refine the method)."""
+    if item.kind == "scale" and type(raw) is str and raw.isascii() and raw.isdigit():
+        return _in_range(item, int(raw))  # the usual answer, «7», read at once
     if item.kind == "choice":
         key = _option(item, raw)
         if key is not None:
@@ -323,16 +341,16 @@ def read_value(item: Item, raw: Any) -> Any:
 
 
 def _scale(item: Item, raw: Any) -> int:
-    if type(raw) is str and raw.isascii() and raw.isdigit():
-        value = int(raw)  # the usual answer, «7»: no need for the general number parser
-    else:
-        try:
-            number = parse_number(raw)
-        except ValueError:
-            raise AnswerError(item.key, _("A number is expected."), NOT_A_NUMBER) from None
-        if not number.is_integer():
-            raise AnswerError(item.key, _("A whole number is expected."), NOT_WHOLE)
-        value = int(number)
+    try:
+        number = parse_number(raw)
+    except ValueError:
+        raise AnswerError(item.key, _("A number is expected."), NOT_A_NUMBER) from None
+    if not number.is_integer():
+        raise AnswerError(item.key, _("A whole number is expected."), NOT_WHOLE)
+    return _in_range(item, int(number))
+
+
+def _in_range(item: Item, value: int) -> int:
     if not item.scale_min <= value <= item.scale_max:
         raise AnswerError(item.key, _("The answer must be between %(low)d and %(high)d.",
                                       low=item.scale_min, high=item.scale_max), OUT_OF_RANGE)

@@ -180,9 +180,12 @@ class ResponseRows:
         headers: dict[str, str] = {}
         for key, (header, raw) in values.items():
             item = self.items.get(key)
-            if item is not None and not is_blank(raw):
+            if item is None:
+                continue
+            text = cell_text(raw)
+            if text:  # numbers as typed in the workbook, the rest as the cell reads
                 given[item.section][key] = raw if item.kind in ("scale", "yesno") and \
-                    isinstance(raw, (int, float)) else cell_text(raw)
+                    isinstance(raw, (int, float)) else text
                 headers[key] = header
         clean: dict[str, dict[str, Any]] = {}
         for section, raw_answers in given.items():
