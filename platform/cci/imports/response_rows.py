@@ -128,7 +128,7 @@ class ResponseRows:
         return self.draft(row, values, Submission(
             office_id=office.id, respondent_type=respondent_type, answers=answers["question"],
             client_key=key, channel=CHANNEL, submitted_at=moment, profile=answers["profile"],
-            comment=answers["comment"].get(self.comment_key(respondent_type)),
+            comment=next(iter(answers["comment"].values()), None),
             campaign_id=self.ctx.campaign.id, checked_with=self.ctx.campaign.methodology_key,
             meta={"import_row": row, "response_id": response_id},
         ))
@@ -209,8 +209,10 @@ class ResponseRows:
     def message(self, error: AnswerError, raw: Any, respondent_type: str) -> str:
         """The questionnaire's refusal as a spreadsheet's row error."""
         item = self.items.get(error.item)
+        if item is None:
+            return error.message
         text = cell_text(raw)
-        bounds = f"{item.scale_min}–{item.scale_max}" if item is not None else ""
+        bounds = f"{item.scale_min}–{item.scale_max}"
         wording: dict[str, Callable[[], str]] = {
             NOT_A_NUMBER: lambda: f"«{text}» — не число (ожидается {bounds} или пусто)",
             NOT_WHOLE: lambda: f"значение {text} не целое (ожидается {bounds})",
@@ -227,13 +229,10 @@ class ResponseRows:
 
     @staticmethod
     def condition(item: Item) -> str:
-        parent, expected = item.follows
-        expected = {1: "да", 0: "нет"}.get(expected, str(expected))
-        return f"ответ возможен, только если в столбце {parent} ответ «{expected}»"
-
-    def comment_key(self, respondent_type: str) -> str | None:
-        items = self.ctx.indicator_set.items_for(respondent_type, "comment")
-        return items[0].key if items else None
+        parent, expected = item.follows or ("", None)
+        words: dict[Any, str] = {1: "да", 0: "нет"}
+        return f"ответ возможен, только если в столбце {parent} ответ " \
+               f"«{words.get(expected, str(expected))}»"
 
     def draft(self, row: int, values: dict[str, tuple[str, Any]], submission: Submission):
         """The intake's draft of a row whose own columns and answers are valid, or None."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Self
 
 from flask_babel import gettext as _
 
@@ -44,7 +45,7 @@ class Refusal(str):
 
     reason: str | None
 
-    def __new__(cls, message: str, reason: str | None = None) -> Refusal:
+    def __new__(cls, message: str, reason: str | None = None) -> Self:
         refusal = super().__new__(cls, message)
         refusal.reason = reason
         return refusal
