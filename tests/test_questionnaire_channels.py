@@ -239,3 +239,50 @@ def test_the_cases_cover_every_reason_a_channel_can_meet():
     met = {verdict[1] for *_rest, verdict in CASES if verdict is not None}
     # «unanswered» is the kiosk's and the web survey's alone: they take whole questionnaires
     assert met == set(REASONS) - {"unanswered"}
+
+
+# --- the authority itself ------------------------------------------------------------------
+
+
+def test_the_set_says_which_follow_up_is_asked_after_which_answer(app):
+    questionnaire = iset(app)
+    asked = [item.key for item in questionnaire.asked_items("job_seeker", {})]
+    assert "management_contact" in asked and "management_openness" not in asked
+    after_yes = [item.key for item in questionnaire.asked_items(
+        "job_seeker", {"management_contact": 1})]
+    assert after_yes.index("management_openness") == after_yes.index("management_contact") + 1
+    assert "management_openness" not in [item.key for item in questionnaire.asked_items(
+        "job_seeker", {"management_contact": 0})]
+    # without answers: every item that may be asked, follow-ups too
+    assert "management_openness" in [i.key for i in questionnaire.asked_items("job_seeker")]
+    whole = whole_questionnaire(app, "job_seeker", {"management_contact": "да"})
+    read = questionnaire.validate_answers("job_seeker", whole)
+    assert questionnaire.unanswered("job_seeker", read) == ["management_openness"]
+    assert questionnaire.unanswered("job_seeker", {**read, "management_openness": None}) == []
+
+
+def test_reading_every_answer_reports_every_refusal_in_order(app):
+    clean, refusals = iset(app).read_answers("job_seeker", {
+        "usefulness": "11", "comfort": "7,0", "management_contact": "может быть",
+        "management_openness": "5", "no_such_item": "1"})
+    assert clean == {"comfort": 7}
+    assert [(r.item, r.reason) for r in refusals] == [
+        ("usefulness", "out_of_range"), ("management_contact", "not_yes_no"),
+        ("no_such_item", "unknown_item"), ("management_openness", "condition_unmet")]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("job_seeker", "job_seeker"), ("Соискатель", "job_seeker"), (" работодатель ", "employer"),
+])
+def test_the_respondent_type_as_written(raw, expected):
+    assert read_respondent_type(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["tourist", "", None, 1, ["job_seeker"]])
+def test_an_unknown_respondent_type_is_refused(raw):
+    from cci.methodology import AnswerError
+
+    with pytest.raises(AnswerError) as refused:
+        read_respondent_type(raw)
+    assert (refused.value.item, refused.value.reason) == (
+        "respondent_type", "unknown_respondent_type")
