@@ -11,6 +11,8 @@ import re
 import openpyxl
 import pytest
 from cci.collection import imports
+from cci.collection.imports import job as import_job
+from cci.collection.imports import response_rows
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.collection.campaigns import save_campaign
@@ -813,7 +815,7 @@ def test_near_duplicates_within_an_import_and_with_stored_answers_are_flagged(
 
 
 def test_a_large_import_is_written_in_steps_and_stays_atomic(app, admin, campaign, monkeypatch):
-    monkeypatch.setattr(imports, "WRITE_CHUNK", 2)
+    monkeypatch.setattr(import_job, "WRITE_CHUNK", 2)
     lines = [DUP_HEADER] + [
         f"{n};BRY-0{1 + n % 2};соискатель;0{1 + n % 5}.05.2025 1{n % 8}:00;"
         + ";".join(str(1 + (n * k) % 10) for k in range(1, 11)) for n in range(7)]
@@ -827,10 +829,10 @@ def test_a_large_import_is_written_in_steps_and_stays_atomic(app, admin, campaig
                         respondent_type="job_seeker",
                         submitted_at=dt.datetime(2025, 5, 5, tzinfo=dt.timezone.utc)))
         db.commit()
-    real_existing = imports._existing_keys
-    monkeypatch.setattr(imports, "_existing_keys", lambda keys: set())  # raced in unseen
+    real_existing = response_rows.existing_keys
+    monkeypatch.setattr(response_rows, "existing_keys", lambda keys: set())  # raced in unseen
     again = imported(app, admin, csv_bytes([lines[0]] + [f"x{line}" for line in lines[1:]]),
                      campaign)
-    monkeypatch.setattr(imports, "_existing_keys", real_existing)
+    monkeypatch.setattr(response_rows, "existing_keys", real_existing)
     assert again.status == "failed" and "другим импортом" in error_texts(again)[0]
     assert count(app, Response) == 8 and count(app, Answer) == 70

@@ -31,6 +31,8 @@ from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
+from cci.methodology.contract import TEXT_MAX
+from cci.methodology.contract import TOO_LONG
 from cci.methodology.contract import AnswerError
 from cci.foundation.models import Answer
 from cci.foundation.models import Campaign
@@ -51,12 +53,14 @@ RETRY_AFTER_SECONDS = 10
 
 
 class IntakeError(ValueError):
-    """Input that cannot be stored; ``field`` names what is wrong, the message is for people."""
+    """Input that cannot be stored; ``field`` names what is wrong, the message is for people;
+    ``reason``, when the questionnaire refused an answer, says why (see :mod:`cci.methodology.contract`)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, reason: str | None = None):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.reason = reason
 
 
 def local_date(region: Region, moment: dt.datetime) -> dt.date:
@@ -193,34 +197,11 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
     import), remembers the offices and campaigns already looked up; a channel that has read
     the office may put it there (``("office", id)``: an :class:`OfficeKey` will do)."""
     known = {} if known is None else known
-    office = known.get(("office", sub.office_id))
-    if office is None:
-        office = known[("office", sub.office_id)] = db.get(Office, sub.office_id)
-    if office is None or not office.active:
-        raise IntakeError("office", "офис не найден")
-    region_id = office.region_id
+    office = _known_office(sub.office_id, known)
     submitted = sub.submitted_at or utcnow()
-    if sub.campaign_id is not None:
-        campaign = known.get(("campaign", sub.campaign_id, region_id))
-        if campaign is None:
-            campaign = _campaign_of_region(sub.campaign_id, region_id)
-            if campaign is None:
-                raise IntakeError("campaign", "кампания не найдена для этого региона")
-            known[("campaign", sub.campaign_id, region_id)] = campaign
-    else:
-        campaign = campaign_for(db.get(Region, region_id), submitted)
-        if campaign is None:
-            raise IntakeError("submitted_at", "на эту дату в регионе нет кампании измерения")
+    campaign = _known_campaign(sub.campaign_id, office.region_id, submitted, known)
     indicator_set = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
-    if sub.checked_with == campaign.methodology_key:
-        answers, profile = sub.answers or {}, sub.profile or {}
-    else:
-        try:
-            answers = indicator_set.validate_answers(sub.respondent_type, sub.answers or {})
-            profile = indicator_set.validate_answers(sub.respondent_type, sub.profile or {},
-                                                     "profile")
-        except AnswerError as exc:
-            raise IntakeError(exc.item, exc.message) from exc
+    answers, profile = _checked_answers(sub, indicator_set, campaign.methodology_key)
     if not answers:
         raise IntakeError("answers", "нет ни одного ответа")
     drafts = []
@@ -229,13 +210,59 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
         drafts.append(DraftAnswer(key, value if kind in ("scale", "yesno") else None,
                                   value if kind == "choice" else None))
     return Draft(
-        client_key=sub.client_key, region_id=region_id, office_id=office.id,
+        client_key=sub.client_key, region_id=office.region_id, office_id=office.id,
         campaign_id=campaign.id, methodology_key=campaign.methodology_key, channel=sub.channel,
         respondent_type=sub.respondent_type, started_at=sub.started_at, submitted_at=submitted,
-        comment=(sub.comment or "").strip()[:4000] or None,
+        comment=_comment(sub.comment),
         profile={k: v for k, v in profile.items() if v is not None},
         meta=sub.meta or {}, is_sample=sub.is_sample, answers=drafts,
     )
+
+
+def _known_office(office_id: int, known: dict) -> Office | OfficeKey:
+    office = known.get(("office", office_id))
+    if office is None:
+        office = known[("office", office_id)] = db.get(Office, office_id)
+    if office is None or not office.active:
+        raise IntakeError("office", "офис не найден")
+    return office
+
+
+def _known_campaign(campaign_id: int | None, region_id: int, submitted: dt.datetime,
+                    known: dict) -> Campaign:
+    """The campaign a submission names (if it covers the region), else the one open then."""
+    if campaign_id is None:
+        campaign = campaign_for(db.get(Region, region_id), submitted)
+        if campaign is None:
+            raise IntakeError("submitted_at", "на эту дату в регионе нет кампании измерения")
+        return campaign
+    campaign = known.get(("campaign", campaign_id, region_id))
+    if campaign is None:
+        campaign = _campaign_of_region(campaign_id, region_id)
+        if campaign is None:
+            raise IntakeError("campaign", "кампания не найдена для этого региона")
+        known[("campaign", campaign_id, region_id)] = campaign
+    return campaign
+
+
+def _comment(text: str | None) -> str | None:
+    comment = (text or "").strip()
+    if len(comment) > TEXT_MAX:
+        raise IntakeError("comment", f"комментарий длиннее {TEXT_MAX} символов", TOO_LONG)
+    return comment or None
+
+
+def _checked_answers(sub: Submission, indicator_set, methodology_key: str):
+    """(answers, profile) as the campaign's questionnaire reads them; a channel that checked
+    them against the same set already is not checked twice."""
+    if sub.checked_with == methodology_key:
+        return sub.answers or {}, sub.profile or {}
+    try:
+        return (indicator_set.validate_answers(sub.respondent_type, sub.answers or {}),
+                indicator_set.validate_answers(sub.respondent_type, sub.profile or {},
+                                               "profile"))
+    except AnswerError as exc:
+        raise IntakeError(exc.item, exc.message, exc.reason) from exc
 
 
 def build_response(sub: Submission) -> Response:

@@ -37,10 +37,16 @@ from cci.collection import intake
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
+from cci.methodology.contract import CONDITION_UNMET
+from cci.methodology.contract import NOT_ASKED
+from cci.methodology.contract import REQUIRED
 from cci.methodology.contract import RESPONDENT_TYPES
+from cci.methodology.contract import TEXT_MAX
+from cci.methodology.contract import UNANSWERED
 from cci.methodology.contract import AnswerError
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
+from cci.methodology.contract import read_respondent_type
 from cci.foundation.models import Campaign
 from cci.foundation.models import Office
 from cci.foundation.models import Response
@@ -51,7 +57,7 @@ from cci.foundation.models import SurveyInvitation
 TYPE_STEP = "respondent_type"
 #: The value the «Затрудняюсь ответить» button sends; stored as no value.
 NA = "na"
-COMMENT_MAX = 4000
+COMMENT_MAX = TEXT_MAX
 USER_AGENT_MAX = 300
 
 
@@ -68,11 +74,13 @@ class Step:
 
 
 class StepError(ValueError):
-    """An answer that does not fit its step; the message is for the respondent."""
+    """An answer that does not fit its step; the message is for the respondent, the reason
+    (when the questionnaire refused the answer) says why, as from every channel."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, reason: str | None = None):
         super().__init__(message)
         self.message = message
+        self.reason = reason
 
 
 class InvitationUnavailable(RuntimeError):
@@ -87,13 +95,6 @@ def indicator_set_for(draft: SurveyDraft) -> IndicatorSet:
     return current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
 
 
-def _asked(item: Item, answered: Mapping[str, Any]) -> bool:
-    if item.follows is None:
-        return True
-    parent, expected = item.follows
-    return parent in answered and answered[parent] == expected
-
-
 def steps_for(indicator_set: IndicatorSet, respondent_type: str | None,
               answers: Mapping[str, Any] | None = None,
               profile: Mapping[str, Any] | None = None) -> list[Step]:
@@ -102,16 +103,13 @@ def steps_for(indicator_set: IndicatorSet, respondent_type: str | None,
     steps = [Step(TYPE_STEP, TYPE_STEP)]
     if respondent_type not in RESPONDENT_TYPES:
         return steps
-    answers = answers or {}
-    profile = profile or {}
-    for item in indicator_set.items_for(respondent_type, "question"):
-        if _asked(item, answers):
-            steps.append(Step(item.key, "question", item))
+    # the set says what is asked, and which follow-up after which answer
+    for item in indicator_set.asked_items(respondent_type, answers or {}, "question"):
+        steps.append(Step(item.key, "question", item))
     for item in indicator_set.items_for(respondent_type, "comment"):
         steps.append(Step(item.key, "comment", item))
-    for item in indicator_set.items_for(respondent_type, "profile"):
-        if _asked(item, profile):
-            steps.append(Step(item.key, "profile", item))
+    for item in indicator_set.asked_items(respondent_type, profile or {}, "profile"):
+        steps.append(Step(item.key, "profile", item))
     return steps
 
 
@@ -182,6 +180,20 @@ def reachable(draft: SurveyDraft, all_steps: list[Step], key: str) -> Step | Non
     return all_steps[index]
 
 
+def unreachable(indicator_set: IndicatorSet, draft: SurveyDraft, all_steps: list[Step],
+                key: str) -> StepError:
+    """Why the step ``key`` cannot be answered now: a step before it is not answered, or the
+    questionnaire does not ask it (a follow-up whose condition does not hold, an item of the
+    other respondent type)."""
+    if position(all_steps, key) is not None:
+        reason = UNANSWERED
+    else:
+        item = next((i for i in indicator_set.items if i.key == key), None)
+        asked_of_type = item is not None and item.for_type(draft.respondent_type) is not None
+        reason = CONDITION_UNMET if asked_of_type and item.follows else NOT_ASKED
+    return StepError(_("This question is not asked now: answer this one."), reason)
+
+
 # --- what a step shows ------------------------------------------------------------------------
 
 
@@ -233,43 +245,44 @@ def parse(indicator_set: IndicatorSet, draft: SurveyDraft, step: Step,
           form: Mapping[str, str]) -> Any:
     """Check the answer a form sends for a step and return it normalised (None: no answer).
 
-    Raises :class:`StepError` with a message for the respondent; nothing is stored then.
+    The campaign's set reads and checks it (as for every channel). Raises :class:`StepError`
+    with a message for the respondent; nothing is stored then.
     """
     if step.section == TYPE_STEP:
-        value = (form.get(TYPE_STEP) or "").strip()
-        if value not in RESPONDENT_TYPES:
-            raise StepError(_("Choose who you are: a job seeker or an employer."))
-        return value
+        try:
+            return read_respondent_type((form.get(TYPE_STEP) or "").strip())
+        except AnswerError as exc:
+            raise StepError(_("Choose who you are: a job seeker or an employer."),
+                            exc.reason) from None
     if step.section == "comment":
         text = (form.get("comment") or "").strip()
-        if len(text) > COMMENT_MAX:
+        try:
+            indicator_set.read_answer(step.item, text)
+        except AnswerError as exc:
             raise StepError(_("The comment is too long: at most %(max)d characters.",
-                              max=COMMENT_MAX))
+                              max=COMMENT_MAX), exc.reason) from None
         return text
     item = step.item
-    raw = form.get("answer")
-    if raw is None or raw.strip() == "":
+    raw = (form.get("answer") or "").strip()
+    if not raw:
         raise StepError(_("Choose an answer."))
-    raw = raw.strip()
-    if raw == NA:
-        if not item.allows_na:
-            raise StepError(_("This question needs an answer: choose one of the options."))
-        return None
-    # The set validates (a plugin may refine it); a follow-up is checked with its parent's answer.
-    stored = draft.answers if step.section == "question" else draft.profile
+    # a follow-up is checked with its parent's answer
+    stored = (draft.answers if step.section == "question" else draft.profile) or {}
     context = {}
-    if item.follows is not None and item.follows[0] in (stored or {}):
+    if item.follows is not None and item.follows[0] in stored:
         context[item.follows[0]] = stored[item.follows[0]]
     try:
         clean = indicator_set.validate_answers(
             draft.respondent_type, {**context, item.key: raw}, step.section
         )
-    except AnswerError:
-        raise StepError(_error_message(item)) from None
+    except AnswerError as exc:
+        raise StepError(_error_message(item, exc.reason), exc.reason) from None
     return clean[item.key]
 
 
-def _error_message(item: Item) -> str:
+def _error_message(item: Item, reason: str) -> str:
+    if reason == REQUIRED:
+        return _("This question needs an answer: choose one of the options.")
     if item.kind == "scale":
         return _("Choose a number from %(low)d to %(high)d.", low=item.scale_min,
                  high=item.scale_max)
@@ -363,35 +376,11 @@ def finish(draft: SurveyDraft, channel=None, meta: dict[str, Any] | None = None)
         found = db.get(Response, draft.submitted_response_id)
         if found is not None:
             return found
-    indicator_set = indicator_set_for(draft)
-    all_steps = steps(draft, indicator_set)
-    questions = {s.key for s in all_steps if s.section == "question"}
-    profile_keys = {s.key for s in all_steps if s.section == "profile"}
-    meta = dict(meta or {})
-    meta["timings"] = {k: v for k, v in (draft.timings or {}).items()
-                       if any(s.key == k for s in all_steps)}
-    meta["verified"] = False
-    key = client_key(draft)
     invitation = draft.invitation if draft.invitation_id is not None else None
-    if invitation is not None:
-        meta["invitation_code"] = invitation.code
-        meta["verified"] = True
-    submission = intake.Submission(
-        office_id=draft.office_id,
-        respondent_type=draft.respondent_type,
-        answers={k: v for k, v in (draft.answers or {}).items() if k in questions},
-        profile={k: v for k, v in (draft.profile or {}).items()
-                 if k in profile_keys and v is not None},
-        comment=draft.comment or None,
-        client_key=key,
-        channel=draft.channel,
-        started_at=draft.started_at,
-        meta=meta,
-        campaign_id=draft.campaign_id,
-    )
+    submission = _submission(draft, invitation, meta)
     now = utcnow()
-    if invitation is not None and intake.existing(key) is None:
-        _claim(invitation, key, now)
+    if invitation is not None and intake.existing(submission.client_key) is None:
+        _claim(invitation, submission.client_key, now)
     try:
         response, _created = intake.submit(submission, channel)
     except Exception:
@@ -403,6 +392,34 @@ def finish(draft: SurveyDraft, channel=None, meta: dict[str, Any] | None = None)
         invitation.response_id = response.id
     db.commit()
     return response
+
+
+def _submission(draft: SurveyDraft, invitation: SurveyInvitation | None,
+                meta: dict[str, Any] | None) -> intake.Submission:
+    """What the draft stores: the answers of the steps asked (not of a follow-up whose
+    condition an answer changed later), with the timings and whether an invitation vouches."""
+    all_steps = steps(draft, indicator_set_for(draft))
+    keys = {section: {s.key for s in all_steps if s.section == section}
+            for section in ("question", "profile")}
+    meta = dict(meta or {})
+    meta["timings"] = {k: v for k, v in (draft.timings or {}).items()
+                       if any(s.key == k for s in all_steps)}
+    meta["verified"] = invitation is not None
+    if invitation is not None:
+        meta["invitation_code"] = invitation.code
+    return intake.Submission(
+        office_id=draft.office_id,
+        respondent_type=draft.respondent_type,
+        answers={k: v for k, v in (draft.answers or {}).items() if k in keys["question"]},
+        profile={k: v for k, v in (draft.profile or {}).items()
+                 if k in keys["profile"] and v is not None},
+        comment=draft.comment or None,
+        client_key=client_key(draft),
+        channel=draft.channel,
+        started_at=draft.started_at,
+        meta=meta,
+        campaign_id=draft.campaign_id,
+    )
 
 
 def _claim(invitation: SurveyInvitation, key: str, now: dt.datetime) -> None:

@@ -8,6 +8,7 @@ functions, easy to diff between versions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -19,6 +20,10 @@ from cci.methodology.figures import FederalResult
 from cci.methodology.figures import RegionData
 from cci.methodology.figures import RegionResult
 from cci.methodology.figures import stars_for
+from cci.methodology.values import is_no_answer
+from cci.methodology.values import parse_number
+from cci.methodology.values import parse_yes_no
+from cci.methodology.values import word
 
 RESPONDENT_TYPES = ("job_seeker", "employer")
 
@@ -95,13 +100,55 @@ class Parameter:
     description: str = ""
 
 
-class AnswerError(ValueError):
-    """An answer that does not fit the questionnaire; ``item`` names the item."""
+#: Why an answer is refused: every channel gets the same reason for the same answer (and
+#: words it its own way: a form's message, an import's row error, the API's JSON).
+UNKNOWN_RESPONDENT_TYPE = "unknown_respondent_type"
+UNKNOWN_ITEM = "unknown_item"
+NOT_ASKED = "not_asked"  # an item of the other respondent type
+REQUIRED = "required"  # no answer («Затрудняюсь ответить») to an item that needs one
+NOT_A_NUMBER = "not_a_number"
+NOT_WHOLE = "not_whole"
+OUT_OF_RANGE = "out_of_range"
+NOT_YES_NO = "not_yes_no"
+UNKNOWN_OPTION = "unknown_option"
+TOO_LONG = "too_long"
+CONDITION_UNMET = "condition_unmet"  # a follow-up answered though its condition does not hold
+UNANSWERED = "unanswered"  # a channel that takes whole questionnaires only: a question skipped
+REASONS = (UNKNOWN_RESPONDENT_TYPE, UNKNOWN_ITEM, NOT_ASKED, REQUIRED, NOT_A_NUMBER, NOT_WHOLE,
+           OUT_OF_RANGE, NOT_YES_NO, UNKNOWN_OPTION, TOO_LONG, CONDITION_UNMET, UNANSWERED)
 
-    def __init__(self, item: str, message: str):
+#: A free-text answer (the comment) is at most this long.
+TEXT_MAX = 4000
+
+#: The respondent types as people write them (an import's cells, an integration's JSON).
+RESPONDENT_WORDS = {
+    "соискатель": "job_seeker", "соискатели": "job_seeker", "гражданин": "job_seeker",
+    "job_seeker": "job_seeker", "jobseeker": "job_seeker", "job seeker": "job_seeker",
+    "работодатель": "employer", "работодатели": "employer", "employer": "employer",
+}
+
+
+class AnswerError(ValueError):
+    """An answer that does not fit the questionnaire: ``item`` names the item, ``reason`` says
+    why (one of the reasons above), ``message`` says it to people."""
+
+    def __init__(self, item: str, message: str, reason: str = ""):
         super().__init__(message)
         self.item = item
         self.message = message
+        self.reason = reason
+
+
+def read_respondent_type(raw: Any) -> str:
+    """The respondent type as written («соискатель», "job_seeker"); raises :class:`AnswerError`."""
+    if isinstance(raw, str):
+        if raw in RESPONDENT_TYPES:
+            return raw
+        found = RESPONDENT_WORDS.get(word(raw))
+        if found is not None:
+            return found
+    raise AnswerError("respondent_type", _("Unknown respondent type %(value)s.", value=raw),
+                      UNKNOWN_RESPONDENT_TYPE)
 
 
 @dataclass
@@ -122,17 +169,33 @@ class IndicatorSet:
     package: str = ""
     package_version: str = ""
 
+    def _lookup(self) -> dict:
+        """Look-ups of the items, built once (a channel asks for every answer; an import for
+        every row); built again if the items were replaced or added to."""
+        stamp = (id(self.items), len(self.items))
+        cache = self.__dict__.get("_cci_lookup")
+        if cache is None or cache["stamp"] != stamp:
+            cache = self.__dict__["_cci_lookup"] = {
+                "stamp": stamp, "by_key": {}, "for": {}}
+            for item in self.items:
+                cache["by_key"].setdefault(item.key, item)
+        return cache
+
     def item(self, key: str) -> Item:
-        for item in self.items:
-            if item.key == key:
-                return item
-        raise KeyError(key)
+        found = self._lookup()["by_key"].get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
     def items_for(self, respondent_type: str, section: str = "question") -> list[Item]:
-        return [
-            item for item in self.items
-            if respondent_type in item.text and item.section == section
-        ]
+        cached = self._lookup()["for"]
+        items = cached.get((respondent_type, section))
+        if items is None:
+            items = cached[respondent_type, section] = [
+                item for item in self.items
+                if respondent_type in item.text and item.section == section
+            ]
+        return list(items)
 
     def indicator(self, code: str) -> Indicator:
         for indicator in self.indicators:
@@ -143,30 +206,87 @@ class IndicatorSet:
     def parameter(self, key: str) -> Any:
         return self.parameters[key].value
 
+    # --- the questionnaire: the one authority every channel asks --------------------------
+
+    def asked_items(self, respondent_type: str, answered: Mapping[str, Any] | None = None,
+                    section: str = "question") -> list[Item]:
+        """The items of a section asked of a respondent type, in order. With ``answered`` (the
+        section's answers so far), a follow-up only when its parent is asked and got the
+        expected answer; without it, every item that may be asked."""
+        items = self.items_for(respondent_type, section)
+        if answered is None:
+            return items
+        asked: list[Item] = []
+        keys: set[str] = set()
+        for item in items:
+            if item.follows is not None:
+                parent, expected = item.follows
+                if parent not in keys or answered.get(parent) != expected:
+                    continue
+            keys.add(item.key)
+            asked.append(item)
+        return asked
+
+    def unanswered(self, respondent_type: str, answers: Mapping[str, Any],
+                   section: str = "question") -> list[str]:
+        """The items asked (given ``answers``) that have no answer, not even «Затрудняюсь»."""
+        return [item.key for item in self.asked_items(respondent_type, answers, section)
+                if item.key not in answers]
+
+    def read_answer(self, item: Item, raw: Any) -> Any:
+        """One answer as people write it, normalised: a whole number for a scale, 1/0 for
+        yes/no (:func:`cci.methodology.values.parse_yes_no`), an option key, text; None for no answer
+        (empty, «Затрудняюсь ответить»). Raises :class:`AnswerError`."""
+        return read_value(item, raw)
+
+    def read_answers(self, respondent_type: str, answers: Mapping[str, Any],
+                     section: str = "question") -> tuple[dict[str, Any], list[AnswerError]]:
+        """Every answer of a section read and checked: (the answers that fit, normalised;
+        every refusal, in the order of ``answers``, then the follow-ups' conditions)."""
+        if respondent_type not in RESPONDENT_TYPES:
+            return {}, [AnswerError("respondent_type", _("Unknown respondent type %(value)s.",
+                                                         value=respondent_type),
+                                    UNKNOWN_RESPONDENT_TYPE)]
+        known = {item.key: item for item in self.items_for(respondent_type, section)}
+        clean: dict[str, Any] = {}
+        errors: list[AnswerError] = []
+        for key, raw in answers.items():
+            item = known.get(key)
+            try:
+                if item is None:
+                    raise self._unknown(key, section)
+                clean[key] = self.read_answer(item, raw)
+            except AnswerError as exc:
+                errors.append(exc)
+        for key, value in list(clean.items()):
+            follows = known[key].follows
+            if follows and value is not None and clean.get(follows[0]) != follows[1]:
+                parent, expected = follows
+                errors.append(AnswerError(key, _(
+                    "Question %(key)s is asked only after the answer %(expected)s to "
+                    "%(parent)s.", key=key, expected=expected, parent=parent), CONDITION_UNMET))
+                del clean[key]
+        return clean, errors
+
+    def _unknown(self, key: str, section: str) -> AnswerError:
+        if any(item.key == key and item.section == section for item in self.items):
+            return AnswerError(key, _("Question %(key)s is not asked of this respondent type.",
+                                      key=key), NOT_ASKED)
+        return AnswerError(key, _("Unknown question %(key)s.", key=key), UNKNOWN_ITEM)
+
     def validate_answers(
         self, respondent_type: str, answers: dict[str, Any], section: str = "question"
     ) -> dict[str, Any]:
         """Check raw answers (or, with ``section="profile"``, a profile) against the
         questionnaire; return them normalised.
 
-        Raises :class:`AnswerError` for an unknown item, an out-of-range value, an unknown
-        option, or an answer to a follow-up whose condition was not met.
+        Raises :class:`AnswerError` (the first of :meth:`read_answers`) for an unknown item,
+        an out-of-range value, an unknown option, or an answer to a follow-up whose condition
+        was not met.
         """
-        if respondent_type not in RESPONDENT_TYPES:
-            raise AnswerError("respondent_type", _("Unknown respondent type %(value)s.", value=respondent_type))
-        known = {item.key: item for item in self.items_for(respondent_type, section)}
-        clean: dict[str, Any] = {}
-        for key, raw in answers.items():
-            item = known.get(key)
-            if item is None:
-                raise AnswerError(key, _("Unknown question %(key)s.", key=key))
-            clean[key] = _normalise(item, raw)
-        for key, value in list(clean.items()):
-            item = known[key]
-            if item.follows and value is not None:
-                parent, expected = item.follows
-                if clean.get(parent) != expected:
-                    raise AnswerError(key, _("Question %(key)s is asked only after the answer %(expected)s to %(parent)s.", key=key, expected=expected, parent=parent))
+        clean, errors = self.read_answers(respondent_type, answers, section)
+        if errors:
+            raise errors[0]
         return clean
 
     # --- computation ----------------------------------------------------------------------
@@ -192,32 +312,58 @@ class IndicatorSet:
         return list(self.changes)
 
 
-def _normalise(item: Item, raw: Any) -> Any:
-    if raw is None or raw == "":
+def read_value(item: Item, raw: Any) -> Any:
+    """:meth:`IndicatorSet.read_answer` of the core (a set may refine the method)."""
+    if item.kind == "scale" and type(raw) is str and raw.isascii() and raw.isdigit():
+        return _in_range(item, int(raw))  # the usual answer, «7», read at once
+    if item.kind == "choice":
+        key = _option(item, raw)
+        if key is not None:
+            return key
+    if is_no_answer(raw):
         if item.allows_na or item.kind == "text":
             return None
-        raise AnswerError(item.key, _("An answer is required."))
+        raise AnswerError(item.key, _("An answer is required."), REQUIRED)
     if item.kind == "scale":
-        if isinstance(raw, bool):
-            raise AnswerError(item.key, _("A number is expected."))
-        try:
-            value = int(raw)
-        except (TypeError, ValueError, OverflowError):  # JSON's 1e400 is infinity to Python
-            raise AnswerError(item.key, _("A number is expected.")) from None
-        if str(value) != str(raw).strip() and value != raw:
-            raise AnswerError(item.key, _("A whole number is expected."))
-        if not item.scale_min <= value <= item.scale_max:
-            raise AnswerError(item.key, _("The answer must be between %(low)d and %(high)d.",
-                                          low=item.scale_min, high=item.scale_max))
-        return value
+        return _scale(item, raw)
     if item.kind == "yesno":
-        if raw in (True, 1, "1", "yes", "да", "Да"):
-            return 1
-        if raw in (False, 0, "0", "no", "нет", "Нет"):
-            return 0
-        raise AnswerError(item.key, _("Yes or no is expected."))
+        try:
+            return int(parse_yes_no(raw))
+        except ValueError:
+            raise AnswerError(item.key, _("Yes or no is expected."), NOT_YES_NO) from None
     if item.kind == "choice":
-        if raw not in {option.key for option in item.options}:
-            raise AnswerError(item.key, _("Unknown option %(value)s.", value=raw))
-        return raw
-    return str(raw)[:4000]
+        raise AnswerError(item.key, _("Unknown option %(value)s.", value=raw), UNKNOWN_OPTION)
+    text = str(raw).strip()
+    if len(text) > TEXT_MAX:
+        raise AnswerError(item.key, _("The answer is too long: at most %(max)d characters.",
+                                      max=TEXT_MAX), TOO_LONG)
+    return text
+
+
+def _scale(item: Item, raw: Any) -> int:
+    try:
+        number = parse_number(raw)
+    except ValueError:
+        raise AnswerError(item.key, _("A number is expected."), NOT_A_NUMBER) from None
+    if not number.is_integer():
+        raise AnswerError(item.key, _("A whole number is expected."), NOT_WHOLE)
+    return _in_range(item, int(number))
+
+
+def _in_range(item: Item, value: int) -> int:
+    if not item.scale_min <= value <= item.scale_max:
+        raise AnswerError(item.key, _("The answer must be between %(low)d and %(high)d.",
+                                      low=item.scale_min, high=item.scale_max), OUT_OF_RANGE)
+    return value
+
+
+def _option(item: Item, raw: Any) -> str | None:
+    """The option a value names: its key, or its key or label as written."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    text = str(raw).strip()
+    spoken = word(text)
+    for option in item.options:
+        if text == option.key or spoken in (option.key.lower(), word(option.label)):
+            return option.key
+    return None

@@ -12,6 +12,8 @@ from typing import Any
 
 YES_WORDS = {"да", "д", "+", "1", "есть", "yes", "y", "true", "истина", "имеется"}
 NO_WORDS = {"нет", "н", "-", "–", "—", "0", "no", "n", "false", "ложь", "отсутствует"}
+#: No answer: «Затрудняюсь ответить» as the forms send it ("na") and as people write it.
+NO_ANSWER_WORDS = {"", "na", "затрудняюсь ответить", "затрудняюсь", "не знаю"}
 
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
@@ -67,3 +69,8 @@ def parse_yes_no(value: Any) -> bool:
     if spoken in NO_WORDS:
         return False
     raise ValueError(value)
+
+
+def is_no_answer(value: Any) -> bool:
+    """None, an empty text or «Затрудняюсь ответить» (see :data:`NO_ANSWER_WORDS`)."""
+    return value is None or isinstance(value, str) and word(value) in NO_ANSWER_WORDS

@@ -1,9 +1,9 @@
 """The phone questionnaire: which items to show and reading the operator's form.
 
-Everything comes from the campaign's plugin set (``items_for``, ``follows``, the item kinds);
-nothing here names an item. Values are read into the shape :func:`cci.collection.intake.submit` takes —
-intake validates them again and is the authority — but this module checks them first, so the
-operator gets a message in Russian next to the question instead of intake's terse one.
+The campaign's set is the questionnaire: which items are asked of the caller's type, which
+follow-up after which answer, and what a value may be (``asked_items``, ``read_answer``);
+nothing here names an item or reads a value its own way. This module words the set's refusals
+for the operator, in Russian next to the question; intake then stores what was read.
 """
 
 from __future__ import annotations
@@ -11,18 +11,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Self
 
 from flask_babel import gettext as _
 
-from cci.methodology.contract import RESPONDENT_TYPES
+from cci.methodology.contract import CONDITION_UNMET
+from cci.methodology.contract import NOT_A_NUMBER
+from cci.methodology.contract import NOT_ASKED
+from cci.methodology.contract import NOT_WHOLE
+from cci.methodology.contract import NOT_YES_NO
+from cci.methodology.contract import OUT_OF_RANGE
+from cci.methodology.contract import REQUIRED
+from cci.methodology.contract import TEXT_MAX
+from cci.methodology.contract import TOO_LONG
+from cci.methodology.contract import UNKNOWN_ITEM
+from cci.methodology.contract import UNKNOWN_RESPONDENT_TYPE
+from cci.methodology.contract import UNKNOWN_OPTION
+from cci.methodology.contract import AnswerError
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
+from cci.methodology.contract import read_respondent_type
 
 NA = "na"
 DECLINED = "declined"
 PREFIX = "q__"
-COMMENT_MAX = 4000
+COMMENT_MAX = TEXT_MAX
 SECTIONS = ("question", "profile")
+
+
+class Refusal(str):
+    """A field's message that keeps the questionnaire's reason (the page shows it as
+    ``data-reason``), so the call form refuses an answer for the same reason as any channel."""
+
+    reason: str | None
+
+    def __new__(cls, message: str, reason: str | None = None) -> Self:
+        refusal = super().__new__(cls, message)
+        refusal.reason = reason
+        return refusal
 
 
 def field_name(item: Item) -> str:
@@ -51,33 +77,36 @@ class Parsed:
 
 def respondent_type_of(form) -> str | None:
     value = (form.get("respondent_type") or "").strip()
-    return value if value in RESPONDENT_TYPES or value == DECLINED else None
+    if value == DECLINED:
+        return value
+    try:
+        return read_respondent_type(value)
+    except AnswerError:
+        return None
 
 
-def read_value(item: Item, raw: str) -> tuple[bool, Any, str | None]:
-    """(answered, value, error). ``value`` is what intake takes: a whole number for scale and
+def _message(item: Item, reason: str, default: str) -> str:
+    if reason in (NOT_A_NUMBER, NOT_WHOLE, OUT_OF_RANGE):
+        return _("Choose a score from %(low)d to %(high)d or “Don't know”.",
+                 low=item.scale_min, high=item.scale_max)
+    return {
+        REQUIRED: _("This question needs a “Yes” or “No” answer."),
+        NOT_YES_NO: _("Answer “Yes” or “No”."),
+        UNKNOWN_OPTION: _("Choose one of the listed answers."),
+    }.get(reason, default)
+
+
+def read_value(indicator_set: IndicatorSet, item: Item,
+               raw: str) -> tuple[bool, Any, Refusal | None]:
+    """(answered, value, error), the value as the set reads it: a whole number for scale and
     yes/no items, an option key, None for «Затрудняюсь ответить»."""
     raw = (raw or "").strip()
     if raw == "":
         return False, None, None
-    if raw == NA:
-        if item.allows_na or item.kind == "text":
-            return True, None, None
-        return True, None, _("This question needs a “Yes” or “No” answer.")
-    if item.kind == "scale":
-        if raw.isascii() and raw.isdigit() and item.scale_min <= int(raw) <= item.scale_max:
-            return True, int(raw), None
-        return True, None, _("Choose a score from %(low)d to %(high)d or “Don't know”.",
-                             low=item.scale_min, high=item.scale_max)
-    if item.kind == "yesno":
-        if raw in ("1", "0"):
-            return True, int(raw), None
-        return True, None, _("Answer “Yes” or “No”.")
-    if item.kind == "choice":
-        if raw in {option.key for option in item.options}:
-            return True, raw, None
-        return True, None, _("Choose one of the listed answers.")
-    return True, raw[:COMMENT_MAX], None
+    try:
+        return True, indicator_set.read_answer(item, raw), None
+    except AnswerError as exc:
+        return True, None, Refusal(_message(item, exc.reason, exc.message), exc.reason)
 
 
 def _expected_label(parent: Item, expected: Any) -> str:
@@ -91,29 +120,22 @@ def _expected_label(parent: Item, expected: Any) -> str:
 
 def shown_items(indicator_set: IndicatorSet, respondent_type: str, form,
                 section: str = "question") -> list[Shown]:
-    """The items of a section for this respondent type whose condition holds for the answers
-    in ``form`` (a follow-up appears only after its parent got the expected answer)."""
+    """The items of a section the set asks of this respondent type, given the answers in
+    ``form`` (a follow-up appears only after its parent got the expected answer)."""
     items = indicator_set.items_for(respondent_type, section)
     values: dict[str, Any] = {}
     for item in items:
-        answered, value, error = read_value(item, form.get(field_name(item), ""))
+        answered, value, error = read_value(indicator_set, item, form.get(field_name(item), ""))
         if answered and error is None:
             values[item.key] = value
-    result: list[Shown] = []
-    visible: set[str] = set()
+    asked = {item.key for item in indicator_set.asked_items(respondent_type, values, section)}
     followers: dict[str, list[str]] = {}
     for item in items:
         if item.follows:
             followers.setdefault(item.follows[0], []).append(item.key)
-    for number, item in enumerate(items, start=1):
-        if item.follows:
-            parent, expected = item.follows
-            if parent not in visible or values.get(parent) != expected:
-                continue
-        visible.add(item.key)
-        result.append(Shown(item, number, item.for_type(respondent_type) or item.key,
-                            followers.get(item.key, [])))
-    return result
+    return [Shown(item, number, item.for_type(respondent_type) or item.key,
+                  followers.get(item.key, []))
+            for number, item in enumerate(items, start=1) if item.key in asked]
 
 
 def follow_up_condition(indicator_set: IndicatorSet, item: Item, respondent_type: str) -> str:
@@ -130,17 +152,18 @@ def parse(indicator_set: IndicatorSet | None, form) -> Parsed:
     chosen = respondent_type_of(form)
     comment = (form.get("comment") or "").strip()
     if len(comment) > COMMENT_MAX:
-        errors["comment"] = _("The comment is too long: at most %(max)d characters.",
-                              max=COMMENT_MAX)
+        errors["comment"] = Refusal(_("The comment is too long: at most %(max)d characters.",
+                                      max=COMMENT_MAX), TOO_LONG)
     answered_fields = {key for key, value in form.items()
                        if key.startswith(PREFIX) and (value or "").strip()}
     if indicator_set is None:
         # no campaign: only the outcome is recorded
         return Parsed(None, True, {}, {}, "", errors)
     if chosen is None:
-        errors["respondent_type"] = _(
+        given = (form.get("respondent_type") or "").strip()
+        errors["respondent_type"] = Refusal(_(
             "Choose who is calling (a job seeker or an employer), or mark that the caller "
-            "declined the survey.")
+            "declined the survey."), UNKNOWN_RESPONDENT_TYPE if given else None)
         return Parsed(None, False, {}, {}, comment, errors)
     if chosen == DECLINED:
         if answered_fields or comment:
@@ -148,26 +171,40 @@ def parse(indicator_set: IndicatorSet | None, form) -> Parsed:
                 "The caller declined the survey, but answers are filled in: clear them or "
                 "choose who is calling.")
         return Parsed(None, True, {}, {}, "", errors)
-    known = {field_name(item): item
-             for section in SECTIONS for item in indicator_set.items_for(chosen, section)}
-    for name in sorted(answered_fields - set(known)):
-        errors[name] = _("Unknown question “%(key)s”.", key=name[len(PREFIX):])
-    answers: dict[str, Any] = {}
-    profile: dict[str, Any] = {}
-    for section, target in (("question", answers), ("profile", profile)):
-        shown = {s.item.key for s in shown_items(indicator_set, chosen, form, section)}
-        for item in indicator_set.items_for(chosen, section):
-            name = field_name(item)
-            answered, value, error = read_value(item, form.get(name, ""))
-            if not answered:
-                continue
-            if error:
-                errors[name] = error
-            elif item.key not in shown:
-                errors[name] = follow_up_condition(indicator_set, item, chosen)
-            else:
-                target[item.key] = value
+    _unknown_fields(indicator_set, chosen, answered_fields, errors)
+    answers = _read_section(indicator_set, chosen, form, "question", errors)
+    profile = _read_section(indicator_set, chosen, form, "profile", errors)
     if not answers and not errors:
         errors["respondent_type"] = _(
             "Record at least one answer, or mark that the caller declined the survey.")
     return Parsed(chosen, False, answers, profile, comment, errors)
+
+
+def _unknown_fields(indicator_set: IndicatorSet, chosen: str, answered_fields: set[str],
+                    errors: dict[str, str]) -> None:
+    known = {field_name(item)
+             for section in SECTIONS for item in indicator_set.items_for(chosen, section)}
+    everyone = {field_name(item) for item in indicator_set.items}
+    for name in sorted(answered_fields - known):
+        errors[name] = Refusal(_("Unknown question “%(key)s”.", key=name[len(PREFIX):]),
+                               NOT_ASKED if name in everyone else UNKNOWN_ITEM)
+
+
+def _read_section(indicator_set: IndicatorSet, chosen: str, form, section: str,
+                  errors: dict[str, str]) -> dict[str, Any]:
+    """The answers of a section the set reads and asks; a refusal goes into ``errors``."""
+    shown = {s.item.key for s in shown_items(indicator_set, chosen, form, section)}
+    target: dict[str, Any] = {}
+    for item in indicator_set.items_for(chosen, section):
+        name = field_name(item)
+        answered, value, error = read_value(indicator_set, item, form.get(name, ""))
+        if not answered:
+            continue
+        if error:
+            errors[name] = error
+        elif item.key not in shown:
+            errors[name] = Refusal(follow_up_condition(indicator_set, item, chosen),
+                                   CONDITION_UNMET)
+        else:
+            target[item.key] = value
+    return target

@@ -420,18 +420,86 @@ def _initial(param, value) -> Any:
     return str(value)
 
 
+def _mystery_campaigns() -> tuple[list[Campaign], Campaign | None]:
+    """The campaigns with a «mystery call» checklist, and the one asked for (404 if unknown)."""
+    campaigns = [c for c in visible_campaigns()
+                 if mystery_call_indicator(_indicator_set(c.methodology_key))]
+    campaign_id = request.args.get("campaign", type=int)
+    if not campaign_id:
+        return campaigns, campaigns[0] if campaigns else None
+    campaign = next((c for c in campaigns if c.id == campaign_id), None)
+    if campaign is None:
+        abort(404)
+    return campaigns, campaign
+
+
+def _mystery_office(level: str, offices: list[Office]) -> Office | None:
+    """The office whose checklist is shown (None: the region's own); 404 if unknown."""
+    if level != "office":
+        return None
+    office_id = request.args.get("office", type=int)
+    if office_id is None:
+        office_id = current_user.office_id or (offices[0].id if offices else None)
+    office = db.get(Office, office_id) if office_id else None
+    if office is None or not office.active:
+        abort(404)
+    return office
+
+
+def _stored_checklist(campaign: Campaign, indicator: Indicator,
+                      office_id: int | None) -> Checklist | None:
+    return db.scalar(select(Checklist).where(
+        Checklist.campaign_id == campaign.id, Checklist.indicator == indicator.code,
+        Checklist.office_id.is_(None) if office_id is None else Checklist.office_id == office_id,
+    ).order_by(Checklist.id).limit(1))
+
+
+def _stored_values(indicator: Indicator, row: Checklist | None) -> dict[str, Any]:
+    """The form's data from the stored checklist (on a GET: a POST shows what was sent)."""
+    data: dict[str, Any] = {}
+    if row is None or request.method == "POST":
+        return data
+    for param in indicator.checklist:
+        data[f"value__{param.key}"] = _initial(param, row.values.get(param.key))
+        data[f"evidence__{param.key}"] = row.evidence.get(param.key, "")
+    return data
+
+
+def _save_mystery_call(form, campaign: Campaign, indicator: Indicator, region: Region,
+                       office_id: int | None):
+    """Store a valid form: the redirect to the saved checklist, or None (errors on the form)."""
+    if not form.validate_on_submit():
+        return None
+    values = {p.key: form[f"value__{p.key}"].data for p in indicator.checklist}
+    evidence = {p.key: form[f"evidence__{p.key}"].data or "" for p in indicator.checklist}
+    # one writer per region: the region's own checklist is not kept unique on NULL
+    db.execute(select(Region.id).where(Region.id == region.id).with_for_update())
+    try:
+        save_checklist(campaign_id=campaign.id, region_id=region.id, office_id=office_id,
+                       indicator=indicator, values=values, evidence=evidence,
+                       auditor_id=current_user.id)
+    except ChecklistError as exc:
+        db.rollback()
+        form[f"value__{exc.field}"].errors = [exc.message] \
+            if f"value__{exc.field}" in form else []
+        return None
+    db.commit()
+    if not recompute.follow([campaign.id]):
+        flash(_("The index will be recalculated later: the job queue is unavailable now."),
+              "error")
+    flash(_("Mystery-call checklist saved."), "success")
+    args = {"campaign": campaign.id}
+    if office_id is not None:
+        args["office"] = office_id
+    return redirect(url_for("contact_center.mystery_call", **args), 303)
+
+
 @bp.route("/mystery-call", methods=["GET", "POST"])
 @login_required
 @roles_required(*AUDIT_ROLES)
 def mystery_call():
     region: Region = g.region
-    campaigns = [c for c in visible_campaigns()
-                 if mystery_call_indicator(_indicator_set(c.methodology_key))]
-    campaign_id = request.args.get("campaign", type=int)
-    campaign = next((c for c in campaigns if c.id == campaign_id), None) if campaign_id \
-        else (campaigns[0] if campaigns else None)
-    if campaign_id and campaign is None:
-        abort(404)
+    campaigns, campaign = _mystery_campaigns()
     context: dict[str, Any] = {"campaigns": campaigns, "campaign": campaign,
                                "offices": _offices(), "format_decimal": format_decimal}
     if campaign is None:
@@ -439,58 +507,19 @@ def mystery_call():
     indicator_set = _indicator_set(campaign.methodology_key)
     indicator = mystery_call_indicator(indicator_set)
     level = target_level(indicator, region.network_type)
-    office = None
-    if level == "office":
-        office_id = request.args.get("office", type=int)
-        if office_id is None:
-            office_id = current_user.office_id or (context["offices"][0].id
-                                                   if context["offices"] else None)
-        office = db.get(Office, office_id) if office_id else None
-        if office is None or not office.active:
-            abort(404)
+    office = _mystery_office(level, context["offices"])
     office_id = office.id if office else None
     editable = can_edit(current_user, office_id)
-    row = db.scalar(select(Checklist).where(
-        Checklist.campaign_id == campaign.id, Checklist.indicator == indicator.code,
-        Checklist.office_id.is_(None) if office_id is None else Checklist.office_id == office_id,
-    ).order_by(Checklist.id).limit(1))
-    data = {}
-    if row is not None and request.method != "POST":
-        for param in indicator.checklist:
-            data[f"value__{param.key}"] = _initial(param, row.values.get(param.key))
-            data[f"evidence__{param.key}"] = row.evidence.get(param.key, "")
-    form = checklist_form_class(indicator)(data=data)
+    row = _stored_checklist(campaign, indicator, office_id)
+    form = checklist_form_class(indicator)(data=_stored_values(indicator, row))
     status = 200
     if request.method == "POST":
         if not editable:
             abort(403)
-        if form.validate_on_submit():
-            values = {p.key: form[f"value__{p.key}"].data for p in indicator.checklist}
-            evidence = {p.key: form[f"evidence__{p.key}"].data or ""
-                        for p in indicator.checklist}
-            # one writer per region: the region's own checklist is not kept unique on NULL
-            db.execute(select(Region.id).where(Region.id == region.id).with_for_update())
-            try:
-                save_checklist(campaign_id=campaign.id, region_id=region.id,
-                               office_id=office_id, indicator=indicator, values=values,
-                               evidence=evidence, auditor_id=current_user.id)
-            except ChecklistError as exc:
-                db.rollback()
-                form[f"value__{exc.field}"].errors = [exc.message] \
-                    if f"value__{exc.field}" in form else []
-                status = 400
-            else:
-                db.commit()
-                if not recompute.follow([campaign.id]):
-                    flash(_("The index will be recalculated later: the job queue is unavailable "
-                            "now."), "error")
-                flash(_("Mystery-call checklist saved."), "success")
-                args = {"campaign": campaign.id}
-                if office_id is not None:
-                    args["office"] = office_id
-                return redirect(url_for("contact_center.mystery_call", **args), 303)
-        else:
-            status = 400
+        saved = _save_mystery_call(form, campaign, indicator, region, office_id)
+        if saved is not None:
+            return saved
+        status = 400
     params = [(p, form[f"value__{p.key}"], form[f"evidence__{p.key}"])
               for p in indicator.checklist]
     auditor = db.get(User, row.auditor_id) if row is not None and row.auditor_id else None

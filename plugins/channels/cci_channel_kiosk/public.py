@@ -42,7 +42,10 @@ from cci.foundation.access import enter_scope
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.methodology.contract import RESPONDENT_TYPES
+from cci.methodology.contract import TOO_LONG
+from cci.methodology.contract import UNANSWERED
 from cci.methodology.contract import AnswerError
+from cci.methodology.contract import read_respondent_type
 from cci.web.ratelimit import limiter
 from cci.web.ratelimit import per_device
 from cci.web.ratelimit import per_ip
@@ -374,10 +377,12 @@ def questionnaire_json(iset) -> dict[str, Any]:
 
 
 class Invalid(ValueError):
-    def __init__(self, message: str, field: str = ""):
+    def __init__(self, message: str, field: str = "", reason: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        #: why the questionnaire refused an answer (as from every channel), if it did
+        self.reason = reason
 
 
 def _moment(value: Any, now: dt.datetime) -> dt.datetime | None:
@@ -393,54 +398,61 @@ def _moment(value: Any, now: dt.datetime) -> dt.datetime | None:
 
 
 def _answers(raw: Any, field: str) -> dict[str, Any]:
+    """The answers' shape (an object of plain values); the questionnaire reads the values."""
     if raw is None:
         return {}
     if not isinstance(raw, dict) or len(raw) > 200:
         raise Invalid(_("The answers are not understood."), field)
-    out = {}
     for key, value in raw.items():
-        if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool):
+        if value is not None and not isinstance(value, (str, int, float)):
             raise Invalid(_("The answers are not understood."), str(key))
-        out[str(key)] = None if value in (survey.NA, None) else value
-    return out
+    return {str(key): value for key, value in raw.items()}
 
 
-def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> intake.Submission:
-    """Check a delivered survey strictly; raises :class:`Invalid` (nothing is stored)."""
-    if not isinstance(payload, dict):
-        raise Invalid(_("The answers are not understood."))
+def _client_key(payload: dict) -> str:
     key = payload.get("key")
     if not isinstance(key, str) or not CLIENT_KEY_RE.match(key):
         raise Invalid(_("The answer has no valid key."), "key")
-    rtype = payload.get("respondent_type")
-    if rtype not in RESPONDENT_TYPES:
-        raise Invalid(_("Choose who you are: a job seeker or an employer."), "respondent_type")
-    finished = _moment(payload.get("finished_at"), now) or now
-    campaign = kiosk.open_campaign(finished)
-    if campaign is None:
-        raise Invalid(_("There is no measurement campaign in your region today, so the "
-                        "questionnaire is closed."), "finished_at")
-    iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+    return key
+
+
+def _respondent_type(payload: dict) -> str:
+    try:
+        return read_respondent_type(payload.get("respondent_type"))
+    except AnswerError as exc:
+        raise Invalid(_("Choose who you are: a job seeker or an employer."), "respondent_type",
+                      exc.reason) from None
+
+
+def _checked_answers(iset, rtype: str, payload: dict) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(answers, profile) as the campaign's questionnaire reads them: a device sends whole
+    questionnaires, so every question asked has an answer (perhaps «Затрудняюсь»)."""
     try:
         answers = iset.validate_answers(rtype, _answers(payload.get("answers"), "answers"))
         profile = iset.validate_answers(rtype, _answers(payload.get("profile"), "profile"),
                                         "profile")
     except AnswerError as exc:
-        raise Invalid(str(exc.message), exc.item) from None
-    for step in survey.steps_for(iset, rtype, answers, profile):
-        if step.section == "question" and step.key not in answers:
-            raise Invalid(_("Not every question is answered: %(key)s.", key=step.key), step.key)
+        raise Invalid(str(exc.message), exc.item, exc.reason) from None
+    missing = iset.unanswered(rtype, answers)
+    if missing:
+        raise Invalid(_("Not every question is answered: %(key)s.", key=missing[0]), missing[0],
+                      UNANSWERED)
+    return answers, {k: v for k, v in profile.items() if v is not None}
+
+
+def _comment(payload: dict) -> str | None:
     comment = payload.get("comment") or ""
     if not isinstance(comment, str) or len(comment) > survey.COMMENT_MAX:
         raise Invalid(_("The comment is too long: at most %(max)d characters.",
-                        max=survey.COMMENT_MAX), "comment")
-    if (now - finished).days > MAX_DELAY_DAYS:
-        raise Invalid(_("The answer is too old to be accepted."), "finished_at")
-    started = _moment(payload.get("started_at"), now)
+                        max=survey.COMMENT_MAX), "comment", TOO_LONG)
+    return comment.strip() or None
+
+
+def _meta(kiosk: devices.Device, payload: dict, key: str, now: dt.datetime) -> dict[str, Any]:
     timings = payload.get("timings") if isinstance(payload.get("timings"), dict) else {}
     timings = {str(k)[:40]: round(float(v), 1) for k, v in list(timings.items())[:100]
                if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e6}
-    meta = {
+    return {
         "device_id": kiosk.id,
         "app_version": str(payload.get("app_version") or "")[:40],
         "timings": timings,
@@ -451,12 +463,31 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
         "delivered_at": now.isoformat(),
         "verified": False,
     }
+
+
+def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> intake.Submission:
+    """Check a delivered survey strictly; raises :class:`Invalid` (nothing is stored)."""
+    if not isinstance(payload, dict):
+        raise Invalid(_("The answers are not understood."))
+    key = _client_key(payload)
+    rtype = _respondent_type(payload)
+    finished = _moment(payload.get("finished_at"), now) or now
+    campaign = kiosk.open_campaign(finished)
+    if campaign is None:
+        raise Invalid(_("There is no measurement campaign in your region today, so the "
+                        "questionnaire is closed."), "finished_at")
+    iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+    answers, profile = _checked_answers(iset, rtype, payload)
+    comment = _comment(payload)
+    if (now - finished).days > MAX_DELAY_DAYS:
+        raise Invalid(_("The answer is too old to be accepted."), "finished_at")
+    started = _moment(payload.get("started_at"), now)
     return intake.Submission(
-        office_id=kiosk.office_id, respondent_type=rtype, answers=answers,
-        profile={k: v for k, v in profile.items() if v is not None},
-        comment=comment.strip() or None, client_key=f"{KEY}:{key}", channel=KEY,
-        submitted_at=finished, started_at=started if started and started <= finished else None,
-        meta=meta, campaign_id=campaign.id, checked_with=campaign.methodology_key,
+        office_id=kiosk.office_id, respondent_type=rtype, answers=answers, profile=profile,
+        comment=comment, client_key=f"{KEY}:{key}", channel=KEY, submitted_at=finished,
+        started_at=started if started and started <= finished else None,
+        meta=_meta(kiosk, payload, key, now), campaign_id=campaign.id,
+        checked_with=campaign.methodology_key,
     )
 
 
@@ -490,7 +521,8 @@ def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | intak
     if isinstance(key, str) and CLIENT_KEY_RE.match(key) and intake.existing(f"{KEY}:{key}"):
         return _received(kiosk, key)
     _keep_rejection(kiosk.id, kiosk.region_id, payload, exc.message, exc.field)
-    return _error(400, exc.message, field=exc.field, status="invalid")
+    reason = {"reason": exc.reason} if exc.reason else {}
+    return _error(400, exc.message, field=exc.field, status="invalid", **reason)
 
 
 def _received(kiosk, key: str):

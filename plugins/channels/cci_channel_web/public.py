@@ -273,7 +273,8 @@ def _cookie_draft():
     return draft
 
 
-def _type_step(office: Office, action: str, error: str | None = None, status: int = 200):
+def _type_step(office: Office, action: str, error: survey.StepError | None = None,
+               status: int = 200):
     view = survey.step_view(survey.Step(survey.TYPE_STEP, survey.TYPE_STEP), None, None)
     return _page(view, action_url=action, office=office, error=error, status=status)
 
@@ -283,7 +284,7 @@ def _start(office: Office, campaign, action: str, invitation=None):
     try:
         value = survey.parse(None, None, step, request.form)
     except survey.StepError as exc:
-        return _type_step(office, action, error=exc.message, status=400)
+        return _type_step(office, action, error=exc, status=400)
     draft = survey.start(office, campaign, KEY, invitation=invitation)
     survey.record(draft, step, value)
     db.commit()
@@ -369,15 +370,15 @@ def step(token: str, step_key: str):
         if request.method == "POST":
             target = survey.resume_step(draft, all_steps) or all_steps[-1]
             return _render_step(draft, target, all_steps, indicator_set, status=400,
-                                error=_("This question is not asked now: answer this one."))
+                                error=survey.unreachable(indicator_set, draft, all_steps,
+                                                         step_key))
         return _resume(draft)
     if request.method == "GET":
         return _render_step(draft, current, all_steps, indicator_set)
     try:
         value = survey.parse(indicator_set, draft, current, request.form)
     except survey.StepError as exc:
-        return _render_step(draft, current, all_steps, indicator_set, error=exc.message,
-                            status=400)
+        return _render_step(draft, current, all_steps, indicator_set, error=exc, status=400)
     survey.record(draft, current, value)
     db.commit()
     all_steps = survey.steps(draft, indicator_set)

@@ -30,6 +30,9 @@ from cci.foundation.db import db
 from cci.collection.intake import IntakeError
 from cci.collection.intake import Submission
 from cci.collection.intake import submit
+from cci.methodology.contract import REASONS
+from cci.methodology.contract import AnswerError
+from cci.methodology.contract import read_respondent_type
 from cci.foundation.models import RESPONDENT_TYPES
 from cci.foundation.models import Office
 from cci.foundation.models import Region
@@ -110,6 +113,9 @@ SCHEMAS.update({
                     "message": {"type": "string", "description": "Russian"},
                     "field": {"type": ["string", "null"],
                               "description": "e.g. office_id, answers.usefulness"},
+                    "reason": {"type": "string", "enum": list(REASONS),
+                               "description": "Why the questionnaire refused an answer (the "
+                                              "same reason as from every channel)"},
                 },
             },
         },
@@ -187,11 +193,13 @@ SCHEMAS.update({
 
 
 class ItemError(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None):
+    def __init__(self, code: str, message: str, field: str | None = None,
+                 reason: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.reason = reason
 
 
 def _require(*roles: Role) -> None:
@@ -242,9 +250,11 @@ def _parse(raw: Any) -> tuple[str, dict[str, Any]]:
     office_id = raw.get("office_id")
     if not isinstance(office_id, int) or isinstance(office_id, bool):
         raise ItemError("invalid_item", "нужен числовой идентификатор офиса", "office_id")
-    if raw.get("respondent_type") not in RESPONDENT_TYPES:
+    try:
+        respondent_type = read_respondent_type(raw.get("respondent_type"))
+    except AnswerError as exc:
         raise ItemError("invalid_item", "допустимо: " + ", ".join(RESPONDENT_TYPES),
-                        "respondent_type")
+                        "respondent_type", exc.reason) from None
     submitted = _moment(raw, "submitted_at", required=True)
     started = _moment(raw, "started_at", required=False)
     now = dt.datetime.now(dt.timezone.utc)
@@ -266,7 +276,7 @@ def _parse(raw: Any) -> tuple[str, dict[str, Any]]:
     if channel is not None and channel not in current_app.extensions["cci.registry"].channels:
         raise ItemError("invalid_item", "такой канал сбора не установлен", "channel")
     return key.strip(), {
-        "office_id": office_id, "respondent_type": raw["respondent_type"], "answers": answers,
+        "office_id": office_id, "respondent_type": respondent_type, "answers": answers,
         "submitted_at": submitted, "started_at": started, "profile": profile, "meta": meta,
         "comment": comment, "channel": channel,
     }
@@ -288,11 +298,11 @@ def _intake_error(exc: IntakeError, fields: dict[str, Any]) -> ItemError:
         return ItemError("unknown_office", exc.message, "office_id")
     if exc.field in ("submitted_at", "campaign"):
         return ItemError("no_campaign", exc.message, "submitted_at")
-    if exc.field == "answers":
-        return ItemError("invalid_answer", exc.message, "answers")
+    if exc.field in ("answers", "comment"):
+        return ItemError("invalid_answer", exc.message, exc.field, exc.reason)
     section = "profile" if exc.field in fields["profile"] and exc.field not in fields["answers"] \
         else "answers"
-    return ItemError("invalid_answer", exc.message, f"{section}.{exc.field}")
+    return ItemError("invalid_answer", exc.message, f"{section}.{exc.field}", exc.reason)
 
 
 def _stored_key(region: Region, client_key: str) -> str:
@@ -321,8 +331,10 @@ def _ingest(raw: Any) -> dict[str, Any]:
             db.rollback()
             raise _intake_error(exc, fields) from None
     except ItemError as exc:
-        result.update(status="error", error={"code": exc.code, "message": exc.message,
-                                             "field": exc.field})
+        error = {"code": exc.code, "message": exc.message, "field": exc.field}
+        if exc.reason:
+            error["reason"] = exc.reason
+        result.update(status="error", error=error)
         return result
     result.update(status="created" if created else "duplicate", response_id=response.id,
                   counted=response.counted,
