@@ -69,7 +69,7 @@ def intake_retry():
     if count:
         audit.record("inbox.retry", object_type="InboxItem",
                      object_id=",".join(map(str, ids)) if ids else "all",
-                     after={"count": count}, region_id=tenancy.current_scope().region_id)
+                     after={"count": count}, region_id=tenancy.current_region_id())
     db.commit()
     if count and not _scheduled():
         flash(_("The background queue is unavailable: the answers will be stored by the "
