@@ -833,6 +833,9 @@ def test_review_api_lists_and_decides(app, client, office, token_for):
     assert reply.status_code == 422 and reply.get_json()["error"]["details"]["reason"]
     reply = _post(client, url, token, {"decision": "keep", "reason": "x"})
     assert reply.status_code == 422
+    for decision in (["restore"], {"restore": 1}, None):  # any JSON: a 422, not a crash
+        reply = _post(client, url, token, {"decision": decision, "reason": "x"})
+        assert reply.status_code == 422 and reply.get_json()["error"]["details"]["decision"]
     assert _audit(app) == []
     reply = _post(client, url, token, {"decision": "restore", "reason": "звонок клиенту"})
     assert reply.status_code == 200, reply.get_data(as_text=True)

@@ -394,6 +394,22 @@ def test_create_user_refuses_another_region_in_a_regional_scope(app, tenants):
         db.rollback()
 
 
+def test_create_user_refuses_an_office_for_a_federal_role(app, tenants):
+    """An office binds a user to its region, which a federal role never is (a clear refusal,
+    not a crash on the missing region)."""
+    from cci.foundation.users import UserError
+    from cci.foundation.users import create_user
+
+    with app.test_request_context(), tenancy.federal_scope("test"):
+        office_id = db.scalar(select(Office.id).where(
+            Office.region_id == region_id(app, "RU-BRY")).limit(1))
+        with pytest.raises(UserError, match="Федеральная роль не привязывается к региону"):
+            create_user(email="x@example.ru", role="federal_analyst", password=PASSWORD,
+                        office_id=office_id)
+        assert db.scalar(select(User).where(User.email == "x@example.ru")) is None
+        db.rollback()
+
+
 def test_regional_admin_cannot_open_other_areas(client, make_user, login):
     login(make_user("regional_admin", "RU-BRY"))
     assert client.get("/r/RU-BRY/admin/users").status_code == 200

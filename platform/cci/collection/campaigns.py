@@ -40,7 +40,7 @@ def overlapping(region_ids: list[int], starts_on: dt.date, ends_on: dt.date,
     )
     if exclude_id is not None:
         query = query.where(Campaign.id != exclude_id)
-    return [tuple(row) for row in db.execute(query.order_by(Region.code))]
+    return [(campaign, region) for campaign, region in db.execute(query.order_by(Region.code))]
 
 
 def save_campaign(*, name: str, methodology_key: str, starts_on: dt.date, ends_on: dt.date,
@@ -72,8 +72,9 @@ def save_campaign(*, name: str, methodology_key: str, starts_on: dt.date, ends_o
             f"({other.starts_on:%d.%m.%Y}–{other.ends_on:%d.%m.%Y}): кампании одного региона "
             "не должны пересекаться по датам."
         )
-    before = audit.snapshot(campaign, CAMPAIGN_FIELDS) if campaign else None
-    if before is not None:
+    before = None
+    if campaign is not None:
+        before = audit.snapshot(campaign, CAMPAIGN_FIELDS)
         before["regions"] = sorted(r.code for r in campaign.regions)
     if campaign is None:
         campaign = Campaign(created_by_id=user_id, is_sample=is_sample)

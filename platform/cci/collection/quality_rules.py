@@ -39,6 +39,7 @@ import datetime as dt
 import math
 import zoneinfo
 from typing import Any
+from typing import overload
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -60,6 +61,16 @@ BURST_SOURCES = (
 )
 
 
+#: what a batch check returns per response: (reason or None, {stored response id: reason})
+Verdict = tuple[str | None, dict[int, str]]
+
+
+@overload
+def _utc(moment: dt.datetime) -> dt.datetime: ...
+@overload
+def _utc(moment: None) -> None: ...
+@overload
+def _utc(moment: dt.datetime | None) -> dt.datetime | None: ...
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
@@ -178,13 +189,13 @@ def _source_timelines(responses: list[Response], session, window: dt.timedelta):
     return timelines
 
 
-def burst_many(responses: list[Response], session, params: dict):
+def burst_many(responses: list[Response], session, params: dict) -> list[Verdict]:
     """The batch check (an import, the drain of delivered answers): the batch is stored, so
     its own responses count; a burst's earlier responses are flagged too, stored or in the
     batch."""
     window = dt.timedelta(minutes=params["minutes"])
     timelines = _source_timelines(responses, session, window)
-    verdicts: list[tuple[str | None, dict[int, str]]] = [(None, {}) for _ in responses]
+    verdicts: list[Verdict] = [(None, {}) for _ in responses]
     in_series: dict[int, str] = {}  # response id -> reason, of a burst another one closes
     for position, response in enumerate(responses):
         submitted = _submitted(response)
@@ -206,11 +217,11 @@ def burst_many(responses: list[Response], session, params: dict):
                 in_series.setdefault(response_id, text)
             break
     batch = {r.id: position for position, r in enumerate(responses)}
-    out = []
-    for position, (reason, earlier) in enumerate(verdicts):
-        if reason is None and responses[position].id in in_series:
-            reason = in_series[responses[position].id]
-        out.append((reason, {k: v for k, v in earlier.items() if k not in batch}))
+    out: list[Verdict] = []
+    for position, (verdict, related) in enumerate(verdicts):
+        if verdict is None and responses[position].id in in_series:
+            verdict = in_series[responses[position].id]
+        out.append((verdict, {k: v for k, v in related.items() if k not in batch}))
     return out
 
 
@@ -416,10 +427,10 @@ def near_duplicate(response: Response, session, params: dict) -> str | None:
     return _copy_of(found[0], params) if found else None
 
 
-def near_duplicate_many(responses: list[Response], session, params: dict):
+def near_duplicate_many(responses: list[Response], session, params: dict) -> list[Verdict]:
     """The batch check (an import, a drained batch): one look-back for all of them."""
     batch = {r.id for r in responses}
-    verdicts = []
+    verdicts: list[Verdict] = []
     for matches in near_duplicates_many(responses, session, params):
         if not matches:
             verdicts.append((None, {}))

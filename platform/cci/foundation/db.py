@@ -77,8 +77,11 @@ def _app_context_id() -> int:
     return id(_cv_app.get())
 
 
+# SQLAlchemy annotates the factory as a sessionmaker, but any callable returning a session
+# will do (as its documentation says): this one finds the app's sessionmaker when called.
 db: scoped_session[TenantSession] = scoped_session(
-    lambda: current_app.extensions["cci.sessionmaker"](), scopefunc=_app_context_id
+    lambda: current_app.extensions["cci.sessionmaker"](),  # type: ignore[arg-type]
+    scopefunc=_app_context_id,
 )
 
 

@@ -25,11 +25,15 @@ import contextlib
 import weakref
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import Integer
+from sqlalchemy import Table
 from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped
@@ -38,6 +42,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import with_loader_criteria
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.util import find_tables
@@ -146,15 +151,16 @@ class TenantScoped:
         )
 
 
-def _tenant_tables() -> set:
+def _tenant_tables() -> set[Table]:
     """The tables of every mapped TenantScoped model (walked from the mixin: this module sits
     below the declarative base and does not import it)."""
-    tables, todo = set(), [TenantScoped]
+    tables: set[Table] = set()
+    todo: list[type[TenantScoped]] = [TenantScoped]
     while todo:
         for cls in todo.pop().__subclasses__():
             todo.append(cls)
             if "__table__" in vars(cls):
-                tables.add(cls.__table__)
+                tables.add(vars(cls)["__table__"])
     return tables
 
 
@@ -245,9 +251,9 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
             names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
             raise TenantIsolationError(f"Query on tenant data ({names}) without a tenant scope")
         return
-    if scope.federal:
-        return
     region_id = scope.region_id
+    if region_id is None:  # the federal scope
+        return
     if state.is_update and isinstance(state.parameters, list) and tenant_mappers:
         raise TenantIsolationError(
             "ORM bulk UPDATE by primary key ignores the region filter; in a regional scope "
@@ -288,11 +294,17 @@ def _guard_bulk_insert(state: ORMExecuteState, scope: Scope | None) -> None:
         raise TenantIsolationError("Inserting tenant data without a tenant scope")
     if scope.federal:
         return
-    rows = state.parameters
-    if not rows:
-        rows = [state.statement.compile().params]
-    elif isinstance(rows, dict):
-        rows = [rows]
+    parameters = state.parameters
+    rows: Sequence[Mapping[str, Any]]
+    if not parameters:
+        statement = state.statement
+        # an INSERT, or a select from one (both clauses): state.is_insert, the caller checked
+        assert isinstance(statement, ClauseElement)
+        rows = [statement.compile().params]
+    elif isinstance(parameters, Mapping):  # one row: a dict or any other mapping
+        rows = [parameters]
+    else:
+        rows = parameters
     guard_rows(row.get("region_id") for row in rows)
 
 

@@ -50,6 +50,8 @@ def create_user(
     if scope is not None and not scope.federal and (region is None or region.id != scope.region_id):
         raise UserError(_("You can create users of your own region only."))
     if office_id is not None:
+        if region is None:  # a federal role: an office would bind it to the office's region
+            raise UserError(_("A federal role is not bound to a region."))
         with tenancy.region_scope(region.id, "check the user's office"):
             if db.get(Office, office_id) is None:
                 raise UserError(_("The office does not belong to the region."))

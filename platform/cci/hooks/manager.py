@@ -13,6 +13,8 @@ from dataclasses import field
 from importlib.metadata import EntryPoint
 from importlib.metadata import entry_points
 from typing import Any
+from typing import Protocol
+from typing import TypeVar
 
 import pluggy
 
@@ -113,8 +115,19 @@ def _each_impl(pm: pluggy.PluginManager, hook_name: str):
             yield impl.plugin_name, result
 
 
-def _collect(pm, hook_name: str, kind: type, what: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+class _Keyed(Protocol):
+    """What a plugin registers by a key of its own (a methodology version, a channel, a rule)."""
+
+    @property
+    def key(self) -> str: ...
+
+
+_K = TypeVar("_K", bound=_Keyed)
+
+
+def _collect(pm: pluggy.PluginManager, hook_name: str, kind: type[_K],
+             what: str) -> dict[str, _K]:
+    found: dict[str, _K] = {}
     owners: dict[str, str] = {}
     for plugin_name, things in _each_impl(pm, hook_name):
         for thing in things:

@@ -210,7 +210,7 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
         db.commit()
     region = db.get(Region, region_id)
     try:
-        campaign = db.get(Campaign, run.campaign_id)
+        campaign = db.get_one(Campaign, run.campaign_id)  # nor are campaigns
         indicator_set = registry().indicator_set(run.methodology_key)
         # No progress reports within a region (each is a commit of its own): the run's
         # progress counts finished regions, and a region takes about a second.
@@ -268,7 +268,7 @@ def _row(run_id, region_id, level, office_id, figure, ranked: bool | None = None
 def _after_region(run_id: int) -> None:
     """Update progress; the last region to finish queues the federal roll-up."""
     with tenancy.federal_scope("run progress"):
-        run = db.get(ComputationRun, run_id)
+        run = db.get_one(ComputationRun, run_id)  # its region job just read it; never deleted
         # Each finished region has exactly one region-level index row (cheap via the index).
         done = db.scalar(
             select(func.count())

@@ -59,9 +59,15 @@ class RegionReport:
         return [i for i in self.indicator_set.indicators if kind is None or i.kind == kind]
 
 
+def _descending_index(office: OfficeReport) -> float:
+    # only ranked offices are sorted, and a ranked office has an index with a value
+    assert office.index is not None and office.index.value is not None
+    return -office.index.value
+
+
 def region_report(run: ComputationRun, region_id: int) -> RegionReport:
     """The run's figures for one region (in the current tenant scope)."""
-    campaign = db.get(Campaign, run.campaign_id)
+    campaign = db.get_one(Campaign, run.campaign_id)  # a run's campaign is never deleted
     indicator_set = current_app.extensions["cci.registry"].indicator_set(run.methodology_key)
     offices = {o.id: OfficeReport(o) for o in db.scalars(
         select(Office).where(Office.region_id == region_id).order_by(Office.code))}
@@ -74,7 +80,7 @@ def region_report(run: ComputationRun, region_id: int) -> RegionReport:
         elif row.office_id in offices:
             offices[row.office_id].figures[key] = row
     present = [o for o in offices.values() if o.figures]
-    ranked = sorted((o for o in present if o.ranked), key=lambda o: -o.index.value)
+    ranked = sorted((o for o in present if o.ranked), key=_descending_index)
     for position, office in enumerate(ranked, start=1):
         office.rank = position
     unranked = [o for o in present if not o.ranked]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -121,7 +122,8 @@ def effective_n(figure: Figure) -> float | None:
     return figure.detail.get("n_effective", figure.n_valid)
 
 
-def mean_interval(parts: list[tuple[float, float]], *, same_people: bool = False,
+def mean_interval(parts: Sequence[tuple[float | None, float | None]], *,
+                  same_people: bool = False,
                   z: float = Z_95) -> tuple[float | None, float | None, float | None]:
     """The interval of an unweighted mean of shares, each part ``(share, n)``: (low, high,
     effective n). A mean over respondent types or offices is not one proportion, so the
@@ -132,18 +134,19 @@ def mean_interval(parts: list[tuple[float, float]], *, same_people: bool = False
     that variance (the effective n, as for a stratified survey estimate; Korn and Graubard).
     That n is at most the answers counted (``same_people``: parts answered by the same
     respondents, e.g. the four information items, at most the largest part's n). With one
-    part this is Wilson's interval of that share."""
-    parts = [(share, n) for share, n in parts if share is not None and n and n > 0]
-    if not parts:
+    part this is Wilson's interval of that share. A part without a share or an n (the n of
+    a figure that has none) is left out."""
+    present = [(share, n) for share, n in parts if share is not None and n and n > 0]
+    if not present:
         return None, None, None
-    k = len(parts)
+    k = len(present)
     z2 = z * z
-    adjusted = [((share * n + z2 / 2) / (n + z2), n) for share, n in parts]
+    adjusted = [((share * n + z2 / 2) / (n + z2), n) for share, n in present]
     variance = sum(a * (1 - a) / n for a, n in adjusted) / (k * k)
     centre = sum(a for a, _ in adjusted) / k
-    cap = max(n for _, n in parts) if same_people else sum(n for _, n in parts)
+    cap = max(n for _, n in present) if same_people else sum(n for _, n in present)
     n_effective = min(cap, centre * (1 - centre) / variance)
-    value = sum(share for share, _ in parts) / k
+    value = sum(share for share, _ in present) / k
     low, high = _wilson_at(value, n_effective, z)
     return low, high, n_effective
 

@@ -47,7 +47,9 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     if app.config["CCI_BEHIND_PROXY"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Flask's documented way to add WSGI middleware, which mypy sees as replacing a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     # Plugins first: a broken or conflicting plugin stops start-up before anything is served.
     pm = build_plugin_manager(blocked=app.config["PLUGINS_BLOCKED"], extra=extra_plugins)

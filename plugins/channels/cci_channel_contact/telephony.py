@@ -213,6 +213,12 @@ def _row(result: ImportResult, number: int, cells: list[Any], headers: list[str]
             times[total] = None if mean is None or answered is None else mean * answered
     if result.error_count > before:
         return None
+    # _day, _count and _seconds return None only after recording an error (and a total
+    # from an average is None only when one of them was), so none is None past the check
+    assert (day is not None and offered is not None and answered is not None
+            and abandoned is not None and within is not None)
+    wait_total, handle_total = times["wait_total"], times["handle_total"]
+    assert wait_total is not None and handle_total is not None
     if answered + abandoned > offered:
         result.error(number, cell("answered")[0],
                      f"принято ({answered}) и потеряно ({abandoned}) вместе больше, чем "
@@ -228,7 +234,7 @@ def _row(result: ImportResult, number: int, cells: list[Any], headers: list[str]
     if result.error_count > before:
         return None
     return Parsed(number, day, line, offered, answered, abandoned, within,
-                  round(times["wait_total"], 3), round(times["handle_total"], 3))
+                  round(wait_total, 3), round(handle_total, 3))
 
 
 def validate(region: Region, filename: str, data: bytes,

@@ -33,6 +33,9 @@ POSITIVE_OPTION = {"pre_registration": "yes"}
 NOT_FILLED = "чек-лист не заполнен"
 NO_ANSWERS = "нет ответов"
 
+#: a share as part of a mean: (share, its effective n or None when unknown, its answers)
+Part = tuple[float, float | None, int]
+
 
 class NotComputable(Exception):
     """``incompatible``: the data exist but were collected under another version's checklist."""
@@ -86,7 +89,7 @@ class PilotMethodology(IndicatorSet):
         return self.mean_figure(metric, [(p / v, v, v) for v, p in counted], rtype,
                                 same_people=True)
 
-    def mean_figure(self, metric: str, parts: list[tuple[float, float, int]],
+    def mean_figure(self, metric: str, parts: list[Part],
                     rtype: str | None, *, same_people: bool, n_positive: int | None = None,
                     detail: dict[str, Any] | None = None) -> Figure:
         """A figure that is the plain mean of shares, each part ``(share, its effective n,
@@ -217,8 +220,8 @@ class PilotMethodology(IndicatorSet):
                     continue
                 per_type = [self.subjective_for_type(indicator, office, rtype)
                             for rtype in RESPONDENT_TYPES]
-                for figure in per_type:
-                    by_type[figure.respondent_type][indicator.code] = figure
+                for rtype, figure in zip(RESPONDENT_TYPES, per_type):
+                    by_type[rtype][indicator.code] = figure
                 figures.extend(per_type)
                 pooled[indicator.code] = self.pooled(indicator, per_type)
             else:
@@ -230,8 +233,8 @@ class PilotMethodology(IndicatorSet):
                 per_type = [self.composite(indicator, [by_type[rtype].get(c) for c in
                                                        indicator.components], rtype)
                             for rtype in RESPONDENT_TYPES]
-                for figure in per_type:
-                    by_type[figure.respondent_type][indicator.code] = figure
+                for rtype, figure in zip(RESPONDENT_TYPES, per_type):
+                    by_type[rtype][indicator.code] = figure
                 figures.extend(per_type)
                 # as every subjective indicator: the mean of the types present, each type's
                 # score its mean of the components (not the mean of pooled components, which
@@ -358,7 +361,7 @@ def _offered(answers: list[Any]) -> bool | None:
     return None if any(a is None or a == "" for a in answers) else False
 
 
-def _mean_evidence(parts: list[tuple[float, float, int]], n_valid: int | None, *,
+def _mean_evidence(parts: list[Part], n_valid: int | None, *,
                    same_people: bool = False) -> tuple[float | None, float | None, dict]:
     """The interval of a mean of shares and the detail that keeps its effective n (the next
     level's mean reads it back, :func:`cci.methodology.figures.effective_n`) whenever the figure is a
@@ -372,15 +375,16 @@ def _mean_evidence(parts: list[tuple[float, float, int]], n_valid: int | None, *
     return low, high, {}
 
 
-def _parts(figures: list[Figure]) -> list[tuple[float, float, int]]:
-    """Share figures as parts of a mean: (share, its effective n, its answers)."""
-    return [(f.value, effective_n(f), f.n_valid or 0) for f in figures]
+def _parts(figures: list[Figure]) -> list[Part]:
+    """Share figures with a value as parts of a mean: (share, its effective n, its
+    answers)."""
+    return [(f.value, effective_n(f), f.n_valid or 0) for f in figures if f.value is not None]
 
 
 def _count(figures: list[Figure]) -> int | None:
     """The positive answers of figures from different people, if each has its count."""
-    counts = [f.n_positive for f in figures]
-    return sum(counts) if counts and None not in counts else None
+    counts = [f.n_positive for f in figures if f.n_positive is not None]
+    return sum(counts) if counts and len(counts) == len(figures) else None
 
 
 def _truthy(value: Any) -> bool:

@@ -174,7 +174,9 @@ class Ikc2023(PilotMethodology):
         ]
         extra: list[Figure] = []
         perspectives = []
-        for rtype in present or [None]:
+        # no type answered: one perspective of the objective indicators alone
+        perspective_types: list[str | None] = [*present] or [None]
+        for rtype in perspective_types:
             groups = {}
             for group in self.groups:
                 values = [by_type[rtype][i.code].value if i.kind == "subjective" else objective.get(i.code)

@@ -82,7 +82,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             }
             for m in _PATH_ARG.finditer(rule.rule)
         ] + doc["query"]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        # a rule without methods answers any; Flask always gives its routes some
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
                 "operationId": f"{rule.endpoint.split('.', 1)[-1]}_{method.lower()}",
                 "summary": doc["summary"],

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from typing import Literal
+from typing import overload
 
 from flask import current_app
 from flask import g
@@ -210,6 +212,10 @@ def _require(*roles: Role) -> None:
 # --- batch ingest ------------------------------------------------------------------------
 
 
+@overload
+def _moment(raw: dict, field: str, required: Literal[True]) -> dt.datetime: ...
+@overload
+def _moment(raw: dict, field: str, required: Literal[False]) -> dt.datetime | None: ...
 def _moment(raw: dict, field: str, required: bool) -> dt.datetime | None:
     value = raw.get(field)
     if value is None:
@@ -465,8 +471,11 @@ def review_decide(response_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(422, details={"decision": "required", "reason": "required"})
+    decision = body.get("decision")
     try:
-        quality.decide(response, body.get("decision"), body.get("reason"), g.api_user)
+        # any JSON may come as the decision: one that is not a string is refused as unknown
+        quality.decide(response, decision if isinstance(decision, str) else "",
+                       body.get("reason"), g.api_user)
     except quality.ReviewError as exc:
         db.rollback()
         code = "not_flagged" if exc.status == 409 else None

@@ -166,7 +166,7 @@ def audit_log():
     query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action.startswith(action))
-    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     entries = db.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(PAGE_SIZE)

@@ -311,7 +311,9 @@ def _resolve(campaign_id: int, target: str, indicator_code: str) -> Target:
     """The campaign, indicator and office of a form URL, or 404 for anything that is not one
     of this region's checklists at the level the set and the network say."""
     campaign = _campaign(campaign_id, visible_campaigns())
-    indicator_set = _indicator_set(campaign) if campaign else None
+    if campaign is None:
+        abort(404)
+    indicator_set = _indicator_set(campaign)
     if indicator_set is None:
         abort(404)
     indicator = next((i for i in fillable(indicator_set) if i.code == indicator_code), None)

@@ -94,9 +94,9 @@ def review_decide(response_id: int):
         abort(404)
     filters = _filters()
     error = None
+    decision = request.form.get("decision", "")
     try:
-        quality.decide(response, request.form.get("decision", ""), request.form.get("reason"),
-                       current_user)
+        quality.decide(response, decision, request.form.get("reason"), current_user)
     except quality.ReviewError as exc:
         db.rollback()
         error = exc.message
@@ -111,7 +111,7 @@ def review_decide(response_id: int):
         flash(error, "error")
     else:
         flash(_("Response №%(id)d: %(status)s.", id=response_id,
-                status=quality.STATUS_LABELS[response.review_status]), "success")
+                status=quality.STATUS_LABELS[quality.DECISIONS[decision]]), "success")
     return _back(filters)
 
 
