@@ -208,7 +208,7 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
                                                 ComputationRun.status == "queued")
                    .values(status="running", started_at=utcnow()))
         db.commit()
-    region = db.get(Region, region_id)
+    region = db.get_one(Region, region_id)  # regions are never deleted
     try:
         campaign = db.get_one(Campaign, run.campaign_id)  # nor are campaigns
         indicator_set = registry().indicator_set(run.methodology_key)
