@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import make_transient_to_detached
 
+from cci.collection import quality
 from cci.collection import recompute
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
@@ -309,15 +310,27 @@ def store_batch(responses: list[Draft], channel=None, *,
     (``QualityRule.check_many``), comparing its responses with the stored ones and with each
     other, and the flags go in. Sets each draft's ``id``, ``uid`` and ``received_at``.
     """
-    from cci.collection import quality
-
     if not responses:
         return
+    related = _check_each(responses, channel)
+    ids = _write(responses, written, step)
+    flags, related = quality.evaluate_many(responses, channel, related)
+    _flag_after_look_backs(responses, flags)
+    flag_rows = [quality.flag_values(r, flag["rule"], flag.get("reason"))
+                 for r in responses for flag in r.quality_flags or []]
+    if flag_rows:
+        db.execute(insert(ResponseFlag), flag_rows)
+    quality.flag_related(related, skip=set(ids))
+
+
+def _check_each(responses: list[Draft], channel) -> dict:
+    """The rules of one response and the ``prepare_response`` hook, in each response's region
+    (also in a batch of many regions); returns what the findings name among stored responses
+    (``quality.Related``)."""
     pm = current_app.extensions["cci.plugins"]
     related: quality.Related = {}
     now = utcnow()
     rules = quality.single_rules(channel)  # once: an import has thousands of responses
-    # the hooks and rules see the response's region only, also in a batch of many regions
     for region_id, part in tenancy.by_region(responses).items():
         with tenancy.narrowed(region_id, "check the answers"):
             for response in part:
@@ -333,6 +346,12 @@ def store_batch(responses: list[Draft], channel=None, *,
                 response.uid = response.uid or str(uuid.uuid4())
                 response.received_at = response.received_at or now
                 response.submitted_at = response.submitted_at or now
+    return related
+
+
+def _write(responses: list[Draft], written: Callable[[int], None] | None,
+           step: int) -> list[int]:
+    """Responses and answers as bulk writes of ``step`` responses; sets each draft's id."""
     ids: list[int] = []
     for start in range(0, len(responses), step):
         chunk = responses[start:start + step]
@@ -350,7 +369,12 @@ def store_batch(responses: list[Draft], channel=None, *,
         ids += chunk_ids
         if written is not None:
             written(start + len(chunk))
-    flags, related = quality.evaluate_many(responses, channel, related)
+    return ids
+
+
+def _flag_after_look_backs(responses: list[Draft], flags: list[list]) -> None:
+    """What the look-back rules found, on the stored rows: a response they exclude is no
+    longer counted, nor are its answers."""
     newly_excluded = []
     for response, fired in zip(responses, flags):
         if not fired:
@@ -367,11 +391,6 @@ def store_batch(responses: list[Draft], channel=None, *,
         db.execute(update(Answer)
                    .where(Answer.response_id.in_(newly_excluded[chunk:chunk + 1000]))
                    .values(counted=False).execution_options(synchronize_session=False))
-    flag_rows = [quality.flag_values(r, flag["rule"], flag.get("reason"))
-                 for r in responses for flag in r.quality_flags or []]
-    if flag_rows:
-        db.execute(insert(ResponseFlag), flag_rows)
-    quality.flag_related(related, skip=set(ids))
 
 
 def submit(sub: Submission, channel=None, known: dict | None = None) -> tuple[Response, bool]:

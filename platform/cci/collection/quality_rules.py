@@ -360,7 +360,6 @@ def near_duplicates_many(responses: list[Response], session,
     with an id: a batch already inserted, whose ids are left out of the stored look-back).
     """
     window = dt.timedelta(minutes=params["minutes"])
-    share = params["min_share"]
     found: list[list[tuple[int, int, int]]] = [[] for _ in responses]
     groups: dict[tuple, list[int]] = {}
     for position, response in enumerate(responses):
@@ -376,31 +375,45 @@ def near_duplicates_many(responses: list[Response], session,
     for group, positions in groups.items():
         mine = [_Record(responses[p].id, _submitted(responses[p]), _answers_of(responses[p]))
                 for p in positions]
-        records = mine + stored[group]
-        items = sorted(set().union(*(r.answers.keys() for r in records)))
-        spare = math.floor((1 - share) * len(items) + 1e-9)  # differences a match may have
-        blocks = [items[b::spare + 1] for b in range(spare + 1)]
-        buckets: dict[tuple, list[int]] = {}
-        for index, record in enumerate(records):
-            for signature in _signatures(record, blocks):
-                buckets.setdefault(signature, []).append(index)
-        for position, index in zip(positions, range(len(mine))):
-            record = records[index]
-            near = {other for signature in _signatures(record, blocks)
-                    for other in buckets[signature] if other != index}
-            candidates = sorted(
-                (other for other in near
-                 if abs(records[other].submitted - record.submitted) <= window),
-                key=lambda o: (abs(records[o].submitted - record.submitted),
-                               -(records[o].key or 0)))[:params["max_candidates"]]
-            matches = []
-            for other in candidates:
-                same, total = _compare(record.answers, records[other].answers)
-                if records[other].key is not None and same / total >= share:
-                    matches.append((records[other].key, same, total))
-            matches.sort(key=lambda row: (-row[1] / row[2], -row[0]))
-            found[position] = matches
+        matches = _matches(mine, stored[group], window, params)
+        for position, found_here in zip(positions, matches):
+            found[position] = found_here
     return found
+
+
+def _matches(mine: list[_Record], stored: list[_Record], window: dt.timedelta,
+             params: dict) -> list[list[tuple[int, int, int]]]:
+    """For each of ``mine``, its near-duplicates among ``mine`` and ``stored`` (one office and
+    respondent type). Records that share a block of answers are candidates (a match may
+    differ in at most ``spare`` items, so it equals one of ``spare + 1`` disjoint blocks);
+    the nearest in time are compared in full."""
+    share = params["min_share"]
+    records = mine + stored
+    items = sorted(set().union(*(r.answers.keys() for r in records)))
+    spare = math.floor((1 - share) * len(items) + 1e-9)  # differences a match may have
+    blocks = [items[b::spare + 1] for b in range(spare + 1)]
+    buckets: dict[tuple, list[int]] = {}
+    for index, record in enumerate(records):
+        for signature in _signatures(record, blocks):
+            buckets.setdefault(signature, []).append(index)
+    out = []
+    for index, record in enumerate(mine):
+        near = {other for signature in _signatures(record, blocks)
+                for other in buckets[signature] if other != index}
+        candidates = sorted(
+            (other for other in near
+             if abs(records[other].submitted - record.submitted) <= window),
+            key=lambda o: (abs(records[o].submitted - record.submitted),
+                           -(records[o].key or 0)))[:params["max_candidates"]]
+        matches = []
+        for other in candidates:
+            same, total = _compare(record.answers, records[other].answers)
+            key = records[other].key
+            if key is not None and same / total >= share:
+                matches.append((key, same, total))
+        matches.sort(key=lambda row: (-row[1] / row[2], -row[0]))
+        out.append(matches)
+    return out
 
 
 def near_duplicates(response: Response, session, params: dict) -> list[tuple[int, int, int]]:

@@ -231,20 +231,24 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
         return  # the caller filtered by region itself (checked in its tests)
     scope = _current.get()
     if not state.is_orm_statement:
-        # Core or text(): the session cannot add the filter, so it must be declared.
-        if (scope is None or not scope.federal) and _statement_reads_tenant_tables(
-            state.statement
-        ):
-            raise TenantIsolationError(
-                "Raw SQL over tenant tables in a regional or missing scope: filter by "
-                "region_id and pass execution_options(tenant_filtered=True)"
-            )
-        return
-    if state.is_insert:
+        _guard_core_statement(state, scope)
+    elif state.is_insert:
         _guard_bulk_insert(state, scope)
-        return
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
+    elif state.is_select or state.is_update or state.is_delete:
+        _filter_orm_statement(state, scope)
+
+
+def _guard_core_statement(state: ORMExecuteState, scope: Scope | None) -> None:
+    """Core or text(): the session cannot add the filter, so it must be declared."""
+    if (scope is None or not scope.federal) and _statement_reads_tenant_tables(state.statement):
+        raise TenantIsolationError(
+            "Raw SQL over tenant tables in a regional or missing scope: filter by "
+            "region_id and pass execution_options(tenant_filtered=True)"
+        )
+
+
+def _filter_orm_statement(state: ORMExecuteState, scope: Scope | None) -> None:
+    """An ORM SELECT, UPDATE or DELETE reads and writes the scope's region only."""
     tenant_mappers = [m for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
     if scope is None:
         if tenant_mappers or _statement_reads_tenant_tables(state.statement):

@@ -313,45 +313,54 @@ class PilotMethodology(IndicatorSet):
         for office in offices:
             for figure in office.figures:
                 collected.setdefault((figure.metric, figure.respondent_type), []).append(figure)
-        figures = []
-        for (metric, rtype), items in collected.items():
-            present = [f for f in items if f.value is not None]
-            # n: the answers the value rests on (those of offices left out for want of
-            # answers only while no office counts, as for an office's types)
-            counted = present or items
-            n_valid = (sum(f.n_valid or 0 for f in counted)
-                       if any(f.n_valid is not None for f in counted) else None)
-            n_positive = _count(present)
-            value = mean(f.value for f in present)
-            detail: dict[str, Any] = {"offices": len(present)}
-            # a share's mean over offices, with the interval of that mean
-            low, high, extra = _mean_evidence(
-                _parts([f for f in present if f.ci_low is not None]), n_valid)
-            detail.update(extra)
-            distributions = [f.detail["distribution"] for f in items if "distribution" in f.detail]
-            if distributions:  # an unscored choice item: the region's distribution is the sum
-                detail["distribution"] = {
-                    option: sum(d.get(option, 0) for d in distributions)
-                    for option in distributions[0]
-                }
-                checked = [f.detail["offered"] for f in items if "offered" in f.detail]
-                if checked:  # of the offices whose checklist tells, how many offer each
-                    known = {option: [o[option] for o in checked if o.get(option) is not None]
-                             for option in checked[0]}
-                    detail["offered_in"] = {option: sum(v) for option, v in known.items()}
-                    detail["offices_checked"] = {option: len(v) for option, v in known.items()}
-            figures.append(Figure(
-                metric, value, rtype, n_valid, n_positive, low, high,
-                insufficient=not present and any(f.insufficient for f in items),
-                reason=None if present or distributions else (items[0].reason or "нет данных"),
-                detail=detail,
-            ))
+        figures = [_region_figure(metric, rtype, items)
+                   for (metric, rtype), items in collected.items()]
         index = mean(o.index for o in offices)
         stars = stars_for(index, self.parameter("star_bands"))
         for figure in figures:
             if figure.metric == "index":
                 figure.stars = stars
         return figures, index, stars
+
+
+def _region_figure(metric: str, rtype: str | None, items: list[Figure]) -> Figure:
+    """One figure of the region: the mean of its offices' figures."""
+    present = [f for f in items if f.value is not None]
+    # n: the answers the value rests on (those of offices left out for want of
+    # answers only while no office counts, as for an office's types)
+    counted = present or items
+    n_valid = (sum(f.n_valid or 0 for f in counted)
+               if any(f.n_valid is not None for f in counted) else None)
+    detail: dict[str, Any] = {"offices": len(present)}
+    # a share's mean over offices, with the interval of that mean
+    low, high, extra = _mean_evidence(
+        _parts([f for f in present if f.ci_low is not None]), n_valid)
+    detail.update(extra)
+    distributed = _region_distribution(items, detail)
+    return Figure(
+        metric, mean(f.value for f in present), rtype, n_valid, _count(present), low, high,
+        insufficient=not present and any(f.insufficient for f in items),
+        reason=None if present or distributed else (items[0].reason or "нет данных"),
+        detail=detail,
+    )
+
+
+def _region_distribution(items: list[Figure], detail: dict[str, Any]) -> bool:
+    """An unscored choice item: the region's distribution is the sum of its offices', and of
+    the offices whose checklist tells, how many offer each option. False if not one."""
+    distributions = [f.detail["distribution"] for f in items if "distribution" in f.detail]
+    if not distributions:
+        return False
+    detail["distribution"] = {
+        option: sum(d.get(option, 0) for d in distributions) for option in distributions[0]
+    }
+    checked = [f.detail["offered"] for f in items if "offered" in f.detail]
+    if checked:
+        known = {option: [o[option] for o in checked if o.get(option) is not None]
+                 for option in checked[0]}
+        detail["offered_in"] = {option: sum(v) for option, v in known.items()}
+        detail["offices_checked"] = {option: len(v) for option, v in known.items()}
+    return True
 
 
 def _offered(answers: list[Any]) -> bool | None:

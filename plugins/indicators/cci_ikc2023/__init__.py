@@ -164,7 +164,6 @@ class Ikc2023(PilotMethodology):
 
     # Change 02
     def office_index(self, figs):
-        weights = self.parameter("group_weights")
         pooled, by_type = figs["pooled"], figs["by_type"]
         objective = {i.code: pooled[i.code].value for i in self.scored("objective")
                      if pooled[i.code].value is not None}
@@ -177,22 +176,31 @@ class Ikc2023(PilotMethodology):
         # no type answered: one perspective of the objective indicators alone
         perspective_types: list[str | None] = [*present] or [None]
         for rtype in perspective_types:
-            groups = {}
-            for group in self.groups:
-                values = [by_type[rtype][i.code].value if i.kind == "subjective" else objective.get(i.code)
-                          for i in self.indicators
-                          if i.scored and i.group == group and (i.kind == "objective" or rtype)]
-                groups[group] = mean(values)
-                extra.append(Figure(f"group:{group}", groups[group], rtype or "objective_only"))
-            scored = {g: v for g, v in groups.items() if v is not None}
-            total_weight = sum(weights[g] for g in scored)
-            index = (100 * sum(weights[g] * v for g, v in scored.items()) / total_weight
-                     if total_weight else None)
-            extra.append(Figure("perspective", index, rtype or "objective_only",
-                                detail={"groups": sorted(scored)}))
+            index = self._perspective(rtype, by_type, objective, extra)
             if index is not None:
                 perspectives.append(index)
         return mean(perspectives), extra
+
+    def _perspective(self, rtype: str | None, by_type, objective: dict[str, float],
+                     extra: list[Figure]) -> float | None:
+        """One respondent type's perspective (None: the objective indicators alone): the
+        weighted mean of its groups, each the mean of its indicators; its figures go to
+        ``extra``."""
+        weights = self.parameter("group_weights")
+        groups = {}
+        for group in self.groups:
+            values = [by_type[rtype][i.code].value if i.kind == "subjective" else objective.get(i.code)
+                      for i in self.indicators
+                      if i.scored and i.group == group and (i.kind == "objective" or rtype)]
+            groups[group] = mean(values)
+            extra.append(Figure(f"group:{group}", groups[group], rtype or "objective_only"))
+        scored = {g: v for g, v in groups.items() if v is not None}
+        total_weight = sum(weights[g] for g in scored)
+        index = (100 * sum(weights[g] * v for g, v in scored.items()) / total_weight
+                 if total_weight else None)
+        extra.append(Figure("perspective", index, rtype or "objective_only",
+                            detail={"groups": sorted(scored)}))
+        return index
 
 
 def build() -> Ikc2023:
