@@ -11,6 +11,8 @@ Registered through the ``cci.channels`` entry point ``kiosk``; the core knows it
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask_babel import lazy_gettext as _l
 
 from cci import hookimpl
@@ -55,3 +57,9 @@ CHANNEL = Channel(
 @hookimpl
 def register_channels():
     return [CHANNEL]
+
+
+@hookimpl
+def register_migrations():
+    # the branch of this channel's tables (Alembic revisions inside the package)
+    return Path(__file__).parent / "migrations" / "versions"
