@@ -192,8 +192,11 @@ def test_a_plugin_branch_downgrades_alone(migration_app):
     # the models still have the kiosk's tables: the database is behind them
     with pytest.raises(CommandError, match="not up to date"):
         command.check(cfg)
-
     runner = migration_app.test_cli_runner()
+    result = runner.invoke(args=["db", "check"])
+    assert result.exit_code == 1
+    assert "Error: Target database is not up to date" in result.output
+
     result = runner.invoke(args=["db", "upgrade", "kiosk@head"])
     assert result.exit_code == 0, result.output
     assert KIOSK_TABLES <= _tables(migration_app)
@@ -242,7 +245,8 @@ def _plugin(folder):
     return Plugin()
 
 
-def test_the_migrations_of_a_plugin_given_to_the_app_are_run(migration_url, tmp_path):  # noqa: F811
+def _throwaway_branch(tmp_path: Path) -> Path:
+    """A plugin's folder of one revision, branch ``zz``, creating the table ``zz_things``."""
     versions = tmp_path / "versions"
     versions.mkdir()
     (versions / "zz_0001.py").write_text(
@@ -254,8 +258,12 @@ def test_the_migrations_of_a_plugin_given_to_the_app_are_run(migration_url, tmp_
         "    op.create_table('zz_things', sa.Column('id', sa.Integer(), primary_key=True))\n\n\n"
         "def downgrade():\n    op.drop_table('zz_things')\n"
     )
+    return versions
+
+
+def test_the_migrations_of_a_plugin_given_to_the_app_are_run(migration_url, tmp_path):  # noqa: F811
     application = create_app({**TEST_CONFIG, "DATABASE_URL": migration_url},
-                             plugins=(_plugin(versions),))
+                             plugins=(_plugin(_throwaway_branch(tmp_path)),))
     try:
         cfg = alembic_config(application)
         assert "zz_0001" in _heads(cfg)
@@ -266,6 +274,22 @@ def test_the_migrations_of_a_plugin_given_to_the_app_are_run(migration_url, tmp_
         assert "kiosks" in _tables(application)
     finally:
         _engine(application).dispose()
+
+
+def test_a_branch_whose_plugin_is_gone_is_named(migration_url, tmp_path):  # noqa: F811
+    """Uninstalled before its branch was downgraded: `cci db` says which revision it cannot
+    find (docs/plugins.md: reinstall it, downgrade its branch to base, uninstall)."""
+    with_plugin = create_app({**TEST_CONFIG, "DATABASE_URL": migration_url},
+                             plugins=(_plugin(_throwaway_branch(tmp_path)),))
+    without = create_app({**TEST_CONFIG, "DATABASE_URL": migration_url})
+    try:
+        assert with_plugin.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        result = without.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 1
+        assert "Error: Can't locate revision identified by 'zz_0001'" in result.output
+    finally:
+        _engine(with_plugin).dispose()
+        _engine(without).dispose()
 
 
 @pytest.mark.parametrize("folder, message", [
