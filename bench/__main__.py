@@ -79,7 +79,7 @@ def reset_schema(app) -> None:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     with app.app_context():
-        command.upgrade(alembic_config(app), "head")
+        command.upgrade(alembic_config(app), "heads")
     app.extensions["cci.redis"].flushdb()
 
 
@@ -405,7 +405,7 @@ def main() -> None:
         from cci.cli import alembic_config
 
         with app.app_context():
-            command.upgrade(alembic_config(app), "head")  # kept by an older version, maybe
+            command.upgrade(alembic_config(app), "heads")  # kept by an older version, maybe
         app.extensions["cci.redis"].flushdb()
         say(f"reusing the data set kept in schema {SCHEMA} (BENCH_REUSE)")
     results: dict[str, float | int] = {

@@ -1,4 +1,8 @@
-"""Alembic environment: the platform's metadata, on PostgreSQL or SQLite."""
+"""Alembic environment: the platform's metadata, on PostgreSQL or SQLite.
+
+The revisions are the core's (``versions/``, branch ``cci``) and every installed plugin's own
+(hook ``register_migrations``): :func:`cci.cli.alembic_config` lists their folders.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ import cci.foundation.models  # noqa: F401 - registers every table on the metada
 from cci.foundation.db import Base
 from cci.hooks.manager import build_plugin_manager
 
-build_plugin_manager()  # plugin-owned tables (channels) join the metadata when loaded
+# Every installed plugin's tables join the metadata when it is loaded, blocked or not: its
+# branch is migrated all the same (cci.cli.alembic_config), so `db check` compares them too.
+build_plugin_manager()
 
 config = context.config
 target_metadata = Base.metadata

@@ -70,7 +70,7 @@ def _reset_schema(app) -> None:
             Base.metadata.drop_all(connection)
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     with app.app_context():
-        command.upgrade(alembic_config(app), "head")
+        command.upgrade(alembic_config(app), "heads")
 
 
 @pytest.fixture(scope="session")

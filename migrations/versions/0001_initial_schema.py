@@ -13,7 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
-branch_labels = None
+# The core's branch; each plugin with tables has a branch of its own (docs/plugins.md).
+branch_labels = ('cci',)
 depends_on = None
 
 

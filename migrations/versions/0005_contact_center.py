@@ -1,4 +1,10 @@
-"""contact centre: calls taken in the operator console, telephony statistics per day and line
+"""contact centre (moved): the contact centre's tables are created by its own branch
+
+This revision created contact_calls and telephony_stats until the plugin's tables moved out of
+the core's history into the plugin's own revisions
+(cci_channel_contact/migrations/versions/contact_0001_tables.py, revision contact_0001). It is
+kept, and does nothing, so that a database already at or past it still resolves: that revision
+adopts the tables such a database has, with their rows, and creates them in a new one.
 
 Revision ID: 0005
 Revises: 0004
@@ -7,9 +13,6 @@ Create Date: 2026-11-23 16:00:00.000000
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None
@@ -17,75 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('contact_calls',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('office_id', sa.Integer(), nullable=False),
-    sa.Column('operator_id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=True),
-    sa.Column('line', sa.String(length=40), nullable=True),
-    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('resolved_first_contact', sa.Boolean(), nullable=True),
-    sa.Column('transfers', sa.Integer(), nullable=True),
-    sa.Column('escalated', sa.Boolean(), nullable=True),
-    sa.Column('waiting_seconds', sa.Integer(), nullable=True),
-    sa.Column('handling_seconds', sa.Integer(), nullable=True),
-    sa.Column('topic', sa.String(length=32), nullable=True),
-    sa.Column('response_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.CheckConstraint('handling_seconds >= 0', name=op.f('ck_contact_calls_handling_seconds')),
-    sa.CheckConstraint('transfers >= 0', name=op.f('ck_contact_calls_transfers')),
-    sa.CheckConstraint('waiting_seconds >= 0', name=op.f('ck_contact_calls_waiting_seconds')),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_contact_calls_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_contact_calls_office_id_offices')),
-    sa.ForeignKeyConstraint(['operator_id'], ['users.id'], name=op.f('fk_contact_calls_operator_id_users')),
-    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_contact_calls_region_id_regions'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_contact_calls_response_id_responses'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_calls'))
-    )
-    with op.batch_alter_table('contact_calls', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_contact_calls_office_id'), ['office_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contact_calls_operator_id'), ['operator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contact_calls_region_id'), ['region_id'], unique=False)
-        batch_op.create_index('ix_contact_calls_region_started', ['region_id', 'started_at'], unique=False)
-
-    op.create_table('telephony_stats',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('line', sa.String(length=40), nullable=False),
-    sa.Column('offered', sa.Integer(), nullable=False),
-    sa.Column('answered', sa.Integer(), nullable=False),
-    sa.Column('abandoned', sa.Integer(), nullable=False),
-    sa.Column('answered_within_20s', sa.Integer(), nullable=False),
-    sa.Column('wait_seconds_total', sa.Float(), nullable=False),
-    sa.Column('handle_seconds_total', sa.Float(), nullable=False),
-    sa.Column('imported_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.CheckConstraint('answered + abandoned <= offered', name=op.f('ck_telephony_stats_answered_abandoned')),
-    sa.CheckConstraint('answered_within_20s <= answered', name=op.f('ck_telephony_stats_within_20s')),
-    sa.CheckConstraint('offered >= 0 AND answered >= 0 AND abandoned >= 0', name=op.f('ck_telephony_stats_counts')),
-    sa.CheckConstraint('wait_seconds_total >= 0 AND handle_seconds_total >= 0', name=op.f('ck_telephony_stats_times')),
-    sa.ForeignKeyConstraint(['imported_by_id'], ['users.id'], name=op.f('fk_telephony_stats_imported_by_id_users')),
-    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_telephony_stats_region_id_regions'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_telephony_stats')),
-    sa.UniqueConstraint('region_id', 'day', 'line', name=op.f('uq_telephony_stats_region_id_day_line'))
-    )
-    with op.batch_alter_table('telephony_stats', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_telephony_stats_region_id'), ['region_id'], unique=False)
+    pass
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('telephony_stats', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_telephony_stats_region_id'))
-
-    op.drop_table('telephony_stats')
-    with op.batch_alter_table('contact_calls', schema=None) as batch_op:
-        batch_op.drop_index('ix_contact_calls_region_started')
-        batch_op.drop_index(batch_op.f('ix_contact_calls_region_id'))
-        batch_op.drop_index(batch_op.f('ix_contact_calls_operator_id'))
-        batch_op.drop_index(batch_op.f('ix_contact_calls_office_id'))
-
-    op.drop_table('contact_calls')
+    pass  # the plugin's branch drops its tables (e.g. cci db downgrade contact_center@base)

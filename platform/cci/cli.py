@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import secrets
@@ -38,49 +39,112 @@ def main() -> None:
 
 
 def alembic_config(app: Flask | None = None):
+    """Alembic's configuration: the core's revisions (branch ``cci``) and every installed
+    plugin's own (hook ``register_migrations``), each plugin on a branch of its own."""
     from alembic.config import Config
 
     app = app or current_app
-    cfg = Config()
+    cfg = Config(stdout=sys.stdout)  # the current one (Alembic's default is bound at import)
     cfg.set_main_option("script_location", app.config["MIGRATIONS_DIR"])
     cfg.set_main_option("sqlalchemy.url", app.config["DATABASE_URL"].replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    locations = [Path(app.config["MIGRATIONS_DIR"]) / "versions", *_plugin_migrations(app)]
+    cfg.set_main_option(
+        "version_locations", os.pathsep.join(str(p) for p in locations).replace("%", "%%")
+    )
     cfg.attributes["engine"] = app.extensions["cci.engine"]
     return cfg
 
 
+def _plugin_migrations(app: Flask) -> list[Path]:
+    """Every installed plugin's migrations, blocked or not (a blocked plugin is switched off in
+    the app, but its revisions stay known and its tables current, so that the database's
+    record of its branch resolves and unblocking needs no migration), and those of the plugins
+    the app was given directly."""
+    from cci.hooks.manager import build_plugin_manager
+    from cci.hooks.manager import migration_locations
+
+    locations = migration_locations(build_plugin_manager())
+    for path in migration_locations(app.extensions["cci.plugins"]):
+        if path not in locations:
+            locations.append(path)
+    return locations
+
+
+@contextlib.contextmanager
+def _alembic_errors():
+    """Alembic's and the plugins' refusals as the command's error message, not a traceback
+    (an unknown revision, a branch of a plugin no longer installed, a diverging model)."""
+    from alembic.util.exc import CommandError
+
+    from cci.hooks.manager import PluginError
+
+    try:
+        yield
+    except (CommandError, PluginError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @click.group("db")
 def db_group() -> None:
-    """Database migrations (Alembic)."""
+    """Database migrations (Alembic): the core's and every installed plugin's branch."""
 
 
 @db_group.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: heads, the core's and every plugin's)."""
     from alembic import command
 
-    command.upgrade(alembic_config(), revision)
+    with _alembic_errors():
+        command.upgrade(alembic_config(), revision)
     click.echo(f"database at {revision}")
 
 
-@db_group.command("downgrade")
-@click.argument("revision")
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
+@click.argument("revision")  # "-1" is a revision, not an option
 @with_appcontext
 def db_downgrade(revision: str) -> None:
-    """Revert migrations down to REVISION (e.g. -1 or base)."""
-    from alembic import command
+    """Revert migrations down to REVISION (base, a revision id, or one branch's: kiosk@base,
+    cci@-1)."""
+    import re
 
-    command.downgrade(alembic_config(), revision)
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    with _alembic_errors():
+        cfg = alembic_config()
+        if re.fullmatch(r"-\d+", revision):
+            heads = ScriptDirectory.from_config(cfg).get_heads()
+            if len(heads) > 1:
+                # Alembic would pick one branch of its own accord
+                raise click.ClickException(
+                    f"{revision} is ambiguous with several branches; name one, "
+                    f"e.g. cci@{revision}"
+                )
+        command.downgrade(cfg, revision)
     click.echo(f"database at {revision}")
 
 
 @db_group.command("current")
 @with_appcontext
 def db_current() -> None:
+    """Show the revision each branch of the database is at."""
     from alembic import command
 
-    command.current(alembic_config())
+    with _alembic_errors():
+        command.current(alembic_config())
+
+
+@db_group.command("heads")
+@with_appcontext
+def db_heads() -> None:
+    """Show the newest revision of each branch: the core's and every installed plugin's."""
+    from alembic import command
+
+    with _alembic_errors():
+        command.heads(alembic_config(), verbose=False)
 
 
 @db_group.command("check")
@@ -89,7 +153,8 @@ def db_check() -> None:
     """Fail if the models and the migrations disagree."""
     from alembic import command
 
-    command.check(alembic_config())
+    with _alembic_errors():  # a diverging model included (AutogenerateDiffsDetected)
+        command.check(alembic_config())
 
 
 # --- tenants ----------------------------------------------------------------------------

@@ -7,11 +7,13 @@ points (groups :data:`ENTRY_POINT_GROUPS`) in their package's metadata.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from importlib.metadata import EntryPoint
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 from typing import Protocol
 from typing import TypeVar
@@ -169,3 +171,24 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"{indicator_set.based_on!r}, which is not installed"
             )
     return registry
+
+
+def migration_locations(pm: pluggy.PluginManager) -> list[Path]:
+    """The folders of the plugins' own Alembic revisions (hook ``register_migrations``), in
+    the order the plugins were registered; a folder that is not there is the plugin's error."""
+    locations: list[Path] = []
+    for plugin_name, folder in _each_impl(pm, "register_migrations"):
+        if not isinstance(folder, (str, os.PathLike)):
+            raise PluginError(
+                f"Plugin {plugin_name!r} returned {type(folder).__name__} from "
+                "register_migrations, expected the path of a folder"
+            )
+        path = Path(folder).resolve()
+        if not path.is_dir():
+            raise PluginError(
+                f"Plugin {plugin_name!r} registers the migrations folder {str(path)!r}, "
+                "which is not a folder"
+            )
+        if path not in locations:
+            locations.append(path)
+    return locations

@@ -54,3 +54,14 @@ def prepare_response(response, channel):
 
     ``channel`` is the :class:`cci.collection.channels.Channel` that received it.
     """
+
+
+@hookspec
+def register_migrations():
+    """Return the folder of this plugin's own Alembic revisions (a path), or ``None``.
+
+    A plugin that has tables ships its revisions inside its package, on a branch of its own
+    (``branch_labels``, ``depends_on`` the core revision it needs); ``cci db upgrade`` runs
+    every installed plugin's branch with the core's (see "Tables and migrations" in
+    ``docs/plugins.md``).
+    """

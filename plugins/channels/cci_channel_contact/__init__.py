@@ -2,12 +2,15 @@
 the auditors' «mystery call» checklist, and the telephony statistics with the contact-centre
 figures (AHT, ASA, abandonment, service level 80/20, FCR, escalation, transfers).
 
-Registered through the ``cci.collection.channels`` entry point ``contact_center``; the core knows it only
+Registered through the ``cci.channels`` entry point ``contact_center``; the core knows it only
 as a :class:`cci.collection.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live in
-:mod:`cci_channel_contact.models` on the core's declarative base.
+:mod:`cci_channel_contact.models` on the core's declarative base, and are created by the
+channel's own Alembic branch ``contact_center`` (``migrations/versions/``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
@@ -39,3 +42,9 @@ __all__ = ["CHANNEL", "KEY", "views"]
 @hookimpl
 def register_channels():
     return [CHANNEL]
+
+
+@hookimpl
+def register_migrations():
+    # the branch of this channel's tables (Alembic revisions inside the package)
+    return Path(__file__).parent / "migrations" / "versions"

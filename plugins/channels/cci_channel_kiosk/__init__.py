@@ -4,12 +4,14 @@ when the connection returns; staff pages list the kiosks (online/offline by hear
 answers, answers the server refused) and revoke them, and show the refused answers; the same
 management is in the bearer-token API under /api/v1/kiosks (:mod:`.admin_api`).
 
-Registered through the ``cci.collection.channels`` entry point ``kiosk``; the core knows it only as a
+Registered through the ``cci.channels`` entry point ``kiosk``; the core knows it only as a
 :class:`cci.collection.channels.Channel`. The questionnaire's steps and texts are the core's
 (:mod:`cci.collection.survey`), the answers are stored through :func:`cci.collection.intake.submit`.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
@@ -55,3 +57,9 @@ CHANNEL = Channel(
 @hookimpl
 def register_channels():
     return [CHANNEL]
+
+
+@hookimpl
+def register_migrations():
+    # the branch of this channel's tables (Alembic revisions inside the package)
+    return Path(__file__).parent / "migrations" / "versions"

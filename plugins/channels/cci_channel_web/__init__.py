@@ -2,7 +2,7 @@
 screen (works without JavaScript; htmx makes it smooth), a printable A4 poster with a QR code,
 and one-time invitations tied to a real visit.
 
-Registered through the ``cci.collection.channels`` entry point ``web``; the core knows it only as a
+Registered through the ``cci.channels`` entry point ``web``; the core knows it only as a
 :class:`cci.collection.channels.Channel`. The questionnaire flow, the drafts and the invitations are the
 core's (:mod:`cci.collection.survey`), so other channels reuse them.
 """
