@@ -11,6 +11,8 @@ from cci.db import db
 from cci.db import utcnow
 from cci.methodology import Indicator
 from cci.models import Checklist
+from cci.models import User
+from cci.roles import Role
 from cci.values import NegativeNumber
 from cci.values import parse_amount
 from cci.values import parse_yes_no
@@ -53,6 +55,16 @@ def normalise(indicator: Indicator, values: dict[str, Any]) -> dict[str, Any]:
                 raise ChecklistError(key, f"«{param.label}»: допустимо {', '.join(sorted(options))}")
             clean[key] = str(raw)
     return clean
+
+
+def can_edit(user: User, office_id: int | None) -> bool:
+    """Whether ``user`` may change a checklist of the office (``office_id`` None: the region's
+    own, in a centralized network); anyone who may open the checklists may read them."""
+    if user.has_role(Role.ADMIN, Role.REGIONAL_ADMIN):
+        return True
+    if user.has_role(Role.AUDITOR):
+        return user.office_id is None or user.office_id == office_id
+    return False
 
 
 def target_level(indicator: Indicator, network_type: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from cci import hookimpl
+from cci.hookspecs import hookimpl
 
 
 def sync_tenants_job(report, directory: str | None = None) -> dict:

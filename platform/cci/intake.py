@@ -284,6 +284,7 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
     import), remembers the offices and campaigns already looked up; a channel that has read
     the office may put it there (``("office", id)``: an :class:`OfficeKey` will do)."""
     known = {} if known is None else known
+    _check_meta(sub)
     office = known.get(("office", sub.office_id))
     if office is None:
         office = known[("office", sub.office_id)] = db.get(Office, sub.office_id)
@@ -327,6 +328,18 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
         profile={k: v for k, v in profile.items() if v is not None},
         meta=sub.meta or {}, is_sample=sub.is_sample, answers=drafts,
     )
+
+
+def _check_meta(sub: Submission) -> None:
+    """A channel that declares its ``metadata_fields`` attaches no other key: a misspelt one
+    would silently escape the quality rules that read it."""
+    channel = current_app.extensions["cci.registry"].channels.get(sub.channel)
+    if channel is None or not channel.metadata_fields or not sub.meta:
+        return
+    unknown = sorted(set(sub.meta) - set(channel.metadata_fields))
+    if unknown:
+        raise IntakeError("meta", f"канал «{channel.key}» не объявляет ключи метаданных: "
+                                  f"{', '.join(unknown)}")
 
 
 def build_response(sub: Submission) -> Response:

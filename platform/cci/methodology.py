@@ -188,9 +188,6 @@ class IndicatorSet:
             regions_counted=len(indices),
         )
 
-    def describe_changes(self) -> list[str]:
-        return list(self.changes)
-
 
 def _normalise(item: Item, raw: Any) -> Any:
     if raw is None or raw == "":

@@ -47,7 +47,7 @@ from sqlalchemy import cast
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from cci import hookimpl
+from cci.hookspecs import hookimpl
 from cci.channels import QualityRule
 from cci.models import Answer
 from cci.models import Region

@@ -68,8 +68,10 @@ def init_app(app: Flask) -> None:
     from cci.api import imports  # noqa: F401 - CSV/XLSX imports
     from cci.api import resources  # noqa: F401 - registers the core resources on bp
     from cci.api import responses  # noqa: F401 - batch ingest and the review queue
+    from cci.api.docs import schemas_of
     from cci.app import csrf
 
+    schemas_of(app)  # a plugin's schema named as one of the core's: the app does not start
     csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry one
     app.register_blueprint(bp)
     _mount_channel_resources(app)
