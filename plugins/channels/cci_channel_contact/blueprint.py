@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cci.views.areas import region_area_blueprint
+from cci.plugin_api import region_area_blueprint
 
 URL_PREFIX = "/r/<region_code>/contact"
 

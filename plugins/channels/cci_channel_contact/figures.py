@@ -24,8 +24,8 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
 
-from cci.db import db
-from cci.results import wilson
+from cci.plugin_api import db
+from cci.plugin_api import wilson
 
 from cci_channel_contact.models import ContactCall
 from cci_channel_contact.models import TelephonyStat

@@ -24,9 +24,9 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from cci.db import Base
-from cci.db import utcnow
-from cci.tenancy import TenantScoped
+from cci.plugin_api import Base
+from cci.plugin_api import utcnow
+from cci.plugin_api import TenantScoped
 
 LINE_MAX = 40
 TOPIC_MAX = 32

@@ -14,9 +14,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from cci.methodology import RESPONDENT_TYPES
-from cci.methodology import IndicatorSet
-from cci.methodology import Item
+from cci.plugin_api import RESPONDENT_TYPES
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import Item
 
 NA = "na"
 DECLINED = "declined"

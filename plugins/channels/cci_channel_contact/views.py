@@ -41,31 +41,31 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
 
-from cci import compute
-from cci import jobs
-from cci.access import roles_required
-from cci.campaigns import visible_campaigns
-from cci.checklists import ChecklistError
-from cci.checklists import save as save_checklist
-from cci.checklists import target_level
-from cci.db import db
-from cci.db import utcnow
-from cci.imports import UploadError
-from cci.intake import IntakeError
-from cci.intake import Submission
-from cci.intake import campaign_for
-from cci.intake import submit
-from cci.methodology import Indicator
-from cci.methodology import IndicatorSet
-from cci.models import Campaign
-from cci.models import Checklist
-from cci.models import Office
-from cci.models import Region
-from cci.models import Response
-from cci.models import User
-from cci.roles import Role
-from cci.views.checklists import can_edit
-from cci.views.checklists import form_class as checklist_form_class
+from cci.plugin_api import roles_required
+from cci.plugin_api import visible_campaigns
+from cci.plugin_api import ChecklistError
+from cci.plugin_api import save_checklist
+from cci.plugin_api import target_level
+from cci.plugin_api import db
+from cci.plugin_api import utcnow
+from cci.plugin_api import UploadError
+from cci.plugin_api import IntakeError
+from cci.plugin_api import Submission
+from cci.plugin_api import campaign_for
+from cci.plugin_api import submit
+from cci.plugin_api import Indicator
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import Campaign
+from cci.plugin_api import Checklist
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import Response
+from cci.plugin_api import User
+from cci.plugin_api import Role
+from cci.plugin_api import can_edit_checklist as can_edit
+from cci.plugin_api import JobError
+from cci.plugin_api import schedule_recompute
+from cci.plugin_api import checklist_form
 
 from cci_channel_contact import figures as fig
 from cci_channel_contact import questionnaire as q
@@ -410,18 +410,6 @@ def mystery_call_indicator(indicator_set: IndicatorSet | None) -> Indicator | No
                  and not i.components), None)
 
 
-def _initial(param, value) -> Any:
-    if value is None:
-        return None
-    if param.kind == "bool":
-        return YES if value is True else NO
-    if param.kind == "number" and isinstance(value, float) and not value.is_integer():
-        return str(value).replace(".", ",")
-    if param.kind == "number":
-        return str(int(value))
-    return str(value)
-
-
 @bp.route("/mystery-call", methods=["GET", "POST"])
 @login_required
 @roles_required(*AUDIT_ROLES)
@@ -456,12 +444,7 @@ def mystery_call():
         Checklist.campaign_id == campaign.id, Checklist.indicator == indicator.code,
         Checklist.office_id.is_(None) if office_id is None else Checklist.office_id == office_id,
     ).order_by(Checklist.id).limit(1))
-    data = {}
-    if row is not None and request.method != "POST":
-        for param in indicator.checklist:
-            data[f"value__{param.key}"] = _initial(param, row.values.get(param.key))
-            data[f"evidence__{param.key}"] = row.evidence.get(param.key, "")
-    form = checklist_form_class(indicator)(data=data)
+    form = checklist_form(indicator, row)
     status = 200
     if request.method == "POST":
         if not editable:
@@ -501,8 +484,8 @@ def mystery_call():
 
 def _schedule_recompute(campaign_id: int) -> None:
     try:
-        compute.schedule_recompute(campaign_id)
-    except (jobs.JobError, RedisError, OSError) as exc:
+        schedule_recompute(campaign_id)
+    except (JobError, RedisError, OSError) as exc:
         db.rollback()
         log.warning("mystery-call checklist saved, but the recompute of campaign %s was not "
                     "queued: %s", campaign_id, exc)

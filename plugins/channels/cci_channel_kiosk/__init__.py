@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from cci import hookimpl
-from cci.channels import Channel
+from cci.plugin_api import hookimpl
+from cci.plugin_api import Channel
 
 from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
+from cci_channel_kiosk.admin_api import SCHEMAS
 from cci_channel_kiosk.admin_api import bp as admin_api_bp
 from cci_channel_kiosk.public import API_PREFIX
 from cci_channel_kiosk.public import KEY
@@ -55,3 +56,8 @@ CHANNEL = Channel(
 @hookimpl
 def register_channels():
     return [CHANNEL]
+
+
+@hookimpl
+def register_api_schemas():
+    return SCHEMAS

@@ -32,14 +32,25 @@ from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import select
 
-from cci import audit
-from cci import intake
-from cci import tenancy
-from cci.db import ID_MAX
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.models import Region
+from cci.plugin_api import ID_MAX
+from cci.plugin_api import db
+from cci.plugin_api import utcnow
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import CAMPAIGNS_NEAR
+from cci.plugin_api import CampaignKey
+from cci.plugin_api import CampaignSpan
+from cci.plugin_api import Draft
+from cci.plugin_api import STILL_OPEN
+from cci.plugin_api import federal_read
+from cci.plugin_api import federal_scope
+from cci.plugin_api import near_day
+from cci.plugin_api import near_params
+from cci.plugin_api import open_among
+from cci.plugin_api import open_campaign
+from cci.plugin_api import record_audit
+from cci.plugin_api import region_scope
+from cci.plugin_api import still_open_params
 
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk
@@ -141,7 +152,7 @@ def register(office: Office, name: str, created_by_id: int | None,
     db.add(kiosk)
     db.flush()
     code = _set_code(kiosk)
-    audit.record("kiosk.register", kiosk, user=by, after={
+    record_audit("kiosk.register", kiosk, user=by, after={
         "office_id": office.id, "name": kiosk.name,
         "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
     db.commit()
@@ -158,7 +169,7 @@ def new_pairing_code(kiosk: Kiosk, by=None) -> str:
     if kiosk.revoked_at is not None:
         raise KioskRevoked(kiosk.id)
     code = _set_code(kiosk)
-    audit.record("kiosk.pairing_code", kiosk, user=by, after={
+    record_audit("kiosk.pairing_code", kiosk, user=by, after={
         "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
     db.commit()
     return code
@@ -182,12 +193,12 @@ def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
     code = normalise_code(code_text)
     if len(code) != CODE_LENGTH:
         raise PairingError("unknown")
-    with tenancy.federal_scope("find a kiosk by its pairing code"):
+    with federal_scope("find a kiosk by its pairing code"):
         kiosk = db.scalar(select(Kiosk).where(Kiosk.pairing_code_hash == _code_hash(code)))
         if kiosk is None:
             raise PairingError("unknown")
         region_id = kiosk.region_id
-    with tenancy.region_scope(region_id, "pair a kiosk"):
+    with region_scope(region_id, "pair a kiosk"):
         kiosk = db.get(Kiosk, kiosk.id)
         if kiosk.revoked_at is not None:
             raise PairingError("revoked")
@@ -200,7 +211,7 @@ def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
         kiosk.pairing_expires_at = None
         kiosk.paired_at = now
         kiosk.last_seen_at = now
-        audit.record("kiosk.pair", kiosk, actor=f"kiosk {kiosk.id}",
+        record_audit("kiosk.pair", kiosk, actor=f"kiosk {kiosk.id}",
                      after={"paired_at": now.isoformat()})
         db.commit()
         return kiosk, token
@@ -240,24 +251,24 @@ class Device:
     #: the UTC dates of the moments the campaigns were read for, and those campaigns
     near_from: dt.date
     near_to: dt.date
-    campaigns: tuple[intake.CampaignSpan, ...]
+    campaigns: tuple[CampaignSpan, ...]
 
-    def open_campaign(self, moment: dt.datetime) -> intake.CampaignKey | None:
+    def open_campaign(self, moment: dt.datetime) -> CampaignKey | None:
         """The campaign open in the region at the moment (its local date): from the campaigns
         read with the device when they were read for that moment, else asked."""
         if self.covers(moment):
-            return intake.open_among(self.campaigns, self.region_id, self.timezone, moment)
-        return intake.open_campaign(self.region_id, self.timezone, moment)
+            return open_among(self.campaigns, self.region_id, self.timezone, moment)
+        return open_campaign(self.region_id, self.timezone, moment)
 
     def covers(self, moment: dt.datetime) -> bool:
         """Whether the campaigns were read for the moment."""
-        return self.near_from <= intake.near_day(moment) <= self.near_to
+        return self.near_from <= near_day(moment) <= self.near_to
 
 
 def _device_query():
     # built once, with bound parameters: every delivery of every device runs it
     k, o, r = Kiosk.__table__, Office.__table__, Region.__table__
-    near = intake.CAMPAIGNS_NEAR
+    near = CAMPAIGNS_NEAR
     return (select(k.c.id, k.c.region_id, k.c.office_id, o.c.name, o.c.active, r.c.timezone,
                    k.c.last_seen_at, k.c.revoked_at, k.c.token_hash, near.c.campaign_id,
                    near.c.methodology_key, near.c.starts_on, near.c.ends_on)
@@ -283,15 +294,15 @@ def device(token: str | None, kiosk_id: int | None = None,
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
     moment = moment or utcnow()
-    last = intake.near_day(moment)
-    first = intake.near_day(since) if since is not None and since < moment else last
-    rows = tenancy.federal_read(db, _DEVICE, {"kiosk_id": kiosk_id,
-                                             **intake.near_params(first, last)},
+    last = near_day(moment)
+    first = near_day(since) if since is not None and since < moment else last
+    rows = federal_read(db, _DEVICE, {"kiosk_id": kiosk_id,
+                                             **near_params(first, last)},
                                 "find a kiosk by its device token").all()
     if not rows:
         return None, "unknown"
     row = rows[0]
-    spans = tuple(intake.CampaignSpan(*r[9:13]) for r in rows if r.campaign_id is not None)
+    spans = tuple(CampaignSpan(*r[9:13]) for r in rows if r.campaign_id is not None)
     found = Device(*row[:7], near_from=first, near_to=last, campaigns=spans)
     if row.revoked_at is not None:
         return found, "revoked"
@@ -365,13 +376,13 @@ def _trusted_condition():
 
 #: The condition :func:`cci.inbox.accept` checks as it keeps a device's answer (with
 #: :func:`delivery_params`): what the answer was validated with still holds.
-DELIVERY = and_(_trusted_condition(), intake.STILL_OPEN)
+DELIVERY = and_(_trusted_condition(), STILL_OPEN)
 
 
-def delivery_params(kiosk: Device, token: str, draft: intake.Draft) -> dict:
+def delivery_params(kiosk: Device, token: str, draft: Draft) -> dict:
     return {"trust_kiosk_id": kiosk.id, "trust_token_hash": _sha256(token),
             "trust_office_id": kiosk.office_id, "trust_region_id": kiosk.region_id,
-            "trust_timezone": kiosk.timezone, **intake.still_open_params(draft, kiosk.timezone)}
+            "trust_timezone": kiosk.timezone, **still_open_params(draft, kiosk.timezone)}
 
 
 def revoke(kiosk: Kiosk, now: dt.datetime | None = None, by=None) -> None:
@@ -383,7 +394,7 @@ def revoke(kiosk: Kiosk, now: dt.datetime | None = None, by=None) -> None:
     kiosk.revoked_at = now
     kiosk.pairing_code_hash = None
     kiosk.pairing_expires_at = None
-    audit.record("kiosk.revoke", kiosk, user=by, after={"revoked_at": now.isoformat()})
+    record_audit("kiosk.revoke", kiosk, user=by, after={"revoked_at": now.isoformat()})
     db.commit()
 
 

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from cci.db import Base
-from cci.db import JSONType
-from cci.db import utcnow
-from cci.models import Office
-from cci.tenancy import TenantScoped
+from cci.plugin_api import Base
+from cci.plugin_api import JSONType
+from cci.plugin_api import utcnow
+from cci.plugin_api import Office
+from cci.plugin_api import TenantScoped
 
 NAME_MAX = 100
 VERSION_MAX = 40

@@ -34,20 +34,28 @@ from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from cci import inbox
-from cci import intake
-from cci import ratelimit
-from cci import survey
-from cci import tenancy
-from cci.access import enter_scope
-from cci.db import db
-from cci.db import utcnow
-from cci.jobs import JobError
-from cci.methodology import RESPONDENT_TYPES
-from cci.methodology import AnswerError
-from cci.ratelimit import limiter
-from cci.ratelimit import per_device
-from cci.ratelimit import per_ip
+from cci.plugin_api import survey
+from cci.plugin_api import enter_scope
+from cci.plugin_api import db
+from cci.plugin_api import utcnow
+from cci.plugin_api import JobError
+from cci.plugin_api import RESPONDENT_TYPES
+from cci.plugin_api import AnswerError
+from cci.plugin_api import limiter
+from cci.plugin_api import per_device
+from cci.plugin_api import per_ip
+from cci.plugin_api import public_endpoint
+from cci.plugin_api import Acceptance
+from cci.plugin_api import IntakeError
+from cci.plugin_api import OfficeKey
+from cci.plugin_api import Scope
+from cci.plugin_api import Submission
+from cci.plugin_api import accept_delivery
+from cci.plugin_api import counted_in_view
+from cci.plugin_api import delivery_known
+from cci.plugin_api import ratelimit_hit
+from cci.plugin_api import schedule_drain
+from cci.plugin_api import validate
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
@@ -82,14 +90,6 @@ bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="st
 api_bp = Blueprint("kiosk_api", __name__)
 
 
-@api_bp.record_once
-def _exempt_from_csrf(state) -> None:
-    # the device token in a header, not a cookie, authenticates: no cross-site form carries it
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(api_bp)
-
-
 def _device_limit() -> str:
     return current_app.config.get("KIOSK_RATELIMIT", DEVICE_LIMIT)
 
@@ -114,7 +114,7 @@ def _over_limit():
     """The device's limit, counted in one round trip to Redis (a queue delivered after a night
     offline is hundreds of requests; the decorator's headers would cost a second one): None
     when within it, else the 429."""
-    retry = ratelimit.hit(_device_limit(), _limit_key(), request.endpoint)
+    retry = ratelimit_hit(_device_limit(), _limit_key(), request.endpoint)
     if retry is None:
         return None
     response, status = _error(429, _("Too many requests from this device: it will send the "
@@ -174,7 +174,7 @@ def app():
     kiosk, state = devices.device(request.cookies.get(TOKEN_COOKIE))
     if state != "ok":
         return _device_screen(state)
-    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason="kiosk screen"))
+    enter_scope(Scope(region_id=kiosk.region_id, reason="kiosk screen"))
     try:
         idle = int(request.args.get("idle", IDLE_SECONDS))
     except ValueError:
@@ -224,7 +224,7 @@ def pair():
             }.get(str(exc), _("There is no such code, or it has been used already. Check the "
                               "digits."))
         else:
-            enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason="kiosk paired"))
+            enter_scope(Scope(region_id=kiosk.region_id, reason="kiosk paired"))
             response = make_response(render_template(
                 "kiosk/paired.html", token=token, office=kiosk.office, kiosk_name=kiosk.name,
                 app_url=url_for("kiosk.app")))
@@ -268,7 +268,7 @@ def _trusted(kiosk: devices.Device | None, state: str):
         message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
                    else _("The device is not registered as a kiosk."))
         return None, _error(401, message, status=state)
-    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
+    enter_scope(Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
     return kiosk, None
 
 
@@ -412,7 +412,7 @@ def _answers(raw: Any, field: str) -> dict[str, Any]:
     return out
 
 
-def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> intake.Submission:
+def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> Submission:
     """Check a delivered survey strictly; raises :class:`Invalid` (nothing is stored)."""
     if not isinstance(payload, dict):
         raise Invalid(_("The answers are not understood."))
@@ -458,7 +458,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
         "delivered_at": now.isoformat(),
         "verified": False,
     }
-    return intake.Submission(
+    return Submission(
         office_id=kiosk.office_id, respondent_type=rtype, answers=answers,
         profile={k: v for k, v in profile.items() if v is not None},
         comment=comment.strip() or None, client_key=f"{KEY}:{key}", channel=KEY,
@@ -468,7 +468,8 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
 
 
 @api_bp.post("/responses")
-@ratelimit.counted_in_view  # _over_limit
+@public_endpoint  # the device token in a header, not a cookie, authenticates
+@counted_in_view  # _over_limit
 def responses():
     limited = _over_limit()
     if limited:
@@ -491,7 +492,7 @@ def responses():
     if failed:
         return failed
     outcome = _keep(kiosk, token, payload, now)
-    if cached and outcome not in (inbox.Acceptance.KEPT, inbox.Acceptance.REPEAT):
+    if cached and outcome not in (Acceptance.KEPT, Acceptance.REPEAT):
         # what this process read of the device lately no longer holds, and a refusal is
         # only ever made on what is read afresh
         db.rollback()
@@ -499,9 +500,9 @@ def responses():
         if failed:
             return failed
         outcome = _keep(kiosk, token, payload, now)
-    if isinstance(outcome, (Invalid, intake.IntakeError)):
+    if isinstance(outcome, (Invalid, IntakeError)):
         return _invalid(kiosk, key, payload, outcome)
-    if outcome is inbox.Acceptance.REFUSED:
+    if outcome is Acceptance.REFUSED:
         # revoked or changed between reading the device and keeping the answer
         db.rollback()
         kiosk, failed, _cached = read(afresh=True)
@@ -512,12 +513,12 @@ def responses():
             status="retry")
         response.headers["Retry-After"] = "1"
         return response, status
-    if outcome is inbox.Acceptance.REPEAT:
+    if outcome is Acceptance.REPEAT:
         return _received(kiosk, key)
     _seen(kiosk)
     db.commit()
     try:
-        inbox.schedule_drain(just_kept=True)
+        schedule_drain(just_kept=True)
     except (JobError, RedisError):
         # the answer is kept: the next delivery, or the region's next computation, stores it
         current_app.logger.warning("kiosk %s: no drain job queued", kiosk.id, exc_info=True)
@@ -530,21 +531,21 @@ def _keep(kiosk: devices.Device, token: str, payload: Any, now: dt.datetime):
     drain job stores it with every quality rule, in bulk). Returns the
     :class:`cci.inbox.Acceptance`, or the error that refuses it (nothing kept)."""
     try:
-        office = intake.OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
-        draft = intake.validate(parse_submission(kiosk, payload, now),
+        office = OfficeKey(kiosk.office_id, kiosk.region_id, kiosk.office_active)
+        draft = validate(parse_submission(kiosk, payload, now),
                                 known={("office", kiosk.office_id): office})
-    except (Invalid, intake.IntakeError) as exc:
+    except (Invalid, IntakeError) as exc:
         return exc
-    return inbox.accept(draft, devices.DELIVERY, devices.delivery_params(kiosk, token, draft),
+    return accept_delivery(draft, devices.DELIVERY, devices.delivery_params(kiosk, token, draft),
                         autocommit=True)
 
 
-def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | intake.IntakeError):
+def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | IntakeError):
     """A delivery refused on what was read of the device afresh: nothing of the response is
     kept (unless it is a repeat, which passed when it first came: a campaign may have closed
     since), but the refusal is."""
     db.rollback()
-    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and inbox.known(f"{KEY}:{key}"):
+    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and delivery_known(f"{KEY}:{key}"):
         return _received(kiosk, key)
     _keep_rejection(kiosk.id, kiosk.region_id, payload, exc.message, exc.field)
     return _error(400, exc.message, field=exc.field, status="invalid")
@@ -578,7 +579,8 @@ def _count(payload: dict, name: str) -> int | None:
 
 
 @api_bp.post("/heartbeat")
-@ratelimit.counted_in_view  # _over_limit
+@public_endpoint  # the device token in a header, not a cookie, authenticates
+@counted_in_view  # _over_limit
 def heartbeat():
     limited = _over_limit()
     if limited:

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci import intake
-from cci import survey
-from cci.db import db
-from cci.methodology import RESPONDENT_TYPES
-from cci.models import Region
+from cci.plugin_api import survey
+from cci.plugin_api import db
+from cci.plugin_api import RESPONDENT_TYPES
+from cci.plugin_api import Region
+from cci.plugin_api import campaign_for
 
 from cci_channel_kiosk.models import CLIENT_KEY_MAX
 from cci_channel_kiosk.models import ERROR_MAX
@@ -101,7 +101,7 @@ class Readable:
 def indicator_set_for(region: Region, moment: dt.datetime):
     """The methodology set of the campaign running in the region at ``moment``, or None
     (then the answers are shown by their keys)."""
-    campaign = intake.campaign_for(region, moment)
+    campaign = campaign_for(region, moment)
     if campaign is None:
         return None
     try:

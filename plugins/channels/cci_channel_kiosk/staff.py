@@ -32,12 +32,12 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 
-from cci import intake
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.roles import Role
-from cci.views.areas import region_area_blueprint
+from cci.plugin_api import db
+from cci.plugin_api import utcnow
+from cci.plugin_api import Office
+from cci.plugin_api import Role
+from cci.plugin_api import region_area_blueprint
+from cci.plugin_api import local_date
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import rejections
@@ -162,7 +162,7 @@ def _readable_by_campaign():
 
     def readable(row):
         region = row.kiosk.office.region
-        key = (region.id, intake.local_date(region, row.received_at))
+        key = (region.id, local_date(region, row.received_at))
         if key not in sets:
             sets[key] = rejections.indicator_set_for(region, row.received_at)
         return rejections.readable(row.payload, sets[key])

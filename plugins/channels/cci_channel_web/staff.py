@@ -33,16 +33,16 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
-from cci import survey
-from cci.db import db
-from cci.db import utcnow
-from cci.models import Office
-from cci.models import Region
-from cci.models import SurveyInvitation
-from cci.roles import Role
+from cci.plugin_api import survey
+from cci.plugin_api import db
+from cci.plugin_api import utcnow
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import SurveyInvitation
+from cci.plugin_api import Role
 
 from cci_channel_web import qr
-from cci.views.areas import region_area_blueprint
+from cci.plugin_api import region_area_blueprint
 
 STAFF_PREFIX = "/r/<region_code>/survey"
 staff_bp = region_area_blueprint("web_survey_staff", __name__, template_folder="templates")

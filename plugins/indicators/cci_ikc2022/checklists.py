@@ -3,8 +3,8 @@ platform's reconstruction from the pilot's remarks; counts and points are the so
 
 from __future__ import annotations
 
-from cci.methodology import ChecklistParam
-from cci.methodology import Option
+from cci.plugin_api import ChecklistParam
+from cci.plugin_api import Option
 
 
 def points(step: float, *params: tuple[str, str], default: bool = True) -> tuple[ChecklistParam, ...]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cci.methodology import Indicator
-from cci.methodology import Parameter
+from cci.plugin_api import Indicator
+from cci.plugin_api import Parameter
 
 from cci_ikc2022 import checklists as cl
 

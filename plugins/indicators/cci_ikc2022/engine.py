@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from cci.methodology import Indicator
-from cci.methodology import IndicatorSet
-from cci.methodology import Item
-from cci.results import Figure
-from cci.results import OfficeData
-from cci.results import OfficeResult
-from cci.results import RegionData
-from cci.results import RegionResult
-from cci.results import effective_n
-from cci.results import mean
-from cci.results import mean_interval
-from cci.results import stars_for
-from cci.results import wilson
+from cci.plugin_api import Indicator
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import Item
+from cci.plugin_api import Figure
+from cci.plugin_api import OfficeData
+from cci.plugin_api import OfficeResult
+from cci.plugin_api import RegionData
+from cci.plugin_api import RegionResult
+from cci.plugin_api import effective_n
+from cci.plugin_api import mean
+from cci.plugin_api import mean_interval
+from cci.plugin_api import stars_for
+from cci.plugin_api import wilson
 
 RESPONDENT_TYPES = ("job_seeker", "employer")
 #: unscored choice indicators cross-checked against the checklist of the channels an office

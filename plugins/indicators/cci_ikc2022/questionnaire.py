@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cci.methodology import Item
-from cci.methodology import Option
+from cci.plugin_api import Item
+from cci.plugin_api import Option
 
 JS = "job_seeker"
 EMP = "employer"

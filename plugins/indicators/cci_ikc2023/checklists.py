@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cci.methodology import ChecklistParam
+from cci.plugin_api import ChecklistParam
 
 from cci_ikc2022.checklists import points
 
