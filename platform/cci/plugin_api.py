@@ -120,6 +120,7 @@ from cci.checklists import save as save_checklist
 from cci.checklists import target_level
 from cci.compute import schedule_recompute
 from cci.jobs import JobError
+from cci.jobs import enqueue as enqueue_job
 from cci.retention import schedule_purge
 from cci.views.checklists import checklist_form
 
@@ -228,6 +229,7 @@ __all__ = [
     "target_level",
     "schedule_recompute",
     "JobError",
+    "enqueue_job",
     "schedule_purge",
     "checklist_form",
     # Reading uploaded files
