@@ -315,7 +315,7 @@ def test_every_hook_has_a_test(hook):
 
 
 def _documented_hooks() -> dict[str, str]:
-    return dict(re.findall(r"^### `(\w+)\(([^)]*)\)`", DOCS, re.M))
+    return dict(re.findall(r"^### `(\w+)\(([^)]*)\)`", DOCS, re.MULTILINE))
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -377,7 +377,7 @@ def test_the_built_in_plugins_keep_the_contract():
         lint = shutil.which("lint-imports")
     assert lint, "import-linter is a dev dependency: pip install -e '.[dev]'"
     result = subprocess.run([str(lint), "--config", str(CONTRACT), "--no-cache"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "2 kept, 0 broken" in result.stdout
 
@@ -387,6 +387,6 @@ def test_the_example_plugin_imports_the_api_only():
     imports = set()
     for path in source_root.rglob("*.py"):
         imports |= set(re.findall(r"^\s*(?:from|import) (cci(?:\.[\w.]+)?)\b",
-                                  path.read_text(), re.M))
+                                  path.read_text(), re.MULTILINE))
     assert imports == {"cci.plugin_api"}
 

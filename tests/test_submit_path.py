@@ -30,6 +30,7 @@ from cci.models import Office
 from cci.models import Region
 from cci.models import Response
 from cci_channel_kiosk import devices
+from cci_channel_kiosk import public
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 from conftest import IS_POSTGRES
@@ -271,7 +272,7 @@ def test_a_device_changed_as_its_answer_is_kept_is_asked_to_send_it_again(  # no
         calls.append(1)
         return inbox.Acceptance.REFUSED
 
-    monkeypatch.setattr(inbox, "accept", changing)
+    monkeypatch.setattr(public, "accept_delivery", changing)  # the kiosk's name for inbox.accept
     retry = post(app, token, payload(app, answers=survey_answers(app, 6)))
     assert retry.status_code == 503 and retry.json["status"] == "retry"
     assert retry.headers["Retry-After"] == "1"
@@ -282,7 +283,7 @@ def test_a_device_changed_as_its_answer_is_kept_is_asked_to_send_it_again(  # no
             devices.revoke(db.get(Kiosk, kiosk_id))
         return changing()
 
-    monkeypatch.setattr(inbox, "accept", revoked)
+    monkeypatch.setattr(public, "accept_delivery", revoked)
     refused = post(app, token, payload(app, answers=survey_answers(app, 7)))
     assert refused.status_code == 401 and refused.json["status"] == "revoked"
     assert len(calls) == 4

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from cci.plugin_api import Base
-from cci.plugin_api import utcnow
 from cci.plugin_api import TenantScoped
+from cci.plugin_api import utcnow
 
 LINE_MAX = 40
 TOPIC_MAX = 32

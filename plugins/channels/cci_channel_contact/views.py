@@ -41,31 +41,31 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
 
-from cci.plugin_api import roles_required
-from cci.plugin_api import visible_campaigns
-from cci.plugin_api import ChecklistError
-from cci.plugin_api import save_checklist
-from cci.plugin_api import target_level
-from cci.plugin_api import db
-from cci.plugin_api import utcnow
-from cci.plugin_api import UploadError
-from cci.plugin_api import IntakeError
-from cci.plugin_api import Submission
-from cci.plugin_api import campaign_for
-from cci.plugin_api import submit
-from cci.plugin_api import Indicator
-from cci.plugin_api import IndicatorSet
 from cci.plugin_api import Campaign
 from cci.plugin_api import Checklist
+from cci.plugin_api import ChecklistError
+from cci.plugin_api import Indicator
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import IntakeError
+from cci.plugin_api import JobError
 from cci.plugin_api import Office
 from cci.plugin_api import Region
 from cci.plugin_api import Response
-from cci.plugin_api import User
 from cci.plugin_api import Role
+from cci.plugin_api import Submission
+from cci.plugin_api import UploadError
+from cci.plugin_api import User
+from cci.plugin_api import campaign_for
 from cci.plugin_api import can_edit_checklist as can_edit
-from cci.plugin_api import JobError
-from cci.plugin_api import schedule_recompute
 from cci.plugin_api import checklist_form
+from cci.plugin_api import db
+from cci.plugin_api import roles_required
+from cci.plugin_api import save_checklist
+from cci.plugin_api import schedule_recompute
+from cci.plugin_api import submit
+from cci.plugin_api import target_level
+from cci.plugin_api import utcnow
+from cci.plugin_api import visible_campaigns
 
 from cci_channel_contact import figures as fig
 from cci_channel_contact import questionnaire as q

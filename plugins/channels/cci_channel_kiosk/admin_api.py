@@ -21,12 +21,12 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
+from cci.plugin_api import ApiError
+from cci.plugin_api import db
+from cci.plugin_api import iso_datetime
 from cci.plugin_api import list_of
 from cci.plugin_api import operation
 from cci.plugin_api import ref
-from cci.plugin_api import ApiError
-from cci.plugin_api import iso_datetime
-from cci.plugin_api import db
 from cci.plugin_api import utcnow
 
 from cci_channel_kiosk import devices

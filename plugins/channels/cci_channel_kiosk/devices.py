@@ -32,16 +32,15 @@ from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import select
 
-from cci.plugin_api import ID_MAX
-from cci.plugin_api import db
-from cci.plugin_api import utcnow
-from cci.plugin_api import Office
-from cci.plugin_api import Region
 from cci.plugin_api import CAMPAIGNS_NEAR
+from cci.plugin_api import ID_MAX
+from cci.plugin_api import STILL_OPEN
 from cci.plugin_api import CampaignKey
 from cci.plugin_api import CampaignSpan
 from cci.plugin_api import Draft
-from cci.plugin_api import STILL_OPEN
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import db
 from cci.plugin_api import federal_read
 from cci.plugin_api import federal_scope
 from cci.plugin_api import near_day
@@ -51,6 +50,7 @@ from cci.plugin_api import open_campaign
 from cci.plugin_api import record_audit
 from cci.plugin_api import region_scope
 from cci.plugin_api import still_open_params
+from cci.plugin_api import utcnow
 
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk

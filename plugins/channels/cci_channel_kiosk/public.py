@@ -34,27 +34,27 @@ from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from cci.plugin_api import survey
-from cci.plugin_api import enter_scope
-from cci.plugin_api import db
-from cci.plugin_api import utcnow
-from cci.plugin_api import JobError
 from cci.plugin_api import RESPONDENT_TYPES
-from cci.plugin_api import AnswerError
-from cci.plugin_api import limiter
-from cci.plugin_api import per_device
-from cci.plugin_api import per_ip
-from cci.plugin_api import public_endpoint
 from cci.plugin_api import Acceptance
+from cci.plugin_api import AnswerError
 from cci.plugin_api import IntakeError
+from cci.plugin_api import JobError
 from cci.plugin_api import OfficeKey
 from cci.plugin_api import Scope
 from cci.plugin_api import Submission
 from cci.plugin_api import accept_delivery
 from cci.plugin_api import counted_in_view
+from cci.plugin_api import db
 from cci.plugin_api import delivery_known
+from cci.plugin_api import enter_scope
+from cci.plugin_api import limiter
+from cci.plugin_api import per_device
+from cci.plugin_api import per_ip
+from cci.plugin_api import public_endpoint
 from cci.plugin_api import ratelimit_hit
 from cci.plugin_api import schedule_drain
+from cci.plugin_api import survey
+from cci.plugin_api import utcnow
 from cci.plugin_api import validate
 
 from cci_channel_kiosk import devices

@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci.plugin_api import survey
-from cci.plugin_api import db
 from cci.plugin_api import RESPONDENT_TYPES
 from cci.plugin_api import Region
 from cci.plugin_api import campaign_for
+from cci.plugin_api import db
+from cci.plugin_api import survey
 
 from cci_channel_kiosk.models import CLIENT_KEY_MAX
 from cci_channel_kiosk.models import ERROR_MAX

@@ -24,18 +24,18 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from cci.plugin_api import survey
-from cci.plugin_api import enter_scope
-from cci.plugin_api import db
-from cci.plugin_api import utcnow
+from cci.plugin_api import IntakeError
 from cci.plugin_api import Office
 from cci.plugin_api import Region
-from cci.plugin_api import limiter
-from cci.plugin_api import per_ip
-from cci.plugin_api import IntakeError
 from cci.plugin_api import Scope
 from cci.plugin_api import campaign_for
+from cci.plugin_api import db
+from cci.plugin_api import enter_scope
+from cci.plugin_api import limiter
+from cci.plugin_api import per_ip
 from cci.plugin_api import schedule_purge
+from cci.plugin_api import survey
+from cci.plugin_api import utcnow
 
 KEY = "web"
 URL_PREFIX = "/s"

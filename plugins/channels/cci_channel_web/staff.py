@@ -33,13 +33,13 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
-from cci.plugin_api import survey
-from cci.plugin_api import db
-from cci.plugin_api import utcnow
 from cci.plugin_api import Office
 from cci.plugin_api import Region
-from cci.plugin_api import SurveyInvitation
 from cci.plugin_api import Role
+from cci.plugin_api import SurveyInvitation
+from cci.plugin_api import db
+from cci.plugin_api import survey
+from cci.plugin_api import utcnow
 
 from cci_channel_web import qr
 from cci.plugin_api import region_area_blueprint

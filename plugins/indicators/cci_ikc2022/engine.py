@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import IndicatorSet
 from cci.plugin_api import Item
-from cci.plugin_api import Figure
 from cci.plugin_api import OfficeData
 from cci.plugin_api import OfficeResult
 from cci.plugin_api import RegionData

@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from cci.plugin_api import hookimpl
+from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import Parameter
-from cci.plugin_api import Figure
+from cci.plugin_api import hookimpl
 from cci.plugin_api import mean
 
 from cci_ikc2022 import definition as pilot
