@@ -350,6 +350,18 @@ def test_every_api_name_is_documented():
     assert not missing, f"names of cci.plugin_api missing from docs/plugins.md: {missing}"
 
 
+def test_installed_sets_and_channels_are_looked_up_in_the_current_app(build, app):
+    blocked = build({"PLUGINS_BLOCKED": ["kiosk"]})
+    with blocked.app_context():
+        assert plugin_api.installed_set("cci-2023").key == "cci-2023"
+        with pytest.raises(LookupError, match="cci-1999"):
+            plugin_api.installed_set("cci-1999")
+        assert plugin_api.installed_channel("web").key == "web"
+        assert plugin_api.installed_channel("kiosk") is None
+    with app.app_context():
+        assert plugin_api.installed_channel("kiosk").key == "kiosk"
+
+
 def test_hookimpl_is_the_same_marker_everywhere():
     assert plugin_api.hookimpl is hookspecs.hookimpl is cci.hookimpl
 

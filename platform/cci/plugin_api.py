@@ -17,8 +17,10 @@ do once they stand alone in a plugin's namespace.
 
 from __future__ import annotations
 
-# Hooks
+# Hooks, and what the installed plugins registered
 from cci.hookspecs import hookimpl
+from cci.plugins import installed_channel
+from cci.plugins import installed_set
 
 # Methodology contract: the types a set is made of, and its results
 from cci.methodology import RESPONDENT_TYPES
@@ -135,8 +137,10 @@ from cci.imports import read_table
 from cci.values import parse_number
 
 __all__ = [
-    # Hooks
+    # Hooks, and what the installed plugins registered
     "hookimpl",
+    "installed_channel",
+    "installed_set",
     # Methodology contract
     "RESPONDENT_TYPES",
     "AnswerError",

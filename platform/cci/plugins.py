@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
+from flask import current_app
 
 from cci import hookspecs
 from cci.channels import Channel
@@ -99,6 +100,17 @@ class Registry:
             return self.indicator_sets[key]
         except KeyError:
             raise LookupError(f"methodology version {key!r} is not installed") from None
+
+
+def installed_set(key: str) -> IndicatorSet:
+    """The installed methodology set ``key`` in the current app; :class:`LookupError` when it
+    is not installed (blocked, or its package removed)."""
+    return current_app.extensions["cci.registry"].indicator_set(key)
+
+
+def installed_channel(key: str) -> Channel | None:
+    """The installed channel ``key`` in the current app, or ``None`` (blocked or removed)."""
+    return current_app.extensions["cci.registry"].channels.get(key)
 
 
 def _each_impl(pm: pluggy.PluginManager, hook_name: str):

@@ -59,6 +59,8 @@ from cci.plugin_api import campaign_for
 from cci.plugin_api import can_edit_checklist as can_edit
 from cci.plugin_api import checklist_form
 from cci.plugin_api import db
+from cci.plugin_api import installed_channel
+from cci.plugin_api import installed_set
 from cci.plugin_api import roles_required
 from cci.plugin_api import save_checklist
 from cci.plugin_api import schedule_recompute
@@ -116,7 +118,7 @@ def _indicator_set(key: str | None) -> IndicatorSet | None:
     if key is None:
         return None
     try:
-        return current_app.extensions["cci.registry"].indicator_set(key)
+        return installed_set(key)
     except LookupError:
         return None
 
@@ -343,7 +345,7 @@ def _finish(call: ContactCall, form: OutcomeForm, parsed: q.Parsed):
             meta={"operator_id": call.operator_id, "call_id": call.id,
                   "session": _console_session()},
         )
-        channel = current_app.extensions["cci.registry"].channels.get(CHANNEL_KEY)
+        channel = installed_channel(CHANNEL_KEY)
         try:
             response, _created = submit(submission, channel)
         except IntakeError as exc:

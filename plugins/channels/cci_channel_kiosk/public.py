@@ -47,6 +47,7 @@ from cci.plugin_api import counted_in_view
 from cci.plugin_api import db
 from cci.plugin_api import delivery_known
 from cci.plugin_api import enter_scope
+from cci.plugin_api import installed_set
 from cci.plugin_api import limiter
 from cci.plugin_api import per_device
 from cci.plugin_api import per_ip
@@ -295,7 +296,7 @@ def questionnaire():
     campaign = kiosk.open_campaign(utcnow())
     data: dict[str, Any] = {"office": kiosk.office_name, "texts": texts(), "campaign": None}
     if campaign is not None:
-        iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+        iset = installed_set(campaign.methodology_key)
         data["campaign"] = campaign.id
         data.update(questionnaire_json(iset))
     _seen(kiosk)
@@ -427,7 +428,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> S
     if campaign is None:
         raise Invalid(_("There is no measurement campaign in your region today, so the "
                         "questionnaire is closed."), "finished_at")
-    iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+    iset = installed_set(campaign.methodology_key)
     try:
         answers = iset.validate_answers(rtype, _answers(payload.get("answers"), "answers"))
         profile = iset.validate_answers(rtype, _answers(payload.get("profile"), "profile"),

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from cci.plugin_api import RESPONDENT_TYPES
 from cci.plugin_api import Region
 from cci.plugin_api import campaign_for
 from cci.plugin_api import db
+from cci.plugin_api import installed_set
 from cci.plugin_api import survey
 
 from cci_channel_kiosk.models import CLIENT_KEY_MAX
@@ -105,7 +105,7 @@ def indicator_set_for(region: Region, moment: dt.datetime):
     if campaign is None:
         return None
     try:
-        return current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+        return installed_set(campaign.methodology_key)
     except LookupError:
         return None
 

@@ -31,6 +31,7 @@ from cci.plugin_api import Scope
 from cci.plugin_api import campaign_for
 from cci.plugin_api import db
 from cci.plugin_api import enter_scope
+from cci.plugin_api import installed_channel
 from cci.plugin_api import limiter
 from cci.plugin_api import per_ip
 from cci.plugin_api import schedule_purge
@@ -82,7 +83,7 @@ def _no_store(response):
 
 
 def channel():
-    return current_app.extensions["cci.registry"].channels[KEY]
+    return installed_channel(KEY)
 
 
 # --- pages for people ------------------------------------------------------------------------
