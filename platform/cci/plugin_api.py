@@ -8,8 +8,8 @@ this module only, plus its own package and third-party libraries::
 
 This is the stable surface: the core's modules behind it may move or change, the names here
 keep their meaning, and a name leaves only with a note in ``docs/plugins.md``. The built-in
-plugins are held to it by an import-linter contract (``.importlinter``). ``docs/plugins.md``
-documents every name; ``__all__`` lists them, grouped as below.
+plugins are held to it by an import-linter contract (tests/test_plugin_api.py runs it).
+``docs/plugins.md`` documents every name; ``__all__`` lists them, grouped as below.
 
 Names taken from a core module under another name (``record as record_audit``) say what they
 do once they stand alone in a plugin's namespace.
