@@ -26,7 +26,7 @@ def _enter_region(_endpoint, values) -> None:
     if not current_user.is_authenticated:
         # Decided here, once, for every page of the area (a channel's staff page without
         # login_required included): a visitor goes to the login page and comes back.
-        abort(current_app.login_manager.unauthorized())
+        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
     region = db.scalar(select(Region).where(Region.code == code)) if code else None
     # Another region's pages do not exist for a regional user: 404, not 403.
     if region is None or not can_see_region(current_user, region):
