@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskCliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-pytest_plugins = ("engine_helpers",)  # fixtures for campaigns, answers and runs
+pytest_plugins = ("engine_helpers", "conftest_plugins")  # campaigns, answers, runs; plugins
 
 _tmp = Path(tempfile.mkdtemp(prefix="cci-tests-"))
 os.environ.setdefault("CCI_INSTANCE_DIR", str(_tmp / "instance"))

@@ -23,8 +23,7 @@ from cci.hooks.manager import PluginError
 # A methodology set as a third-party package would write it. ``KEY``/``BASED_ON`` are
 # substituted so that several copies can be installed side by side.
 INDICATORS_SOURCE = '''
-from cci import hookimpl
-from cci.methodology.contract import Indicator, IndicatorSet, Item, Option, Parameter
+from cci.plugin_api import Indicator, IndicatorSet, Item, Option, Parameter, hookimpl
 
 BOTH = {"job_seeker": "Сколько вы ждали?", "employer": "Сколько вы ждали?"}
 
@@ -65,8 +64,7 @@ def register_indicator_sets():
 CHANNEL_SOURCE = '''
 from flask import Blueprint, jsonify
 
-from cci import hookimpl
-from cci.collection.channels import Channel, QualityRule
+from cci.plugin_api import Channel, QualityRule, hookimpl
 
 bp = Blueprint(BLUEPRINT, __name__)
 

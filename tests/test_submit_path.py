@@ -25,6 +25,7 @@ from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci_channel_kiosk import devices
+from cci_channel_kiosk import public
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 from engine_helpers import DAY

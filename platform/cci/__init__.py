@@ -1,11 +1,12 @@
 """The client-centricity index (ИКЦ) platform core.
 
-Plugins import :data:`hookimpl` from here and implement the hooks in :mod:`cci.hooks.specs`.
+Plugins import what they use of the core from :mod:`cci.plugin_api` only, and implement the
+hooks in :mod:`cci.hooks.specs`.
 """
 
 from __future__ import annotations
 
-from cci.hooks.specs import hookimpl
+from cci.hooks.specs import hookimpl  # kept for plugins written against the older surface
 
 __all__ = ["create_app", "hookimpl"]
 

@@ -57,10 +57,29 @@ class Channel:
     #: authentication, tenant scope, JSON errors and CSRF exemption; endpoints are
     #: ``api.<blueprint name>.<view>``. Every route needs a :func:`cci.web.api.docs.operation`.
     api_blueprints: tuple[Blueprint, ...] = ()
-    #: The metadata keys this channel attaches to a response (documented, validated).
+    #: The metadata keys this channel attaches to a response's ``meta``. When given, the
+    #: intake refuses a response of this channel with any other key (IntakeError on
+    #: ``meta``), before the ``prepare_response`` hooks (which may add keys of their own)
+    #: run; empty: not checked.
     metadata_fields: tuple[str, ...] = ()
     quality_rules: tuple[QualityRule, ...] = ()
     description: str = ""
     #: Staff pages of the channel linked from a region's navigation: ``((label, endpoint), …)``;
     #: the endpoint takes the region's code (``region_code``) and checks access itself.
     region_links: tuple[tuple[str, str], ...] = ()
+
+
+_PUBLIC = "cci_public_endpoint"
+
+
+def public_endpoint(view: Callable) -> Callable:
+    """Mark a view of a channel's blueprint as public: it takes a POST without the session's
+    CSRF token (a device that authenticates with a token in a header, an anonymous form of its
+    own). The core exempts the marked views of every mounted channel blueprint; the view checks
+    whatever authenticates the request itself. Works above or below the route decorator."""
+    setattr(view, _PUBLIC, True)
+    return view
+
+
+def is_public_endpoint(view: Callable) -> bool:
+    return bool(getattr(view, _PUBLIC, False))

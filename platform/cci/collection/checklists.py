@@ -11,6 +11,8 @@ from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.methodology.contract import Indicator
 from cci.foundation.models import Checklist
+from cci.foundation.models import User
+from cci.foundation.roles import Role
 from cci.methodology.values import NegativeNumber
 from cci.methodology.values import parse_amount
 from cci.methodology.values import parse_yes_no
@@ -53,6 +55,16 @@ def normalise(indicator: Indicator, values: dict[str, Any]) -> dict[str, Any]:
                 raise ChecklistError(key, f"«{param.label}»: допустимо {', '.join(sorted(options))}")
             clean[key] = str(raw)
     return clean
+
+
+def can_edit(user: User, office_id: int | None) -> bool:
+    """Whether ``user`` may change a checklist of the office (``office_id`` None: the region's
+    own, in a centralized network); anyone who may open the checklists may read them."""
+    if user.has_role(Role.ADMIN, Role.REGIONAL_ADMIN):
+        return True
+    if user.has_role(Role.AUDITOR):
+        return user.office_id is None or user.office_id == office_id
+    return False
 
 
 def target_level(indicator: Indicator, network_type: str) -> str:

@@ -198,6 +198,7 @@ def validate(sub: Submission, known: dict | None = None) -> Draft:
     import), remembers the offices and campaigns already looked up; a channel that has read
     the office may put it there (``("office", id)``: an :class:`OfficeKey` will do)."""
     known = {} if known is None else known
+    _check_meta(sub)
     office = _known_office(sub.office_id, known)
     submitted = sub.submitted_at or utcnow()
     campaign = _known_campaign(sub.campaign_id, office.region_id, submitted, known)
@@ -264,6 +265,18 @@ def _checked_answers(sub: Submission, indicator_set, methodology_key: str):
                                                "profile"))
     except AnswerError as exc:
         raise IntakeError(exc.item, exc.message, exc.reason) from exc
+
+
+def _check_meta(sub: Submission) -> None:
+    """A channel that declares its ``metadata_fields`` attaches no other key: a misspelt one
+    would silently escape the quality rules that read it."""
+    channel = current_app.extensions["cci.registry"].channels.get(sub.channel)
+    if channel is None or not channel.metadata_fields or not sub.meta:
+        return
+    unknown = sorted(set(sub.meta) - set(channel.metadata_fields))
+    if unknown:
+        raise IntakeError("meta", f"канал «{channel.key}» не объявляет ключи метаданных: "
+                                  f"{', '.join(unknown)}")
 
 
 def build_response(sub: Submission) -> Response:

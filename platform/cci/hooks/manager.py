@@ -19,6 +19,7 @@ from typing import Protocol
 from typing import TypeVar
 
 import pluggy
+from flask import current_app
 
 from cci.hooks import specs as hookspecs
 from cci.collection.channels import Channel
@@ -95,12 +96,25 @@ class Registry:
     channels: dict[str, Channel] = field(default_factory=dict)
     quality_rules: dict[str, QualityRule] = field(default_factory=dict)
     jobs: dict[str, Any] = field(default_factory=dict)
+    #: JSON schemas of the plugins' API resources (``register_api_schemas``), by name.
+    api_schemas: dict[str, dict] = field(default_factory=dict)
 
     def indicator_set(self, key: str) -> IndicatorSet:
         try:
             return self.indicator_sets[key]
         except KeyError:
             raise LookupError(f"methodology version {key!r} is not installed") from None
+
+
+def installed_set(key: str) -> IndicatorSet:
+    """The installed methodology set ``key`` in the current app; :class:`LookupError` when it
+    is not installed (blocked, or its package removed)."""
+    return current_app.extensions["cci.registry"].indicator_set(key)
+
+
+def installed_channel(key: str) -> Channel | None:
+    """The installed channel ``key`` in the current app, or ``None`` (blocked or removed)."""
+    return current_app.extensions["cci.registry"].channels.get(key)
 
 
 def _each_impl(pm: pluggy.PluginManager, hook_name: str):
@@ -164,6 +178,20 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             if name in registry.jobs:
                 raise PluginError(f"Plugin {plugin_name!r} registers the job {name!r} twice")
             registry.jobs[name] = func
+    schema_owners: dict[str, str] = {}
+    for plugin_name, schemas in _each_impl(pm, "register_api_schemas"):
+        if not isinstance(schemas, dict):
+            raise PluginError(f"Plugin {plugin_name!r} returned {type(schemas).__name__} from "
+                              "register_api_schemas, expected a dict {name: JSON schema}")
+        for name, schema in schemas.items():
+            if name in schema_owners:
+                raise PluginError(f"Two plugins register the API schema {name!r}: "
+                                  f"{schema_owners[name]!r} and {plugin_name!r}")
+            if not isinstance(schema, dict):
+                raise PluginError(f"Plugin {plugin_name!r} registers the API schema {name!r} "
+                                  f"as {type(schema).__name__}, expected a dict")
+            schema_owners[name] = plugin_name
+            registry.api_schemas[name] = schema
     for key, indicator_set in registry.indicator_sets.items():
         if indicator_set.based_on and indicator_set.based_on not in registry.indicator_sets:
             raise PluginError(

@@ -1,7 +1,9 @@
-"""Every hook a plugin can implement. Plugins import ``cci.hookimpl`` and nothing else.
+"""Every hook a plugin can implement, and the marker of an implementation (:data:`hookimpl`).
 
-Families: ``register_*`` returns a list of things the core then owns; ``prepare_*``
-adjusts what it is given in place. Implementations take only the arguments they need.
+Plugins import both markers' users from :mod:`cci.plugin_api`. Families: ``register_*``
+returns things the core then owns; ``prepare_*`` adjusts what it is given in place.
+Implementations take only the arguments they need. ``docs/plugins.md`` documents every hook
+with this exact signature (a test compares them).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import pluggy
 
 hookspec = pluggy.HookspecMarker("cci")
-#: marks a plugin's implementation of a hook below
+#: Marks a plugin's hook implementation: ``@hookimpl def register_channels(): …``.
 hookimpl = pluggy.HookimplMarker("cci")
 
 
@@ -64,4 +66,14 @@ def register_migrations():
     (``branch_labels``, ``depends_on`` the core revision it needs); ``cci db upgrade`` runs
     every installed plugin's branch with the core's (see "Tables and migrations" in
     ``docs/plugins.md``).
+    """
+
+
+@hookspec
+def register_api_schemas():
+    """Return a dict ``{name: JSON schema}`` that the API's resources of this plugin refer to
+    (``ref(name)``); the core adds them to the OpenAPI document's ``components.schemas``.
+
+    A name already taken by the core or by another plugin stops start-up with an error naming
+    both; prefix the names with the plugin's (``Kiosk…``).
     """

@@ -308,9 +308,6 @@ class IndicatorSet:
             regions_counted=len(indices),
         )
 
-    def describe_changes(self) -> list[str]:
-        return list(self.changes)
-
 
 def read_value(item: Item, raw: Any) -> Any:
     """:meth:`IndicatorSet.read_answer` of the core (a set may refine the method)."""

@@ -20,6 +20,7 @@ from cci.foundation import config
 from cci.foundation import db
 from cci.web import ratelimit
 from cci.foundation import redis_conn
+from cci.collection.channels import is_public_endpoint
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
 from cci.methodology.figures import shown_index
@@ -115,6 +116,11 @@ def _mount_channels(app: Flask) -> None:
     for channel in app.extensions["cci.registry"].channels.values():
         for blueprint, url_prefix in channel.blueprints:
             app.register_blueprint(blueprint, url_prefix=url_prefix)
+        # a channel's public endpoints (cci.collection.channels.public_endpoint) take no CSRF token
+        names = {blueprint.name for blueprint, _prefix in channel.blueprints}
+        for endpoint, view in app.view_functions.items():
+            if endpoint.split(".", 1)[0] in names and is_public_endpoint(view):
+                csrf.exempt(view)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -23,9 +23,9 @@ from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
+from cci.plugin_api import db
+from cci.plugin_api import wilson
 
-from cci.foundation.db import db
-from cci.methodology.figures import wilson
 
 from cci_channel_contact.models import ContactCall
 from cci_channel_contact.models import TelephonyStat

@@ -14,23 +14,23 @@ from typing import Any
 from typing import Self
 
 from flask_babel import gettext as _
+from cci.plugin_api import AnswerError
+from cci.plugin_api import CONDITION_UNMET
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import Item
+from cci.plugin_api import NOT_ASKED
+from cci.plugin_api import NOT_A_NUMBER
+from cci.plugin_api import NOT_WHOLE
+from cci.plugin_api import NOT_YES_NO
+from cci.plugin_api import OUT_OF_RANGE
+from cci.plugin_api import REQUIRED
+from cci.plugin_api import TEXT_MAX
+from cci.plugin_api import TOO_LONG
+from cci.plugin_api import UNKNOWN_ITEM
+from cci.plugin_api import UNKNOWN_OPTION
+from cci.plugin_api import UNKNOWN_RESPONDENT_TYPE
+from cci.plugin_api import read_respondent_type
 
-from cci.methodology.contract import CONDITION_UNMET
-from cci.methodology.contract import NOT_A_NUMBER
-from cci.methodology.contract import NOT_ASKED
-from cci.methodology.contract import NOT_WHOLE
-from cci.methodology.contract import NOT_YES_NO
-from cci.methodology.contract import OUT_OF_RANGE
-from cci.methodology.contract import REQUIRED
-from cci.methodology.contract import TEXT_MAX
-from cci.methodology.contract import TOO_LONG
-from cci.methodology.contract import UNKNOWN_ITEM
-from cci.methodology.contract import UNKNOWN_RESPONDENT_TYPE
-from cci.methodology.contract import UNKNOWN_OPTION
-from cci.methodology.contract import AnswerError
-from cci.methodology.contract import IndicatorSet
-from cci.methodology.contract import Item
-from cci.methodology.contract import read_respondent_type
 
 NA = "na"
 DECLINED = "declined"

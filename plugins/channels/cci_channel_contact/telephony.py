@@ -20,18 +20,18 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from cci.plugin_api import FileProblem
+from cci.plugin_api import Region
+from cci.plugin_api import RowError
+from cci.plugin_api import cell_text
+from cci.plugin_api import check_upload
+from cci.plugin_api import db
+from cci.plugin_api import parse_moment
+from cci.plugin_api import parse_number
+from cci.plugin_api import read_table
+from cci.plugin_api import record_audit
+from cci.plugin_api import utcnow
 
-from cci.foundation import audit
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.collection.imports import FileProblem
-from cci.collection.imports import RowError
-from cci.collection.imports import cell_text
-from cci.collection.imports import check_upload
-from cci.collection.imports import parse_moment
-from cci.collection.imports import read_table
-from cci.methodology.values import parse_number
-from cci.foundation.models import Region
 
 from cci_channel_contact.models import LINE_MAX
 from cci_channel_contact.models import TelephonyStat
@@ -305,7 +305,7 @@ def import_file(region: Region, filename: str, data: bytes, user_id: int | None,
             existing.imported_by_id = user_id
             existing.updated_at = utcnow()
             result.updated += 1
-    audit.record("telephony.import", object_type="TelephonyStat", object_id=name[:64],
+    record_audit("telephony.import", object_type="TelephonyStat", object_id=name[:64],
                  region_id=region.id,
                  after={"filename": name, "rows": result.rows, "created": result.created,
                         "updated": result.updated, "unchanged": result.unchanged,

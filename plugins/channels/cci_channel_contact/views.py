@@ -39,31 +39,33 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
+from cci.plugin_api import Campaign
+from cci.plugin_api import Checklist
+from cci.plugin_api import ChecklistError
+from cci.plugin_api import Indicator
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import IntakeError
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import Response
+from cci.plugin_api import Role
+from cci.plugin_api import Submission
+from cci.plugin_api import UploadError
+from cci.plugin_api import User
+from cci.plugin_api import campaign_for
+from cci.plugin_api import can_edit_checklist
+from cci.plugin_api import checklist_form
+from cci.plugin_api import db
+from cci.plugin_api import follow_the_data
+from cci.plugin_api import installed_channel
+from cci.plugin_api import installed_set
+from cci.plugin_api import roles_required
+from cci.plugin_api import save_checklist
+from cci.plugin_api import submit
+from cci.plugin_api import target_level
+from cci.plugin_api import utcnow
+from cci.plugin_api import visible_campaigns
 
-from cci.collection import recompute
-from cci.foundation.access import roles_required
-from cci.collection.campaigns import visible_campaigns
-from cci.collection.checklists import ChecklistError
-from cci.collection.checklists import save as save_checklist
-from cci.collection.checklists import target_level
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.collection.imports import UploadError
-from cci.collection.intake import IntakeError
-from cci.collection.intake import Submission
-from cci.collection.intake import campaign_for
-from cci.collection.intake import submit
-from cci.methodology.contract import Indicator
-from cci.methodology.contract import IndicatorSet
-from cci.foundation.models import Campaign
-from cci.foundation.models import Checklist
-from cci.foundation.models import Office
-from cci.foundation.models import Region
-from cci.foundation.models import Response
-from cci.foundation.models import User
-from cci.foundation.roles import Role
-from cci.web.views.checklists import can_edit
-from cci.web.views.checklists import form_class as checklist_form_class
 
 from cci_channel_contact import figures as fig
 from cci_channel_contact import questionnaire as q
@@ -114,7 +116,7 @@ def _indicator_set(key: str | None) -> IndicatorSet | None:
     if key is None:
         return None
     try:
-        return current_app.extensions["cci.registry"].indicator_set(key)
+        return installed_set(key)
     except LookupError:
         return None
 
@@ -341,7 +343,7 @@ def _finish(call: ContactCall, form: OutcomeForm, parsed: q.Parsed):
             meta={"operator_id": call.operator_id, "call_id": call.id,
                   "session": _console_session()},
         )
-        channel = current_app.extensions["cci.registry"].channels.get(CHANNEL_KEY)
+        channel = installed_channel(CHANNEL_KEY)
         try:
             response, _created = submit(submission, channel)
         except IntakeError as exc:
@@ -408,17 +410,6 @@ def mystery_call_indicator(indicator_set: IndicatorSet | None) -> Indicator | No
                  and not i.components), None)
 
 
-def _initial(param, value) -> Any:
-    if value is None:
-        return None
-    if param.kind == "bool":
-        return YES if value is True else NO
-    if param.kind == "number" and isinstance(value, float) and not value.is_integer():
-        return str(value).replace(".", ",")
-    if param.kind == "number":
-        return str(int(value))
-    return str(value)
-
 
 def _mystery_campaigns() -> tuple[list[Campaign], Campaign | None]:
     """The campaigns with a «mystery call» checklist, and the one asked for (404 if unknown)."""
@@ -454,16 +445,6 @@ def _stored_checklist(campaign: Campaign, indicator: Indicator,
     ).order_by(Checklist.id).limit(1))
 
 
-def _stored_values(indicator: Indicator, row: Checklist | None) -> dict[str, Any]:
-    """The form's data from the stored checklist (on a GET: a POST shows what was sent)."""
-    data: dict[str, Any] = {}
-    if row is None or request.method == "POST":
-        return data
-    for param in indicator.checklist:
-        data[f"value__{param.key}"] = _initial(param, row.values.get(param.key))
-        data[f"evidence__{param.key}"] = row.evidence.get(param.key, "")
-    return data
-
 
 def _save_mystery_call(form, campaign: Campaign, indicator: Indicator, region: Region,
                        office_id: int | None):
@@ -484,7 +465,7 @@ def _save_mystery_call(form, campaign: Campaign, indicator: Indicator, region: R
             if f"value__{exc.field}" in form else []
         return None
     db.commit()
-    if not recompute.follow([campaign.id]):
+    if not follow_the_data([campaign.id]):
         flash(_("The index will be recalculated later: the job queue is unavailable now."),
               "error")
     flash(_("Mystery-call checklist saved."), "success")
@@ -509,9 +490,9 @@ def mystery_call():
     level = target_level(indicator, region.network_type)
     office = _mystery_office(level, context["offices"])
     office_id = office.id if office else None
-    editable = can_edit(current_user, office_id)
+    editable = can_edit_checklist(current_user, office_id)
     row = _stored_checklist(campaign, indicator, office_id)
-    form = checklist_form_class(indicator)(data=_stored_values(indicator, row))
+    form = checklist_form(indicator, row)
     status = 200
     if request.method == "POST":
         if not editable:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from cci.plugin_api import Channel
+from cci.plugin_api import hookimpl
 
-from cci import hookimpl
-from cci.collection.channels import Channel
 
 from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
+from cci_channel_kiosk.admin_api import SCHEMAS
 from cci_channel_kiosk.admin_api import bp as admin_api_bp
 from cci_channel_kiosk.public import API_PREFIX
 from cci_channel_kiosk.public import KEY
@@ -63,3 +64,8 @@ def register_channels():
 def register_migrations():
     # the branch of this channel's tables (Alembic revisions inside the package)
     return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_api_schemas():
+    return SCHEMAS

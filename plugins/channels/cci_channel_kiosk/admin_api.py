@@ -20,15 +20,14 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from cci.plugin_api import ApiError
+from cci.plugin_api import db
+from cci.plugin_api import iso_datetime
+from cci.plugin_api import list_of
+from cci.plugin_api import operation
+from cci.plugin_api import ref
+from cci.plugin_api import utcnow
 
-from cci.web.api.docs import list_of
-from cci.web.api.docs import operation
-from cci.web.api.docs import ref
-from cci.web.api.errors import ApiError
-from cci.web.api.resources import iso_datetime
-from cci.web.api.schemas import SCHEMAS
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
@@ -51,7 +50,9 @@ _nullable_datetime = {"type": ["string", "null"], "format": "date-time"}
 _nullable_count = {"type": ["integer", "null"], "minimum": 0}
 
 
-SCHEMAS.update({
+#: The JSON schemas the routes refer to, added to the OpenAPI document through the
+#: ``register_api_schemas`` hook (:mod:`cci_channel_kiosk`).
+SCHEMAS = {
     "KioskOffice": {
         "type": "object",
         "required": ["id", "code", "name"],
@@ -155,7 +156,7 @@ SCHEMAS.update({
             "offset": {"type": "integer"},
         },
     },
-})
+}
 
 
 @bp.before_request

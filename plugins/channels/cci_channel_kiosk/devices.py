@@ -27,16 +27,18 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import bindparam
 from sqlalchemy import select
+from cci.plugin_api import Campaign
+from cci.plugin_api import ID_MAX
+from cci.plugin_api import Office
+from cci.plugin_api import OfficeKey
+from cci.plugin_api import Region
+from cci.plugin_api import db
+from cci.plugin_api import federal_scope
+from cci.plugin_api import open_campaign
+from cci.plugin_api import record_audit
+from cci.plugin_api import region_scope
+from cci.plugin_api import utcnow
 
-from cci.foundation import audit
-from cci.collection import intake
-from cci.foundation import tenancy
-from cci.foundation.db import ID_MAX
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.foundation.models import Campaign
-from cci.foundation.models import Office
-from cci.foundation.models import Region
 
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk
@@ -138,7 +140,7 @@ def register(office: Office, name: str, created_by_id: int | None,
     db.add(kiosk)
     db.flush()
     code = _set_code(kiosk)
-    audit.record("kiosk.register", kiosk, user=by, after={
+    record_audit("kiosk.register", kiosk, user=by, after={
         "office_id": office.id, "name": kiosk.name,
         "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
     db.commit()
@@ -155,7 +157,7 @@ def new_pairing_code(kiosk: Kiosk, by=None) -> str:
     if kiosk.revoked_at is not None:
         raise KioskRevoked(kiosk.id)
     code = _set_code(kiosk)
-    audit.record("kiosk.pairing_code", kiosk, user=by, after={
+    record_audit("kiosk.pairing_code", kiosk, user=by, after={
         "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
     db.commit()
     return code
@@ -179,12 +181,12 @@ def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
     code = normalise_code(code_text)
     if len(code) != CODE_LENGTH:
         raise PairingError("unknown")
-    with tenancy.federal_scope("find a kiosk by its pairing code"):
+    with federal_scope("find a kiosk by its pairing code"):
         kiosk = db.scalar(select(Kiosk).where(Kiosk.pairing_code_hash == _code_hash(code)))
         if kiosk is None:
             raise PairingError("unknown")
         region_id = kiosk.region_id
-    with tenancy.region_scope(region_id, "pair a kiosk"):
+    with region_scope(region_id, "pair a kiosk"):
         kiosk = db.get(Kiosk, kiosk.id)
         if kiosk.revoked_at is not None:
             raise PairingError("revoked")
@@ -197,7 +199,7 @@ def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
         kiosk.pairing_expires_at = None
         kiosk.paired_at = now
         kiosk.last_seen_at = now
-        audit.record("kiosk.pair", kiosk, actor=f"kiosk {kiosk.id}",
+        record_audit("kiosk.pair", kiosk, actor=f"kiosk {kiosk.id}",
                      after={"paired_at": now.isoformat()})
         db.commit()
         return kiosk, token
@@ -236,11 +238,11 @@ class Device:
     def open_campaign(self, moment: dt.datetime) -> Campaign | None:
         """The campaign open in the kiosk's region at the moment
         (:func:`cci.collection.intake.open_campaign`)."""
-        return intake.open_campaign(self.region_id, self.timezone, moment)
+        return open_campaign(self.region_id, self.timezone, moment)
 
-    def office_key(self) -> intake.OfficeKey:
+    def office_key(self) -> OfficeKey:
         """The office, as :func:`cci.collection.intake.submit` takes it in ``known`` (not read again)."""
-        return intake.OfficeKey(self.office_id, self.region_id, self.office_active)
+        return OfficeKey(self.office_id, self.region_id, self.office_active)
 
 
 def _device_query():
@@ -265,7 +267,7 @@ def device(token: str | None, kiosk_id: int | None = None) -> tuple[Device | Non
         kiosk_id = token_kiosk_id(token)
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:
         return None, "unknown"
-    with tenancy.federal_scope("find a kiosk by its device token"):
+    with federal_scope("find a kiosk by its device token"):
         row = db.execute(_DEVICE, {"kiosk_id": kiosk_id}).first()
     if row is None:
         return None, "unknown"
@@ -286,7 +288,7 @@ def revoke(kiosk: Kiosk, now: dt.datetime | None = None, by=None) -> None:
     kiosk.revoked_at = now
     kiosk.pairing_code_hash = None
     kiosk.pairing_expires_at = None
-    audit.record("kiosk.revoke", kiosk, user=by, after={"revoked_at": now.isoformat()})
+    record_audit("kiosk.revoke", kiosk, user=by, after={"revoked_at": now.isoformat()})
     db.commit()
 
 

@@ -21,12 +21,12 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+from cci.plugin_api import Base
+from cci.plugin_api import JSONType
+from cci.plugin_api import Office
+from cci.plugin_api import TenantScoped
+from cci.plugin_api import utcnow
 
-from cci.foundation.db import Base
-from cci.foundation.db import JSONType
-from cci.foundation.db import utcnow
-from cci.foundation.models import Office
-from cci.foundation.tenancy import TenantScoped
 
 NAME_MAX = 100
 VERSION_MAX = 40

@@ -34,21 +34,27 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
+from cci.plugin_api import AnswerError
+from cci.plugin_api import DATABASE_UNAVAILABLE
+from cci.plugin_api import IntakeError
+from cci.plugin_api import RESPONDENT_TYPES
+from cci.plugin_api import RETRY_AFTER_SECONDS
+from cci.plugin_api import Scope
+from cci.plugin_api import Submission
+from cci.plugin_api import TOO_LONG
+from cci.plugin_api import UNANSWERED
+from cci.plugin_api import db
+from cci.plugin_api import enter_scope
+from cci.plugin_api import installed_set
+from cci.plugin_api import limiter
+from cci.plugin_api import per_device
+from cci.plugin_api import per_ip
+from cci.plugin_api import read_respondent_type
+from cci.plugin_api import stored_response
+from cci.plugin_api import submit
+from cci.plugin_api import survey
+from cci.plugin_api import utcnow
 
-from cci.collection import intake
-from cci.collection import survey
-from cci.foundation import tenancy
-from cci.foundation.access import enter_scope
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.methodology.contract import RESPONDENT_TYPES
-from cci.methodology.contract import TOO_LONG
-from cci.methodology.contract import UNANSWERED
-from cci.methodology.contract import AnswerError
-from cci.methodology.contract import read_respondent_type
-from cci.web.ratelimit import limiter
-from cci.web.ratelimit import per_device
-from cci.web.ratelimit import per_ip
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
@@ -83,14 +89,6 @@ bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="st
 api_bp = Blueprint("kiosk_api", __name__)
 
 
-@api_bp.record_once
-def _exempt_from_csrf(state) -> None:
-    # the device token in a header, not a cookie, authenticates: no cross-site form carries it
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(api_bp)
-
-
 def _device_limit() -> str:
     return current_app.config.get("KIOSK_RATELIMIT", DEVICE_LIMIT)
 
@@ -120,8 +118,8 @@ def _too_many(error):
                          "later."), status="rate_limited")
 
 
-@api_bp.errorhandler(intake.UNAVAILABLE[0])
-@api_bp.errorhandler(intake.UNAVAILABLE[1])
+@api_bp.errorhandler(DATABASE_UNAVAILABLE[0])
+@api_bp.errorhandler(DATABASE_UNAVAILABLE[1])
 def _database_unavailable(error):
     """The database is saturated or unreachable (:data:`cci.collection.intake.UNAVAILABLE`): nothing was
     stored, and the device keeps the survey in its queue and sends it again later."""
@@ -129,7 +127,7 @@ def _database_unavailable(error):
     current_app.logger.warning("kiosk API: database unavailable: %s", error)
     response, status = _error(503, _("The answer could not be saved yet: the kiosk will send "
                                      "it again."), status="retry")
-    response.headers["Retry-After"] = str(intake.RETRY_AFTER_SECONDS)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response, status
 
 
@@ -184,7 +182,7 @@ def app():
     kiosk, state = devices.device(request.cookies.get(TOKEN_COOKIE))
     if state != "ok":
         return _device_screen(state)
-    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason="kiosk screen"))
+    enter_scope(Scope(region_id=kiosk.region_id, reason="kiosk screen"))
     try:
         idle = int(request.args.get("idle", IDLE_SECONDS))
     except ValueError:
@@ -234,7 +232,7 @@ def pair():
             }.get(str(exc), _("There is no such code, or it has been used already. Check the "
                               "digits."))
         else:
-            enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason="kiosk paired"))
+            enter_scope(Scope(region_id=kiosk.region_id, reason="kiosk paired"))
             response = make_response(render_template(
                 "kiosk/paired.html", token=token, office=kiosk.office, kiosk_name=kiosk.name,
                 app_url=url_for("kiosk.app")))
@@ -274,7 +272,7 @@ def _authenticate():
         message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
                    else _("The device is not registered as a kiosk."))
         return None, _error(401, message, status=state)
-    enter_scope(tenancy.Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
+    enter_scope(Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
     return kiosk, None
 
 
@@ -300,7 +298,7 @@ def questionnaire():
     campaign = kiosk.open_campaign(utcnow())
     data: dict[str, Any] = {"office": kiosk.office_name, "texts": texts(), "campaign": None}
     if campaign is not None:
-        iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+        iset = installed_set(campaign.methodology_key)
         data["campaign"] = campaign.id
         data.update(questionnaire_json(iset))
     _seen(kiosk)
@@ -465,7 +463,7 @@ def _meta(kiosk: devices.Device, payload: dict, key: str, now: dt.datetime) -> d
     }
 
 
-def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> intake.Submission:
+def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> Submission:
     """Check a delivered survey strictly; raises :class:`Invalid` (nothing is stored)."""
     if not isinstance(payload, dict):
         raise Invalid(_("The answers are not understood."))
@@ -482,7 +480,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> i
     if (now - finished).days > MAX_DELAY_DAYS:
         raise Invalid(_("The answer is too old to be accepted."), "finished_at")
     started = _moment(payload.get("started_at"), now)
-    return intake.Submission(
+    return Submission(
         office_id=kiosk.office_id, respondent_type=rtype, answers=answers, profile=profile,
         comment=comment, client_key=f"{KEY}:{key}", channel=KEY, submitted_at=finished,
         started_at=started if started and started <= finished else None,
@@ -505,20 +503,20 @@ def responses():
     _seen(kiosk)  # in the answer's transaction: committed with it
     try:
         submission = parse_submission(kiosk, payload, utcnow())
-        _response, created = intake.submit(submission, channel(),
+        _response, created = submit(submission, channel(),
                                            known={("office", kiosk.office_id): kiosk.office_key()})
-    except (Invalid, intake.IntakeError) as exc:
+    except (Invalid, IntakeError) as exc:
         return _invalid(kiosk, key, payload, exc)
     if not created:
         return _received(kiosk, key)
     return jsonify({"status": "stored", "key": key}), 201
 
 
-def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | intake.IntakeError):
+def _invalid(kiosk: devices.Device, key: Any, payload: Any, exc: Invalid | IntakeError):
     """A delivery refused: nothing of the response is stored (unless it is a repeat, which
     passed when it first came: a campaign may have closed since), but the refusal is."""
     db.rollback()
-    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and intake.existing(f"{KEY}:{key}"):
+    if isinstance(key, str) and CLIENT_KEY_RE.match(key) and stored_response(f"{KEY}:{key}"):
         return _received(kiosk, key)
     _keep_rejection(kiosk.id, kiosk.region_id, payload, exc.message, exc.field)
     reason = {"reason": exc.reason} if exc.reason else {}

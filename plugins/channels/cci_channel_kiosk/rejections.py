@@ -13,16 +13,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
+from cci.plugin_api import RESPONDENT_TYPES
+from cci.plugin_api import Region
+from cci.plugin_api import campaign_for
+from cci.plugin_api import db
+from cci.plugin_api import installed_set
+from cci.plugin_api import survey
 
-from cci.collection import intake
-from cci.collection import survey
-from cci.foundation.db import db
-from cci.methodology.contract import RESPONDENT_TYPES
-from cci.foundation.models import Region
 
 from cci_channel_kiosk.models import CLIENT_KEY_MAX
 from cci_channel_kiosk.models import ERROR_MAX
@@ -101,11 +101,11 @@ class Readable:
 def indicator_set_for(region: Region, moment: dt.datetime):
     """The methodology set of the campaign running in the region at ``moment``, or None
     (then the answers are shown by their keys)."""
-    campaign = intake.campaign_for(region, moment)
+    campaign = campaign_for(region, moment)
     if campaign is None:
         return None
     try:
-        return current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+        return installed_set(campaign.methodology_key)
     except LookupError:
         return None
 

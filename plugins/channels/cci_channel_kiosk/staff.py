@@ -31,13 +31,13 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from cci.plugin_api import Office
+from cci.plugin_api import Role
+from cci.plugin_api import db
+from cci.plugin_api import local_date
+from cci.plugin_api import region_area_blueprint
+from cci.plugin_api import utcnow
 
-from cci.collection import intake
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.foundation.models import Office
-from cci.foundation.roles import Role
-from cci.web.views.areas import region_area_blueprint
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import rejections
@@ -162,7 +162,7 @@ def _readable_by_campaign():
 
     def readable(row):
         region = row.kiosk.office.region
-        key = (region.id, intake.local_date(region, row.received_at))
+        key = (region.id, local_date(region, row.received_at))
         if key not in sets:
             sets[key] = rejections.indicator_set_for(region, row.received_at)
         return rejections.readable(row.payload, sets[key])

@@ -23,18 +23,20 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from cci.plugin_api import IntakeError
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import Scope
+from cci.plugin_api import campaign_for
+from cci.plugin_api import db
+from cci.plugin_api import enter_scope
+from cci.plugin_api import installed_channel
+from cci.plugin_api import limiter
+from cci.plugin_api import per_ip
+from cci.plugin_api import schedule_purge
+from cci.plugin_api import survey
+from cci.plugin_api import utcnow
 
-from cci.collection import intake
-from cci.collection import retention
-from cci.collection import survey
-from cci.foundation import tenancy
-from cci.foundation.access import enter_scope
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.foundation.models import Office
-from cci.foundation.models import Region
-from cci.web.ratelimit import limiter
-from cci.web.ratelimit import per_ip
 
 KEY = "web"
 URL_PREFIX = "/s"
@@ -81,7 +83,7 @@ def _no_store(response):
 
 
 def channel():
-    return current_app.extensions["cci.registry"].channels[KEY]
+    return installed_channel(KEY)
 
 
 # --- pages for people ------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def _region_or_404(region_code: str) -> Region:
     region = db.scalar(select(Region).where(Region.code == region_code))
     if region is None:
         abort(404)
-    enter_scope(tenancy.Scope(region_id=region.id, reason=f"public web survey {region.code}"))
+    enter_scope(Scope(region_id=region.id, reason=f"public web survey {region.code}"))
     return region
 
 
@@ -159,13 +161,13 @@ def _office_or_404(region_code: str, office_code: str) -> Office:
 
 
 def _campaign(office: Office):
-    return intake.campaign_for(office.region, utcnow())
+    return campaign_for(office.region, utcnow())
 
 
 @bp.route("/<region_code>")
 def region_start(region_code: str):
     region = _region_or_404(region_code)
-    if intake.campaign_for(region, utcnow()) is None:
+    if campaign_for(region, utcnow()) is None:
         return _no_campaign()
     offices = db.scalars(select(Office).where(Office.active)
                          .order_by(Office.kind.desc(), Office.name)).all()
@@ -225,7 +227,7 @@ def invitation(code: str):
     if found is None:
         return _code_form(code, _("There is no invitation with this code. Check that it is "
                                   "typed correctly."), heading=_("Code not found"), status=404)
-    enter_scope(tenancy.Scope(region_id=found.region_id, reason="public web survey invitation"))
+    enter_scope(Scope(region_id=found.region_id, reason="public web survey invitation"))
     state = survey.invitation_state(found)
     draft = survey.find_draft(request.cookies.get(DRAFT_COOKIE, ""))
     own_draft = draft if draft is not None and draft.invitation_id == found.id else None
@@ -288,7 +290,7 @@ def _start(office: Office, campaign, action: str, invitation=None):
     draft = survey.start(office, campaign, KEY, invitation=invitation)
     survey.record(draft, step, value)
     db.commit()
-    retention.schedule_purge()  # drafts are not kept for ever: at most once a day
+    schedule_purge()  # drafts are not kept for ever: at most once a day
     indicator_set = survey.indicator_set_for(draft)
     response = _go(draft, survey.steps(draft, indicator_set)[1], indicator_set)
     response.set_cookie(DRAFT_COOKIE, draft.token, max_age=DRAFT_COOKIE_SECONDS,
@@ -301,7 +303,7 @@ def _draft_or_404(token: str):
     draft = survey.find_draft(token)
     if draft is None:
         abort(404)
-    enter_scope(tenancy.Scope(region_id=draft.region_id, reason="public web survey draft"))
+    enter_scope(Scope(region_id=draft.region_id, reason="public web survey draft"))
     return draft
 
 
@@ -396,7 +398,7 @@ def _finish(draft, all_steps, indicator_set):
         survey.finish(draft, channel(), survey.request_meta(draft))
     except survey.InvitationUnavailable:
         return _used_code()
-    except intake.IntakeError as exc:
+    except IntakeError as exc:
         current_app.logger.warning("web survey draft %s not stored: %s", draft.id, exc.message)
         return _message(_("The answers could not be saved"),
                         _("The survey in this office is closed now. Thank you for your time."),

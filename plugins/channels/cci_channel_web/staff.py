@@ -32,17 +32,17 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import Role
+from cci.plugin_api import SurveyInvitation
+from cci.plugin_api import db
+from cci.plugin_api import region_area_blueprint
+from cci.plugin_api import survey
+from cci.plugin_api import utcnow
 
-from cci.collection import survey
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.foundation.models import Office
-from cci.foundation.models import Region
-from cci.foundation.models import SurveyInvitation
-from cci.foundation.roles import Role
 
 from cci_channel_web import qr
-from cci.web.views.areas import region_area_blueprint
 
 STAFF_PREFIX = "/r/<region_code>/survey"
 staff_bp = region_area_blueprint("web_survey_staff", __name__, template_folder="templates")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cci import hookimpl
+from cci.plugin_api import hookimpl
 
 from cci_ikc2022.definition import GROUPS
 from cci_ikc2022.definition import INDICATORS

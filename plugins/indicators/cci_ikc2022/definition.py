@@ -1,9 +1,9 @@
 """The indicators and parameters of ИКЦ-2022 (the pilot)."""
 
 from __future__ import annotations
+from cci.plugin_api import Indicator
+from cci.plugin_api import Parameter
 
-from cci.methodology.contract import Indicator
-from cci.methodology.contract import Parameter
 
 from cci_ikc2022 import checklists as cl
 

@@ -8,20 +8,21 @@ counted as zero.
 from __future__ import annotations
 
 from typing import Any
+from cci.plugin_api import Figure
+from cci.plugin_api import Indicator
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import Item
+from cci.plugin_api import OfficeData
+from cci.plugin_api import OfficeResult
+from cci.plugin_api import RegionData
+from cci.plugin_api import RegionResult
+from cci.plugin_api import effective_n
+from cci.plugin_api import mean
+from cci.plugin_api import mean_interval
+from cci.plugin_api import parse_yes_no
+from cci.plugin_api import stars_for
+from cci.plugin_api import wilson
 
-from cci.methodology.contract import Indicator
-from cci.methodology.contract import IndicatorSet
-from cci.methodology.contract import Item
-from cci.methodology.figures import Figure
-from cci.methodology.figures import OfficeData
-from cci.methodology.figures import OfficeResult
-from cci.methodology.figures import RegionData
-from cci.methodology.figures import RegionResult
-from cci.methodology.figures import effective_n
-from cci.methodology.figures import mean
-from cci.methodology.figures import mean_interval
-from cci.methodology.figures import stars_for
-from cci.methodology.figures import wilson
 
 RESPONDENT_TYPES = ("job_seeker", "employer")
 #: unscored choice indicators cross-checked against the checklist of the channels an office
@@ -397,9 +398,12 @@ def _count(figures: list[Figure]) -> int | None:
 
 
 def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "да", "yes", "y", "д", "+"}
-    return bool(value)
+    """A checklist's yes, read as every path in reads it (``parse_yes_no``); anything else,
+    including a value not understood, is not a yes."""
+    try:
+        return parse_yes_no(value)
+    except ValueError:
+        return False
 
 
 def _number(values: dict[str, Any], key: str) -> float:

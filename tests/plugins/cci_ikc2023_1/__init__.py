@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from cci import hookimpl
-from cci.methodology.contract import Parameter
+from cci.plugin_api import Parameter
+from cci.plugin_api import hookimpl
 
 from cci_ikc2023 import build as build_2023
 

@@ -13,7 +13,9 @@ def init_app(app: Flask) -> None:
     from cci.web.api import imports  # noqa: F401 - CSV/XLSX imports
     from cci.web.api import resources  # noqa: F401 - registers the core resources on bp
     from cci.web.api import responses  # noqa: F401 - batch ingest and the review queue
+    from cci.web.api.docs import schemas_of
 
+    schemas_of(app)  # a plugin's schema named as one of the core's: the app does not start
     # bearer tokens, not cookies: no cross-site request can carry one
     app.extensions["csrf"].exempt(bp)
     app.register_blueprint(bp)

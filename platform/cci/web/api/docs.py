@@ -6,6 +6,7 @@ walks the URL map and fails for a route without one (a test calls it).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -57,6 +58,29 @@ def list_of(name: str) -> dict:
         "required": ["items"],
         "properties": {"items": {"type": "array", "items": ref(name)}},
     }
+
+
+def iso_datetime(value: dt.datetime | None) -> str | None:
+    """A ``date-time`` value as the schemas promise it: RFC 3339 with an offset (SQLite gives
+    naive UTC values back)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat()
+
+
+def schemas_of(app: Flask) -> dict[str, dict]:
+    """The core's JSON schemas and those the app's plugins register (``register_api_schemas``);
+    a plugin's name that the core already uses raises :class:`cci.hooks.manager.PluginError`."""
+    from cci.hooks.manager import PluginError
+
+    registered = app.extensions["cci.registry"].api_schemas
+    taken = sorted(set(registered) & set(SCHEMAS))
+    if taken:
+        raise PluginError(f"A plugin registers the API schema {taken[0]!r}, a name the core "
+                          "uses: prefix the plugin's schema names with its own")
+    return {**SCHEMAS, **registered}
 
 
 class UndocumentedRoute(RuntimeError):
@@ -122,7 +146,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": schemas_of(app),
             "responses": {
                 "Error": {
                     "description": "Error",

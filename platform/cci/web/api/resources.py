@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import g
 from flask import jsonify
 from sqlalchemy import select
 
 from cci.web.api.blueprint import bp
+from cci.web.api.docs import iso_datetime
 from cci.web.api.docs import list_of
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
@@ -55,15 +54,6 @@ def region_json(region: Region, office_count: int) -> dict:
         "is_sample": region.is_sample,
         "office_count": office_count,
     }
-
-
-def iso_datetime(value: dt.datetime | None) -> str | None:
-    """RFC 3339 with an offset, as the schema says; SQLite gives naive UTC values back."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.isoformat()
 
 
 def job_json(job: JobRecord) -> dict:

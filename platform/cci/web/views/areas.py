@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import g
 from flask import url_for
 from flask_login import current_user
@@ -23,7 +24,9 @@ def _enter_region(_endpoint, values) -> None:
     code = (values or {}).pop("region_code", None)
     g.area = "region"
     if not current_user.is_authenticated:
-        return  # the view's login_required sends the visitor to the login page
+        # Decided here, once, for every page of the area (a channel's staff page without
+        # login_required included): a visitor goes to the login page and comes back.
+        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
     region = db.scalar(select(Region).where(Region.code == code)) if code else None
     # Another region's pages do not exist for a regional user: 404, not 403.
     if region is None or not can_see_region(current_user, region):
@@ -39,8 +42,9 @@ def _add_region_code(_endpoint, values) -> None:
 
 def region_area_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     """A blueprint whose routes take ``<region_code>`` and run in that region's scope, with
-    the same access rule as the core's region pages. Channel plugins mount their staff pages
-    with it under ``/r/<region_code>/…``."""
+    the same access rule as the core's region pages: an anonymous visitor is sent to the login
+    page, a user who may not see the region gets 404. Channel plugins mount their staff pages
+    with it under ``/r/<region_code>/…`` and check roles with ``roles_required``."""
     blueprint = Blueprint(name, import_name, **kwargs)
     blueprint.url_value_preprocessor(_enter_region)
     blueprint.url_defaults(_add_region_code)

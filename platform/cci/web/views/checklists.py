@@ -42,6 +42,7 @@ from wtforms.validators import ValidationError
 from cci.collection import recompute
 from cci.foundation import audit
 from cci.foundation.access import roles_required
+from cci.collection.checklists import can_edit
 from cci.collection.campaigns import visible_campaigns
 from cci.foundation.db import db
 from cci.methodology.contract import ChecklistParam
@@ -82,15 +83,6 @@ def fillable(indicator_set: IndicatorSet) -> list[Indicator]:
 def filled_for_region(indicator: Indicator, region: Region) -> bool:
     """A network-level indicator is filled once for a centralized region, else per office."""
     return indicator.level == "network" and region.network_type == "centralized"
-
-
-def can_edit(user: User, office_id: int | None) -> bool:
-    """``office_id`` None is the region's own checklist (centralized network)."""
-    if user.has_role(Role.ADMIN, Role.REGIONAL_ADMIN):
-        return True
-    if user.has_role(Role.AUDITOR):
-        return user.office_id is None or user.office_id == office_id
-    return False
 
 
 def _indicator_set(campaign: Campaign) -> IndicatorSet | None:
@@ -268,6 +260,18 @@ def form_class(indicator: Indicator) -> type[FlaskForm]:
     return type(f"ChecklistForm_{indicator.key}", (FlaskForm,), fields)
 
 
+def checklist_form(indicator: Indicator, row: Checklist | None = None) -> FlaskForm:
+    """The form of one indicator's checklist (a value and an evidence note per parameter),
+    filled from the stored ``row`` on a GET; a submitted form stands alone (an evidence note
+    left out is cleared). Fields are ``value__<param>`` and ``evidence__<param>``."""
+    data = {}
+    if row is not None and request.method != "POST":
+        for param in indicator.checklist:
+            data[f"value__{param.key}"] = _initial(param, row.values.get(param.key))
+            data[f"evidence__{param.key}"] = row.evidence.get(param.key, "")
+    return form_class(indicator)(data=data)
+
+
 def _initial(param: ChecklistParam, value: Any) -> Any:
     if value is None:
         return None
@@ -352,12 +356,7 @@ def checklist(campaign_id: int, target: str, indicator_code: str):
         abort(403)
     row = _stored(where)
     indicator = where.indicator
-    data = {}  # a submitted form stands alone: an evidence note left out is cleared
-    if row is not None and request.method != "POST":
-        for param in indicator.checklist:
-            data[f"value__{param.key}"] = _initial(param, row.values.get(param.key))
-            data[f"evidence__{param.key}"] = row.evidence.get(param.key, "")
-    form = form_class(indicator)(data=data)
+    form = checklist_form(indicator, row)
     status = 200
     if form.validate_on_submit():
         values, evidence = _cleaned(form, indicator)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cci import hookimpl
-from cci.collection.channels import Channel
+from cci.plugin_api import Channel
 
 from cci_example_channel import models  # noqa: F401 - registers the table on the metadata
 from cci_example_channel.views import KEY

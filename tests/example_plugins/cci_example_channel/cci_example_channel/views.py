@@ -16,14 +16,18 @@ from flask import abort
 from flask import jsonify
 from flask import request
 from sqlalchemy import select
+from cci.plugin_api import IntakeError
+from cci.plugin_api import Office
+from cci.plugin_api import Region
+from cci.plugin_api import Scope
+from cci.plugin_api import Submission
+from cci.plugin_api import db
+from cci.plugin_api import enter_scope
+from cci.plugin_api import public_endpoint
+from cci.plugin_api import stored_response
+from cci.plugin_api import submit
+from cci.plugin_api import utcnow
 
-from cci.collection import intake
-from cci.foundation import tenancy
-from cci.foundation.access import enter_scope
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.foundation.models import Office
-from cci.foundation.models import Region
 
 from cci_example_channel.models import QrFeedbackOffice
 
@@ -34,19 +38,11 @@ CLIENT_KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 bp = Blueprint("qr_feedback", __name__)
 
 
-@bp.record_once
-def _exempt_from_csrf(state) -> None:
-    # a public JSON endpoint without a session: no cross-site form can act for anybody
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
-
-
 def _office_or_404(region_code: str, office_code: str) -> Office:
     region = db.scalar(select(Region).where(Region.code == region_code))
     if region is None:
         abort(404)
-    enter_scope(tenancy.Scope(region_id=region.id, reason=f"qr feedback {region.code}"))
+    enter_scope(Scope(region_id=region.id, reason=f"qr feedback {region.code}"))
     office = db.scalar(select(Office).where(Office.region_id == region.id,
                                             Office.code == office_code, Office.active))
     if office is None:
@@ -71,7 +67,8 @@ def count(region_code: str, office_code: str):
 
 
 @bp.post("/<region_code>/<office_code>")
-def submit(region_code: str, office_code: str):
+@public_endpoint  # a JSON endpoint without a session: no cross-site form can act for anybody
+def answer(region_code: str, office_code: str):
     office = _office_or_404(region_code, office_code)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -83,9 +80,9 @@ def submit(region_code: str, office_code: str):
     if not isinstance(body.get("answers"), dict):
         return jsonify(error="ответы: объект «вопрос — ответ»", field="answers"), 400
     client_key = f"{KEY}:{key}"
-    if intake.existing(client_key) is not None:
+    if stored_response(client_key) is not None:
         return jsonify(status="already received"), 200
-    # counted in the transaction that stores the answer: intake.submit commits both, or a
+    # counted in the transaction that stores the answer: submit commits both, or a
     # refused or repeated answer rolls both back
     counter = _counter(office)
     if counter is None:
@@ -93,7 +90,7 @@ def submit(region_code: str, office_code: str):
         db.add(counter)
     counter.answers += 1
     counter.last_answer_at = utcnow()
-    submission = intake.Submission(
+    submission = Submission(
         office_id=office.id,
         respondent_type=str(body.get("respondent_type", "")),
         answers=body["answers"],
@@ -102,8 +99,8 @@ def submit(region_code: str, office_code: str):
         meta={"user_agent": request.headers.get("User-Agent", "")[:200], "session": key},
     )
     try:
-        _response, created = intake.submit(submission)
-    except intake.IntakeError as exc:
+        _response, created = submit(submission)
+    except IntakeError as exc:
         db.rollback()
         return jsonify(error=exc.message, field=exc.field), 400
     if not created:
