@@ -38,6 +38,10 @@ def embedded_redis_url(instance_dir: str) -> str:
 
 def _disconnect_own_clients(server) -> None:
     socket_file = server.socket_file
+    # gc.get_objects() leaves out what gc.freeze() moved to the permanent generation, and the
+    # forking worker freezes everything it loaded, its own clients included: those stayed
+    # connected, so the server outlived every process that had used it.
+    gc.unfreeze()
     for obj in gc.get_objects():
         if (
             isinstance(obj, redis.ConnectionPool)
