@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 HTMX    := platform/cci/web/static/vendor/htmx.min.js
 CATALOG := platform/cci/web/translations/ru/LC_MESSAGES/messages
 
-.PHONY: install run test bench i18n-extract clean
+.PHONY: install run test lint bench i18n-extract clean
 
 install: $(STAMP) $(HTMX) $(CATALOG).mo
 
@@ -35,6 +35,12 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# Style and errors (ruff), types (mypy) and the layers' import contracts (.importlinter).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m bench

