@@ -141,6 +141,21 @@ def test_cli_token_for_unknown_or_inactive_user_fails(app, runner, make_user):
         assert db.scalars(select(ApiToken)).all() == []
 
 
+def test_cli_token_for_regional_user_without_region_fails_before_issuing(app, runner,
+                                                                        make_user):
+    # a regional role whose region was taken away (by hand in the database): its token
+    # would read no region, and before the check the token was stored but never shown
+    email = make_user("operator", "RU-BRY")
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.scalar(select(User).where(User.email == email)).region_id = None
+        db.commit()
+    result = runner.invoke(args=["tokens", "create", "--email", email])
+    assert result.exit_code != 0
+    assert f"user '{email}' has a regional role but no region" in result.output
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.scalars(select(ApiToken)).all() == []
+
+
 # --- bearer authentication -----------------------------------------------------------------
 
 

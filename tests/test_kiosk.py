@@ -385,6 +385,19 @@ def test_a_device_token_is_trusted_only_with_the_secret_that_signed_it(app, pair
     assert devices._signed_kiosk_id("another secret", token) is None
 
 
+def test_a_kiosk_id_without_a_token_is_no_device(app, paired):
+    """The id a caller read from a token vouches for nothing by itself: without the token
+    the kiosk is unknown (not a crash on hashing a missing token)."""
+    from cci_channel_kiosk import devices
+
+    kiosk_id, token = paired
+    with app.app_context():
+        assert devices.device(None, kiosk_id) == (None, "unknown")
+        assert devices.device("", kiosk_id) == (None, "unknown")
+        found, state = devices.device(token, kiosk_id)
+        assert state == "ok" and found.id == kiosk_id
+
+
 def test_service_worker_is_served_for_the_kiosk_scope(app):
     response = app.test_client().get("/k/sw.js")
     assert response.status_code == 200

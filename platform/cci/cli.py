@@ -285,12 +285,15 @@ def tokens_create(email: str, name: str) -> None:
         user = db.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None or not user.active:
             raise click.ClickException(f"no active user {email!r}")
+        region = None if user.is_federal else user.region
+        if not user.is_federal and region is None:  # its token would have no region to read
+            raise click.ClickException(f"user {email!r} has a regional role but no region")
         row, token = tokens.issue(user, name)
         db.flush()
         audit.record("token.create", row, actor="system: cci tokens create",
                      after={"name": row.name, "prefix": row.prefix, "user": user.email})
         db.commit()
-    scope = "federal" if user.is_federal else user.region.code
+    scope = region.code if region is not None else "federal"
     click.echo(f"token «{row.name}» for {user.email}, scope {scope}; it is shown only now:")
     click.echo(token)
 
@@ -392,7 +395,9 @@ def worker(burst: bool, queues: str, simple: bool, nice: int) -> None:
     if nice:
         os.nice(nice)  # work horses inherit it
     configure_mappers()  # before forking, so every work horse starts with ready mappers
-    app = current_app._get_current_object()
+    # the worker keeps the app itself, not the proxy (typed as the app, so mypy does not
+    # know the proxy's method)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     set_worker_app(app)
     app.extensions["cci.pid"] = os.getpid()
     connection = app.extensions["cci.redis"]

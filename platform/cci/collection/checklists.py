@@ -82,11 +82,13 @@ def save(*, campaign_id: int, region_id: int, office_id: int | None, indicator: 
         Checklist.office_id.is_(None) if office_id is None else Checklist.office_id == office_id,
         Checklist.indicator == indicator.code))
     created = row is None
-    before = None if created else {"values": row.values, "evidence": row.evidence}
-    if created:
+    before = None
+    if row is None:
         row = Checklist(campaign_id=campaign_id, region_id=region_id, office_id=office_id,
                         indicator=indicator.code)
         db.add(row)
+    else:
+        before = {"values": row.values, "evidence": row.evidence}
     row.values = clean
     row.evidence = {k: v.strip()[:2000] for k, v in (evidence or {}).items() if v and v.strip()}
     row.auditor_id = auditor_id

@@ -234,7 +234,8 @@ def _known_campaign(campaign_id: int | None, region_id: int, submitted: dt.datet
                     known: dict) -> Campaign:
     """The campaign a submission names (if it covers the region), else the one open then."""
     if campaign_id is None:
-        campaign = campaign_for(db.get(Region, region_id), submitted)
+        # the office's region (a foreign key; regions are never deleted)
+        campaign = campaign_for(db.get_one(Region, region_id), submitted)
         if campaign is None:
             raise IntakeError("submitted_at", "на эту дату в регионе нет кампании измерения")
         return campaign

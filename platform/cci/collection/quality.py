@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
+from typing import Protocol
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -52,6 +54,38 @@ class ReviewError(ValueError):
         self.field = field
         self.message = message
         self.status = status
+
+
+# --- what the rules judge ---------------------------------------------------------------
+
+
+class JudgedAnswer(Protocol):
+    counted: bool
+
+
+class Judged(Protocol):
+    """What the rules judge and their flags settle: a stored :class:`Response`, or the
+    :class:`cci.collection.intake.Draft` of one about to be stored (read-only members are
+    properties, so both the ORM's columns and a dataclass's fields fit)."""
+
+    quality_flags: list[Any]
+    counted: bool
+    review_status: str | None
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def region_id(self) -> int: ...
+
+    @property
+    def office_id(self) -> int: ...
+
+    @property
+    def campaign_id(self) -> int: ...
+
+    @property
+    def answers(self) -> Sequence[JudgedAnswer]: ...
 
 
 # --- rules -------------------------------------------------------------------------------
@@ -110,7 +144,7 @@ def single_rules(channel=None) -> list[tuple[QualityRule, dict[str, Any]]]:
             if rule.check_many is None]
 
 
-def evaluate(response: Response,
+def evaluate(response: Judged,
              rules: list[tuple[QualityRule, dict[str, Any]]]) -> list[Finding]:
     """Every rule of ``rules`` (:func:`single_rules`) that fires for the response."""
     findings: list[Finding] = []
@@ -136,7 +170,7 @@ def add_related(related: Related, region_id: int, rule_key: str,
             (rule_key, str(reason)))
 
 
-def evaluate_many(responses: list[Response], channel=None,
+def evaluate_many(responses: Sequence[Judged], channel=None,
                   related: Related | None = None) -> tuple[list[list[dict]], Related]:
     """The batch checks over stored responses (with ids): per response the flags that fired,
     and the related stored responses to flag too, added to ``related`` (:data:`Related`).
@@ -145,18 +179,18 @@ def evaluate_many(responses: list[Response], channel=None,
     ``across_regions`` (it filters by region itself): then it gets the whole batch at once."""
     flags: list[list[dict]] = [[] for _ in responses]
     related = {} if related is None else related
-    rules = [(rule, params) for rule, params in _active_rules(channel)
-             if rule.check_many is not None]
+    rules = [(rule, check_many, params) for rule, params in _active_rules(channel)
+             if (check_many := rule.check_many) is not None]
     if not rules:
         return flags, related
     every = list(range(len(responses)))
     parts = tenancy.by_region(every, lambda position: responses[position].region_id)
-    for rule, params in rules:
+    for rule, check_many, params in rules:
         calls = [(None, every)] if rule.across_regions else list(parts.items())
         for region_id, positions in calls:
             with (contextlib.nullcontext() if region_id is None
                   else tenancy.narrowed(region_id, "check the answers")):
-                verdicts = rule.check_many([responses[p] for p in positions], db, params)
+                verdicts = check_many([responses[p] for p in positions], db, params)
             for position, (reason, others) in zip(positions, verdicts):
                 if reason:
                     flags[position].append({"rule": rule.key, "reason": str(reason)})
@@ -164,7 +198,7 @@ def evaluate_many(responses: list[Response], channel=None,
     return flags, related
 
 
-def settle(response: Response) -> list[dict]:
+def settle(response: Judged) -> list[dict]:
     """Deduplicate ``quality_flags`` and set the review status and ``counted`` (on the answers
     too) from them; returns the flags, one per rule."""
     unique: list[dict] = []
@@ -183,7 +217,7 @@ def settle(response: Response) -> list[dict]:
     return unique
 
 
-def flag_values(response: Response, rule: str, reason: Any) -> dict[str, Any]:
+def flag_values(response: Judged, rule: str, reason: Any) -> dict[str, Any]:
     """A flag row's columns (for a bulk insert)."""
     return {"response_id": response.id, "region_id": response.region_id,
             "office_id": response.office_id, "campaign_id": response.campaign_id,

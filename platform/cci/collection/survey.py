@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from cci.foundation import audit
@@ -72,6 +73,14 @@ class Step:
     def kind(self) -> str:
         return self.item.kind if self.item is not None else "respondent_type"
 
+    @property
+    def asks(self) -> Item:
+        """The item of a question, comment or profile step (every step but the type's has one,
+        see :func:`steps_for`)."""
+        if self.item is None:
+            raise LookupError(f"the step {self.key!r} asks no item")
+        return self.item
+
 
 class StepError(ValueError):
     """An answer that does not fit its step; the message is for the respondent, the reason
@@ -91,7 +100,7 @@ class InvitationUnavailable(RuntimeError):
 
 
 def indicator_set_for(draft: SurveyDraft) -> IndicatorSet:
-    campaign = db.get(Campaign, draft.campaign_id)
+    campaign = db.get_one(Campaign, draft.campaign_id)  # a draft's campaign is never deleted
     return current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
 
 
@@ -189,8 +198,10 @@ def unreachable(indicator_set: IndicatorSet, draft: SurveyDraft, all_steps: list
         reason = UNANSWERED
     else:
         item = next((i for i in indicator_set.items if i.key == key), None)
-        asked_of_type = item is not None and item.for_type(draft.respondent_type) is not None
-        reason = CONDITION_UNMET if asked_of_type and item.follows else NOT_ASKED
+        asked_of_type = (item is not None and draft.respondent_type is not None
+                         and item.for_type(draft.respondent_type) is not None)
+        follows = item is not None and item.follows
+        reason = CONDITION_UNMET if asked_of_type and follows else NOT_ASKED
     return StepError(_("This question is not asked now: answer this one."), reason)
 
 
@@ -218,8 +229,8 @@ def step_view(step: Step, respondent_type: str | None, current: str | None) -> d
                    _("I represent an organisation or am a sole trader")),
         ]
         return view
-    item = step.item
-    view["text"] = item.for_type(respondent_type) or ""
+    item = step.asks
+    view["text"] = (item.for_type(respondent_type) if respondent_type else None) or ""
     if step.section == "comment":
         view["max_length"] = COMMENT_MAX
         return view
@@ -249,20 +260,18 @@ def parse(indicator_set: IndicatorSet, draft: SurveyDraft, step: Step,
     with a message for the respondent; nothing is stored then.
     """
     if step.section == TYPE_STEP:
-        try:
-            return read_respondent_type((form.get(TYPE_STEP) or "").strip())
-        except AnswerError as exc:
-            raise StepError(_("Choose who you are: a job seeker or an employer."),
-                            exc.reason) from None
+        return parse_respondent_type(form)
     if step.section == "comment":
         text = (form.get("comment") or "").strip()
         try:
-            indicator_set.read_answer(step.item, text)
+            indicator_set.read_answer(step.asks, text)
         except AnswerError as exc:
             raise StepError(_("The comment is too long: at most %(max)d characters.",
                               max=COMMENT_MAX), exc.reason) from None
         return text
-    item = step.item
+    item = step.asks
+    # a question or profile step is among the steps only once the draft has a type (steps_for)
+    assert draft.respondent_type is not None
     raw = (form.get("answer") or "").strip()
     if not raw:
         raise StepError(_("Choose an answer."))
@@ -278,6 +287,15 @@ def parse(indicator_set: IndicatorSet, draft: SurveyDraft, step: Step,
     except AnswerError as exc:
         raise StepError(_error_message(item, exc.reason), exc.reason) from None
     return clean[item.key]
+
+
+def parse_respondent_type(form: Mapping[str, str]) -> str:
+    """The respondent type the type step's form sends. Raises :class:`StepError`."""
+    try:
+        return read_respondent_type((form.get(TYPE_STEP) or "").strip())
+    except AnswerError as exc:
+        raise StepError(_("Choose who you are: a job seeker or an employer."),
+                        exc.reason) from None
 
 
 def _error_message(item: Item, reason: str) -> str:
@@ -398,6 +416,8 @@ def _submission(draft: SurveyDraft, invitation: SurveyInvitation | None,
                 meta: dict[str, Any] | None) -> intake.Submission:
     """What the draft stores: the answers of the steps asked (not of a follow-up whose
     condition an answer changed later), with the timings and whether an invitation vouches."""
+    if draft.respondent_type is None:
+        raise intake.IntakeError("respondent_type", "не указан тип респондента")
     all_steps = steps(draft, indicator_set_for(draft))
     keys = {section: {s.key for s in all_steps if s.section == section}
             for section in ("question", "profile")}
@@ -434,6 +454,8 @@ def _claim(invitation: SurveyInvitation, key: str, now: dt.datetime) -> None:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
+    # an UPDATE's result is a CursorResult, which counts the rows (the session types it Result)
+    assert isinstance(result, CursorResult)
     if result.rowcount != 1:
         db.rollback()
         if intake.existing(key) is None:  # not this very draft, finished a moment ago

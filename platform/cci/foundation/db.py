@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from typing import Literal
+from typing import overload
 
 from flask import Flask
 from flask import current_app
@@ -128,6 +130,16 @@ COPY_MIN_ROWS = 30
 #: The largest id the database's INTEGER holds: a larger one in a request names nothing (and
 #: must not reach PostgreSQL, which refuses it with an error).
 ID_MAX = 2**31 - 1
+
+
+@overload
+def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
+                return_ids: Literal[True]) -> list[int]: ...
+
+
+@overload
+def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
+                return_ids: Literal[False] = False) -> None: ...
 
 
 def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,

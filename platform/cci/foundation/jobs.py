@@ -217,7 +217,7 @@ def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> d
                 _release(app, lock, record.rq_id)
             log.exception("job %s (%s) failed", record_id, record.name)
             raise
-        record = db.get(JobRecord, record_id)
+        record = db.get_one(JobRecord, record_id)  # read above; job records are never deleted
         record.status = "finished"
         record.progress = 1.0
         record.result = result

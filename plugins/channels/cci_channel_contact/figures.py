@@ -16,6 +16,7 @@ from dataclasses import field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement
 from sqlalchemy import Integer
 from sqlalchemy import case
 from sqlalchemy import cast
@@ -217,7 +218,7 @@ def call_rows(filters: Filters, timezone: str) -> list[Row]:
                       0).label("escalated"),
         func.coalesce(func.sum(ContactCall.transfers), 0).label("transfers"),
     ]
-    conditions = [ContactCall.ended_at.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [ContactCall.ended_at.is_not(None)]
     start, end = local_bounds(filters, timezone)
     if start:
         conditions.append(ContactCall.started_at >= start)

@@ -139,6 +139,8 @@ def shown_items(indicator_set: IndicatorSet, respondent_type: str, form,
 
 
 def follow_up_condition(indicator_set: IndicatorSet, item: Item, respondent_type: str) -> str:
+    # only a follow-up goes unasked of its type (IndicatorSet.asked_items): it has a parent
+    assert item.follows is not None
     parent_key, expected = item.follows
     parent = indicator_set.item(parent_key)
     return _("This question is asked only when the answer to “%(question)s” is “%(answer)s”.",

@@ -13,6 +13,7 @@ are checked and audit-logged alike, with the token's owner as the actor.
 from __future__ import annotations
 
 from typing import Any
+from typing import overload
 
 from flask import Blueprint
 from flask import g
@@ -221,6 +222,16 @@ def _pairing_json(kiosk: Kiosk, code: str):
 
 
 # --- input ---------------------------------------------------------------------------------
+
+
+@overload
+def _int_arg(name: str, default: int, minimum: int | None = None,
+             maximum: int | None = None) -> int: ...
+
+
+@overload
+def _int_arg(name: str, default: None = None, minimum: int | None = None,
+             maximum: int | None = None) -> int | None: ...
 
 
 def _int_arg(name: str, default: int | None = None, minimum: int | None = None,

@@ -139,10 +139,10 @@ def register(office: Office, name: str, created_by_id: int | None,
                   created_by_id=created_by_id)
     db.add(kiosk)
     db.flush()
-    code = _set_code(kiosk)
+    code, expires_at = _set_code(kiosk)
     record_audit("kiosk.register", kiosk, user=by, after={
         "office_id": office.id, "name": kiosk.name,
-        "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
+        "pairing_expires_at": expires_at.isoformat()})
     db.commit()
     return kiosk, code
 
@@ -156,18 +156,20 @@ def new_pairing_code(kiosk: Kiosk, by=None) -> str:
     Raises :class:`KioskRevoked` for a revoked kiosk."""
     if kiosk.revoked_at is not None:
         raise KioskRevoked(kiosk.id)
-    code = _set_code(kiosk)
+    code, expires_at = _set_code(kiosk)
     record_audit("kiosk.pairing_code", kiosk, user=by, after={
-        "pairing_expires_at": kiosk.pairing_expires_at.isoformat()})
+        "pairing_expires_at": expires_at.isoformat()})
     db.commit()
     return code
 
 
-def _set_code(kiosk: Kiosk, now: dt.datetime | None = None) -> str:
+def _set_code(kiosk: Kiosk, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
+    """A fresh pairing code on the kiosk: (the code, when it expires)."""
     code = _new_code()
+    expires_at = (now or utcnow()) + dt.timedelta(hours=PAIRING_HOURS)
     kiosk.pairing_code_hash = _code_hash(code)
-    kiosk.pairing_expires_at = (now or utcnow()) + dt.timedelta(hours=PAIRING_HOURS)
-    return code
+    kiosk.pairing_expires_at = expires_at
+    return code, expires_at
 
 
 class PairingError(ValueError):
@@ -188,6 +190,8 @@ def pair(code_text: str, now: dt.datetime | None = None) -> tuple[Kiosk, str]:
         region_id = kiosk.region_id
     with region_scope(region_id, "pair a kiosk"):
         kiosk = db.get(Kiosk, kiosk.id)
+        if kiosk is None:  # deleted since the look-up a moment ago
+            raise PairingError("unknown")
         if kiosk.revoked_at is not None:
             raise PairingError("revoked")
         if kiosk.pairing_expires_at is None or now >= kiosk.pairing_expires_at:
@@ -263,6 +267,8 @@ def device(token: str | None, kiosk_id: int | None = None) -> tuple[Device | Non
     it.
 
     Runs in the federal scope for the look-up only; the caller enters the kiosk's region."""
+    if not token:  # whatever ``kiosk_id`` says, no token is no device
+        return None, "unknown"
     if kiosk_id is None:
         kiosk_id = token_kiosk_id(token)
     if kiosk_id is None or not 0 < kiosk_id <= ID_MAX:

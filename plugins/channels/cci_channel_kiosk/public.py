@@ -447,8 +447,9 @@ def _comment(payload: dict) -> str | None:
 
 
 def _meta(kiosk: devices.Device, payload: dict, key: str, now: dt.datetime) -> dict[str, Any]:
-    timings = payload.get("timings") if isinstance(payload.get("timings"), dict) else {}
-    timings = {str(k)[:40]: round(float(v), 1) for k, v in list(timings.items())[:100]
+    sent = payload.get("timings")
+    sent_timings = sent if isinstance(sent, dict) else {}
+    timings = {str(k)[:40]: round(float(v), 1) for k, v in list(sent_timings.items())[:100]
                if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e6}
     return {
         "device_id": kiosk.id,

@@ -71,7 +71,7 @@ def page(kiosk_id: int | None = None, office_id: int | None = None, limit: int =
         query = query.where(KioskRejection.kiosk_id == kiosk_id)
     if office_id is not None:
         query = query.where(Kiosk.office_id == office_id)
-    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.scalars(query.order_by(KioskRejection.received_at.desc(),
                                      KioskRejection.id.desc()).limit(limit).offset(offset))
     return total, list(rows)

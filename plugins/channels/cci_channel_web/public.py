@@ -22,6 +22,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from htmx_flask import request as htmx_request
 from sqlalchemy import select
 from cci.plugin_api import IntakeError
 from cci.plugin_api import Office
@@ -91,7 +92,7 @@ def channel():
 
 def _partial() -> bool:
     """An htmx request swaps the card only; a history restore wants the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
+    return bool(htmx_request.htmx) and not htmx_request.htmx.history_restore_request
 
 
 def _message(heading: str, *lines: str, status: int = 200, **context):
@@ -284,7 +285,7 @@ def _type_step(office: Office, action: str, error: survey.StepError | None = Non
 def _start(office: Office, campaign, action: str, invitation=None):
     step = survey.Step(survey.TYPE_STEP, survey.TYPE_STEP)
     try:
-        value = survey.parse(None, None, step, request.form)
+        value = survey.parse_respondent_type(request.form)
     except survey.StepError as exc:
         return _type_step(office, action, error=exc, status=400)
     draft = survey.start(office, campaign, KEY, invitation=invitation)
@@ -385,6 +386,8 @@ def step(token: str, step_key: str):
     db.commit()
     all_steps = survey.steps(draft, indicator_set)
     index = survey.position(all_steps, current.key)
+    # an answer changes only the steps after it (follow-ups), never whether its own is asked
+    assert index is not None
     if index + 1 < len(all_steps):
         return _go(draft, all_steps[index + 1], indicator_set)
     return _finish(draft, all_steps, indicator_set)

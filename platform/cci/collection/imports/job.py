@@ -45,8 +45,9 @@ def plural(n: int, one: str, few: str, many: str) -> str:
 
 
 def _context(record: ImportRecord, table: Table) -> Context:
-    region = db.get(Region, record.region_id)
-    campaign = db.get(Campaign, record.campaign_id)
+    # an import's region and campaign are foreign keys, and neither is ever deleted
+    region = db.get_one(Region, record.region_id)
+    campaign = db.get_one(Campaign, record.campaign_id)
     indicator_set = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
     offices = {o.code.upper(): o for o in db.scalars(
         select(Office).where(Office.region_id == region.id))}
@@ -84,7 +85,7 @@ def run_import(import_id: int, report: Callable[[float, str], None]) -> dict[str
         return _write(record, prepared, report)
     except Exception:
         db.rollback()
-        record = db.get(ImportRecord, import_id)
+        record = db.get_one(ImportRecord, import_id)  # read above; imports are never deleted
         if record.status != "succeeded":  # not when only the last progress report failed
             record.status = "failed"
             record.finished_at = utcnow()
@@ -129,7 +130,7 @@ def _write(record: ImportRecord, prepared: Prepared, report: Callable) -> dict[s
     except IntegrityError:
         # another import or channel stored some of these rows meanwhile: store none of ours
         db.rollback()
-        record = db.get(ImportRecord, record.id)
+        record = db.get_one(ImportRecord, record.id)  # imports are never deleted
         message = ("часть строк только что сохранена другим импортом; загрузите файл ещё раз — "
                    "уже сохранённые строки будут пропущены")
         return _finish_failed(record, [RowError(None, None, message)], 1,
@@ -144,7 +145,7 @@ def _write(record: ImportRecord, prepared: Prepared, report: Callable) -> dict[s
 def _finish_failed(record: ImportRecord, errors: list[RowError], count: int, rows: int,
                    report: Callable) -> dict[str, Any]:
     db.rollback()
-    record = db.get(ImportRecord, record.id)
+    record = db.get_one(ImportRecord, record.id)  # imports are never deleted
     record.status = "failed"
     record.rows_total = rows
     record.created_count = record.updated_count = record.existing_count = 0

@@ -37,7 +37,8 @@ def template_rows(indicator_set: IndicatorSet, kind: str,
     if kind == "responses":
         items = response_columns(indicator_set)
         headers = [*RESPONSE_COLUMNS, *(item.key for item in items)]
-        example = ["1", office_code, "соискатель", dt.date.today().strftime("%d.%m.%Y") + " 10:30"]
+        example: list[Any] = ["1", office_code, "соискатель",
+                              dt.date.today().strftime("%d.%m.%Y") + " 10:30"]
         for item in items:
             value = _example_item(item, "job_seeker")
             if item.follows:
@@ -53,7 +54,7 @@ def template_rows(indicator_set: IndicatorSet, kind: str,
     candidates = checklist_indicators(indicator_set)
     indicator = next((i for i in candidates if i.level == "office"), candidates[0])
     own = {param.key: param for param in indicator.checklist}
-    example: list[Any] = [office_code, indicator.code]
+    example = [office_code, indicator.code]
     for key in params:
         param = own.get(key)
         if param is None:
@@ -141,6 +142,6 @@ def template_file(indicator_set: IndicatorSet, kind: str, fmt: str,
         reference.append(row)
     for cell in reference[1]:
         cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

@@ -37,7 +37,7 @@ def _mount_channel_resources(app: Flask) -> None:
     for channel in app.extensions["cci.registry"].channels.values():
         for blueprint in channel.api_blueprints:
             csrf.exempt(blueprint)  # as bp: the token, not a cookie, authenticates
-            prefix = bp.url_prefix
+            prefix = bp.url_prefix or ""
             if blueprint.url_prefix:
                 prefix = prefix.rstrip("/") + "/" + blueprint.url_prefix.lstrip("/")
             app.register_blueprint(blueprint, name_prefix=bp.name, url_prefix=prefix)

@@ -35,7 +35,7 @@ def import_json(record: ImportRecord) -> dict:
     job = record.job
     return {
         "id": record.id,
-        "region": db.get(Region, record.region_id).code,
+        "region": db.get_one(Region, record.region_id).code,  # regions are never deleted
         "campaign_id": record.campaign_id,
         "kind": record.kind,
         "filename": record.filename,
@@ -95,7 +95,7 @@ def upload_import(code: str):
         raise ApiError(422, message=exc.message, details={exc.field: exc.message}) from None
     except jobs.JobError:
         raise ApiError(503) from None
-    record = db.get(ImportRecord, record.id)
+    record = db.get_one(ImportRecord, record.id)  # just started: imports are never deleted
     return jsonify(import_json(record)), 202
 
 
