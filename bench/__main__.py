@@ -253,9 +253,9 @@ def compute_floor(app, campaign_id: int) -> float:
 
 def run_compute(app, campaign_id: int, key: str) -> float:
     """Enqueue a full run and wait until it is published (or ready, for a draft)."""
-    from cci.index import compute
     from cci.foundation.db import db
     from cci.foundation.models import ComputationRun
+    from cci.index import compute
 
     started = time.perf_counter()
     with app.app_context():
@@ -297,7 +297,7 @@ def import_file(app, campaign_id: int, rows: int) -> tuple[bytes, list[list]]:
         office_id, office_code = offices[n % len(offices)]
         answers = [rnd.randint(1, 10) if i.kind == "scale" else rnd.choice(("да", "нет"))
                    for i in items]
-        writer.writerow([f"imp-{n}", office_code, "соискатель", "15.05.2025 10:30"] + answers)
+        writer.writerow([f"imp-{n}", office_code, "соискатель", "15.05.2025 10:30", *answers])
         records.append((region_id, region_code, office_id, n, answers))
     return out.getvalue().encode("cp1251"), [items, records]
 

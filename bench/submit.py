@@ -286,7 +286,7 @@ def start_server(name: str, wsgi: str, logs: Path) -> Server:
     if _has_option(gunicorn, "--no-control-socket"):
         command.append("--no-control-socket")  # two masters would share ~/.gunicorn
     with log.open("wb") as out:
-        process = subprocess.Popen(command + [wsgi], cwd=ROOT, env=dict(os.environ),
+        process = subprocess.Popen([*command, wsgi], cwd=ROOT, env=dict(os.environ),
                                    stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     return Server(name, port, process, log)
@@ -352,6 +352,7 @@ def register_kiosks(app, offices, count: int) -> list[tuple[int, int, str]]:
     from cci.foundation import tenancy
     from cci.foundation.db import db
     from cci.foundation.models import Office
+
     from cci_channel_kiosk import devices
 
     registered = []

@@ -9,20 +9,20 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from cci.index import compute
-from cci.foundation import jobs
-from cci.foundation import tenancy
 from cci.collection.campaigns import save_campaign
-from cci.foundation.db import db
 from cci.collection.intake import Submission
 from cci.collection.intake import submit
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.foundation.db import db
 from cci.foundation.models import Checklist
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
+from cci.index import compute
 
-DAY = dt.datetime(2025, 5, 5, 9, 0, tzinfo=dt.timezone.utc)
+DAY = dt.datetime(2025, 5, 5, 9, 0, tzinfo=dt.UTC)
 _keys = itertools.count()
 
 

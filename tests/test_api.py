@@ -16,9 +16,6 @@ from sqlalchemy import select
 
 from cci import create_app
 from cci.foundation import tenancy
-from cci.web.api.docs import UndocumentedRoute
-from cci.web.api.docs import build_spec
-from cci.web.api.docs import operation
 from cci.foundation.db import Base
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
@@ -28,6 +25,9 @@ from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import User
 from cci.foundation.tokens import revoke
+from cci.web.api.docs import UndocumentedRoute
+from cci.web.api.docs import build_spec
+from cci.web.api.docs import operation
 from conftest import TEST_CONFIG
 from conftest import region_id
 

@@ -12,10 +12,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection import recompute
-from cci.index import compute
+from cci.collection.campaigns import save_campaign
 from cci.foundation import jobs
 from cci.foundation import tenancy
-from cci.collection.campaigns import save_campaign
 from cci.foundation.db import db
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Checklist
@@ -23,6 +22,7 @@ from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.foundation.models import User
+from cci.index import compute
 
 
 @pytest.fixture

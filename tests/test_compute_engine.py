@@ -13,14 +13,14 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection import recompute
-from cci.index import compute
-from cci.foundation import jobs
-from cci.foundation import tenancy
 from cci.collection.campaigns import CampaignError
 from cci.collection.campaigns import save_campaign
-from cci.foundation.db import db
 from cci.collection.intake import IntakeError
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.foundation.db import db
 from cci.foundation.models import Region
+from cci.index import compute
 from engine_helpers import _region
 from engine_helpers import answer
 from engine_helpers import checklist
@@ -36,13 +36,13 @@ from engine_helpers import work
 def test_response_outside_any_campaign_is_refused(app, campaign):
     office = offices(app, "RU-BRY")[0]
     with pytest.raises(IntakeError) as error:
-        answer(app, office, {"usefulness": 10}, when=dt.datetime(2025, 7, 2, tzinfo=dt.timezone.utc))
+        answer(app, office, {"usefulness": 10}, when=dt.datetime(2025, 7, 2, tzinfo=dt.UTC))
     assert error.value.field == "submitted_at"
 
 
 def test_campaign_dates_are_read_in_the_region_time_zone(app, campaign):
     # 30 June 20:00 UTC is already 1 July in Krasnoyarsk (UTC+7): outside the campaign
-    late = dt.datetime(2025, 6, 30, 20, 0, tzinfo=dt.timezone.utc)
+    late = dt.datetime(2025, 6, 30, 20, 0, tzinfo=dt.UTC)
     with pytest.raises(IntakeError):
         answer(app, offices(app, "RU-KYA")[0], {"usefulness": 10}, when=late)
     _, created = answer(app, offices(app, "RU-BRY")[0], {"usefulness": 10}, when=late)
@@ -208,7 +208,7 @@ def test_row_order_does_not_change_the_results(app, tenants):
         office = offices(app, "RU-BRY")[0]
         for value in order:
             answer(app, office, {"usefulness": value},
-                   when=dt.datetime(2025, month, 10, tzinfo=dt.timezone.utc))
+                   when=dt.datetime(2025, month, 10, tzinfo=dt.UTC))
         run_id, _ = start(app, campaign_id)
         work(app)
         found.append(results(app, run_id, metric="indicator:S-II.1")[office].value)

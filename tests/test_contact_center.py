@@ -18,10 +18,11 @@ from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import User
+from engine_helpers import offices
+
 from cci_channel_contact import figures as fig
 from cci_channel_contact.models import ContactCall
 from cci_channel_contact.models import TelephonyStat
-from engine_helpers import offices
 
 BASE = "/r/RU-BRY/contact"
 TODAY = dt.date.today()
@@ -379,7 +380,7 @@ def regional_admin(make_user, login, tenants):
 
 
 def add_calls(app, region="RU-BRY", resolved=7, escalated=2, transfers=(1, 1, 3),
-              total=10, day=dt.datetime(2025, 11, 10, 8, 0, tzinfo=dt.timezone.utc)):
+              total=10, day=dt.datetime(2025, 11, 10, 8, 0, tzinfo=dt.UTC)):
     """``total`` completed calls in the console: ``resolved`` resolved at the first contact,
     ``escalated`` escalated, the ``transfers`` spread over the first calls; one open call."""
     with app.app_context(), tenancy.federal_scope("test"):

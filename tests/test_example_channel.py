@@ -16,18 +16,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CommandRunner
 from sqlalchemy import func
 from sqlalchemy import inspect
 from sqlalchemy import select
 
 from cci import create_app
-from cci.foundation import tenancy
 from cci.collection.campaigns import save_campaign
+from cci.foundation import tenancy
 from cci.foundation.db import Base
 from cci.foundation.db import db
 from cci.foundation.models import Response
 from conftest import TEST_CONFIG
+from conftest import CommandRunner
+
 from test_migrations import migration_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def example_installed(tmp_path_factory):
 
 
 @pytest.fixture
-def example_app(example_installed, migration_url):  # noqa: F811
+def example_app(example_installed, migration_url):
     application = create_app({**TEST_CONFIG, "DATABASE_URL": migration_url})
     yield application
     application.extensions["cci.engine"].dispose()

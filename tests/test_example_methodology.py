@@ -8,8 +8,10 @@ import datetime as dt
 
 import pytest
 
+from cci.collection.campaigns import save_campaign
+from cci.foundation import tenancy
+from cci.foundation.db import db
 from conftest import PASSWORD
-from conftest_plugins import EXAMPLES
 from engine_helpers import DAY
 from engine_helpers import answer
 from engine_helpers import offices
@@ -17,9 +19,7 @@ from engine_helpers import results
 from engine_helpers import start
 from engine_helpers import work
 
-from cci.foundation import tenancy
-from cci.collection.campaigns import save_campaign
-from cci.foundation.db import db
+from conftest_plugins import EXAMPLES
 
 KEY = "cci-2023-ii2"
 

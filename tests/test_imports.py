@@ -10,12 +10,19 @@ import re
 
 import openpyxl
 import pytest
+from jsonschema import Draft202012Validator
+from jsonschema import FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+from sqlalchemy import func
+from sqlalchemy import select
+
 from cci.collection import imports
+from cci.collection.campaigns import save_campaign
 from cci.collection.imports import job as import_job
 from cci.collection.imports import response_rows
 from cci.foundation import jobs
 from cci.foundation import tenancy
-from cci.collection.campaigns import save_campaign
 from cci.foundation.db import db
 from cci.foundation.models import Answer
 from cci.foundation.models import Checklist
@@ -24,12 +31,6 @@ from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
-from jsonschema import Draft202012Validator
-from jsonschema import FormatChecker
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
-from sqlalchemy import func
-from sqlalchemy import select
 
 HEADER = ("response_id;office_code;respondent_type;submitted_at;prof_competence;usefulness;"
           "management_contact;management_openness;personal_consultant;preferred_channel;"
@@ -414,8 +415,8 @@ def test_checklist_errors(app, admin, campaign):
         line("BRY-01", "O-IX.9", yes8),           # no such indicator
         line("BRY-01", "S-I.1", reception="да"),  # a subjective one has no checklist
         line("BRY-01", "O-I.1"),                  # nothing filled
-        line("BRY-01", "O-V.2", ("возможно",) + yes8[1:]),
-        line("BRY-02", "O-V.2", yes8[:6] + ("", "")),  # incomplete
+        line("BRY-01", "O-V.2", ("возможно", *yes8[1:])),
+        line("BRY-02", "O-V.2", (*yes8[:6], "", "")),  # incomplete
     ]
     rec = imported(app, admin, csv_bytes(lines), campaign, kind="checklists")
     assert rec.status == "failed"
@@ -791,7 +792,7 @@ def test_near_duplicates_within_an_import_and_with_stored_answers_are_flagged(
                        {"prof_competence": 3, "comm_competence": 4, "usefulness": 5,
                         "simplicity": 6, "responsiveness": 7, "comfort": 8, "transport": 9,
                         "appearance": 2, "info_office": 5, "info_website": 5},
-                       when=dt.datetime(2025, 5, 5, 7, 0, tzinfo=dt.timezone.utc),
+                       when=dt.datetime(2025, 5, 5, 7, 0, tzinfo=dt.UTC),
                        client_key="kiosk-original")
     rec = imported(app, admin, csv_bytes([
         DUP_HEADER,
@@ -827,7 +828,7 @@ def test_a_large_import_is_written_in_steps_and_stays_atomic(app, admin, campaig
         db.add(Response(client_key="import:RU-BRY:x6", region_id=1, office_id=1,
                         campaign_id=campaign, methodology_key="cci-2023", channel="test",
                         respondent_type="job_seeker",
-                        submitted_at=dt.datetime(2025, 5, 5, tzinfo=dt.timezone.utc)))
+                        submitted_at=dt.datetime(2025, 5, 5, tzinfo=dt.UTC)))
         db.commit()
     real_existing = response_rows.existing_keys
     monkeypatch.setattr(response_rows, "existing_keys", lambda keys: set())  # raced in unseen

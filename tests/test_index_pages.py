@@ -118,8 +118,8 @@ def test_methodology_pages_list_detail_and_diff(client, tenants, make_user, logi
 def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, make_user, login):
     import datetime as dt
 
-    from cci.foundation import tenancy
     from cci.collection.campaigns import save_campaign
+    from cci.foundation import tenancy
     from cci.foundation.db import db
 
     with app.app_context(), tenancy.federal_scope("test"):
@@ -127,12 +127,11 @@ def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, m
                               starts_on=dt.date(2022, 4, 25), ends_on=dt.date(2022, 5, 6),
                               region_codes=["RU-BRY"]).id
         db.commit()
-    day = dt.datetime(2022, 4, 27, 8, tzinfo=dt.timezone.utc)
+    day = dt.datetime(2022, 4, 27, 8, tzinfo=dt.UTC)
     bry = offices(app, "RU-BRY")
     for value in (10, 10) + (8,) * 8:  # positive in 2023 (8-10), mostly not in 2022 (9-10)
         answer(app, bry[0], {"usefulness": value}, when=day)
-    checklist(app, pilot, "O-V.2", {k: True for k in ("stop_nearby", "parking", "barrier_free",
-                                                      "city_signs", "site_directions")},
+    checklist(app, pilot, "O-V.2", dict.fromkeys(("stop_nearby", "parking", "barrier_free", "city_signs", "site_directions"), True),
               office_id=bry[0])
     start(app, pilot)
     work(app)

@@ -302,7 +302,7 @@ def test_api_token_from_the_cli_keeps_the_regional_scope(runner, client, make_us
 
 
 def test_api_without_a_token_is_401_not_a_leak(client, world):
-    for path in _api_other_region_paths(world) + ["/api/v1/regions"]:
+    for path in [*_api_other_region_paths(world), "/api/v1/regions"]:
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.get_json()["error"]["code"] == "unauthorized"

@@ -20,6 +20,7 @@ from cci.foundation.db import utcnow
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Office
 from cci.foundation.models import Response
+
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
 from cci_channel_kiosk.public import TOKEN_COOKIE

@@ -27,19 +27,20 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from cci import hookimpl
+from cci.collection.channels import Channel
 from cci.foundation import tenancy
 from cci.foundation import tokens
-from cci.web.api.docs import UndocumentedRoute
-from cci.web.api.docs import build_spec
-from cci.web.api.docs import operation
-from cci.web.api.errors import ApiError
-from cci.collection.channels import Channel
 from cci.foundation.db import db
 from cci.foundation.models import Answer
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Office
 from cci.foundation.models import Response
 from cci.foundation.models import User
+from cci.web.api.docs import UndocumentedRoute
+from cci.web.api.docs import build_spec
+from cci.web.api.docs import operation
+from cci.web.api.errors import ApiError
+
 from cci_channel_kiosk import payloads
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection

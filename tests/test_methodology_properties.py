@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from cci.methodology.figures import ItemCounts
 from methodology_helpers import methodology
 from methodology_helpers import office
 from methodology_helpers import region
-from cci.methodology.figures import ItemCounts
 
 SETS = [methodology("cci-2022"), methodology("cci-2023")]
 SCALE_ITEMS = ["prof_competence", "usefulness", "info_office", "comfort", "transport"]

@@ -468,7 +468,7 @@ def test_every_default_is_a_visible_parameter():
             assert key in indicator_set.parameters
     assert V22.parameters["positive_min"].is_default  # the pilot's bound is not given
     assert not V23.parameters["positive_min"].is_default  # change 03 states it
-    assert V23.parameters["group_weights"].value == {g: 0.2 for g in ("I", "II", "III", "IV", "V")}
+    assert V23.parameters["group_weights"].value == dict.fromkeys(("I", "II", "III", "IV", "V"), 0.2)
 
 
 def test_2023_lists_the_ten_changes_and_builds_on_2022():

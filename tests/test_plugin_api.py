@@ -24,17 +24,10 @@ from flask import jsonify
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import select
 
-from conftest import PASSWORD
-from conftest import ROOT
-from conftest_plugins import EXAMPLES
-from test_migrations import migration_url  # noqa: F401 - a fixture
-from engine_helpers import DAY
-from engine_helpers import offices
-from engine_helpers import work
-
 import cci
-from cci.hooks import specs as hookspecs
 from cci import plugin_api
+from cci.hooks import specs as hookspecs
+from cci.hooks.manager import PluginError
 from cci.plugin_api import Channel
 from cci.plugin_api import IntakeError
 from cci.plugin_api import QualityRule
@@ -45,7 +38,14 @@ from cci.plugin_api import public_endpoint
 from cci.plugin_api import ref
 from cci.plugin_api import region_area_blueprint
 from cci.plugin_api import submit
-from cci.hooks.manager import PluginError
+from conftest import PASSWORD
+from conftest import ROOT
+from engine_helpers import DAY
+from engine_helpers import offices
+from engine_helpers import work
+
+from conftest_plugins import EXAMPLES
+from test_migrations import migration_url  # noqa: F401 - a fixture
 
 DOCS = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
 HOOKS = sorted(name for name, obj in vars(hookspecs).items() if hasattr(obj, "cci_spec"))
@@ -217,16 +217,16 @@ def test_hook_register_jobs(build, app, tenants):
 # --- register_migrations ---------------------------------------------------------------------
 
 
-def test_hook_register_migrations(migration_url, tmp_path):  # noqa: F811
+def test_hook_register_migrations(migration_url, tmp_path):
     """A plugin's own branch of revisions is found through the hook and run by `cci db
     upgrade`: its table is created beside the core's (tests/test_plugin_migrations.py has the
     upgrade of existing databases, downgrades and refusals)."""
-    from test_plugin_migrations import _plugin
-    from test_plugin_migrations import _throwaway_branch
-    from test_plugin_migrations import _tables
-
     from conftest import TEST_CONFIG
     from conftest import CommandRunner
+
+    from test_plugin_migrations import _plugin
+    from test_plugin_migrations import _tables
+    from test_plugin_migrations import _throwaway_branch
 
     application = cci.create_app({**TEST_CONFIG, "DATABASE_URL": migration_url},
                                  plugins=(_plugin(_throwaway_branch(tmp_path)),))

@@ -13,12 +13,12 @@ import pytest
 from cci import hookimpl
 from cci.collection.channels import Channel
 from cci.collection.channels import QualityRule
+from cci.hooks.manager import PluginError
 from cci.methodology.contract import AnswerError
 from cci.methodology.contract import Indicator
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
 from cci.methodology.contract import Parameter
-from cci.hooks.manager import PluginError
 
 # A methodology set as a third-party package would write it. ``KEY``/``BASED_ON`` are
 # substituted so that several copies can be installed side by side.

@@ -19,15 +19,15 @@ from sqlalchemy import select
 
 from cci import create_app
 from cci import hookimpl
-from cci.foundation import tenancy
-from cci.web.api.docs import build_spec
 from cci.collection.channels import Channel
+from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import Answer
-from cci.foundation.models import Office
 from cci.foundation.models import AuditEntry
+from cci.foundation.models import Office
 from cci.foundation.models import Response
 from cci.foundation.models import ResponseFlag
+from cci.web.api.docs import build_spec
 from cci.web.ratelimit import limiter
 from cci.web.ratelimit import per_ip
 from conftest import TEST_CONFIG
@@ -103,8 +103,8 @@ def test_too_fast_per_question(app, office, seconds, fires):
 
 
 def test_too_fast_reads_per_question_timings(app, office):
-    slow = {item: 2.0 for item in varied(2)}
-    fast = {item: 1.0 for item in varied(3)}
+    slow = dict.fromkeys(varied(2), 2.0)
+    fast = dict.fromkeys(varied(3), 1.0)
     slow_id, _ = answer(app, office, varied(2), meta={"timings": slow})
     fast_id, _ = answer(app, office, varied(3), meta={"timings": fast})
     quick_list_id, _ = answer(app, office, varied(4), meta={"timings": [1.4] * 15},
@@ -117,10 +117,10 @@ def test_too_fast_reads_per_question_timings(app, office):
 
 
 @pytest.mark.parametrize("answers,fires", [
-    ({item: 10 for item in SCALE_ITEMS[:8]}, True),
-    ({item: 10 for item in SCALE_ITEMS[:7]} | {"management_contact": 1}, False),
-    ({item: 10 for item in SCALE_ITEMS[:8]} | {"comfort": 9}, False),
-    ({item: 3 for item in SCALE_ITEMS}, True),
+    (dict.fromkeys(SCALE_ITEMS[:8], 10), True),
+    (dict.fromkeys(SCALE_ITEMS[:7], 10) | {"management_contact": 1}, False),
+    (dict.fromkeys(SCALE_ITEMS[:8], 10) | {"comfort": 9}, False),
+    (dict.fromkeys(SCALE_ITEMS, 3), True),
 ])
 def test_straight_lining(app, office, answers, fires):
     response_id, _ = answer(app, office, answers)
@@ -128,7 +128,7 @@ def test_straight_lining(app, office, answers, fires):
 
 
 def test_straight_lining_spares_a_client_who_took_their_time(app, office):
-    all_tens = {item: 10 for item in SCALE_ITEMS}
+    all_tens = dict.fromkeys(SCALE_ITEMS, 10)
     hurried, _ = answer(app, office, all_tens, started_at=DAY - 90 * SEC)
     later = DAY + 60 * MIN  # outside the near-duplicate window of the first
     unhurried, _ = answer(app, office, all_tens, started_at=later - 180 * SEC, when=later)
@@ -187,7 +187,7 @@ def test_kiosk_outside_office_hours_in_the_region_time_zone(app, office, local, 
 def test_office_hours_follow_the_region_time_zone(app, campaign):
     kya = offices(app, "RU-KYA")[0]
     # 02:00 UTC is 09:00 in Krasnoyarsk (open) but 05:00 in Moscow
-    when = dt.datetime(2025, 5, 6, 2, 0, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2025, 5, 6, 2, 0, tzinfo=dt.UTC)
     response_id, _ = answer(app, kya, varied(82), when=when, meta={"device_id": "k"})
     assert "outside_hours" not in rules_of(app, response_id)
 
@@ -357,7 +357,7 @@ def test_channel_and_plugin_rules_are_applied(app, office):
 
 
 def test_flag_rows_and_answers_agree(app, office):
-    response_id, _ = answer(app, office, {item: 10 for item in SCALE_ITEMS},
+    response_id, _ = answer(app, office, dict.fromkeys(SCALE_ITEMS, 10),
                             started_at=DAY - 5 * SEC, meta={"staff_session": True})
     st = state(app, response_id)
     assert st["rules"] == {"too_fast", "straight_lining", "staff_session"}
@@ -388,7 +388,7 @@ def test_flagged_answers_are_excluded_and_restored_ones_count_again(app, campaig
     _genuine(app, office)
     before, _ = start(app, campaign, draft=True)
     work(app)
-    flagged, _ = answer(app, office, {item: 1 for item in SCALE_ITEMS},
+    flagged, _ = answer(app, office, dict.fromkeys(SCALE_ITEMS, 1),
                         when=DAY + 30 * MIN, meta={"staff_session": True})
     assert state(app, flagged)["counted"] is False
     excluded, _ = start(app, campaign, draft=True)
@@ -465,7 +465,7 @@ def test_pilot_case_fifty_near_identical_answers_from_one_kiosk(app, campaign, o
 def _flag_some(app, office):
     ids = [answer(app, office, varied(200 + n), when=DAY + n * MIN,
                   meta={"staff_session": True})[0] for n in range(3)]
-    straight, _ = answer(app, office, {item: 10 for item in SCALE_ITEMS}, when=DAY + 10 * MIN)
+    straight, _ = answer(app, office, dict.fromkeys(SCALE_ITEMS, 10), when=DAY + 10 * MIN)
     return ids, straight
 
 
@@ -477,7 +477,7 @@ def test_review_page_lists_filters_and_decisions_need_a_reason(
     page = client.get("/r/RU-BRY/review")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for response_id in ids + [straight]:
+    for response_id in [*ids, straight]:
         assert f'id="review-{response_id}"' in html
     assert f'id="review-{clean}"' not in html
     assert "Ответ дан в сеансе сотрудника" in html  # the rule's label

@@ -22,10 +22,11 @@ from sqlalchemy import select
 from cci.collection import survey
 from cci.foundation import tenancy
 from cci.foundation.db import db
-from cci.methodology.contract import read_respondent_type
 from cci.foundation.models import Office
 from cci.foundation.models import Response
+from cci.methodology.contract import read_respondent_type
 from engine_helpers import work
+
 from test_imports import csv_bytes
 from test_imports import imported
 from test_kiosk import admin  # noqa: F401  (a fixture `paired` uses)

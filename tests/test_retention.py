@@ -13,9 +13,9 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
-from cci.foundation import jobs
 from cci.collection import retention
 from cci.collection import survey
+from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow

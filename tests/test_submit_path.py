@@ -24,13 +24,13 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
-from cci_channel_kiosk import devices
-from cci_channel_kiosk import public
-from cci_channel_kiosk.models import Kiosk
-from cci_channel_kiosk.models import KioskRejection
 from engine_helpers import DAY
 from engine_helpers import answer
 from engine_helpers import offices
+
+from cci_channel_kiosk import devices
+from cci_channel_kiosk.models import Kiosk
+from cci_channel_kiosk.models import KioskRejection
 from test_kiosk import admin  # noqa: F401 - fixture
 from test_kiosk import answers_for
 from test_kiosk import count_responses
@@ -75,7 +75,7 @@ class Statements:
         event.remove(self.engine, "commit", self._commit)
 
 
-def test_a_kiosk_answer_is_stored_with_its_flags_before_it_is_acknowledged(app, paired):  # noqa: F811
+def test_a_kiosk_answer_is_stored_with_its_flags_before_it_is_acknowledged(app, paired):
     _kiosk_id, token = paired
     # warm first (first-use work aside); different answers, so that no rule fires
     assert post(app, token, payload(app, answers=survey_answers(app, 1))).status_code == 201
@@ -92,7 +92,7 @@ def test_a_kiosk_answer_is_stored_with_its_flags_before_it_is_acknowledged(app, 
     assert "too_fast" in rules_of(app, db_id(app, fast["key"]))
 
 
-def test_a_kiosk_answer_is_checked_against_its_set_once(app, paired, monkeypatch):  # noqa: F811
+def test_a_kiosk_answer_is_checked_against_its_set_once(app, paired, monkeypatch):
     """The channel checks the answers and the profile to word its errors; the intake does not
     check them again against the same set, and does against another."""
     _kiosk_id, token = paired
@@ -153,7 +153,7 @@ def twin_of(app, campaign_id: int, methodology_key: str = "cci-2023") -> int:
         return twin.id
 
 
-def test_every_caller_breaks_a_tie_of_start_dates_by_id(app, client, paired, live_campaign,  # noqa: F811
+def test_every_caller_breaks_a_tie_of_start_dates_by_id(app, client, paired, live_campaign,
                                                          token_for):
     """Two campaigns of a region start the same day: the kiosk, the API, intake.submit, the
     web survey and the contact centre all take the later-created one, by the one definition
@@ -191,7 +191,7 @@ def test_every_caller_breaks_a_tie_of_start_dates_by_id(app, client, paired, liv
 
 
 @pytest.mark.parametrize("timezone", ["Europe/Kaliningrad", "Asia/Kamchatka"])
-def test_the_campaign_of_an_answer_is_the_one_open_on_its_local_date(  # noqa: F811
+def test_the_campaign_of_an_answer_is_the_one_open_on_its_local_date(
         app, live_campaign, timezone):
     """On both sides of a change of campaign at local midnight, the campaign chosen is the
     one whose dates hold the moment's date in the region's time zone."""
@@ -220,7 +220,7 @@ def test_the_campaign_of_an_answer_is_the_one_open_on_its_local_date(  # noqa: F
     assert chosen == {"cci-2023", "cci-2022"}  # the change of campaign was crossed
 
 
-def test_an_office_closed_since_pairing_refuses_its_answers(app, paired):  # noqa: F811
+def test_an_office_closed_since_pairing_refuses_its_answers(app, paired):
     kiosk_id, token = paired
     assert post(app, token, payload(app)).status_code == 201
     with app.app_context(), tenancy.federal_scope("test"):
@@ -231,7 +231,7 @@ def test_an_office_closed_since_pairing_refuses_its_answers(app, paired):  # noq
     assert count_responses(app) == 1 and kept_rejections(app) == ["office"]
 
 
-def test_an_answer_goes_to_the_campaign_open_as_it_is_delivered(app, paired, live_campaign):  # noqa: F811
+def test_an_answer_goes_to_the_campaign_open_as_it_is_delivered(app, paired, live_campaign):
     """A campaign saved meanwhile (here a second one starting the same day, which every
     look-up chooses) gets the next answers; a campaign closed meanwhile gets none, and the
     answer is refused as having no campaign; a repeat of an answer stored before it closed is
@@ -253,7 +253,7 @@ def test_an_answer_goes_to_the_campaign_open_as_it_is_delivered(app, paired, liv
     assert count_responses(app) == 2 and kept_rejections(app) == ["finished_at"]
 
 
-def test_a_repeat_is_received_once(app, paired):  # noqa: F811
+def test_a_repeat_is_received_once(app, paired):
     kiosk_id, token = paired
     body = payload(app)
     assert post(app, token, body).status_code == 201
@@ -266,7 +266,7 @@ def test_a_repeat_is_received_once(app, paired):  # noqa: F811
         assert db.get(Kiosk, kiosk_id).last_seen_at is not None
 
 
-def test_a_delivery_racing_in_is_stored_once(app, paired, monkeypatch):  # noqa: F811
+def test_a_delivery_racing_in_is_stored_once(app, paired, monkeypatch):
     """Two workers take the same survey at once: both miss it in the repeat check, the
     second one's INSERT meets the unique client key, and it answers "already received"."""
     kiosk_id, token = paired
@@ -298,7 +298,7 @@ def test_a_delivery_racing_in_is_stored_once(app, paired, monkeypatch):  # noqa:
     OperationalError("SELECT 1", {}, Exception("connection refused")),
 ])
 def test_a_saturated_database_asks_the_device_to_send_the_answer_again(
-        app, paired, monkeypatch, failure):  # noqa: F811
+        app, paired, monkeypatch, failure):
     """Nothing is stored and nothing refused for good: 503 with Retry-After and a JSON error
     (the kiosk keeps the survey in its queue and sends it again, as after a 429); once the
     database answers again, the same delivery is stored once."""
@@ -321,7 +321,7 @@ def test_a_saturated_database_asks_the_device_to_send_the_answer_again(
     assert count_responses(app) == 1
 
 
-def test_an_unreachable_database_is_a_503_before_the_device_is_read(app, paired, monkeypatch):  # noqa: F811
+def test_an_unreachable_database_is_a_503_before_the_device_is_read(app, paired, monkeypatch):
     """The device's own look-up fails alike: the device is asked to wait, not told it is
     unknown."""
     _kiosk_id, token = paired
@@ -335,7 +335,7 @@ def test_an_unreachable_database_is_a_503_before_the_device_is_read(app, paired,
     assert busy.json["status"] == "retry"
 
 
-def test_a_submission_racing_in_returns_the_stored_response(app, office, monkeypatch):  # noqa: F811
+def test_a_submission_racing_in_returns_the_stored_response(app, office, monkeypatch):
     """Two workers take one submission at once: both miss it in the repeat check, the second
     one's INSERT meets the unique client key, and it gets the stored response back."""
     first_id, created = answer(app, office, varied(1), client_key="lean-1")
@@ -357,7 +357,7 @@ def test_a_submission_racing_in_returns_the_stored_response(app, office, monkeyp
         assert db.scalar(select(func.count()).select_from(Response)) == 1
 
 
-def test_submit_returns_the_stored_response(app, office):  # noqa: F811
+def test_submit_returns_the_stored_response(app, office):
     with app.app_context():
         response, created = intake.submit(intake.Submission(
             office_id=office, respondent_type="job_seeker", answers=varied(3),
@@ -376,7 +376,7 @@ def test_submit_returns_the_stored_response(app, office):  # noqa: F811
     (8, 9, "с одного IP-адреса"),  # only the address reaches it
     (9, 9, "с одного киоска"),  # both: the device is named, as the first source
 ])
-def test_the_burst_counts_every_source(app, office, device, ip, fires):  # noqa: F811
+def test_the_burst_counts_every_source(app, office, device, ip, fires):
     """``device``/``ip``: earlier answers from this kiosk / this address within the window."""
     for n in range(max(device, ip)):
         meta = {"device_id": "k-1" if n < device else f"k-{n}",

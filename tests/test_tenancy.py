@@ -148,9 +148,8 @@ def test_get_refuses_an_object_already_in_the_identity_map(app, ids):
 def test_get_of_tenant_data_without_a_scope_raises(app, ids):
     from cci.foundation.db import db
 
-    with app.app_context():
-        with pytest.raises(TenantIsolationError):
-            db.get(Office, ids["bry_office"])
+    with app.app_context(), pytest.raises(TenantIsolationError):
+        db.get(Office, ids["bry_office"])
 
 
 def test_get_without_a_scope_raises_even_from_the_identity_map(app, ids):
@@ -549,9 +548,8 @@ def test_own_rows_are_written_normally(app, ids):
 def test_querying_tenant_data_without_a_scope_raises(app, tenants, model):
     from cci.foundation.db import db
 
-    with app.app_context():
-        with pytest.raises(TenantIsolationError, match="without a tenant scope"):
-            db.scalars(select(model)).all()
+    with app.app_context(), pytest.raises(TenantIsolationError, match="without a tenant scope"):
+        db.scalars(select(model)).all()
 
 
 def test_shared_data_needs_no_scope(app, tenants):
@@ -569,27 +567,24 @@ def test_text_sql_over_a_tenant_table_raises_in_a_regional_scope(in_scope, ids):
 
 def test_core_select_of_a_tenant_table_raises_in_a_regional_scope(in_scope, ids):
     offices = Office.__table__
-    with in_scope(ids["bry"]) as db:
-        with pytest.raises(TenantIsolationError):
-            db.execute(select(offices.c.code))
+    with in_scope(ids["bry"]) as db, pytest.raises(TenantIsolationError):
+        db.execute(select(offices.c.code))
 
 
 def test_core_subquery_over_a_tenant_table_raises_in_a_regional_scope(in_scope, ids):
     """A tenant table hidden in a subquery of a Core statement is still seen."""
     offices, regions = Office.__table__, Region.__table__
-    with in_scope(ids["bry"]) as db:
-        with pytest.raises(TenantIsolationError):
-            db.execute(
-                select(regions.c.code).where(regions.c.id.in_(select(offices.c.region_id)))
-            )
+    with in_scope(ids["bry"]) as db, pytest.raises(TenantIsolationError):
+        db.execute(
+            select(regions.c.code).where(regions.c.id.in_(select(offices.c.region_id)))
+        )
 
 
 def test_orm_subquery_over_tenant_data_without_a_scope_raises(app, tenants):
     from cci.foundation.db import db
 
-    with app.app_context():
-        with pytest.raises(TenantIsolationError, match="without a tenant scope"):
-            db.scalars(select(Region.code).where(Region.id.in_(select(Office.region_id)))).all()
+    with app.app_context(), pytest.raises(TenantIsolationError, match="without a tenant scope"):
+        db.scalars(select(Region.code).where(Region.id.in_(select(Office.region_id)))).all()
 
 
 def test_lazy_load_of_tenant_data_without_a_scope_raises(app, ids):
@@ -604,9 +599,8 @@ def test_lazy_load_of_tenant_data_without_a_scope_raises(app, ids):
 def test_text_sql_without_a_scope_raises(app, tenants):
     from cci.foundation.db import db
 
-    with app.app_context():
-        with pytest.raises(TenantIsolationError):
-            db.execute(text("SELECT code FROM offices"))
+    with app.app_context(), pytest.raises(TenantIsolationError):
+        db.execute(text("SELECT code FROM offices"))
 
 
 def test_text_sql_that_says_it_filtered_runs(in_scope, ids):

@@ -86,7 +86,7 @@ def test_first_sync_creates_13_regions_and_26_offices(app, runner):
     assert set(now["regions"]) == set(PILOT)
     assert all(re.fullmatch(r"RU-[A-Z]{3}", code) for code in now["regions"])
     assert len(now["offices"]) == 26
-    per_region = {code: 0 for code in PILOT}
+    per_region = dict.fromkeys(PILOT, 0)
     for region_code, _office in now["offices"]:
         per_region[region_code] += 1
     assert set(per_region.values()) == {2}, per_region

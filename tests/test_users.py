@@ -63,9 +63,9 @@ def _audit(app, action: str | None = None) -> list[dict]:
 
 
 def _recent(moment: dt.datetime) -> bool:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:  # SQLite gives naive UTC back
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return now - dt.timedelta(minutes=2) < moment <= now + dt.timedelta(seconds=5)
 
 

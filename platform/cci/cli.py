@@ -311,8 +311,8 @@ def sample_group() -> None:
 @with_appcontext
 def sample_load(compute: bool) -> None:
     """Load «Пилот 2022» and a 2023 quarter with generated answers in two regions."""
-    from cci.index import compute as engine
     from cci.collection import sample_data
+    from cci.index import compute as engine
 
     created = sample_data.load()
     click.echo(f"sample campaigns created: {', '.join(created) or 'none (already loaded)'}")
@@ -339,9 +339,9 @@ def runs_group() -> None:
 @with_appcontext
 def runs_start(campaign_name: str, methodology_key: str | None, draft: bool) -> None:
     """Start (or reuse, when the inputs are unchanged) a run; workers compute it."""
-    from cci.index import compute as engine
     from cci.foundation.db import db
     from cci.foundation.models import Campaign
+    from cci.index import compute as engine
 
     with tenancy.federal_scope("cci runs start"):
         campaign = db.scalar(select(Campaign).where(Campaign.name == campaign_name))

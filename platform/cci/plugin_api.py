@@ -17,15 +17,79 @@ do once they stand alone in a plugin's namespace.
 
 from __future__ import annotations
 
-# Hooks, and what the installed plugins registered
-from cci.hooks.specs import hookimpl
+# The questionnaire flow shared by respondent-facing channels (a namespace: survey.steps, …)
+from cci.collection import survey
+from cci.collection.campaigns import visible_campaigns
+
+# Channel contract
+from cci.collection.channels import Channel
+from cci.collection.channels import QualityRule
+from cci.collection.channels import public_endpoint
+from cci.collection.checklists import ChecklistError
+from cci.collection.checklists import can_edit as can_edit_checklist
+from cci.collection.checklists import save as save_checklist
+from cci.collection.checklists import target_level
+
+# Reading uploaded files (tables of figures a channel imports)
+from cci.collection.imports import FileProblem
+from cci.collection.imports import RowError
+from cci.collection.imports import UploadError
+from cci.collection.imports import cell_text
+from cci.collection.imports import check_upload
+from cci.collection.imports import parse_moment
+from cci.collection.imports import read_table
+
+# What a channel that stores in the request needs beyond submit
+from cci.collection.intake import RETRY_AFTER_SECONDS
+from cci.collection.intake import UNAVAILABLE as DATABASE_UNAVAILABLE
+
+# Storing answers: the one path for every channel
+from cci.collection.intake import Draft
+from cci.collection.intake import IntakeError
+from cci.collection.intake import OfficeKey
+from cci.collection.intake import Submission
+from cci.collection.intake import campaign_for
+from cci.collection.intake import existing as stored_response
+from cci.collection.intake import local_date
+from cci.collection.intake import open_campaign
+from cci.collection.intake import submit
+from cci.collection.intake import validate
+from cci.collection.recompute import follow as follow_the_data
+from cci.collection.retention import schedule_purge
+
+# Pages: access, the region area, rate limits
+from cci.foundation.access import enter_scope
+from cci.foundation.access import roles_required
+
+# Checklists, audit, jobs
+from cci.foundation.audit import record as record_audit
+
+# Database, models and tenancy
+from cci.foundation.db import ID_MAX
+from cci.foundation.db import Base
+from cci.foundation.db import JSONType
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
+from cci.foundation.jobs import JobError
+from cci.foundation.jobs import enqueue as enqueue_job
+from cci.foundation.models import Campaign
+from cci.foundation.models import Checklist
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import Response
+from cci.foundation.models import SurveyInvitation
+from cci.foundation.models import User
+from cci.foundation.roles import Role
+from cci.foundation.tenancy import Scope
+from cci.foundation.tenancy import TenantScoped
+from cci.foundation.tenancy import federal_scope
+from cci.foundation.tenancy import region_scope
 from cci.hooks.manager import installed_channel
 from cci.hooks.manager import installed_set
 
-# Methodology contract: the types a set is made of, and its results
-from cci.methodology.contract import RESPONDENT_TYPES
-from cci.methodology.contract import AnswerError
-from cci.methodology.contract import read_respondent_type
+# Hooks, and what the installed plugins registered
+from cci.hooks.specs import hookimpl
+
 # why a questionnaire refuses an answer (AnswerError.reason)
 from cci.methodology.contract import CONDITION_UNMET
 from cci.methodology.contract import NOT_A_NUMBER
@@ -34,18 +98,23 @@ from cci.methodology.contract import NOT_WHOLE
 from cci.methodology.contract import NOT_YES_NO
 from cci.methodology.contract import OUT_OF_RANGE
 from cci.methodology.contract import REQUIRED
+
+# Methodology contract: the types a set is made of, and its results
+from cci.methodology.contract import RESPONDENT_TYPES
 from cci.methodology.contract import TEXT_MAX
 from cci.methodology.contract import TOO_LONG
 from cci.methodology.contract import UNANSWERED
 from cci.methodology.contract import UNKNOWN_ITEM
 from cci.methodology.contract import UNKNOWN_OPTION
 from cci.methodology.contract import UNKNOWN_RESPONDENT_TYPE
+from cci.methodology.contract import AnswerError
 from cci.methodology.contract import ChecklistParam
 from cci.methodology.contract import Indicator
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
 from cci.methodology.contract import Option
 from cci.methodology.contract import Parameter
+from cci.methodology.contract import read_respondent_type
 from cci.methodology.figures import FederalResult
 from cci.methodology.figures import Figure
 from cci.methodology.figures import OfficeData
@@ -57,58 +126,8 @@ from cci.methodology.figures import mean
 from cci.methodology.figures import mean_interval
 from cci.methodology.figures import stars_for
 from cci.methodology.figures import wilson
-
-# Channel contract
-from cci.collection.channels import Channel
-from cci.collection.channels import QualityRule
-from cci.collection.channels import public_endpoint
-
-# Storing answers: the one path for every channel
-from cci.collection.intake import Draft
-from cci.collection.intake import IntakeError
-from cci.collection.intake import Submission
-from cci.collection.intake import campaign_for
-from cci.collection.intake import local_date
-from cci.collection.intake import submit
-from cci.collection.intake import validate
-
-# The questionnaire flow shared by respondent-facing channels (a namespace: survey.steps, …)
-from cci.collection import survey
-
-# What a channel that stores in the request needs beyond submit
-from cci.collection.intake import RETRY_AFTER_SECONDS
-from cci.collection.intake import UNAVAILABLE as DATABASE_UNAVAILABLE
-from cci.collection.intake import OfficeKey
-from cci.collection.intake import existing as stored_response
-from cci.collection.intake import open_campaign
-
-# Database, models and tenancy
-from cci.foundation.db import ID_MAX
-from cci.foundation.db import Base
-from cci.foundation.db import JSONType
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
-from cci.foundation.models import Campaign
-from cci.foundation.models import Checklist
-from cci.foundation.models import Office
-from cci.foundation.models import Region
-from cci.foundation.models import Response
-from cci.foundation.models import SurveyInvitation
-from cci.foundation.models import User
-from cci.foundation.tenancy import Scope
-from cci.foundation.tenancy import TenantScoped
-from cci.foundation.tenancy import federal_scope
-from cci.foundation.tenancy import region_scope
-
-# Pages: access, the region area, rate limits
-from cci.foundation.access import enter_scope
-from cci.foundation.access import roles_required
-from cci.collection.campaigns import visible_campaigns
-from cci.web.ratelimit import limiter
-from cci.web.ratelimit import per_device
-from cci.web.ratelimit import per_ip
-from cci.foundation.roles import Role
-from cci.web.views.areas import region_area_blueprint
+from cci.methodology.values import parse_number
+from cci.methodology.values import parse_yes_no
 
 # The bearer-token API
 from cci.web.api.docs import iso_datetime
@@ -116,29 +135,11 @@ from cci.web.api.docs import list_of
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
 from cci.web.api.errors import ApiError
-
-# Checklists, audit, jobs
-from cci.foundation.audit import record as record_audit
-from cci.collection.checklists import ChecklistError
-from cci.collection.checklists import can_edit as can_edit_checklist
-from cci.collection.checklists import save as save_checklist
-from cci.collection.checklists import target_level
-from cci.collection.recompute import follow as follow_the_data
-from cci.foundation.jobs import JobError
-from cci.foundation.jobs import enqueue as enqueue_job
-from cci.collection.retention import schedule_purge
+from cci.web.ratelimit import limiter
+from cci.web.ratelimit import per_device
+from cci.web.ratelimit import per_ip
+from cci.web.views.areas import region_area_blueprint
 from cci.web.views.checklists import checklist_form
-
-# Reading uploaded files (tables of figures a channel imports)
-from cci.collection.imports import FileProblem
-from cci.collection.imports import RowError
-from cci.collection.imports import UploadError
-from cci.collection.imports import cell_text
-from cci.collection.imports import check_upload
-from cci.collection.imports import parse_moment
-from cci.collection.imports import read_table
-from cci.methodology.values import parse_number
-from cci.methodology.values import parse_yes_no
 
 __all__ = [
     # Hooks, and what the installed plugins registered

@@ -16,10 +16,10 @@ from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import Office
 from cci.foundation.models import Response
+
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
 from cci_channel_kiosk.models import KioskRejection
-
 from tests.browser.test_web_survey_browser import assert_accessible
 
 pytestmark = pytest.mark.browser

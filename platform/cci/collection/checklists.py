@@ -9,13 +9,14 @@ from sqlalchemy import select
 from cci.foundation import audit
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
-from cci.methodology.contract import Indicator
 from cci.foundation.models import Checklist
 from cci.foundation.models import User
 from cci.foundation.roles import Role
+from cci.methodology.contract import Indicator
 from cci.methodology.values import NegativeNumber
 from cci.methodology.values import parse_amount
 from cci.methodology.values import parse_yes_no
+
 
 class ChecklistError(ValueError):
     def __init__(self, field: str, message: str):

@@ -32,9 +32,6 @@ from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
-from cci.methodology.contract import TEXT_MAX
-from cci.methodology.contract import TOO_LONG
-from cci.methodology.contract import AnswerError
 from cci.foundation.models import Answer
 from cci.foundation.models import Campaign
 from cci.foundation.models import Office
@@ -42,7 +39,9 @@ from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import ResponseFlag
 from cci.foundation.models import campaign_regions
-
+from cci.methodology.contract import TEXT_MAX
+from cci.methodology.contract import TOO_LONG
+from cci.methodology.contract import AnswerError
 
 #: What a saturated or unreachable database raises while an answer is stored: no connection
 #: free in the pool in time (TimeoutError), a refused or broken connection, a lock or statement
@@ -71,7 +70,7 @@ def local_date(region: Region, moment: dt.datetime) -> dt.date:
 
 def _local_date(timezone: str, moment: dt.datetime) -> dt.date:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
@@ -303,8 +302,7 @@ DRAFT_COLUMNS = ("client_key", "region_id", "office_id", "campaign_id", "methodo
 
 
 #: the columns of a response a batch writes (the rest keep their database defaults)
-_BATCH_COLUMNS = DRAFT_COLUMNS + ("uid", "received_at", "quality_flags", "counted",
-                                  "review_status")
+_BATCH_COLUMNS = (*DRAFT_COLUMNS, "uid", "received_at", "quality_flags", "counted", "review_status")
 
 
 _ANSWER_COLUMNS = ("response_id", "region_id", "office_id", "campaign_id", "respondent_type",

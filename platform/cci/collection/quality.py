@@ -11,8 +11,8 @@ exclusion or restores it, with a reason (audit-logged). Every decision schedules
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
+from cci.collection.channels import QualityRule
 from cci.foundation import audit
 from cci.foundation import tenancy
-from cci.collection.channels import QualityRule
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.models import Answer

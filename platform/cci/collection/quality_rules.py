@@ -73,7 +73,7 @@ def _utc(moment: None) -> None: ...
 def _utc(moment: dt.datetime | None) -> dt.datetime | None: ...
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.timezone.utc)
+        return moment.replace(tzinfo=dt.UTC)
     return moment
 
 
@@ -88,7 +88,7 @@ def meta_equals(key: str, value: Any):
 
 
 def _submitted(response: Response) -> dt.datetime:
-    return _utc(response.submitted_at) or dt.datetime.now(dt.timezone.utc)
+    return _utc(response.submitted_at) or dt.datetime.now(dt.UTC)
 
 
 # --- too fast ----------------------------------------------------------------------------
@@ -280,7 +280,7 @@ _ABSENT = ("absent",)  # an item a response did not answer (never equal to an an
 
 
 class _Record:
-    __slots__ = ("key", "submitted", "answers")
+    __slots__ = ("answers", "key", "submitted")
 
     def __init__(self, key, submitted: dt.datetime, answers: dict[str, tuple]):
         self.key = key  # the response id (None for a response not stored yet)

@@ -13,11 +13,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from cci.foundation import tenancy
 from cci.collection.campaigns import save_campaign
-from cci.foundation.db import db
 from cci.collection.intake import Submission
 from cci.collection.intake import build_response
+from cci.foundation import tenancy
+from cci.foundation.db import db
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
 from cci.foundation.models import Office
@@ -68,7 +68,7 @@ def _fill_region(rnd: random.Random, campaign: Campaign, region: Region, indicat
             for number in range(rnd.randint(low, high)):
                 day = campaign.starts_on + dt.timedelta(days=rnd.randrange(days))
                 moment = dt.datetime.combine(day, dt.time(6 + rnd.randrange(9), rnd.randrange(60)),
-                                             tzinfo=dt.timezone.utc)
+                                             tzinfo=dt.UTC)
                 response = build_response(Submission(
                     office_id=office.id, respondent_type=rtype,
                     answers=_answers(rnd, indicator_set, rtype, quality),

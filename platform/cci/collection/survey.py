@@ -33,11 +33,16 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
-from cci.foundation import audit
 from cci.collection import intake
+from cci.foundation import audit
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
+from cci.foundation.models import Campaign
+from cci.foundation.models import Office
+from cci.foundation.models import Response
+from cci.foundation.models import SurveyDraft
+from cci.foundation.models import SurveyInvitation
 from cci.methodology.contract import CONDITION_UNMET
 from cci.methodology.contract import NOT_ASKED
 from cci.methodology.contract import REQUIRED
@@ -48,11 +53,6 @@ from cci.methodology.contract import AnswerError
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
 from cci.methodology.contract import read_respondent_type
-from cci.foundation.models import Campaign
-from cci.foundation.models import Office
-from cci.foundation.models import Response
-from cci.foundation.models import SurveyDraft
-from cci.foundation.models import SurveyInvitation
 
 #: The first step's key (and form field): who answers, a job seeker or an employer.
 TYPE_STEP = "respondent_type"

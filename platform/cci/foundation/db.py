@@ -52,12 +52,12 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         # SQLite keeps the wall-clock time and drops the offset: store UTC everywhere.
         if value is not None and value.tzinfo is not None:
-            return value.astimezone(dt.timezone.utc)
+            return value.astimezone(dt.UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
         return value
 
 
@@ -71,7 +71,7 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _app_context_id() -> int:
@@ -186,8 +186,8 @@ def _copy_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
         ids = list(connection.execute(text(
             "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
         ), {"table": table.name, "n": len(rows)}).scalars())
-        columns = ("id",) + columns
-        rows = [(row_id,) + tuple(row) for row_id, row in zip(ids, rows)]
+        columns = ("id", *columns)
+        rows = [(row_id, *tuple(row)) for row_id, row in zip(ids, rows)]
     # COPY knows nothing of the model's Python-side defaults (timestamps, uuids): apply them.
     defaults = [c for c in table.c if c.name not in columns and c.default is not None
                 and (c.default.is_scalar or c.default.is_callable)]

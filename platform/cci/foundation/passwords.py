@@ -6,8 +6,8 @@ import functools
 import hashlib
 import hmac
 
-from argon2 import PasswordHasher
 from argon2 import Parameters
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 

@@ -141,7 +141,7 @@ class TenantScoped:
         TenantScoped.models_defined += 1
 
     @declared_attr
-    def region_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+    def region_id(cls) -> Mapped[int]:
         if not cls.__tenant_reference__:
             return mapped_column(Integer, nullable=cls.__tenant_nullable__)
         return mapped_column(

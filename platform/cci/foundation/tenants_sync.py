@@ -167,7 +167,7 @@ def _sync_region(spec: dict, report: SyncReport, actor: str) -> None:
         db.add(region)
         db.flush()
         audit.record("region.create", region, region_id=region.id, actor=actor,
-                     after=audit.snapshot(region, ("code",) + REGION_FIELDS))
+                     after=audit.snapshot(region, ("code", *REGION_FIELDS)))
         report.created.append(region.code)
     else:
         before = _apply(region, spec, REGION_FIELDS)
@@ -189,7 +189,7 @@ def _sync_region(spec: dict, report: SyncReport, actor: str) -> None:
             db.add(office)
             db.flush()
             audit.record("office.create", office, actor=actor,
-                         after=audit.snapshot(office, ("code",) + OFFICE_FIELDS))
+                         after=audit.snapshot(office, ("code", *OFFICE_FIELDS)))
             report.created.append(label)
             continue
         before = _apply(office, ospec, OFFICE_FIELDS)

@@ -21,9 +21,9 @@ from typing import TypeVar
 import pluggy
 from flask import current_app
 
-from cci.hooks import specs as hookspecs
 from cci.collection.channels import Channel
 from cci.collection.channels import QualityRule
+from cci.hooks import specs as hookspecs
 from cci.methodology.contract import IndicatorSet
 
 ENTRY_POINT_GROUPS = ("cci.indicators", "cci.channels", "cci.plugins")

@@ -25,7 +25,6 @@ from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
-from cci.methodology.contract import IndicatorSet
 from cci.foundation.models import Answer
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
@@ -34,6 +33,7 @@ from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import RunResult
+from cci.methodology.contract import IndicatorSet
 from cci.methodology.figures import ItemCounts
 from cci.methodology.figures import OfficeData
 from cci.methodology.figures import RegionData

@@ -73,4 +73,4 @@ def parse_yes_no(value: Any) -> bool:
 
 def is_no_answer(value: Any) -> bool:
     """None, an empty text or «Затрудняюсь ответить» (see :data:`NO_ANSWER_WORDS`)."""
-    return value is None or isinstance(value, str) and word(value) in NO_ANSWER_WORDS
+    return value is None or (isinstance(value, str) and word(value) in NO_ANSWER_WORDS)

@@ -15,15 +15,15 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from cci.collection.channels import is_public_endpoint
 from cci.foundation import access
 from cci.foundation import config
 from cci.foundation import db
-from cci.web import ratelimit
 from cci.foundation import redis_conn
-from cci.collection.channels import is_public_endpoint
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
 from cci.methodology.figures import shown_index
+from cci.web import ratelimit
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -70,12 +70,12 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import account
     from cci.web.views import admin
     from cci.web.views import auth
+    from cci.web.views import campaigns  # noqa: F401 - registers its routes
     from cci.web.views import checklists  # noqa: F401 - registers its routes
     from cci.web.views import federal  # noqa: F401 - registers its routes
     from cci.web.views import health
     from cci.web.views import imports as import_views  # noqa: F401 - registers its routes
     from cci.web.views import jobs as job_views
-    from cci.web.views import campaigns  # noqa: F401 - registers its routes
     from cci.web.views import methodologies
     from cci.web.views import region  # noqa: F401 - registers its routes
     from cci.web.views import results  # noqa: F401 - registers its routes

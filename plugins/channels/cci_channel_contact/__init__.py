@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+
 from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
-
 
 from cci_channel_contact import models  # noqa: F401 - registers the tables on the metadata
 from cci_channel_contact import views

@@ -8,8 +8,8 @@ pages then look like any region page (``g.area == "region"``: the region's menu 
 from __future__ import annotations
 
 from pathlib import Path
-from cci.plugin_api import region_area_blueprint
 
+from cci.plugin_api import region_area_blueprint
 
 URL_PREFIX = "/r/<region_code>/contact"
 

@@ -24,9 +24,9 @@ from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import select
+
 from cci.plugin_api import db
 from cci.plugin_api import wilson
-
 
 from cci_channel_contact.models import ContactCall
 from cci_channel_contact.models import TelephonyStat
@@ -198,10 +198,10 @@ def local_bounds(filters: Filters, timezone: str) -> tuple[dt.datetime | None, d
     zone = zoneinfo.ZoneInfo(timezone)
     start = end = None
     if filters.date_from:
-        start = dt.datetime.combine(filters.date_from, dt.time(0), zone).astimezone(dt.timezone.utc)
+        start = dt.datetime.combine(filters.date_from, dt.time(0), zone).astimezone(dt.UTC)
     if filters.date_to:
         end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(0),
-                                  zone).astimezone(dt.timezone.utc)
+                                  zone).astimezone(dt.UTC)
     return start, end
 
 

@@ -23,10 +23,10 @@ from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+
 from cci.plugin_api import Base
 from cci.plugin_api import TenantScoped
 from cci.plugin_api import utcnow
-
 
 LINE_MAX = 40
 TOPIC_MAX = 32

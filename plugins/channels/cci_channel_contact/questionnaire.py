@@ -14,12 +14,10 @@ from typing import Any
 from typing import Self
 
 from flask_babel import gettext as _
-from cci.plugin_api import AnswerError
+
 from cci.plugin_api import CONDITION_UNMET
-from cci.plugin_api import IndicatorSet
-from cci.plugin_api import Item
-from cci.plugin_api import NOT_ASKED
 from cci.plugin_api import NOT_A_NUMBER
+from cci.plugin_api import NOT_ASKED
 from cci.plugin_api import NOT_WHOLE
 from cci.plugin_api import NOT_YES_NO
 from cci.plugin_api import OUT_OF_RANGE
@@ -29,8 +27,10 @@ from cci.plugin_api import TOO_LONG
 from cci.plugin_api import UNKNOWN_ITEM
 from cci.plugin_api import UNKNOWN_OPTION
 from cci.plugin_api import UNKNOWN_RESPONDENT_TYPE
+from cci.plugin_api import AnswerError
+from cci.plugin_api import IndicatorSet
+from cci.plugin_api import Item
 from cci.plugin_api import read_respondent_type
-
 
 NA = "na"
 DECLINED = "declined"

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+
 from cci.plugin_api import FileProblem
 from cci.plugin_api import Region
 from cci.plugin_api import RowError
@@ -31,7 +32,6 @@ from cci.plugin_api import parse_number
 from cci.plugin_api import read_table
 from cci.plugin_api import record_audit
 from cci.plugin_api import utcnow
-
 
 from cci_channel_contact.models import LINE_MAX
 from cci_channel_contact.models import TelephonyStat

@@ -39,6 +39,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import StopValidation
+
 from cci.plugin_api import Campaign
 from cci.plugin_api import Checklist
 from cci.plugin_api import ChecklistError
@@ -65,7 +66,6 @@ from cci.plugin_api import submit
 from cci.plugin_api import target_level
 from cci.plugin_api import utcnow
 from cci.plugin_api import visible_campaigns
-
 
 from cci_channel_contact import figures as fig
 from cci_channel_contact import questionnaire as q

@@ -21,6 +21,7 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+
 from cci.plugin_api import ApiError
 from cci.plugin_api import db
 from cci.plugin_api import iso_datetime
@@ -28,7 +29,6 @@ from cci.plugin_api import list_of
 from cci.plugin_api import operation
 from cci.plugin_api import ref
 from cci.plugin_api import utcnow
-
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
@@ -327,10 +327,10 @@ def list_kiosks():
 def register_kiosk():
     body = payloads.json_body()
     if not isinstance(body, dict):
-        raise ApiError(422, details={name: "required" for name in REGISTER_FIELDS})
+        raise ApiError(422, details=dict.fromkeys(REGISTER_FIELDS, "required"))
     unknown = sorted(str(name) for name in set(body) - set(REGISTER_FIELDS))
     if unknown:
-        raise ApiError(422, details={name: "unknown field" for name in unknown})
+        raise ApiError(422, details=dict.fromkeys(unknown, "unknown field"))
     office_id, name = body.get("office_id"), body.get("name")
     if not isinstance(office_id, int) or isinstance(office_id, bool):
         raise ApiError(422, details={"office_id": "an integer (required)"})

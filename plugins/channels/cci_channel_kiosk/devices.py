@@ -27,8 +27,9 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import bindparam
 from sqlalchemy import select
-from cci.plugin_api import Campaign
+
 from cci.plugin_api import ID_MAX
+from cci.plugin_api import Campaign
 from cci.plugin_api import Office
 from cci.plugin_api import OfficeKey
 from cci.plugin_api import Region
@@ -38,7 +39,6 @@ from cci.plugin_api import open_campaign
 from cci.plugin_api import record_audit
 from cci.plugin_api import region_scope
 from cci.plugin_api import utcnow
-
 
 from cci_channel_kiosk.models import NAME_MAX
 from cci_channel_kiosk.models import Kiosk

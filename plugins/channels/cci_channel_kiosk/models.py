@@ -21,12 +21,12 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+
 from cci.plugin_api import Base
 from cci.plugin_api import JSONType
 from cci.plugin_api import Office
 from cci.plugin_api import TenantScoped
 from cci.plugin_api import utcnow
-
 
 NAME_MAX = 100
 VERSION_MAX = 40

@@ -16,13 +16,13 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy import select
+
 from cci.plugin_api import RESPONDENT_TYPES
 from cci.plugin_api import Region
 from cci.plugin_api import campaign_for
 from cci.plugin_api import db
 from cci.plugin_api import installed_set
 from cci.plugin_api import survey
-
 
 from cci_channel_kiosk.models import CLIENT_KEY_MAX
 from cci_channel_kiosk.models import ERROR_MAX
@@ -59,7 +59,8 @@ def counts() -> dict[int, int]:
     """Refused deliveries per kiosk id, in the current scope."""
     rows = db.execute(select(KioskRejection.kiosk_id, func.count())
                       .group_by(KioskRejection.kiosk_id))
-    return {kiosk_id: n for kiosk_id, n in rows}
+    # not dict(rows): a Result has keys(), so dict() would read it as a mapping
+    return {kiosk_id: n for kiosk_id, n in rows}  # noqa: C416
 
 
 def page(kiosk_id: int | None = None, office_id: int | None = None, limit: int = 50,

@@ -31,13 +31,13 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
+
 from cci.plugin_api import Office
 from cci.plugin_api import Role
 from cci.plugin_api import db
 from cci.plugin_api import local_date
 from cci.plugin_api import region_area_blueprint
 from cci.plugin_api import utcnow
-
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import rejections

@@ -10,9 +10,9 @@ core's (:mod:`cci.collection.survey`), so other channels reuse them.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+
 from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
-
 
 from cci_channel_web.public import KEY
 from cci_channel_web.public import URL_PREFIX

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from htmx_flask import request as htmx_request
 from sqlalchemy import select
+
 from cci.plugin_api import IntakeError
 from cci.plugin_api import Office
 from cci.plugin_api import Region
@@ -37,7 +38,6 @@ from cci.plugin_api import per_ip
 from cci.plugin_api import schedule_purge
 from cci.plugin_api import survey
 from cci.plugin_api import utcnow
-
 
 KEY = "web"
 URL_PREFIX = "/s"
@@ -450,7 +450,7 @@ def prefs():
     toggle = request.form.get("toggle")
     if toggle not in A11Y_OPTIONS:
         abort(400)
-    chosen = [o for o in chosen if o != toggle] if toggle in chosen else chosen + [toggle]
+    chosen = [o for o in chosen if o != toggle] if toggle in chosen else [*chosen, toggle]
     target = request.form.get("next") or ""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/s/") or "\\" in target:

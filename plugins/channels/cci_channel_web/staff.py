@@ -32,6 +32,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
+
 from cci.plugin_api import Office
 from cci.plugin_api import Region
 from cci.plugin_api import Role
@@ -40,7 +41,6 @@ from cci.plugin_api import db
 from cci.plugin_api import region_area_blueprint
 from cci.plugin_api import survey
 from cci.plugin_api import utcnow
-
 
 from cci_channel_web import qr
 

@@ -2,9 +2,9 @@
 platform's reconstruction from the pilot's remarks; counts and points are the source's."""
 
 from __future__ import annotations
+
 from cci.plugin_api import ChecklistParam
 from cci.plugin_api import Option
-
 
 
 def points(step: float, *params: tuple[str, str], default: bool = True) -> tuple[ChecklistParam, ...]:

@@ -1,9 +1,9 @@
 """The indicators and parameters of ИКЦ-2022 (the pilot)."""
 
 from __future__ import annotations
+
 from cci.plugin_api import Indicator
 from cci.plugin_api import Parameter
-
 
 from cci_ikc2022 import checklists as cl
 
@@ -90,7 +90,7 @@ def _components(indicators, code, key, title, kind):
               for i in indicators]
     whole = Indicator(code, key, "III", kind, title, components=parts,
                       description="Среднее четырёх составляющих (офис, сайт, соцсети, контакт-центр)")
-    return hidden + [whole]
+    return [*hidden, whole]
 
 
 INDICATORS = (

@@ -8,6 +8,7 @@ counted as zero.
 from __future__ import annotations
 
 from typing import Any
+
 from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import IndicatorSet
@@ -22,7 +23,6 @@ from cci.plugin_api import mean_interval
 from cci.plugin_api import parse_yes_no
 from cci.plugin_api import stars_for
 from cci.plugin_api import wilson
-
 
 RESPONDENT_TYPES = ("job_seeker", "employer")
 #: unscored choice indicators cross-checked against the checklist of the channels an office

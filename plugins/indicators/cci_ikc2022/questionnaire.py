@@ -1,9 +1,9 @@
 """The survey of job seekers and employers (both versions share it; wording from the pilot)."""
 
 from __future__ import annotations
+
 from cci.plugin_api import Item
 from cci.plugin_api import Option
-
 
 JS = "job_seeker"
 EMP = "employer"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+
 from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import Parameter
 from cci.plugin_api import hookimpl
 from cci.plugin_api import mean
-
 
 from cci_ikc2022 import definition as pilot
 from cci_ikc2022.engine import NOT_FILLED

@@ -1,8 +1,8 @@
 """Checklists that the pilot's proposals changed (2023); the rest are the pilot's."""
 
 from __future__ import annotations
-from cci.plugin_api import ChecklistParam
 
+from cci.plugin_api import ChecklistParam
 
 from cci_ikc2022.checklists import points
 

@@ -73,4 +73,4 @@ def parse_moment(value: Any, timezone: str) -> dt.datetime:
             raise ValueError(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)

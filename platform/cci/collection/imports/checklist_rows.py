@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cci.foundation.db import db
 from cci.collection.imports.cells import cell_text
 from cci.collection.imports.cells import cell_word
 from cci.collection.imports.cells import is_blank
@@ -23,10 +22,11 @@ from cci.collection.imports.columns import checklist_params
 from cci.collection.imports.columns import map_columns
 from cci.collection.imports.files import Table
 from cci.collection.imports.response_rows import report_progress
-from cci.methodology.contract import ChecklistParam
-from cci.methodology.contract import Indicator
+from cci.foundation.db import db
 from cci.foundation.models import Checklist
 from cci.foundation.models import Office
+from cci.methodology.contract import ChecklistParam
+from cci.methodology.contract import Indicator
 from cci.methodology.values import NegativeNumber
 from cci.methodology.values import parse_amount
 from cci.methodology.values import parse_yes_no

@@ -10,12 +10,12 @@ from typing import Any
 from cci.collection.imports.cells import cell_text
 from cci.collection.imports.errors import MAX_ERRORS
 from cci.collection.imports.errors import RowError
-from cci.methodology.contract import Indicator
-from cci.methodology.contract import IndicatorSet
-from cci.methodology.contract import Item
 from cci.foundation.models import Campaign
 from cci.foundation.models import Office
 from cci.foundation.models import Region
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import IndicatorSet
+from cci.methodology.contract import Item
 
 RESPONSE_COLUMNS = ("response_id", "office_code", "respondent_type", "submitted_at")
 CHECKLIST_COLUMNS = ("office_code", "indicator")

@@ -12,9 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cci.collection import recompute
-from cci.foundation import audit
-from cci.foundation.db import db
-from cci.foundation.db import utcnow
 from cci.collection.imports.checklist_rows import prepare_checklists
 from cci.collection.imports.columns import Context
 from cci.collection.imports.columns import Prepared
@@ -25,6 +22,9 @@ from cci.collection.imports.files import Table
 from cci.collection.imports.files import read_table
 from cci.collection.imports.response_rows import prepare_responses
 from cci.collection.intake import store_batch
+from cci.foundation import audit
+from cci.foundation.db import db
+from cci.foundation.db import utcnow
 from cci.foundation.models import Campaign
 from cci.foundation.models import ImportRecord
 from cci.foundation.models import Office

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cci.foundation.db import db
 from cci.collection.imports.cells import cell_text
 from cci.collection.imports.cells import is_blank
 from cci.collection.imports.cells import parse_moment
@@ -25,6 +24,9 @@ from cci.collection.intake import IntakeError
 from cci.collection.intake import Submission
 from cci.collection.intake import local_date
 from cci.collection.intake import validate
+from cci.foundation.db import db
+from cci.foundation.models import Region
+from cci.foundation.models import Response
 from cci.methodology.contract import CONDITION_UNMET
 from cci.methodology.contract import NOT_A_NUMBER
 from cci.methodology.contract import NOT_ASKED
@@ -39,8 +41,6 @@ from cci.methodology.contract import UNKNOWN_OPTION
 from cci.methodology.contract import AnswerError
 from cci.methodology.contract import Item
 from cci.methodology.contract import read_respondent_type
-from cci.foundation.models import Region
-from cci.foundation.models import Response
 
 CLIENT_KEY_PREFIX = "import"
 CHANNEL = "import"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 
-from cci.foundation import jobs
-from cci.foundation import tenancy
-from cci.foundation.db import db
 from cci.collection.imports.errors import RowError
 from cci.collection.imports.errors import UploadError
 from cci.collection.imports.files import EXTENSIONS
 from cci.collection.imports.files import extension
+from cci.foundation import jobs
+from cci.foundation import tenancy
+from cci.foundation.db import db
 from cci.foundation.models import IMPORT_KINDS
 from cci.foundation.models import Campaign
 from cci.foundation.models import ImportRecord

@@ -12,9 +12,9 @@ from werkzeug.exceptions import HTTPException
 
 from cci.foundation import tenancy
 from cci.foundation.access import enter_scope
+from cci.foundation.tokens import resolve
 from cci.web.api.errors import ApiError
 from cci.web.api.errors import error_body
-from cci.foundation.tokens import resolve
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

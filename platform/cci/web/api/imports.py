@@ -12,22 +12,22 @@ from cci.collection import imports
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.access import enter_scope
+from cci.foundation.db import db
+from cci.foundation.models import ImportRecord
+from cci.foundation.models import Region
 from cci.web.api.blueprint import bp
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
 from cci.web.api.errors import ApiError
 from cci.web.api.resources import _region_or_404
 from cci.web.api.resources import job_json
-from cci.foundation.db import db
-from cci.foundation.models import ImportRecord
-from cci.foundation.models import Region
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:  # SQLite gives naive UTC values back
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.isoformat()
 
 

@@ -12,14 +12,6 @@ from flask import request
 from sqlalchemy import select
 
 from cci.collection import recompute
-from cci.index import compute
-from cci.web.api.blueprint import bp
-from cci.web.api.docs import list_of
-from cci.web.api.docs import operation
-from cci.web.api.docs import ref
-from cci.web.api.errors import ApiError
-from cci.web.api.resources import iso_datetime
-from cci.web.api.schemas import SCHEMAS
 from cci.collection.campaigns import CampaignError
 from cci.collection.campaigns import save_campaign
 from cci.collection.campaigns import visible_campaigns
@@ -33,10 +25,18 @@ from cci.foundation.models import Checklist
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import Region
-from cci.index.reports import figure_json
-from cci.index.reports import region_report
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import current_region_id
+from cci.index import compute
+from cci.index.reports import figure_json
+from cci.index.reports import region_report
+from cci.web.api.blueprint import bp
+from cci.web.api.docs import list_of
+from cci.web.api.docs import operation
+from cci.web.api.docs import ref
+from cci.web.api.errors import ApiError
+from cci.web.api.resources import iso_datetime
+from cci.web.api.schemas import SCHEMAS
 
 MANAGERS = (Role.ADMIN, Role.METHODOLOGY_OWNER)
 AUDITORS = (Role.ADMIN, Role.REGIONAL_ADMIN, Role.AUDITOR)

@@ -6,18 +6,18 @@ from flask import g
 from flask import jsonify
 from sqlalchemy import select
 
-from cci.web.api.blueprint import bp
-from cci.web.api.docs import iso_datetime
-from cci.web.api.docs import list_of
-from cci.web.api.docs import operation
-from cci.web.api.docs import ref
-from cci.web.api.errors import ApiError
 from cci.foundation.db import db
 from cci.foundation.directory import regions_with_office_counts
 from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.tenancy import current_region_id
+from cci.web.api.blueprint import bp
+from cci.web.api.docs import iso_datetime
+from cci.web.api.docs import list_of
+from cci.web.api.docs import operation
+from cci.web.api.docs import ref
+from cci.web.api.errors import ApiError
 
 
 def user_json(user) -> dict:

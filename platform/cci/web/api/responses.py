@@ -20,31 +20,31 @@ from flask import jsonify
 from flask import request
 from sqlalchemy import select
 
-from cci.collection import recompute
 from cci.collection import quality
-from cci.web.api.blueprint import bp
-from cci.web.api.docs import operation
-from cci.web.api.docs import ref
-from cci.web.api.errors import ApiError
-from cci.web.api.schemas import SCHEMAS
-from cci.web.api.resources import iso_datetime
-from cci.foundation.db import db
+from cci.collection import recompute
 from cci.collection.intake import IntakeError
 from cci.collection.intake import Submission
 from cci.collection.intake import submit
-from cci.methodology.contract import REASONS
-from cci.methodology.contract import AnswerError
-from cci.methodology.contract import read_respondent_type
+from cci.foundation.db import db
 from cci.foundation.models import RESPONDENT_TYPES
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
-from cci.web.ratelimit import from_config
-from cci.web.ratelimit import limiter
-from cci.web.ratelimit import per_token
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import current_region_id
 from cci.foundation.tenancy import federal_scope
+from cci.methodology.contract import REASONS
+from cci.methodology.contract import AnswerError
+from cci.methodology.contract import read_respondent_type
+from cci.web.api.blueprint import bp
+from cci.web.api.docs import operation
+from cci.web.api.docs import ref
+from cci.web.api.errors import ApiError
+from cci.web.api.resources import iso_datetime
+from cci.web.api.schemas import SCHEMAS
+from cci.web.ratelimit import from_config
+from cci.web.ratelimit import limiter
+from cci.web.ratelimit import per_token
 
 BATCH_MAX = 500
 #: the channel recorded for responses that arrive through the API without naming one
@@ -230,7 +230,7 @@ def _moment(raw: dict, field: str, required: bool) -> dt.datetime | None:
         raise ItemError("invalid_item", "нужны дата и время в формате ISO 8601", field)
     if moment.tzinfo is None:
         raise ItemError("invalid_item", "укажите часовой пояс (например, +03:00 или Z)", field)
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 def _object(raw: dict, field: str, required: bool = False) -> dict:
@@ -263,7 +263,7 @@ def _parse(raw: Any) -> tuple[str, dict[str, Any]]:
                         "respondent_type", exc.reason) from None
     submitted = _moment(raw, "submitted_at", required=True)
     started = _moment(raw, "started_at", required=False)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if submitted > now + dt.timedelta(minutes=5):
         raise ItemError("invalid_item", "время ответа в будущем", "submitted_at")
     if started is not None and started > submitted:

@@ -24,13 +24,13 @@ from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 from cci.foundation import audit
-from cci.web import throttle
 from cci.foundation import tokens
 from cci.foundation.db import db
 from cci.foundation.models import ApiToken
 from cci.foundation.passwords import MIN_LENGTH
 from cci.foundation.passwords import hash_password
 from cci.foundation.passwords import verify_password
+from cci.web import throttle
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

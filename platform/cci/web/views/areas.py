@@ -20,6 +20,7 @@ from cci.foundation.access import enter_scope
 from cci.foundation.db import db
 from cci.foundation.models import Region
 
+
 def _enter_region(_endpoint, values) -> None:
     code = (values or {}).pop("region_code", None)
     g.area = "region"

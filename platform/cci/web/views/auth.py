@@ -28,7 +28,6 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from cci.foundation import tenancy
-from cci.web import throttle
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.models import User
@@ -36,6 +35,7 @@ from cci.foundation.passwords import dummy_hash
 from cci.foundation.passwords import hash_password
 from cci.foundation.passwords import needs_rehash
 from cci.foundation.passwords import verify_password
+from cci.web import throttle
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -27,7 +27,6 @@ from wtforms import widgets
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from cci.index import compute
 from cci.collection.campaigns import CampaignError
 from cci.collection.campaigns import quarter
 from cci.collection.campaigns import save_campaign
@@ -38,6 +37,7 @@ from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.foundation.roles import Role
+from cci.index import compute
 from cci.web.views.areas import federal_bp
 
 MANAGERS = (Role.ADMIN, Role.METHODOLOGY_OWNER)

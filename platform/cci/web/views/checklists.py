@@ -40,24 +40,24 @@ from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError
 
 from cci.collection import recompute
+from cci.collection.campaigns import visible_campaigns
+from cci.collection.checklists import can_edit
 from cci.foundation import audit
 from cci.foundation.access import roles_required
-from cci.collection.checklists import can_edit
-from cci.collection.campaigns import visible_campaigns
 from cci.foundation.db import db
-from cci.methodology.contract import ChecklistParam
-from cci.methodology.values import NegativeNumber
-from cci.methodology.values import parse_amount
-from cci.methodology.contract import Indicator
-from cci.methodology.contract import IndicatorSet
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import User
+from cci.foundation.roles import Role
+from cci.methodology.contract import ChecklistParam
+from cci.methodology.contract import Indicator
+from cci.methodology.contract import IndicatorSet
 from cci.methodology.figures import OfficeData
 from cci.methodology.figures import RegionData
-from cci.foundation.roles import Role
+from cci.methodology.values import NegativeNumber
+from cci.methodology.values import parse_amount
 from cci.web.views.areas import region_bp
 
 log = logging.getLogger("cci.checklists")

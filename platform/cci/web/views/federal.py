@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import login_required
+
 from cci.foundation.db import db
 from cci.foundation.directory import regions_with_office_counts
 from cci.foundation.models import Region

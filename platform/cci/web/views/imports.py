@@ -26,8 +26,8 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from cci.collection import imports
-from cci.foundation import jobs
 from cci.collection.campaigns import visible_campaigns
+from cci.foundation import jobs
 from cci.foundation.db import db
 from cci.foundation.models import ImportRecord
 from cci.foundation.models import Office

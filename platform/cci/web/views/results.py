@@ -10,11 +10,11 @@ from flask import request
 from flask_login import login_required
 from sqlalchemy import select
 
-from cci.index import compute
 from cci.collection import quality
 from cci.collection.campaigns import visible_campaigns
 from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
+from cci.index import compute
 from cci.index.reports import region_report
 from cci.web.views.areas import region_bp
 

@@ -20,8 +20,8 @@ from flask_login import login_required
 from htmx_flask import request as htmx_request
 from sqlalchemy import select
 
-from cci.collection import recompute
 from cci.collection import quality
+from cci.collection import recompute
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
 from cci.foundation.models import Office

@@ -8,9 +8,9 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+
 from cci.plugin_api import Base
 from cci.plugin_api import TenantScoped
-
 
 
 class QrFeedbackOffice(TenantScoped, Base):

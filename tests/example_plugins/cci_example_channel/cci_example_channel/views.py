@@ -16,6 +16,7 @@ from flask import abort
 from flask import jsonify
 from flask import request
 from sqlalchemy import select
+
 from cci.plugin_api import IntakeError
 from cci.plugin_api import Office
 from cci.plugin_api import Region
@@ -27,7 +28,6 @@ from cci.plugin_api import public_endpoint
 from cci.plugin_api import stored_response
 from cci.plugin_api import submit
 from cci.plugin_api import utcnow
-
 
 from cci_example_channel.models import QrFeedbackOffice
 
