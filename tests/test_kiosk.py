@@ -226,6 +226,21 @@ def test_revoke_works_at_once(app, client, make_user, login, paired):
 # --- delivery -------------------------------------------------------------------------------
 
 
+def test_a_device_posts_without_a_csrf_token_and_staff_pages_do_not(app, client, paired,
+                                                                     monkeypatch):
+    """With CSRF protection on, as in production: the device's answers and heartbeat (its token
+    in a header authenticates, no cookie session) are taken, a staff form without the token is
+    not (the kiosk's device views are the channel's public endpoints, nothing else)."""
+    _kiosk_id, token = paired
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert post(app, token, payload(app)).status_code == 201
+    beat = app.test_client().post("/k/api/heartbeat", json={"app_version": "1.0.0"},
+                                  headers={TOKEN_HEADER: token})
+    assert beat.status_code == 200, beat.get_data(as_text=True)[:300]
+    refused = client.post("/login", data={"email": "a@b.ru", "password": "x"})  # a form
+    assert refused.status_code == 400 and "Форма устарела" in refused.get_data(as_text=True)
+
+
 def test_submit_is_idempotent(app, paired):
     _kiosk_id, token = paired
     body = payload(app)

@@ -34,27 +34,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
-
+from cci.plugin_api import AnswerError
 from cci.plugin_api import DATABASE_UNAVAILABLE
+from cci.plugin_api import IntakeError
 from cci.plugin_api import RESPONDENT_TYPES
 from cci.plugin_api import RETRY_AFTER_SECONDS
-from cci.plugin_api import TOO_LONG
-from cci.plugin_api import UNANSWERED
-from cci.plugin_api import AnswerError
-from cci.plugin_api import IntakeError
 from cci.plugin_api import Scope
 from cci.plugin_api import Submission
+from cci.plugin_api import TOO_LONG
+from cci.plugin_api import UNANSWERED
 from cci.plugin_api import db
 from cci.plugin_api import enter_scope
 from cci.plugin_api import installed_set
 from cci.plugin_api import limiter
 from cci.plugin_api import per_device
 from cci.plugin_api import per_ip
+from cci.plugin_api import public_endpoint
 from cci.plugin_api import read_respondent_type
 from cci.plugin_api import stored_response
 from cci.plugin_api import submit
 from cci.plugin_api import survey
 from cci.plugin_api import utcnow
+
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
@@ -491,6 +492,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> S
 
 
 @api_bp.post("/responses")
+@public_endpoint  # the device token in a header, not a cookie, authenticates
 @limiter.limit(_device_limit, key_func=per_device(_device_key))
 def responses():
     if current_user.is_authenticated:
@@ -552,6 +554,7 @@ def _count(payload: dict, name: str) -> int | None:
 
 
 @api_bp.post("/heartbeat")
+@public_endpoint  # the device token in a header, not a cookie, authenticates
 @limiter.limit(_device_limit, key_func=per_device(_device_key))
 def heartbeat():
     kiosk, failed = _authenticate()
