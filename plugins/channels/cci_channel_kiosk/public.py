@@ -45,6 +45,7 @@ from cci.plugin_api import TOO_LONG
 from cci.plugin_api import UNANSWERED
 from cci.plugin_api import db
 from cci.plugin_api import enter_scope
+from cci.plugin_api import installed_channel
 from cci.plugin_api import installed_set
 from cci.plugin_api import limiter
 from cci.plugin_api import per_device
@@ -108,7 +109,7 @@ def _device_key() -> int | None:
 
 
 def channel():
-    return current_app.extensions["cci.registry"].channels[KEY]
+    return installed_channel(KEY)
 
 
 @api_bp.errorhandler(429)
@@ -476,7 +477,7 @@ def parse_submission(kiosk: devices.Device, payload: Any, now: dt.datetime) -> S
     if campaign is None:
         raise Invalid(_("There is no measurement campaign in your region today, so the "
                         "questionnaire is closed."), "finished_at")
-    iset = current_app.extensions["cci.registry"].indicator_set(campaign.methodology_key)
+    iset = installed_set(campaign.methodology_key)
     answers, profile = _checked_answers(iset, rtype, payload)
     comment = _comment(payload)
     if (now - finished).days > MAX_DELAY_DAYS:
