@@ -125,14 +125,17 @@ def generate(app) -> int:
     engine = app.extensions["cci.engine"]
     with engine.begin() as c:
         c.execute(text("""
-            INSERT INTO regions (code, name, network_type, timezone, is_sample, created_at, updated_at)
+            INSERT INTO regions (code, name, network_type, timezone, is_sample,
+                                 created_at, updated_at)
             SELECT 'RU-B' || chr(65 + g / 26) || chr(65 + g % 26), 'Регион ' || g,
                    CASE WHEN g % 2 = 0 THEN 'centralized' ELSE 'decentralized' END,
                    'Europe/Moscow', true, now(), now()
             FROM generate_series(0, :n - 1) g"""), {"n": N_REGIONS})
         c.execute(text("""
-            INSERT INTO offices (region_id, code, name, address, kind, is_sample, active, created_at, updated_at)
-            SELECT r.id, 'OF-' || g, 'Офис ' || g, '', CASE WHEN g <= :nr THEN 'main' ELSE 'branch' END,
+            INSERT INTO offices (region_id, code, name, address, kind, is_sample, active,
+                                 created_at, updated_at)
+            SELECT r.id, 'OF-' || g, 'Офис ' || g, '',
+                   CASE WHEN g <= :nr THEN 'main' ELSE 'branch' END,
                    true, true, now(), now()
             FROM generate_series(1, :n) g
             JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM regions) r
@@ -141,7 +144,8 @@ def generate(app) -> int:
             INSERT INTO campaigns (name, methodology_key, starts_on, ends_on, is_sample, created_at)
             VALUES ('2025-Q2 bench', 'cci-2023', '2025-04-01', '2025-06-30', true, now())
             RETURNING id""")).scalar_one()
-        c.execute(text("INSERT INTO campaign_regions SELECT :c, id FROM regions"), {"c": campaign_id})
+        c.execute(text("INSERT INTO campaign_regions SELECT :c, id FROM regions"),
+                  {"c": campaign_id})
         # The load goes faster without the secondary indexes and constraints; they are
         # restored below, so everything after the load runs on the production schema.
         for index in ("ix_answers_aggregate", "ix_answers_region_id"):
@@ -154,10 +158,11 @@ def generate(app) -> int:
     started = time.perf_counter()
     with engine.begin() as c:
         c.execute(text("""
-            INSERT INTO responses (uid, client_key, region_id, office_id, campaign_id, methodology_key,
-                channel, respondent_type, submitted_at, received_at, profile, meta, quality_flags,
-                counted, is_sample)
-            SELECT gen_random_uuid()::text, 'bench:' || g, o.region_id, o.id, :c, 'cci-2023', 'bench',
+            INSERT INTO responses (uid, client_key, region_id, office_id, campaign_id,
+                methodology_key, channel, respondent_type, submitted_at, received_at, profile, meta,
+                quality_flags, counted, is_sample)
+            SELECT gen_random_uuid()::text, 'bench:' || g, o.region_id, o.id, :c, 'cci-2023',
+                   'bench',
                    CASE WHEN g % 10 < 7 THEN 'job_seeker' ELSE 'employer' END,
                    timestamptz '2025-04-01' + (g % 7776000) * interval '1 second', now(),
                    '{}', '{}', '[]', true, true
@@ -175,7 +180,8 @@ def generate(app) -> int:
                                  counted, item, value, choice)
             SELECT r.id, r.region_id, r.office_id, r.campaign_id, r.respondent_type, true, it.item,
                    CASE it.kind WHEN 'scale' THEN
-                            CASE WHEN random() < 0.05 THEN NULL ELSE 1 + floor(random() * 10)::int END
+                            CASE WHEN random() < 0.05 THEN NULL
+                                 ELSE 1 + floor(random() * 10)::int END
                         WHEN 'yesno' THEN floor(random() * 2)::int END,
                    CASE it.kind WHEN 'choice' THEN
                         it.options[1 + floor(random() * array_length(it.options, 1))::int] END
@@ -284,7 +290,8 @@ def import_file(app, campaign_id: int, rows: int) -> tuple[bytes, list[list]]:
     items = [i for i in indicator_set.items_for("job_seeker") if i.kind in ("scale", "yesno")
              and not i.follows]
     with app.extensions["cci.engine"].connect() as c:
-        region_id, region_code = c.execute(text("SELECT id, code FROM regions ORDER BY id LIMIT 1")).one()
+        region_id, region_code = c.execute(
+            text("SELECT id, code FROM regions ORDER BY id LIMIT 1")).one()
         offices = c.execute(text("SELECT id, code FROM offices WHERE region_id = :r"),
                             {"r": region_id}).all()
     rnd = random.Random(11)
@@ -342,12 +349,12 @@ def copy_rows(app, campaign_id: int, payload: list) -> float:
                                 office_id, campaign_id, "cci-2023", "import", "job_seeker",
                                 "2025-05-15 10:30+03", "2025-05-15 10:30+03", "{}", "{}", "[]",
                                 True, False))
-        ids = dict(cursor.execute("SELECT client_key, id FROM responses WHERE client_key LIKE 'copy:%'"
-                                  ).fetchall())
+        ids = dict(cursor.execute(
+            "SELECT client_key, id FROM responses WHERE client_key LIKE 'copy:%'").fetchall())
         with cursor.copy("COPY answers (response_id, region_id, office_id, campaign_id, "
                          "respondent_type, counted, item, value) FROM STDIN") as copy:
             for region_id, _code, office_id, n, answers in records:
-                for item, answer in zip(items, answers):
+                for item, answer in zip(items, answers, strict=True):
                     value = answer if item.kind == "scale" else int(answer == "да")
                     copy.write_row((ids[f"copy:{n}"], region_id, office_id, campaign_id,
                                     "job_seeker", True, item.key, value))

@@ -1,11 +1,11 @@
 """The ceiling of the submission path for `make bench`: ``gunicorn bench.ceiling:app``.
 
-A bare WSGI endpoint that takes the same JSON body a kiosk posts to ``/k/api/responses``,
-parses it and stores it with one INSERT into a bench-only table (``bench_ceiling``, created by
-:mod:`bench.submit`), through the same engine the platform builds (:func:`cci.foundation.db.make_engine`:
-psycopg 3, a SQLAlchemy connection pool with pre-ping). No authentication, rate limit,
-validation, quality rules or second commit: what no submission endpoint can beat on the same
-gunicorn, PostgreSQL and machine. ``GET`` answers 200 (the readiness probe).
+A bare WSGI endpoint that takes the same JSON body a kiosk posts to ``/k/api/responses``, parses it
+and stores it with one INSERT into a bench-only table (``bench_ceiling``, created by
+:mod:`bench.submit`), through the same engine the platform builds
+(:func:`cci.foundation.db.make_engine`: psycopg 3, a SQLAlchemy connection pool with pre-ping). No
+authentication, rate limit, validation, quality rules or second commit: what no submission endpoint
+can beat on the same gunicorn, PostgreSQL and machine. ``GET`` answers 200 (the readiness probe).
 
 ``bench.ceiling:flask_app`` is the Flask floor: the same INSERT in a view of a bare Flask app
 (no extension, no hook). What the platform's framework costs before the platform does

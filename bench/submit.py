@@ -1,11 +1,11 @@
 """The submission path: simulated kiosks and web respondents against gunicorn + PostgreSQL.
 
-Three gunicorns on loopback, with the same configuration: the platform itself (``wsgi:app``),
-the ceiling (:mod:`bench.ceiling`: the same JSON body, one INSERT, bare WSGI) and the Flask
-floor (the same INSERT in a bare Flask view: what the framework alone costs). Kiosks are registered with
-the kiosk plugin's own functions and paired over HTTP as a device pairs (``/k/pair`` with the
-one-time code, then ``/k/api/questionnaire`` with the device token); each simulated kiosk has its
-own loopback address (127.10.x.y), so per-device and per-address rules see separate devices.
+Three gunicorns on loopback, with the same configuration: the platform itself (``wsgi:app``), the
+ceiling (:mod:`bench.ceiling`: the same JSON body, one INSERT, bare WSGI) and the Flask floor (the
+same INSERT in a bare Flask view: what the framework alone costs). Kiosks are registered with the
+kiosk plugin's own functions and paired over HTTP as a device pairs (``/k/pair`` with the one-time
+code, then ``/k/api/questionnaire`` with the device token); each simulated kiosk has its own
+loopback address (127.10.x.y), so per-device and per-address rules see separate devices.
 
 Phases, each against the platform, the ceiling and the Flask floor in the same run:
 
@@ -236,10 +236,8 @@ class Server:
     log: Path
 
     def signal(self, signum: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signum)  # the master and its workers
-        except ProcessLookupError:
-            pass
 
     def log_problems(self) -> list[str]:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -256,10 +254,8 @@ def stop_servers(servers: list[Server], timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     try:
         for server in servers:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 server.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
     finally:
         for server in servers:
             server.signal(signal.SIGKILL)  # stray workers of a master that is gone, too
@@ -321,7 +317,7 @@ def open_campaign(app) -> tuple[int, list[tuple[int, int, str, str]]]:
     returns its id and the active offices (id, region id, region code, office code)."""
     from sqlalchemy import text
 
-    today = dt.date.today()
+    today = dt.datetime.now(dt.UTC).date()  # the campaigns span months: any zone's date does
     dates = {"starts": today - dt.timedelta(days=40), "ends": today + dt.timedelta(days=30)}
     with app.extensions["cci.engine"].begin() as c:
         campaign_id = c.execute(text("""
@@ -508,7 +504,8 @@ class Kiosk:
         self.connections: dict[int, Connection] = {}
         self.headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json",
                         "X-Kiosk-Token": token}
-        self.clock = self._morning(dt.date.today() - dt.timedelta(days=self.rnd.randint(2, 25)))
+        self.clock = self._morning(dt.datetime.now(self.tz).date()
+                                   - dt.timedelta(days=self.rnd.randint(2, 25)))
 
     def _morning(self, day: dt.date) -> dt.datetime:
         local = dt.datetime.combine(day, OPENS, tzinfo=self.tz)
@@ -534,7 +531,7 @@ class Kiosk:
             started = self._morning(started.astimezone(self.tz).date() + dt.timedelta(days=1))
             finished = started + dt.timedelta(seconds=total)
         if finished > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5):
-            started = self._morning(dt.date.today() - dt.timedelta(days=25))
+            started = self._morning(dt.datetime.now(self.tz).date() - dt.timedelta(days=25))
             finished = started + dt.timedelta(seconds=total)
         # the next person comes up after a while (idle attract screen, a queue in the office)
         self.clock = finished + dt.timedelta(seconds=rnd.uniform(30, 420))

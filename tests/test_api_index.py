@@ -67,11 +67,13 @@ def test_checklist_put_validates_and_respects_the_network_level(client, token, c
     per_office = client.put(url, headers=auditor, json={
         "region": "RU-BRY", "office_id": office, "indicator": "O-III.2",
         "values": {"all_addresses": "да"}})
-    assert per_office.status_code == 422 and per_office.json["error"]["details"]["field"] == "office_id"
+    assert per_office.status_code == 422
+    assert per_office.json["error"]["details"]["field"] == "office_id"
     missing = client.put(url, headers=auditor, json={
         "region": "RU-BRY", "office_id": None, "indicator": "O-III.2",
         "values": {"all_addresses": "да"}})
-    assert missing.status_code == 422 and missing.json["error"]["details"]["field"] == "working_hours"
+    assert missing.status_code == 422
+    assert missing.json["error"]["details"]["field"] == "working_hours"
     values = {"all_addresses": "да", "working_hours": "нет", "services_described": True,
               "accessible_version": "0", "feedback_form": "есть"}
     saved = client.put(url, headers=auditor, json={
@@ -195,8 +197,8 @@ def test_a_checklist_number_in_the_json_itself_must_be_finite(client, token, cam
     url = f"/api/v1/campaigns/{campaign}/checklists"
     office = offices(app, "RU-BRY")[0]
     auditor = token("auditor", "RU-BRY")
-    body = ('{"region": "RU-BRY", "office_id": %d, "indicator": "O-II.1", "values": '
-            '{"vacancies_current": %s, "vacancies_last_year": 1000}}' % (office, number))
+    body = (f'{{"region": "RU-BRY", "office_id": {office}, "indicator": "O-II.1", "values": '
+            f'{{"vacancies_current": {number}, "vacancies_last_year": 1000}}}}')
     refused = client.put(url, data=body, headers={**auditor, "Content-Type": "application/json"})
     assert refused.status_code == 422, refused.get_data(as_text=True)[:300]
     assert refused.json["error"]["details"]["field"] == "vacancies_current"

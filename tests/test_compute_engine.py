@@ -85,7 +85,8 @@ def test_overlapping_campaigns_for_one_region_are_refused(app, campaign):
 
 def test_database_aggregation_counts_bands_and_skips_not_sure(app, campaign):
     office = offices(app, "RU-KYA")[0]
-    for value, booked in zip((10, 9, 8, 7, None), ("yes", "yes", "no", "unaware", "yes")):
+    for value, booked in zip((10, 9, 8, 7, None), ("yes", "yes", "no", "unaware", "yes"),
+                             strict=True):
         answer(app, office, {"usefulness": value, "personal_consultant": 1 if value else 0,
                              "pre_registration": booked})
     with app.app_context(), tenancy.region_scope(office and _region(app, "RU-KYA")):

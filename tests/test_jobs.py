@@ -257,9 +257,9 @@ def test_without_dedupe_key_every_request_is_a_job(app, tenants, in_scope):
 
 
 def test_enqueue_without_a_scope_raises(app, tenants):
-    with app.app_context():
-        with pytest.raises(tenancy.TenantIsolationError, match="without a tenant scope"):
-            jobs.enqueue("testkit.count_offices")
+    with (app.app_context(),
+          pytest.raises(tenancy.TenantIsolationError, match="without a tenant scope")):
+        jobs.enqueue("testkit.count_offices")
     assert job_count(app) == 0
     assert queued_ids(app) == []
 
@@ -273,9 +273,9 @@ def test_enqueue_of_an_unknown_job_raises(app, in_scope):
 def test_enqueue_with_redis_down_records_the_failure(app, tenants):
     broken = create_app({**TEST_CONFIG, "REDIS_URL": "redis://127.0.0.1:1/0"})
     try:
-        with broken.app_context(), tenancy.federal_scope("test"):
-            with pytest.raises(jobs.JobError):
-                jobs.enqueue("tenants.sync")
+        with (broken.app_context(), tenancy.federal_scope("test"),
+              pytest.raises(jobs.JobError)):
+            jobs.enqueue("tenants.sync")
     finally:
         broken.extensions["cci.engine"].dispose()
     with app.app_context(), tenancy.federal_scope("test"):

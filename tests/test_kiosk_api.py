@@ -263,7 +263,7 @@ def test_channel_api_blueprints_are_per_app(app, build):
 
 def test_undocumented_channel_api_route_fails_the_spec(app, build):
     probe = build(plugins=(_probe_channel(_probe_blueprint(documented_view=False)),))
-    with pytest.raises(UndocumentedRoute, match="api.probe.things"):
+    with pytest.raises(UndocumentedRoute, match=r"api\.probe\.things"):
         build_spec(probe)
 
 

@@ -86,7 +86,8 @@ def test_information_accessibility_is_one_indicator_in_2022_and_four_in_2023():
     for code in ("S-III.1", "S-III.2", "S-III.3"):
         assert figure(r23, f"indicator:{code}", JS).value == pytest.approx(0.5)
     assert figure(r23, "indicator:S-III.4", JS).value is None
-    assert {"S-III.1", "S-III.2", "S-III.3", "S-III.4"} <= {i.code for i in V23.indicators if i.scored}
+    scored = {i.code for i in V23.indicators if i.scored}
+    assert {"S-III.1", "S-III.2", "S-III.3", "S-III.4"} <= scored
     assert "S-III.1-4" not in {i.code for i in V23.indicators}
 
 
@@ -261,7 +262,8 @@ def test_2023_cross_check_reads_the_regions_channels_in_a_centralized_network():
 # --- objective -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("current,previous,expected", [(120, 100, 1.0), (80, 100, 0.8), (0, 50, 0.0)])
+@pytest.mark.parametrize("current,previous,expected",
+                         [(120, 100, 1.0), (80, 100, 0.8), (0, 50, 0.0)])
 def test_vacancy_dynamics_2022(current, previous, expected):
     r = compute(V22, office(checklists={"O-II.1": {"vacancies_current": current,
                                                    "vacancies_previous": previous}}))
@@ -456,7 +458,8 @@ def test_star_bands(index, stars):
 def test_federal_index_is_the_mean_of_region_indices():
     from cci.methodology.figures import RegionResult
 
-    federal = V23.rollup_federal([RegionResult(1, [], [], 80.0, 4), RegionResult(2, [], [], 91.0, 5),
+    federal = V23.rollup_federal([RegionResult(1, [], [], 80.0, 4),
+                                  RegionResult(2, [], [], 91.0, 5),
                                   RegionResult(3, [], [], None, None)])
     assert federal.index == pytest.approx(85.5)
     assert (federal.stars, federal.regions_counted) == (4, 2)
@@ -468,7 +471,8 @@ def test_every_default_is_a_visible_parameter():
             assert key in indicator_set.parameters
     assert V22.parameters["positive_min"].is_default  # the pilot's bound is not given
     assert not V23.parameters["positive_min"].is_default  # change 03 states it
-    assert V23.parameters["group_weights"].value == dict.fromkeys(("I", "II", "III", "IV", "V"), 0.2)
+    assert V23.parameters["group_weights"].value == dict.fromkeys(
+        ("I", "II", "III", "IV", "V"), 0.2)
 
 
 def test_2023_lists_the_ten_changes_and_builds_on_2022():

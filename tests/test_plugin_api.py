@@ -307,7 +307,7 @@ def test_hook_register_api_schemas(build, app):
 
 
 def test_an_api_schema_named_as_the_core_s_stops_start_up(build, app):
-    with pytest.raises(PluginError, match="'Error'.*core"):
+    with pytest.raises(PluginError, match=r"'Error'.*core"):
         build(plugins=(_api_plugin({"Error": THING}),))
 
 

@@ -332,7 +332,7 @@ def test_required_item_refuses_no_answer(indicator_set):
 
 
 def test_unknown_option_is_rejected(indicator_set):
-    with pytest.raises(AnswerError, match="(?i)unknown option"):
+    with pytest.raises(AnswerError, match=r"(?i)unknown option"):
         indicator_set.validate_answers("job_seeker", {"q_helped": "нет", "q_why": "late"})
 
 
@@ -371,13 +371,13 @@ def test_plugin_with_a_missing_dependency_stops_start_up(install, build):
         {"cci_tst_needy": "import cci_no_such_dependency_anywhere\n"},
         {"cci.channels": {"tst-needy": "cci_tst_needy"}},
     )
-    with pytest.raises(PluginError, match="'tst-needy'.*cci_no_such_dependency_anywhere"):
+    with pytest.raises(PluginError, match=r"'tst-needy'.*cci_no_such_dependency_anywhere"):
         build()
 
 
 def test_entry_point_to_a_missing_module_stops_start_up(install, build):
     install("cci-tst-ghost", {}, {"cci.plugins": {"tst-ghost": "cci_tst_ghost_module"}})
-    with pytest.raises(PluginError, match="'tst-ghost'.*ModuleNotFoundError"):
+    with pytest.raises(PluginError, match=r"'tst-ghost'.*ModuleNotFoundError"):
         build()
 
 
@@ -463,7 +463,7 @@ def test_plugin_hook_with_an_unknown_argument(install, build):
         """},
         {"cci.plugins": {"tst-badargs": "cci_tst_badargs"}},
     )
-    with pytest.raises(PluginError, match="(?s)'tst-badargs'.*weather"):
+    with pytest.raises(PluginError, match=r"(?s)'tst-badargs'.*weather"):
         build()
 
 
@@ -495,7 +495,7 @@ def test_plugin_returning_the_wrong_kind_of_thing(install, build):
         """},
         {"cci.indicators": {"tst-wrong": "cci_tst_wrong"}},
     )
-    with pytest.raises(PluginError, match="'tst-wrong' returned dict.*expected IndicatorSet"):
+    with pytest.raises(PluginError, match=r"'tst-wrong' returned dict.*expected IndicatorSet"):
         build()
 
 
@@ -559,7 +559,7 @@ def test_plugins_blocked_through_the_environment(third_party, build, monkeypatch
 
 
 def test_blocking_a_set_that_another_is_based_on_stops_start_up(build):
-    with pytest.raises(PluginError, match="'cci-2023'.*based on 'cci-2022'"):
+    with pytest.raises(PluginError, match=r"'cci-2023'.*based on 'cci-2022'"):
         build({"PLUGINS_BLOCKED": ["cci-2022"]})
 
 

@@ -662,7 +662,8 @@ def test_batch_created_duplicate_and_error_items(app, client, office, token_for)
         _item(office, "crm-4", color="blue"),
         _item(office, "crm-5", submitted_at="2025-05-05T09:00:00"),
         _item(office, "crm-6", submitted_at="2025-08-01T09:00:00+03:00"),
-        _item(office, "crm-7", meta={"staff_session": True}, started_at=(DAY - 60 * SEC).isoformat()),
+        _item(office, "crm-7", meta={"staff_session": True},
+              started_at=(DAY - 60 * SEC).isoformat()),
         "not an object",
     ]}
     reply = _post(client, "/api/v1/responses/batch", token, body)
@@ -714,7 +715,8 @@ def test_batch_cross_region_is_refused(app, client, campaign, token_for):
                   {"responses": [_item(kya, "x-1"), _item(bry, "x-2")]})
     items = reply.get_json()["items"]
     assert items[0]["status"] == "error"
-    assert items[0]["error"]["code"] == "unknown_office" and items[0]["error"]["field"] == "office_id"
+    assert items[0]["error"]["code"] == "unknown_office"
+    assert items[0]["error"]["field"] == "office_id"
     assert items[1]["status"] == "created"
     assert _count_responses(app) == 1
     # a federal administrator's token writes to any region; keys are kept apart per region

@@ -1,5 +1,5 @@
-"""Survey drafts are not kept for ever (cci.collection.retention): the purge deletes the drafts nobody
-has touched for SURVEY_DRAFT_DAYS, finished or abandoned, in every region from the federal
+"""Survey drafts are not kept for ever (cci.collection.retention): the purge deletes the drafts
+nobody has touched for SURVEY_DRAFT_DAYS, finished or abandoned, in every region from the federal
 scope and only its own from a region's; the web channel queues it at most once a day."""
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def test_the_purge_deletes_only_drafts_untouched_for_the_configured_days(app, li
     old_kya = _draft(app, "KYA-01", days_old=45)
     recent = _draft(app, "BRY-01", days_old=29)
     fresh = _draft(app, "KYA-01", days_old=0)
+    assert _left(app) == {old_bry, old_kya, recent, fresh}
     # a region's scope reaches only its own drafts
     with app.app_context(), tenancy.region_scope(region_id(app, "RU-KYA"), "test"):
         assert retention.purge_drafts(retention.cutoff()) == 1

@@ -1,5 +1,5 @@
-"""The isolation core (cci.foundation.tenancy): inside one region's scope, no ORM path reaches another
-region's rows, and writes cannot cross the boundary either."""
+"""The isolation core (cci.foundation.tenancy): inside one region's scope, no ORM path reaches
+another region's rows, and writes cannot cross the boundary either."""
 
 from __future__ import annotations
 
@@ -393,7 +393,8 @@ def test_bulk_update_by_primary_key_is_refused_in_a_regional_scope(app, in_scope
 
 
 def test_rows_appended_around_the_orm_must_carry_the_current_region(app, in_scope, ids):
-    """cci.foundation.db.append_rows (COPY on PostgreSQL) skips the session's events: guarded itself."""
+    """cci.foundation.db.append_rows (COPY on PostgreSQL) skips the session's events: guarded
+    itself."""
     from cci.foundation.db import append_rows
 
     columns = ("code", "name", "region_id", "kind", "active", "is_sample", "address")
@@ -560,9 +561,8 @@ def test_shared_data_needs_no_scope(app, tenants):
 
 
 def test_text_sql_over_a_tenant_table_raises_in_a_regional_scope(in_scope, ids):
-    with in_scope(ids["bry"]) as db:
-        with pytest.raises(TenantIsolationError, match="tenant_filtered"):
-            db.execute(text("SELECT code FROM offices"))
+    with in_scope(ids["bry"]) as db, pytest.raises(TenantIsolationError, match="tenant_filtered"):
+        db.execute(text("SELECT code FROM offices"))
 
 
 def test_core_select_of_a_tenant_table_raises_in_a_regional_scope(in_scope, ids):

@@ -302,7 +302,8 @@ def test_admin_creates_a_federal_user_with_a_one_time_password(app, client, make
 @pytest.mark.parametrize(
     ("form", "error"),
     [
-        (_create_form("x@example.ru", "operator", ""), "Для региональной роли нужно указать регион."),
+        (_create_form("x@example.ru", "operator", ""),
+         "Для региональной роли нужно указать регион."),
         (_create_form("x@example.ru", "admin", "RU-BRY"),
          "Федеральная роль не привязывается к региону."),
         (_create_form("x@example.ru", "operator", "RU-BRY", password="short"), None),
@@ -517,8 +518,8 @@ def test_audit_log_pages_are_scoped(app, client, make_user, login):
     admin = make_user("admin")
     bry_admin = make_user("regional_admin", "RU-BRY")
     login(admin)
-    client.post("/federal/admin/users", data=_create_form("bry-op@example.ru", "operator", "RU-BRY"))
-    client.post("/federal/admin/users", data=_create_form("tam-op@example.ru", "operator", "RU-TAM"))
+    for email, region in (("bry-op@example.ru", "RU-BRY"), ("tam-op@example.ru", "RU-TAM")):
+        client.post("/federal/admin/users", data=_create_form(email, "operator", region))
     client.post("/federal/admin/users", data=_create_form("fed@example.ru", "federal_analyst"))
 
     federal = client.get("/federal/admin/audit")

@@ -43,7 +43,8 @@ def office_id(app, code="BRY-01"):
 
 
 def path_of(response) -> str:
-    assert response.status_code == 303, (response.status_code, response.get_data(as_text=True)[:800])
+    assert response.status_code == 303, (response.status_code,
+                                         response.get_data(as_text=True)[:800])
     return urlsplit(response.headers["Location"]).path
 
 

@@ -141,7 +141,8 @@ from cci.web.ratelimit import per_ip
 from cci.web.views.areas import region_area_blueprint
 from cci.web.views.checklists import checklist_form
 
-__all__ = [
+# Grouped by topic, as the plugin author reads it, not sorted.
+__all__ = [  # noqa: RUF022
     # Hooks, and what the installed plugins registered
     "hookimpl",
     "installed_channel",

@@ -134,11 +134,13 @@ def test_a_phone_completes_the_survey_with_the_big_buttons(phone, app, live_camp
     page.get_by_role("link", name=re.compile("Назад")).click()
     wait_for_next(page, third)
     assert heading(page) == second
-    assert "is-current" in page.get_by_role("button", name=re.compile("Затрудняюсь")).get_attribute("class")
+    not_sure = page.get_by_role("button", name=re.compile("Затрудняюсь"))
+    assert "is-current" in not_sure.get_attribute("class")
     page.get_by_role("link", name=re.compile("Назад")).click()
     wait_for_next(page, second)
     assert heading(page) == first_question
-    assert "is-current" in page.locator(".scale__btn", has_text=re.compile(r"^7")).get_attribute("class")
+    seven = page.locator(".scale__btn", has_text=re.compile(r"^7"))
+    assert "is-current" in seven.get_attribute("class")
 
     # a reload keeps the draft
     page.reload()
@@ -216,7 +218,8 @@ def test_respondent_screens_pass_axe_in_every_display_mode(phone, app, live_camp
             page.get_by_role("button", name="Крупный шрифт").click()
             page.wait_for_load_state()
             assert "a11y-large" in page.locator("html").get_attribute("class")
-            assert page.get_by_role("button", name="Крупный шрифт").get_attribute("aria-pressed") == "true"
+            large_font = page.get_by_role("button", name="Крупный шрифт")
+            assert large_font.get_attribute("aria-pressed") == "true"
         if mode == "contrast":
             page.get_by_role("button", name="Высокая контрастность").click()
             page.wait_for_load_state()

@@ -15,9 +15,9 @@ class QualityRule:
     """A data-quality rule: returns a reason string when a response looks untrustworthy.
 
     ``check(response, session, params)`` gets the response about to be stored (a
-    :class:`cci.collection.intake.Draft`: the attributes of a :class:`cci.foundation.models.Response`), the
-    database session (for look-backs such as bursts) and ``params``, this rule's
-    parameters (thresholds) as configured.
+    :class:`cci.collection.intake.Draft`: the attributes of a
+    :class:`cci.foundation.models.Response`), the database session (for look-backs such as bursts)
+    and ``params``, this rule's parameters (thresholds) as configured.
 
     ``related(response, session, params)``, optional, is called when ``check`` fired and
     returns ``{response_id: reason}`` of responses already stored that share the finding (the
@@ -25,10 +25,10 @@ class QualityRule:
     unless a reviewer has already decided on them.
 
     ``check_many(responses, session, params)``, optional, checks a batch (an import, the one
-    response of a submission) in one go instead of
-    ``check`` per response: it is called
-    once the batch is inserted (the responses have ids) and returns, per response, ``(reason or None, {stored response id: reason})``.
-    A look-back rule provides it so that a large import costs one query, not one per row.
+    response of a submission) in one go instead of ``check`` per response: it is called once the
+    batch is inserted (the responses have ids) and returns, per response,
+    ``(reason or None, {stored response id: reason})``. A look-back rule provides it so that a large
+    import costs one query, not one per row.
 
     The core runs every check in the scope of the responses' region, so a rule's queries see
     that region only. ``across_regions=True`` declares that ``check_many`` filters by

@@ -53,7 +53,8 @@ def normalise(indicator: Indicator, values: dict[str, Any]) -> dict[str, Any]:
         else:
             options = {o.key for o in param.options}
             if str(raw) not in options:
-                raise ChecklistError(key, f"«{param.label}»: допустимо {', '.join(sorted(options))}")
+                raise ChecklistError(
+                    key, f"«{param.label}»: допустимо {', '.join(sorted(options))}")
             clean[key] = str(raw)
     return clean
 

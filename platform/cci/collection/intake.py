@@ -54,7 +54,8 @@ RETRY_AFTER_SECONDS = 10
 
 class IntakeError(ValueError):
     """Input that cannot be stored; ``field`` names what is wrong, the message is for people;
-    ``reason``, when the questionnaire refused an answer, says why (see :mod:`cci.methodology.contract`)."""
+    ``reason``, when the questionnaire refused an answer, says why (see
+    :mod:`cci.methodology.contract`)."""
 
     def __init__(self, field: str, message: str, reason: str | None = None):
         super().__init__(message)
@@ -371,7 +372,7 @@ def _write(responses: list[Draft], written: Callable[[int], None] | None,
             db, Response, _BATCH_COLUMNS,
             [tuple(getattr(r, column) for column in _BATCH_COLUMNS) for r in chunk],
             return_ids=True)
-        for response, response_id in zip(chunk, chunk_ids):
+        for response, response_id in zip(chunk, chunk_ids, strict=True):
             response.id = response_id
         append_rows(db, Answer, _ANSWER_COLUMNS, [
             (r.id, r.region_id, r.office_id, r.campaign_id, r.respondent_type, a.counted,
@@ -388,7 +389,7 @@ def _flag_after_look_backs(responses: list[Draft], flags: list[list]) -> None:
     """What the look-back rules found, on the stored rows: a response they exclude is no
     longer counted, nor are its answers."""
     newly_excluded = []
-    for response, fired in zip(responses, flags):
+    for response, fired in zip(responses, flags, strict=True):
         if not fired:
             continue
         was_counted = response.counted

@@ -191,7 +191,7 @@ def evaluate_many(responses: Sequence[Judged], channel=None,
             with (contextlib.nullcontext() if region_id is None
                   else tenancy.narrowed(region_id, "check the answers")):
                 verdicts = check_many([responses[p] for p in positions], db, params)
-            for position, (reason, others) in zip(positions, verdicts):
+            for position, (reason, others) in zip(positions, verdicts, strict=True):
                 if reason:
                     flags[position].append({"rule": rule.key, "reason": str(reason)})
                 add_related(related, responses[position].region_id, rule.key, others)

@@ -1,16 +1,16 @@
 """What the platform stops keeping once it has served: survey drafts.
 
-A web survey's draft (:class:`cci.foundation.models.SurveyDraft`) keeps the answers as the respondent
-goes. Once finished, its response is stored and the draft only served the thanks page; an
-abandoned one will not be finished after its cookie (7 days) has expired. Either may hold a
-comment in which a respondent wrote more than they should, so neither is kept for ever: a
-draft untouched for ``SURVEY_DRAFT_DAYS`` days (default 30) is deleted by the
-:data:`PURGE_JOB` job, which the web channel asks for at most once a day
-(:func:`schedule_purge`), and by ``cci survey purge-drafts``.
+A web survey's draft (:class:`cci.foundation.models.SurveyDraft`) keeps the answers as the
+respondent goes. Once finished, its response is stored and the draft only served the thanks page; an
+abandoned one will not be finished after its cookie (7 days) has expired. Either may hold a comment
+in which a respondent wrote more than they should, so neither is kept for ever: a draft untouched
+for ``SURVEY_DRAFT_DAYS`` days (default 30) is deleted by the :data:`PURGE_JOB` job, which the web
+channel asks for at most once a day (:func:`schedule_purge`), and by ``cci survey purge-drafts``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 
@@ -85,7 +85,5 @@ def schedule_purge() -> None:
         current_app.logger.warning("the purge of old survey drafts was not queued",
                                    exc_info=True)
         seen["at"] = now - PURGE_EVERY_SECONDS + RETRY_SECONDS  # try again in an hour
-        try:
+        with contextlib.suppress(RedisError):  # it expires within the day
             current_app.extensions["cci.redis"].delete(_REDIS_KEY)
-        except RedisError:
-            pass  # it expires within the day

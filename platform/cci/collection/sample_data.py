@@ -34,7 +34,7 @@ SAMPLE_SIZES = {"job_seeker": (40, 70), "employer": (12, 24)}
 
 def load(seed: int = 2022) -> list[str]:
     """Create the sample campaigns with answers and checklists; idempotent by campaign name."""
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # noqa: S311 -- reproducible sample answers, not a secret
     created = []
     registry = current_app.extensions["cci.registry"]
     with tenancy.federal_scope("load sample data"):
@@ -119,7 +119,8 @@ def _profile(rnd, indicator_set, rtype: str) -> dict[str, Any]:
 
 
 COMMENTS = {
-    "job_seeker": ["Спасибо сотрудникам за помощь!", "Нет кулера с водой, жарко — нет кондиционера.",
+    "job_seeker": ["Спасибо сотрудникам за помощь!",
+                   "Нет кулера с водой, жарко — нет кондиционера.",
                    "Сложно разобраться с порталом «Работа России».",
                    "Хотелось бы больше личного общения с куратором."],
     "employer": ["Просим лучше подбирать кандидатов под вакансии.",

@@ -1,18 +1,19 @@
 """The questionnaire as a respondent goes through it, one step at a time, for any channel.
 
 A campaign's methodology set declares the items; this module turns them into ordered steps
-(respondent type first, then one question per step, a follow-up only when its condition holds,
-the comment, then the profile items), checks one step's answer, and keeps what was answered in
-a server-side draft (:class:`cci.foundation.models.SurveyDraft`), so a reload or a dropped connection loses
-nothing. Finishing a draft stores one response through :func:`cci.collection.intake.submit`, the one path
-that stores answers; the client key is ``<channel>:<token>``, so finishing twice stores once.
+(respondent type first, then one question per step, a follow-up only when its condition holds, the
+comment, then the profile items), checks one step's answer, and keeps what was answered in a
+server-side draft (:class:`cci.foundation.models.SurveyDraft`), so a reload or a dropped connection
+loses nothing. Finishing a draft stores one response through :func:`cci.collection.intake.submit`,
+the one path that stores answers; the client key is ``<channel>:<token>``, so finishing twice stores
+once.
 
 Channels (web, kiosk) share this flow and the templates in ``templates/survey/``; the form field
 names are ``respondent_type``, ``answer`` (a value, or :data:`NA` for «Затрудняюсь ответить»)
 and ``comment``.
 
-One-time invitations (:class:`cci.foundation.models.SurveyInvitation`) tie a response to a real visit:
-issued by staff, opened by the respondent, used up by the first response finished with them.
+One-time invitations (:class:`cci.foundation.models.SurveyInvitation`) tie a response to a real
+visit: issued by staff, opened by the respondent, used up by the first response finished with them.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ def from_environment() -> dict:
         "TENANTS_DIR": os.environ.get("CCI_TENANTS_DIR", str(PROJECT_ROOT / "tenants")),
         "MIGRATIONS_DIR": os.environ.get("CCI_MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")),
         "PLUGINS_BLOCKED": [
-            name.strip() for name in os.environ.get("CCI_PLUGINS_BLOCKED", "").split(",") if name.strip()
+            name.strip() for name in os.environ.get("CCI_PLUGINS_BLOCKED", "").split(",")
+            if name.strip()
         ],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from typing import ClassVar
 from typing import Literal
 from typing import overload
 
@@ -63,7 +64,7 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
         dt.datetime: UTCDateTime(),
@@ -166,7 +167,7 @@ def _insert_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
     """One multi-row INSERT (Core: the rows are guarded already, the ORM adds nothing)."""
     from sqlalchemy import insert
 
-    values = [dict(zip(columns, row)) for row in rows]
+    values = [dict(zip(columns, row, strict=True)) for row in rows]
     if return_ids:
         # "insertmanyvalues": one INSERT … VALUES (…), (…) RETURNING id, ids in row order
         return list(connection.execute(
@@ -187,7 +188,7 @@ def _copy_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
             "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
         ), {"table": table.name, "n": len(rows)}).scalars())
         columns = ("id", *columns)
-        rows = [(row_id, *tuple(row)) for row_id, row in zip(ids, rows)]
+        rows = [(row_id, *tuple(row)) for row_id, row in zip(ids, rows, strict=True)]
     # COPY knows nothing of the model's Python-side defaults (timestamps, uuids): apply them.
     defaults = [c for c in table.c if c.name not in columns and c.default is not None
                 and (c.default.is_scalar or c.default.is_callable)]
@@ -199,11 +200,11 @@ def _copy_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     dbapi = connection.dialect.loaded_dbapi
     try:
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row([Jsonb(v) if w and v is not None else v
-                                    for v, w in zip(row, wrap)] if any(wrap) else row)
+        with (connection.connection.driver_connection.cursor() as cursor,
+              cursor.copy(statement) as copy):
+            for row in rows:
+                copy.write_row([Jsonb(v) if w and v is not None else v
+                                for v, w in zip(row, wrap, strict=True)] if any(wrap) else row)
     except dbapi.Error as exc:
         # The same exception classes as a statement through SQLAlchemy (IntegrityError…).
         raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc

@@ -1,9 +1,9 @@
 """Background jobs on RQ, each run inside the tenant scope it was enqueued from.
 
-Jobs are named functions that plugins (and the core, through its built-in plugin) register
-with the ``register_jobs`` hook. They take plain keyword values, never ORM objects, plus
-``report(fraction, message)`` to show progress. A :class:`cci.foundation.models.JobRecord` row mirrors
-each job so pages and the API can show its status without asking Redis.
+Jobs are named functions that plugins (and the core, through its built-in plugin) register with the
+``register_jobs`` hook. They take plain keyword values, never ORM objects, plus
+``report(fraction, message)`` to show progress. A :class:`cci.foundation.models.JobRecord` row
+mirrors each job so pages and the API can show its status without asking Redis.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The data model. Rows that belong to a region inherit :class:`cci.foundation.tenancy.TenantScoped`."""
+"""The data model. Rows that belong to a region inherit
+:class:`cci.foundation.tenancy.TenantScoped`."""
 
 from __future__ import annotations
 
@@ -217,8 +218,8 @@ class Response(TenantScoped, Base):
     # Whether the answer counts in the index; flagged answers are excluded until reviewed.
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Review of a flagged response (cci.collection.quality): None when never flagged; "pending" until a
-    # regional admin decides; "confirmed" stays excluded, "restored" counts again.
+    # Review of a flagged response (cci.collection.quality): None when never flagged; "pending"
+    # until a regional admin decides; "confirmed" stays excluded, "restored" counts again.
     review_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
@@ -259,13 +260,13 @@ class ResponseFlag(TenantScoped, Base):
 class Answer(TenantScoped, Base):
     """One answer to one item, in long form so the database aggregates it (GROUP BY item).
 
-    Office, campaign, respondent type and ``counted`` are copied from the response so the
-    index aggregates read one table. The copies are written with the response (by
-    :func:`cci.collection.intake.store_batch` or :func:`cci.collection.intake.build_response`, from its own
-    columns), whose columns hold the references: an answer row
-    checks none but its response's, and region, office and campaign have no index of their
-    own beside the aggregate one (a submission writes about twenty answer rows; these checks
-    and that index were nearly half of what storing them cost the database).
+    Office, campaign, respondent type and ``counted`` are copied from the response so the index
+    aggregates read one table. The copies are written with the response (by
+    :func:`cci.collection.intake.store_batch` or :func:`cci.collection.intake.build_response`, from
+    its own columns), whose columns hold the references: an answer row checks none but its
+    response's, and region, office and campaign have no index of their own beside the aggregate one
+    (a submission writes about twenty answer rows; these checks and that index were nearly half of
+    what storing them cost the database).
     """
 
     __tablename__ = "answers"

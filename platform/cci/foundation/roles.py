@@ -7,7 +7,7 @@ import enum
 from flask_babel import lazy_gettext as _l
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     FEDERAL_ANALYST = "federal_analyst"
     METHODOLOGY_OWNER = "methodology_owner"

@@ -83,7 +83,8 @@ def scoped(scope: Scope) -> Iterator[Scope]:
         _current.reset(token)
 
 
-def region_scope(region_id: int, reason: str = "region") -> contextlib.AbstractContextManager[Scope]:
+def region_scope(region_id: int,
+                 reason: str = "region") -> contextlib.AbstractContextManager[Scope]:
     return scoped(Scope(region_id=region_id, reason=reason))
 
 

@@ -37,7 +37,8 @@ class PluginError(RuntimeError):
     """A plugin could not be loaded or contradicts another one; the app must not start."""
 
 
-def build_plugin_manager(blocked: Iterable[str] = (), extra: Iterable[Any] = ()) -> pluggy.PluginManager:
+def build_plugin_manager(blocked: Iterable[str] = (),
+                         extra: Iterable[Any] = ()) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("cci")
     pm.add_hookspecs(hookspecs)
     for name in blocked:

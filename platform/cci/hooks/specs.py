@@ -51,8 +51,9 @@ def register_jobs():
 @hookspec
 def prepare_response(response, channel):
     """Adjust a response before it is stored (add metadata, flags): a
-    :class:`cci.collection.intake.Draft`, which has the attributes of a :class:`cci.foundation.models.Response`
-    (its answers: item, value, choice, counted), for one answer as for an import.
+    :class:`cci.collection.intake.Draft`, which has the attributes of a
+    :class:`cci.foundation.models.Response` (its answers: item, value, choice, counted), for one
+    answer as for an import.
 
     ``channel`` is the :class:`cci.collection.channels.Channel` that received it.
     """

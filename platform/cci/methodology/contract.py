@@ -234,8 +234,8 @@ class IndicatorSet:
                 if item.key not in answers]
 
     def read_answer(self, item: Item, raw: Any) -> Any:
-        """One answer as people write it, normalised: a whole number for a scale, 1/0 for
-        yes/no (:func:`cci.methodology.values.parse_yes_no`), an option key, text; None for no answer
+        """One answer as people write it, normalised: a whole number for a scale, 1/0 for yes/no
+        (:func:`cci.methodology.values.parse_yes_no`), an option key, text; None for no answer
         (empty, «Затрудняюсь ответить»). Raises :class:`AnswerError`."""
         return read_value(item, raw)
 

@@ -167,7 +167,8 @@ def stars_for(index: float | None, bands: list[float] | tuple[float, ...]) -> in
     if index is None:
         return None
     shown = round(index, INDEX_DECIMALS)
-    for stars, threshold in zip((5, 4, 3, 2), bands):
+    # a version may set fewer bands: below the last one given, an office has 1 star
+    for stars, threshold in zip((5, 4, 3, 2), bands, strict=False):
         if shown >= threshold:
             return stars
     return 1

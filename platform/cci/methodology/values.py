@@ -1,8 +1,8 @@
-"""Values as people write them, read the same way on every path they come in by: checklist
-values (the form, the API, file imports) and the cells of imported files. Numbers in the Russian way («1 234,5»: spaces as thousands separators, a
-decimal comma), yes and no in either language. A number is finite and written out (no
-exponent, no «nan»); what a path does with a refusal (a form's message, an import's row
-error, the API's 422) is its own."""
+"""Values as people write them, read the same way on every path they come in by: checklist values
+(the form, the API, file imports) and the cells of imported files. Numbers in the Russian way
+(«1 234,5»: spaces as thousands separators, a decimal comma), yes and no in either language. A
+number is finite and written out (no exponent, no «nan»); what a path does with a refusal (a form's
+message, an import's row error, the API's 422) is its own."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def _identifiers(email: str, address: str | None) -> tuple[str, str]:
 def seconds_locked(email: str, address: str | None) -> int:
     """0 when a login may be tried; otherwise the seconds until the next try is allowed."""
     wait = 0.0
-    for (limiter, item, namespace), ident in zip(_limits(), _identifiers(email, address)):
+    checks = zip(_limits(), _identifiers(email, address), strict=True)
+    for (limiter, item, namespace), ident in checks:
         if not limiter.test(item, namespace, ident):
             reset_at, _remaining = limiter.get_window_stats(item, namespace, ident)
             wait = max(wait, reset_at - time.time())
@@ -46,7 +47,8 @@ def seconds_locked(email: str, address: str | None) -> int:
 
 
 def record_failure(email: str, address: str | None) -> None:
-    for (limiter, item, namespace), ident in zip(_limits(), _identifiers(email, address)):
+    checks = zip(_limits(), _identifiers(email, address), strict=True)
+    for (limiter, item, namespace), ident in checks:
         limiter.hit(item, namespace, ident)
 
 

@@ -2,9 +2,9 @@
 the auditors' «mystery call» checklist, and the telephony statistics with the contact-centre
 figures (AHT, ASA, abandonment, service level 80/20, FCR, escalation, transfers).
 
-Registered through the ``cci.channels`` entry point ``contact_center``; the core knows it only
-as a :class:`cci.collection.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live in
-:mod:`cci_channel_contact.models` on the core's declarative base, and are created by the
+Registered through the ``cci.channels`` entry point ``contact_center``; the core knows it only as a
+:class:`cci.collection.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live
+in :mod:`cci_channel_contact.models` on the core's declarative base, and are created by the
 channel's own Alembic branch ``contact_center`` (``migrations/versions/``).
 """
 

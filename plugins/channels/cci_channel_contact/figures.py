@@ -188,7 +188,7 @@ def _local_start(expression, timezone: str, dialect: str):
     if dialect == "postgresql":
         return func.timezone(literal(timezone, literal_execute=True), expression)
     # SQLite stores UTC without an offset; Russian time zones have no daylight saving time.
-    offset = zoneinfo.ZoneInfo(timezone).utcoffset(dt.datetime(2020, 1, 1))
+    offset = dt.datetime(2020, 1, 1, tzinfo=zoneinfo.ZoneInfo(timezone)).utcoffset()
     seconds = int(offset.total_seconds()) if offset else 0
     return func.datetime(expression, literal(f"{seconds:+d} seconds", literal_execute=True))
 

@@ -6,7 +6,8 @@ error with its row (as Excel numbers it, the header is row 1) and column (as hea
 file), in Russian. Idempotent: a row is keyed by (date, line) in the region, so importing the
 same file again changes nothing and a corrected file updates the days it contains.
 
-The file readers are the core's (:mod:`cci.collection.imports`: encoding, delimiter, numbers, dates).
+The file readers are the core's (:mod:`cci.collection.imports`: encoding, delimiter, numbers,
+dates).
 """
 
 from __future__ import annotations

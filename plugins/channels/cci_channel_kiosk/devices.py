@@ -46,7 +46,8 @@ from cci_channel_kiosk.models import Kiosk
 PAIRING_HOURS = 24
 #: Short codes people can read and type on a touch screen: digits only, no ambiguity.
 CODE_LENGTH = 8
-TOKEN_SALT = "cci-kiosk-device"
+#: The signer's namespace, not a secret (the key is the app's SECRET_KEY).
+TOKEN_SALT = "cci-kiosk-device"  # noqa: S105
 #: A kiosk whose last heartbeat is older than this is shown offline.
 ONLINE_SECONDS = 120
 
@@ -245,7 +246,8 @@ class Device:
         return open_campaign(self.region_id, self.timezone, moment)
 
     def office_key(self) -> OfficeKey:
-        """The office, as :func:`cci.collection.intake.submit` takes it in ``known`` (not read again)."""
+        """The office, as :func:`cci.collection.intake.submit` takes it in ``known`` (not read
+        again)."""
         return OfficeKey(self.office_id, self.region_id, self.office_active)
 
 

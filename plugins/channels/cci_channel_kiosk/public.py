@@ -2,17 +2,17 @@
 
 The survey runs in the browser from the questionnaire the device downloads
 (``/k/api/questionnaire``), so it keeps taking answers when the network or the server is gone:
-finished surveys wait in the device's queue (localStorage), each with an idempotency key the
-device made, and are delivered to ``POST /k/api/responses`` when the connection returns. The
-server validates each in full and stores it with its quality flags through the one intake path
-(:func:`cci.collection.intake.submit`) before it acknowledges it (201); it keeps each key once (client key
-``kiosk:<key>``) and answers "already received" (200) for a repeat. A survey refused as
-invalid (400) is also kept on the server (:mod:`.rejections`), since the device then drops it
-from its queue. A database saturated or unreachable is answered 503 with ``Retry-After``: the
-device keeps the survey in its queue and sends it again (backing off up to a minute), as after
-a 429 of the device's rate limit. The device token travels in the
-``X-Kiosk-Token`` header (the page itself is opened with the cookie set at pairing). Public
-requests carry no tenant scope: each view finds the kiosk first and enters its region's scope.
+finished surveys wait in the device's queue (localStorage), each with an idempotency key the device
+made, and are delivered to ``POST /k/api/responses`` when the connection returns. The server
+validates each in full and stores it with its quality flags through the one intake path
+(:func:`cci.collection.intake.submit`) before it acknowledges it (201); it keeps each key once
+(client key ``kiosk:<key>``) and answers "already received" (200) for a repeat. A survey refused as
+invalid (400) is also kept on the server (:mod:`.rejections`), since the device then drops it from
+its queue. A database saturated or unreachable is answered 503 with ``Retry-After``: the device
+keeps the survey in its queue and sends it again (backing off up to a minute), as after a 429 of the
+device's rate limit. The device token travels in the ``X-Kiosk-Token`` header (the page itself is
+opened with the cookie set at pairing). Public requests carry no tenant scope: each view finds the
+kiosk first and enters its region's scope.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ KEY = "kiosk"
 URL_PREFIX = "/k"
 API_PREFIX = "/k/api"
 APP_VERSION = "1.1.0"
-TOKEN_HEADER = "X-Kiosk-Token"
-TOKEN_COOKIE = "cci_kiosk"
+# Where the token travels (a header and a cookie name), not the token itself.
+TOKEN_HEADER = "X-Kiosk-Token"  # noqa: S105
+TOKEN_COOKIE = "cci_kiosk"  # noqa: S105
 TOKEN_COOKIE_SECONDS = 5 * 365 * 24 * 3600
 IDLE_SECONDS = 60
 COUNTDOWN_SECONDS = 10
@@ -123,8 +124,8 @@ def _too_many(error):
 @api_bp.errorhandler(DATABASE_UNAVAILABLE[0])
 @api_bp.errorhandler(DATABASE_UNAVAILABLE[1])
 def _database_unavailable(error):
-    """The database is saturated or unreachable (:data:`cci.collection.intake.UNAVAILABLE`): nothing was
-    stored, and the device keeps the survey in its queue and sends it again later."""
+    """The database is saturated or unreachable (:data:`cci.collection.intake.UNAVAILABLE`): nothing
+    was stored, and the device keeps the survey in its queue and sends it again later."""
     db.rollback()
     current_app.logger.warning("kiosk API: database unavailable: %s", error)
     response, status = _error(503, _("The answer could not be saved yet: the kiosk will send "
@@ -348,8 +349,8 @@ def _follows(item) -> list[str] | None:
 
 
 def questionnaire_json(iset) -> dict[str, Any]:
-    """The respondent-type step and, per type, every step that may be asked (follow-ups carry
-    their condition, the device decides), as :func:`cci.collection.survey.step_view` describes them."""
+    """The respondent-type step and, per type, every step that may be asked (follow-ups carry their
+    condition, the device decides), as :func:`cci.collection.survey.step_view` describes them."""
 
     def step_json(step: survey.Step, rtype: str | None) -> dict[str, Any]:
         view = survey.step_view(step, rtype, None)

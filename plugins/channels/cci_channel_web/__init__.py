@@ -3,8 +3,8 @@ screen (works without JavaScript; htmx makes it smooth), a printable A4 poster w
 and one-time invitations tied to a real visit.
 
 Registered through the ``cci.channels`` entry point ``web``; the core knows it only as a
-:class:`cci.collection.channels.Channel`. The questionnaire flow, the drafts and the invitations are the
-core's (:mod:`cci.collection.survey`), so other channels reuse them.
+:class:`cci.collection.channels.Channel`. The questionnaire flow, the drafts and the invitations are
+the core's (:mod:`cci.collection.survey`), so other channels reuse them.
 """
 
 from __future__ import annotations

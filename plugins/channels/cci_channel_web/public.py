@@ -1,10 +1,10 @@
 """The public web survey under /s: an office's link, a region's link (asks for the office), an
 invitation's link, then one step per screen, and the thank-you screen.
 
-Plain HTML forms that work without JavaScript; with htmx a step's answer swaps the card in
-place and the address follows (``HX-Push-Url``). Every answer is kept in the server-side draft
-(:mod:`cci.collection.survey`) as the respondent goes. Public requests carry no tenant scope: each view
-finds its office, draft or invitation first and then enters that region's scope explicitly.
+Plain HTML forms that work without JavaScript; with htmx a step's answer swaps the card in place and
+the address follows (``HX-Push-Url``). Every answer is kept in the server-side draft
+(:mod:`cci.collection.survey`) as the respondent goes. Public requests carry no tenant scope: each
+view finds its office, draft or invitation first and then enters that region's scope explicitly.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ from cci.plugin_api import ChecklistParam
 from cci.plugin_api import Option
 
 
-def points(step: float, *params: tuple[str, str], default: bool = True) -> tuple[ChecklistParam, ...]:
-    return tuple(ChecklistParam(key, label, points=step, is_default=default) for key, label in params)
+def points(step: float, *params: tuple[str, str],
+           default: bool = True) -> tuple[ChecklistParam, ...]:
+    return tuple(ChecklistParam(key, label, points=step, is_default=default)
+                 for key, label in params)
 
 
 MANAGEMENT_OPENNESS = points(

@@ -38,7 +38,8 @@ INFO_SUBJECTIVE = [
     subjective("S-III.1", "info_office", "Доступность и понятность информации в офисе"),
     subjective("S-III.2", "info_website", "Доступность и понятность информации на сайте СЗН"),
     subjective("S-III.3", "info_social", "Доступность и понятность информации в социальных сетях"),
-    subjective("S-III.4", "info_contact_center", "Доступность и понятность информации в контакт-центре"),
+    subjective("S-III.4", "info_contact_center",
+               "Доступность и понятность информации в контакт-центре"),
 ]
 SUBJECTIVE_REST = [
     subjective("S-III.5", "simplicity", "Простота процедур"),
@@ -60,14 +61,19 @@ OBJECTIVE_HEAD = [
     objective("O-II.1", "vacancy_dynamics", "Динамика роста базы вакансий", cl.VACANCIES_2022,
               description="min(1, вакансий за период / вакансий за предыдущий период)"),
     objective("O-II.2", "outreach_events", "Разнообразие мероприятий", cl.OUTREACH,
-              description="0,2 за каждый проведённый вид мероприятий (разнообразие, не количество)"),
+              description="0,2 за каждый проведённый вид мероприятий "
+                          "(разнообразие, не количество)"),
 ]
 INFO_OBJECTIVE = [
-    objective("O-III.1", "info_office", "Доступность и понятность информации в офисе", cl.INFO_OFFICE),
-    objective("O-III.2", "info_website", "Доступность и понятность информации на сайте", cl.INFO_WEBSITE),
-    objective("O-III.3", "info_social", "Доступность и понятность информации в соцсетях", cl.INFO_SOCIAL),
-    objective("O-III.4", "info_contact_center", "Доступность и понятность информации в контакт-центре "
-              "(«тайный звонок»)", cl.CONTACT_CENTER_2022),
+    objective("O-III.1", "info_office", "Доступность и понятность информации в офисе",
+              cl.INFO_OFFICE),
+    objective("O-III.2", "info_website", "Доступность и понятность информации на сайте",
+              cl.INFO_WEBSITE),
+    objective("O-III.3", "info_social", "Доступность и понятность информации в соцсетях",
+              cl.INFO_SOCIAL),
+    objective("O-III.4", "info_contact_center",
+              "Доступность и понятность информации в контакт-центре («тайный звонок»)",
+              cl.CONTACT_CENTER_2022),
 ]
 OBJECTIVE_TAIL = [
     objective("O-III.6", "multichannel", "Многоканальность", cl.MULTICHANNEL,
@@ -89,7 +95,8 @@ def _components(indicators, code, key, title, kind):
                         description="Составляющая единого показателя доступности информации")
               for i in indicators]
     whole = Indicator(code, key, "III", kind, title, components=parts,
-                      description="Среднее четырёх составляющих (офис, сайт, соцсети, контакт-центр)")
+                      description="Среднее четырёх составляющих "
+                                  "(офис, сайт, соцсети, контакт-центр)")
     return [*hidden, whole]
 
 
@@ -101,7 +108,8 @@ INDICATORS = (
     + OBJECTIVE_HEAD
     + _components(INFO_OBJECTIVE, "O-III.1-4", "info_accessibility",
                   "Доступность и понятность информации", "objective")
-    + [objective("O-III.5", "regional_website", "Наличие регионального сайта СЗН", cl.REGIONAL_WEBSITE)]
+    + [objective("O-III.5", "regional_website", "Наличие регионального сайта СЗН",
+                 cl.REGIONAL_WEBSITE)]
     + OBJECTIVE_TAIL
 )
 

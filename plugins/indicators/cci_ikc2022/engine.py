@@ -93,11 +93,11 @@ class PilotMethodology(IndicatorSet):
     def mean_figure(self, metric: str, parts: list[Part],
                     rtype: str | None, *, same_people: bool, n_positive: int | None = None,
                     detail: dict[str, Any] | None = None) -> Figure:
-        """A figure that is the plain mean of shares, each part ``(share, its effective n,
-        its answers)``, with the interval of that mean (:func:`cci.methodology.figures.mean_interval`).
-        Its n is the answers counted: summed over parts from different people (respondent
-        types, offices), the largest part's for parts from the same people; ``n_positive``
-        is a count of answers, so with several parts the value is not ``n_positive / n``."""
+        """A figure that is the plain mean of shares, each part ``(share, its effective n, its
+        answers)``, with the interval of that mean (:func:`cci.methodology.figures.mean_interval`).
+        Its n is the answers counted: summed over parts from different people (respondent types,
+        offices), the largest part's for parts from the same people; ``n_positive`` is a count of
+        answers, so with several parts the value is not ``n_positive / n``."""
         counts = [answers for _share, _n, answers in parts]
         n_valid = max(counts) if same_people else sum(counts)
         low, high, extra = _mean_evidence(parts, n_valid, same_people=same_people)
@@ -221,7 +221,7 @@ class PilotMethodology(IndicatorSet):
                     continue
                 per_type = [self.subjective_for_type(indicator, office, rtype)
                             for rtype in RESPONDENT_TYPES]
-                for rtype, figure in zip(RESPONDENT_TYPES, per_type):
+                for rtype, figure in zip(RESPONDENT_TYPES, per_type, strict=True):
                     by_type[rtype][indicator.code] = figure
                 figures.extend(per_type)
                 pooled[indicator.code] = self.pooled(indicator, per_type)
@@ -234,7 +234,7 @@ class PilotMethodology(IndicatorSet):
                 per_type = [self.composite(indicator, [by_type[rtype].get(c) for c in
                                                        indicator.components], rtype)
                             for rtype in RESPONDENT_TYPES]
-                for rtype, figure in zip(RESPONDENT_TYPES, per_type):
+                for rtype, figure in zip(RESPONDENT_TYPES, per_type, strict=True):
                     by_type[rtype][indicator.code] = figure
                 figures.extend(per_type)
                 # as every subjective indicator: the mean of the types present, each type's
@@ -247,7 +247,8 @@ class PilotMethodology(IndicatorSet):
         figures.extend(pooled.values())
         return {"pooled": pooled, "by_type": by_type, "figures": figures}
 
-    def composite(self, indicator: Indicator, parts: list[Figure | None], rtype: str | None) -> Figure:
+    def composite(self, indicator: Indicator, parts: list[Figure | None],
+                  rtype: str | None) -> Figure:
         """The mean of an indicator's components: a respondent type's (subjective: the same
         people answer every component) or the objective ones."""
         present = [p for p in parts if p is not None and p.value is not None]
@@ -308,7 +309,8 @@ class PilotMethodology(IndicatorSet):
         offices = [self.compute_office(office, data) for office in data.offices]
         return RegionResult(data.region_id, offices, *self.region_rollup(offices))
 
-    def region_rollup(self, offices: list[OfficeResult]) -> tuple[list[Figure], float | None, int | None]:
+    def region_rollup(
+            self, offices: list[OfficeResult]) -> tuple[list[Figure], float | None, int | None]:
         """Region figures: each the mean over offices (each office counts once); n summed."""
         collected: dict[tuple[str, str | None], list[Figure]] = {}
         for office in offices:
@@ -373,9 +375,9 @@ def _offered(answers: list[Any]) -> bool | None:
 
 def _mean_evidence(parts: list[Part], n_valid: int | None, *,
                    same_people: bool = False) -> tuple[float | None, float | None, dict]:
-    """The interval of a mean of shares and the detail that keeps its effective n (the next
-    level's mean reads it back, :func:`cci.methodology.figures.effective_n`) whenever the figure is a
-    mean or that n is not its n."""
+    """The interval of a mean of shares and the detail that keeps its effective n (the next level's
+    mean reads it back, :func:`cci.methodology.figures.effective_n`) whenever the figure is a mean
+    or that n is not its n."""
     low, high, n_effective = mean_interval([(share, n) for share, n, _ in parts],
                                            same_people=same_people)
     if n_effective is None:

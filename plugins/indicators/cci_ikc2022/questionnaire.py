@@ -69,14 +69,16 @@ QUESTIONS: list[Item] = [
     Item("comfort", "scale", both("Мое пребывание в ЦЗН было комфортным")),
     Item("transport", "scale", both("Мне было легко добраться до ЦЗН")),
     Item("appearance", "scale", both("Внешний вид сотрудников ЦЗН соответствует деловому стилю")),
-    Item("coordination", "scale", both("Действия сотрудников ЦЗН между собой были согласованы и слажены")),
+    Item("coordination", "scale",
+         both("Действия сотрудников ЦЗН между собой были согласованы и слажены")),
 ]
 
 PROFILE: list[Item] = [
     Item("gender", "choice", {JS: "Пол"}, section="profile",
          options=(Option("male", "Мужской"), Option("female", "Женский"))),
     Item("age", "choice", {JS: "Возраст"}, section="profile",
-         options=tuple(Option(k, k.replace("-", "–")) for k in ("18-24", "25-34", "35-44", "45-54", "55+"))),
+         options=tuple(Option(k, k.replace("-", "–"))
+                       for k in ("18-24", "25-34", "35-44", "45-54", "55+"))),
     Item("education", "choice", {JS: "Образование"}, section="profile", options=(
         Option("school", "Общее среднее"),
         Option("vocational", "Среднее профессиональное"),

@@ -61,10 +61,10 @@ def parse_moment(value: Any, timezone: str) -> dt.datetime:
             day, month, year, hour, minute, second = match.groups()
             year_number = int(year) + (2000 if len(year) == 2 else 0)
             if hour is None:
-                moment = dt.datetime(year_number, int(month), int(day), 12, 0)
+                moment = dt.datetime(year_number, int(month), int(day), 12, 0, tzinfo=zone)
             else:
                 moment = dt.datetime(year_number, int(month), int(day), int(hour), int(minute),
-                                     int(second or 0))
+                                     int(second or 0), tzinfo=zone)
         elif re.match(r"\d{4}-\d{2}-\d{2}", text):
             moment = dt.datetime.fromisoformat(text)
             if len(text) == 10:

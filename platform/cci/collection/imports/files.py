@@ -89,7 +89,7 @@ def read_xlsx(data: bytes) -> Table:
             # workbooks from other programs lack default styles; openpyxl warns about it
             warnings.simplefilter("ignore")
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged workbook
         raise FileProblem(f"файл не читается как XLSX: {exc}") from None
     try:
         sheet = workbook.worksheets[0]

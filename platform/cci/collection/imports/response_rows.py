@@ -1,7 +1,7 @@
 """Validating the rows of a responses file: the row's own columns here, its answers by the
-campaign's questionnaire (:meth:`cci.methodology.contract.IndicatorSet.read_answers`, as every channel),
-its office and campaign by the intake (:func:`cci.collection.intake.validate`). Errors are worded for
-people filling a spreadsheet, in Russian, one per cell."""
+campaign's questionnaire (:meth:`cci.methodology.contract.IndicatorSet.read_answers`, as every
+channel), its office and campaign by the intake (:func:`cci.collection.intake.validate`). Errors are
+worded for people filling a spreadsheet, in Russian, one per cell."""
 
 from __future__ import annotations
 

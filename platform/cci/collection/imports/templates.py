@@ -37,8 +37,10 @@ def template_rows(indicator_set: IndicatorSet, kind: str,
     if kind == "responses":
         items = response_columns(indicator_set)
         headers = [*RESPONSE_COLUMNS, *(item.key for item in items)]
+        # an example only: any zone's today is a plausible date to fill in
+        today = dt.datetime.now(dt.UTC).date()
         example: list[Any] = ["1", office_code, "соискатель",
-                              dt.date.today().strftime("%d.%m.%Y") + " 10:30"]
+                              today.strftime("%d.%m.%Y") + " 10:30"]
         for item in items:
             value = _example_item(item, "job_seeker")
             if item.follows:

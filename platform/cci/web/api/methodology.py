@@ -45,7 +45,8 @@ _figure = {
     "type": "object",
     "required": ["metric", "value"],
     "properties": {
-        "metric": {"type": "string", "description": "indicator:<code>, group:<g>, perspective, index, part:<half>"},
+        "metric": {"type": "string",
+                   "description": "indicator:<code>, group:<g>, perspective, index, part:<half>"},
         "respondent_type": {"type": ["string", "null"]},
         "value": {"type": ["number", "null"], "description": "share 0..1 or index 0..100"},
         "n_valid": {"type": ["integer", "null"]},
@@ -83,10 +84,13 @@ SCHEMAS.update({
         "required": ["key", "title", "version", "groups", "indicators", "items", "parameters"],
         "properties": {
             "key": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "string"},
-            "based_on": {"type": ["string", "null"]}, "changes": {"type": "array", "items": {"type": "string"}},
+            "based_on": {"type": ["string", "null"]},
+            "changes": {"type": "array", "items": {"type": "string"}},
             "groups": {"type": "object", "additionalProperties": {"type": "string"}},
-            "indicators": {"type": "array", "items": {"type": "object", "required": ["code", "kind", "group"]}},
-            "items": {"type": "array", "items": {"type": "object", "required": ["key", "kind", "text"]}},
+            "indicators": {"type": "array",
+                           "items": {"type": "object", "required": ["code", "kind", "group"]}},
+            "items": {"type": "array",
+                      "items": {"type": "object", "required": ["key", "kind", "text"]}},
             "parameters": {"type": "array", "items": {
                 "type": "object", "required": ["key", "value", "is_default"],
                 "properties": {"key": {"type": "string"}, "label": {"type": "string"}, "value": {},
@@ -131,8 +135,8 @@ SCHEMAS.update({
         "required": ["id", "campaign_id", "methodology", "status", "progress", "draft"],
         "properties": {
             "id": {"type": "integer"}, "campaign_id": {"type": "integer"},
-            "methodology": {"type": "string"}, "status": {"type": "string",
-                                                          "enum": ["queued", "running", "succeeded", "failed"]},
+            "methodology": {"type": "string"},
+            "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
             "progress": {"type": "number"}, "draft": {"type": "boolean"},
             "published": {"type": "boolean"}, "input_fingerprint": {"type": "string"},
             "plugin": {"type": "object"}, "parameters": {"type": "object"},
@@ -150,15 +154,20 @@ SCHEMAS.update({
         "properties": {"office_id": {"type": "integer"}, "code": {"type": "string"},
                        "name": {"type": "string"}, "rank": {"type": ["integer", "null"]},
                        "ranked": {"type": "boolean"}, "responses": {"type": "object"},
-                       "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"}, {"type": "null"}]},
-                       "figures": {"type": "array", "items": {"$ref": "#/components/schemas/Figure"}}},
+                       "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"},
+                                           {"type": "null"}]},
+                       "figures": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/Figure"}}},
     },
     "RegionResult": {
         "type": "object", "required": ["run", "region", "index", "figures", "offices"],
         "properties": {"run": {"$ref": "#/components/schemas/Run"}, "region": {"type": "string"},
-                       "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"}, {"type": "null"}]},
-                       "figures": {"type": "array", "items": {"$ref": "#/components/schemas/Figure"}},
-                       "offices": {"type": "array", "items": {"$ref": "#/components/schemas/OfficeResult"}}},
+                       "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"},
+                                           {"type": "null"}]},
+                       "figures": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/Figure"}},
+                       "offices": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/OfficeResult"}}},
     },
     "FederalResult": {
         "type": "object", "required": ["run", "federal_index", "regions"],
@@ -167,9 +176,10 @@ SCHEMAS.update({
                        "federal_stars": {"type": ["integer", "null"]},
                        "regions": {"type": "array", "items": {
                            "type": "object", "required": ["region", "index"],
-                           "properties": {"region": {"type": "string"},
-                                          "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"},
-                                                              {"type": "null"}]}}}}},
+                           "properties": {
+                               "region": {"type": "string"},
+                               "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"},
+                                                   {"type": "null"}]}}}}},
     },
 })
 
@@ -232,7 +242,8 @@ def _published_run(campaign: Campaign) -> ComputationRun:
     version = request.args.get("version") or campaign.methodology_key
     run = compute.current_run(campaign.id, version)
     if run is None:
-        raise ApiError(404, "no_results", "Опубликованных результатов для этой кампании и версии нет.")
+        raise ApiError(404, "no_results",
+                       "Опубликованных результатов для этой кампании и версии нет.")
     return run
 
 
@@ -288,7 +299,8 @@ def campaign(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/checklists")
 @operation("Checklists of a campaign", tags=["checklists"], response=list_of("Checklist"),
-           query=[{"name": "region", "in": "query", "required": False, "schema": {"type": "string"}}])
+           query=[{"name": "region", "in": "query", "required": False,
+                   "schema": {"type": "string"}}])
 def checklists(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     codes = {r.id: r.code for r in campaign.regions}
@@ -333,7 +345,7 @@ def put_checklist(campaign_id: int):
         if g.api_user.office_id is not None and g.api_user.office_id != office.id:
             raise ApiError(403)
     try:
-        row, created = save_checklist(
+        row, _created = save_checklist(
             campaign_id=campaign.id, region_id=region.id, office_id=office_id,
             indicator=indicator, values=body.get("values") or {},
             evidence=body.get("evidence") or {}, auditor_id=g.api_user.id)

@@ -1,9 +1,9 @@
 """Responses through the API: batch ingest for integrations, and the review queue.
 
-Batch ingest stores each item through the one intake path (:func:`cci.collection.intake.submit`): the
-campaign's plugin set validates the answers, the same quality rules run, and each item is
-stored whole in its own transaction or not at all. Items are independent: one bad item does
-not stop the others. A repeated ``client_key`` (per region) returns the stored response.
+Batch ingest stores each item through the one intake path (:func:`cci.collection.intake.submit`):
+the campaign's plugin set validates the answers, the same quality rules run, and each item is stored
+whole in its own transaction or not at all. Items are independent: one bad item does not stop the
+others. A repeated ``client_key`` (per region) returns the stored response.
 """
 
 from __future__ import annotations

@@ -57,15 +57,18 @@ class CampaignForm(FlaskForm):
 def _form(campaign: Campaign | None = None) -> CampaignForm:
     registry = current_app.extensions["cci.registry"]
     if campaign is None and request.method == "GET":
-        name, first, last = quarter(dt.date.today())
+        # A campaign is federal: the quarter of the moment in UTC proposes its dates.
+        name, first, last = quarter(dt.datetime.now(dt.UTC).date())
         form = CampaignForm(name=name, starts_on=first, ends_on=last,
                             methodology_key=max(registry.indicator_sets))
     else:
         form = CampaignForm(obj=campaign)
         if campaign is not None and request.method == "GET":
             form.regions.data = [r.code for r in campaign.regions]
-    form.methodology_key.choices = [(k, s.title) for k, s in sorted(registry.indicator_sets.items())]
-    form.regions.choices = [(r.code, r.name) for r in db.scalars(select(Region).order_by(Region.name))]
+    form.methodology_key.choices = [(k, s.title)
+                                    for k, s in sorted(registry.indicator_sets.items())]
+    form.regions.choices = [(r.code, r.name)
+                            for r in db.scalars(select(Region).order_by(Region.name))]
     return form
 
 
@@ -93,7 +96,8 @@ def campaigns():
                 db.commit()
                 flash(_("Campaign «%(name)s» created.", name=campaign.name), "success")
                 return redirect(url_for("federal.campaign", campaign_id=campaign.id))
-    listing = db.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
+    listing = db.scalars(
+        select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
     return render_template("campaigns/index.html", campaigns=listing, form=form,
                            can_manage=current_user.has_role(*MANAGERS)), (
         400 if form.errors else 200)
@@ -150,7 +154,8 @@ def start_run(campaign_id: int):
 # --- preview of a version over a past campaign --------------------------------------------
 
 
-def _index_rows(run: ComputationRun | None) -> dict[tuple[str, int | None, int | None], float | None]:
+def _index_rows(
+        run: ComputationRun | None) -> dict[tuple[str, int | None, int | None], float | None]:
     if run is None:
         return {}
     rows = db.execute(select(RunResult.level, RunResult.region_id, RunResult.office_id,
@@ -187,8 +192,10 @@ def preview():
     """Compute a candidate version over a past campaign as a draft and compare it."""
     _require_manager()
     registry = current_app.extensions["cci.registry"]
-    campaigns = db.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
-    campaign_id = request.values.get("campaign", type=int) or (campaigns[0].id if campaigns else None)
+    campaigns = db.scalars(
+        select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
+    campaign_id = (request.values.get("campaign", type=int)
+                   or (campaigns[0].id if campaigns else None))
     candidate = request.values.get("candidate") or max(registry.indicator_sets, default=None)
     item = db.get(Campaign, campaign_id) if campaign_id else None
     if item is None or candidate not in registry.indicator_sets:
@@ -204,7 +211,8 @@ def preview():
     draft = db.scalar(select(ComputationRun).where(
         ComputationRun.campaign_id == item.id, ComputationRun.methodology_key == candidate,
         ComputationRun.is_draft.is_(True)).order_by(ComputationRun.id.desc()).limit(1))
-    base, new = _index_rows(base_run), _index_rows(draft if draft and draft.status == "succeeded" else None)
+    base = _index_rows(base_run)
+    new = _index_rows(draft if draft and draft.status == "succeeded" else None)
     regions = {r.id: r for r in item.regions}
     region_keys = [k for k in (base.keys() | new.keys()) if k[0] == "region"]
     office_keys = [k for k in (base.keys() | new.keys()) if k[0] == "office"]

@@ -20,7 +20,8 @@ from cci.web.views.areas import region_bp
 @region_bp.route("/")
 @login_required
 def home():
-    offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()  # main first
+    # the main office first
+    offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()
     return render_template("region/home.html", region=g.region, offices=offices)
 
 
