@@ -34,15 +34,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
-from cci.plugin_api import AnswerError
+
 from cci.plugin_api import DATABASE_UNAVAILABLE
-from cci.plugin_api import IntakeError
 from cci.plugin_api import RESPONDENT_TYPES
 from cci.plugin_api import RETRY_AFTER_SECONDS
-from cci.plugin_api import Scope
-from cci.plugin_api import Submission
 from cci.plugin_api import TOO_LONG
 from cci.plugin_api import UNANSWERED
+from cci.plugin_api import AnswerError
+from cci.plugin_api import IntakeError
+from cci.plugin_api import Scope
+from cci.plugin_api import Submission
 from cci.plugin_api import db
 from cci.plugin_api import enter_scope
 from cci.plugin_api import installed_channel
@@ -56,7 +57,6 @@ from cci.plugin_api import stored_response
 from cci.plugin_api import submit
 from cci.plugin_api import survey
 from cci.plugin_api import utcnow
-
 
 from cci_channel_kiosk import devices
 from cci_channel_kiosk import payloads
