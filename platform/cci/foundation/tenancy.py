@@ -188,11 +188,12 @@ def _statement_reads_tenant_tables(statement) -> bool:
     names = _tenant_table_names()
     verdict = _verdicts.get(statement)
     if verdict is None:
+        # find_tables is annotated List[TableClause], but include_aliases adds Alias objects.
+        found: Sequence[object] = find_tables(
+            statement, check_columns=True, include_aliases=True, include_crud=True
+        )
         verdict = _verdicts[statement] = any(
-            isinstance(table, TableClause) and table.name in names
-            for table in find_tables(
-                statement, check_columns=True, include_aliases=True, include_crud=True
-            )
+            isinstance(table, TableClause) and table.name in names for table in found
         )
     return verdict
 
@@ -200,7 +201,7 @@ def _statement_reads_tenant_tables(statement) -> bool:
 class TenantSession(Session):
     """A session that refuses to return another tenant's objects from its identity map."""
 
-    def get(self, entity, ident, **kwargs):  # type: ignore[override]
+    def get(self, entity, ident, **kwargs):
         obj = super().get(entity, ident, **kwargs)
         return obj if _visible(obj) else None
 
