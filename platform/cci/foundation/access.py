@@ -54,7 +54,8 @@ def roles_required(*roles: Role) -> Callable:
             if not current_user.is_authenticated:
                 from flask import current_app
 
-                return current_app.login_manager.unauthorized()
+                # Flask-Login sets this attribute in init_app; Flask's stubs do not know it.
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
