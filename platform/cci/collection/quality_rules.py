@@ -87,7 +87,9 @@ def meta_equals(key: str, value: Any):
 
 
 def _submitted(response: Response) -> dt.datetime:
-    return _utc(response.submitted_at) or dt.datetime.now(dt.UTC)
+    # None until the response is flushed: the column default applies at INSERT.
+    submitted_at: dt.datetime | None = response.submitted_at
+    return _utc(submitted_at) or dt.datetime.now(dt.UTC)
 
 
 # --- too fast ----------------------------------------------------------------------------
@@ -369,7 +371,9 @@ def near_duplicates_many(responses: list[Response], session,
             groups.setdefault(key, []).append(position)
     if not groups:
         return found
-    batch_ids = {r.id for r in responses if r.id is not None}
+    # Ids are None until a batch is flushed, whatever Mapped[int] says.
+    ids: list[int | None] = [r.id for r in responses]
+    batch_ids = {i for i in ids if i is not None}
     stored = _stored_records(session, {group: [_submitted(responses[p]) for p in positions]
                                        for group, positions in groups.items()},
                              window, batch_ids)
