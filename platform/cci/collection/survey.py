@@ -327,7 +327,9 @@ def record(draft: SurveyDraft, step: Step, value: Any, now: dt.datetime | None =
         draft.profile = {**(draft.profile or {}), step.key: value}
     else:
         draft.comment = value
-    updated = draft.updated_at or now
+    # None until the draft is first flushed: the column default applies at INSERT.
+    last_updated: dt.datetime | None = draft.updated_at
+    updated = last_updated or now
     spent = max(0.0, (now - updated).total_seconds())
     timings = dict(draft.timings or {})
     timings[step.key] = round(timings.get(step.key, 0) + spent, 1)
