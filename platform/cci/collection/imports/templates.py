@@ -132,7 +132,8 @@ def template_file(indicator_set: IndicatorSet, kind: str, fmt: str,
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    sheet = workbook.active
+    # The one sheet a new workbook has (what .active returns, typed as Optional there).
+    sheet = workbook.worksheets[0]
     sheet.title = "Анкеты" if kind == "responses" else "Чек-листы"
     sheet.append(headers)
     sheet.append(example)
