@@ -105,6 +105,7 @@ def users():
     created_password = None
     if form.validate_on_submit():
         password = form.password.data or secrets.token_urlsafe(12)
+        assert form.email.data is not None  # DataRequired passed
         try:
             user = create_user(
                 email=form.email.data,
@@ -115,7 +116,7 @@ def users():
                 full_name=form.full_name.data or "",
             )
         except UserError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors = [*form.email.errors, str(exc)]
         else:
             db.flush()  # the audit entry names the new user's id
             audit.record("user.create", user, after=audit.snapshot(user, USER_FIELDS))
