@@ -98,6 +98,8 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        # DataRequired passed for both
+        assert form.email.data is not None and form.password.data is not None
         email = form.email.data.strip().lower()
         wait = throttle.seconds_locked(email, request.remote_addr)
         if wait:
