@@ -68,32 +68,39 @@ def password():
     form = PasswordForm()
     status = 200
     if form.validate_on_submit():
+        # DataRequired passed for both
+        assert form.current_password.data is not None and form.new_password.data is not None
         user = current_user._get_current_object()
         # Guessing the current password here is guessing the login password: same limit.
         wait = throttle.seconds_locked(user.email, request.remote_addr)
         if wait:
             minutes = max(1, (wait + 59) // 60)
-            form.current_password.errors.append(
+            form.current_password.errors = [
+                *form.current_password.errors,
                 ngettext(
                     "Too many failed attempts. Try again in %(num)d minute.",
                     "Too many failed attempts. Try again in %(num)d minutes.",
                     minutes,
-                )
-            )
+                ),
+            ]
             status = 429
         elif not verify_password(user.password_hash, form.current_password.data):
             throttle.record_failure(user.email, request.remote_addr)
-            form.current_password.errors.append(_("The current password is wrong."))
+            form.current_password.errors = [
+                *form.current_password.errors, _("The current password is wrong.")
+            ]
             status = 400
         elif len(form.new_password.data) < MIN_LENGTH:
-            form.new_password.errors.append(
-                _("The password must be at least %(n)d characters long.", n=MIN_LENGTH)
-            )
+            form.new_password.errors = [
+                *form.new_password.errors,
+                _("The password must be at least %(n)d characters long.", n=MIN_LENGTH),
+            ]
             status = 400
         elif form.new_password.data == form.current_password.data:
-            form.new_password.errors.append(
-                _("The new password must differ from the current one.")
-            )
+            form.new_password.errors = [
+                *form.new_password.errors,
+                _("The new password must differ from the current one."),
+            ]
             status = 400
         else:
             throttle.clear_account(user.email)
@@ -116,6 +123,7 @@ def api_tokens():
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
+        assert form.name.data is not None  # DataRequired passed
         row, new_token = tokens.issue(current_user, form.name.data)
         db.flush()
         audit.record("token.create", row, after={"name": row.name, "prefix": row.prefix})
