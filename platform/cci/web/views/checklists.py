@@ -30,7 +30,7 @@ from flask_wtf import FlaskForm
 from htmx_flask import request as htmx_request
 from sqlalchemy import select
 from wtforms import RadioField
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs 3.2
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
@@ -221,7 +221,8 @@ class RequiredRadio(RadioField):
     def pre_validate(self, form) -> None:
         if self.data is None or self.process_errors:
             return
-        if not any(choice.selected for choice in self.iter_choices()):
+        # WTForms 3.3 yields SelectChoice objects; the 3.2 stubs still say tuples.
+        if not any(choice.selected for choice in self.iter_choices()):  # type: ignore[attr-defined]
             raise ValidationError(_("Choose one of the options."))
 
 
