@@ -77,6 +77,17 @@ def _require_manager():
         abort(403)
 
 
+def _save(form: CampaignForm, *, campaign: Campaign | None = None,
+          user_id: int | None = None) -> Campaign:
+    """save_campaign with a validated form's values."""
+    # DataRequired passed for each
+    assert (form.name.data is not None and form.starts_on.data is not None
+            and form.ends_on.data is not None and form.regions.data is not None)
+    return save_campaign(name=form.name.data, methodology_key=form.methodology_key.data,
+                         starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                         region_codes=form.regions.data, campaign=campaign, user_id=user_id)
+
+
 @federal_bp.route("/campaigns/", methods=["GET", "POST"])
 @login_required
 def campaigns():
@@ -85,10 +96,7 @@ def campaigns():
         _require_manager()
         if form.validate_on_submit():
             try:
-                campaign = save_campaign(
-                    name=form.name.data, methodology_key=form.methodology_key.data,
-                    starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                    region_codes=form.regions.data, user_id=current_user.id)
+                campaign = _save(form, user_id=current_user.id)
             except CampaignError as exc:
                 db.rollback()
                 form.name.errors = [*form.name.errors, str(exc)]
@@ -114,9 +122,7 @@ def campaign(campaign_id: int):
         _require_manager()
         if form.validate_on_submit():
             try:
-                save_campaign(name=form.name.data, methodology_key=form.methodology_key.data,
-                              starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                              region_codes=form.regions.data, campaign=item)
+                _save(form, campaign=item)
             except CampaignError as exc:
                 db.rollback()
                 form.name.errors = [*form.name.errors, str(exc)]
