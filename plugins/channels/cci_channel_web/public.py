@@ -321,6 +321,7 @@ def _resume(draft):
 def _render_step(draft, step, all_steps, indicator_set, error=None, status=200):
     view = survey.step_view(step, draft.respondent_type, survey.form_value(draft, step))
     index = survey.position(all_steps, step.key)
+    assert index is not None  # every caller passes one of all_steps
     back = all_steps[index - 1] if index > 0 else None
     after = all_steps[index + 1] if index + 1 < len(all_steps) else None
     forward = after if after is not None and survey.is_answered(draft, step) else None
@@ -347,7 +348,7 @@ def _page(view, status: int = 200, **context):
 def _go(draft, step, indicator_set):
     """Show ``step`` next: the card itself for htmx (and the new address), else a redirect."""
     url = _step_url(draft, step)
-    if request.htmx:
+    if htmx_request.htmx:
         response = _render_step(draft, step, survey.steps(draft, indicator_set), indicator_set)
         response.headers["HX-Push-Url"] = url
         return response
@@ -411,7 +412,7 @@ def _finish(draft, all_steps, indicator_set):
 
 def _to_done(draft):
     url = url_for("web_survey.done", token=draft.token)
-    if request.htmx:
+    if htmx_request.htmx:
         response = _thanks(draft)
         response.headers["HX-Push-Url"] = url
         return response
