@@ -135,8 +135,12 @@ def invitations():
         if current_user.office_id in {o.id for o in offices}:
             form.office.data = current_user.office_id
     if form.validate_on_submit():
+        # DataRequired/InputRequired passed for each
+        assert (form.service.data is not None and form.visit_date.data is not None
+                and form.days.data is not None)
         if form.visit_date.data > today:
-            form.visit_date.errors.append(_("The visit cannot be in the future."))
+            form.visit_date.errors = [*form.visit_date.errors,
+                                      _("The visit cannot be in the future.")]
         else:
             office = _office_or_404(form.office.data)
             issued = survey.issue_invitation(
