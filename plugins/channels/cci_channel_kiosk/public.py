@@ -185,6 +185,7 @@ def app():
     kiosk, state = devices.device(request.cookies.get(TOKEN_COOKIE))
     if state != "ok":
         return _device_screen(state)
+    assert kiosk is not None  # "ok" comes with its device
     enter_scope(Scope(region_id=kiosk.region_id, reason="kiosk screen"))
     try:
         idle = int(request.args.get("idle", IDLE_SECONDS))
@@ -275,6 +276,7 @@ def _authenticate():
         message = (_("This kiosk has been revoked by the administrator.") if state == "revoked"
                    else _("The device is not registered as a kiosk."))
         return None, _error(401, message, status=state)
+    assert kiosk is not None  # "ok" comes with its device
     enter_scope(Scope(region_id=kiosk.region_id, reason=f"kiosk {kiosk.id}"))
     return kiosk, None
 
@@ -513,6 +515,7 @@ def responses():
     except (Invalid, IntakeError) as exc:
         return _invalid(kiosk, key, payload, exc)
     if not created:
+        assert isinstance(key, str)  # parse_submission accepted it as the client key
         return _received(kiosk, key)
     return jsonify({"status": "stored", "key": key}), 201
 
