@@ -90,6 +90,7 @@ def index():
     form = KioskForm()
     form.office.choices = [(o.id, f"{o.code} — {o.name}") for o in offices]
     if form.validate_on_submit():
+        assert form.name.data is not None  # DataRequired passed
         try:
             office = devices.office_for_kiosk(form.office.data)
             kiosk, code = devices.register(office, form.name.data, current_user.id)
