@@ -32,7 +32,7 @@ from flask_wtf.file import FileRequired
 from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import RadioField
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs 3.2
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -149,6 +149,12 @@ def _whole_number(maximum: int, message: Any):
     return validator
 
 
+class WholeNumberField(StringField):
+    """A text field whose :func:`_whole_number` validator leaves the parsed value here."""
+
+    number: int | None = None
+
+
 class StartCallForm(FlaskForm):
     office = SelectField(_l("Office the call is about"), coerce=int,
                          validators=[InputRequired(message=_l("Choose an office."))])
@@ -166,7 +172,7 @@ class OutcomeForm(FlaskForm):
         choices=[SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))],
         validators=[InputRequired(message=_l("Say whether the question was resolved during "
                                              "this call."))])
-    transfers = StringField(
+    transfers = WholeNumberField(
         _l("Transfers during the call"), default="0", render_kw=NUMERIC,
         validators=[_whole_number(MAX_TRANSFERS, _l("Enter the number of transfers: a whole "
                                                     "number from 0 to 100."))])
@@ -174,10 +180,10 @@ class OutcomeForm(FlaskForm):
         _l("Escalated to a supervisor, the second line or a specialist"),
         choices=[SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))],
         validators=[InputRequired(message=_l("Say whether the call was escalated."))])
-    waiting_seconds = StringField(
+    waiting_seconds = WholeNumberField(
         _l("Caller's waiting time before the answer, seconds (optional)"), render_kw=NUMERIC,
         validators=[_whole_number(MAX_SECONDS, _l("Enter whole seconds, e.g. 45."))])
-    handling_seconds = StringField(
+    handling_seconds = WholeNumberField(
         _l("Handling time, seconds (optional)"), render_kw=NUMERIC,
         description=_l("Left empty: the time from the start of the call in the console until "
                        "it is saved."),
@@ -486,6 +492,7 @@ def mystery_call():
         return render_template("contact_center/mystery_call.html", **context)
     indicator_set = _indicator_set(campaign.methodology_key)
     indicator = mystery_call_indicator(indicator_set)
+    assert indicator is not None  # _mystery_campaigns lists only campaigns that have it
     level = target_level(indicator, region.network_type)
     office = _mystery_office(level, context["offices"])
     office_id = office.id if office else None
@@ -529,14 +536,18 @@ def telephony_import():
                 status = 422
             else:
                 if result.ok:
+                    # an import that passed has rows, hence days
+                    assert result.first_day is not None and result.last_day is not None
+                    # "from" is a keyword: the dates go by a dict
+                    dates: dict[str, Any] = {"from": result.first_day.isoformat(),
+                                             "to": result.last_day.isoformat()}
                     flash(_("Telephony statistics imported: %(created)d new, %(updated)d "
                             "updated, %(unchanged)d unchanged day-line rows.",
                             created=result.created, updated=result.updated,
                             unchanged=result.unchanged), "success")
                     return redirect(url_for(
                         "contact_center.figures", group="day" if result.rows <= 62 else "month",
-                        **{"from": result.first_day.isoformat(),
-                           "to": result.last_day.isoformat()}), 303)
+                        **dates), 303)
                 status = 422
         else:
             status = 422
