@@ -241,6 +241,22 @@ def test_a_device_posts_without_a_csrf_token_and_staff_pages_do_not(app, client,
     assert refused.status_code == 400 and "Форма устарела" in refused.get_data(as_text=True)
 
 
+def test_a_device_restores_its_cookie_from_its_own_page_only(app, paired, monkeypatch):
+    """With CSRF protection on: the token kept in the device's storage sets the cookie again
+    when the kiosk's own page posts it; a post from another origin is refused."""
+    _kiosk_id, token = paired
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    device = app.test_client()
+    own = device.post("/k/restore", data={"token": token},
+                      headers={"Origin": "http://localhost"})
+    assert own.status_code == 303 and device.get_cookie(TOKEN_COOKIE, path="/k").value == token
+    stranger = app.test_client()
+    foreign = stranger.post("/k/restore", data={"token": token},
+                            headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 400 and stranger.get_cookie(TOKEN_COOKIE, path="/k") is None
+    assert stranger.post("/k/restore", data={"token": token}).status_code == 400  # no Origin
+
+
 def test_submit_is_idempotent(app, paired):
     _kiosk_id, token = paired
     body = payload(app)

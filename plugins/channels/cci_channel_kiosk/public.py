@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from flask import Blueprint
+from flask import abort
 from flask import current_app
 from flask import g
 from flask import jsonify
@@ -248,9 +249,16 @@ def pair():
 
 
 @bp.route("/restore", methods=["POST"])
+# The device has no session to bind a CSRF token to: the page that posts this may have been
+# loaded twice at once (the service worker), each load starting a session of its own, so a
+# session token could mismatch and leave the kiosk on the unknown-device screen. The form is
+# checked by its Origin instead (a browser always sends it on a POST).
+@public_endpoint
 @limiter.limit(PAIRING_LIMIT, key_func=per_ip)
 def restore():
     """The device lost its cookie but kept the token in localStorage: set the cookie again."""
+    if request.headers.get("Origin", "").rstrip("/") != request.host_url.rstrip("/"):
+        abort(400)
     token = request.form.get("token", "")
     _kiosk, state = devices.device(token)
     if state != "ok":
