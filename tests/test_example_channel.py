@@ -9,10 +9,6 @@ Runs on the session's database kind, in a database of its own (``test_migrations
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,53 +25,26 @@ from cci.foundation.models import Response
 from conftest import TEST_CONFIG
 from conftest import CommandRunner
 
+from conftest_plugins import EXAMPLES
 from test_migrations import migration_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = Path(__file__).parent / "example_plugins" / "cci_example_channel"
 PACKAGE = "cci_example_channel"
 TABLE = "qr_feedback_offices"
 URL = "/qr-feedback/RU-BRY/BRY-01"
 
 
-def _pip_install(source: Path, target: Path) -> None:
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-           str(target), str(source)]
-    # without build isolation where the environment's setuptools builds wheels by itself;
-    # otherwise in an isolated build (setuptools from the configured index)
-    done = subprocess.run([*pip, "--no-index", "--no-build-isolation"], capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        done = subprocess.run(pip, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture(scope="module")
-def example_installed(tmp_path_factory):
-    """The example installed into a folder of its own on sys.path for this module's tests;
-    afterwards it is gone again (path, modules, its table on the shared metadata)."""
-    source = tmp_path_factory.mktemp("source") / PACKAGE  # pip builds in place: not in tests/
-    shutil.copytree(EXAMPLE, source,
-                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    target = tmp_path_factory.mktemp("site-packages")
-    _pip_install(source, target)
-    assert (target / PACKAGE / "migrations" / "versions").is_dir()
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()
-    yield target
-    sys.path.remove(str(target))
-    importlib.invalidate_caches()
-    for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
-        del sys.modules[name]
-    if TABLE in Base.metadata.tables:
-        Base.metadata.remove(Base.metadata.tables[TABLE])
-
-
 @pytest.fixture
-def example_app(example_installed, migration_url):
+def example_app(install_plugin, migration_url):
+    """An app with the example installed from its folder (``install_plugin``); afterwards its
+    table leaves the shared metadata again."""
+    target = install_plugin(EXAMPLES / PACKAGE)
+    assert (target / PACKAGE / "migrations" / "versions").is_dir()  # shipped with the package
     application = create_app({**TEST_CONFIG, "DATABASE_URL": migration_url})
     yield application
     application.extensions["cci.engine"].dispose()
+    if TABLE in Base.metadata.tables:
+        Base.metadata.remove(Base.metadata.tables[TABLE])
 
 
 def _tables(application) -> set[str]:

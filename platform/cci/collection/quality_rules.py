@@ -18,7 +18,7 @@ rule               fires when (default parameters)
                    device (``meta["device_id"]``), one IP hash (``meta["ip_hash"]``) or one
                    operator (``meta["operator_id"]``), counted in the region.
                    The earlier responses of the burst are flagged too. Checks a whole batch
-                   at once (an import, the answers a drain job stores).
+                   at once (an import's rows).
 ``outside_hours``  a kiosk answer (``meta["device_id"]``) submitted outside ``opens``–``closes``
                    ("08:00"–"20:00") in the region's time zone.
 ``staff_session``  ``meta["staff_session"]`` is true: answered in a staff member's session.
@@ -193,7 +193,7 @@ def _source_timelines(responses: list[Response], session, window: dt.timedelta):
 
 
 def burst_many(responses: list[Response], session, params: dict) -> list[Verdict]:
-    """The batch check (an import, the drain of delivered answers): the batch is stored, so
+    """The batch check (an import, or one answer stored in the request): the batch is stored, so
     its own responses count; a burst's earlier responses are flagged too, stored or in the
     batch."""
     window = dt.timedelta(minutes=params["minutes"])
@@ -310,7 +310,7 @@ def _windows(moments: list[dt.datetime], window: dt.timedelta, most: int = 50):
 def _stored_records(session, groups: dict[tuple[int, int, str], list[dt.datetime]],
                     window: dt.timedelta, skip: set[int]) -> dict[tuple, list[_Record]]:
     """Per (region, office, respondent type), the stored responses within the window of any
-    of its moments: one read for every office of a batch (a drained batch has answers from
+    of its moments: one read for every office of a batch (an import may have answers from
     many offices and regions, each alone in its group)."""
     ranges = {group: _windows(moments, window) for group, moments in groups.items()}
     heads: dict[tuple, list[tuple[int, dt.datetime]]] = {group: [] for group in groups}
@@ -446,7 +446,7 @@ def near_duplicate(response: Response, session, params: dict) -> str | None:
 
 
 def near_duplicate_many(responses: list[Response], session, params: dict) -> list[Verdict]:
-    """The batch check (an import, a drained batch): one look-back for all of them."""
+    """The batch check (an import, or one answer): one look-back for all of them."""
     batch = {r.id for r in responses}
     verdicts: list[Verdict] = []
     for matches in near_duplicates_many(responses, session, params):
