@@ -519,7 +519,7 @@ def responses():
     try:
         submission = parse_submission(kiosk, payload, utcnow())
         _response, created = submit(submission, channel(),
-                                           known={("office", kiosk.office_id): kiosk.office_key()})
+                                    known={("office", kiosk.office_id): kiosk.office_key()})
     except (Invalid, IntakeError) as exc:
         return _invalid(kiosk, key, payload, exc)
     if not created:
