@@ -135,6 +135,7 @@ from cci.web.api.docs import list_of
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
 from cci.web.api.errors import ApiError
+from cci.web.moments import local_time
 from cci.web.ratelimit import limiter
 from cci.web.ratelimit import per_device
 from cci.web.ratelimit import per_ip
@@ -227,6 +228,7 @@ __all__ = [  # noqa: RUF022
     "per_ip",
     "Role",
     "region_area_blueprint",
+    "local_time",
     # The bearer-token API
     "iso_datetime",
     "list_of",

@@ -23,6 +23,7 @@ from cci.foundation import redis_conn
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
 from cci.methodology.figures import shown_index
+from cci.web import moments
 from cci.web import ratelimit
 
 csrf = CSRFProtect()
@@ -64,6 +65,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     access.init_app(app)
+    moments.init_app(app)
 
     from cci.foundation import jobs
     from cci.web.api import init_app as init_api

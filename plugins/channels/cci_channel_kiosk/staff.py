@@ -11,7 +11,6 @@ request runs in that region's tenant scope.
 from __future__ import annotations
 
 import json
-import zoneinfo
 
 from flask import abort
 from flask import flash
@@ -68,11 +67,6 @@ class EmptyForm(FlaskForm):
     pass
 
 
-def _local(moment) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(zoneinfo.ZoneInfo(g.region.timezone)).strftime("%d.%m.%Y %H:%M")
-
 
 def _kiosk_or_404(kiosk_id: int) -> Kiosk:
     # another region's kiosk is not visible in this scope
@@ -103,7 +97,7 @@ def index():
     now = utcnow()
     return render_template("kiosk_staff/index.html", region=g.region, form=form,
                            kiosks=devices.listing(), rejected=rejections.counts(),
-                           online=lambda k: devices.is_online(k, now), local=_local,
+                           online=lambda k: devices.is_online(k, now),
                            action_form=EmptyForm(),
                            pair_url=url_for("kiosk.pair", _external=True)), (
         400 if form.is_submitted() else 200)
@@ -111,7 +105,7 @@ def index():
 
 def _show_code(kiosk: Kiosk, code: str):
     return render_template("kiosk_staff/code.html", region=g.region, kiosk=kiosk,
-                           code=devices.format_code(code), local=_local,
+                           code=devices.format_code(code),
                            pair_url=url_for("kiosk.pair", _external=True))
 
 
@@ -153,7 +147,7 @@ def rejections_page():
                                   offset=(page - 1) * REJECTIONS_PAGE_SIZE)
     return render_template("kiosk_staff/rejections.html", region=g.region, kiosk=kiosk,
                            rows=rows, total=total, page=page, page_size=REJECTIONS_PAGE_SIZE,
-                           readable=_readable_by_campaign(), pretty=_pretty, local=_local)
+                           readable=_readable_by_campaign(), pretty=_pretty)
 
 
 def _readable_by_campaign():

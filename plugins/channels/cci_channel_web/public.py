@@ -9,7 +9,6 @@ view finds its office, draft or invitation first and then enters that region's s
 
 from __future__ import annotations
 
-import zoneinfo
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -34,6 +33,7 @@ from cci.plugin_api import db
 from cci.plugin_api import enter_scope
 from cci.plugin_api import installed_channel
 from cci.plugin_api import limiter
+from cci.plugin_api import local_time
 from cci.plugin_api import per_ip
 from cci.plugin_api import schedule_purge
 from cci.plugin_api import survey
@@ -242,7 +242,7 @@ def invitation(code: str):
         return _message(_("The invitation has expired"),
                         _("The code was valid until %(date)s. Ask the employment centre for "
                           "a new one, or answer the survey by the link in the office.",
-                          date=_local(found.expires_at, found.office.region)),
+                          date=local_time(found.expires_at, found.office.region)),
                         status=410)
     office = found.office
     if not office.active:
@@ -261,9 +261,6 @@ def _used_code():
                     _("One invitation code gives one answer, and this one has been answered. "
                       "Thank you!"), status=410)
 
-
-def _local(moment, region) -> str:
-    return moment.astimezone(zoneinfo.ZoneInfo(region.timezone)).strftime("%d.%m.%Y %H:%M")
 
 
 # --- the steps ---------------------------------------------------------------------------------

@@ -155,11 +155,8 @@ def invitations():
     status = 400 if request.method == "POST" else 200
     return render_template("web_survey/invitations.html", form=form, region=g.region,
                            invitations=recent, state=lambda i: survey.invitation_state(i, now),
-                           fmt=survey.format_code, local=_local), status
+                           fmt=survey.format_code), status
 
-
-def _local(moment: dt.datetime) -> str:
-    return moment.astimezone(zoneinfo.ZoneInfo(g.region.timezone)).strftime("%d.%m.%Y %H:%M")
 
 
 def _invitation_or_404(invitation_id: int) -> SurveyInvitation:
@@ -178,7 +175,7 @@ def invitation(invitation_id: int):
     return render_template("web_survey/invitation.html", region=g.region, invitation=found,
                            entry_link=url_for("web_survey.invitation_form", _external=True),
                            code=survey.format_code(found.code),
-                           state=survey.invitation_state(found), local=_local)
+                           state=survey.invitation_state(found))
 
 
 @staff_bp.route("/invitations/<int:invitation_id>/qr.svg")

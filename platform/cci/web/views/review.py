@@ -3,12 +3,9 @@ reason, one at a time (htmx updates the row in place) or for a selection."""
 
 from __future__ import annotations
 
-import zoneinfo
-
 from flask import abort
 from flask import current_app
 from flask import flash
-from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -52,7 +49,6 @@ def _context() -> dict:
         "labels": {key: str(label) for key, label in quality.rule_labels().items()},
         "channels": {key: channel.label for key, channel in registry.channels.items()},
         "status_labels": quality.STATUS_LABELS,
-        "zone": zoneinfo.ZoneInfo(g.region.timezone),
         "item_text": _item_text,
     }
 

@@ -1,0 +1,69 @@
+"""Times as people read them. Moments are stored in UTC; a person reads them in the local time
+of the region they are looking at, with the zone named as Russians name it, by its offset from
+Moscow («МСК+4»), and on federal pages (no region) in Moscow time marked «МСК».
+
+One filter (``local_time``) and the ``when`` macro built on it do this on every page; plugins
+reach it through ``cci.plugin_api``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from flask import g
+from flask import has_request_context
+from flask_login import current_user
+
+from cci.foundation.models import Region
+
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+# «МСК» is how Russian time zones are named (by their offset from Moscow), not a UI phrase to
+# translate: the zone names belong to the convention, like a unit.
+MINUS = "\u2212"  # a real minus sign, as typeset, not a hyphen
+
+
+def zone_label(zone: dt.tzinfo, at: dt.datetime | None = None) -> str:
+    """«МСК», «МСК+4», «МСК−1», «МСК+3:30»: the zone's offset from Moscow at that moment."""
+    at = at or dt.datetime.now(dt.UTC)
+    offset = at.astimezone(zone).utcoffset() or dt.timedelta()
+    moscow = at.astimezone(MOSCOW).utcoffset() or dt.timedelta()
+    minutes = int((offset - moscow).total_seconds() // 60)
+    if minutes == 0:
+        return "МСК"
+    sign = "+" if minutes > 0 else MINUS
+    hours, rest = divmod(abs(minutes), 60)
+    return f"МСК{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def region_zone(region: Region | None) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(region.timezone) if region is not None else MOSCOW
+
+
+def reader_region() -> Region | None:
+    """The region whose time a page speaks: the region the page is about, else the reader's own
+    region, else none (federal pages, Moscow time)."""
+    if not has_request_context():
+        return None
+    region = getattr(g, "region", None)
+    if region is not None:
+        return region
+    if current_user and current_user.is_authenticated:
+        return getattr(current_user, "region", None)
+    return None
+
+
+def local_time(moment: dt.datetime | None, region: Region | None = None,
+               with_zone: bool = True) -> str:
+    """«07.12.2026 13:10 МСК+4»; «—» for no moment. ``region`` defaults to the reader's."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:  # stored moments are UTC; a naive one is read as such
+        moment = moment.replace(tzinfo=dt.UTC)
+    zone = region_zone(region if region is not None else reader_region())
+    text = moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+    return f"{text} {zone_label(zone, moment)}" if with_zone else text
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["zone_label"] = lambda region: zone_label(region_zone(region))
