@@ -58,6 +58,7 @@ from cci.collection.recompute import follow as follow_the_data
 from cci.collection.retention import schedule_purge
 
 # Pages: access, the region area, rate limits
+from cci.foundation.access import blueprint_roles
 from cci.foundation.access import enter_scope
 from cci.foundation.access import roles_required
 
@@ -222,6 +223,7 @@ __all__ = [  # noqa: RUF022
     # Pages
     "enter_scope",
     "roles_required",
+    "blueprint_roles",
     "visible_campaigns",
     "limiter",
     "per_device",

@@ -8,8 +8,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from flask import Blueprint
 from flask import Flask
 from flask import abort
+from flask import current_app
 from flask import g
 from flask import request
 from flask_login import current_user
@@ -46,23 +48,45 @@ def init_app(app: Flask) -> None:
 
 
 def roles_required(*roles: Role) -> Callable:
-    """Only these roles pass; others get 404 in a region (nothing to learn) or 403 elsewhere."""
+    """A view decorator: only these roles pass, others get 403. The rule is kept on the view
+    (``cci_roles``, carried through ``functools.wraps``), so menus read it: see ``may_open``."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from flask import current_app
-
                 # Flask-Login sets this attribute in init_app; Flask's stubs do not know it.
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.cci_roles = frozenset(roles)  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
+
+
+def blueprint_roles(blueprint: Blueprint, *roles: Role) -> None:
+    """Every page of a blueprint: only these roles (others 403); menus read the same rule."""
+    blueprint.cci_roles = frozenset(roles)  # type: ignore[attr-defined]
+
+    @blueprint.before_request
+    def _only_these_roles() -> None:
+        if current_user.is_authenticated and not current_user.has_role(*roles):
+            abort(403)
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the current user passes the role rules of a page: its view's and those of every
+    blueprint it is nested in. A menu shows a link only when this holds."""
+    rules = [getattr(current_app.view_functions.get(endpoint), "cci_roles", None)]
+    blueprint = endpoint.rpartition(".")[0]
+    while blueprint:
+        rules.append(getattr(current_app.blueprints.get(blueprint), "cci_roles", None))
+        blueprint = blueprint.rpartition(".")[0]
+    return current_user.is_authenticated and all(
+        rule is None or current_user.has_role(*rule) for rule in rules)
 
 
 def can_see_region(user, region) -> bool:

@@ -98,7 +98,8 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     _mount_channels(app)
 
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"])
+    app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"],
+                                may_open=access.may_open)
     app.jinja_env.filters["index"] = shown_index  # the precision the stars are given at
     _register_error_pages(app)
     return app

@@ -33,6 +33,7 @@ from wtforms.validators import Length
 
 from cci.plugin_api import Office
 from cci.plugin_api import Role
+from cci.plugin_api import blueprint_roles
 from cci.plugin_api import db
 from cci.plugin_api import local_date
 from cci.plugin_api import region_area_blueprint
@@ -51,10 +52,7 @@ MANAGER_ROLES = (Role.ADMIN, Role.REGIONAL_ADMIN)
 REJECTIONS_PAGE_SIZE = 50
 
 
-@staff_bp.before_request
-def _managers_only() -> None:
-    if current_user.is_authenticated and not current_user.has_role(*MANAGER_ROLES):
-        abort(403)
+blueprint_roles(staff_bp, *MANAGER_ROLES)
 
 
 class KioskForm(FlaskForm):

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired
 from cci.collection import imports
 from cci.collection.campaigns import visible_campaigns
 from cci.foundation import jobs
+from cci.foundation.access import roles_required
 from cci.foundation.db import db
 from cci.foundation.models import ImportRecord
 from cci.foundation.models import Office
@@ -53,8 +54,13 @@ def _allowed_kinds() -> list[str]:
     return [kind for kind in imports.IMPORT_ROLES if imports.may_import(current_user, kind)]
 
 
+#: whoever may import something opens the page
+IMPORTERS = tuple({role: None for kinds in imports.IMPORT_ROLES.values() for role in kinds})
+
+
 @region_bp.route("/imports/", methods=["GET", "POST"])
 @login_required
+@roles_required(*IMPORTERS)
 def imports_index():
     kinds = _allowed_kinds()
     campaigns = visible_campaigns()
