@@ -455,7 +455,8 @@ def test_telephony_import_and_the_figures_computed_by_the_database(client, app,
 
     html = client.get(f"{BASE}/figures?from=2025-11-01&to=2025-11-30&group=month").get_data(
         as_text=True)
-    for text in ("26,7", "200,0", "10,0 %", "74,7 %", "6,2–15,8 %", "70,0 %", "39,7–89,2 %",
+    for text in ("26,7", "200,0", "10,0\u202f%", "74,7\u202f%", "6,2–15,8\u202f%", "70,0\u202f%",
+                 "39,7–89,2\u202f%",
                  "0,50", "n=150", "n=10"):
         assert text in html, text
     # each figure with its definition

@@ -26,8 +26,8 @@ def test_region_results_show_index_stars_n_and_intervals(app, client, campaign, 
     login(make_user("regional_admin", "RU-BRY"))
     page = text(client.get(f"/r/RU-BRY/results?campaign={campaign}"))
     assert "Индекс региона" in page
-    assert "90.0" in page  # office 1: groups II and V at 0.9
-    assert "n=10 · 60–98%" in page  # 9 of 10 with its Wilson interval
+    assert "90,0" in page and "90.0" not in page  # office 1: groups II and V at 0.9
+    assert "n=10 · 60–98 %" in page  # 9 of 10 with its Wilson interval
     assert "недостаточно данных" in page  # office 2 has 3 answers < 10
     assert "не участвует в рейтинге" in page
     assert "★" in page
@@ -108,7 +108,7 @@ def test_methodology_pages_list_detail_and_diff(client, tenants, make_user, logi
     detail = text(client.get("/methodologies/cci-2023"))
     assert "Изменена верхняя граница" in detail  # the pilot's changes next to the version
     assert "Расширен чек-лист «Транспортная доступность»" in detail
-    assert "Парковочные места для инвалидов — 0.125" in detail
+    assert "Парковочные места для инвалидов — 0,125" in detail
     diff = text(client.get("/methodologies/diff?old=cci-2022&new=cci-2023"))
     assert "O-III.5" in diff and "Наличие регионального сайта СЗН" in diff  # removed
     assert "+ Парковочные места для инвалидов" in diff
@@ -144,7 +144,7 @@ def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, m
     page = text(client.get(f"/federal/preview?campaign={pilot}&candidate=cci-2023"))
     assert "O-V.2" in page and "парковочные места для инвалидов" in page  # never a silent zero
     # 2022: S = 0.2 (9-10 only), O = 1.0 -> 60; 2023: all positive, O-V.2 not computable -> 100
-    assert "60.0" in page and "100.0" in page and "+40.0" in page
+    assert "60,0" in page and "100,0" in page and "+40,0" in page
     assert "нет ответов" not in page  # only what the candidate cannot read is listed
 
 

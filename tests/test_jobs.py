@@ -344,7 +344,7 @@ def test_a_finished_job_page_stops_polling(app, client, make_user, login, bry_jo
     url = f"/r/RU-BRY/jobs/{bry_job}"
     fragment = client.get(url, headers=HX).get_data(as_text=True)
     assert "завершена" in fragment
-    assert "100%" in fragment
+    assert "100\u202f%" in fragment
     assert "hx-trigger" not in fragment and "hx-get" not in fragment
     page = client.get(url).get_data(as_text=True)
     assert "<html" in page and "завершена" in page

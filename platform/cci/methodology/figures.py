@@ -155,11 +155,6 @@ def mean_interval(parts: Sequence[tuple[float | None, float | None]], *,
 INDEX_DECIMALS = 1
 
 
-def shown_index(index: float) -> str:
-    """An index as the pages show it (the template filter ``index``)."""
-    return f"{index:.{INDEX_DECIMALS}f}"
-
-
 def stars_for(index: float | None, bands: list[float] | tuple[float, ...]) -> int | None:
     """Stars for an index: bands are the thresholds of 5, 4, 3 and 2 stars, else 1. They are
     the stars of the index as shown, to :data:`INDEX_DECIMALS`: 89.96 is shown as 90.0, and

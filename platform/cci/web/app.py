@@ -22,8 +22,8 @@ from cci.foundation import db
 from cci.foundation import redis_conn
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
-from cci.methodology.figures import shown_index
 from cci.web import moments
+from cci.web import numbers
 from cci.web import ratelimit
 
 csrf = CSRFProtect()
@@ -66,6 +66,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     htmx.init_app(app)
     access.init_app(app)
     moments.init_app(app)
+    numbers.init_app(app)
 
     from cci.foundation import jobs
     from cci.web.api import init_app as init_api
@@ -100,7 +101,6 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"],
                                 may_open=access.may_open)
-    app.jinja_env.filters["index"] = shown_index  # the precision the stars are given at
     _register_error_pages(app)
     return app
 

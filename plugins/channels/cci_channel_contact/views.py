@@ -21,7 +21,6 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -487,7 +486,7 @@ def mystery_call():
     region: Region = g.region
     campaigns, campaign = _mystery_campaigns()
     context: dict[str, Any] = {"campaigns": campaigns, "campaign": campaign,
-                               "offices": _offices(), "format_decimal": format_decimal}
+                               "offices": _offices()}
     if campaign is None:
         return render_template("contact_center/mystery_call.html", **context)
     indicator_set = _indicator_set(campaign.methodology_key)
@@ -590,6 +589,6 @@ def figures():
         "contact_center/figures.html", filters=filters, lines=fig.lines(),
         definitions=fig.DEFINITIONS, summary=summary,
         telephony_rows=fig.telephony_rows(filters), call_rows=fig.call_rows(filters, timezone),
-        groupings=fig.GROUPINGS, format_decimal=format_decimal,
+        groupings=fig.GROUPINGS,
         can_import=current_user.has_role(*IMPORT_ROLES),
     )

@@ -21,7 +21,6 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -58,6 +57,7 @@ from cci.methodology.figures import OfficeData
 from cci.methodology.figures import RegionData
 from cci.methodology.values import NegativeNumber
 from cci.methodology.values import parse_amount
+from cci.web import numbers
 from cci.web.views.areas import region_bp
 
 log = logging.getLogger("cci.checklists")
@@ -160,7 +160,7 @@ def _table(campaign: Campaign) -> dict[str, Any]:
         if (office_id, indicator.code) not in stored:
             return Cell(url, filled=False)
         value, reason = scores.get((office_id, indicator.code), (None, None))
-        preview = format_decimal(value, format="0.00") if value is not None else None
+        preview = numbers.number(value, 2) if value is not None else None
         return Cell(url, filled=True, preview=preview, reason=reason)
 
     rows = [
@@ -374,7 +374,7 @@ def checklist(campaign_id: int, target: str, indicator_code: str):
     auditor = db.get(User, row.auditor_id) if row is not None and row.auditor_id else None
     return render_template(
         "checklists/form.html", form=form, where=where, params=params, row=row,
-        auditor=auditor, editable=editable, format_decimal=format_decimal,
+        auditor=auditor, editable=editable,
         target_label=_("Whole region") if where.office is None
         else f"{where.office.code} — {where.office.name}",
     ), status

@@ -1,0 +1,47 @@
+"""Numbers as people read them, in one Russian format on every page and export a person reads:
+a decimal comma, a real minus sign, thousands split by a thin no-break space, a space before
+«%». Babel knows the Russian pattern; the two typographic signs it leaves plain are set here.
+The API keeps JSON numbers."""
+
+from __future__ import annotations
+
+from babel.numbers import format_decimal
+
+from cci.methodology.figures import INDEX_DECIMALS
+
+LOCALE = "ru_RU"
+MINUS = "\u2212"
+THIN_SPACE = "\u202f"  # narrow no-break space: thousands, and before «%»
+DASH = "—"  # no value
+
+
+def number(value: float | int | None, decimals: int = 0, signed: bool = False,
+           trim: bool = False) -> str:
+    """«12 345,7», «−0,3»; with ``signed``, «+0,3» too; with ``trim``, no trailing zeros
+    («0,5», «2»); «—» for no value."""
+    if value is None:
+        return DASH
+    pattern = "#,##0" + ("." + ("#" if trim else "0") * decimals if decimals else "")
+    text = format_decimal(round(value, decimals) + 0.0, format=pattern, locale=LOCALE)
+    text = text.replace("\xa0", THIN_SPACE).replace("-", MINUS)
+    if text.lstrip(MINUS).strip("0,") == "":  # no «−0,0»
+        text = text.lstrip(MINUS)
+    elif signed and not text.startswith(MINUS):
+        text = "+" + text
+    return text
+
+
+def percent(share: float | None, decimals: int = 0, signed: bool = False) -> str:
+    """A share (0.716) as people read it: «71,6 %» (with ``decimals=1``)."""
+    if share is None:
+        return DASH
+    return f"{number(share * 100, decimals, signed)}{THIN_SPACE}%"
+
+
+def index(value: float | None) -> str:
+    """An index at the precision its stars are given at: «71,6»."""
+    return number(value, INDEX_DECIMALS)
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(number=number, percent=percent, index=index)
