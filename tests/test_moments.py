@@ -14,7 +14,7 @@ from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import JobRecord
-from cci.web.moments import zone_label
+from cci.foundation.zones import zone_label
 from conftest import region_id
 from engine_helpers import answer
 from engine_helpers import offices

@@ -331,6 +331,42 @@ def test_api_schemas_must_be_a_dict(build, app):
         build(plugins=(Wrong(),))
 
 
+# --- register_audit_vocabulary ----------------------------------------------------------------
+
+
+class _ProbeWords:
+    @hookimpl
+    def register_audit_vocabulary(self):
+        from cci.plugin_api import AuditObject
+        from cci.plugin_api import AuditVocabulary
+
+        return AuditVocabulary(actions={"probe.poke": "Проба: тычок"},
+                               objects={"Probe": AuditObject("Пробный объект")},
+                               fields={"depth": "Глубина"})
+
+
+def test_hook_register_audit_vocabulary(build, app, tenants, make_user):
+    from cci.plugin_api import db
+    from cci.plugin_api import federal_scope
+    from cci.plugin_api import record_audit
+
+    probe = build(plugins=(_ProbeWords(),))
+    with probe.app_context(), federal_scope("test"):
+        record_audit("probe.poke", object_type="Probe", object_id="7", actor="test",
+                     before={"depth": 2}, after={"depth": 3})
+        db.commit()
+    client = probe.test_client()
+    client.post("/login", data={"email": make_user("admin"), "password": PASSWORD})
+    html = client.get("/federal/admin/audit").get_data(as_text=True)
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Проба: тычок" in page and "Пробный объект №7" in page and "Глубина: 2 → 3" in page
+
+
+def test_two_plugins_naming_one_audit_action_stop_start_up(build, app):
+    with pytest.raises(PluginError, match=r"Two plugins name the audit action 'probe\.poke'"):
+        build(plugins=(_ProbeWords(), _ProbeWords()))
+
+
 # --- every hook tested and documented --------------------------------------------------------
 
 

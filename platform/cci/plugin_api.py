@@ -63,6 +63,8 @@ from cci.foundation.access import enter_scope
 from cci.foundation.access import roles_required
 
 # Checklists, audit, jobs
+from cci.foundation.audit import AuditObject
+from cci.foundation.audit import AuditVocabulary
 from cci.foundation.audit import record as record_audit
 
 # Database, models and tenancy
@@ -239,6 +241,8 @@ __all__ = [  # noqa: RUF022
     "ApiError",
     # Checklists, audit, jobs
     "record_audit",
+    "AuditObject",
+    "AuditVocabulary",
     "ChecklistError",
     "can_edit_checklist",
     "save_checklist",

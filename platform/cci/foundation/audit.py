@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from flask import has_request_context
@@ -55,3 +59,34 @@ def snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
         value = getattr(obj, name)
         out[name] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
     return out
+
+
+# --- how the log reads: each plugin names its actions, objects and fields (hook
+# ``register_audit_vocabulary``); the core names its own the same way (cci.hooks.core) ---------
+
+
+@dataclass(frozen=True)
+class AuditObject:
+    """How the audit log names one type of object (``object_type`` as recorded) and where a
+    person reads about it."""
+
+    label: str  # «Пользователь»
+    model: type | None = None  # loads the logged objects by id, one query per type and page
+    name: Callable[[Any], str] = str  # the object as people know it: a name, not an id
+    url: Callable[[Any], str | None] | None = None  # its page (called in a request)
+    #: words for the keys inside this object's recorded state (a checklist's parameters)
+    words: Callable[[Any], Mapping[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class AuditVocabulary:
+    """The words of the audit log: actions (``"kiosk.revoke"``), objects, and the fields of
+    «поле: было → стало»; ``references`` says which fields hold another object's id
+    (``"office_id": "Office"``), ``values`` which values have words of their own (a mapping,
+    or a function of the value)."""
+
+    actions: Mapping[str, str] = field(default_factory=dict)
+    objects: Mapping[str, AuditObject] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
+    references: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[Any, str] | Callable[[Any], str]] = field(default_factory=dict)

@@ -320,6 +320,10 @@ class Checklist(TenantScoped, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    region: Mapped[Region] = relationship(viewonly=True)
+    office: Mapped[Office | None] = relationship(viewonly=True)
+    campaign: Mapped[Campaign] = relationship(viewonly=True)
+
 
 class ComputationRun(Base):
     """One computation of the index for a campaign with a methodology version.
@@ -395,6 +399,8 @@ class JobRecord(TenantScoped, Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
 
+    region: Mapped[Region | None] = relationship(viewonly=True)
+
 
 class AuditEntry(TenantScoped, Base):
     """Who changed what, when, with the state before and after."""
@@ -446,6 +452,7 @@ class ImportRecord(TenantScoped, Base):
 
     campaign: Mapped[Campaign] = relationship()
     job: Mapped[JobRecord | None] = relationship()
+    region: Mapped[Region] = relationship(viewonly=True)
 
 
 class SurveyDraft(TenantScoped, Base):

@@ -3,6 +3,7 @@ built-in quality rules."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import current_app
@@ -44,3 +45,145 @@ def register_quality_rules():
     from cci.collection import quality_rules
 
     return list(quality_rules.RULES)
+
+
+def _region_url(endpoint: str, obj, **values) -> str | None:
+    """A page in the object's region area (the log links only what its reader may open)."""
+    from flask import url_for
+
+    region = getattr(obj, "region", None)
+    return url_for(endpoint, region_code=region.code, **values) if region is not None else None
+
+
+def _checklist_url(row) -> str | None:
+    target = "region" if row.office_id is None else str(row.office_id)
+    return _region_url("region.checklist", row, campaign_id=row.campaign_id, target=target,
+                       indicator_code=row.indicator)
+
+
+def _checklist_name(row) -> str:
+    where = row.office.name if row.office is not None else row.region.name
+    return f"{row.indicator} · {where} · {row.campaign.name}"
+
+
+def _checklist_words(row) -> dict[str, str]:
+    """The checklist's parameters by their labels in the campaign's methodology version."""
+    from cci.hooks.manager import installed_set
+
+    try:
+        indicator = installed_set(row.campaign.methodology_key).indicator(row.indicator)
+    except (LookupError, KeyError):
+        return {}
+    return {param.key: param.label for param in indicator.checklist}
+
+
+def _job_url(job) -> str | None:
+    from flask import url_for
+
+    if job.region is None:
+        return url_for("federal.jobs.detail", job_id=job.id)
+    return _region_url("region.jobs.detail", job, job_id=job.id)
+
+
+class _RuleLabels(Mapping):
+    """The quality rules' labels, read when the log is shown: the rules are the plugins', and
+    this vocabulary is built while they are still being collected."""
+
+    def _labels(self) -> dict:
+        from cci.collection import quality
+
+        return quality.rule_labels()
+
+    def __getitem__(self, key):
+        return self._labels()[key]
+
+    def __iter__(self):
+        return iter(self._labels())
+
+    def __len__(self) -> int:
+        return len(self._labels())
+
+
+@hookimpl
+def register_audit_vocabulary():
+    from flask import url_for
+    from flask_babel import lazy_gettext as _l
+
+    from cci.collection.quality import STATUS_LABELS
+    from cci.foundation import models as m
+    from cci.foundation.audit import AuditObject
+    from cci.foundation.audit import AuditVocabulary
+    from cci.foundation.roles import ROLE_LABELS
+    from cci.foundation.zones import zone_label
+
+    return AuditVocabulary(
+        actions={
+            "user.create": _l("User created"),
+            "user.activate": _l("User activated"),
+            "user.deactivate": _l("User deactivated"),
+            "user.password_change": _l("Password changed"),
+            "token.create": _l("API token issued"),
+            "token.revoke": _l("API token revoked"),
+            "region.create": _l("Region added"),
+            "region.update": _l("Region changed"),
+            "office.create": _l("Office added"),
+            "office.update": _l("Office changed"),
+            "office.deactivate": _l("Office deactivated"),
+            "tenants.sync": _l("Regions and offices reloaded from files"),
+            "campaign.create": _l("Campaign created"),
+            "campaign.update": _l("Campaign changed"),
+            "checklist.create": _l("Checklist filled"),
+            "checklist.update": _l("Checklist changed"),
+            "import.responses": _l("Answers imported"),
+            "import.checklists": _l("Checklists imported"),
+            "response.review": _l("Review decision on an answer"),
+            "survey_invitation.issue": _l("Survey invitation issued"),
+        },
+        objects={
+            "User": AuditObject(_l("User"), m.User, lambda u: u.email),
+            "ApiToken": AuditObject(_l("API token"), m.ApiToken,
+                                    lambda t: f"{t.name} ({t.prefix}…)"),
+            "Region": AuditObject(_l("Region"), m.Region, lambda r: r.name,
+                                  lambda r: url_for("region.home", region_code=r.code)),
+            "Office": AuditObject(_l("Office"), m.Office, lambda o: f"{o.name} ({o.code})",
+                                  lambda o: _region_url("region.office", o, office_id=o.id)),
+            "Campaign": AuditObject(_l("Campaign"), m.Campaign, lambda c: c.name,
+                                    lambda c: url_for("federal.campaign", campaign_id=c.id)),
+            "Checklist": AuditObject(_l("Checklist"), m.Checklist, _checklist_name,
+                                     _checklist_url, _checklist_words),
+            "ImportRecord": AuditObject(
+                _l("Import"), m.ImportRecord, lambda r: r.filename,
+                lambda r: _region_url("region.import_detail", r, import_id=r.id)),
+            "JobRecord": AuditObject(_l("Job"), m.JobRecord, lambda j: str(j.title), _job_url),
+            "Response": AuditObject(_l("Answer"), m.Response, lambda r: f"№{r.id}"),
+            "SurveyInvitation": AuditObject(_l("Survey invitation"), m.SurveyInvitation,
+                                            lambda i: i.code),
+        },
+        fields={
+            "email": _l("E-mail"), "full_name": _l("Full name"), "role": _l("Role"),
+            "region_id": _l("Region"), "office_id": _l("Office"),
+            "campaign_id": _l("Campaign"), "active": _l("Active"), "name": _l("Name"),
+            "prefix": _l("Token prefix"), "user": _l("User"), "code": _l("Code"),
+            "network_type": _l("Network"), "timezone": _l("Time zone"),
+            "is_sample": _l("Sample data"), "address": _l("Address"), "kind": _l("Type"),
+            "starts_on": _l("Start"), "ends_on": _l("End"),
+            "methodology_key": _l("Methodology version"), "regions": _l("Regions"),
+            "values": _l("Values"), "evidence": _l("Evidence"), "file": _l("File"),
+            "rows": _l("Rows"), "review_status": _l("Review"), "counted": _l("Counted"),
+            "answers_counted": _l("Answers counted"), "decision": _l("Decision"),
+            "reason": _l("Reason"), "service": _l("Service"), "visit_date": _l("Visit date"),
+            "expires_at": _l("Valid until"), "rules": _l("Quality rules"),
+            "created": _l("Added"), "updated": _l("Updated"), "existing": _l("Already there"),
+        },
+        references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign"},
+        values={
+            "role": {role.value: label for role, label in ROLE_LABELS.items()},
+            "review_status": STATUS_LABELS,
+            "rules": _RuleLabels(),
+            "timezone": zone_label,
+            "decision": {"restore": _l("count it"), "exclude": _l("exclude it")},
+            "kind": {"main": _l("main office"), "branch": _l("branch")},
+            "network_type": {"centralized": _l("centralized"),
+                             "decentralized": _l("decentralized")},
+        },
+    )

@@ -23,6 +23,7 @@ from flask import current_app
 
 from cci.collection.channels import Channel
 from cci.collection.channels import QualityRule
+from cci.foundation.audit import AuditVocabulary
 from cci.hooks import specs as hookspecs
 from cci.methodology.contract import IndicatorSet
 
@@ -99,6 +100,8 @@ class Registry:
     jobs: dict[str, Any] = field(default_factory=dict)
     #: JSON schemas of the plugins' API resources (``register_api_schemas``), by name.
     api_schemas: dict[str, dict] = field(default_factory=dict)
+    #: the audit log's words, the core's and every plugin's (``register_audit_vocabulary``)
+    audit: AuditVocabulary = field(default_factory=AuditVocabulary)
 
     def indicator_set(self, key: str) -> IndicatorSet:
         try:
@@ -193,6 +196,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                                   f"as {type(schema).__name__}, expected a dict")
             schema_owners[name] = plugin_name
             registry.api_schemas[name] = schema
+    registry.audit = _audit_vocabulary(pm)
     for key, indicator_set in registry.indicator_sets.items():
         if indicator_set.based_on and indicator_set.based_on not in registry.indicator_sets:
             raise PluginError(
@@ -200,6 +204,29 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"{indicator_set.based_on!r}, which is not installed"
             )
     return registry
+
+
+def _audit_vocabulary(pm: pluggy.PluginManager) -> AuditVocabulary:
+    """One vocabulary from every plugin's: actions and object types have one owner each;
+    fields and values are words shared by all (the first plugin's word stands)."""
+    merged: dict[str, dict] = {"actions": {}, "objects": {}, "fields": {}, "references": {},
+                               "values": {}}
+    owners: dict[tuple[str, str], str] = {}
+    for plugin_name, vocabulary in _each_impl(pm, "register_audit_vocabulary"):
+        if not isinstance(vocabulary, AuditVocabulary):
+            raise PluginError(f"Plugin {plugin_name!r} returned {type(vocabulary).__name__} from "
+                              "register_audit_vocabulary, expected an AuditVocabulary")
+        for part in ("actions", "objects"):
+            for key, word in getattr(vocabulary, part).items():
+                if (part, key) in owners:
+                    raise PluginError(f"Two plugins name the audit {part[:-1]} {key!r}: "
+                                      f"{owners[part, key]!r} and {plugin_name!r}")
+                owners[part, key] = plugin_name
+                merged[part][key] = word
+        for part in ("fields", "references", "values"):
+            for key, word in getattr(vocabulary, part).items():
+                merged[part].setdefault(key, word)
+    return AuditVocabulary(**merged)
 
 
 def migration_locations(pm: pluggy.PluginManager) -> list[Path]:

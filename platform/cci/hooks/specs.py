@@ -78,3 +78,11 @@ def register_api_schemas():
     A name already taken by the core or by another plugin stops start-up with an error naming
     both; prefix the names with the plugin's (``Kiosk…``).
     """
+
+
+@hookspec
+def register_audit_vocabulary():
+    """Return a :class:`cci.foundation.audit.AuditVocabulary`: the words the audit log reads
+    this plugin's entries in (its actions, the objects it records by type, their fields). An
+    action or object type named by two plugins stops start-up with an error naming both.
+    """

@@ -15,24 +15,8 @@ from flask import has_request_context
 from flask_login import current_user
 
 from cci.foundation.models import Region
-
-MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
-# «МСК» is how Russian time zones are named (by their offset from Moscow), not a UI phrase to
-# translate: the zone names belong to the convention, like a unit.
-MINUS = "\u2212"  # a real minus sign, as typeset, not a hyphen
-
-
-def zone_label(zone: dt.tzinfo, at: dt.datetime | None = None) -> str:
-    """«МСК», «МСК+4», «МСК−1», «МСК+3:30»: the zone's offset from Moscow at that moment."""
-    at = at or dt.datetime.now(dt.UTC)
-    offset = at.astimezone(zone).utcoffset() or dt.timedelta()
-    moscow = at.astimezone(MOSCOW).utcoffset() or dt.timedelta()
-    minutes = int((offset - moscow).total_seconds() // 60)
-    if minutes == 0:
-        return "МСК"
-    sign = "+" if minutes > 0 else MINUS
-    hours, rest = divmod(abs(minutes), 60)
-    return f"МСК{sign}{hours}" + (f":{rest:02d}" if rest else "")
+from cci.foundation.zones import MOSCOW
+from cci.foundation.zones import zone_label
 
 
 def region_zone(region: Region | None) -> zoneinfo.ZoneInfo:

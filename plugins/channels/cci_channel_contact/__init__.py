@@ -14,6 +14,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from cci.plugin_api import AuditObject
+from cci.plugin_api import AuditVocabulary
 from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
 
@@ -48,3 +50,13 @@ def register_channels():
 def register_migrations():
     # the branch of this channel's tables (Alembic revisions inside the package)
     return Path(__file__).parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_audit_vocabulary():
+    return AuditVocabulary(
+        actions={"telephony.import": _l("Telephony statistics imported")},
+        objects={"TelephonyStat": AuditObject(_l("Telephony statistics file"))},
+        fields={"filename": _l("File"), "unchanged": _l("Unchanged"),
+                "first_day": _l("First day"), "last_day": _l("Last day")},
+    )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from cci.plugin_api import AuditObject
+from cci.plugin_api import AuditVocabulary
 from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
 
@@ -69,3 +71,24 @@ def register_migrations():
 @hookimpl
 def register_api_schemas():
     return SCHEMAS
+
+
+@hookimpl
+def register_audit_vocabulary():
+    from flask import url_for
+
+    from cci_channel_kiosk.models import Kiosk
+
+    def kiosk_url(kiosk):
+        return url_for("kiosk_staff.index", region_code=kiosk.office.region.code)
+
+    return AuditVocabulary(
+        actions={"kiosk.register": _l("Kiosk registered"),
+                 "kiosk.pairing_code": _l("Kiosk pairing code issued"),
+                 "kiosk.pair": _l("Kiosk paired"),
+                 "kiosk.revoke": _l("Kiosk revoked")},
+        objects={"Kiosk": AuditObject(_l("Kiosk"), Kiosk,
+                                      lambda k: f"{k.name} · {k.office.name}", kiosk_url)},
+        fields={"pairing_expires_at": _l("Pairing code valid until"),
+                "paired_at": _l("Paired at"), "revoked_at": _l("Revoked at")},
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
 from flask import flash
 from flask import g
@@ -35,6 +36,7 @@ from cci.foundation import audit
 from cci.foundation import jobs
 from cci.foundation.access import blueprint_roles
 from cci.foundation.db import db
+from cci.foundation.db import utcnow
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Office
 from cci.foundation.models import Region
@@ -44,6 +46,7 @@ from cci.foundation.roles import FEDERAL_ROLES
 from cci.foundation.roles import Role
 from cci.foundation.users import UserError
 from cci.foundation.users import create_user
+from cci.web import audit_log as audit_log_view
 from cci.web.views.areas import area_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -164,25 +167,35 @@ def set_active(user_id: int):
 
 @bp.route("/audit")
 def audit_log():
+    filters = audit_log_view.Filters.from_args(request.args)
     page = max(1, request.args.get("page", 1, type=int))
-    action = request.args.get("action", "").strip()
-    query = select(AuditEntry)
-    if action:
-        query = query.where(AuditEntry.action.startswith(action))
-    total = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    entries = db.scalars(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    statement = audit_log_view.query(filters)
+    total = db.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    entries = db.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    present = db.scalars(select(AuditEntry.action).distinct()).all()
+    actions = sorted(((key, audit_log_view.action_label(key)) for key in present),
+                     key=lambda pair: pair[1])
+    regions = (db.scalars(select(Region).order_by(Region.name)).all()
+               if g.get("area") == "federal" else [])
     return render_template(
-        "admin/audit.html",
-        entries=entries,
-        page=page,
-        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
-        total=total,
-        action=action,
+        "admin/audit.html", rows=audit_log_view.rows(entries), filters=filters,
+        args=filters.as_args(), actions=actions, regions=regions, page=page,
+        pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE), total=total,
     )
+
+
+@bp.route("/audit.<any(csv, xlsx):fmt>")
+def audit_export(fmt: str):
+    filters = audit_log_view.Filters.from_args(request.args)
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        body: str | bytes = audit_log_view.export_csv(filters)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = audit_log_view.export_xlsx(filters)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})
 
 
 @bp.route("/tenants-sync", methods=["POST"])
