@@ -374,7 +374,7 @@ def test_drill_redis_restarted_empty_with_an_import_queued(app, drill_campaign, 
                                                            redis_server):
     data = ("response_id;office_code;respondent_type;submitted_at;usefulness\r\n"
             "D-1;BRY-01;Соискатель;05.05.2025;10\r\n"
-            "D-2;BRY-02;Соискатель;06.05.2025;7\r\n").encode("utf-8")
+            "D-2;BRY-02;Соискатель;06.05.2025;7\r\n").encode()
     with app.app_context(), tenancy.federal_scope("test"):
         region = db.scalar(select(Region).where(Region.code == "RU-BRY"))
         imported = start_import(region=region, campaign_id=drill_campaign, kind="responses",

@@ -34,6 +34,7 @@ from sqlalchemy import update
 
 from cci.foundation import tenancy
 from cci.foundation.db import db
+from cci.foundation.db import rows_updated
 from cci.foundation.db import utcnow
 from cci.foundation.models import JobRecord
 
@@ -224,13 +225,13 @@ def _claim(app: Flask, record_id: int) -> bool:
         & (func.coalesce(JobRecord.heartbeat_at, JobRecord.started_at) < _dead_before(app)),
     )
     now = utcnow()
-    claimed = db.execute(
+    claimed = rows_updated(db.execute(
         update(JobRecord)
         .where(JobRecord.id == record_id, claimable)
         .values(status="running", attempts=JobRecord.attempts + 1, heartbeat_at=now,
                 started_at=func.coalesce(JobRecord.started_at, now), error=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.commit()
     return bool(claimed)
 
@@ -317,13 +318,13 @@ def _give_up(record_id: int, message: str, *, retrying: bool = False) -> bool:
     RQ retries it. False when the record was not running (it ended, or was claimed again)."""
     app = _app_or_current()
     with tenancy.federal_scope("a job's process died"):
-        ended = db.execute(
+        ended = rows_updated(db.execute(
             update(JobRecord)
             .where(JobRecord.id == record_id, JobRecord.status == "running")
             .values(status="retrying" if retrying else "failed", error=message,
                     finished_at=None if retrying else utcnow())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.commit()
         record = db.get_one(JobRecord, record_id)
     if not ended or retrying:
@@ -391,13 +392,13 @@ def reconcile() -> dict[str, list[int]]:
 def _requeue(record: JobRecord, dead_before: dt.datetime) -> bool:
     """Queue a waiting job again; only the process whose UPDATE wins does it."""
     with tenancy.federal_scope("queue a lost job again"):
-        won = db.execute(
+        won = rows_updated(db.execute(
             update(JobRecord)
             .where(JobRecord.id == record.id, JobRecord.status.in_(WAITING),
                    func.coalesce(JobRecord.heartbeat_at, JobRecord.created_at) < dead_before)
             .values(heartbeat_at=utcnow())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         db.commit()
         if not won:
             return False

@@ -9,6 +9,7 @@ what died with its process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -108,7 +109,5 @@ def _wait_for_horse(rq_worker: Worker | SimpleWorker) -> None:
     if not pid:
         return
     log.warning("waiting for work horse %s to end its job", pid)
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass

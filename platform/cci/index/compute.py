@@ -29,6 +29,7 @@ from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
+from cci.foundation.db import rows_updated
 from cci.foundation.db import utcnow
 from cci.foundation.models import Answer
 from cci.foundation.models import Campaign
@@ -330,7 +331,7 @@ def compute_federal_job(report, run_id: int) -> dict:
     now = utcnow()
     newer = newer_published(run)
     publish = not run.is_draft and newer is None
-    done = db.execute(
+    done = rows_updated(db.execute(
         update(ComputationRun)
         .where(ComputationRun.id == run_id, ComputationRun.status != "failed")
         .values(
@@ -341,7 +342,7 @@ def compute_federal_job(report, run_id: int) -> dict:
                      **({"superseded_by": newer} if newer is not None else {})},
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.commit()
     if not done:
         return {"skipped": "failed"}
