@@ -448,3 +448,35 @@ def test_drill_two_computations_of_one_campaign_started_at_once(app, drill_campa
                                f"unchanged inputs, existing run {runs[0]}"]
     work(app)
     assert _current(app, drill_campaign) == runs[0]
+
+
+@pytest.mark.parametrize("retries", [1, 0], ids=["retried", "no-retry-left"])
+def test_drill_work_horse_killed_while_its_worker_lives(app, drill_campaign, control, workers,
+                                                        monkeypatch, retries):
+    monkeypatch.setitem(app.config, "JOB_RETRIES", retries)
+    (control / "slow").write_text("60")
+    run_id, _ = start(app, drill_campaign, methodology_key=KEY)
+    worker = workers.start()
+    horse = int(_wait_for(lambda: (control / "sleeping").exists()
+                          and (control / "sleeping").read_text(), what="the region job"))
+    os.kill(horse, signal.SIGKILL)
+
+    # The worker saw it die: retried at once, or failed at once (no heartbeats to wait for).
+    ended = "succeeded" if retries else "failed"
+    _wait_for(lambda: run_row(app, run_id).status == ended, timeout=10, what=f"run {ended}")
+    # the first region (RU-BRY, by code) is the one that slept
+    killed = next(r for r in _run_jobs(app, run_id)
+                  if r.params.get("region_id") == _region_of(app, "RU-BRY"))
+    if retries:
+        assert (killed.status, killed.attempts) == ("finished", 2)
+        assert _current(app, drill_campaign) == run_id
+    else:
+        assert killed.status == "failed" and "work horse killed" in killed.error
+        assert "process running this job stopped" in run_row(app, run_id).error
+        assert _current(app, drill_campaign) is None
+    assert worker.poll() is None
+
+
+def _region_of(app, code: str) -> int:
+    with app.app_context(), tenancy.federal_scope("test"):
+        return db.scalar(select(Region.id).where(Region.code == code))
