@@ -386,10 +386,9 @@ def survey_purge_drafts(days: int | None) -> None:
 @with_appcontext
 def worker(burst: bool, queues: str, simple: bool, nice: int) -> None:
     """Run an RQ worker for the platform's queues (any number may run, on any machine)."""
-    from rq import SimpleWorker
-    from rq import Worker
     from sqlalchemy.orm import configure_mappers
 
+    from cci.foundation import worker as platform_worker
     from cci.foundation.jobs import set_worker_app
 
     if nice:
@@ -400,16 +399,13 @@ def worker(burst: bool, queues: str, simple: bool, nice: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     set_worker_app(app)
     app.extensions["cci.pid"] = os.getpid()
-    connection = app.extensions["cci.redis"]
     names = [name.strip() for name in queues.split(",") if name.strip()]
-    worker_class = SimpleWorker if simple else Worker
     if not simple:
         # Everything loaded so far lives as long as the worker: kept out of the collector's
         # reach, a work horse does not copy these pages on its first collection after a fork.
         gc.collect()
         gc.freeze()
-    rq_worker = worker_class(names, connection=connection)
-    rq_worker.work(burst=burst, with_scheduler=True)
+    platform_worker.run(app, names, simple=simple, burst=burst)
 
 
 @click.command("dev")

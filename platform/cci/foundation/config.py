@@ -67,6 +67,11 @@ def from_environment() -> dict:
         "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
         # Seconds before each retry of a failed job (the last value repeats).
         "JOB_RETRY_INTERVALS": [10, 60, 300],
+        # A running job's process refreshes its heartbeat this often; three missed beats mean
+        # it died (its run can be restarted). Also how often a worker checks on its work horse.
+        "JOB_HEARTBEAT_SECONDS": max(1, int(os.environ.get("CCI_JOB_HEARTBEAT_SECONDS", "10"))),
+        # How often a worker looks for jobs lost with Redis or dead with their process.
+        "JOB_RECONCILE_SECONDS": max(1, int(os.environ.get("CCI_JOB_RECONCILE_SECONDS", "60"))),
         # Days a survey draft is kept after its last change (cci.collection.retention).
         # At least a day: fewer would delete surveys being filled in.
         "SURVEY_DRAFT_DAYS": max(1, int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30"))),

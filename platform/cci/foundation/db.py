@@ -22,6 +22,7 @@ from sqlalchemy import TypeDecorator
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
@@ -69,6 +70,12 @@ class Base(DeclarativeBase):
         list[Any]: JSONType,
         dt.datetime: UTCDateTime(),
     }
+
+
+def rows_updated(result: Any) -> int:
+    """How many rows a conditional UPDATE changed (the session types its result Result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def utcnow() -> dt.datetime:

@@ -3,17 +3,22 @@
 Jobs are named functions that plugins (and the core, through its built-in plugin) register with the
 ``register_jobs`` hook. They take plain keyword values, never ORM objects, plus
 ``report(fraction, message)`` to show progress. A :class:`cci.foundation.models.JobRecord` row
-mirrors each job so pages and the API can show its status without asking Redis.
+mirrors each job so pages and the API can show its status without asking Redis, and lets
+:func:`reconcile` find a job whose process died (its heartbeat stopped) or that Redis lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 import os
+import threading
 import traceback
 import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
@@ -21,10 +26,15 @@ from flask import current_app
 from rq import Queue
 from rq import Retry
 from rq import get_current_job
+from rq.job import Job
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy import update
 
 from cci.foundation import tenancy
 from cci.foundation.db import db
+from cci.foundation.db import rows_updated
 from cci.foundation.db import utcnow
 from cci.foundation.models import JobRecord
 
@@ -33,6 +43,10 @@ log = logging.getLogger("cci.jobs")
 QUEUES = ("high", "default", "low")
 LOCK_PREFIX = "cci:job-lock:"
 FINISHED = ("finished", "failed")
+WAITING = ("queued", "retrying")
+#: Heartbeats a running job may miss before it counts as dead.
+MISSED_BEATS = 3
+DIED = "the process running this job stopped (worker or work horse killed)"
 
 
 class JobError(RuntimeError):
@@ -83,30 +97,14 @@ def enqueue(
         params=params,
         region_id=scope.region_id,
         created_by_id=user_id,
+        queue=queue_name,
+        timeout=timeout,
+        lock=lock,
     )
     db.add(record)
     db.commit()
-    retries = current_app.config["JOB_RETRIES"]
-    intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
     try:
-        target = queue(queue_name)
-        schedule = (
-            functools.partial(target.enqueue_in, dt.timedelta(seconds=delay_seconds))
-            if delay_seconds
-            else target.enqueue
-        )
-        schedule(
-            run_job,
-            record.id,
-            scope.region_id,
-            lock,
-            job_id=rq_id,
-            description=record.title,
-            retry=Retry(max=retries, interval=intervals) if retries else None,
-            job_timeout=timeout,
-            result_ttl=86400,
-            failure_ttl=7 * 86400,
-        )
+        _submit(record, delay_seconds)
     except Exception as exc:  # Redis down: the record says so instead of pretending to wait
         record.status = "failed"
         record.error = f"queue unavailable: {exc}"
@@ -115,6 +113,41 @@ def enqueue(
             redis.delete(lock)
         raise JobError(str(exc)) from exc
     return record
+
+
+def _submit(record: JobRecord, delay_seconds: int = 0) -> None:
+    """Put the record's job on its RQ queue (first time, or again after Redis lost it)."""
+    retries = current_app.config["JOB_RETRIES"]
+    intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
+    target = queue(record.queue)
+    schedule = (
+        functools.partial(target.enqueue_in, dt.timedelta(seconds=delay_seconds))
+        if delay_seconds
+        else target.enqueue
+    )
+    schedule(
+        run_job,
+        record.id,
+        record.region_id,
+        record.lock,
+        job_id=record.rq_id,
+        description=record.title,
+        retry=Retry(max=retries, interval=intervals) if retries else None,
+        job_timeout=record.timeout,
+        result_ttl=86400,
+        failure_ttl=7 * 86400,
+    )
+
+
+def on_failure(handler: Callable[..., None]) -> Callable[[Callable], Callable]:
+    """Mark a job function with what to do when it dies without raising (its process was
+    killed, or it stopped beating): ``handler(message, **params)`` in the job's scope."""
+
+    def mark(job_function: Callable) -> Callable:
+        job_function.on_failure = handler  # type: ignore[attr-defined]
+        return job_function
+
+    return mark
 
 
 def lock_key(dedupe_key: str, region_id: int | None) -> str:
@@ -127,8 +160,6 @@ def is_pending(dedupe_key: str, region_id: int | None = None) -> bool:
 
 
 def _record_by_rq_id(rq_id: str) -> JobRecord | None:
-    from sqlalchemy import select
-
     return db.scalar(select(JobRecord).where(JobRecord.rq_id == rq_id)) if rq_id else None
 
 
@@ -175,7 +206,61 @@ return 0
 
 def _release(app: Flask, lock: str | None, rq_id: str) -> None:
     if lock:
-        app.extensions["cci.redis"].eval(_RELEASE, 1, lock, rq_id)
+        try:
+            app.extensions["cci.redis"].eval(_RELEASE, 1, lock, rq_id)
+        except Exception:  # Redis down: the lock expires by itself; the job's outcome stands
+            log.warning("could not release the dedupe lock %s", lock, exc_info=True)
+
+
+def _dead_before(app: Flask) -> dt.datetime:
+    return utcnow() - dt.timedelta(seconds=MISSED_BEATS * app.config["JOB_HEARTBEAT_SECONDS"])
+
+
+def _claim(app: Flask, record_id: int) -> bool:
+    """Mark the record running, unless it already ended or another live process runs it
+    (RQ may deliver a job again: an abandoned job's retry, a job queued again by reconcile)."""
+    claimable = or_(
+        JobRecord.status.in_(WAITING),
+        (JobRecord.status == "running")
+        & (func.coalesce(JobRecord.heartbeat_at, JobRecord.started_at) < _dead_before(app)),
+    )
+    now = utcnow()
+    claimed = rows_updated(db.execute(
+        update(JobRecord)
+        .where(JobRecord.id == record_id, claimable)
+        .values(status="running", attempts=JobRecord.attempts + 1, heartbeat_at=now,
+                started_at=func.coalesce(JobRecord.started_at, now), error=None)
+        .execution_options(synchronize_session=False)
+    ))
+    db.commit()
+    return bool(claimed)
+
+
+@contextlib.contextmanager
+def _heartbeat(app: Flask, record_id: int) -> Iterator[None]:
+    """Refresh the record's heartbeat from a thread while the job runs in this process."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(app.config["JOB_HEARTBEAT_SECONDS"]):
+            try:
+                with app.extensions["cci.sessionmaker"]() as session, \
+                        tenancy.federal_scope("job heartbeat"):
+                    session.execute(update(JobRecord)
+                                    .where(JobRecord.id == record_id,
+                                           JobRecord.status == "running")
+                                    .values(heartbeat_at=utcnow()))
+                    session.commit()
+            except Exception:  # the database away for a moment: the next beat may pass
+                log.warning("job %s: heartbeat not stored", record_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"job-{record_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> dict:
@@ -190,15 +275,15 @@ def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> d
         record = db.get(JobRecord, record_id)
         if record is None:
             raise LookupError(f"job record {record_id} is missing")
-        func = app.extensions["cci.registry"].jobs[record.name]
-        record.status = "running"
-        record.attempts += 1
-        record.started_at = record.started_at or utcnow()
-        record.error = None
-        db.commit()
+        if not _claim(app, record_id):
+            log.warning("job %s (%s) is %s: not run again", record_id, record.name, record.status)
+            return {"skipped": record.status}
+        db.refresh(record)
+        job_function = app.extensions["cci.registry"].jobs[record.name]
         log.info("job %s (%s) started, attempt %s", record.id, record.name, record.attempts)
         try:
-            result = func(report=Progress(record.id), **record.params) or {}
+            with _heartbeat(app, record_id):
+                result = job_function(report=Progress(record.id), **record.params) or {}
         except Exception:
             db.rollback()
             rq_job = get_current_job()
@@ -226,6 +311,102 @@ def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> d
         _release(app, lock, record.rq_id)
         log.info("job %s (%s) finished", record_id, record.name)
         return result
+
+
+def _give_up(record_id: int, message: str, *, retrying: bool = False) -> bool:
+    """End a running record whose process died; the job's ``on_failure`` handler runs unless
+    RQ retries it. False when the record was not running (it ended, or was claimed again)."""
+    app = _app_or_current()
+    with tenancy.federal_scope("a job's process died"):
+        ended = rows_updated(db.execute(
+            update(JobRecord)
+            .where(JobRecord.id == record_id, JobRecord.status == "running")
+            .values(status="retrying" if retrying else "failed", error=message,
+                    finished_at=None if retrying else utcnow())
+            .execution_options(synchronize_session=False)
+        ))
+        db.commit()
+        record = db.get_one(JobRecord, record_id)
+    if not ended or retrying:
+        return bool(ended)
+    log.error("job %s (%s): %s", record_id, record.name, message)
+    _release(app, record.lock, record.rq_id)
+    handler = getattr(app.extensions["cci.registry"].jobs.get(record.name), "on_failure", None)
+    if handler is not None:
+        with tenancy.scoped(tenancy.Scope(record.region_id, f"job {record_id} died")):
+            handler(message, **record.params)
+    return True
+
+
+def _app_or_current() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+    """RQ's ``work_horse_killed_handler``: the worker saw its work horse die mid-job."""
+    if not job.args:
+        return
+    app = _app()
+    retrying = bool(job.retries_left)
+    with app.app_context():
+        _give_up(int(job.args[0]), f"{DIED}; waitpid returned {ret_val}", retrying=retrying)
+
+
+def reconcile() -> dict[str, list[int]]:
+    """Square the job records with what runs: a running job whose heartbeat stopped is failed
+    (its ``on_failure`` runs), a waiting job that Redis no longer holds is queued again.
+
+    Run by every worker at start and periodically, and before a computation is started; safe
+    to run from several processes at once (each change is a conditional UPDATE).
+    """
+    app = _app_or_current()
+    dead_before = _dead_before(app)
+    with tenancy.federal_scope("reconcile jobs"):
+        dead = db.scalars(
+            select(JobRecord.id).where(
+                JobRecord.status == "running",
+                func.coalesce(JobRecord.heartbeat_at, JobRecord.started_at) < dead_before)
+        ).all()
+        waiting = db.scalars(
+            select(JobRecord).where(
+                JobRecord.status.in_(WAITING),
+                func.coalesce(JobRecord.heartbeat_at, JobRecord.created_at) < dead_before)
+        ).all()
+    failed = [record_id for record_id in dead if _give_up(record_id, DIED)]
+    requeued = []
+    if waiting:
+        redis = app.extensions["cci.redis"]
+        with redis.pipeline(transaction=False) as pipe:
+            for record in waiting:
+                pipe.exists(Job.key_for(record.rq_id))
+            held = pipe.execute()
+        for record, in_redis in zip(waiting, held, strict=True):
+            if not in_redis and _requeue(record, dead_before):
+                requeued.append(record.id)
+    if failed or requeued:
+        log.warning("jobs reconciled: failed (process died) %s, queued again %s",
+                    failed, requeued)
+    return {"failed": failed, "requeued": requeued}
+
+
+def _requeue(record: JobRecord, dead_before: dt.datetime) -> bool:
+    """Queue a waiting job again; only the process whose UPDATE wins does it."""
+    with tenancy.federal_scope("queue a lost job again"):
+        won = rows_updated(db.execute(
+            update(JobRecord)
+            .where(JobRecord.id == record.id, JobRecord.status.in_(WAITING),
+                   func.coalesce(JobRecord.heartbeat_at, JobRecord.created_at) < dead_before)
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ))
+        db.commit()
+        if not won:
+            return False
+        if record.lock:
+            current_app.extensions["cci.redis"].set(record.lock, record.rq_id, nx=True,
+                                                    ex=record.timeout)
+        _submit(record)
+    return True
 
 
 def init_app(app: Flask) -> None:

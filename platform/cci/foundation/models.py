@@ -398,6 +398,12 @@ class JobRecord(TenantScoped, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    # What it takes to queue the job again when Redis lost it (cci.foundation.jobs.reconcile).
+    queue: Mapped[str] = mapped_column(String(16), default="default", server_default="default")
+    timeout: Mapped[int] = mapped_column(Integer, default=3600, server_default="3600")
+    lock: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Refreshed by the process running the job; a stale one means that process died.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
 
     region: Mapped[Region | None] = relationship(viewonly=True)
 

@@ -4,6 +4,11 @@ A run is for (campaign, methodology version). It is computed by one RQ job per r
 a federal roll-up job that publishes it: results become visible in one UPDATE of the run's
 status, so a worker killed half-way leaves nothing half-visible, and the retried region job
 replaces its own rows and produces the same numbers.
+
+Runs are ordered by their inputs: a run is created (under a per-campaign lock) right after its
+inputs' fingerprint is read, so a higher id has read newer inputs. The current run is the
+published one with the highest id, and a run that ends after a newer one was published is
+kept unpublished: a late retry never puts older figures over newer ones.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
+from cci.foundation.db import rows_updated
 from cci.foundation.db import utcnow
 from cci.foundation.models import Answer
 from cci.foundation.models import Campaign
@@ -154,50 +160,67 @@ def parameter_values(indicator_set: IndicatorSet) -> dict[str, Any]:
 
 def start_run(campaign_id: int, methodology_key: str | None = None, *, draft: bool = False,
               user_id: int | None = None) -> tuple[ComputationRun, bool]:
-    """Start (or reuse) a run; returns (run, created). Unchanged inputs reuse the run."""
+    """Start (or reuse) a run; returns (run, created). Unchanged inputs reuse the run, unless
+    it failed or its jobs died (then it is failed, and a new run starts)."""
     with tenancy.federal_scope("start a computation run"):
         campaign = db.get(Campaign, campaign_id)
         if campaign is None:
             raise LookupError(f"campaign {campaign_id} does not exist")
         key = methodology_key or campaign.methodology_key
         indicator_set = registry().indicator_set(key)
-        fingerprint = input_fingerprint(campaign, indicator_set)
-        existing = db.scalar(
-            select(ComputationRun)
-            .where(ComputationRun.campaign_id == campaign.id,
-                   ComputationRun.methodology_key == key,
-                   ComputationRun.input_fingerprint == fingerprint,
-                   ComputationRun.is_draft.is_(draft),
-                   ComputationRun.status.in_(ACTIVE))
-            .order_by(ComputationRun.id.desc()).limit(1)
-        )
-        if existing is not None:
-            return existing, False
-        regions = sorted(campaign.regions, key=lambda r: r.code)
-        run = ComputationRun(
-            campaign_id=campaign.id,
-            methodology_key=key,
-            plugin_package=indicator_set.package,
-            plugin_version=indicator_set.package_version,
-            parameters={"version": indicator_set.version, **parameter_values(indicator_set)},
-            input_fingerprint=fingerprint,
-            status="queued",
-            is_draft=draft,
-            regions_total=len(regions),
-            requested_by_id=user_id,
-        )
-        db.add(run)
-        db.commit()
-        title = f"{campaign.name}: {indicator_set.title}" + (" (черновик)" if draft else "")
-        for region in regions:
-            with tenancy.region_scope(region.id, "queue a region computation"):
-                jobs.enqueue("runs.region", title=f"{title} — {region.name}",
-                             user_id=user_id, run_id=run.id, region_id=region.id)
-        if not regions:
-            jobs.enqueue("runs.federal", title=title, user_id=user_id, run_id=run.id)
-        return run, True
+        # One start of a campaign at a time (across processes), so that a run over newer
+        # inputs always gets the higher id, and two starts at once make one run.
+        with current_app.extensions["cci.redis"].lock(
+                f"cci:runs-start:{campaign.id}", timeout=300, blocking_timeout=60):
+            jobs.reconcile()  # a run whose job died is failed now, and can be started again
+            return _start_locked(campaign, key, indicator_set, draft, user_id)
 
 
+def _start_locked(campaign: Campaign, key: str, indicator_set: IndicatorSet, draft: bool,
+                  user_id: int | None) -> tuple[ComputationRun, bool]:
+    fingerprint = input_fingerprint(campaign, indicator_set)
+    existing = db.scalar(
+        select(ComputationRun)
+        .where(ComputationRun.campaign_id == campaign.id,
+               ComputationRun.methodology_key == key,
+               ComputationRun.input_fingerprint == fingerprint,
+               ComputationRun.is_draft.is_(draft),
+               ComputationRun.status.in_(ACTIVE))
+        .order_by(ComputationRun.id.desc()).limit(1)
+    )
+    if existing is not None:
+        return existing, False
+    regions = sorted(campaign.regions, key=lambda r: r.code)
+    run = ComputationRun(
+        campaign_id=campaign.id,
+        methodology_key=key,
+        plugin_package=indicator_set.package,
+        plugin_version=indicator_set.package_version,
+        parameters={"version": indicator_set.version, **parameter_values(indicator_set)},
+        input_fingerprint=fingerprint,
+        status="queued",
+        is_draft=draft,
+        regions_total=len(regions),
+        requested_by_id=user_id,
+    )
+    db.add(run)
+    db.commit()
+    title = f"{campaign.name}: {indicator_set.title}" + (" (черновик)" if draft else "")
+    for region in regions:
+        with tenancy.region_scope(region.id, "queue a region computation"):
+            jobs.enqueue("runs.region", title=f"{title} — {region.name}",
+                         user_id=user_id, run_id=run.id, region_id=region.id)
+    if not regions:
+        jobs.enqueue("runs.federal", title=title, user_id=user_id, run_id=run.id)
+    return run, True
+
+
+def _job_died(message: str, run_id: int, **_params: Any) -> None:
+    """A job of the run died with its process (no exception to catch): the run failed."""
+    mark_failed(run_id, message)
+
+
+@jobs.on_failure(_job_died)
 def compute_region_job(report, run_id: int, region_id: int) -> dict:
     """RQ job: compute one region of a run and store its rows (replacing a failed try's)."""
     run = db.get(ComputationRun, run_id)
@@ -221,10 +244,16 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
     except Exception as exc:
         db.rollback()
         if not _will_retry():
-            mark_failed(run_id, f"{region.code}: {type(exc).__name__}: {exc}")
+            mark_failed(run_id, f"{region.code}: {_origin(run)}: {type(exc).__name__}: {exc}")
         raise
     _after_region(run_id)
     return {"offices": len(result.offices), "index": result.index}
+
+
+def _origin(run: ComputationRun) -> str:
+    """Who computed: the methodology plugin's distribution, named in a failed run's error."""
+    return (f"methodology {run.methodology_key} "
+            f"(plugin {run.plugin_package} {run.plugin_version})".replace("  ", " "))
 
 
 def _will_retry() -> bool:
@@ -284,10 +313,12 @@ def _after_region(run_id: int) -> None:
                          dedupe_key=f"runs.federal:{run_id}", run_id=run_id)
 
 
+@jobs.on_failure(_job_died)
 def compute_federal_job(report, run_id: int) -> dict:
-    """RQ job: the federal roll-up, then publish the run in one UPDATE."""
+    """RQ job: the federal roll-up, then publish the run in one UPDATE (unless it failed
+    meanwhile, or a run over newer inputs is published already)."""
     run = db.get(ComputationRun, run_id)
-    if run is None or run.status == "succeeded":
+    if run is None or run.status in ("succeeded", "failed"):
         return {"skipped": True}
     indicator_set = registry().indicator_set(run.methodology_key)
     rows = db.execute(
@@ -298,36 +329,64 @@ def compute_federal_job(report, run_id: int) -> dict:
     regions = [RegionResult(region_id, [], [], value, stars) for region_id, value, stars in rows]
     federal = indicator_set.rollup_federal(regions)
     now = utcnow()
-    db.execute(
-        update(ComputationRun).where(ComputationRun.id == run_id).values(
+    newer = newer_published(run)
+    publish = not run.is_draft and newer is None
+    done = rows_updated(db.execute(
+        update(ComputationRun)
+        .where(ComputationRun.id == run_id, ComputationRun.status != "failed")
+        .values(
             status="succeeded", progress=1.0, finished_at=now,
-            published_at=None if run.is_draft else now,
+            published_at=now if publish else None,
             summary={"federal_index": federal.index, "federal_stars": federal.stars,
-                     "regions_counted": federal.regions_counted, **federal.detail},
+                     "regions_counted": federal.regions_counted, **federal.detail,
+                     **({"superseded_by": newer} if newer is not None else {})},
         )
-    )
+        .execution_options(synchronize_session=False)
+    ))
     db.commit()
-    report(1.0, "опубликовано" if not run.is_draft else "черновик готов")
-    return {"federal_index": federal.index}
+    if not done:
+        return {"skipped": "failed"}
+    if newer is not None:
+        log.warning("run %s finished after run %s over newer inputs: not published", run_id, newer)
+    report(1.0, "опубликовано" if publish else
+           "черновик готов" if run.is_draft else f"не опубликован: есть расчёт №{newer}")
+    return {"federal_index": federal.index, "published": publish}
+
+
+def newer_published(run: ComputationRun) -> int | None:
+    """The id of a published run of the same campaign and version over newer inputs."""
+    return db.scalar(
+        select(ComputationRun.id)
+        .where(ComputationRun.campaign_id == run.campaign_id,
+               ComputationRun.methodology_key == run.methodology_key,
+               ComputationRun.id > run.id,
+               ComputationRun.published_at.is_not(None))
+        .order_by(ComputationRun.id.desc()).limit(1)
+    )
 
 
 def mark_failed(run_id: int, message: str) -> None:
     with current_app.extensions["cci.sessionmaker"]() as session, \
             tenancy.federal_scope("mark a run failed"):
-        session.execute(update(ComputationRun).where(ComputationRun.id == run_id)
+        # a run published already stays so (its job may die after publishing)
+        session.execute(update(ComputationRun)
+                        .where(ComputationRun.id == run_id,
+                               ComputationRun.status.in_(("queued", "running")))
                         .values(status="failed", error=message[:4000], finished_at=utcnow()))
         session.commit()
 
 
 def current_run(campaign_id: int, methodology_key: str) -> ComputationRun | None:
-    """The latest published run: what pages and the API show as "current"."""
+    """The published run over the newest inputs (the highest id, not the latest published):
+    what pages and the API show as "current"."""
     return db.scalar(
         select(ComputationRun)
         .where(ComputationRun.campaign_id == campaign_id,
                ComputationRun.methodology_key == methodology_key,
                ComputationRun.status == "succeeded",
-               ComputationRun.is_draft.is_(False))
-        .order_by(ComputationRun.published_at.desc(), ComputationRun.id.desc()).limit(1)
+               ComputationRun.is_draft.is_(False),
+               ComputationRun.published_at.is_not(None))
+        .order_by(ComputationRun.id.desc()).limit(1)
     )
 
 
