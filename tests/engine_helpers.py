@@ -48,7 +48,7 @@ def answer(app, office_id, answers, rtype="job_seeker", when=DAY, **kw):
         response, created = submit(Submission(
             office_id=office_id, respondent_type=rtype, answers=answers,
             client_key=kw.pop("client_key", f"test-{next(_keys)}-{uuid.uuid4()}"),
-            channel="test", submitted_at=when, **kw))
+            channel=kw.pop("channel", "test"), submitted_at=when, **kw))
         return response.id, created
 
 

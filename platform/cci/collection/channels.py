@@ -64,6 +64,10 @@ class Channel:
     metadata_fields: tuple[str, ...] = ()
     quality_rules: tuple[QualityRule, ...] = ()
     description: str = ""
+    #: Who or what took an answer, in words, for the review queue: ``describe_source(response)``
+    #: returns ``[(label, text), …]`` such as ``[("Киоск", "Зал, 1 этаж")]``, read from the
+    #: response's ``meta`` (never shown as stored). None: the channel's label says enough.
+    describe_source: Callable[[Any], list[tuple[str, str]]] | None = None
     #: Staff pages of the channel linked from a region's navigation: ``((label, endpoint), …)``;
     #: the endpoint takes the region's code (``region_code``) and checks access itself.
     region_links: tuple[tuple[str, str], ...] = ()

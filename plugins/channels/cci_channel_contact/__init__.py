@@ -28,9 +28,28 @@ KEY = "contact_center"
 LABEL = "Контакт-центр"
 METADATA_FIELDS = ("operator_id", "call_id", "session")
 
+
+
+def describe_source(response) -> list[tuple[str, str]]:
+    """The operator who took the call, by name, and the call's number."""
+    from cci.plugin_api import User
+    from cci.plugin_api import db
+
+    meta = response.meta or {}
+    operator_id = meta.get("operator_id")
+    operator = db.get(User, operator_id) if isinstance(operator_id, int) else None
+    lines = []
+    if operator is not None:
+        lines.append((str(_l("Operator")), operator.full_name or operator.email))
+    if meta.get("call_id"):
+        lines.append((str(_l("Call")), f"№{meta['call_id']}"))
+    return lines
+
+
 CHANNEL = Channel(
     key=KEY,
     label=LABEL,
+    describe_source=describe_source,
     blueprints=((bp, URL_PREFIX),),
     metadata_fields=METADATA_FIELDS,
     region_links=((_l("Contact centre"), "contact_center.index"),),

@@ -45,9 +45,27 @@ METADATA_FIELDS = (
     "verified",       # False: a kiosk answer is not tied to a visit
 )
 
+
+
+def describe_source(response) -> list[tuple[str, str]]:
+    """The kiosk that took the answer, by its name, and its app's version."""
+    from cci.plugin_api import db
+
+    from cci_channel_kiosk.models import Kiosk
+
+    meta = response.meta or {}
+    device = meta.get("device_id")
+    kiosk = db.get(Kiosk, device) if isinstance(device, int) else None
+    lines = [(str(_l("Kiosk")), kiosk.name if kiosk is not None else f"№{device}")]
+    if meta.get("app_version"):
+        lines.append((str(_l("App version")), str(meta["app_version"])))
+    return lines
+
+
 CHANNEL = Channel(
     key=KEY,
     label=LABEL,
+    describe_source=describe_source,
     blueprints=((bp, URL_PREFIX), (api_bp, API_PREFIX), (staff_bp, STAFF_PREFIX)),
     api_blueprints=(admin_api_bp,),
     metadata_fields=METADATA_FIELDS,

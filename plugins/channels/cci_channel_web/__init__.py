@@ -33,9 +33,23 @@ METADATA_FIELDS = (
     "verified",         # True when tied to a real visit by an invitation code
 )
 
+
+
+def describe_source(response) -> list[tuple[str, str]]:
+    """Whether an invitation ties the answer to a visit, and whether staff were logged in."""
+    meta = response.meta or {}
+    lines = []
+    if meta.get("invitation_code"):
+        lines.append((str(_l("Invitation code")), str(meta["invitation_code"])))
+    if meta.get("staff_session"):
+        lines.append((str(_l("Answered")), str(_l("in a staff member's logged-in session"))))
+    return lines
+
+
 CHANNEL = Channel(
     key=KEY,
     label=LABEL,
+    describe_source=describe_source,
     blueprints=((bp, URL_PREFIX), (staff_bp, STAFF_PREFIX)),
     metadata_fields=METADATA_FIELDS,
     description="Анкета по ссылке или QR-коду: ссылка офиса и региона, плакат для печати, "

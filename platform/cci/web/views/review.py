@@ -24,6 +24,7 @@ from cci.foundation.db import db
 from cci.foundation.models import Office
 from cci.foundation.models import Response
 from cci.foundation.roles import Role
+from cci.web.answers import shown_answers
 from cci.web.views import form_ids
 from cci.web.views.areas import region_bp
 
@@ -49,17 +50,17 @@ def _context() -> dict:
         "labels": {key: str(label) for key, label in quality.rule_labels().items()},
         "channels": {key: channel.label for key, channel in registry.channels.items()},
         "status_labels": quality.STATUS_LABELS,
-        "item_text": _item_text,
+        "shown_answers": shown_answers,
+        "source": _source,
     }
 
 
-def _item_text(response: Response, key: str) -> str:
-    registry = current_app.extensions["cci.registry"]
-    try:
-        item = registry.indicator_set(response.methodology_key).item(key)
-    except LookupError:
-        return key
-    return (item.text or {}).get(response.respondent_type, key) if item else key
+def _source(response: Response) -> list[tuple[str, str]]:
+    """Who or what took the answer, in the channel's own words."""
+    channel = current_app.extensions["cci.registry"].channels.get(response.channel)
+    if channel is None or channel.describe_source is None:
+        return []
+    return channel.describe_source(response)
 
 
 @region_bp.route("/review")
