@@ -1,4 +1,6 @@
-"""Generated sample data: the pilot wave «Пилот 2022» and a 2023 quarter in two regions.
+"""Generated sample data in two regions: the pilot wave «Пилот 2022», a past quarter, and the
+current quarter, open today, so that a newcomer finds the kiosk, the web survey and the contact
+centre collecting answers (its sample answers stop at yesterday).
 
 Everything made here is marked ``is_sample`` and shown as «демо-данные»: the answers and
 checklists are random draws shaped like the pilot's results, not real measurements.
@@ -22,6 +24,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
 from cci.foundation.models import Office
 from cci.foundation.models import Region
+from cci.foundation.zones import MOSCOW
 
 SAMPLE_REGIONS = ("RU-BRY", "RU-KYA")  # one centralized and one decentralized network
 CAMPAIGNS = (
@@ -32,16 +35,27 @@ CAMPAIGNS = (
 SAMPLE_SIZES = {"job_seeker": (40, 70), "employer": (12, 24)}
 
 
-def load(seed: int = 2022) -> list[str]:
-    """Create the sample campaigns with answers and checklists; idempotent by campaign name."""
+def current_quarter(today: dt.date) -> tuple[str, str, dt.date, dt.date]:
+    """The sample campaign of the quarter ``today`` is in, e.g. «2026-Q4 (демо, идёт сейчас)»."""
+    quarter = (today.month - 1) // 3
+    starts = dt.date(today.year, 3 * quarter + 1, 1)
+    following = dt.date(today.year + (quarter == 3), (3 * quarter + 3) % 12 + 1, 1)
+    return (f"{today.year}-Q{quarter + 1} (демо, идёт сейчас)", "cci-2023", starts,
+            following - dt.timedelta(days=1))
+
+
+def load(seed: int = 2022, today: dt.date | None = None) -> list[str]:
+    """Create the sample campaigns with answers and checklists; idempotent by campaign name.
+    ``today`` (Moscow's date by default) places the current quarter's campaign."""
     rnd = random.Random(seed)  # noqa: S311 -- reproducible sample answers, not a secret
+    today = today or dt.datetime.now(MOSCOW).date()
     created = []
     registry = current_app.extensions["cci.registry"]
     with tenancy.federal_scope("load sample data"):
         regions = list(db.scalars(select(Region).where(Region.code.in_(SAMPLE_REGIONS))))
         if len(regions) != len(SAMPLE_REGIONS):
             raise RuntimeError("sync the tenants first: cci tenants sync")
-        for name, key, starts, ends in CAMPAIGNS:
+        for name, key, starts, ends in (*CAMPAIGNS, current_quarter(today)):
             if key not in registry.indicator_sets:
                 continue
             if db.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
@@ -52,20 +66,25 @@ def load(seed: int = 2022) -> list[str]:
             db.commit()
             for region in regions:
                 with tenancy.region_scope(region.id, "load sample data"):
-                    _fill_region(rnd, campaign, region, registry.indicator_set(key))
+                    _fill_region(rnd, campaign, region, registry.indicator_set(key),
+                                 until=min(ends, today - dt.timedelta(days=1)))
                     db.commit()
             created.append(name)
     return created
 
 
-def _fill_region(rnd: random.Random, campaign: Campaign, region: Region, indicator_set) -> None:
+def _fill_region(rnd: random.Random, campaign: Campaign, region: Region, indicator_set,
+                 until: dt.date) -> None:
+    """Answers on the campaign's days up to ``until`` (a share of the sizes for a campaign
+    still running) and its checklists."""
     offices = db.scalars(select(Office).where(Office.region_id == region.id,
                                               Office.active.is_(True))).all()
-    days = (campaign.ends_on - campaign.starts_on).days + 1
+    days = (until - campaign.starts_on).days + 1
+    share = max(0, days) / ((campaign.ends_on - campaign.starts_on).days + 1)
     for office in offices:
         quality = rnd.uniform(0.55, 0.95)  # how good this office is, for plausible spread
         for rtype, (low, high) in SAMPLE_SIZES.items():
-            for number in range(rnd.randint(low, high)):
+            for number in range(round(rnd.randint(low, high) * share)):
                 day = campaign.starts_on + dt.timedelta(days=rnd.randrange(days))
                 moment = dt.datetime.combine(day, dt.time(6 + rnd.randrange(9), rnd.randrange(60)),
                                              tzinfo=dt.UTC)

@@ -13,6 +13,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from cci.foundation.db import db
+from cci.foundation.directory import regions_holding_sample_data
 from cci.foundation.models import Office
 from cci.web.views.areas import region_bp
 
@@ -22,7 +23,8 @@ from cci.web.views.areas import region_bp
 def home():
     # the main office first
     offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()
-    return render_template("region/home.html", region=g.region, offices=offices)
+    return render_template("region/home.html", region=g.region, offices=offices,
+                           holds_sample=g.region.id in regions_holding_sample_data())
 
 
 @region_bp.route("/offices/<int:office_id>")
