@@ -151,3 +151,18 @@ def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, m
 def test_only_methodology_owners_preview(client, tenants, make_user, login):
     login(make_user("federal_analyst"))
     assert client.get("/federal/preview").status_code == 403
+
+
+def test_a_region_without_an_index_says_why_and_keeps_both_perspectives(
+        app, client, campaign, make_user, login):
+    bry = offices(app, "RU-BRY")
+    for value in (10, 9, 8):  # employers only, and too few for an index
+        answer(app, bry[0], {"usefulness": value}, rtype="employer")
+    start(app, campaign)
+    work(app)
+    login(make_user("regional_admin", "RU-BRY"))
+    page = text(client.get(f"/r/RU-BRY/results?campaign={campaign}"))
+    assert "не рассчитан: ни в одном офисе недостаточно ответов" in page
+    assert "среднее индексов 0" not in page
+    assert "соискатели" in page and "работодатели" in page  # both columns, «—» where empty
+

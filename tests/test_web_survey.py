@@ -314,6 +314,8 @@ def test_strict_validation_of_every_kind_of_step(app, client, live_campaign):
     _visited, url = walk(app, client, url, stop_before="preferred_channel")
     assert client.post(url, data={"answer": "pigeon_post"}).status_code == 400
     _visited, url = walk(app, client, url, stop_before="comment")
+    step = client.get(url).get_data(as_text=True).split("<main", 1)[1]
+    assert step.lower().count("необязательно") == 1  # the question says it; the hint does not
     long_comment = client.post(url, data={"comment": "я" * (survey.COMMENT_MAX + 1)})
     assert long_comment.status_code == 400
     assert client.post(url, data={"comment": "x" * 70_000}).status_code == 413

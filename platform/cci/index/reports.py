@@ -14,6 +14,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
+from cci.methodology.contract import RESPONDENT_TYPES
 
 Key = tuple[str, str | None]  # (metric, respondent type)
 
@@ -52,8 +53,9 @@ class RegionReport:
 
     @property
     def respondent_types(self) -> list[str]:
-        return sorted({k[1] for o in self.offices for k in o.figures if k[0] == "perspective"
-                       and k[1]} | {k[1] for k in self.figures if k[0] == "perspective" and k[1]})
+        """Every perspective, in the methodology's order: a column with no figure says «—»
+        rather than disappearing."""
+        return list(RESPONDENT_TYPES)
 
     def indicators(self, kind: str | None = None):
         return [i for i in self.indicator_set.indicators if kind is None or i.kind == kind]

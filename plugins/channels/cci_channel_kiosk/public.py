@@ -330,8 +330,8 @@ def texts() -> dict[str, str]:
         "next": _("Next"),
         "progress": _("Question %(n)d of %(total)d", n=999001, total=999002)
         .replace("999001", "{n}").replace("999002", "{total}"),
-        "commentHint": _("Optional. Please do not write your name, phone number or other "
-                         "personal data."),
+        "commentHint": _("Please do not write your name, phone number or other personal "
+                         "data."),
         "thanksHeading": _("Thank you!"),
         "thanksLead": _("Your answers have been saved."),
         "countdown": _("No activity: the survey will start over in %(seconds)s s.",
