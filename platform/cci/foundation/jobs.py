@@ -23,6 +23,7 @@ from rq import Retry
 from rq import get_current_job
 from sqlalchemy import update
 
+from cci.foundation import logs
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
@@ -179,7 +180,13 @@ def _release(app: Flask, lock: str | None, rq_id: str) -> None:
 
 
 def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> dict:
-    """The RQ entry point for every named job."""
+    """The RQ entry point for every named job; its log records name the RQ job."""
+    rq_job = get_current_job()
+    with logs.job_context(rq_job.id if rq_job is not None else f"record-{record_id}"):
+        return _run_job(record_id, region_id, lock)
+
+
+def _run_job(record_id: int, region_id: int | None, lock: str | None) -> dict:
     app = _app()
     if app.extensions.get("cci.pid") != os.getpid():
         # A forked work horse must not share the parent's pooled connections.

@@ -78,3 +78,11 @@ def register_api_schemas():
     A name already taken by the core or by another plugin stops start-up with an error naming
     both; prefix the names with the plugin's (``Kiosk…``).
     """
+
+
+@hookspec
+def report_metrics():
+    """Return a list of :class:`cci.hooks.readings.Reading`: gauges of this plugin's state,
+    read at every scrape of ``/metrics`` (in the application's context and the federal
+    scope), e.g. devices online. Keep it to a query or two: a scrape comes every few seconds.
+    """

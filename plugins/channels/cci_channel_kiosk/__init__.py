@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
 
+from cci_channel_kiosk import devices
 from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
 from cci_channel_kiosk.admin_api import SCHEMAS
 from cci_channel_kiosk.admin_api import bp as admin_api_bp
@@ -69,3 +70,8 @@ def register_migrations():
 @hookimpl
 def register_api_schemas():
     return SCHEMAS
+
+
+@hookimpl
+def report_metrics():
+    return devices.readings()
