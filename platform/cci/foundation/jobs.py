@@ -21,8 +21,11 @@ from flask import current_app
 from rq import Queue
 from rq import Retry
 from rq import get_current_job
+from rq.job import Job
+from rq.registry import FailedJobRegistry
 from sqlalchemy import update
 
+from cci.foundation import audit
 from cci.foundation import logs
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -87,8 +90,6 @@ def enqueue(
     )
     db.add(record)
     db.commit()
-    retries = current_app.config["JOB_RETRIES"]
-    intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
     try:
         target = queue(queue_name)
         schedule = (
@@ -103,10 +104,7 @@ def enqueue(
             lock,
             job_id=rq_id,
             description=record.title,
-            retry=Retry(max=retries, interval=intervals) if retries else None,
-            job_timeout=timeout,
-            result_ttl=86400,
-            failure_ttl=7 * 86400,
+            **_rq_options(timeout),
         )
     except Exception as exc:  # Redis down: the record says so instead of pretending to wait
         record.status = "failed"
@@ -116,6 +114,14 @@ def enqueue(
             redis.delete(lock)
         raise JobError(str(exc)) from exc
     return record
+
+
+def _rq_options(timeout: int) -> dict[str, Any]:
+    """How every job is queued: its time limit, retries, and how long RQ keeps its outcome."""
+    retries = current_app.config["JOB_RETRIES"]
+    intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
+    return {"retry": Retry(max=retries, interval=intervals) if retries else None,
+            "job_timeout": timeout, "result_ttl": 86400, "failure_ttl": 7 * 86400}
 
 
 def lock_key(dedupe_key: str, region_id: int | None) -> str:
@@ -238,3 +244,46 @@ def _run_job(record_id: int, region_id: int | None, lock: str | None) -> dict:
 def init_app(app: Flask) -> None:
     connection = app.extensions["cci.redis"]
     app.extensions["cci.queues"] = {name: Queue(name, connection=connection) for name in QUEUES}
+
+
+def error_summary(record: JobRecord) -> str:
+    """The failure in a line: the exception and its message (the last line of the stored
+    traceback), or the record's own words (``queue unavailable: …``)."""
+    lines = [line.strip() for line in (record.error or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def retry(record: JobRecord, user: Any = None) -> JobRecord:
+    """Queue a failed job again, as a new RQ job of the same record (its attempts go on
+    counting); audit-logged. The failed RQ job is dropped from its failed registry, so the
+    queue's count of failures says what still needs a decision."""
+    if record.status != "failed":
+        raise JobError(f"job {record.id} is {record.status}, not failed")
+    redis = current_app.extensions["cci.redis"]
+    old_id, queue_name, timeout = record.rq_id, "default", 3600
+    try:
+        old = Job.fetch(old_id, connection=redis)
+        queue_name, timeout = old.origin or queue_name, int(old.timeout or timeout)
+        FailedJobRegistry(queue=queue(queue_name)).remove(old, delete_job=True)
+    except Exception:  # noqa: BLE001 -- gone from Redis (expired, or Redis was emptied): queue anew
+        log.info("job %s: RQ job %s not found, queued anew", record.id, old_id)
+    before = {"status": record.status, "rq_id": old_id}
+    record.rq_id = str(uuid.uuid4())
+    record.status = "queued"
+    record.progress = 0.0
+    record.finished_at = None
+    audit.record("job.retry", record, before=before,
+                 after={"status": "queued", "rq_id": record.rq_id}, user=user)
+    db.commit()
+    try:
+        queue(queue_name).enqueue(run_job, record.id, record.region_id, None,
+                                  job_id=record.rq_id, description=record.title,
+                                  **_rq_options(timeout))
+    except Exception as exc:  # Redis down: still failed, and it says why
+        record.status = "failed"
+        record.error = f"queue unavailable: {exc}"
+        db.commit()
+        raise JobError(str(exc)) from exc
+    log.info("job %s (%s) queued again by %s", record.id, record.name,
+             getattr(user, "email", None) or "system")
+    return record
