@@ -190,7 +190,7 @@ class Analyst:
 
 
 def pace() -> float:
-    return random.uniform(0.5 * PAUSE, 1.5 * PAUSE)  # noqa: S311 -- a load, not a secret
+    return random.uniform(0.5 * PAUSE, 1.5 * PAUSE)
 
 
 async def _run(app, sample_id: int, open_id: int, offices, registered, logs: Path) -> int:
