@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -194,3 +195,58 @@ def test_a_dependency_down_is_reported_not_a_500(build, monkeypatch):
     got = scrape(application.test_client())
     assert got["cci_dependency_up", (("dependency", "redis"),)] == 0
     assert got["cci_dependency_up", (("dependency", "database"),)] == 1
+
+
+def test_gunicorn_processes_are_summed_in_multiprocess_mode(app, tmp_path):
+    """Real gunicorn with PROMETHEUS_MULTIPROC_DIR, its workers recycled every 3 requests so
+    that the requests are spread over several processes: a scrape counts them all. (The app
+    is preloaded, so a recycled worker starts at once.)"""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from conftest import ROOT
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+               CCI_METRICS_TOKEN=METRICS_TOKEN, CCI_LOG_LEVEL="WARNING")
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    command = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+               "--max-requests", "3", "--preload", "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def get(path: str, **headers) -> str:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return response.read().decode()
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get("/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        for _ in range(11):
+            get("/healthz")
+        key = ("cci_http_requests_total", (("endpoint", "health.healthz"), ("status", "200")))
+        counts = {samples(get("/metrics", Authorization=f"Bearer {METRICS_TOKEN}"))[key]
+                  for _ in range(4)}
+        assert counts == {12.0}  # every process's requests, whichever answers the scrape
+        assert len(list(metrics_dir.glob("counter_*.db"))) >= 4  # 12 requests, 3 a process
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
