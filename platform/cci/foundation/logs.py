@@ -22,7 +22,7 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 _job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("cci_job_id", default=None)
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s"
-JSON_FIELDS = ("asctime", "levelname", "name", "message", "request_id", "job_id")
+JSON_FIELDS = ("levelname", "name", "message", "request_id", "job_id")
 
 
 def set_request_id(value: str | None) -> contextvars.Token:
@@ -87,9 +87,9 @@ class _Stderr(logging.StreamHandler):
 
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "json":
-        return JsonFormatter(list(JSON_FIELDS), rename_fields={"asctime": "time",
-                                                                "levelname": "level",
-                                                                "name": "logger"})
+        # "time": ISO 8601 in UTC, as log collectors read it
+        return JsonFormatter(list(JSON_FIELDS), timestamp="time",
+                             rename_fields={"levelname": "level", "name": "logger"})
     return TextFormatter()
 
 
