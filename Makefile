@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 HTMX    := platform/cci/web/static/vendor/htmx.min.js
 CATALOG := platform/cci/web/translations/ru/LC_MESSAGES/messages
 
-.PHONY: install run test lint bench i18n-extract clean
+.PHONY: install run test lint bench load i18n-extract clean
 
 install: $(STAMP) $(HTMX) $(CATALOG).mo
 
@@ -44,6 +44,10 @@ lint: install
 
 bench: install
 	$(PY) -m bench
+
+# A campaign day's load on loopback, bounded in time (LOAD_SECONDS, LOAD_CLIENTS): bench/load.py.
+load: install
+	$(PY) -m bench.load
 
 # After adding or changing interface strings: extract, merge into the Russian catalog, translate.
 i18n-extract: install

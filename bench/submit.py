@@ -577,9 +577,11 @@ class Tally:
 
 
 async def kiosk_phase(port: int, kiosks: list[Kiosk], clients: int, seconds: float,
-                      accepted_keys: set[str]) -> Tally:
+                      accepted_keys: set[str], pause=None) -> Tally:
     """``clients`` concurrent senders for ``seconds``; sender c delivers for kiosks c,
-    c + clients, … in turn (each kiosk sends one answer at a time, as a device does)."""
+    c + clients, … in turn (each kiosk sends one answer at a time, as a device does);
+    ``pause()``, when given, is the seconds a sender waits after each delivery (`make load`
+    paces its kiosks; the bench sends back to back)."""
     tally = Tally()
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -615,6 +617,8 @@ async def kiosk_phase(port: int, kiosks: list[Kiosk], clients: int, seconds: flo
                 tally.repeated += 1
             else:
                 tally.error(f"HTTP {reply.status}", reply.body[:200].decode(errors="replace"))
+            if pause is not None:
+                await asyncio.sleep(pause())
 
     async with asyncio.TaskGroup() as group:
         for c in range(clients):
@@ -627,10 +631,11 @@ FIELD_RE = re.compile(r'name="(answer|respondent_type)" value="([^"]*)"')
 
 
 async def web_phase(port: int, offices, form: dict, clients: int, seconds: float,
-                    accepted_tokens: set[str], run: int = 0) -> Tally:
+                    accepted_tokens: set[str], run: int = 0, pause=None) -> Tally:
     """People at a time answering the web survey from their own addresses, as a browser with
     htmx does: the office's page, then one form post per step (the server answers each with
-    the next card and its address in HX-Push-Url), up to the thanks."""
+    the next card and its address in HX-Push-Url), up to the thanks; ``pause()``, when
+    given, is the seconds a person reads each card (the bench answers at once)."""
     tally = Tally()
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -690,6 +695,8 @@ async def web_phase(port: int, offices, form: dict, clients: int, seconds: float
                     tally.accepted += 1
                     accepted_tokens.add(url.split("/")[-2])
                     return
+                if pause is not None:
+                    await asyncio.sleep(pause())
                 step_key = url.rsplit("/", 1)[-1]
                 if step_key == "comment":
                     values = {"comment": who.comment}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
+from rq.registry import FailedJobRegistry
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -474,3 +475,82 @@ def test_the_tenants_sync_button_is_federal_and_for_admins(app, client, make_use
     login(make_user("federal_analyst"))
     assert client.post("/federal/admin/tenants-sync").status_code in (403, 404)
     assert job_count(app) == 0
+
+
+# --- the administrators' view: queues, running and failed jobs, «Повторить» ------------------
+
+
+@pytest.fixture
+def failed_bry_job(app, tenants, in_scope, testkit_dir, tmp_path, monkeypatch):
+    """A BRY job that failed (its first attempt fails; a retry succeeds) and one waiting."""
+    monkeypatch.setitem(app.config, "JOB_RETRIES", 0)
+    with in_scope(region_id(app, "RU-BRY")):
+        failed = jobs.enqueue("testkit.flaky", title="Капризная", marker=str(tmp_path / "m")).id
+    run_in_process(app)
+    assert job_row(app, failed).status == "failed"
+    with in_scope(region_id(app, "RU-BRY")):
+        jobs.enqueue("testkit.count_offices", title="Ждёт в очереди")
+    return failed
+
+
+def test_the_platform_administrator_sees_the_queues_and_retries_a_failed_job(
+        app, client, make_user, login, failed_bry_job):
+    login(make_user("admin"))
+    page = client.get("/federal/jobs/").get_data(as_text=True)
+    assert "Очереди" in page
+    queues = page.split('id="queues"')[1].split("</table>")[0]
+    assert "<td>default</td><td class=\"num\">1</td>" in queues  # the waiting one
+    failed = page.split('id="jobs-failed"')[1].split("</table>")[0]
+    assert "Капризная" in failed
+    assert "RuntimeError: first attempt fails on purpose" in failed  # the error in a line
+    assert "Повторить" in failed
+    with app.app_context():
+        assert FailedJobRegistry(queue=jobs.queue("default")).count == 1
+
+    response = client.post(f"/federal/jobs/{failed_bry_job}/retry")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/federal/jobs/{failed_bry_job}")
+    row = job_row(app, failed_bry_job)
+    assert row.status == "queued" and row.finished_at is None
+    with app.app_context():
+        assert FailedJobRegistry(queue=jobs.queue("default")).count == 0  # decided
+    with app.app_context(), tenancy.federal_scope("test"):
+        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "job.retry"))
+        assert entry.object_id == str(failed_bry_job) and entry.actor.startswith("admin")
+        assert entry.before["status"] == "failed" and entry.after["status"] == "queued"
+    run_in_process(app)
+    row = job_row(app, failed_bry_job)
+    assert row.status == "finished" and row.attempts == 2 and row.result == {"attempt": 2}
+
+
+def test_a_regional_administrator_retries_only_their_regions_failed_jobs(
+        app, client, make_user, login, failed_bry_job):
+    login(make_user("regional_admin", region="RU-CHE"))
+    assert client.post(f"/r/RU-CHE/jobs/{failed_bry_job}/retry").status_code == 404
+    client.post("/logout")
+    login(make_user("auditor", region="RU-BRY"))
+    assert client.post(f"/r/RU-BRY/jobs/{failed_bry_job}/retry").status_code == 403
+    assert "Повторить" not in client.get("/r/RU-BRY/jobs/").get_data(as_text=True)
+    client.post("/logout")
+    login(make_user("regional_admin", region="RU-BRY"))
+    page = client.get("/r/RU-BRY/jobs/").get_data(as_text=True)
+    assert "Очереди" not in page  # the queues are every region's: the platform's admins only
+    assert "Капризная" in page.split('id="jobs-failed"')[1]
+    assert job_row(app, failed_bry_job).status == "failed"
+    assert client.post(f"/r/RU-BRY/jobs/{failed_bry_job}/retry").status_code == 302
+    assert job_row(app, failed_bry_job).status == "queued"
+    # only a failed job is retried: a second press says so and changes nothing
+    again = client.post(f"/r/RU-BRY/jobs/{failed_bry_job}/retry", follow_redirects=True)
+    assert "повторить можно только задачу, завершившуюся ошибкой" in again.get_data(as_text=True)
+    assert job_row(app, failed_bry_job).status == "queued"
+
+
+def test_the_administrators_panel_refreshes_itself(app, client, make_user, login,
+                                                    failed_bry_job):
+    login(make_user("admin"))
+    fragment = client.get("/federal/jobs/", headers=HX)
+    body = fragment.get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="jobs-panel"')
+    assert "<html" not in body
+    assert 'hx-trigger="every 5s"' in body
+    assert "HX-Request" in vary(fragment)

@@ -367,6 +367,29 @@ def test_two_plugins_naming_one_audit_action_stop_start_up(build, app):
         build(plugins=(_ProbeWords(), _ProbeWords()))
 
 
+# --- report_metrics ------------------------------------------------------------------------
+
+
+def test_hook_report_metrics(build, app):
+    class Gauges:
+        @hookimpl
+        def report_metrics(self):
+            from cci.foundation import tenancy
+
+            scope = tenancy.current_scope()  # the scrape reads in the federal scope
+            assert scope is not None and scope.region_id is None
+            return [plugin_api.Reading("cci_probe_things", "Things", 3, {"region": "RU-BRY"}),
+                    plugin_api.Reading("cci_probe_things", "Things", 4, {"region": "RU-KYA"})]
+
+    probe = build({"METRICS_TOKEN": "t"}, plugins=(Gauges(),))
+    text = probe.test_client().get("/metrics", headers={"Authorization": "Bearer t"}
+                                   ).get_data(as_text=True)
+    assert "# HELP cci_probe_things Things" in text
+    assert 'cci_probe_things{region="RU-BRY"} 3.0' in text
+    assert 'cci_probe_things{region="RU-KYA"} 4.0' in text
+    assert 'cci_dependency_up{dependency="plugins"} 1.0' in text
+
+
 # --- every hook tested and documented --------------------------------------------------------
 
 

@@ -89,6 +89,7 @@ from cci.foundation.tenancy import federal_scope
 from cci.foundation.tenancy import region_scope
 from cci.hooks.manager import installed_channel
 from cci.hooks.manager import installed_set
+from cci.hooks.readings import Reading
 
 # Hooks, and what the installed plugins registered
 from cci.hooks.specs import hookimpl
@@ -151,6 +152,7 @@ __all__ = [  # noqa: RUF022
     "hookimpl",
     "installed_channel",
     "installed_set",
+    "Reading",
     # Methodology contract
     "RESPONDENT_TYPES",
     "AnswerError",

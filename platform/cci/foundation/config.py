@@ -82,4 +82,15 @@ def from_environment() -> dict:
         # its body size (cci.web.ratelimit; channels set their own).
         "RATELIMIT_API_BATCH": os.environ.get("CCI_RATELIMIT_API_BATCH", "60/minute"),
         "API_BATCH_MAX_BYTES": int(os.environ.get("CCI_API_BATCH_MAX_KB", "4096")) * 1024,
+        # Logs (cci.foundation.logs): "text" (readable lines) or "json" (one object a line).
+        "LOG_FORMAT": os.environ.get("CCI_LOG_FORMAT", "text").strip().lower() or "text",
+        "LOG_LEVEL": os.environ.get("CCI_LOG_LEVEL", "INFO").strip().upper() or "INFO",
+        # GET /metrics (cci.web.metrics) answers only a bearer token equal to METRICS_TOKEN or
+        # an address in METRICS_ALLOW (addresses or networks, comma-separated); neither set:
+        # not served (404).
+        "METRICS_TOKEN": os.environ.get("CCI_METRICS_TOKEN", ""),
+        "METRICS_ALLOW": [
+            item.strip() for item in os.environ.get("CCI_METRICS_ALLOW", "").split(",")
+            if item.strip()
+        ],
     }

@@ -27,11 +27,14 @@ from rq import Queue
 from rq import Retry
 from rq import get_current_job
 from rq.job import Job
+from rq.registry import FailedJobRegistry
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
+from cci.foundation import audit
+from cci.foundation import logs
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import rows_updated
@@ -117,8 +120,6 @@ def enqueue(
 
 def _submit(record: JobRecord, delay_seconds: int = 0) -> None:
     """Put the record's job on its RQ queue (first time, or again after Redis lost it)."""
-    retries = current_app.config["JOB_RETRIES"]
-    intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
     target = queue(record.queue)
     schedule = (
         functools.partial(target.enqueue_in, dt.timedelta(seconds=delay_seconds))
@@ -132,10 +133,7 @@ def _submit(record: JobRecord, delay_seconds: int = 0) -> None:
         record.lock,
         job_id=record.rq_id,
         description=record.title,
-        retry=Retry(max=retries, interval=intervals) if retries else None,
-        job_timeout=record.timeout,
-        result_ttl=86400,
-        failure_ttl=7 * 86400,
+        **_rq_options(record.timeout),
     )
 
 
@@ -148,6 +146,14 @@ def on_failure(handler: Callable[..., None]) -> Callable[[Callable], Callable]:
         return job_function
 
     return mark
+
+
+def _rq_options(timeout: int) -> dict[str, Any]:
+    """How every job is queued: its time limit, retries, and how long RQ keeps its outcome."""
+    retries = current_app.config["JOB_RETRIES"]
+    intervals = current_app.config["JOB_RETRY_INTERVALS"][:retries] or [0]
+    return {"retry": Retry(max=retries, interval=intervals) if retries else None,
+            "job_timeout": timeout, "result_ttl": 86400, "failure_ttl": 7 * 86400}
 
 
 def lock_key(dedupe_key: str, region_id: int | None) -> str:
@@ -264,7 +270,13 @@ def _heartbeat(app: Flask, record_id: int) -> Iterator[None]:
 
 
 def run_job(record_id: int, region_id: int | None, lock: str | None = None) -> dict:
-    """The RQ entry point for every named job."""
+    """The RQ entry point for every named job; its log records name the RQ job."""
+    rq_job = get_current_job()
+    with logs.job_context(rq_job.id if rq_job is not None else f"record-{record_id}"):
+        return _run_job(record_id, region_id, lock)
+
+
+def _run_job(record_id: int, region_id: int | None, lock: str | None) -> dict:
     app = _app()
     if app.extensions.get("cci.pid") != os.getpid():
         # A forked work horse must not share the parent's pooled connections.
@@ -412,3 +424,46 @@ def _requeue(record: JobRecord, dead_before: dt.datetime) -> bool:
 def init_app(app: Flask) -> None:
     connection = app.extensions["cci.redis"]
     app.extensions["cci.queues"] = {name: Queue(name, connection=connection) for name in QUEUES}
+
+
+def error_summary(record: JobRecord) -> str:
+    """The failure in a line: the exception and its message (the last line of the stored
+    traceback), or the record's own words (``queue unavailable: …``)."""
+    lines = [line.strip() for line in (record.error or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def retry(record: JobRecord, user: Any = None) -> JobRecord:
+    """Queue a failed job again, as a new RQ job of the same record (its attempts go on
+    counting); audit-logged. The failed RQ job is dropped from its failed registry, so the
+    queue's count of failures says what still needs a decision; the job's dedupe lock is taken
+    again unless a newer job of the same work holds it."""
+    if record.status != "failed":
+        raise JobError(f"job {record.id} is {record.status}, not failed")
+    redis = current_app.extensions["cci.redis"]
+    old_id = record.rq_id
+    try:
+        old = Job.fetch(old_id, connection=redis)
+        FailedJobRegistry(queue=queue(record.queue)).remove(old, delete_job=True)
+    except Exception:  # noqa: BLE001 -- gone from Redis (expired, or Redis was emptied): queue anew
+        log.info("job %s: RQ job %s not found, queued anew", record.id, old_id)
+    before = {"status": record.status}
+    record.rq_id = str(uuid.uuid4())
+    record.status = "queued"
+    record.progress = 0.0
+    record.finished_at = None
+    record.heartbeat_at = None
+    audit.record("job.retry", record, before=before, after={"status": "queued"}, user=user)
+    db.commit()
+    try:
+        if record.lock and not redis.set(record.lock, record.rq_id, nx=True, ex=record.timeout):
+            log.info("job %s: its dedupe lock is held by a newer job", record.id)
+        _submit(record)
+    except Exception as exc:  # Redis down: still failed, and it says why
+        record.status = "failed"
+        record.error = f"queue unavailable: {exc}"
+        db.commit()
+        raise JobError(str(exc)) from exc
+    log.info("job %s (%s) queued again by %s", record.id, record.name,
+             getattr(user, "email", None) or "system")
+    return record

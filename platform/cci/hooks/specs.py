@@ -86,3 +86,11 @@ def register_audit_vocabulary():
     this plugin's entries in (its actions, the objects it records by type, their fields). An
     action or object type named by two plugins stops start-up with an error naming both.
     """
+
+
+@hookspec
+def report_metrics():
+    """Return a list of :class:`cci.hooks.readings.Reading`: gauges of this plugin's state,
+    read at every scrape of ``/metrics`` (in the application's context and the federal
+    scope), e.g. devices online. Keep it to a query or two: a scrape comes every few seconds.
+    """

@@ -19,11 +19,14 @@ from cci.collection.channels import is_public_endpoint
 from cci.foundation import access
 from cci.foundation import config
 from cci.foundation import db
+from cci.foundation import logs
 from cci.foundation import redis_conn
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
+from cci.web import metrics
 from cci.web import moments
 from cci.web import numbers
+from cci.web import observability
 from cci.web import ratelimit
 
 csrf = CSRFProtect()
@@ -48,6 +51,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
+    logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     if app.config["CCI_BEHIND_PROXY"]:
         # Flask's documented way to add WSGI middleware, which mypy sees as replacing a method
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -58,6 +62,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.extensions["cci.plugins"] = pm
     app.extensions["cci.registry"] = build_registry(pm)
 
+    observability.init_app(app)  # first: every later hook's log records carry the request id
     db.init_app(app)
     redis_conn.init_app(app)
     ratelimit.init_app(app)
@@ -89,6 +94,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
 
     auth.init_app(app)
     health.init_app(app)
+    metrics.init_app(app)
     _nest_area_blueprints(region_bp, federal_bp, admin.bp, job_views.bp)
     app.register_blueprint(region_bp)
     app.register_blueprint(federal_bp)

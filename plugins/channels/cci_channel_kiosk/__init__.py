@@ -20,6 +20,7 @@ from cci.plugin_api import AuditVocabulary
 from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
 
+from cci_channel_kiosk import devices
 from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
 from cci_channel_kiosk.admin_api import SCHEMAS
 from cci_channel_kiosk.admin_api import bp as admin_api_bp
@@ -110,3 +111,8 @@ def register_audit_vocabulary():
         fields={"pairing_expires_at": _l("Pairing code valid until"),
                 "paired_at": _l("Paired at"), "revoked_at": _l("Revoked at")},
     )
+
+
+@hookimpl
+def report_metrics():
+    return devices.readings()

@@ -26,12 +26,15 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.plugin_api import ID_MAX
 from cci.plugin_api import Campaign
 from cci.plugin_api import Office
 from cci.plugin_api import OfficeKey
+from cci.plugin_api import Reading
 from cci.plugin_api import Region
 from cci.plugin_api import db
 from cci.plugin_api import federal_scope
@@ -304,3 +307,28 @@ def is_online(kiosk: Kiosk, now: dt.datetime | None = None) -> bool:
     if kiosk.revoked_at is not None or kiosk.last_seen_at is None:
         return False
     return ((now or utcnow()) - kiosk.last_seen_at).total_seconds() <= ONLINE_SECONDS
+
+
+def readings(now: dt.datetime | None = None) -> list[Reading]:
+    """The metrics endpoint's gauges, per region: kiosks online (heard from within
+    :data:`ONLINE_SECONDS`) and the answers waiting in kiosks' offline queues, as each paired
+    kiosk last reported them (answers stored by the server never wait: they are stored in the
+    request that delivers them)."""
+    now = now or utcnow()
+    k, r = Kiosk.__table__, Region.__table__
+    online = func.sum(case((k.c.last_seen_at >= now - dt.timedelta(seconds=ONLINE_SECONDS), 1),
+                           else_=0))
+    rows = db.execute(
+        select(r.c.code, online, func.coalesce(func.sum(k.c.queue_length), 0))
+        .join_from(k, r, r.c.id == k.c.region_id)
+        .where(k.c.revoked_at.is_(None), k.c.paired_at.is_not(None))
+        .group_by(r.c.code)).all()
+    out = []
+    for code, count, waiting in rows:
+        out.append(Reading("cci_kiosks_online",
+                           f"Kiosks heard from within {ONLINE_SECONDS} s, by region",
+                           int(count or 0), {"region": code}))
+        out.append(Reading("cci_kiosk_answers_waiting",
+                           "Answers in kiosks' offline queues as the kiosks last reported "
+                           "them, by region", int(waiting or 0), {"region": code}))
+    return out
