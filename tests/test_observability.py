@@ -60,14 +60,20 @@ def json_log(app):
     logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 
-def test_a_given_request_id_is_echoed_and_in_every_record_of_the_request(app, client,
-                                                                          json_log):
-    @app.get("/_test_logging")
+@pytest.fixture
+def probe(build):
+    """An app of its own, built before the log is switched (building configures the logs):
+    a route can be added to it before its first request."""
+    return build()
+
+
+def test_a_given_request_id_is_echoed_and_in_every_record_of_the_request(probe, json_log):
+    @probe.get("/_test_logging")
     def _test_logging():
         logging.getLogger("cci.test").warning("inside the view")
         return "ok"
 
-    response = client.get("/_test_logging", headers={"X-Request-ID": "abc-123"})
+    response = probe.test_client().get("/_test_logging", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
     records = [json.loads(line) for line in json_log]
     messages = [r["message"] for r in records]
