@@ -19,8 +19,10 @@ rule               fires when (default parameters)
                    operator (``meta["operator_id"]``), counted in the region.
                    The earlier responses of the burst are flagged too. Checks a whole batch
                    at once (an import's rows).
-``outside_hours``  a kiosk answer (``meta["device_id"]``) submitted outside ``opens``–``closes``
-                   ("08:00"–"20:00") in the region's time zone.
+``outside_hours``  a kiosk answer (``meta["device_id"]``) submitted outside its office's opening
+                   hours in the office's time zone (the region's, unless the office has its
+                   own); an office without hours of its own: ``opens``–``closes`` ("08:00"–
+                   "20:00").
 ``staff_session``  ``meta["staff_session"]`` is true: answered in a staff member's session.
 ``near_duplicate`` the same answers as another response of the same office and respondent type
                    to at least ``min_share`` (0.9) of the items, within ``minutes`` (30);
@@ -44,11 +46,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String
 from sqlalchemy import cast
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 
 from cci.collection.channels import QualityRule
 from cci.foundation.models import Answer
+from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 
@@ -236,24 +240,30 @@ def _clock(text: str) -> dt.time:
     return dt.time(int(hours) % 24, int(minutes or 0))
 
 
-def _timezone(session, region_id: int) -> str | None:
-    """The region's time zone, remembered for the session (a request or a job): a batch asks
-    for every response, of any region, so every region's is read at once."""
-    known = session.info.setdefault("cci.region_timezones", {})
-    if region_id not in known:
-        known.update(session.execute(select(Region.id, Region.timezone)).all())
-        known.setdefault(region_id, None)
-    return known[region_id]
+def _office_hours(session, office_id: int) -> tuple[str, str | None, str | None] | None:
+    """(time zone, opens, closes) of an office: its own zone and hours where it has them, else
+    its region's zone; remembered for the session (a request or a job): a batch asks for every
+    response, of any office, so every office's is read at once."""
+    known = session.info.setdefault("cci.office_hours", {})
+    if office_id not in known:
+        rows = session.execute(
+            select(Office.id, func.coalesce(Office.timezone, Region.timezone), Office.opens,
+                   Office.closes).join(Region, Region.id == Office.region_id)).all()
+        known.update({row[0]: tuple(row[1:]) for row in rows})
+        known.setdefault(office_id, None)
+    return known[office_id]
 
 
 def outside_hours(response: Response, session, params: dict) -> str | None:
     if (response.meta or {}).get("device_id") in (None, ""):
         return None
-    timezone = _timezone(session, response.region_id)
-    if timezone is None:
+    hours = _office_hours(session, response.office_id)
+    if hours is None:
         return None
+    timezone, office_opens, office_closes = hours
     local = _submitted(response).astimezone(zoneinfo.ZoneInfo(timezone))
-    opens, closes = _clock(params["opens"]), _clock(params["closes"])
+    opens = _clock(office_opens or params["opens"])
+    closes = _clock(office_closes or params["closes"])
     if opens <= local.time() < closes:
         return None
     return (f"ответ с киоска в {local:%H:%M} по местному времени, вне часов работы "

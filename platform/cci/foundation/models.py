@@ -72,6 +72,14 @@ class Office(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(8), default="branch")
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: opening hours, «08:00»–«17:00», local time; None: the platform's default hours
+    opens: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    closes: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    #: the office's time zone where it differs from its region's (a region across two zones)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: when a person last changed the office in the interface: the tenants files no longer
+    #: overwrite it (a sync keeps it and says so)
+    edited_in_interface_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

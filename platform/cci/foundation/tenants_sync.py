@@ -2,7 +2,8 @@
 
 All files are validated first and written in one transaction: a mistake in one file
 changes nothing. Offices missing from a file are deactivated, never deleted (answers and
-results refer to them).
+results refer to them). An office a person changed or added in the interface
+(:mod:`cci.foundation.offices`) is kept as it is: the report names it and what the file says.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from cci.foundation.models import NETWORK_TYPES
 from cci.foundation.models import OFFICE_KINDS
 from cci.foundation.models import Office
 from cci.foundation.models import Region
+from cci.foundation.offices import OFFICE_CODE
 
 REGION_CODE = re.compile(r"^RU-[A-Z]{2,3}$")
-OFFICE_CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 REGION_FIELDS = ("name", "network_type", "timezone", "is_sample")
 OFFICE_FIELDS = ("name", "address", "kind", "is_sample", "active")
 
@@ -41,6 +42,8 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
+    #: offices changed in the interface that the files would change: "RU-BRY/BRY-01: name «…»"
+    kept: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -50,9 +53,11 @@ class SyncReport:
         out = [f"created: {name}" for name in self.created]
         out += [f"updated: {name}" for name in self.updated]
         out += [f"deactivated: {name}" for name in self.deactivated]
+        out += [f"kept as changed in the interface: {line}" for line in self.kept]
         out.append(
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.deactivated)} deactivated, {len(self.unchanged)} unchanged"
+            + (f", {len(self.kept)} kept as changed in the interface" if self.kept else "")
         )
         return out
 
@@ -192,6 +197,9 @@ def _sync_region(spec: dict, report: SyncReport, actor: str) -> None:
                          after=audit.snapshot(office, ("code", *OFFICE_FIELDS)))
             report.created.append(label)
             continue
+        if office.edited_in_interface_at is not None:
+            _keep(office, ospec, label, report)
+            continue
         before = _apply(office, ospec, OFFICE_FIELDS)
         if before is not None:
             audit.record("office.update", office, actor=actor, before=before,
@@ -200,9 +208,22 @@ def _sync_region(spec: dict, report: SyncReport, actor: str) -> None:
         else:
             report.unchanged.append(label)
     for office in existing.values():
+        if office.edited_in_interface_at is not None:
+            if office.active:  # added or changed in the interface: not the file's to remove
+                report.kept.append(f"{region.code}/{office.code}: not in the file")
+            continue
         if office.active:
             before = audit.snapshot(office, OFFICE_FIELDS)
             office.active = False
             audit.record("office.deactivate", office, actor=actor, before=before,
                          after=audit.snapshot(office, OFFICE_FIELDS))
             report.deactivated.append(f"{region.code}/{office.code}")
+
+
+def _keep(office: Office, spec: dict, label: str, report: SyncReport) -> None:
+    differs = [f"{name} {spec[name]!r}" for name in OFFICE_FIELDS
+               if name != "is_sample" and getattr(office, name) != spec[name]]
+    if differs:
+        report.kept.append(f"{label}: the file says {', '.join(differs)}")
+    else:
+        report.unchanged.append(label)

@@ -23,3 +23,18 @@ def zone_label(zone: dt.tzinfo | str, at: dt.datetime | None = None) -> str:
     sign = "+" if minutes > 0 else MINUS
     hours, rest = divmod(abs(minutes), 60)
     return f"МСК{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+#: Russia's time zones, west to east, with the city people name each by
+RUSSIAN_ZONES = (
+    ("Europe/Kaliningrad", "Калининград"), ("Europe/Moscow", "Москва"),
+    ("Europe/Samara", "Самара"), ("Asia/Yekaterinburg", "Екатеринбург"),
+    ("Asia/Omsk", "Омск"), ("Asia/Krasnoyarsk", "Красноярск"), ("Asia/Irkutsk", "Иркутск"),
+    ("Asia/Yakutsk", "Якутск"), ("Asia/Vladivostok", "Владивосток"),
+    ("Asia/Magadan", "Магадан"), ("Asia/Kamchatka", "Петропавловск-Камчатский"),
+)
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(zone, «МСК+4 — Красноярск») for a form's choice of a Russian time zone."""
+    return [(zone, f"{zone_label(zone)} — {city}") for zone, city in RUSSIAN_ZONES]

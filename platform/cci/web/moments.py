@@ -50,4 +50,6 @@ def local_time(moment: dt.datetime | None, region: Region | None = None,
 
 def init_app(app) -> None:
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["zone_label"] = lambda region: zone_label(region_zone(region))
+    # a region, or a zone's IANA name
+    app.jinja_env.filters["zone_label"] = lambda zone: zone_label(
+        zone if isinstance(zone, str) else region_zone(zone))
