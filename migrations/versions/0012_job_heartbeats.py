@@ -16,19 +16,20 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not a batch: on SQLite a batch copies the table and drops the old
+# one, which the imports referring to their jobs forbid.
+def columns() -> list[sa.Column]:
+    return [sa.Column('queue', sa.String(length=16), nullable=False, server_default='default'),
+            sa.Column('timeout', sa.Integer(), nullable=False, server_default='3600'),
+            sa.Column('lock', sa.String(length=300), nullable=True),
+            sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True)]
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('queue', sa.String(length=16), nullable=False,
-                                      server_default='default'))
-        batch_op.add_column(sa.Column('timeout', sa.Integer(), nullable=False,
-                                      server_default='3600'))
-        batch_op.add_column(sa.Column('lock', sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True))
+    for column in columns():
+        op.add_column('jobs', column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_column('heartbeat_at')
-        batch_op.drop_column('lock')
-        batch_op.drop_column('timeout')
-        batch_op.drop_column('queue')
+    for column in reversed(columns()):
+        op.execute(f'ALTER TABLE jobs DROP COLUMN {column.name}')

@@ -16,18 +16,20 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not a batch: on SQLite a batch copies the table and drops the old
+# one, which the rows referring to offices (users, answers, kiosks) forbid.
+def columns() -> list[sa.Column]:
+    return [sa.Column('opens', sa.String(length=5), nullable=True),
+            sa.Column('closes', sa.String(length=5), nullable=True),
+            sa.Column('timezone', sa.String(length=64), nullable=True),
+            sa.Column('edited_in_interface_at', sa.DateTime(timezone=True), nullable=True)]
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('offices', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('opens', sa.String(length=5), nullable=True))
-        batch_op.add_column(sa.Column('closes', sa.String(length=5), nullable=True))
-        batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('edited_in_interface_at', sa.DateTime(timezone=True),
-                                      nullable=True))
+    for column in columns():
+        op.add_column('offices', column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('offices', schema=None) as batch_op:
-        batch_op.drop_column('edited_in_interface_at')
-        batch_op.drop_column('timezone')
-        batch_op.drop_column('closes')
-        batch_op.drop_column('opens')
+    for column in reversed(columns()):
+        op.execute(f'ALTER TABLE offices DROP COLUMN {column.name}')

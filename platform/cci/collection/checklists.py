@@ -59,6 +59,11 @@ def normalise(indicator: Indicator, values: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+#: who may open the checklists; who may change them is decided per target (:func:`can_edit`)
+VIEW_ROLES = (Role.ADMIN, Role.FEDERAL_ANALYST, Role.METHODOLOGY_OWNER, Role.REGIONAL_ADMIN,
+              Role.AUDITOR)
+
+
 def can_edit(user: User, office_id: int | None) -> bool:
     """Whether ``user`` may change a checklist of the office (``office_id`` None: the region's
     own, in a centralized network); anyone who may open the checklists may read them."""

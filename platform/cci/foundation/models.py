@@ -385,6 +385,26 @@ class RunResult(TenantScoped, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ChecklistPhoto(TenantScoped, Base):
+    """A photo an auditor attached to one parameter of a checklist, as evidence: resized on
+    upload (no camera metadata kept) and stored in the database, so a backup carries it."""
+
+    __tablename__ = "checklist_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(
+        ForeignKey("checklists.id", ondelete="CASCADE"), index=True)
+    parameter: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    #: JPEG, the long side at most cci.collection.photos.LONG_SIDE pixels
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class JobRecord(TenantScoped, Base):
     """What a background job is doing, readable by the pages that started it."""
 

@@ -79,6 +79,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import admin
     from cci.web.views import auth
     from cci.web.views import campaigns  # noqa: F401 - registers its routes
+    from cci.web.views import checklist_photos  # noqa: F401 - registers its routes
     from cci.web.views import checklists  # noqa: F401 - registers its routes
     from cci.web.views import federal  # noqa: F401 - registers its routes
     from cci.web.views import health

@@ -40,7 +40,11 @@ from wtforms.validators import ValidationError
 
 from cci.collection import recompute
 from cci.collection.campaigns import visible_campaigns
+from cci.collection.checklists import VIEW_ROLES
 from cci.collection.checklists import can_edit
+from cci.collection.photos import ACCEPT_ATTRIBUTE
+from cci.collection.photos import MAX_BYTES
+from cci.collection.photos import MAX_PER_PARAMETER
 from cci.foundation import audit
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
@@ -49,7 +53,6 @@ from cci.foundation.models import Checklist
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import User
-from cci.foundation.roles import Role
 from cci.methodology.contract import ChecklistParam
 from cci.methodology.contract import Indicator
 from cci.methodology.contract import IndicatorSet
@@ -58,13 +61,11 @@ from cci.methodology.figures import RegionData
 from cci.methodology.values import NegativeNumber
 from cci.methodology.values import parse_amount
 from cci.web import numbers
+from cci.web.views import checklist_photos
 from cci.web.views.areas import region_bp
 
 log = logging.getLogger("cci.checklists")
 
-#: who may open the checklists; who may change them is decided per target (:func:`can_edit`)
-VIEW_ROLES = (Role.ADMIN, Role.FEDERAL_ANALYST, Role.METHODOLOGY_OWNER, Role.REGIONAL_ADMIN,
-              Role.AUDITOR)
 REGION_TARGET = "region"
 EVIDENCE_MAX = 2000
 YES, NO = "yes", "no"
@@ -359,14 +360,17 @@ def checklist(campaign_id: int, target: str, indicator_code: str):
     indicator = where.indicator
     form = checklist_form(indicator, row)
     status = 200
+    photo_errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
-        values, evidence = _cleaned(form, indicator)
-        saved = _save(where, row, values, evidence)
-        if saved:
-            flash(_("Checklist saved."), "success")
-        else:
-            flash(_("Nothing changed."), "success")
-        return redirect(url_for("region.checklists", campaign=where.campaign.id))
+        prepared, photo_errors = checklist_photos.read_uploads(indicator, row)
+        if not photo_errors:  # nothing is saved while a photo is refused
+            values, evidence = _cleaned(form, indicator)
+            saved = _save(where, row, values, evidence, prepared)
+            if saved:
+                flash(_("Checklist saved."), "success")
+            else:
+                flash(_("Nothing changed."), "success")
+            return redirect(url_for("region.checklists", campaign=where.campaign.id))
     if request.method == "POST":
         status = 400
     params = [(param, form[f"value__{param.key}"], form[f"evidence__{param.key}"])
@@ -374,7 +378,10 @@ def checklist(campaign_id: int, target: str, indicator_code: str):
     auditor = db.get(User, row.auditor_id) if row is not None and row.auditor_id else None
     return render_template(
         "checklists/form.html", form=form, where=where, params=params, row=row,
-        auditor=auditor, editable=editable,
+        auditor=auditor, editable=editable, photos=checklist_photos.listing(row),
+        photo_errors=photo_errors, photo_field=checklist_photos.field_name,
+        photo_accept=ACCEPT_ATTRIBUTE, photo_limits=(MAX_BYTES // (1024 * 1024),
+                                                     MAX_PER_PARAMETER),
         target_label=_("Whole region") if where.office is None
         else f"{where.office.code} — {where.office.name}",
     ), status
@@ -383,14 +390,20 @@ def checklist(campaign_id: int, target: str, indicator_code: str):
 CHECKLIST_FIELDS = ("campaign_id", "office_id", "indicator")
 
 
-def _save(where: Target, row: Checklist | None, values: dict, evidence: dict) -> bool:
-    """Upsert the checklist, audit it and schedule a recompute; False when nothing changed."""
+def _save(where: Target, row: Checklist | None, values: dict, evidence: dict,
+          photos: dict) -> bool:
+    """Upsert the checklist with its new photos, audit it and schedule a recompute; False
+    when nothing changed."""
     # One writer per region at a time: the region's own checklist (office NULL) is not kept
     # unique by the database, so concurrent first saves must not both insert.
     db.execute(select(Region.id).where(Region.id == g.region.id).with_for_update())
     row = _stored(where) or row
     if row is not None and row.values == values and row.evidence == evidence:
-        return False
+        if not photos:
+            return False
+        checklist_photos.attach(row, photos)  # evidence only: the figures do not change
+        db.commit()
+        return True
     before = None
     if row is None:
         row = Checklist(campaign_id=where.campaign.id, office_id=where.office_id,
@@ -406,6 +419,7 @@ def _save(where: Target, row: Checklist | None, values: dict, evidence: dict) ->
     after = {**audit.snapshot(row, CHECKLIST_FIELDS), "values": values, "evidence": evidence}
     audit.record("checklist.update" if before else "checklist.create", row,
                  before=before, after=after)
+    checklist_photos.attach(row, photos)
     db.commit()
     if not recompute.follow([where.campaign.id]):
         flash(_("The index will be recalculated later: the job queue is unavailable now."),
