@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
+import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Flask
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +29,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
+from cci.foundation import login_sessions
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
@@ -45,19 +48,37 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
 
+#: Where the session cookie keeps the key of the server-side login session.
+SESSION_KEY = "login_session"
+
+
+def idle_timeout() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+
+
 @login_manager.user_loader
-def _load_user(session_id: str) -> User | None:
-    """The user of a session ("id:mark", see User.get_id): None once the account is
-    deactivated or its password changed since the session was opened."""
-    user_id, _sep, mark = session_id.partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or not mark:
+def _load_user(user_id: str) -> User | None:
+    """The user of a live server-side session (cci.foundation.login_sessions); None once it
+    was ended (logout, logout everywhere, a password change), idled out, or the account was
+    deactivated, whatever copy of the cookie is presented."""
+    if not (user_id.isascii() and user_id.isdigit()):
         return None  # not a session this version opened
-    # Runs before the request's scope exists: reading the account itself is the auth step.
-    with tenancy.federal_scope("load the logged-in user"):
-        user = db.get(User, int(user_id))
-    if user is None or not user.active:
-        return None
-    return user if hmac.compare_digest(mark, user.session_mark()) else None
+    return login_sessions.resolve(session.get(SESSION_KEY), int(user_id), idle_timeout())
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in with a new server-side session (committed)."""
+    key = login_sessions.open_session(user, idle_timeout())
+    db.commit()
+    login_user(user)
+    session[SESSION_KEY] = key
+
+
+def end_session() -> None:
+    """Log out: the server forgets this session, so a copy of its cookie opens nothing."""
+    login_sessions.end(session.pop(SESSION_KEY, None))
+    db.commit()
+    logout_user()
 
 
 class LoginForm(FlaskForm):
@@ -78,6 +99,15 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def throttled_message(wait: int) -> str:
+    minutes = max(1, (wait + 59) // 60)
+    return ngettext(
+        "Too many failed attempts. Try again in %(num)d minute.",
+        "Too many failed attempts. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -101,32 +131,22 @@ def login():
         # DataRequired passed for both
         assert form.email.data is not None and form.password.data is not None
         email = form.email.data.strip().lower()
-        wait = throttle.seconds_locked(email, request.remote_addr)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
-            flash(
-                ngettext(
-                    "Too many failed attempts. Try again in %(num)d minute.",
-                    "Too many failed attempts. Try again in %(num)d minutes.",
-                    minutes,
-                ),
-                "error",
-            )
+        attempt = throttle.begin(email, request.remote_addr)
+        if attempt.refused:
+            flash(throttled_message(attempt.wait), "error")
             status = 429
         else:
             user = authenticate(email, form.password.data)
             if user is None:
-                throttle.record_failure(email, request.remote_addr)
                 flash(_("Wrong e-mail or password."), "error")
                 status = 401
             else:
-                throttle.clear_account(email)
+                throttle.succeeded(attempt)
                 with tenancy.federal_scope("record login"):
                     if needs_rehash(user.password_hash):
                         user.password_hash = hash_password(form.password.data)
                     user.last_login_at = utcnow()
-                    db.commit()
-                login_user(user)
+                    start_session(user)
                 return redirect(_safe_next(request.args.get("next")) or home_url(user))
     elif request.method == "POST":
         status = 400
@@ -136,7 +156,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    end_session()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
