@@ -24,6 +24,7 @@ from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
 from cci.methodology.figures import shown_index
 from cci.web import ratelimit
+from cci.web import security_headers
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -64,6 +65,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     access.init_app(app)
+    security_headers.init_app(app)
 
     from cci.foundation import jobs
     from cci.web.api import init_app as init_api
