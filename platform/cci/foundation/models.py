@@ -162,6 +162,23 @@ class LoginSession(TenantScoped, Base):
     user: Mapped[User] = relationship()
 
 
+class LoginCode(TenantScoped, Base):
+    """A one-time code e-mailed to a user who logs in from an unknown browser while their
+    account is being guessed at (cci.web.login_codes). Only its keyed digest is stored."""
+
+    __tablename__ = "login_codes"
+    __tenant_nullable__ = True  # a federal user's code
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(Base):
     """One login attempt, counted before its password is checked (cci.web.throttle). The
     key is a digest of what is counted (an account, an address, or both): neither e-mails

@@ -1,15 +1,17 @@
-"""Login throttling: attempts per account from one address, and per address, in a moving
-window, counted in the database before the password is checked.
+"""Login throttling: attempts per account from one address, and per address, in a moving window,
+counted in the database before the password is checked.
 
-Counting before the check, and committing the count before reading it back, is what makes
-the limit hold under concurrency: of any number of simultaneous attempts, the k-th to commit
-sees at least k attempts, so no more than the limit ever reach the password check. The
-attempts are counted per account *and address*, never per account alone: a stranger who
-guesses a password locks out their own address, not the account's owner, who logs in from
-another one. The address has a bound of its own (ten accounts' worth: an office shares one
-address) against guessing many accounts from one place. The database, not Redis, keeps the
-count: logging in must work while Redis is down, and a login is rare enough to afford it.
-Only digests of the e-mail and the address are stored.
+Counting before the check, and committing the count before reading it back, is what makes the
+limit hold under concurrency: of any number of simultaneous attempts, the k-th to commit sees
+at least k attempts, so no more than the limit ever reach the password check. The attempts are
+limited per account *and address*, never per account alone: a stranger who guesses a password
+locks out their own address, not the account's owner, who logs in from another one. The
+account's failures from every address are counted too, not to lock it but to ask for a code by
+e-mail from a browser the account was not used in (cci.web.login_codes) once someone guesses at
+it from many addresses. The address has a bound of its own (ten accounts' worth: an office
+shares one address) against guessing many accounts from one place. The database, not Redis,
+keeps the count: logging in must work while Redis is down, and a login is rare enough to afford
+it. Only digests of the e-mail and the address are stored.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ ADDRESS_FACTOR = 10
 class Attempt:
     """A counted attempt: ``wait`` seconds to wait when refused (0 when it may go on)."""
 
-    keys: tuple[str, str]  # (account and address, address)
+    keys: tuple[str, str, str]  # (account and address, address, account)
     ids: tuple[int, ...]
     wait: int
 
@@ -68,14 +70,14 @@ def _counts(keys: tuple[str, ...], since: dt.datetime) -> dict[str, tuple[int, d
     return {key: (n, oldest) for key, n, oldest in rows}
 
 
-def _wait(keys: tuple[str, str], now: dt.datetime, window: dt.timedelta,
+def _wait(keys: tuple[str, str, str], now: dt.datetime, window: dt.timedelta,
           strict: bool) -> int:
     """Seconds until an attempt under these keys is allowed; 0 if it is. ``strict``: the
     attempt itself is among those counted (after its insert), so reaching the bound is not
     over it."""
-    counts = _counts(keys, now - window)
+    counts = _counts(keys[:2], now - window)
     wait = 0.0
-    for key, bound in zip(keys, _limits(), strict=True):
+    for key, bound in zip(keys[:2], _limits(), strict=True):
         n, oldest = counts.get(key, (0, now))
         if n > bound or (not strict and n >= bound):
             wait = max(wait, (oldest + window - now).total_seconds())
@@ -88,7 +90,8 @@ def begin(email: str, address: str | None) -> Attempt:
     :func:`succeeded` says otherwise."""
     email = email.strip().lower()
     address = address or "-"
-    keys = (_key("account+address", email, address), _key("address", address))
+    keys = (_key("account+address", email, address), _key("address", address),
+            _key("account", email))
     window = dt.timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
     now = utcnow()
     # Already over: refuse without counting, so a flood adds no rows.
@@ -110,3 +113,13 @@ def succeeded(attempt: Attempt) -> None:
     if attempt.ids:
         db.execute(update(LoginAttempt).where(LoginAttempt.id.in_(attempt.ids))
                    .values(failed=False))
+
+
+def account_failures(attempt: Attempt) -> int:
+    """Failed attempts on the attempt's account from any address within the window, this one
+    not included: how hard the account is being guessed at."""
+    window = dt.timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    return db.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.key == attempt.keys[2], LoginAttempt.failed,
+            LoginAttempt.at >= utcnow() - window, LoginAttempt.id.not_in(attempt.ids))) or 0

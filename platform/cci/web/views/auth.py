@@ -26,10 +26,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField
 from wtforms import PasswordField
+from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from cci.foundation import login_sessions
+from cci.foundation import mail
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
@@ -38,6 +40,7 @@ from cci.foundation.passwords import dummy_hash
 from cci.foundation.passwords import hash_password
 from cci.foundation.passwords import needs_rehash
 from cci.foundation.passwords import verify_password
+from cci.web import login_codes
 from cci.web import throttle
 
 bp = Blueprint("auth", __name__)
@@ -50,6 +53,9 @@ login_manager.session_protection = "strong"
 
 #: Where the session cookie keeps the key of the server-side login session.
 SESSION_KEY = "login_session"
+#: ... and, between a login's password and its e-mailed code, the code's id and the next page
+CODE_KEY = "login_code"
+CODE_NEXT_KEY = "login_code_next"
 
 
 def idle_timeout() -> dt.timedelta:
@@ -79,6 +85,11 @@ def end_session() -> None:
     login_sessions.end(session.pop(SESSION_KEY, None))
     db.commit()
     logout_user()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from the e-mail"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class LoginForm(FlaskForm):
@@ -140,17 +151,60 @@ def login():
             if user is None:
                 flash(_("Wrong e-mail or password."), "error")
                 status = 401
+            elif login_codes.needed(user, throttle.account_failures(attempt)):
+                # the attempt stays counted: a right password asks for a code only so often
+                try:
+                    session[CODE_KEY] = login_codes.issue(user)
+                except mail.MailError:
+                    current_app.logger.exception("the login code could not be sent")
+                    flash(_("The login code could not be sent by e-mail. Try again later."),
+                          "error")
+                    status = 503
+                else:
+                    session[CODE_NEXT_KEY] = _safe_next(request.args.get("next"))
+                    return redirect(url_for("auth.login_code"))
             else:
                 throttle.succeeded(attempt)
-                with tenancy.federal_scope("record login"):
-                    if needs_rehash(user.password_hash):
-                        user.password_hash = hash_password(form.password.data)
-                    user.last_login_at = utcnow()
-                    start_session(user)
-                return redirect(_safe_next(request.args.get("next")) or home_url(user))
+                return _complete_login(user, form.password.data,
+                                       _safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def _complete_login(user: User, password: str | None, next_url: str | None):
+    with tenancy.federal_scope("record login"):
+        if password is not None and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = utcnow()
+        start_session(user)
+    response = redirect(next_url or home_url(user))
+    login_codes.remember_browser(response, user)
+    return response
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step of a login while the account is guessed at: the e-mailed code."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    if CODE_KEY not in session:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        assert form.code.data is not None  # DataRequired passed
+        user = login_codes.redeem(session.get(CODE_KEY), form.code.data)
+        if user is not None:
+            session.pop(CODE_KEY, None)
+            return _complete_login(user, None, session.pop(CODE_NEXT_KEY, None))
+        form.code.errors = [*form.code.errors, _(
+            "The code is wrong or no longer valid. Check it, or log in again to receive a new "
+            "one.")]
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/code.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
