@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
@@ -228,6 +231,113 @@ def test_throttle_russian_plural_forms(app):
     assert forms[15].endswith("через 15 минут.")
     assert forms[21].endswith("через 21 минуту.")
     assert all(THROTTLED_RU.fullmatch(text) for text in forms.values())
+
+
+def _from(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_simultaneous_attempts_check_no_more_passwords_than_the_limit(app, make_user,
+                                                                      monkeypatch):
+    """Attempts are counted before the password is checked, atomically: 30 at once from one
+    address check at most 5 passwords (a slow check widens the race window)."""
+    from cci.web.views import auth
+
+    email = make_user("federal_analyst")
+    checked = []
+    real_verify = auth.verify_password
+
+    def slow_verify(stored, password):
+        checked.append(password)
+        time.sleep(0.05)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    barrier = threading.Barrier(30)
+
+    def attempt(_n):
+        client = _from(app, "10.1.1.1")
+        barrier.wait()
+        return _post_login(client, email, "wrong-password-123").status_code
+
+    with ThreadPoolExecutor(30) as pool:
+        statuses = list(pool.map(attempt, range(30)))
+    assert len(checked) <= app.config["LOGIN_MAX_FAILURES"], statuses
+    assert statuses.count(401) == len(checked)
+    assert statuses.count(429) == 30 - len(checked)
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app, make_user):
+    email = make_user("regional_admin", "RU-BRY")
+    stranger = _from(app, "203.0.113.66")
+    for _ in range(5):
+        assert _post_login(stranger, email, "guess-guess-guess").status_code == 401
+    for _ in range(10):
+        assert _post_login(stranger, email, PASSWORD).status_code == 429
+    # the owner from elsewhere: not locked out; the account being guessed at, a browser it
+    # was never used in takes the code sent by e-mail (tests/test_login_codes.py)
+    owner = _from(app, "198.51.100.7")
+    outbox = app.extensions.setdefault("cci.outbox", [])
+    outbox.clear()
+    response = _post_login(owner, email, PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/login/code"
+    code = re.search(r"\b(\d{6})\b", outbox[-1].body)[1]
+    assert owner.post("/login/code", data={"code": code}).status_code == 302
+    assert _logged_in_as(owner) == email
+
+
+def test_one_address_guessing_many_accounts_is_bounded(app, make_user):
+    bound = app.config["LOGIN_MAX_FAILURES"] * 10
+    guesser = _from(app, "203.0.113.99")
+    for n in range(bound):
+        assert _post_login(guesser, f"ghost{n // 4}@example.ru", "whatever-123").status_code == 401
+    assert _post_login(guesser, "fresh@example.ru", "whatever-123").status_code == 429
+    email = make_user("federal_analyst")
+    assert _post_login(guesser, email, PASSWORD).status_code == 429
+    assert _post_login(_from(app, "198.51.100.8"), email, PASSWORD).status_code == 302
+
+
+def test_successful_logins_do_not_count_against_the_address(app, make_user):
+    """An office shares one address: its staff logging in all morning are not failures."""
+    office = _from(app, "192.0.2.10")
+    emails = [make_user("operator", "RU-BRY") for _ in range(8)]
+    for _ in range(7):
+        for email in emails:
+            assert _post_login(office, email, PASSWORD).status_code == 302
+            office.post("/logout")
+
+
+def test_no_e_mail_or_address_is_stored_by_the_throttle(app, make_user):
+    from cci.foundation.models import LoginAttempt
+
+    email = make_user("federal_analyst")
+    _post_login(_from(app, "203.0.113.5"), email, "wrong-password-123")
+    with app.app_context():
+        rows = db.execute(select(LoginAttempt.__table__)).all()
+    assert len(rows) == 3  # per account and address, per address, per account
+    dump = repr(rows)
+    assert email not in dump and "203.0.113.5" not in dump
+
+
+def test_login_works_while_redis_is_down(build, make_user):
+    """Redis unreachable (a port nobody listens on): logging in and out still works, and
+    still throttles, on the database alone."""
+    dead = build({"REDIS_URL": "redis://127.0.0.1:9/0"})
+    email = make_user("regional_admin", "RU-BRY")
+    client = dead.test_client()
+    assert _post_login(client, email, "wrong-password-123").status_code == 401
+    response = _post_login(client, email, PASSWORD)
+    assert response.status_code == 302
+    assert _logged_in_as(client) == email
+    assert client.post("/logout").status_code == 302
+    assert _logged_in_as(client) is None
+    for _ in range(5):
+        assert _post_login(client, email, "wrong-password-123").status_code == 401
+    response = _post_login(client, email, PASSWORD)
+    assert response.status_code == 429
+    assert THROTTLED_RU.search(response.get_data(as_text=True))
 
 
 # --- redirects after login ---------------------------------------------------------------

@@ -21,6 +21,7 @@ from conftest import PASSWORD
 from conftest import region_id
 
 NEW_PASSWORD = "another-long-secret-42"
+TOO_COMMON = "Этот пароль слишком легко угадать, выберите другой."
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -199,6 +200,28 @@ def test_cli_create_refuses_short_or_missing_password(app, runner, tenants):
     assert empty.exit_code != 0
     assert "no password on standard input" in empty.output
     assert _count(app, User) == 0
+
+
+def test_cli_create_refuses_a_common_password(app, runner, tenants):
+    result = runner.invoke(
+        args=["users", "create", "--email", "c@example.ru", "--role", "admin",
+              "--password-stdin"],
+        input="1234567890\n",
+    )
+    assert result.exit_code != 0
+    assert TOO_COMMON in result.output
+    assert _count(app, User) == 0
+
+
+def test_the_common_passwords_come_from_zxcvbns_list():
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    from cci.foundation.passwords import common_passwords
+
+    listed = [word for word in FREQUENCY_LISTS["passwords"] if len(word) >= MIN_LENGTH]
+    assert len(common_passwords()) > 25_000 and len(listed) > 1_000
+    assert {word.lower() for word in listed} <= common_passwords()
+    assert PASSWORD.lower() not in common_passwords()
 
 
 # --- cci users ensure-admin ---------------------------------------------------------------
@@ -606,6 +629,10 @@ def test_password_page_is_russian_and_linked(client, make_user, login):
         (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", "Новые пароли не совпадают."),
         (PASSWORD, "short", None, f"Пароль должен содержать не менее {MIN_LENGTH} символов."),
         (PASSWORD, PASSWORD, None, "Новый пароль должен отличаться от текущего."),
+        (PASSWORD, "qwerty123456", None, TOO_COMMON),
+        (PASSWORD, "Password1234", None, TOO_COMMON),  # the list is read case-blind
+        (PASSWORD, "ababababababab", None, TOO_COMMON),
+        (PASSWORD, "federal_analyst1-2026", None, "Пароль не должен содержать адрес эл. почты."),
         ("", NEW_PASSWORD, None, None),
         (PASSWORD, "", "", None),
     ],
@@ -674,21 +701,24 @@ def test_password_change_ends_the_accounts_other_sessions(app, client, make_user
     assert elsewhere.get("/account/tokens").status_code == 200
 
 
-def test_a_session_without_the_password_mark_is_not_a_login(app, client, make_user, login):
+def test_a_session_the_server_does_not_know_is_not_a_login(app, client, make_user, login):
     email = make_user("federal_analyst")
+    other_id = _user(app, make_user("federal_analyst")).id
     login(email)
     with client.session_transaction() as session:
-        user_id, mark = session["_user_id"].split(":")
+        user_id, key = session["_user_id"], session["login_session"]
         assert user_id == str(_user(app, email).id)
-        assert len(mark) == 32 and mark not in _user(app, email).password_hash
-        session["_user_id"] = user_id  # a bare id, as an older version kept it
+        session["_user_id"] = f"{user_id}:{'0' * 32}"  # the form an older version kept
     assert client.get("/account/tokens").status_code == 302
     with client.session_transaction() as session:
-        session["_user_id"] = f"{user_id}:{'0' * 32}"  # a forged mark
+        session["_user_id"] = str(other_id)  # another account's id with this session's key
     assert client.get("/account/tokens").status_code == 302
     with client.session_transaction() as session:
-        session["_user_id"] = "not-a-number:x"
+        session["_user_id"], session["login_session"] = user_id, "forged-key"
     assert client.get("/account/tokens").status_code == 302
+    with client.session_transaction() as session:
+        session["login_session"] = key
+    assert client.get("/account/tokens").status_code == 200
 
 
 def test_password_change_is_in_the_regions_audit_log(client, make_user, login):

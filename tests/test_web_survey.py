@@ -574,7 +574,9 @@ def test_the_poster_has_a_qr_code_and_is_for_the_regions_staff(app, client, live
     poster = client.get(poster_url)
     assert poster.status_code == 200
     html = poster.get_data(as_text=True)
-    assert "@page { size: A4" in html
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)">', html)[1]
+    css = client.get(stylesheet)
+    assert css.status_code == 200 and "@page { size: A4" in css.get_data(as_text=True)
     assert "http://localhost/s/RU-BRY/BRY-01" in html
     assert "ЦЗН Брянской области — центральный офис" in html
     src = re.search(r'<img class="qr" src="([^"]+)" alt="[^"]+"', html)[1]

@@ -172,7 +172,7 @@ def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
 
     # the connection returns: the queue is delivered by itself
     context.set_offline(False)
-    page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=20_000)
+    page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=20_000)
     rejected = page.evaluate("window.cciKiosk.rejected()")
     assert [r["status"] for r in rejected] == [400]
     assert rejected[0]["item"]["respondent_type"] == "martian" and rejected[0]["error"]
@@ -193,7 +193,7 @@ def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
     page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
                   pending)
     page.evaluate("window.cciKiosk.flush()")
-    page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=20_000)
+    page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=20_000)
     assert len(stored(app)) == 3
     statuses = [entry["status"] for entry in page.evaluate("window.cciKiosk.sent()")]
     assert statuses == [201, 201, 201, 200, 200, 200]
@@ -228,7 +228,7 @@ def test_the_server_goes_away_and_comes_back(browser, own_server, app, pairing_c
 
         own_server.start()
         page.evaluate("window.cciKiosk.flush()")  # or wait for the next retry (≤ 60 s)
-        page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=30_000)
+        page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=30_000)
         responses = stored(app)
         assert sorted(r.client_key for r in responses) == sorted(
             f"kiosk:{item['key']}" for item in pending)
@@ -236,7 +236,7 @@ def test_the_server_goes_away_and_comes_back(browser, own_server, app, pairing_c
         page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
                       pending)
         page.evaluate("window.cciKiosk.flush()")
-        page.wait_for_function("window.cciKiosk.queue().length === 0", timeout=20_000)
+        page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=20_000)
         assert len(stored(app)) == 3
     finally:
         context.close()
@@ -257,7 +257,7 @@ def test_inactivity_resets_with_a_countdown(kiosk, app, pairing_code):
     complete_survey(page)
     assert screen(page) == "thanks"
     page.wait_for_selector("body[data-screen=attract]", timeout=6_000)
-    page.wait_for_function("window.cciKiosk.queue().length === 0")
+    page.wait_for_function("() => window.cciKiosk.queue().length === 0")
     assert len(stored(app)) == 1
 
 

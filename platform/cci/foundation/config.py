@@ -61,9 +61,22 @@ def from_environment() -> dict:
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
         "MAX_CONTENT_LENGTH": int(os.environ.get("CCI_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
-        # Login throttling: failed attempts per account and per address within the window.
+        # Login throttling: attempts per account from one address, and (ten times as many)
+        # per address, within the window (cci.web.throttle).
         "LOGIN_MAX_FAILURES": int(os.environ.get("CCI_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("CCI_LOGIN_WINDOW_SECONDS", "900")),
+        # After this many failed logins to an account (from any address) within the window,
+        # logging in to it from a browser it was not used in asks for a code sent by e-mail.
+        "LOGIN_CODE_AFTER_FAILURES": int(os.environ.get("CCI_LOGIN_CODE_AFTER_FAILURES", "5")),
+        # E-mail (cci.foundation.mail): without a host, messages go to the outbox and the log.
+        "SMTP_HOST": os.environ.get("CCI_SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("CCI_SMTP_PORT", "587")),
+        "SMTP_STARTTLS": _flag("CCI_SMTP_STARTTLS", True),
+        "SMTP_USER": os.environ.get("CCI_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("CCI_SMTP_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("CCI_MAIL_FROM", "cci@localhost"),
+        # A staff login session unused this long ends (cci.foundation.login_sessions).
+        "STAFF_IDLE_MINUTES": max(1, int(os.environ.get("CCI_STAFF_IDLE_MINUTES", "60"))),
         "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),
         # Seconds before each retry of a failed job (the last value repeats).
         "JOB_RETRY_INTERVALS": [10, 60, 300],

@@ -120,16 +120,9 @@ class User(TenantScoped, Base):
         return False
 
     def get_id(self) -> str:
-        """The session's user id with the mark of the current password, so a password
-        change ends the other sessions (see cci.web.views.auth's user loader)."""
-        return f"{self.id}:{self.session_mark()}"
-
-    def session_mark(self) -> str:
-        from flask import current_app
-
-        from cci.foundation.passwords import session_mark
-
-        return session_mark(current_app.config["SECRET_KEY"], self.password_hash)
+        """The user id a session keeps; the session itself lives on the server
+        (LoginSession, cci.foundation.login_sessions), so it can be ended."""
+        return str(self.id)
 
     @property
     def role_enum(self) -> Role:
@@ -159,6 +152,53 @@ class ApiToken(TenantScoped, Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(TenantScoped, Base):
+    """A staff member's login session, kept on the server so that it can be ended: the
+    cookie holds a random key, only its SHA-256 is stored (cci.foundation.login_sessions)."""
+
+    __tablename__ = "login_sessions"
+    __tenant_nullable__ = True  # a federal user's sessions
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginCode(TenantScoped, Base):
+    """A one-time code e-mailed to a user who logs in from an unknown browser while their
+    account is being guessed at (cci.web.login_codes). Only its keyed digest is stored."""
+
+    __tablename__ = "login_codes"
+    __tenant_nullable__ = True  # a federal user's code
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One login attempt, counted before its password is checked (cci.web.throttle). The
+    key is a digest of what is counted (an account, an address, or both): neither e-mails
+    nor addresses are stored here."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    failed: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 campaign_regions = Table(

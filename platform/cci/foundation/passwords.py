@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 
 from argon2 import Parameters
 from argon2 import PasswordHasher
@@ -44,8 +42,31 @@ def dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
 
 
-def session_mark(secret: str, stored_hash: str) -> str:
-    """What a login session keeps of the password it was opened with: a keyed digest of the
-    hash (never the hash itself, which the session cookie would expose to its bearer). A new
-    password changes it, which ends every session opened with the old one."""
-    return hmac.new(secret.encode(), stored_hash.encode(), hashlib.sha256).hexdigest()[:32]
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of zxcvbn's list (from leaked password sets),
+    lower-cased: a password found there is guessed first."""
+    return _common_passwords()
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
+
+
+def policy_problem(password: str, email: str = "") -> str | None:
+    """Why ``password`` may not be set (a message for people), or None. Applied wherever a
+    password is set: created, changed or reset."""
+    from flask_babel import gettext as _
+
+    if len(password) < MIN_LENGTH:
+        return _("The password must be at least %(n)d characters long.", n=MIN_LENGTH)
+    lowered = password.lower()
+    local_part = email.strip().lower().partition("@")[0]
+    if lowered in common_passwords() or len(set(lowered)) < 4:
+        return _("This password is too easy to guess; choose another.")
+    if email and (lowered == email.strip().lower() or (len(local_part) >= 4
+                                                       and local_part in lowered)):
+        return _("The password must not contain the e-mail address.")
+    return None

@@ -10,8 +10,8 @@ from cci.foundation.db import db
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import User
-from cci.foundation.passwords import MIN_LENGTH
 from cci.foundation.passwords import hash_password
+from cci.foundation.passwords import policy_problem
 from cci.foundation.roles import Role
 
 
@@ -34,8 +34,9 @@ def create_user(
         role_enum = Role(role)
     except ValueError:
         raise UserError(_("Unknown role %(role)s.", role=role)) from None
-    if len(password) < MIN_LENGTH:
-        raise UserError(_("The password must be at least %(n)d characters long.", n=MIN_LENGTH))
+    problem = policy_problem(password, email)
+    if problem:
+        raise UserError(problem)
     region = None
     if role_enum.federal:
         if region_code:

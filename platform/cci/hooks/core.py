@@ -122,6 +122,7 @@ def register_audit_vocabulary():
             "user.activate": _l("User activated"),
             "user.deactivate": _l("User deactivated"),
             "user.password_change": _l("Password changed"),
+            "user.logout_everywhere": _l("Logged out on every device"),
             "token.create": _l("API token issued"),
             "token.revoke": _l("API token revoked"),
             "region.create": _l("Region added"),

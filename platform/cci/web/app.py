@@ -28,6 +28,7 @@ from cci.web import moments
 from cci.web import numbers
 from cci.web import observability
 from cci.web import ratelimit
+from cci.web import security_headers
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -72,6 +73,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     access.init_app(app)
     moments.init_app(app)
     numbers.init_app(app)
+    security_headers.init_app(app)
 
     from cci.foundation import jobs
     from cci.web.api import init_app as init_api

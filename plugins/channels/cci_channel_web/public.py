@@ -41,7 +41,7 @@ from cci.plugin_api import utcnow
 
 KEY = "web"
 URL_PREFIX = "/s"
-bp = Blueprint("web_survey", __name__)
+bp = Blueprint("web_survey", __name__, static_folder="static")  # print.js, the posters' css
 
 DRAFT_COOKIE = "cci_web_survey"
 DRAFT_COOKIE_SECONDS = 7 * 24 * 3600

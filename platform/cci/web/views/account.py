@@ -8,13 +8,12 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
-from flask_login import login_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField
@@ -24,13 +23,19 @@ from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 from cci.foundation import audit
+from cci.foundation import login_sessions
 from cci.foundation import tokens
 from cci.foundation.db import db
 from cci.foundation.models import ApiToken
 from cci.foundation.passwords import MIN_LENGTH
 from cci.foundation.passwords import hash_password
+from cci.foundation.passwords import policy_problem
 from cci.foundation.passwords import verify_password
 from cci.web import throttle
+from cci.web.views.auth import SESSION_KEY
+from cci.web.views.auth import end_session
+from cci.web.views.auth import idle_timeout
+from cci.web.views.auth import throttled_message
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -71,50 +76,56 @@ def password():
         # DataRequired passed for both
         assert form.current_password.data is not None and form.new_password.data is not None
         user = current_user._get_current_object()
+        problem = policy_problem(form.new_password.data, user.email)
         # Guessing the current password here is guessing the login password: same limit.
-        wait = throttle.seconds_locked(user.email, request.remote_addr)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
+        attempt = throttle.begin(user.email, request.remote_addr)
+        if attempt.refused:
             form.current_password.errors = [
-                *form.current_password.errors,
-                ngettext(
-                    "Too many failed attempts. Try again in %(num)d minute.",
-                    "Too many failed attempts. Try again in %(num)d minutes.",
-                    minutes,
-                ),
-            ]
+                *form.current_password.errors, throttled_message(attempt.wait)]
             status = 429
         elif not verify_password(user.password_hash, form.current_password.data):
-            throttle.record_failure(user.email, request.remote_addr)
             form.current_password.errors = [
                 *form.current_password.errors, _("The current password is wrong.")
             ]
             status = 400
-        elif len(form.new_password.data) < MIN_LENGTH:
-            form.new_password.errors = [
-                *form.new_password.errors,
-                _("The password must be at least %(n)d characters long.", n=MIN_LENGTH),
-            ]
+        elif problem:
+            throttle.succeeded(attempt)
+            form.new_password.errors = [*form.new_password.errors, problem]
             status = 400
         elif form.new_password.data == form.current_password.data:
+            throttle.succeeded(attempt)
             form.new_password.errors = [
                 *form.new_password.errors,
                 _("The new password must differ from the current one."),
             ]
             status = 400
         else:
-            throttle.clear_account(user.email)
+            throttle.succeeded(attempt)
             user.password_hash = hash_password(form.new_password.data)
+            # the account's other sessions end; this one goes on
+            login_sessions.end_all(user, keep=session.get(SESSION_KEY))
             audit.record("user.password_change", user)
             db.commit()
-            # every other session of the account ends with the old password; this one goes
-            # on under the new password's mark
-            login_user(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("account.password"))
     elif request.method == "POST":
         status = 400
-    return render_template("account/password.html", form=form), status
+    return render_template(
+        "account/password.html", form=form, sessions=login_sessions.count(
+            current_user, idle_timeout())), status
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@login_required
+def end_sessions():
+    """Log out everywhere: every session of the account ends, this one too."""
+    user = current_user._get_current_object()
+    login_sessions.end_all(user)
+    audit.record("user.logout_everywhere", user)
+    db.commit()
+    end_session()
+    flash(_("You have logged out on all devices."), "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

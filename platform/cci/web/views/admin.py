@@ -34,6 +34,7 @@ from wtforms.validators import Regexp
 
 from cci.foundation import audit
 from cci.foundation import jobs
+from cci.foundation import login_sessions
 from cci.foundation.access import blueprint_roles
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
@@ -149,6 +150,8 @@ def set_active(user_id: int):
         abort(404)
     before = audit.snapshot(user, USER_FIELDS)
     user.active = request.form.get("active") == "1"
+    if not user.active:
+        login_sessions.end_all(user)  # reactivating must not revive them
     audit.record(
         "user.activate" if user.active else "user.deactivate",
         user,
