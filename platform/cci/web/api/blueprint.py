@@ -43,6 +43,15 @@ def _authenticate():
     return None
 
 
+def json_object() -> dict:
+    """The request's body as a JSON object, or a 422 saying so (a list, a number, malformed
+    JSON or no body at all are not a resource's fields)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(422, message="Нужен объект JSON.", details={"body": "a JSON object"})
+    return body
+
+
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     response = jsonify(error_body(error.code, error.message, error.details))

@@ -1,0 +1,116 @@
+"""What a request brings in, made safe where it is read: the one place for every view.
+
+- Text: the NUL character (which PostgreSQL refuses in any text) and the other C0 control
+  characters but tab and line breaks (which no form field means, and XLSX cannot hold) are
+  removed, and a lone UTF-16 surrogate (which no UTF-8 encoder writes) becomes U+FFFD, in
+  every value and key of the query string, a form and a JSON body. The request class below
+  cleans them as they are parsed, so no view, form or plugin can forget it.
+- JSON: absurd nesting is malformed JSON, a 400 (or None from ``get_json(silent=True)``).
+  (NaN and Infinity are read, as Python's parser does, and refused where a number is read:
+  an item's own error in a batch.)
+- Ids: the ``int`` route converter and ``request.args.get(..., type=int)`` take only what
+  the database's INTEGER holds (:data:`cci.foundation.db.ID_MAX`): a larger id names nothing
+  (404, or the argument's default), instead of reaching PostgreSQL, which fails on it.
+- Path segments: a NUL in one does not match any route (404).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import iter_multi_items
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import UnicodeConverter
+
+from cci.foundation.db import ID_MAX
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (tab, CR and LF stay) and lone surrogates."""
+    value = _CONTROL.sub("", value)
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def clean_json(value: Any) -> Any:
+    """Every string of a parsed JSON document, keys included, through :func:`clean_text`."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    return value
+
+
+class JSONProvider(DefaultJSONProvider):
+    """The app's JSON, as every ``request.get_json()`` reads it: cleaned text; absurd nesting
+    is malformed JSON."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return clean_json(super().loads(s, **kwargs))
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
+def bounded_int(value: Any) -> int:
+    """``int(value)`` within the database's INTEGER, else ValueError (``type=`` of a
+    MultiDict's ``get``: the argument's default then)."""
+    number = int(value)
+    if not -ID_MAX <= number <= ID_MAX:
+        raise ValueError("out of the integer range")
+    return number
+
+
+class CleanValues(ImmutableMultiDict):
+    """The query string's and a form's values (``request.args``, ``request.form``), cleaned as
+    they are parsed; ``type=int`` reads only numbers within the database's INTEGER."""
+
+    def __init__(self, mapping=None):
+        if mapping is None:
+            super().__init__()
+            return
+        super().__init__([(clean_text(k) if isinstance(k, str) else k,
+                           clean_text(v) if isinstance(v, str) else v)
+                          for k, v in iter_multi_items(mapping)])
+
+    # werkzeug's signatures (mypy sees them as overloads this one does not repeat)
+    def get(self, key, default=None, type=None):  # type: ignore[override]
+        return super().get(key, default, bounded_int if type is int else type)
+
+    def getlist(self, key, type=None):
+        return super().getlist(key, bounded_int if type is int else type)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>``: a non-negative number the database's INTEGER holds; a larger one does not
+    match the route (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """The default ``<name>`` converter, without the NUL character (which no code, key or token
+    contains, and PostgreSQL refuses)."""
+
+    def __init__(self, map, minlength=1, maxlength=None, length=None):
+        super().__init__(map, minlength, maxlength, length)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
+def init_app(app: Flask) -> None:
+    """After the extensions that set a request class of their own (htmx), whose class is
+    extended; before any route is added, since a rule looks its converters up when bound."""
+    app.request_class = type("CleanRequest", (app.request_class,),
+                             {"parameter_storage_class": CleanValues})
+    app.json = JSONProvider(app)
+    app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
