@@ -70,6 +70,9 @@ def test_nul_in_a_path_segment_and_huge_ids_match_no_route(client, tenants):
     assert client.get("/r/RU-BRY%00/").status_code in (302, 404)  # no route: never a 500
     assert client.get(f"/api/v1/offices/{ID_MAX + 1}").status_code == 404
     assert client.get("/api/v1/offices/99999999999999999999").status_code == 404
+    assert client.get(f"/api/v1/offices/{ID_MAX}").status_code == 401  # in range: the route
+    # not a 405 because the id's GET rule has the same path (the pattern itself refuses it)
+    assert client.put(f"/api/v1/campaigns/{ID_MAX + 1}/checklists").status_code == 404
 
 
 def test_openapi_says_what_an_id_may_be(client, tenants):

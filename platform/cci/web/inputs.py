@@ -89,9 +89,26 @@ class CleanValues(ImmutableMultiDict):
         return super().getlist(key, bounded_int if type is int else type)
 
 
+def _up_to(bound: int) -> str:
+    """A regular expression of the decimal numbers 0..``bound`` (leading zeros allowed)."""
+    digits = str(bound)
+    alternatives = ["0"]
+    if len(digits) > 1:
+        alternatives.append(f"[1-9]\\d{{0,{len(digits) - 2}}}")  # fewer digits
+    for i, digit in enumerate(digits):  # as many digits: smaller at the first that differs
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            alternatives.append(f"{digits[:i]}[{low}-{int(digit) - 1}]\\d{{{len(digits) - i - 1}}}")
+    alternatives.append(digits)
+    return "0*(?:" + "|".join(alternatives) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """``<int:…>``: a non-negative number the database's INTEGER holds; a larger one does not
-    match the route (404)."""
+    """``<int:…>``: a non-negative number the database's INTEGER holds. A larger one is not
+    matched by the rule's pattern itself, so the path matches no route at all (404): refused
+    only after matching, werkzeug would answer 405 where a rule of another method matched."""
+
+    regex = _up_to(ID_MAX)
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", ID_MAX)
