@@ -6,6 +6,8 @@ of the wrong shape."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
@@ -168,6 +170,27 @@ def test_nul_in_a_campaign_name(app, client, tenants, make_user, login):
     assert reply.status_code == 302
     with app.app_context(), tenancy.federal_scope("test"):
         assert db.scalar(select(Campaign.name)) == "2025-Q3"
+
+
+def test_nul_in_a_contact_line_and_an_invitation_service(app, client, make_user, login,
+                                                         live_campaign):
+    """Two more of the forms that gave a 500 on PostgreSQL: a plugin's console and the web
+    survey's invitations."""
+    from cci.foundation.models import SurveyInvitation
+
+    from cci_channel_contact.models import ContactCall
+
+    login(make_user("regional_admin", "RU-BRY"))
+    office = _office_id(app)
+    call = client.post("/r/RU-BRY/contact/calls", data={"office": office, "line": "8-800\x00"})
+    assert call.status_code == 303, call.get_data(as_text=True)[:500]
+    issued = client.post("/r/RU-BRY/survey/invitations/", data={
+        "office": office, "service": "Подбор\x00 вакансий",
+        "visit_date": dt.date.today().isoformat(), "days": "7"})
+    assert issued.status_code in (302, 303), issued.get_data(as_text=True)[:500]
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.scalar(select(ContactCall.line)) == "8-800"
+        assert db.scalar(select(SurveyInvitation.service)) == "Подбор вакансий"
 
 
 def _office_id(app) -> int:
