@@ -227,3 +227,32 @@ def test_checklist_office_id_past_the_integer_is_not_found(owner_api, live_campa
     reply = owner_api("PUT", f"/api/v1/campaigns/{live_campaign}/checklists", json={
         "region": "RU-BRY", "indicator": "digital", "office_id": ID_MAX + 1, "values": {}})
     assert reply.status_code in (404, 422), reply.get_data(as_text=True)
+
+
+def test_batch_when_the_database_goes_away_is_a_503_to_send_again(
+        app, client, office, token_for, monkeypatch):
+    """Before: a bare 500. The items stored before the database went stay, and come back
+    «duplicate» when the batch is sent again."""
+    from sqlalchemy.exc import OperationalError
+
+    from cci.collection import intake
+
+    real = intake.store_batch
+    down = {"now": False}
+
+    def goes_away(drafts, channel=None):
+        if down["now"]:
+            raise OperationalError("INSERT …", {}, Exception("server closed the connection"))
+        down["now"] = True
+        return real(drafts, channel)
+
+    monkeypatch.setattr(intake, "store_batch", goes_away)
+    token = token_for("regional_admin", "RU-BRY")
+    body = {"responses": [_item(office, key) for key in ("one", "two", "three")]}
+    reply = _post(client, "/api/v1/responses/batch", token, body)
+    assert reply.status_code == 503 and reply.headers["Retry-After"]
+    assert reply.get_json()["error"]["code"] == "unavailable"
+    monkeypatch.setattr(intake, "store_batch", real)
+    again = _post(client, "/api/v1/responses/batch", token, body)
+    assert [i["status"] for i in again.get_json()["items"]] == ["duplicate", "created", "created"]
+    assert _count_responses(app) == 3

@@ -344,7 +344,7 @@ def _ingest(raw: Any) -> dict[str, Any]:
             raise _intake_error(exc, fields) from None
         except SQLAlchemyError as exc:
             if isinstance(exc, UNAVAILABLE):
-                raise  # the database is gone: no later item could be stored either
+                raise  # the database is gone, no later item could be stored either: a 503
             # the database refused this item alone: it is reported, and the next ones go on
             db.rollback()
             current_app.logger.exception("api batch: item %r not stored", client_key)
@@ -369,7 +369,7 @@ def _ingest(raw: Any) -> dict[str, Any]:
     response=ref("BatchResult"),
     status=207,
     request_body=ref("BatchRequest"),
-    errors=(401, 403, 413, 422, 429),
+    errors=(401, 403, 413, 422, 429, 503),
     description=(
         f"Up to {BATCH_MAX} responses. Each item is validated against its campaign's "
         "methodology set (the campaign is the one running at submitted_at in the office's "
@@ -381,7 +381,9 @@ def _ingest(raw: Any) -> dict[str, Any]:
         "Text is stored without control characters (tab and line breaks stay) and with "
         "U+FFFD for a lone surrogate. A regional token writes only to its region's offices. "
         "Flagged responses are stored but not counted until reviewed (flags lists the "
-        "rules). Rate-limited per token (429 with Retry-After); the body size is limited (413)."
+        "rules). Rate-limited per token (429 with Retry-After); the body size is limited (413). "
+        "A database that is unavailable is a 503 with Retry-After: send the batch again, the "
+        "items stored before come back «duplicate»."
     ),
 )
 def responses_batch():
