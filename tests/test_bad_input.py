@@ -69,7 +69,7 @@ def test_query_string_form_and_json_are_cleaned_as_they_are_read(app):
 
 
 def test_nul_in_a_path_segment_and_huge_ids_match_no_route(client, tenants):
-    assert client.get("/r/RU-BRY%00/").status_code in (302, 404)  # no route: never a 500
+    assert client.get("/r/RU-BRY%00/").status_code == 404  # no route (PostgreSQL: a 500)
     assert client.get(f"/api/v1/offices/{ID_MAX + 1}").status_code == 404
     assert client.get("/api/v1/offices/99999999999999999999").status_code == 404
     assert client.get(f"/api/v1/offices/{ID_MAX}").status_code == 401  # in range: the route

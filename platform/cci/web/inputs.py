@@ -4,7 +4,7 @@
   characters but tab and line breaks (which no form field means, and XLSX cannot hold) are
   removed, and a lone UTF-16 surrogate (which no UTF-8 encoder writes) becomes U+FFFD, in
   every value and key of the query string, a form and a JSON body. The request class below
-  cleans them as they are parsed, so no view, form or plugin can forget it.
+  cleans them as they are read, so no view, form or plugin can forget it.
 - JSON: absurd nesting is malformed JSON, a 400 (or None from ``get_json(silent=True)``).
   (NaN and Infinity are read, as Python's parser does, and refused where a number is read:
   an item's own error in a batch.)
@@ -50,12 +50,12 @@ def clean_json(value: Any) -> Any:
 
 
 class JSONProvider(DefaultJSONProvider):
-    """The app's JSON, as every ``request.get_json()`` reads it: cleaned text; absurd nesting
-    is malformed JSON."""
+    """Absurdly nested JSON is malformed JSON (a 400, or None from ``get_json(silent=True)``),
+    not the parser's RecursionError (a 500)."""
 
     def loads(self, s, **kwargs):
         try:
-            return clean_json(super().loads(s, **kwargs))
+            return super().loads(s, **kwargs)
         except RecursionError as exc:
             raise ValueError("JSON nested too deeply") from exc
 
@@ -124,10 +124,27 @@ class TextConverter(UnicodeConverter):
         self.regex = self.regex.replace("[^/]", "[^/\\x00]")
 
 
+class _CleanRequest:
+    """Mixed into the app's request class: its query string and form values, and the JSON of
+    its body, cleaned as they are read. (Only the body's JSON: the app's other JSON, the
+    session or stored documents, is its own.)"""
+
+    parameter_storage_class = CleanValues
+
+    def get_json(self, force=False, silent=False, cache=True):
+        document = super().get_json(force=force, silent=silent, cache=cache)  # type: ignore[misc]
+        try:
+            return clean_json(document)
+        except RecursionError:  # deep enough for the parser, too deep to walk
+            if silent:
+                return None
+            return self.on_json_loading_failed(  # type: ignore[attr-defined]
+                ValueError("JSON nested too deeply"))
+
+
 def init_app(app: Flask) -> None:
     """After the extensions that set a request class of their own (htmx), whose class is
     extended; before any route is added, since a rule looks its converters up when bound."""
-    app.request_class = type("CleanRequest", (app.request_class,),
-                             {"parameter_storage_class": CleanValues})
+    app.request_class = type("CleanRequest", (_CleanRequest, app.request_class), {})
     app.json = JSONProvider(app)
     app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
