@@ -453,7 +453,8 @@ def test_every_api_route_is_documented(app, spec):
         assert "get" in spec["paths"][path], path
     office = spec["paths"]["/api/v1/offices/{office_id}"]["get"]
     assert office["parameters"][0] == {
-        "name": "office_id", "in": "path", "required": True, "schema": {"type": "integer"}
+        "name": "office_id", "in": "path", "required": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
     }
     ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
     assert len(ids) == len(set(ids))

@@ -85,3 +85,68 @@ def test_readyz_503_when_both_are_down(build):
     checks = response.get_json()["checks"]
     assert checks["database"].startswith("unavailable:")
     assert checks["redis"].startswith("unavailable:")
+
+
+class BlackHole:
+    """A TCP server that accepts connections and never answers: a database or Redis that
+    hangs (frozen, or a network that drops everything)."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.held: list = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.fixture
+def black_hole():
+    hole = BlackHole()
+    yield hole
+    hole.close()
+
+
+@pytest.mark.parametrize("dependency", ["database", "redis"])
+def test_readyz_answers_promptly_when_a_dependency_hangs(build, black_hole, dependency):
+    """Before: /readyz waited as long as the hung connection (31 s behind a frozen database),
+    and its 503 showed the database's host and port."""
+    url = (f"postgresql://postgres@127.0.0.1:{black_hole.port}/x" if dependency == "database"
+           else f"redis://127.0.0.1:{black_hole.port}/0")
+    application = build(**{"DATABASE_URL" if dependency == "database" else "REDIS_URL": url,
+                           "READY_PROBE_SECONDS": 1.0})
+    client = application.test_client()
+    for _attempt in range(2):  # the second while the first probe is still hung
+        started = time.monotonic()
+        response = client.get("/readyz")
+        assert time.monotonic() - started < 3
+        assert response.status_code == 503
+        checks = response.get_json()["checks"]
+        assert checks[dependency] == "unavailable: timeout"
+        other = "redis" if dependency == "database" else "database"
+        assert checks[other] == "ok"
+        assert str(black_hole.port) not in response.get_data(as_text=True)
+
+
+def test_readyz_does_not_show_the_address_of_a_failed_dependency(build):
+    application = build(DATABASE_URL=DEAD_POSTGRES, REDIS_URL=DEAD_REDIS)
+    body = application.test_client().get("/readyz").get_data(as_text=True)
+    assert "127.0.0.1" not in body and ":1" not in body and "port" not in body.lower()
+    assert "OperationalError" in body and "ConnectionError" in body  # which failed, and how

@@ -306,3 +306,18 @@ def test_api_without_a_token_is_401_not_a_leak(client, world):
         response = client.get(path)
         assert response.status_code == 401, path
         assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_api_campaign_does_not_tell_a_region_who_else_takes_part(app, make_user, api,
+                                                                 live_campaign):
+    """A campaign is shared (RU-BRY and RU-KYA here); which other regions take part is not a
+    regional token's to know."""
+    for role in REGIONAL_ROLES:
+        regional = api(_api_token(app, make_user(role, OWN)))
+        one = regional.get(f"/api/v1/campaigns/{live_campaign}").get_json()
+        assert one["regions"] == [OWN]
+        listed = regional.get("/api/v1/campaigns").get_json()["items"]
+        assert [c["regions"] for c in listed] == [[OWN]]
+    federal = api(_api_token(app, make_user("federal_analyst")))
+    assert federal.get(f"/api/v1/campaigns/{live_campaign}").get_json()["regions"] == [
+        "RU-BRY", "RU-KYA"]

@@ -200,6 +200,45 @@ def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
     assert len(page.evaluate("window.cciKiosk.rejected()")) == 1
 
 
+@pytest.mark.parametrize("status", [409, 422, 500])
+def test_an_answer_the_server_cannot_take_does_not_hold_the_queue(kiosk, app, pairing_code,
+                                                                  status):
+    """Before: only a 400 (and 403, 413, 422) let the queue move past its first answer; any
+    other refusal (or a 500 on one answer) was retried at the head of the queue for ever, and
+    the answers behind it never left the device. Now a 4xx but 401, 408 and 429 is refused for
+    good (kept in the device's rejected log), and after a 5xx but 503 the answer waits at the
+    end of the queue."""
+    from test_kiosk import payload
+
+    context, page = kiosk
+    pair(page, pairing_code)
+    context.set_offline(True)
+    poison, good = payload(app), payload(app)
+    page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
+                  [poison, good])
+
+    def refuse_the_poison(route, request):
+        if poison["key"] in (request.post_data or ""):
+            route.fulfill(status=status, content_type="application/json",
+                          body='{"error": "refused", "status": "invalid"}')
+        else:
+            route.continue_()
+
+    page.route("**/k/api/responses", refuse_the_poison)
+    context.set_offline(False)
+    page.evaluate("window.cciKiosk.flush()")
+    page.wait_for_function(f"!window.cciKiosk.queue().some(i => i.key === '{good['key']}')",
+                           timeout=20_000)
+    assert [r.client_key for r in stored(app)] == [f"kiosk:{good['key']}"]
+    left = [item["key"] for item in queue(page)]
+    rejected = page.evaluate("window.cciKiosk.rejected()")
+    if status == 500:
+        assert left == [poison["key"]] and rejected == []  # tried again later, not lost
+    else:
+        assert left == [] and [(r["item"]["key"], r["status"]) for r in rejected] == [
+            (poison["key"], status)]
+
+
 def test_the_server_goes_away_and_comes_back(browser, own_server, app, pairing_code):
     """The issue's proof: the server stops in the middle of a session, surveys are completed
     (and the kiosk page is even reloaded, from the device's cache), the server starts again,

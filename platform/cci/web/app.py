@@ -8,7 +8,6 @@ from flask import Flask
 from flask import g
 from flask import render_template
 from flask import request
-from flask.json.provider import DefaultJSONProvider
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
@@ -23,6 +22,7 @@ from cci.foundation import logs
 from cci.foundation import redis_conn
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
+from cci.web import inputs
 from cci.web import metrics
 from cci.web import moments
 from cci.web import numbers
@@ -35,20 +35,8 @@ babel = Babel()
 htmx = Htmx()
 
 
-class JSONProvider(DefaultJSONProvider):
-    """Absurdly nested JSON is malformed JSON (a 400, or None from ``get_json(silent=True)``),
-    not the parser's RecursionError (a 500)."""
-
-    def loads(self, s, **kwargs):
-        try:
-            return super().loads(s, **kwargs)
-        except RecursionError as exc:
-            raise ValueError("JSON nested too deeply") from exc
-
-
 def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
-    app.json = JSONProvider(app)
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
@@ -70,6 +58,8 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     babel.init_app(app, locale_selector=lambda: "ru")
     csrf.init_app(app)
     htmx.init_app(app)
+    # after htmx (its request class is extended), before any route (converters bind then)
+    inputs.init_app(app)
     access.init_app(app)
     moments.init_app(app)
     numbers.init_app(app)

@@ -67,7 +67,7 @@ from cci_channel_kiosk.models import Kiosk
 KEY = "kiosk"
 URL_PREFIX = "/k"
 API_PREFIX = "/k/api"
-APP_VERSION = "1.1.0"
+APP_VERSION = "1.2.0"
 # Where the token travels (a header and a cookie name), not the token itself.
 TOKEN_HEADER = "X-Kiosk-Token"  # noqa: S105
 TOKEN_COOKIE = "cci_kiosk"  # noqa: S105

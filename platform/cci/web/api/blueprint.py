@@ -10,8 +10,11 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import HTTPException
 
+from cci.collection.intake import RETRY_AFTER_SECONDS
+from cci.collection.intake import UNAVAILABLE
 from cci.foundation import tenancy
 from cci.foundation.access import enter_scope
+from cci.foundation.db import db
 from cci.foundation.tokens import resolve
 from cci.web.api.errors import ApiError
 from cci.web.api.errors import error_body
@@ -43,12 +46,33 @@ def _authenticate():
     return None
 
 
+def json_object() -> dict:
+    """The request's body as a JSON object, or a 422 saying so (a list, a number, malformed
+    JSON or no body at all are not a resource's fields)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(422, message="Нужен объект JSON.", details={"body": "a JSON object"})
+    return body
+
+
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     response = jsonify(error_body(error.code, error.message, error.details))
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="cci"'
     return response, error.status
+
+
+@bp.errorhandler(UNAVAILABLE[0])
+@bp.errorhandler(UNAVAILABLE[1])
+def _database_unavailable(error):
+    """The database is saturated or unreachable: a 503 the client retries (what was stored
+    before stays, and a batch's items come back «duplicate» by their keys), not a bare 500."""
+    db.rollback()
+    current_app.logger.warning("api: database unavailable: %s", type(error).__name__)
+    response, status = _api_error(ApiError(503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
 
 
 @bp.errorhandler(HTTPException)

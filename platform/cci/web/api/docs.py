@@ -12,9 +12,17 @@ from typing import Any
 
 from flask import Flask
 
+from cci.foundation.db import ID_MAX
 from cci.web.api.schemas import SCHEMAS
 
 _PATH_ARG = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>\w+)>")
+#: what a path converter takes (cci.web.inputs): an id within the database's INTEGER
+_PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0, "maximum": ID_MAX}}
+_SUCCESS = {
+    200: "OK", 201: "Created", 202: "Accepted",
+    207: "Multi-Status: the request was read, and the body gives each item's own outcome "
+         "(stored, duplicate or refused with its reason); no item is left unprocessed",
+}
 
 
 def operation(
@@ -102,7 +110,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 "name": m.group("name"),
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer" if m.group("converter") == "int" else "string"},
+                "schema": _PATH_SCHEMAS.get(m.group("converter") or "", {"type": "string"}),
             }
             for m in _PATH_ARG.finditer(rule.rule)
         ] + doc["query"]
@@ -124,7 +132,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                     "required": True,
                     "content": {doc["request_content_type"]: {"schema": doc["request_body"]}},
                 }
-            success: dict[str, Any] = {"description": "OK"}
+            success: dict[str, Any] = {"description": _SUCCESS.get(doc["status"], "OK")}
             if doc["response"] is not None:
                 success["content"] = {"application/json": {"schema": doc["response"]}}
             op["responses"][str(doc["status"])] = success

@@ -18,6 +18,7 @@ from cci.collection.campaigns import visible_campaigns
 from cci.collection.checklists import ChecklistError
 from cci.collection.checklists import save as save_checklist
 from cci.collection.checklists import target_level
+from cci.foundation.db import ID_MAX
 from cci.foundation.db import db
 from cci.foundation.jobs import JobError
 from cci.foundation.models import Campaign
@@ -31,6 +32,7 @@ from cci.index import compute
 from cci.index.reports import figure_json
 from cci.index.reports import region_report
 from cci.web.api.blueprint import bp
+from cci.web.api.blueprint import json_object
 from cci.web.api.docs import list_of
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
@@ -105,7 +107,8 @@ SCHEMAS.update({
                        "methodology": {"type": "string"},
                        "starts_on": {"type": "string", "format": "date"},
                        "ends_on": {"type": "string", "format": "date"},
-                       "regions": {"type": "array", "items": {"type": "string"}},
+                       "regions": {"type": "array", "items": {"type": "string"},
+                                   "description": "a regional token: its own region only"},
                        "is_sample": {"type": "boolean"}},
     },
     "CampaignInput": {
@@ -212,9 +215,13 @@ def methodology_json(s, full: bool) -> dict:
 
 
 def campaign_json(c: Campaign) -> dict:
+    # A campaign is shared, its regions are not: a regional token sees its own region only,
+    # never which other regions take part.
+    scope = current_region_id()
     return {"id": c.id, "name": c.name, "methodology": c.methodology_key,
             "starts_on": c.starts_on.isoformat(), "ends_on": c.ends_on.isoformat(),
-            "regions": sorted(r.code for r in c.regions), "is_sample": c.is_sample}
+            "regions": sorted(r.code for r in c.regions if scope is None or r.id == scope),
+            "is_sample": c.is_sample}
 
 
 def run_json(run: ComputationRun) -> dict:
@@ -277,13 +284,16 @@ def campaigns():
            request_body=ref("CampaignInput"), status=201, errors=(403, 422))
 def create_campaign():
     _require(*MANAGERS)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
+    regions = body.get("regions") or []
+    if not isinstance(regions, list):
+        raise ApiError(422, message="Нужен список кодов регионов.", details={"field": "regions"})
     try:
         campaign = save_campaign(
             name=str(body.get("name", "")), methodology_key=str(body.get("methodology", "")),
             starts_on=dt.date.fromisoformat(str(body.get("starts_on"))),
             ends_on=dt.date.fromisoformat(str(body.get("ends_on"))),
-            region_codes=[str(r) for r in body.get("regions") or []], user_id=g.api_user.id)
+            region_codes=[str(r) for r in regions], user_id=g.api_user.id)
     except (CampaignError, ValueError) as exc:
         db.rollback()
         raise ApiError(422, message=str(exc)) from exc
@@ -319,7 +329,7 @@ def put_checklist(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     codes = {r.id: r.code for r in campaign.regions}
     _require(*AUDITORS)
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     region = db.scalar(select(Region).where(Region.code == str(body.get("region", ""))))
     if region is None or region.id not in codes or (
             current_region_id() is not None and region.id != current_region_id()):
@@ -333,22 +343,30 @@ def put_checklist(campaign_id: int):
         raise ApiError(422, message="Этот показатель не заполняется чек-листом.",
                        details={"field": "indicator"})
     office_id = body.get("office_id")
+    if office_id is not None and (not isinstance(office_id, int) or isinstance(office_id, bool)):
+        raise ApiError(422, message="Нужен числовой идентификатор офиса.",
+                       details={"field": "office_id"})
     level = target_level(indicator, region.network_type)
     if (office_id is None) != (level == "region"):
         raise ApiError(422, message=("Показатель заполняется один раз для региона."
                                      if level == "region" else "Укажите офис."),
                        details={"field": "office_id"})
     if office_id is not None:
-        office = db.get(Office, int(office_id))
+        office = db.get(Office, office_id) if 0 < office_id <= ID_MAX else None
         if office is None or office.region_id != region.id:
             raise ApiError(404)
         if g.api_user.office_id is not None and g.api_user.office_id != office.id:
             raise ApiError(403)
+    values, evidence = body.get("values") or {}, body.get("evidence") or {}
+    if not isinstance(values, dict):
+        raise ApiError(422, message="Нужен объект JSON.", details={"field": "values"})
+    if not isinstance(evidence, dict) or not all(isinstance(v, str) for v in evidence.values()):
+        raise ApiError(422, message="Нужен объект JSON со строками.",
+                       details={"field": "evidence"})
     try:
         row, _created = save_checklist(
             campaign_id=campaign.id, region_id=region.id, office_id=office_id,
-            indicator=indicator, values=body.get("values") or {},
-            evidence=body.get("evidence") or {}, auditor_id=g.api_user.id)
+            indicator=indicator, values=values, evidence=evidence, auditor_id=g.api_user.id)
     except ChecklistError as exc:
         db.rollback()
         raise ApiError(422, message=exc.message, details={"field": exc.field}) from exc
@@ -371,10 +389,12 @@ def _checklist_json(row: Checklist, codes: dict[int, str]) -> dict:
 def start_run(campaign_id: int):
     _require(*MANAGERS)
     campaign = _campaign_or_404(campaign_id)
-    body = request.get_json(silent=True) or {}
-    version = body.get("methodology") or campaign.methodology_key
-    if version not in _registry().indicator_sets:
-        raise ApiError(422, message=f"Версия методики {version} не установлена.",
+    body = json_object() if request.get_data() else {}  # no body: the campaign's version
+    version = body.get("methodology", campaign.methodology_key)
+    if not isinstance(version, str) or version not in _registry().indicator_sets:
+        raise ApiError(422, message=(f"Версия методики {version} не установлена."
+                                     if isinstance(version, str) else
+                                     "Нужен ключ версии методики (строка)."),
                        details={"field": "methodology"})
     try:
         run, _created = compute.start_run(campaign.id, version, draft=bool(body.get("draft")),

@@ -19,12 +19,15 @@ from flask import g
 from flask import jsonify
 from flask import request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from cci.collection import quality
 from cci.collection import recompute
+from cci.collection.intake import UNAVAILABLE
 from cci.collection.intake import IntakeError
 from cci.collection.intake import Submission
 from cci.collection.intake import submit
+from cci.foundation.db import ID_MAX
 from cci.foundation.db import db
 from cci.foundation.models import RESPONDENT_TYPES
 from cci.foundation.models import Office
@@ -111,7 +114,8 @@ SCHEMAS.update({
                 "additionalProperties": False,
                 "properties": {
                     "code": {"type": "string", "enum": ["invalid_item", "invalid_answer",
-                                                        "unknown_office", "no_campaign"]},
+                                                        "unknown_office", "no_campaign",
+                                                        "not_stored"]},
                     "message": {"type": "string", "description": "Russian"},
                     "field": {"type": ["string", "null"],
                               "description": "e.g. office_id, answers.usefulness"},
@@ -256,6 +260,8 @@ def _parse(raw: Any) -> tuple[str, dict[str, Any]]:
     office_id = raw.get("office_id")
     if not isinstance(office_id, int) or isinstance(office_id, bool):
         raise ItemError("invalid_item", "нужен числовой идентификатор офиса", "office_id")
+    if not 0 < office_id <= ID_MAX:
+        raise ItemError("unknown_office", "офис не найден", "office_id")
     try:
         respondent_type = read_respondent_type(raw.get("respondent_type"))
     except AnswerError as exc:
@@ -336,6 +342,13 @@ def _ingest(raw: Any) -> dict[str, Any]:
         except IntakeError as exc:
             db.rollback()
             raise _intake_error(exc, fields) from None
+        except SQLAlchemyError as exc:
+            if isinstance(exc, UNAVAILABLE):
+                raise  # the database is gone, no later item could be stored either: a 503
+            # the database refused this item alone: it is reported, and the next ones go on
+            db.rollback()
+            current_app.logger.exception("api batch: item %r not stored", client_key)
+            raise ItemError("not_stored", "ответ не сохранён: ошибка базы данных") from exc
     except ItemError as exc:
         error = {"code": exc.code, "message": exc.message, "field": exc.field}
         if exc.reason:
@@ -356,7 +369,7 @@ def _ingest(raw: Any) -> dict[str, Any]:
     response=ref("BatchResult"),
     status=207,
     request_body=ref("BatchRequest"),
-    errors=(401, 403, 413, 422, 429),
+    errors=(401, 403, 413, 422, 429, 503),
     description=(
         f"Up to {BATCH_MAX} responses. Each item is validated against its campaign's "
         "methodology set (the campaign is the one running at submitted_at in the office's "
@@ -364,9 +377,13 @@ def _ingest(raw: Any) -> dict[str, Any]:
         "not at all; items are independent, so the answer lists every item's outcome: "
         "created, duplicate (the client_key was stored before: idempotent retries) or error "
         "{code, message, field}. Error codes: invalid_item, invalid_answer, unknown_office, "
-        "no_campaign. A regional token writes only to its region's offices. Flagged responses "
-        "are stored but not counted until reviewed (flags lists the rules). Rate-limited per "
-        "token (429 with Retry-After); the body size is limited (413)."
+        "no_campaign, not_stored (the database refused the item; the others are stored). "
+        "Text is stored without control characters (tab and line breaks stay) and with "
+        "U+FFFD for a lone surrogate. A regional token writes only to its region's offices. "
+        "Flagged responses are stored but not counted until reviewed (flags lists the "
+        "rules). Rate-limited per token (429 with Retry-After); the body size is limited (413). "
+        "A database that is unavailable is a 503 with Retry-After: send the batch again, the "
+        "items stored before come back «duplicate»."
     ),
 )
 def responses_batch():

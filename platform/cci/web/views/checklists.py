@@ -47,6 +47,7 @@ from cci.collection.photos import MAX_BYTES
 from cci.collection.photos import MAX_PER_PARAMETER
 from cci.foundation import audit
 from cci.foundation.access import roles_required
+from cci.foundation.db import ID_MAX
 from cci.foundation.db import db
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
@@ -330,7 +331,8 @@ def _resolve(campaign_id: int, target: str, indicator_code: str) -> Target:
         if not at_region:
             abort(404)
         return Target(campaign, indicator_set, indicator, None)
-    if at_region or not re.fullmatch(r"[0-9]{1,12}", target):
+    # an office's id, within the database's INTEGER (past it, PostgreSQL fails on the query)
+    if at_region or not re.fullmatch(r"[0-9]{1,10}", target) or int(target) > ID_MAX:
         abort(404)
     office = db.get(Office, int(target))  # another region's office: None (tenant scope)
     if office is None or not office.active:

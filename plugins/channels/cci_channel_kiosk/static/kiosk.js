@@ -2,11 +2,14 @@
    network or the server is gone. Finished surveys wait in localStorage, each with a key made
    here (crypto.randomUUID), and are delivered one by one to POST /k/api/responses; the server
    stores a key once ("already received" for a repeat), so re-sending is always safe. An answer
-   the server refuses as invalid (400) is dropped from the queue and kept in a "rejected" log,
+   the server refuses for good (400 invalid, or any other 4xx but 401, 408 and 429) is
+   dropped from the queue and kept in a "rejected" log,
    so one bad item cannot block the rest (the server keeps the refused item too, for the
    administrators; the heartbeat reports the log's length). Any other answer (429 over the
    device's limit, 503 when the server cannot store it now, a network failure) keeps the item
-   at the head of the queue and tries again later, the wait doubling up to a minute. Every
+   at the head of the queue and tries again later, the wait doubling up to a minute; another
+   server error moves the item to the end of the queue, and it is tried again after the others,
+   with the same wait. Every
    text comes from the server, in Russian.
    No build step, no external resources. */
 (function () {
@@ -379,6 +382,21 @@
     save(QUEUE_KEY, load(QUEUE_KEY, []).filter(function (item) { return item.key !== key; }));
   }
 
+  // The item goes to the end of the queue: a server error on it (other than 503, "not now")
+  // may be about this item alone, and must not hold back the answers behind it.
+  function moveToBack(key) {
+    var queue = load(QUEUE_KEY, []);
+    var item = queue.filter(function (entry) { return entry.key === key; });
+    save(QUEUE_KEY, queue.filter(function (entry) { return entry.key !== key; }).concat(item));
+  }
+
+  // A 4xx answer is about the item itself, and sending it again cannot change it: any but
+  // 401 (the device is revoked: nothing is sent), 408 (the request timed out) and 429 (over
+  // the device's limit: later). A 5xx or no answer: the server may store it later.
+  function refusedForGood(status) {
+    return status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429;
+  }
+
   function flush() {
     if (flushing) { return Promise.resolve(); }
     var queue = load(QUEUE_KEY, []);
@@ -398,14 +416,14 @@
             return flush();
           }
           if (response.status === 401) { lastSendFailed = true; revoked(); return null; }
-          if (response.status === 400 || response.status === 403 || response.status === 413 ||
-              response.status === 422) {
+          if (refusedForGood(response.status)) {
             // refused for good: keep a record, never block the rest of the queue
             dropItem(item.key);
             appendLog(REJECTED_KEY, { item: item, status: response.status,
                                       error: body.error || "", at: new Date().toISOString() });
             return flush();
           }
+          if (response.status >= 500 && response.status !== 503) { moveToBack(item.key); }
           throw new Error("status " + response.status);
         });
       })
