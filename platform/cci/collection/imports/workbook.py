@@ -1,0 +1,157 @@
+"""Reading an XLSX workbook within the :mod:`.bounds`: its zip and XML are measured first, as
+they stream, and only a workbook within every bound is handed to openpyxl (read-only).
+
+openpyxl alone would trust the file: a sheet's rows are padded to their last cell (a cell in
+column XFD makes each row 16,384 cells), missing rows are filled in, and a sheet without a
+``dimension`` record is parsed whole into memory just to size it. The pre-scan (expat, in
+constant memory) refuses all of that from the XML itself: a declared dimension, row numbers,
+cell columns, cells and elements past their bounds, a DTD, and the bytes actually unpacked.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+from xml.parsers import expat
+
+from cci.collection.imports.bounds import Bounds
+from cci.collection.imports.bounds import Guard
+from cci.collection.imports.errors import FileProblem
+
+CHUNK = 64 * 1024
+_CELL_REF = re.compile(r"\$?([A-Za-z]+)\$?(\d*)")
+_UNREADABLE = "файл не читается как XLSX (книга Excel)"
+
+
+def column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+class _Scan:
+    """Counts what a workbook's XML parts hold, refusing at the first bound passed."""
+
+    def __init__(self, bounds: Bounds):
+        self.bounds = bounds
+        self.elements = 0
+        self.cells = 0
+        self.unpacked = 0
+        self.sheet = False
+        self.row = 0
+        self.column = 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if self.elements > self.bounds.elements:
+            raise FileProblem(f"книга слишком сложна: больше {self.bounds.elements} элементов "
+                              f"XML — сохраните её заново или как CSV")
+        if not self.sheet:
+            return
+        local = name.rpartition(" ")[2]
+        if local == "c":
+            self._cell(attrs.get("r"))
+        elif local == "row":
+            number = attrs.get("r")
+            self.row = int(number) if number and number.isdigit() else self.row + 1
+            self.column = 0
+            if self.row > self.bounds.extent_rows:
+                raise FileProblem(f"на листе больше {self.bounds.extent_rows} строк (считая "
+                                  f"пустые): удалите лишние строки или разделите файл",
+                                  row=self.bounds.extent_rows + 1)
+        elif local == "dimension":
+            self._dimension(attrs.get("ref") or "")
+
+    def _cell(self, ref: str | None) -> None:
+        self.cells += 1
+        if self.cells > self.bounds.cells:
+            raise FileProblem(f"в книге больше {self.bounds.cells} ячеек (считая пустые): "
+                              f"разделите файл на части", row=self.row)
+        match = _CELL_REF.match(ref or "")
+        self.column = column_number(match.group(1)) if match else self.column + 1
+        if self.column > self.bounds.columns:
+            raise FileProblem(f"ячейка {ref or ''} — дальше {self.bounds.columns}-го столбца: "
+                              f"удалите лишние столбцы", row=self.row)
+
+    def _dimension(self, ref: str) -> None:
+        match = _CELL_REF.fullmatch(ref.rpartition(":")[2])
+        if not match:
+            return
+        columns = column_number(match.group(1))
+        rows = int(match.group(2) or 0)
+        if rows > self.bounds.extent_rows or columns > self.bounds.columns:
+            raise FileProblem(f"лист объявляет размер {ref} ({rows} строк × {columns} "
+                              f"столбцов), больше допустимого ({self.bounds.extent_rows} строк, "
+                              f"{self.bounds.columns} столбцов): удалите лишние строки и "
+                              f"столбцы или сохраните файл заново")
+
+    def part(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, guard: Guard) -> None:
+        """Stream one XML part through expat, counting its bytes as they unpack."""
+        self.sheet = info.filename.startswith("xl/worksheets/")
+        self.row = self.column = 0
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.StartElementHandler = self.start
+        parser.StartDoctypeDeclHandler = _no_doctype
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK):
+                self.unpacked += len(chunk)
+                if self.unpacked > self.bounds.unpacked_bytes:
+                    raise _too_big(self.bounds)
+                guard.check()
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+
+
+def _no_doctype(*_args) -> None:
+    # spreadsheet XML never has one; a DTD is how entity bombs are declared
+    raise FileProblem(f"{_UNREADABLE}: в XML есть DOCTYPE")
+
+
+def _too_big(bounds: Bounds) -> FileProblem:
+    return FileProblem(f"файл XLSX после распаковки больше "
+                       f"{bounds.unpacked_bytes // 2**20} МБ: разделите его на части")
+
+
+def prescan(data: bytes, bounds: Bounds, guard: Guard) -> None:
+    """Refuse a workbook that would expand past the bounds; it is not parsed otherwise."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if sum(info.file_size for info in infos) > bounds.unpacked_bytes:
+                raise _too_big(bounds)
+            scan = _Scan(bounds)
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    scan.part(archive, info, guard)
+    except FileProblem:
+        raise
+    except expat.ExpatError as exc:
+        raise FileProblem(f"{_UNREADABLE}: повреждённый XML ({expat.ErrorString(exc.code)})") \
+            from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError):
+        # a damaged, encrypted or oddly compressed archive
+        raise FileProblem(_UNREADABLE) from None
+
+
+def sheet_rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The first sheet's rows, numbered as Excel numbers them (call :func:`prescan` first)."""
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        # workbooks from other programs lack default styles; openpyxl warns about it
+        warnings.simplefilter("ignore")
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        if not workbook.worksheets:
+            raise FileProblem("в книге нет листов с таблицей")
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # trust the cells (bounded by the pre-scan), not the record
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+    finally:
+        workbook.close()
