@@ -75,20 +75,42 @@ def _lines(text: str, bounds: Bounds) -> Iterator[str]:
         yield line
 
 
+QUOTE_ADVICE = "Закройте кавычку или удалите её (кавычка внутри значения пишется двойной: \"\")."
+
+
 class _Records:
     """The CSV's records, remembering the text line where the next one starts."""
 
     def __init__(self, text: str, delimiter: str, bounds: Bounds):
         # strict: a quote that closes in the middle of a value is an error, not data
         self.reader = csv.reader(_lines(text, bounds), delimiter=delimiter, strict=True)
+        self.delimiter = delimiter
         self.count = 0
         self.next_line = 1
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        width = 0
         for record in self.reader:
             self.count += 1
+            if self.count == 1:
+                width = len(record)
+            elif width > 1:
+                self._check_swallowed(record, width)
             self.next_line = self.reader.line_num + 1
             yield self.count, record
+
+    def _check_swallowed(self, record: list[str], width: int) -> None:
+        """A quoted value whose later lines hold a whole row (as many separators as the
+        header) swallowed that row: its quote was not closed where the value ended."""
+        for value in record:
+            if "\n" not in value and "\r" not in value:
+                continue
+            for line in value.splitlines()[1:]:
+                if line.count(self.delimiter) >= width - 1:
+                    raise FileProblem(
+                        f"значение в кавычках, открытое в этой строке, захватило следующую "
+                        f"строку файла целиком: кавычка не закрыта там, где кончается значение. "
+                        f"{QUOTE_ADVICE}", row=self.count)
 
 
 def quote_opened_at(lines: list[str], delimiter: str) -> int | None:
@@ -124,8 +146,7 @@ def _csv_problem(text: str, records: _Records, delimiter: str, exc: csv.Error) -
     where = "" if line == row else f" (строка {line} текста файла)"
     return FileProblem(
         f"кавычка, открытая в этой строке{where}, не закрыта там, где кончается значение: "
-        f"значение поглотило бы следующие строки. Закройте кавычку или удалите её (кавычка "
-        f"внутри значения пишется двойной: \"\")", row=row)
+        f"значение поглотило бы следующие строки. {QUOTE_ADVICE}", row=row)
 
 
 def read_csv(data: bytes, bounds: Bounds = BOUNDS, guard: Guard | None = None) -> Table:
