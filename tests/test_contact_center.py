@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from cci.foundation.db import db
 from cci.foundation.models import Answer
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Checklist
+from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
@@ -546,3 +548,40 @@ def test_figures_and_imports_stay_within_the_region(client, app, make_user, logi
     html = client.get(f"{BASE}/figures?group=all").get_data(as_text=True)
     assert "Для этой выборки нет записанных звонков." in html
     assert "Линия 2" not in html
+
+
+def test_a_telephony_bomb_is_read_by_a_job_within_the_bounds_and_refused(client, app,
+                                                                          regional_admin):
+    """The request stores the file and answers at once; the job refuses the workbook at the
+    first cell past the column bound (read naively, 3,000 rows × 16,384 cells), once."""
+    from cci_channel_contact.models import TelephonyImport
+    from test_import_bounds import workbook_bytes
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>Дата</t></is></c></row>'
+    bomb = workbook_bytes((None, [header], '<row r="{n}"><c r="XFD{n}" s="1"/></row>×3000'))
+    started = time.monotonic()
+    response = upload(client, bomb, name="телефония.xlsx")
+    assert response.status_code == 303
+    assert time.monotonic() - started < 1.0
+    (stored,) = rows(app, TelephonyImport)
+    assert (stored.status, stored.size) == ("queued", len(bomb))
+    work(app)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Файл не загружен: 1 ошибка." in html
+    assert "Строка 2: ячейка XFD2 — дальше 500-го столбца: удалите лишние столбцы" in html
+    assert time.monotonic() - started < 5.0
+    (stored,) = rows(app, TelephonyImport)
+    (job,) = rows(app, JobRecord)
+    assert stored.status == "failed" and stored.result["error_count"] == 1
+    assert (job.status, job.attempts) == ("finished", 1)
+    assert rows(app, TelephonyStat) == []
+
+
+def test_an_import_page_of_another_region_is_not_found(client, app, make_user, login, tenants):
+    login(make_user("regional_admin", "RU-KYA"))
+    response = upload(client, csv_file(GOOD_ROWS), region="RU-KYA")
+    assert response.status_code == 303
+    client.post("/logout")
+    login(make_user("regional_admin", "RU-BRY"))
+    foreign = response.headers["Location"].replace("RU-KYA", "RU-BRY")
+    assert client.get(foreign).status_code == 404
