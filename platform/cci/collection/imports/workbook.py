@@ -14,6 +14,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from xml.parsers import expat
@@ -133,8 +134,8 @@ def prescan(data: bytes, bounds: Bounds, guard: Guard) -> None:
     except expat.ExpatError as exc:
         raise FileProblem(f"{_UNREADABLE}: повреждённый XML ({expat.ErrorString(exc.code)})") \
             from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+            ValueError, NotImplementedError, RuntimeError):
         # a damaged, encrypted or oddly compressed archive
         raise FileProblem(_UNREADABLE) from None
 
