@@ -153,6 +153,24 @@ def test_every_sheet_is_measured_not_only_the_first(app):
     assert files.read_table("x.xlsx", data).headers == ["response_id", "office_code"]
 
 
+def test_a_sheet_is_measured_wherever_the_workbook_keeps_it(app):
+    data = workbook_bytes((None, [HEADER_ROW], '<row r="{n}"><c r="XFD{n}"/></row>×3000'))
+    moved = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, \
+            zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                target.writestr("xl/media/picture.png", content)
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                target.writestr(info.filename, content.replace(b"worksheets/sheet1.xml",
+                                                               b"media/picture.png"))
+            else:
+                target.writestr(info, content)
+    with pytest.raises(FileProblem, match="ячейка XFD2 — дальше 500-го столбца"):
+        files.read_table("x.xlsx", moved.getvalue())
+
+
 def test_unpacked_bytes_are_bounded(app):
     data = workbook_bytes((None, [HEADER_ROW], '<row r="{n}"/>×90000'))
     assert sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist()) > 2**20

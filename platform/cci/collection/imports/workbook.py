@@ -24,6 +24,8 @@ from cci.collection.imports.bounds import Guard
 from cci.collection.imports.errors import FileProblem
 
 CHUNK = 64 * 1024
+#: the namespace of sheet cells openpyxl reads, in whatever part the workbook puts a sheet
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
 _CELL_REF = re.compile(r"\$?([A-Za-z]+)\$?(\d*)")
 _UNREADABLE = "файл не читается как XLSX (книга Excel)"
 
@@ -43,7 +45,6 @@ class _Scan:
         self.elements = 0
         self.cells = 0
         self.unpacked = 0
-        self.sheet = False
         self.row = 0
         self.column = 0
 
@@ -52,9 +53,9 @@ class _Scan:
         if self.elements > self.bounds.elements:
             raise FileProblem(f"книга слишком сложна: больше {self.bounds.elements} элементов "
                               f"XML — сохраните её заново или как CSV")
-        if not self.sheet:
+        if not name.startswith(SHEET_NS):
             return
-        local = name.rpartition(" ")[2]
+        local = name[len(SHEET_NS):]
         if local == "c":
             self._cell(attrs.get("r"))
         elif local == "row":
@@ -92,20 +93,30 @@ class _Scan:
                               f"столбцы или сохраните файл заново")
 
     def part(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, guard: Guard) -> None:
-        """Stream one XML part through expat, counting its bytes as they unpack."""
-        self.sheet = info.filename.startswith("xl/worksheets/")
+        """Stream one XML part through expat, counting its bytes as they unpack (any part
+        may be a sheet: the workbook's relations name them, so each is measured as one)."""
         self.row = self.column = 0
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.StartElementHandler = self.start
         parser.StartDoctypeDeclHandler = _no_doctype
         with archive.open(info) as stream:
-            while chunk := stream.read(CHUNK):
+            first = stream.read(CHUNK)
+            if not _looks_like_xml(first):
+                return  # an image or other binary part: openpyxl does not parse it
+            chunk = first
+            while chunk:
                 self.unpacked += len(chunk)
                 if self.unpacked > self.bounds.unpacked_bytes:
                     raise _too_big(self.bounds)
                 guard.check()
                 parser.Parse(chunk, False)
+                chunk = stream.read(CHUNK)
             parser.Parse(b"", True)
+
+
+def _looks_like_xml(start: bytes) -> bool:
+    return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") \
+        or start.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def _no_doctype(*_args) -> None:
@@ -127,7 +138,7 @@ def prescan(data: bytes, bounds: Bounds, guard: Guard) -> None:
                 raise _too_big(bounds)
             scan = _Scan(bounds)
             for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
+                if not info.is_dir():
                     scan.part(archive, info, guard)
     except FileProblem:
         raise
