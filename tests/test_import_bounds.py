@@ -187,6 +187,22 @@ def test_xml_elements_and_a_dtd_are_bounded(app):
     data = workbook_bytes((None, [HEADER_ROW], '<row r="{n}"/>×2000'))
     with pytest.raises(FileProblem, match="больше 1000 элементов XML"):
         files.read_table("x.xlsx", data, BOUNDS.replace(elements=1000))
+    # what openpyxl reads whole: merged cells (here after the rows), styles
+    merged = "".join(f'<mergeCell ref="A{n}:B{n}"/>' for n in range(2, 2000))
+    data = workbook_bytes((None, [HEADER_ROW, f"</sheetData><mergeCells>{merged}</mergeCells>"
+                                              f"<sheetData>"], ""))
+    with pytest.raises(FileProblem, match="в одной её части больше 1000 элементов XML вне "
+                                          "строк листа"):
+        files.read_table("x.xlsx", data, BOUNDS.replace(part_elements=1000))
+    # one row (or one shared string) is read whole: its elements are bounded too
+    runs = "".join(f"<r><t>{n}</t></r>" for n in range(60))
+    data = workbook_bytes((None, [HEADER_ROW, f'<row r="2"><c r="A2" t="inlineStr"><is>{runs}'
+                                              f'</is></c></row>'], ""))
+    with pytest.raises(FileProblem, match="строка листа или текст ячейки слишком сложны") \
+            as info:
+        files.read_table("x.xlsx", data, BOUNDS.replace(row_elements=100))
+    assert info.value.row == 2
+    assert len(files.read_table("x.xlsx", data).rows) == 1
     laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
               '"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
     buffer = io.BytesIO()

@@ -35,8 +35,13 @@ class Bounds:
     line_chars: int = 1_000_000
     #: bytes all parts of an XLSX unpack to, counted as they are unpacked
     unpacked_bytes: int = 256 * 1024 * 1024
-    #: XML elements in all parts of an XLSX (styles and shared strings are read whole)
+    #: XML elements in all parts of an XLSX
     elements: int = 8_000_000
+    #: XML elements in one sheet row or one shared string (read one at a time)
+    row_elements: int = 50_000
+    #: XML elements of one part outside its rows and shared strings (styles, merged cells,
+    #: relations: read whole into memory)
+    part_elements: int = 500_000
     #: wall-clock seconds to read a file
     seconds: float = 180.0
     #: growth of the process's resident memory while reading, in bytes

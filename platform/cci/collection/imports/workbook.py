@@ -5,7 +5,8 @@ openpyxl alone would trust the file: a sheet's rows are padded to their last cel
 column XFD makes each row 16,384 cells), missing rows are filled in, and a sheet without a
 ``dimension`` record is parsed whole into memory just to size it. The pre-scan (expat, in
 constant memory) refuses all of that from the XML itself: a declared dimension, row numbers,
-cell columns, cells and elements past their bounds, a DTD, and the bytes actually unpacked.
+cell columns, cells and elements past their bounds (in all, in one row or shared string, and
+in what openpyxl reads whole: styles, merged cells), a DTD, and the bytes actually unpacked.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def column_number(letters: str) -> int:
     return number
 
 
+#: what openpyxl reads one at a time (a sheet's row, a shared string); the rest of a part
+#: (styles, merged cells, relations) it reads whole
+ITEMS = ("row", "si")
+
+
 class _Scan:
     """Counts what a workbook's XML parts hold, refusing at the first bound passed."""
 
@@ -45,17 +51,17 @@ class _Scan:
         self.elements = 0
         self.cells = 0
         self.unpacked = 0
-        self.row = 0
-        self.column = 0
+        self.row = self.column = 0
+        self.depth = self.item_depth = self.item_elements = self.part_elements = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
         self.elements += 1
         if self.elements > self.bounds.elements:
             raise FileProblem(f"книга слишком сложна: больше {self.bounds.elements} элементов "
                               f"XML — сохраните её заново или как CSV")
-        if not name.startswith(SHEET_NS):
-            return
-        local = name[len(SHEET_NS):]
+        local = name[len(SHEET_NS):] if name.startswith(SHEET_NS) else None
+        self._count(local)
         if local == "c":
             self._cell(attrs.get("r"))
         elif local == "row":
@@ -68,6 +74,28 @@ class _Scan:
                                   row=self.bounds.extent_rows + 1)
         elif local == "dimension":
             self._dimension(attrs.get("ref") or "")
+
+    def _count(self, local: str | None) -> None:
+        if self.item_depth:
+            self.item_elements += 1
+            if self.item_elements > self.bounds.row_elements:
+                raise FileProblem(f"строка листа или текст ячейки слишком сложны: больше "
+                                  f"{self.bounds.row_elements} элементов XML — сохраните файл "
+                                  f"заново или как CSV", row=self.row or None)
+        elif local in ITEMS:
+            self.item_depth, self.item_elements = self.depth, 1
+        else:
+            self.part_elements += 1
+            if self.part_elements > self.bounds.part_elements:
+                raise FileProblem(f"книга слишком сложна: в одной её части больше "
+                                  f"{self.bounds.part_elements} элементов XML вне строк листа "
+                                  f"(стили, объединения ячеек…) — сохраните её заново или как "
+                                  f"CSV")
+
+    def end(self, _name: str) -> None:
+        if self.depth == self.item_depth:
+            self.item_depth = 0
+        self.depth -= 1
 
     def _cell(self, ref: str | None) -> None:
         self.cells += 1
@@ -96,8 +124,10 @@ class _Scan:
         """Stream one XML part through expat, counting its bytes as they unpack (any part
         may be a sheet: the workbook's relations name them, so each is measured as one)."""
         self.row = self.column = 0
+        self.depth = self.item_depth = self.part_elements = 0
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
         parser.StartDoctypeDeclHandler = _no_doctype
         with archive.open(info) as stream:
             first = stream.read(CHUNK)
