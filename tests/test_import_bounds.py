@@ -103,10 +103,10 @@ def job_of(app, rec: ImportRecord) -> JobRecord:
 
 
 def refused(app, client, data: bytes, campaign_id: int, filename="анкеты.xlsx",
-            seconds: float = 5.0) -> list[str]:
+            seconds: float = 5.0, kind: str = "responses") -> list[str]:
     """Import through the page and a real worker; the file must be refused, quickly, once."""
     started = time.monotonic()
-    rec = imported(app, client, data, campaign_id, filename=filename)
+    rec = imported(app, client, data, campaign_id, filename=filename, kind=kind)
     elapsed = time.monotonic() - started
     assert rec.status == "failed", error_texts(rec)
     assert count(app, Response) == 0
@@ -118,10 +118,12 @@ def refused(app, client, data: bytes, campaign_id: int, filename="анкеты.x
 # --- XLSX bombs ------------------------------------------------------------------------------
 
 
-def test_a_workbook_declaring_a_huge_sheet_is_refused_before_it_is_read(app, admin, campaign):
+@pytest.mark.parametrize("kind", ["responses", "checklists"])
+def test_a_workbook_declaring_a_huge_sheet_is_refused_before_it_is_read(app, admin, campaign,
+                                                                        kind):
     data = workbook_bytes(("A1:XFD1048576", [HEADER_ROW], '<row r="{n}"/>×10'))
     assert len(data) < 2000
-    assert refused(app, admin, data, campaign) == [
+    assert refused(app, admin, data, campaign, kind=kind) == [
         "Файл: лист объявляет размер A1:XFD1048576 (1048576 строк × 16384 столбцов), больше "
         "допустимого (100000 строк, 500 столбцов): удалите лишние строки и столбцы или "
         "сохраните файл заново"]
@@ -270,6 +272,9 @@ def test_cells_columns_and_a_huge_cell_are_bounded(app, admin, campaign):
     assert refused(app, admin, csv_bytes([HEADER, ROWS[1], huge], encoding="utf-8"),
                    campaign, filename="анкеты.csv") == [
         f"Строка 3: в ячейке больше {BOUNDS.cell_chars} символов"]
+    longer = "1;" + "ж" * 200_000  # past the csv module's own field limit too
+    with pytest.raises(FileProblem, match=f"в ячейке больше {BOUNDS.cell_chars} символов"):
+        files.read_table("x.csv", csv_bytes(["a;b", longer], encoding="utf-8"))
     wide = ";".join(["x"] * 600)
     with pytest.raises(FileProblem, match="в строке больше 500 столбцов") as info:
         files.read_table("x.csv", csv_bytes([HEADER, wide]))

@@ -136,17 +136,20 @@ def quote_opened_at(lines: list[str], delimiter: str) -> int | None:
     return opened if quoted else None
 
 
-def _csv_problem(text: str, records: _Records, delimiter: str, exc: csv.Error) -> FileProblem:
+def _csv_problem(text: str, records: _Records, delimiter: str, exc: csv.Error,
+                 bounds: Bounds) -> FileProblem:
     row, first_line = records.count + 1, records.next_line
     lines = io.StringIO(text, newline="").readlines()[first_line - 1:]
     opened = quote_opened_at(lines, delimiter)
-    if opened is None:
-        return FileProblem(f"CSV не читается начиная со строки {row}: {exc}", row=row)
-    line = first_line + opened
-    where = "" if line == row else f" (строка {line} текста файла)"
-    return FileProblem(
-        f"кавычка, открытая в этой строке{where}, не закрыта там, где кончается значение: "
-        f"значение поглотило бы следующие строки. {QUOTE_ADVICE}", row=row)
+    if opened is not None:
+        line = first_line + opened
+        where = "" if line == row else f" (строка {line} текста файла)"
+        return FileProblem(
+            f"кавычка, открытая в этой строке{where}, не закрыта там, где кончается значение: "
+            f"значение поглотило бы следующие строки. {QUOTE_ADVICE}", row=row)
+    if "field larger than field limit" in str(exc):
+        return FileProblem(f"в ячейке больше {bounds.cell_chars} символов", row=row)
+    return FileProblem(f"CSV не читается начиная с этой строки ({exc})", row=row)
 
 
 def read_csv(data: bytes, bounds: Bounds = BOUNDS, guard: Guard | None = None) -> Table:
@@ -159,7 +162,7 @@ def read_csv(data: bytes, bounds: Bounds = BOUNDS, guard: Guard | None = None) -
     try:
         return _table(records, bounds, guard)
     except csv.Error as exc:
-        raise _csv_problem(text, records, delimiter, exc) from None
+        raise _csv_problem(text, records, delimiter, exc, bounds) from None
 
 
 def read_xlsx(data: bytes, bounds: Bounds = BOUNDS, guard: Guard | None = None) -> Table:
@@ -167,11 +170,8 @@ def read_xlsx(data: bytes, bounds: Bounds = BOUNDS, guard: Guard | None = None) 
     workbook.prescan(data, bounds, guard)
     try:
         return _table(workbook.sheet_rows(data), bounds, guard)
-    except FileProblem:
+    except (FileProblem, MemoryError):
         raise
-    except MemoryError:
-        raise FileProblem("файл слишком велик, чтобы прочитать его в памяти: разделите его "
-                          "на части") from None
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged workbook
         raise FileProblem(f"файл не читается как XLSX: {str(exc)[:200]}") from None
 
@@ -235,3 +235,6 @@ def read_table(filename: str, data: bytes, bounds: Bounds = BOUNDS) -> Table:
         raise
     except jobs.InputError as exc:
         raise FileProblem(str(exc)) from None
+    except MemoryError:
+        raise FileProblem("файл слишком велик, чтобы прочитать его в памяти: разделите его "
+                          "на части") from None
