@@ -585,3 +585,23 @@ def test_an_import_page_of_another_region_is_not_found(client, app, make_user, l
     login(make_user("regional_admin", "RU-BRY"))
     foreign = response.headers["Location"].replace("RU-KYA", "RU-BRY")
     assert client.get(foreign).status_code == 404
+
+
+def test_a_telephony_upload_when_the_queue_is_down_is_kept_failed_and_said(
+        client, app, regional_admin, monkeypatch):
+    from cci.plugin_api import JobError
+
+    from cci_channel_contact import telephony
+    from cci_channel_contact.models import TelephonyImport
+
+    def unavailable(*_args, **_kwargs):
+        raise JobError("connection refused")
+
+    monkeypatch.setattr(telephony, "enqueue_job", unavailable)
+    response = upload(client, csv_file(GOOD_ROWS))
+    assert response.status_code == 503
+    assert "Очередь задач недоступна" in response.get_data(as_text=True)
+    (stored,) = rows(app, TelephonyImport)
+    assert stored.status == "failed"
+    assert stored.result["errors"][0]["text"] == "Файл: очередь задач недоступна"
+    assert rows(app, TelephonyStat) == []
