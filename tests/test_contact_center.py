@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -14,11 +15,13 @@ from cci.foundation.db import db
 from cci.foundation.models import Answer
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Checklist
+from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import User
 from engine_helpers import offices
+from engine_helpers import work
 
 from cci_channel_contact import figures as fig
 from cci_channel_contact.models import ContactCall
@@ -372,6 +375,17 @@ def upload(client, data, name="телефония.csv", region="RU-BRY"):
                        content_type="multipart/form-data")
 
 
+def imported(client, app, data, name="телефония.csv", region="RU-BRY"):
+    """Upload, run the import's job with a real worker, and return its page."""
+    response = upload(client, data, name, region)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    assert re.search(r"/contact/telephony/imports/\d+$", response.headers["Location"])
+    work(app)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 @pytest.fixture
 def regional_admin(make_user, login, tenants):
     email = make_user("regional_admin", "RU-BRY")
@@ -406,6 +420,14 @@ def test_telephony_import_and_the_figures_computed_by_the_database(client, app,
     assert page.status_code == 200 and "Принято за 20 с" in page.get_data(as_text=True)
     done = upload(client, csv_file(GOOD_ROWS))
     assert done.status_code == 303, done.get_data(as_text=True)[:3000]
+    assert rows(app, TelephonyStat) == [], "the file is read by a job, not by the request"
+    waiting = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "в очереди" in waiting and "hx-trigger" in waiting
+    work(app)
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "новых — 3, обновлённых — 0, без изменений — 0" in html
+    assert "hx-trigger" not in html
+    assert "from=2025-11-01&amp;to=2025-11-02&amp;group=day" in html
     assert len(rows(app, TelephonyStat)) == 3
     (entry,) = rows(app, AuditEntry, AuditEntry.action == "telephony.import")
     assert entry.after["created"] == 3
@@ -467,18 +489,15 @@ def test_telephony_import_and_the_figures_computed_by_the_database(client, app,
 
 
 def test_importing_the_same_file_again_changes_nothing(client, app, regional_admin):
-    assert upload(client, csv_file(GOOD_ROWS)).status_code == 303
+    imported(client, app, csv_file(GOOD_ROWS))
     before = {(r.day, r.line): (r.id, r.answered, r.wait_seconds_total)
               for r in rows(app, TelephonyStat)}
-    again = upload(client, csv_file(GOOD_ROWS, encoding="utf-8-sig"), name="again.csv")
-    assert again.status_code == 303
-    message = client.get(again.headers["Location"]).get_data(as_text=True)
+    message = imported(client, app, csv_file(GOOD_ROWS, encoding="utf-8-sig"), name="again.csv")
     assert "новых — 0, обновлённых — 0, без изменений — 3" in message
     assert {(r.day, r.line): (r.id, r.answered, r.wait_seconds_total)
             for r in rows(app, TelephonyStat)} == before
     # a corrected day replaces its figures, keyed by (date, line)
-    corrected = upload(client, csv_file(["02.11.2025;8-800;50;46;4;20;9000;40"]))
-    assert corrected.status_code == 303
+    imported(client, app, csv_file(["02.11.2025;8-800;50;46;4;20;9000;40"]))
     stored = {(r.day, r.line): r for r in rows(app, TelephonyStat)}
     assert len(stored) == 3
     assert stored[(dt.date(2025, 11, 2), "8-800")].answered == 46
@@ -486,15 +505,13 @@ def test_importing_the_same_file_again_changes_nothing(client, app, regional_adm
 
 
 def test_a_bad_row_reports_row_and_column_and_stores_nothing(client, app, regional_admin):
-    bad = upload(client, csv_file([
+    html = imported(client, app, csv_file([
         GOOD_ROWS[0],
         "02.11.2025;8-800;50;55;5;20;9000;40",
         "03.11.2025;8-800;пятьдесят;45;5;20;9000;40",
         "31.02.2025;8-800;50;45;5;20;9000;40",
         GOOD_ROWS[0],
     ]))
-    assert bad.status_code == 422
-    html = bad.get_data(as_text=True)
     assert "Файл не загружен: 4 ошибки." in html
     assert "Строка 3, столбец Принято: принято (55) и потеряно (5) вместе больше, чем " \
            "поступило (50)" in html
@@ -503,9 +520,8 @@ def test_a_bad_row_reports_row_and_column_and_stores_nothing(client, app, region
     assert "Строка 6, столбец Линия: дата 01.11.2025 и линия «8-800» уже есть в строке 2" in html
     assert rows(app, TelephonyStat) == []
 
-    missing = upload(client, "Дата;Линия;Поступило\r\n01.11.2025;8-800;5".encode("cp1251"))
-    assert missing.status_code == 422
-    assert "Строка 1: нет обязательного столбца «Принято»" in missing.get_data(as_text=True)
+    missing = imported(client, app, "Дата;Линия;Поступило\r\n01.11.2025;8-800;5".encode("cp1251"))
+    assert "Строка 1: нет обязательного столбца «Принято»" in missing
     assert rows(app, TelephonyStat) == []
 
 
@@ -517,12 +533,12 @@ def test_telephony_import_is_for_regional_administrators(client, operator):
 
 def test_figures_and_imports_stay_within_the_region(client, app, make_user, login, tenants):
     login(make_user("regional_admin", "RU-KYA"))
-    assert upload(client, csv_file(GOOD_ROWS), region="RU-KYA").status_code == 303
+    imported(client, app, csv_file(GOOD_ROWS), region="RU-KYA")
     add_calls(app, region="RU-KYA")
     client.post("/logout")
     login(make_user("regional_admin", "RU-BRY"))
     # the same (date, line) in another region is another row, not an update
-    assert upload(client, csv_file(GOOD_ROWS[:1])).status_code == 303
+    imported(client, app, csv_file(GOOD_ROWS[:1]))
     assert len(rows(app, TelephonyStat)) == 4
     bry = rows(app, Region, Region.code == "RU-BRY")[0]
     with app.test_request_context(), tenancy.region_scope(bry.id):
@@ -533,3 +549,60 @@ def test_figures_and_imports_stay_within_the_region(client, app, make_user, logi
     html = client.get(f"{BASE}/figures?group=all").get_data(as_text=True)
     assert "Для этой выборки нет записанных звонков." in html
     assert "Линия 2" not in html
+
+
+def test_a_telephony_bomb_is_read_by_a_job_within_the_bounds_and_refused(client, app,
+                                                                          regional_admin):
+    """The request stores the file and answers at once; the job refuses the workbook at the
+    first cell past the column bound (read naively, 3,000 rows × 16,384 cells), once."""
+    from cci_channel_contact.models import TelephonyImport
+    from test_import_bounds import workbook_bytes
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>Дата</t></is></c></row>'
+    bomb = workbook_bytes((None, [header], '<row r="{n}"><c r="XFD{n}" s="1"/></row>×3000'))
+    started = time.monotonic()
+    response = upload(client, bomb, name="телефония.xlsx")
+    assert response.status_code == 303
+    assert time.monotonic() - started < 1.0
+    (stored,) = rows(app, TelephonyImport)
+    assert (stored.status, stored.size) == ("queued", len(bomb))
+    work(app)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Файл не загружен: 1 ошибка." in html
+    assert "Строка 2: ячейка XFD2 — дальше 500-го столбца: удалите лишние столбцы" in html
+    assert time.monotonic() - started < 5.0
+    (stored,) = rows(app, TelephonyImport)
+    (job,) = rows(app, JobRecord)
+    assert stored.status == "failed" and stored.result["error_count"] == 1
+    assert (job.status, job.attempts) == ("finished", 1)
+    assert rows(app, TelephonyStat) == []
+
+
+def test_an_import_page_of_another_region_is_not_found(client, app, make_user, login, tenants):
+    login(make_user("regional_admin", "RU-KYA"))
+    response = upload(client, csv_file(GOOD_ROWS), region="RU-KYA")
+    assert response.status_code == 303
+    client.post("/logout")
+    login(make_user("regional_admin", "RU-BRY"))
+    foreign = response.headers["Location"].replace("RU-KYA", "RU-BRY")
+    assert client.get(foreign).status_code == 404
+
+
+def test_a_telephony_upload_when_the_queue_is_down_is_kept_failed_and_said(
+        client, app, regional_admin, monkeypatch):
+    from cci.plugin_api import JobError
+
+    from cci_channel_contact import telephony
+    from cci_channel_contact.models import TelephonyImport
+
+    def unavailable(*_args, **_kwargs):
+        raise JobError("connection refused")
+
+    monkeypatch.setattr(telephony, "enqueue_job", unavailable)
+    response = upload(client, csv_file(GOOD_ROWS))
+    assert response.status_code == 503
+    assert "Очередь задач недоступна" in response.get_data(as_text=True)
+    (stored,) = rows(app, TelephonyImport)
+    assert stored.status == "failed"
+    assert stored.result["errors"][0]["text"] == "Файл: очередь задач недоступна"
+    assert rows(app, TelephonyStat) == []

@@ -46,6 +46,7 @@ from sqlalchemy import select
 from cci import hookimpl
 from cci.foundation import tenancy
 from cci.foundation.db import db
+from cci.foundation import jobs
 from cci.foundation.models import Office
 
 
@@ -71,12 +72,20 @@ def always_fails(report):
     raise ValueError("this job always fails")
 
 
+def bad_input(report, marker):
+    """Refuses its input on every attempt (counted in ``marker``)."""
+    path = Path(marker)
+    path.write_text(str(int(path.read_text()) + 1 if path.exists() else 1))
+    raise jobs.InputError("файл не читается")
+
+
 @hookimpl
 def register_jobs():
     return {
         "testkit.count_offices": count_offices,
         "testkit.flaky": flaky,
         "testkit.always_fails": always_fails,
+        "testkit.bad_input": bad_input,
     }
 '''
 
@@ -229,6 +238,27 @@ def test_a_job_that_always_fails_ends_failed(app, tenants, in_scope, testkit_dir
     with in_scope(region_id(app, "RU-TAM")):
         again = jobs.enqueue("testkit.always_fails", dedupe_key="fails").id
     assert again != job_id
+
+
+def test_a_job_that_fails_for_its_input_is_not_retried(app, tenants, in_scope, tmp_path):
+    # retrying cannot mend a file; only infrastructure failures are retried
+    assert app.config["JOB_RETRIES"] > 0
+    marker = tmp_path / "attempts"
+    with in_scope(region_id(app, "RU-TAM")):
+        job_id = jobs.enqueue("testkit.bad_input", dedupe_key="bad", marker=str(marker)).id
+
+    run_in_process(app)
+
+    row = job_row(app, job_id)
+    assert row.status == "failed"
+    assert marker.read_text() == "1"
+    assert row.attempts == 1
+    assert "InputError: файл не читается" in row.error
+    assert row.finished_at is not None
+    assert queued_ids(app) == []
+    with in_scope(region_id(app, "RU-TAM")):  # the dedupe lock is released: it has given up
+        assert jobs.enqueue("testkit.bad_input", dedupe_key="bad", marker=str(marker)).id \
+            != job_id
 
 
 def test_dedupe_key_returns_the_waiting_job(app, tenants, in_scope):

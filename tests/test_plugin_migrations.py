@@ -156,7 +156,8 @@ def test_a_new_database_gets_the_plugin_tables_from_the_plugins_branches(migrati
     command.upgrade(cfg, "heads")
     assert _tables(migration_app) >= KIOSK_TABLES | CONTACT_TABLES
     assert _versions(migration_app) == _heads(cfg)
-    assert {"kiosk_0001", "contact_0001"} <= _versions(migration_app)
+    assert {"kiosk_0001", "contact_0002"} <= _versions(migration_app)
+    assert "telephony_imports" in _tables(migration_app)
     command.check(cfg)
 
 
@@ -226,7 +227,7 @@ def test_a_plugin_branch_downgrades_alone(migration_app):
     assert _tables(migration_app) >= KIOSK_TABLES
     result = runner.invoke(args=["db", "current"])
     assert result.exit_code == 0, result.output
-    assert {"kiosk_0001", "contact_0001"} <= set(result.output.replace("(head)", "").split())
+    assert {"kiosk_0001", "contact_0002"} <= set(result.output.replace("(head)", "").split())
     assert runner.invoke(args=["db", "check"]).exit_code == 0
 
 

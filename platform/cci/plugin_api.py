@@ -77,6 +77,7 @@ from cci.foundation.jobs import JobError
 from cci.foundation.jobs import enqueue as enqueue_job
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
+from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
@@ -251,6 +252,7 @@ __all__ = [  # noqa: RUF022
     "target_level",
     "follow_the_data",
     "JobError",
+    "JobRecord",
     "enqueue_job",
     "schedule_purge",
     "checklist_form",

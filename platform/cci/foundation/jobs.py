@@ -56,6 +56,45 @@ class JobError(RuntimeError):
     """A job could not be queued; the message is for people."""
 
 
+class InputError(ValueError):
+    """The job's input is at fault (a file that cannot be read within its bounds): running the
+    job again cannot help, so a job that raises it is failed at once, never retried. Only
+    other failures (the database, Redis, a killed process) are retried. Message for people."""
+
+
+#: marks a job reading its input; left behind only by a process that died while reading
+INPUT_PREFIX = "cci:job-input:"
+#: longer than the retries' intervals, so the retry still finds the mark
+INPUT_MARK_SECONDS = 86400
+INTERRUPTED = ("чтение файла было прервано (процесс остановлен, вероятно, из-за нехватки "
+               "памяти): файл не читается повторно — разделите его на части или сохраните "
+               "заново и загрузите ещё раз")
+
+
+@contextlib.contextmanager
+def reading_input() -> Iterator[None]:
+    """The block where a job reads its input (parses an uploaded file).
+
+    A process killed inside it (out of memory, a timeout) is most likely killed by that
+    input, so its retry does not read it again: entering the block raises
+    :class:`InputError` when an earlier attempt of the same job entered it and never left.
+    Outside a job (tests, commands) the block only runs its body.
+    """
+    job = get_current_job()
+    if job is None:
+        yield
+        return
+    redis = current_app.extensions["cci.redis"]
+    key = f"{INPUT_PREFIX}{job.id}"
+    if not redis.set(key, "1", nx=True, ex=INPUT_MARK_SECONDS):
+        redis.delete(key)
+        raise InputError(INTERRUPTED)
+    try:
+        yield
+    finally:
+        redis.delete(key)
+
+
 def queue(name: str = "default") -> Queue:
     return current_app.extensions["cci.queues"][name]
 
@@ -296,9 +335,11 @@ def _run_job(record_id: int, region_id: int | None, lock: str | None) -> dict:
         try:
             with _heartbeat(app, record_id):
                 result = job_function(report=Progress(record.id), **record.params) or {}
-        except Exception:
+        except Exception as exc:
             db.rollback()
             rq_job = get_current_job()
+            if rq_job is not None and isinstance(exc, InputError):
+                rq_job.retries_left = 0  # the worker reads it to decide on a retry
             retrying = bool(rq_job is not None and rq_job.should_retry)
             db.execute(
                 update(JobRecord)

@@ -3,9 +3,10 @@ the auditors' «mystery call» checklist, and the telephony statistics with the 
 figures (AHT, ASA, abandonment, service level 80/20, FCR, escalation, transfers).
 
 Registered through the ``cci.channels`` entry point ``contact_center``; the core knows it only as a
-:class:`cci.collection.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``) live
-in :mod:`cci_channel_contact.models` on the core's declarative base, and are created by the
-channel's own Alembic branch ``contact_center`` (``migrations/versions/``).
+:class:`cci.collection.channels.Channel`. Its tables (``contact_calls``, ``telephony_stats``,
+``telephony_imports``) live in :mod:`cci_channel_contact.models` on the core's declarative
+base, and are created by the channel's own Alembic branch ``contact_center``
+(``migrations/versions/``). Its job ``contact_center.telephony_import`` reads uploaded files.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cci.plugin_api import Channel
 from cci.plugin_api import hookimpl
 
 from cci_channel_contact import models  # noqa: F401 - registers the tables on the metadata
+from cci_channel_contact import telephony
 from cci_channel_contact import views
 from cci_channel_contact.blueprint import URL_PREFIX
 from cci_channel_contact.blueprint import bp
@@ -63,6 +65,12 @@ __all__ = ["CHANNEL", "KEY", "views"]
 @hookimpl
 def register_channels():
     return [CHANNEL]
+
+
+@hookimpl
+def register_jobs():
+    # a telephony file is read in the background, within the core's bounds
+    return {telephony.JOB: telephony.import_job}
 
 
 @hookimpl

@@ -6,11 +6,15 @@ outcome the journey metrics read (FCR, escalation, transfers, waiting and handli
 
 ``telephony_stats``: the telephony platform's daily figures per line, imported from CSV; one
 row per (region, date, line), so importing a file again updates instead of adding.
+
+``telephony_imports``: an uploaded telephony file, kept for the job that reads it in the
+background, and what importing it did (counts, or the errors when nothing was stored).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Boolean
 from sqlalchemy import CheckConstraint
@@ -19,6 +23,7 @@ from sqlalchemy import Float
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
@@ -91,3 +96,28 @@ class TelephonyStat(TenantScoped, Base):
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TelephonyImport(TenantScoped, Base):
+    """An uploaded telephony statistics file and its import, run as a background job: the
+    file is read within the core's bounds in the job, never in the web request."""
+
+    __tablename__ = "telephony_imports"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    #: the job's record (the core's ``jobs`` table), for its progress
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    #: what the import did: rows, created, updated, unchanged, first_day, last_day,
+    #: error_count and errors ([{"row", "column", "message", "text"}])
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)

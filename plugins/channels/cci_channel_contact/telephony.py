@@ -1,6 +1,11 @@
 """Importing the telephony platform's daily statistics per line (CSV as Excel saves it, or
 XLSX), documented in ``docs/contact-centre.md``.
 
+An upload is stored (:class:`cci_channel_contact.models.TelephonyImport`) and read by the job
+``contact_center.telephony_import`` in the background, never in the web request: the file is
+read by the core's reader within its bounds (rows, cells, bytes, time, memory), and a file
+beyond them is refused with a message, not retried.
+
 Atomic: every row is validated first; a file with any error stores nothing and lists each
 error with its row (as Excel numbers it, the header is row 1) and column (as headed in the
 file), in Russian. Idempotent: a row is keyed by (date, line) in the region, so importing the
@@ -23,11 +28,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cci.plugin_api import FileProblem
+from cci.plugin_api import JobError
 from cci.plugin_api import Region
 from cci.plugin_api import RowError
 from cci.plugin_api import cell_text
 from cci.plugin_api import check_upload
 from cci.plugin_api import db
+from cci.plugin_api import enqueue_job
 from cci.plugin_api import parse_moment
 from cci.plugin_api import parse_number
 from cci.plugin_api import read_table
@@ -35,7 +42,10 @@ from cci.plugin_api import record_audit
 from cci.plugin_api import utcnow
 
 from cci_channel_contact.models import LINE_MAX
+from cci_channel_contact.models import TelephonyImport
 from cci_channel_contact.models import TelephonyStat
+
+JOB = "contact_center.telephony_import"
 
 MAX_ERRORS = 200
 #: the largest count or time a cell may hold (a day of one line)
@@ -85,9 +95,20 @@ class ImportResult:
         return self.error_count == 0
 
     def error(self, row: int | None, column: str | None, message: str) -> None:
+        self.add(RowError(row, column, message))
+
+    def add(self, error: RowError) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append(RowError(row, column, message))
+            self.errors.append(error)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the import keeps (:attr:`TelephonyImport.result`)."""
+        return {"rows": self.rows, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "error_count": self.error_count,
+                "errors": [error.as_dict() for error in self.errors],
+                "first_day": self.first_day.isoformat() if self.first_day else None,
+                "last_day": self.last_day.isoformat() if self.last_day else None}
 
 
 @dataclass
@@ -247,7 +268,7 @@ def validate(region: Region, filename: str, data: bytes,
     try:
         table = read_table(filename, data)
     except FileProblem as exc:
-        result.error(None, None, str(exc))
+        result.add(exc.row_error())
         return result, []
     headers = table.headers
     columns = _map_columns(headers, result)
@@ -273,16 +294,80 @@ def validate(region: Region, filename: str, data: bytes,
     return result, parsed
 
 
-def import_file(region: Region, filename: str, data: bytes, user_id: int | None,
-                today: dt.date | None = None) -> ImportResult:
-    """Validate, then upsert every row in one transaction (in the region's scope); commits.
+def start_import(region: Region, filename: str, data: bytes,
+                 user_id: int | None) -> TelephonyImport:
+    """Store an upload and queue its job (in the region's scope); commits.
 
-    Raises :class:`cci.collection.imports.UploadError` for a file that is not CSV or XLSX.
+    Raises :class:`cci.plugin_api.UploadError` for a file that is not CSV or XLSX, and
+    :class:`cci.plugin_api.JobError` when the queue is unavailable (the import is then failed).
     """
     name = check_upload(filename, data)
-    result, parsed = validate(region, name, data, today)
+    record = TelephonyImport(region_id=region.id, filename=name, content=data, size=len(data),
+                             created_by_id=user_id)
+    db.add(record)
+    db.commit()
+    try:
+        job = enqueue_job(JOB, title=f"Импорт статистики телефонии: {name}", user_id=user_id,
+                          import_id=record.id)
+    except JobError:
+        record.status = "failed"
+        record.result = {"error_count": 1, "errors": [
+            RowError(None, None, "очередь задач недоступна").as_dict()]}
+        record.finished_at = utcnow()
+        db.commit()
+        raise
+    record.job_id = job.id
+    db.commit()
+    return record
+
+
+def import_job(report, import_id: int) -> dict[str, Any]:
+    """The ``contact_center.telephony_import`` job: read, validate, store all rows or none."""
+    record = db.get(TelephonyImport, import_id)
+    if record is None:
+        raise LookupError(f"telephony import {import_id} is missing")
+    if record.status == "succeeded":
+        return record.result  # a retried job after its commit: nothing more to do
+    region = db.get_one(Region, record.region_id)
+    record.status = "running"
+    db.commit()
+    report(0.05, "Чтение файла")
+    try:
+        result = import_file(region, record, report)
+    except Exception:
+        db.rollback()  # the database or the queue: the job is retried; the file is kept
+        record = db.get_one(TelephonyImport, import_id)
+        if record.status != "succeeded":
+            record.status = "failed"
+            record.finished_at = utcnow()
+            db.commit()
+        raise
+    record = db.get_one(TelephonyImport, import_id)  # import_file committed or rolled back
     if not result.ok:
+        record.status = "failed"
+        record.result = result.as_dict()
+        record.finished_at = utcnow()
+        db.commit()
+    lines = [f"Новых строк: {result.created}, обновлено: {result.updated}, "
+             f"без изменений: {result.unchanged}"] if result.ok else \
+        [f"Ничего не загружено: ошибок — {result.error_count}"] + \
+        [error.text for error in result.errors[:20]]
+    report(1.0, lines[0])
+    return {"import_id": import_id, "status": record.status, "lines": lines,
+            **{key: value for key, value in result.as_dict().items() if key != "errors"}}
+
+
+def import_file(region: Region, record: TelephonyImport, report,
+                today: dt.date | None = None) -> ImportResult:
+    """Validate, then upsert every row in one transaction with the import's own outcome (in
+    the region's scope); commits when the file has no error, else stores nothing."""
+    result, parsed = validate(region, record.filename, record.content, today)
+    if not result.ok:
+        db.rollback()
         return result
+    report(0.6, f"Запись строк: {len(parsed)}")
+    name = record.filename
+    user_id = record.created_by_id
     days = [row.day for row in parsed]
     result.first_day, result.last_day = min(days), max(days)
     stored = {
@@ -312,6 +397,9 @@ def import_file(region: Region, filename: str, data: bytes, user_id: int | None,
                         "updated": result.updated, "unchanged": result.unchanged,
                         "first_day": result.first_day.isoformat(),
                         "last_day": result.last_day.isoformat()})
+    record.status = "succeeded"
+    record.result = result.as_dict()
+    record.finished_at = utcnow()
     try:
         db.commit()
     except IntegrityError:

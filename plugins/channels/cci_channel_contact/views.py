@@ -28,6 +28,8 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
+from htmx_flask import request as htmx_request
+from jinja2_fragments.flask import render_block
 from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import RadioField
@@ -45,6 +47,8 @@ from cci.plugin_api import ChecklistError
 from cci.plugin_api import Indicator
 from cci.plugin_api import IndicatorSet
 from cci.plugin_api import IntakeError
+from cci.plugin_api import JobError
+from cci.plugin_api import JobRecord
 from cci.plugin_api import Office
 from cci.plugin_api import Region
 from cci.plugin_api import Response
@@ -72,6 +76,7 @@ from cci_channel_contact import telephony
 from cci_channel_contact.blueprint import bp
 from cci_channel_contact.models import LINE_MAX
 from cci_channel_contact.models import ContactCall
+from cci_channel_contact.models import TelephonyImport
 from cci_channel_contact.models import TelephonyStat
 
 log = logging.getLogger("cci.contact_center")
@@ -84,6 +89,8 @@ MYSTERY_CALL_KEY = "info_contact_center"
 CONSOLE_ROLES = (Role.OPERATOR, Role.REGIONAL_ADMIN, Role.ADMIN)
 AUDIT_ROLES = (Role.AUDITOR, Role.REGIONAL_ADMIN, Role.ADMIN)
 IMPORT_ROLES = (Role.REGIONAL_ADMIN, Role.ADMIN)
+#: how often an import's page asks for its progress
+POLL_SECONDS = 1
 #: everyone who works in the region may read the contact-centre figures
 FIGURE_ROLES = tuple(Role)
 #: who sees every call of the region, not only their own
@@ -522,39 +529,59 @@ def mystery_call():
 @roles_required(*IMPORT_ROLES)
 def telephony_import():
     form = TelephonyForm()
-    result = None
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             upload = form.file.data
             try:
-                result = telephony.import_file(g.region, upload.filename or "", upload.read(),
-                                               current_user.id)
+                record = telephony.start_import(g.region, upload.filename or "", upload.read(),
+                                                current_user.id)
             except UploadError as exc:
                 form.file.errors.append(exc.message)
                 status = 422
+            except JobError:
+                flash(_("The job queue is unavailable; try again in a few minutes."), "error")
+                status = 503
             else:
-                if result.ok:
-                    # an import that passed has rows, hence days
-                    assert result.first_day is not None and result.last_day is not None
-                    # "from" is a keyword: the dates go by a dict
-                    dates: dict[str, Any] = {"from": result.first_day.isoformat(),
-                                             "to": result.last_day.isoformat()}
-                    flash(_("Telephony statistics imported: %(created)d new, %(updated)d "
-                            "updated, %(unchanged)d unchanged day-line rows.",
-                            created=result.created, updated=result.updated,
-                            unchanged=result.unchanged), "success")
-                    return redirect(url_for(
-                        "contact_center.figures", group="day" if result.rows <= 62 else "month",
-                        **dates), 303)
-                status = 422
+                # read in the background (a job, within the core's bounds): its page follows it
+                return redirect(url_for("contact_center.telephony_result",
+                                        import_id=record.id), 303)
         else:
             status = 422
     summary = db.execute(select(
         func.count(TelephonyStat.id), func.min(TelephonyStat.day), func.max(TelephonyStat.day),
         func.count(func.distinct(TelephonyStat.line)))).one()
-    return render_template("contact_center/telephony.html", form=form, result=result,
-                           summary=summary), status
+    recent = db.scalars(select(TelephonyImport).order_by(TelephonyImport.id.desc())
+                        .limit(10)).all()
+    return render_template("contact_center/telephony.html", form=form, summary=summary,
+                           recent=recent), status
+
+
+@bp.route("/telephony/imports/<int:import_id>")
+@login_required
+@roles_required(*IMPORT_ROLES)
+def telephony_result(import_id: int):
+    """An import's progress (polled by htmx while its job runs), then its outcome."""
+    record = db.get(TelephonyImport, import_id)
+    if record is None:
+        abort(404)
+    job = db.get(JobRecord, record.job_id) if record.job_id else None
+    context = {"record": record, "job": job, "poll_seconds": POLL_SECONDS,
+               "figures_args": _figures_args(record)}
+    if htmx_request.htmx:
+        page = render_block("contact_center/telephony_import.html", "status", **context)
+    else:
+        page = render_template("contact_center/telephony_import.html", **context)
+    return page, 200, {"Vary": "HX-Request"}
+
+
+def _figures_args(record: TelephonyImport) -> dict[str, Any]:
+    """The figures of the days an import stored ("from" is a keyword: a dict)."""
+    result = record.result or {}
+    if record.status != "succeeded" or not result.get("first_day"):
+        return {}
+    return {"from": result["first_day"], "to": result["last_day"],
+            "group": "day" if result.get("rows", 0) <= 62 else "month"}
 
 
 def _date_arg(name: str) -> dt.date | None:

@@ -18,12 +18,16 @@ The steps, one module each: :mod:`.upload` takes the file and queues the job, :m
 reads CSV and XLSX into cells (:mod:`.cells` reads one cell), :mod:`.columns` maps the
 headers, :mod:`.response_rows` validates responses through the campaign's questionnaire (the
 methodology set, as every channel) and :mod:`.checklist_rows` checklists, :mod:`.job` runs it
-all and stores the rows, :mod:`.templates` writes the template files. The names other modules
-use are imported here.
+all and stores the rows, :mod:`.templates` writes the template files. What a file may
+expand to while it is read (rows, cells, bytes, time, memory) is bounded in :mod:`.bounds`,
+for every reader; :mod:`.workbook` measures an XLSX before openpyxl parses it. The names
+other modules use are imported here.
 """
 
 from __future__ import annotations
 
+from cci.collection.imports.bounds import BOUNDS
+from cci.collection.imports.bounds import Bounds
 from cci.collection.imports.cells import cell_text
 from cci.collection.imports.cells import is_blank
 from cci.collection.imports.cells import parse_moment
@@ -52,8 +56,8 @@ from cci.methodology.values import parse_number
 from cci.methodology.values import parse_yes_no
 
 __all__ = [
-    "CHANNEL", "EXTENSIONS", "IMPORT_ROLES", "MAX_ERRORS", "MAX_ROWS", "FileProblem",
-    "RowError", "Table", "UploadError", "cell_text", "check_upload", "client_key",
+    "BOUNDS", "CHANNEL", "EXTENSIONS", "IMPORT_ROLES", "MAX_ERRORS", "MAX_ROWS", "Bounds",
+    "FileProblem", "RowError", "Table", "UploadError", "cell_text", "check_upload", "client_key",
     "decode_csv", "detect_delimiter", "import_job", "is_blank", "may_import", "parse_moment",
     "parse_number", "parse_yes_no", "read_table", "result_of", "run_import", "start_import",
     "template_file", "template_rows",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cci.foundation.jobs import InputError
+
 #: row errors kept on the import (the count is exact)
 MAX_ERRORS = 500
 
@@ -18,8 +20,16 @@ class UploadError(ValueError):
         self.message = message
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read (encoding, format, size); Russian message."""
+class FileProblem(InputError):
+    """The file cannot be read (encoding, format, size, a bound); Russian message. ``row``
+    names the row where reading stopped, when there is one (the header is row 1)."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+    def row_error(self) -> RowError:
+        return RowError(self.row, None, str(self))
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def run_import(import_id: int, report: Callable[[float, str], None]) -> dict[str
         try:
             table = read_table(record.filename, record.content)
         except FileProblem as exc:
-            return _finish_failed(record, [RowError(None, None, str(exc))], 1, 0, report)
+            return _finish_failed(record, [exc.row_error()], 1, 0, report)
         ctx = _context(record, table)
         report(0.05, f"Проверка строк: {len(table.rows)}")
         prepare = prepare_responses if record.kind == "responses" else prepare_checklists
