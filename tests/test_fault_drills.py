@@ -367,7 +367,7 @@ def test_drill_redis_restarted_empty_during_a_computation(app, drill_campaign, c
         (r.name, r.status, r.attempts) for r in records]
     assert len(results(app, run_id, level="region")) == 2
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=15) == 0
+    assert worker.wait(timeout=45) == 0  # a warm shutdown: generous on a busy machine
 
 
 def test_drill_redis_restarted_empty_with_an_import_queued(app, drill_campaign, workers,

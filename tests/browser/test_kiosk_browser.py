@@ -227,8 +227,9 @@ def test_an_answer_the_server_cannot_take_does_not_hold_the_queue(kiosk, app, pa
     page.route("**/k/api/responses", refuse_the_poison)
     context.set_offline(False)
     page.evaluate("window.cciKiosk.flush()")
-    page.wait_for_function(f"!window.cciKiosk.queue().some(i => i.key === '{good['key']}')",
-                           timeout=20_000)
+    # a function, not a string: the page's CSP forbids evaluating strings
+    page.wait_for_function("key => !window.cciKiosk.queue().some(i => i.key === key)",
+                           arg=good["key"], timeout=20_000)
     assert [r.client_key for r in stored(app)] == [f"kiosk:{good['key']}"]
     left = [item["key"] for item in queue(page)]
     rejected = page.evaluate("window.cciKiosk.rejected()")
