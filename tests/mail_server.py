@@ -26,7 +26,7 @@ class Inbox:
         self.delay = delay
         self._arrived = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope) -> str:
         if self.delay:
             time.sleep(self.delay)  # a slow mail server (blocks this server's loop only)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -20,6 +20,7 @@ from cci.foundation.models import AuditEntry
 from cci.foundation.models import PasswordReset
 from cci.foundation.models import User
 from conftest import PASSWORD
+
 from mail_server import body
 from mail_server import free_port
 from mail_server import local_smtp
