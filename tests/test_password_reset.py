@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import logging
 import re
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -237,7 +239,7 @@ def test_requests_are_limited_per_account_whether_or_not_it_exists(app, make_use
             assert _ask(_browser(app, f"203.0.113.{n + 1}"), address).status_code == 200
         refused = _ask(_browser(app, "203.0.113.9"), address)  # any address
         assert refused.status_code == 429
-        assert ("Слишком много запросов ссылки на этот адрес. Повторите через 15 минут."
+        assert ("Слишком много запросов ссылки для смены пароля. Повторите через 15 минут."
                 in refused.get_data(as_text=True))
     assert background.wait(app)
     assert len(smtp.wait_for(3)) == 3
@@ -408,3 +410,27 @@ def test_an_unreachable_mail_server_is_said_in_russian(app, make_user):
     assert response.status_code == 200
     assert ("Не удалось отправить ссылку по электронной почте. Повторите позже."
             in response.get_data(as_text=True))
+
+
+def test_simultaneous_uses_of_one_link_set_one_password(app, make_user, smtp):
+    """The link is deleted, and the deletion counted, before the password changes: of several
+    requests at once, one sets its password and the others are refused."""
+    email = make_user("federal_analyst")
+    _ask(_browser(app), email)
+    path = _link_path(smtp.wait_for(1)[0])
+    passwords = [f"parallel-attempt-{n}-walrus" for n in range(4)]
+    start = threading.Barrier(len(passwords))
+
+    def use(password: str) -> int:
+        client = _browser(app, "198.51.100.50")
+        start.wait(timeout=10)
+        return _set(client, path, password).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(len(passwords)) as pool:
+        statuses = list(pool.map(use, passwords))
+    assert sorted(statuses) == [302, 404, 404, 404], statuses
+    winner = passwords[statuses.index(302)]
+    assert _log_in(_browser(app, "198.51.100.51"), email, winner).status_code == 302
+    for loser in passwords:
+        if loser != winner:
+            assert _log_in(_browser(app, "198.51.100.52"), email, loser).status_code == 401

@@ -146,8 +146,8 @@ def send_link(user: User, administrator: User) -> None:
 def _too_many(wait: int) -> str:
     minutes = max(1, (wait + 59) // 60)
     return ngettext(
-        "Too many requests for a link to this address. Try again in %(num)d minute.",
-        "Too many requests for a link to this address. Try again in %(num)d minutes.",
+        "Too many requests for a password-reset link. Try again in %(num)d minute.",
+        "Too many requests for a password-reset link. Try again in %(num)d minutes.",
         minutes,
     )
 
