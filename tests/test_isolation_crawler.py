@@ -56,6 +56,8 @@ NOT_CRAWLED = {
     "auth.logout": "ends the session the crawler uses (tests/test_auth.py)",
     "auth.login": "public; takes no id (tests/test_auth.py)",
     "auth.login_code": "public: the one-time code of one's own login (tests/test_login_codes.py)",
+    "auth.reset_password": "public: one's own password-reset link, by its secret token "
+                           "(tests/test_password_reset.py)",
     "account.end_sessions": "ends the sessions the crawler uses (tests/test_sessions.py)",
     # The public channels: a respondent's or a device's own link, open to anyone who has it
     # by design, for whichever region's office it names; no staff data behind it.

@@ -75,6 +75,16 @@ def from_environment() -> dict:
         "SMTP_USER": os.environ.get("CCI_SMTP_USER", ""),
         "SMTP_PASSWORD": os.environ.get("CCI_SMTP_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("CCI_MAIL_FROM", "cci@localhost"),
+        # Password-reset links (cci.foundation.password_resets): how long one works, and how
+        # many may be asked for one e-mail within the login-throttling window (ten times as
+        # many from one address).
+        "PASSWORD_RESET_MINUTES": max(1, int(os.environ.get("CCI_PASSWORD_RESET_MINUTES",
+                                                            "60"))),
+        "PASSWORD_RESET_MAX_REQUESTS": max(1, int(os.environ.get(
+            "CCI_PASSWORD_RESET_MAX_REQUESTS", "3"))),
+        # The address people open the platform at (https://ikc.example.ru), for links in
+        # e-mails; empty: the address the request came to.
+        "PUBLIC_URL": os.environ.get("CCI_PUBLIC_URL", "").strip().rstrip("/"),
         # A staff login session unused this long ends (cci.foundation.login_sessions).
         "STAFF_IDLE_MINUTES": max(1, int(os.environ.get("CCI_STAFF_IDLE_MINUTES", "60"))),
         "JOB_RETRIES": int(os.environ.get("CCI_JOB_RETRIES", "3")),

@@ -187,6 +187,25 @@ class LoginCode(TenantScoped, Base):
     user: Mapped[User] = relationship()
 
 
+class PasswordReset(TenantScoped, Base):
+    """A link to set a new password, e-mailed to its user (cci.foundation.password_resets).
+    Only the SHA-256 of its token is stored, with a digest of the password it replaces: a
+    newer link deletes the older ones, using it deletes it, and any change of the password
+    makes it useless."""
+
+    __tablename__ = "password_resets"
+    __tenant_nullable__ = True  # a federal user's link
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    password_stamp: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(Base):
     """One login attempt, counted before its password is checked (cci.web.throttle). The
     key is a digest of what is counted (an account, an address, or both): neither e-mails

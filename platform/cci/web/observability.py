@@ -52,8 +52,9 @@ def _finish(response):
     endpoint = request.endpoint or "unmatched"  # 404s must not create a series per URL
     REQUESTS.labels(endpoint, str(response.status_code)).inc()
     REQUEST_SECONDS.labels(endpoint).observe(seconds)
-    log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code,
-             seconds * 1000)
+    # a view whose path holds a secret (a password-reset link) logs a path without it
+    log.info("%s %s %s %.1f ms", request.method, g.get("log_path") or request.path,
+             response.status_code, seconds * 1000)
     return response
 
 

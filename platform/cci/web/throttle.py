@@ -11,7 +11,9 @@ e-mail from a browser the account was not used in (cci.web.login_codes) once som
 it from many addresses. The address has a bound of its own (ten accounts' worth: an office
 shares one address) against guessing many accounts from one place. The database, not Redis,
 keeps the count: logging in must work while Redis is down, and a login is rare enough to afford
-it. Only digests of the e-mail and the address are stored.
+it. Only digests of the e-mail and the address are stored. Other requests bounded per account
+and address, password-reset e-mails, are counted here too, under keys of their own
+(:func:`count_request`).
 """
 
 from __future__ import annotations
@@ -70,18 +72,40 @@ def _counts(keys: tuple[str, ...], since: dt.datetime) -> dict[str, tuple[int, d
     return {key: (n, oldest) for key, n, oldest in rows}
 
 
-def _wait(keys: tuple[str, str, str], now: dt.datetime, window: dt.timedelta,
-          strict: bool) -> int:
-    """Seconds until an attempt under these keys is allowed; 0 if it is. ``strict``: the
-    attempt itself is among those counted (after its insert), so reaching the bound is not
-    over it."""
-    counts = _counts(keys[:2], now - window)
+def _wait(keys: tuple[str, ...], bounds: tuple[int, ...], now: dt.datetime,
+          window: dt.timedelta, strict: bool) -> int:
+    """Seconds until an attempt under these keys is allowed; 0 if it is. The first keys have
+    the ``bounds``, the rest none. ``strict``: the attempt itself is among those counted
+    (after its insert), so reaching the bound is not over it."""
+    bounded = keys[:len(bounds)]
+    counts = _counts(bounded, now - window)
     wait = 0.0
-    for key, bound in zip(keys[:2], _limits(), strict=True):
+    for key, bound in zip(bounded, bounds, strict=True):
         n, oldest = counts.get(key, (0, now))
         if n > bound or (not strict and n >= bound):
             wait = max(wait, (oldest + window - now).total_seconds())
     return max(1, math.ceil(wait)) if wait > 0 else 0
+
+
+def _window() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+
+
+def _count(keys: tuple[str, ...], bounds: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """Count one attempt under each of ``keys`` (committed) unless one is already at its
+    bound (the first keys have the ``bounds``, the rest none); (the rows' ids, seconds to
+    wait: 0 when the attempt may go on)."""
+    window = _window()
+    now = utcnow()
+    # Already over: refuse without counting, so a flood adds no rows.
+    wait = _wait(keys, bounds, now, window, strict=False)
+    if wait:
+        return (), wait
+    db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - window))
+    rows = [LoginAttempt(key=key, at=now) for key in keys]
+    db.add_all(rows)
+    db.commit()
+    return tuple(row.id for row in rows), _wait(keys, bounds, utcnow(), window, strict=True)
 
 
 def begin(email: str, address: str | None) -> Attempt:
@@ -92,18 +116,9 @@ def begin(email: str, address: str | None) -> Attempt:
     address = address or "-"
     keys = (_key("account+address", email, address), _key("address", address),
             _key("account", email))
-    window = dt.timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    now = utcnow()
-    # Already over: refuse without counting, so a flood adds no rows.
-    wait = _wait(keys, now, window, strict=False)
-    if wait:
-        return Attempt(keys, (), wait)
-    db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - window))
-    rows = [LoginAttempt(key=key, at=now) for key in keys]
-    db.add_all(rows)
-    db.commit()
-    wait = _wait(keys, utcnow(), window, strict=True)
-    return Attempt(keys, tuple(row.id for row in rows), wait)
+    # the account's own key is counted (for login codes) but not bounded
+    ids, wait = _count(keys, _limits())
+    return Attempt(keys, ids, wait)
 
 
 def succeeded(attempt: Attempt) -> None:
@@ -118,8 +133,28 @@ def succeeded(attempt: Attempt) -> None:
 def account_failures(attempt: Attempt) -> int:
     """Failed attempts on the attempt's account from any address within the window, this one
     not included: how hard the account is being guessed at."""
-    window = dt.timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    window = _window()
     return db.scalar(
         select(func.count()).select_from(LoginAttempt).where(
             LoginAttempt.key == attempt.keys[2], LoginAttempt.failed,
             LoginAttempt.at >= utcnow() - window, LoginAttempt.id.not_in(attempt.ids))) or 0
+
+
+def forget_failures(email: str, address: str | None) -> None:
+    """Forget the failed logins to ``email`` from ``address`` (committed by the caller): its
+    owner proved who they are another way (a password-reset link), so the guesses they made
+    before it do not keep them waiting."""
+    key = _key("account+address", email.strip().lower(), address or "-")
+    db.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+
+
+def count_request(kind: str, email: str, address: str | None, per_account: int) -> int:
+    """Count a request of ``kind`` (a password-reset e-mail, say) for ``email`` from
+    ``address`` (committed), whether or not such an account exists, and return the seconds
+    to wait before another (0: this one may go on). Bounds within the login-throttling
+    window: ``per_account`` requests for one e-mail from any addresses, ten times as many
+    from one address for any e-mails."""
+    email = email.strip().lower()
+    keys = (_key(kind, "account", email), _key(kind, "address", address or "-"))
+    _ids, wait = _count(keys, (per_account, per_account * ADDRESS_FACTOR))
+    return wait

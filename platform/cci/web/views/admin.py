@@ -11,6 +11,7 @@ import secrets
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -35,6 +36,7 @@ from wtforms.validators import Regexp
 from cci.foundation import audit
 from cci.foundation import jobs
 from cci.foundation import login_sessions
+from cci.foundation import mail
 from cci.foundation.access import blueprint_roles
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
@@ -48,6 +50,7 @@ from cci.foundation.roles import Role
 from cci.foundation.users import UserError
 from cci.foundation.users import create_user
 from cci.web import audit_log as audit_log_view
+from cci.web.views import password_reset
 from cci.web.views.areas import area_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -165,6 +168,27 @@ def set_active(user_id: int):
         else _("User %(email)s deactivated.", email=user.email),
         "success",
     )
+    return redirect(area_url("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password-reset", methods=["POST"])
+def send_password_reset(user_id: int):
+    """E-mail the user a link to set a new password; the administrator never sees it."""
+    user = db.get(User, user_id)  # another region's user is not found in a region's scope
+    if user is None or (user.is_federal and not current_user.has_role(Role.ADMIN)):
+        abort(404)
+    if not user.active:
+        flash(_("User %(email)s is deactivated: activate the account before sending a link.",
+                email=user.email), "error")
+        return redirect(area_url("admin.users"))
+    try:
+        password_reset.send_link(user, current_user._get_current_object())
+    except mail.MailError:
+        current_app.logger.exception("the password-reset link could not be sent")
+        flash(_("The link could not be sent by e-mail. Try again later."), "error")
+    else:
+        flash(_("A link for setting a new password has been sent to %(email)s.",
+                email=user.email), "success")
     return redirect(area_url("admin.users"))
 
 
