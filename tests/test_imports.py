@@ -703,6 +703,21 @@ def test_a_filled_in_checklist_template_imports(app, admin, campaign):
     assert (again.created_count, again.updated_count, again.existing_count) == (0, 0, 1)
 
 
+def test_a_choice_is_filled_by_the_label_its_drop_down_offers(app, admin, pilot_campaign):
+    comfort = app.extensions["cci.registry"].indicator_set("cci-2022").indicator("O-V.1")
+    (level,) = comfort.checklist
+    header, *lines = _csv_rows(template(admin, "cci-2022", "checklists", "csv"))
+    for line in lines:
+        if (line[0], line[2]) == ("BRY-02", "O-V.1"):
+            line[5] = level.options[1].label  # a long label, as the list offers it
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows([header, *lines])
+    rec = imported(app, admin, buffer.getvalue().encode("cp1251"), pilot_campaign,
+                   kind="checklists")
+    assert rec.status == "succeeded", error_texts(rec)
+    assert checklists(app)[("BRY-02", "O-V.1")].values == {"level": level.options[1].key}
+
+
 def test_checklist_rows_errors(app, admin, campaign):
     header = "Код офиса;Офис;Код показателя;Параметр;Значение;Подтверждение;Код параметра"
     lines = [

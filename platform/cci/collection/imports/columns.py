@@ -132,7 +132,8 @@ def item_values(item: Item) -> str:
     return values
 
 
-def item_hint(item: Item) -> str:
+def item_hint(indicator_set: IndicatorSet, item: Item) -> str:
+    """The question as each respondent type is asked it, and when it is left empty."""
     lines = []
     for respondent_type, text in item_wordings(item):
         who = f"{RESPONDENT_PLURAL[respondent_type].capitalize()}: " \
@@ -142,8 +143,18 @@ def item_hint(item: Item) -> str:
     if len(types) == 1:
         lines.append(f"Только для типа «{RESPONDENT_WORD[types[0]]}»; у других — пусто")
     if item.follows:
-        lines.append("Заполняется, только если ответ на вопрос-условие — «да»")
+        parent, expected = item.follows
+        answer = condition_word(indicator_set.item(parent), expected)
+        lines.append(f"Только если на вопрос «{follows_heading(indicator_set, item)}» ответ "
+                     f"«{answer}»; иначе — пусто")
     return "\n".join(lines)
+
+
+def condition_word(parent: Item, expected: Any) -> str:
+    """The answer a follow-up's condition expects, as people write it."""
+    if parent.kind == "yesno" and expected in (0, 1):
+        return YES if expected else NO
+    return next((o.label for o in parent.options if o.key == expected), str(expected))
 
 
 def response_layout(indicator_set: IndicatorSet) -> list[Column]:
@@ -160,7 +171,7 @@ def response_layout(indicator_set: IndicatorSet) -> list[Column]:
         indicator = item_indicator(indicator_set, item)
         if indicator is not None:
             names.append(indicator.code)  # S-II.1 heads the usefulness column
-        columns.append(Column(item.key, heading, tuple(names), hint=item_hint(item),
+        columns.append(Column(item.key, heading, tuple(names), hint=item_hint(indicator_set, item),
                               values=item_values(item),
                               width=40 if item.kind == "text" else 22))
     return columns
@@ -180,24 +191,24 @@ CHECKLIST_LONG = (
            hint="Код офиса; пусто — для всего региона (показатели, которые в централизованной "
                 "сети заполняются один раз)", values="код из списка офисов региона"),
     Column("office_name", "Офис", ignored=True, width=32, hint="Название офиса (для справки)"),
-    Column("indicator", "Код показателя", ("indicator_code",), required=True, width=10,
+    Column("indicator", "Код показателя", required=True, width=10,
            hint="Код показателя методики", values="например, O-V.2"),
     Column("indicator_title", "Показатель", ignored=True, width=34,
            hint="Название показателя (для справки)"),
     Column("parameter", "Параметр", hint="Что проверить: параметр чек-листа", width=60),
-    Column("value", "Значение", ("result",), required=True, width=20,
+    Column("value", "Значение", required=True, width=20,
            hint="Результат проверки", values="да / нет, вариант из списка или число"),
-    Column("evidence", "Подтверждение", ("evidence_note",), width=30,
+    Column("evidence", "Подтверждение", width=30,
            hint="Необязательно: ссылка, номер фото, примечание"),
-    Column("parameter_key", "Код параметра", ("param", "parameter_code"), width=20,
+    Column("parameter_key", "Код параметра", width=20,
            hint="Код параметра в методике (не меняйте)"),
 )
 
 #: The earlier layout, still read: one row per office and indicator, a column per parameter.
 CHECKLIST_WIDE_FIXED = (
     Column("office_code", "Код офиса", required=True),
-    Column("indicator", "Код показателя", ("indicator_code",), required=True),
-    Column("evidence", "Подтверждение", ("evidence_note",)),
+    Column("indicator", "Код показателя", required=True),
+    Column("evidence", "Подтверждение"),
 )
 CHECKLIST_COLUMNS = ("office_code", "indicator")
 EVIDENCE_COLUMN = "evidence"

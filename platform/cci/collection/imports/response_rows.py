@@ -16,6 +16,7 @@ from cci.collection.imports.cells import is_blank
 from cci.collection.imports.cells import parse_moment
 from cci.collection.imports.columns import Context
 from cci.collection.imports.columns import Prepared
+from cci.collection.imports.columns import condition_word
 from cci.collection.imports.columns import follows_heading
 from cci.collection.imports.columns import map_columns
 from cci.collection.imports.columns import response_layout
@@ -229,10 +230,9 @@ class ResponseRows:
 
     def condition(self, item: Item) -> str:
         parent, expected = item.follows or ("", None)
-        words: dict[Any, str] = {1: "да", 0: "нет"}
         column = self.ctx.header_of(parent, follows_heading(self.ctx.indicator_set, item))
-        return f"ответ возможен, только если в столбце «{column}» ответ " \
-               f"«{words.get(expected, str(expected))}»"
+        answer = condition_word(self.ctx.indicator_set.item(parent), expected)
+        return f"ответ возможен, только если в столбце «{column}» ответ «{answer}»"
 
     def draft(self, row: int, values: dict[str, tuple[str, Any]], submission: Submission):
         """The intake's draft of a row whose own columns and answers are valid, or None."""
