@@ -270,14 +270,14 @@ def test_invalid_rows_are_reported_in_russian_and_nothing_is_stored(app, admin, 
       "1;BRY-01;соискатель;05.05.2025;текст"],
      ["Строка 1: нет ни одного столбца с вопросами анкеты методики cci-2023"]),
     (["response_id;office_code;submitted_at;usefulness", "1;BRY-01;05.05.2025;10"],
-     ["Строка 1: нет обязательного столбца respondent_type"]),
+     ["Строка 1: нет обязательного столбца «Тип респондента» (respondent_type)"]),
     (["response_id;office_code;respondent_type;submitted_at;usefulness;ownership",
       "1;BRY-01;соискатель;05.05.2025;10;Частная"],
      ["Строка 2, столбец ownership: этот вопрос не задаётся соискателям"]),
     (["response_id;office_code;respondent_type;submitted_at;usefulness;management_openness",
       "1;BRY-01;соискатель;05.05.2025;10;9"],
      ["Строка 2, столбец management_openness: ответ возможен, только если в столбце "
-      "management_contact ответ «да»"]),
+      "«Приходилось ли Вам обращаться к руководству ЦЗН?» ответ «да»"]),
     (["response_id;office_code;respondent_type;submitted_at;usefulness;preferred_channel",
       "1;BRY-01;соискатель;05.05.2025;;голубиная почта"],
      ["Строка 2, столбец preferred_channel: вариант «голубиная почта» не предусмотрен "
@@ -459,51 +459,332 @@ def _csv_rows(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
 
 
-def test_templates_have_the_set_columns(app, admin, tenants):
+def template(client, key: str, kind: str, fmt: str) -> bytes:
+    response = client.get(f"/r/RU-BRY/imports/template/{key}.{fmt}?kind={kind}")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    return response.data
+
+
+def test_response_templates_are_headed_in_russian_from_the_methodology(app, admin, tenants):
     registry = app.extensions["cci.registry"]
     for key in ("cci-2022", "cci-2023"):
         indicator_set = registry.indicator_set(key)
-        response = admin.get(f"/r/RU-BRY/imports/template/{key}.csv?kind=responses")
-        assert response.status_code == 200
-        assert "attachment" in response.headers["Content-Disposition"]
-        header, example = _csv_rows(response.data)
-        assert header[:4] == ["response_id", "office_code", "respondent_type", "submitted_at"]
-        assert {item.key for item in indicator_set.items} <= set(header)
-        assert len(example) == len(header) and example[1] == "BRY-01"
-        workbook = openpyxl.load_workbook(io.BytesIO(
-            admin.get(f"/r/RU-BRY/imports/template/{key}.xlsx?kind=responses").data))
-        assert [c.value for c in workbook.worksheets[0][1]] == header
-        assert "Справка" in workbook.sheetnames
+        rows = _csv_rows(template(admin, key, "responses", "csv"))
+        assert len(rows) == 1, "the CSV template has no example row"
+        header = rows[0]
+        assert header[:4] == ["Номер анкеты", "Код офиса", "Тип респондента",
+                              "Дата заполнения"]
+        assert len(header) == 4 + len(indicator_set.items)
+        assert not {item.key for item in indicator_set.items} & set(header), \
+            "no English key heads a column"
+        # a question is headed by the title of the indicator it measures (the wordings of
+        # the two respondent types differ; the title does not), from the methodology set
+        usefulness = indicator_set.item("usefulness")
+        assert usefulness.text["job_seeker"] != usefulness.text["employer"]
+        assert indicator_set.indicator("S-II.1").title in header
+        # an item without an indicator by its wording; one asked of one type says so
+        assert indicator_set.item("management_contact").text["job_seeker"] in header
+        assert "Пол (соискатели)" in header and "Форма собственности (работодатели)" in header
+        workbook = openpyxl.load_workbook(io.BytesIO(template(admin, key, "responses", "xlsx")))
+        assert workbook.sheetnames[:3] == ["Анкеты", "Пример", "Инструкция"]
+        data = workbook["Анкеты"]
+        assert workbook.active.title == "Анкеты"
+        assert [c.value for c in data[1]] == header
+        assert data.max_row == 1, "nothing but the header on the data sheet"
+        assert data.freeze_panes == "E2" and data["A1"].font.bold
+        assert data.column_dimensions["E"].width >= 20
+        assert "Код столбца: prof_competence" in data["E1"].comment.text
+        lists = {str(v.sqref).split(":")[0]: _offered(workbook, v)
+                 for v in data.data_validations.dataValidation if v.type == "list"}
+        column = header.index(indicator_set.indicator("S-I.1").title)
+        letter = openpyxl.utils.get_column_letter(column + 1)
+        assert lists[f"{letter}2"] == [*range(1, 11), "Затрудняюсь ответить"]
+        assert lists["C2"] == ["соискатель", "работодатель"]
+        assert lists["B2"] == ["BRY-01", "BRY-02"]
+        assert workbook["Списки"].sheet_state == "hidden"
+        instructions = [c.value for row in workbook["Инструкция"].iter_rows() for c in row]
+        assert any("не загружаются" in str(text) for text in instructions)
+        assert usefulness.text["employer"] in "\n".join(str(t) for t in instructions)
+        example = workbook["Пример"]
+        assert [c.value for c in example[2]] == header and example.max_row == 4
+
+
+def _offered(workbook, validation) -> list:
+    """The values a list validation offers (from the hidden lists sheet)."""
+    sheet, cells = validation.formula1.split("!")
+    return [row[0].value for row in workbook[sheet.strip("'")][cells.replace("$", "")]]
+
+
+def test_checklist_templates_list_each_office_parameter_to_fill(app, admin, tenants):
+    registry = app.extensions["cci.registry"]
     transport = {}
     for key in ("cci-2022", "cci-2023"):
-        header, _ = _csv_rows(admin.get(f"/r/RU-BRY/imports/template/{key}.csv?kind=checklists")
-                              .data)
-        params = [p.key for p in registry.indicator_set(key).indicator("O-V.2").checklist]
-        assert set(params) <= set(header)
-        assert header[:2] == ["office_code", "indicator"] and header[-1] == "evidence"
-        transport[key] = (params, header)
-    assert (len(transport["cci-2022"][0]), len(transport["cci-2023"][0])) == (5, 8)
-    assert "stop_nearby" in transport["cci-2022"][1]
-    assert "stop_nearby" not in transport["cci-2023"][1]
-    assert "disabled_parking" in transport["cci-2023"][1]
-    assert "disabled_parking" not in transport["cci-2022"][1]
+        indicator_set = registry.indicator_set(key)
+        header, *rows = _csv_rows(template(admin, key, "checklists", "csv"))
+        assert header == ["Код офиса", "Офис", "Код показателя", "Показатель", "Параметр",
+                          "Значение", "Подтверждение", "Код параметра"]
+        assert all(row[5] == "" and row[6] == "" for row in rows), "nothing filled in"
+        transport[key] = [row[7] for row in rows if row[0] == "BRY-01" and row[2] == "O-V.2"]
+        assert [row[4] for row in rows if row[0] == "BRY-01" and row[2] == "O-V.2"] == [
+            p.label for p in indicator_set.indicator("O-V.2").checklist]
+        workbook = openpyxl.load_workbook(io.BytesIO(template(admin, key, "checklists",
+                                                              "xlsx")))
+        data = workbook["Чек-лист"]
+        assert workbook.sheetnames[:3] == ["Чек-лист", "Пример", "Инструкция"]
+        assert [[c.value if c.value is not None else "" for c in row]
+                for row in data.iter_rows()] == [header, *rows]
+        assert data.freeze_panes == "A2" and data.auto_filter.ref.startswith("A1:H")
+        offered = {}
+        for validation in data.data_validations.dataValidation:
+            for cells in str(validation.sqref).split():
+                numbers = [int(n) for n in re.findall(r"\d+", cells)]
+                for number in range(numbers[0], numbers[-1] + 1):
+                    offered[number] = (_offered(workbook, validation)
+                                       if validation.type == "list" else validation.type)
+        for number, row in enumerate(rows, start=2):
+            param = next(p for p in indicator_set.indicator(row[2]).checklist
+                         if p.key == row[7])
+            expected = {"bool": ["да", "нет"], "number": "decimal",
+                        "choice": [o.label for o in param.options]}[param.kind]
+            assert offered[number] == expected, row
+        assert [c.value for c in workbook["Пример"][3]][5] in ("да", "нет", 120)
+    # 70 columns before; now a column per thing to read, a row per parameter
+    assert (len(transport["cci-2022"]), len(transport["cci-2023"])) == (5, 8)
+    assert "stop_nearby" in transport["cci-2022"] and "stop_nearby" not in transport["cci-2023"]
     assert admin.get("/r/RU-BRY/imports/template/cci-1999.csv").status_code == 404
     assert admin.get("/r/RU-BRY/imports/template/cci-2023.csv?kind=x").status_code == 404
 
 
-def test_the_template_example_rows_import(app, admin, campaign):
-    content = admin.get("/r/RU-BRY/imports/template/cci-2023.csv?kind=responses").data
-    header, example = _csv_rows(content)
-    example[header.index("submitted_at")] = "15.05.2025 10:30"
+def test_a_checklist_template_follows_the_network_type(app, tenants):
+    from cci.collection.imports.templates import template_table
+
+    indicator_set = app.extensions["cci.registry"].indicator_set("cci-2023")
+    network = [i.code for i in indicator_set.indicators if i.level == "network"]
+    with app.app_context(), tenancy.federal_scope("test"):
+        offices = db.scalars(select(Office).join(Region).where(Region.code == "RU-KYA")
+                             .order_by(Office.code)).all()
+        _, decentralized = template_table(indicator_set, "checklists", offices, False)
+        _, centralized = template_table(indicator_set, "checklists", offices, True)
+    assert network and offices
+    # decentralized: every office fills every indicator; centralized: the network-level
+    # ones once, for the region, first, with no office code
+    assert {row[2] for row in decentralized if row[0] == offices[0].code} >= set(network)
+    assert not {row[2] for row in centralized if row[0]} & set(network)
+    region_rows = [row for row in centralized if not row[0]]
+    assert {row[2] for row in region_rows} == set(network)
+    assert centralized[:len(region_rows)] == region_rows
+
+
+@pytest.mark.parametrize("kind", ["responses", "checklists"])
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_an_untouched_template_stores_nothing(app, admin, campaign, kind, fmt):
+    rec = imported(app, admin, template(admin, "cci-2023", kind, fmt), campaign, kind=kind,
+                   filename=f"шаблон.{fmt}")
+    assert rec.status == "failed"
+    assert len(rec.errors) == 1
+    assert rec.errors[0]["text"].startswith("Файл: в файле нет строк с данными")
+    assert (rec.created_count, rec.updated_count) == (0, 0)
+    assert count(app, Response) == 0 and count(app, Checklist) == 0
+    page = admin.get(f"/r/RU-BRY/imports/{rec.id}").get_data(as_text=True)
+    assert "в файле нет строк с данными" in page and "Ничего не сохранено" in page
+
+
+def _fill(sheet, rows: list[dict]) -> None:
+    """Type rows under a sheet's headings, as a person does (by heading, not position)."""
+    columns = {cell.value: cell.column for cell in sheet[1]}
+    for offset, values in enumerate(rows, start=2):
+        for heading, value in values.items():
+            sheet.cell(row=offset, column=columns[heading], value=value)
+
+
+def _saved(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_filled_in_response_template_imports(app, admin, campaign):
+    indicator_set = app.extensions["cci.registry"].indicator_set("cci-2023")
+    title = {code: indicator_set.indicator(code).title for code in ("S-I.1", "S-II.1",
+                                                                    "S-I.3", "S-III.7")}
+    contact = indicator_set.item("management_contact").text["job_seeker"]
+    workbook = openpyxl.load_workbook(io.BytesIO(template(admin, "cci-2023", "responses",
+                                                          "xlsx")))
+    _fill(workbook["Анкеты"], [
+        {"Номер анкеты": 501, "Код офиса": "BRY-01", "Тип респондента": "соискатель",
+         "Дата заполнения": dt.datetime(2025, 5, 14, 11, 0), title["S-I.1"]: 9,
+         title["S-II.1"]: "Затрудняюсь ответить", contact: "да", title["S-I.3"]: 10,
+         title["S-III.7"]: "Госуслуги", "Пол (соискатели)": "Женский"},
+        {"Номер анкеты": 502, "Код офиса": "BRY-02", "Тип респондента": "работодатель",
+         "Дата заполнения": dt.datetime(2025, 5, 15), title["S-I.1"]: 7, contact: "нет",
+         "Форма собственности (работодатели)": "Частная"},
+    ])
+    rec = imported(app, admin, _saved(workbook), campaign, filename="анкеты.xlsx")
+    assert rec.status == "succeeded", error_texts(rec)
+    assert rec.created_count == 2, "the example sheet's rows are not imported"
+    answers = stored_answers(app)
+    assert set(answers) == {"import:RU-BRY:501", "import:RU-BRY:502"}
+    assert answers["import:RU-BRY:501"]["prof_competence"] == (9, None)
+    assert answers["import:RU-BRY:501"]["usefulness"] == (None, None)
+    assert answers["import:RU-BRY:501"]["management_openness"] == (10, None)
+    assert answers["import:RU-BRY:501"]["preferred_channel"] == (None, "gosuslugi")
+    assert answers["import:RU-BRY:502"]["management_contact"] == (0, None)
+    with app.app_context(), tenancy.federal_scope("test"):
+        profiles = {r.client_key: r.profile for r in db.scalars(select(Response))}
+    assert profiles["import:RU-BRY:501"]["gender"] == "female"
+    assert profiles["import:RU-BRY:502"]["ownership"] == "private"
+
+
+def test_headings_and_codes_are_read_alike(app, admin, campaign):
+    indicator_set = app.extensions["cci.registry"].indicator_set("cci-2023")
+    simplicity = indicator_set.item("simplicity")
+    lines = [
+        # Russian headings retyped in another case, codes, an indicator code, a wording
+        ";".join(["номер анкеты", "office_code", "ТИП РЕСПОНДЕНТА", "Дата заполнения:",
+                  "S-I.1", "Полезность  обращения в ЦЗН", simplicity.text["employer"],
+                  "пол", "comment"]),
+        "1;BRY-01;соискатель;05.05.2025;10;9;8;женский;",
+        "2;BRY-02;работодатель;06.05.2025;7;;6;;Спасибо",
+    ]
+    rec = imported(app, admin, csv_bytes(lines), campaign)
+    assert rec.status == "succeeded", error_texts(rec)
+    answers = stored_answers(app)
+    assert answers["import:RU-BRY:1"]["simplicity"] == (8, None)
+    assert answers["import:RU-BRY:2"]["prof_competence"] == (7, None)
+    # an error names the column as the file heads it
+    bad = imported(app, admin, csv_bytes([
+        "Номер анкеты;Код офиса;Тип респондента;Дата заполнения;Полезность обращения в ЦЗН",
+        "3;BRY-01;соискатель;05.05.2025;11"]), campaign)
+    assert error_texts(bad) == ["Строка 2, столбец Полезность обращения в ЦЗН: значение 11 "
+                                "вне шкалы 1–10"]
+
+
+def test_a_filled_in_checklist_template_imports(app, admin, campaign):
+    indicator_set = app.extensions["cci.registry"].indicator_set("cci-2023")
+    workbook = openpyxl.load_workbook(io.BytesIO(template(admin, "cci-2023", "checklists",
+                                                          "xlsx")))
+    sheet = workbook["Чек-лист"]
+    columns = {cell.value: cell.column for cell in sheet[1]}
+    filled = 0
+    for row in sheet.iter_rows(min_row=2):
+        office = row[columns["Код офиса"] - 1].value
+        code = row[columns["Код показателя"] - 1].value
+        value = row[columns["Значение"] - 1]
+        if (office, code) == ("BRY-01", "O-V.2"):
+            value.value = "нет" if row[columns["Код параметра"] - 1].value == "ramp" else "да"
+            filled += 1
+        elif (office, code) == (None, "O-III.2"):
+            value.value = "да"
+            row[columns["Подтверждение"] - 1].value = "https://czn.example/"
+            filled += 1
+        elif (office, code) == ("BRY-02", "O-II.1"):
+            value.value = 1500
+            filled += 1
+    rec = imported(app, admin, _saved(workbook), campaign, kind="checklists",
+                   filename="чек-лист.xlsx")
+    assert rec.status == "succeeded", error_texts(rec)
+    assert (rec.rows_total, rec.created_count) == (filled, 3)
+    rows = checklists(app)
+    assert set(rows) == {("BRY-01", "O-V.2"), (None, "O-III.2"), ("BRY-02", "O-II.1")}
+    transport = rows[("BRY-01", "O-V.2")].values
+    assert set(transport) == {p.key for p in indicator_set.indicator("O-V.2").checklist}
+    assert transport["ramp"] is False and transport["parking"] is True
+    assert rows[(None, "O-III.2")].evidence == {"note": "https://czn.example/"}
+    assert set(rows[("BRY-02", "O-II.1")].values.values()) == {1500}
+    # the same rows as CSV, identified by their labels alone: recognised, nothing new
+    header, *lines = _csv_rows(template(admin, "cci-2023", "checklists", "csv"))
+    for line in lines:
+        if (line[0], line[2]) == ("BRY-01", "O-V.2"):
+            line[5] = "нет" if line[7] == "ramp" else "да"
+    text = [";".join(header[:-1])] + [";".join(line[:-1]) for line in lines]
+    again = imported(app, admin, csv_bytes(text), campaign, kind="checklists")
+    assert again.status == "succeeded", error_texts(again)
+    assert (again.created_count, again.updated_count, again.existing_count) == (0, 0, 1)
+
+
+def test_a_choice_is_filled_by_the_label_its_drop_down_offers(app, admin, pilot_campaign):
+    comfort = app.extensions["cci.registry"].indicator_set("cci-2022").indicator("O-V.1")
+    (level,) = comfort.checklist
+    header, *lines = _csv_rows(template(admin, "cci-2022", "checklists", "csv"))
+    for line in lines:
+        if (line[0], line[2]) == ("BRY-02", "O-V.1"):
+            line[5] = level.options[1].label  # a long label, as the list offers it
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";").writerows([header, example])
-    rec = imported(app, admin, ("\ufeff" + buffer.getvalue()).encode(), campaign)
+    csv.writer(buffer, delimiter=";").writerows([header, *lines])
+    rec = imported(app, admin, buffer.getvalue().encode("cp1251"), pilot_campaign,
+                   kind="checklists")
     assert rec.status == "succeeded", error_texts(rec)
-    assert rec.created_count == 1
-    content = admin.get("/r/RU-BRY/imports/template/cci-2023.xlsx?kind=checklists").data
-    rec = imported(app, admin, content, campaign, kind="checklists", filename="t.xlsx")
+    assert checklists(app)[("BRY-02", "O-V.1")].values == {"level": level.options[1].key}
+
+
+def test_checklist_rows_errors(app, admin, campaign):
+    header = "Код офиса;Офис;Код показателя;Параметр;Значение;Подтверждение;Код параметра"
+    lines = [
+        header,
+        "BRY-01;;O-V.2;;да;;stop_500m",
+        "BRY-01;;O-V.2;;да;;stop_500m",                  # the same parameter again
+        "BRY-01;;O-V.2;;может быть;;parking",            # not yes or no
+        "BRY-01;;O-V.2;Парковка;да;;all_addresses",     # another indicator's parameter
+        "BRY-01;;O-V.2;Вертолётная площадка;да;;",       # no such label
+        "BRY-02;;O-II.1;;;фото 3;vacancies_current",     # evidence without a value
+        "BRY-02;;O-II.1;;-5;;vacancies_last_year",       # a negative figure
+        "BRY-01;;O-III.2;;да;;all_addresses",            # the region's, not an office's
+        "XXX-01;;O-V.2;;да;;parking",                    # no such office
+    ]
+    rec = imported(app, admin, csv_bytes(lines), campaign, kind="checklists")
+    assert rec.status == "failed"
+    missing = [p.label for p in app.extensions["cci.registry"].indicator_set("cci-2023")
+               .indicator("O-V.2").checklist if p.key != "stop_500m"]
+    assert error_texts(rec) == [
+        "Строка 3: параметр «" + _label(app, "O-V.2", "stop_500m") + "» показателя O-V.2 для "
+        "офиса BRY-01 уже указан в строке 2",
+        "Строка 4, столбец Значение: ожидается «да» или «нет», а не «может быть»",
+        "Строка 5, столбец Код параметра: параметр «all_addresses» не относится к показателю "
+        "O-V.2",
+        "Строка 6, столбец Параметр: параметр «Вертолётная площадка» не относится к "
+        "показателю O-V.2",
+        "Строка 7, столбец Значение: не указано значение параметра «"
+        + _label(app, "O-II.1", "vacancies_current") + "» (указано только подтверждение)",
+        "Строка 8, столбец Значение: отрицательное значение -5",
+        "Строка 9, столбец Код офиса: показатель O-III.2 заполняется один раз для региона "
+        "(централизованная сеть): оставьте код офиса пустым",
+        "Строка 10, столбец Код офиса: офис «XXX-01» не найден в регионе RU-BRY",
+        "Строка 2: не заполнены параметры показателя O-V.2 для офиса BRY-01: "
+        + "; ".join(missing),
+    ]
+    assert count(app, Checklist) == 0
+    # a value column without a parameter column
+    rec = imported(app, admin, csv_bytes(["Код офиса;Код показателя;Значение",
+                                          "BRY-01;O-V.2;да"]), campaign, kind="checklists")
+    assert error_texts(rec) == ["Строка 1: нет столбца «Параметр» или «Код параметра»"]
+
+
+def _label(app, code: str, key: str) -> str:
+    indicator = app.extensions["cci.registry"].indicator_set("cci-2023").indicator(code)
+    return next(p.label for p in indicator.checklist if p.key == key)
+
+
+def test_only_the_data_sheet_of_a_workbook_is_read(app, admin, campaign):
+    workbook = openpyxl.Workbook()
+    workbook.worksheets[0].title = "Инструкция"
+    workbook["Инструкция"].append(["Заполните лист «Анкеты»"])
+    example = workbook.create_sheet("Пример")
+    example.append(HEADER.split(";"))
+    example.append(ROWS[0].split(";"))
+    hidden = workbook.create_sheet("Мои заметки")
+    hidden.sheet_state = "hidden"
+    hidden.append(["что-то ещё"])
+    data = workbook.create_sheet("Анкеты")
+    data.append(HEADER.split(";"))
+    data.append(ROWS[2].split(";"))
+    rec = imported(app, admin, _saved(workbook), campaign, filename="книга.xlsx")
     assert rec.status == "succeeded", error_texts(rec)
-    assert rec.created_count == 1
+    assert set(stored_answers(app)) == {"import:RU-BRY:3"}
+    del workbook["Анкеты"]
+    rec = imported(app, admin, _saved(workbook), campaign, filename="книга.xlsx")
+    assert error_texts(rec) == ["Файл: в книге нет листа с данными (листы «Пример» и "
+                                "«Инструкция» не загружаются)"]
 
 
 # --- access ---------------------------------------------------------------------------------

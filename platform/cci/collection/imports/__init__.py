@@ -47,7 +47,7 @@ from cci.collection.imports.job import run_import
 from cci.collection.imports.response_rows import CHANNEL
 from cci.collection.imports.response_rows import client_key
 from cci.collection.imports.templates import template_file
-from cci.collection.imports.templates import template_rows
+from cci.collection.imports.templates import template_table
 from cci.collection.imports.upload import IMPORT_ROLES
 from cci.collection.imports.upload import check_upload
 from cci.collection.imports.upload import may_import
@@ -60,5 +60,5 @@ __all__ = [
     "FileProblem", "RowError", "Table", "UploadError", "cell_text", "check_upload", "client_key",
     "decode_csv", "detect_delimiter", "import_job", "is_blank", "may_import", "parse_moment",
     "parse_number", "parse_yes_no", "read_table", "result_of", "run_import", "start_import",
-    "template_file", "template_rows",
+    "template_file", "template_table",
 ]

@@ -1,6 +1,8 @@
-"""Validating the rows of a checklists file: one indicator's checklist per row, for an office
-or (an indicator filled once in a centralized network) for the region; values read as
-:mod:`cci.methodology.values` reads them on every path."""
+"""Validating the rows of a checklists file, for an office or (an indicator filled once in a
+centralized network) for the region; values read as :mod:`cci.methodology.values` reads them
+on every path. Two layouts: the template's, one row per office and parameter with a value
+column (:class:`ParameterRows`), and the earlier one, one row per office and indicator with a
+column per parameter (:class:`ChecklistRows`)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from cci.collection.imports.cells import cell_text
 from cci.collection.imports.cells import cell_word
 from cci.collection.imports.cells import is_blank
 from cci.collection.imports.columns import CHECKLIST_COLUMNS
+from cci.collection.imports.columns import CHECKLIST_LONG
 from cci.collection.imports.columns import EVIDENCE_COLUMN
 from cci.collection.imports.columns import LOOKALIKES
 from cci.collection.imports.columns import Context
 from cci.collection.imports.columns import Prepared
 from cci.collection.imports.columns import checklist_indicators
-from cci.collection.imports.columns import checklist_params
+from cci.collection.imports.columns import checklist_wide_layout
+from cci.collection.imports.columns import header_name
+from cci.collection.imports.columns import is_long_checklist
 from cci.collection.imports.columns import map_columns
 from cci.collection.imports.files import Table
 from cci.collection.imports.response_rows import report_progress
@@ -67,22 +72,25 @@ def param_value(ctx: Context, row: int, column: str, param: ChecklistParam, raw:
 
 
 def prepare_checklists(ctx: Context, table: Table, report: Callable) -> Prepared:
-    params = checklist_params(ctx.indicator_set)
-    known = {key: key for key in _FIXED}
-    known.update({key.lower(): key for key in params})
-    map_columns(ctx, known, CHECKLIST_COLUMNS)
+    long = is_long_checklist(ctx.headers)
+    map_columns(ctx, list(CHECKLIST_LONG) if long else checklist_wide_layout(ctx.indicator_set))
+    if long and not ctx.error_count and not {"parameter", "parameter_key"} & set(
+            ctx.columns.values()):
+        ctx.error(1, None, "нет столбца «Параметр» или «Код параметра»")
     prepared = Prepared(rows_total=len(table.rows))
     if ctx.error_count:
         return prepared
-    rows = ChecklistRows(ctx, prepared)
+    rows = (ParameterRows if long else ChecklistRows)(ctx, prepared)
     for position, (row, cells) in enumerate(table.rows, start=1):
         report_progress(report, position, len(table.rows))
         rows.read(row, ctx.cells(cells))
+    rows.finish()
     return prepared
 
 
 class ChecklistRows:
-    """Reads the rows of one file into new and updated checklists (on ``prepared``)."""
+    """Reads the rows of one file (a row per office and indicator, a column per parameter)
+    into new and updated checklists (on ``prepared``)."""
 
     def __init__(self, ctx: Context, prepared: Prepared):
         self.ctx = ctx
@@ -115,6 +123,9 @@ class ChecklistRows:
             return
         self.seen[where] = row
         self.keep(where, filled, cell_text(values.get(EVIDENCE_COLUMN, ("", None))[1]))
+
+    def finish(self) -> None:
+        """After the last row (every row's checklist is kept as it is read)."""
 
     def indicator(self, row: int, header: str, raw: Any) -> Indicator | None:
         code = cell_text(raw).translate(LOOKALIKES).upper().replace(" ", "")
@@ -179,3 +190,99 @@ class ChecklistRows:
             self.prepared.existing += 1
         else:
             self.prepared.updated.append((current, filled, new_evidence))
+
+
+class ParameterRows(ChecklistRows):
+    """Reads the template's layout: a row per office (or the region) and parameter, its value
+    in one column. A row without a value or evidence is not data (the template lists every
+    parameter of every office, for the auditor to fill what was checked); the filled rows of
+    one office and indicator make its checklist, which must be complete."""
+
+    def __init__(self, ctx: Context, prepared: Prepared):
+        super().__init__(ctx, prepared)
+        prepared.rows_total = 0
+        #: (office id, indicator code) -> its first row, values, the rows they came from,
+        #: evidence notes
+        self.groups: dict[tuple[int | None, str], _Group] = {}
+
+    def read(self, row: int, values: dict[str, tuple[str, Any]]) -> None:
+        value_header, raw = values["value"]
+        evidence = cell_text(values.get(EVIDENCE_COLUMN, ("", None))[1])
+        if is_blank(raw) and not evidence:
+            return  # not filled in: not data
+        self.prepared.rows_total += 1
+        errors_before = self.ctx.error_count
+        indicator = self.indicator(row, *values["indicator"])
+        if indicator is None:
+            return
+        office = self.office(row, indicator, *values["office_code"])
+        param = self.param(row, indicator, values)
+        if param is None or self.ctx.error_count > errors_before:
+            return
+        if is_blank(raw):
+            self.ctx.error(row, value_header, f"не указано значение параметра «{param.label}» "
+                                              f"(указано только подтверждение)")
+            return
+        value = param_value(self.ctx, row, value_header, param, raw)
+        if self.ctx.error_count > errors_before:
+            return
+        where = (office.id if office is not None else None, indicator.code)
+        group = self.groups.setdefault(where, _Group(row, indicator, office))
+        if param.key in group.rows:
+            self.ctx.error(row, None, f"параметр «{param.label}» показателя {indicator.code} "
+                                      f"для {group.whom()} уже указан в строке "
+                                      f"{group.rows[param.key]}")
+            return
+        group.rows[param.key] = row
+        group.values[param.key] = value
+        if evidence and evidence not in group.evidence:
+            group.evidence.append(evidence)
+
+    def param(self, row: int, indicator: Indicator,
+              values: dict[str, tuple[str, Any]]) -> ChecklistParam | None:
+        """The parameter a row names: by its code, else by its label, within the indicator."""
+        key_header, key_raw = values.get("parameter_key", ("", None))
+        label_header, label_raw = values.get("parameter", ("", None))
+        if not is_blank(key_raw):
+            code = cell_text(key_raw).lower()
+            found = next((p for p in indicator.checklist if p.key.lower() == code), None)
+            if found is None:
+                self.ctx.error(row, key_header, f"параметр «{cell_text(key_raw)}» не относится "
+                                                f"к показателю {indicator.code}")
+            return found
+        if is_blank(label_raw):
+            self.ctx.error(row, label_header or key_header, "не указан параметр")
+            return None
+        label = header_name(cell_text(label_raw))
+        found = next((p for p in indicator.checklist if header_name(p.label) == label), None)
+        if found is None:
+            self.ctx.error(row, label_header, f"параметр «{cell_text(label_raw)}» не относится "
+                                              f"к показателю {indicator.code}")
+        return found
+
+    def finish(self) -> None:
+        """Each office's checklist of an indicator, once every row is read: complete, or an
+        error naming what is missing."""
+        for where, group in self.groups.items():
+            missing = [p.label for p in group.indicator.checklist if p.key not in group.values]
+            if missing:
+                self.ctx.error(group.first_row, None,
+                               f"не заполнены параметры показателя {group.indicator.code} "
+                               f"для {group.whom()}: {'; '.join(missing)}")
+            elif not self.ctx.error_count:
+                self.keep(where, group.values, "; ".join(group.evidence))
+
+
+class _Group:
+    """The filled rows of one office's (or the region's) checklist of one indicator."""
+
+    def __init__(self, first_row: int, indicator: Indicator, office: Office | None):
+        self.first_row = first_row
+        self.indicator = indicator
+        self.office = office
+        self.values: dict[str, Any] = {}
+        self.rows: dict[str, int] = {}
+        self.evidence: list[str] = []
+
+    def whom(self) -> str:
+        return f"офиса {self.office.code}" if self.office is not None else "региона"

@@ -35,6 +35,14 @@ log = logging.getLogger("cci.imports")
 #: responses written per bulk step (progress is reported between steps)
 WRITE_CHUNK = 2000
 
+#: a file without a single filled row (a template's example rows are never data)
+NO_DATA = {
+    "responses": "в файле нет строк с данными: заполните анкеты в строках под заголовком "
+                 "(лист «Пример» и инструкция шаблона не загружаются)",
+    "checklists": "в файле нет строк с данными: не заполнено ни одно значение (в шаблоне — "
+                  "столбец «Значение»; лист «Пример» и инструкция не загружаются)",
+}
+
 
 def plural(n: int, one: str, few: str, many: str) -> str:
     if n % 10 == 1 and n % 100 != 11:
@@ -78,9 +86,9 @@ def run_import(import_id: int, report: Callable[[float, str], None]) -> dict[str
         if ctx.error_count:
             return _finish_failed(record, ctx.errors, ctx.error_count, prepared.rows_total,
                                   report)
-        if not table.rows:
-            return _finish_failed(record, [RowError(None, None, "в файле нет строк с данными")],
-                                  1, 0, report)
+        if not prepared.rows_total:  # a template as downloaded, say
+            return _finish_failed(record, [RowError(None, None, NO_DATA[record.kind])], 1, 0,
+                                  report)
         report(0.9, "Запись в базу данных")
         return _write(record, prepared, report)
     except Exception:

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from cci.collection.imports.cells import cell_text
 from cci.collection.imports.cells import is_blank
 from cci.collection.imports.cells import parse_moment
-from cci.collection.imports.columns import RESPONSE_COLUMNS
 from cci.collection.imports.columns import Context
 from cci.collection.imports.columns import Prepared
+from cci.collection.imports.columns import condition_word
+from cci.collection.imports.columns import follows_heading
 from cci.collection.imports.columns import map_columns
-from cci.collection.imports.columns import response_known_columns
+from cci.collection.imports.columns import response_layout
 from cci.collection.imports.files import Table
 from cci.collection.intake import IntakeError
 from cci.collection.intake import Submission
@@ -72,7 +73,7 @@ def report_progress(report: Callable, position: int, total: int) -> None:
 def prepare_responses(ctx: Context, table: Table, report: Callable) -> Prepared:
     indicator_set = ctx.indicator_set
     # a column that names no item of the questionnaire: refused as the channels refuse one
-    map_columns(ctx, response_known_columns(indicator_set), RESPONSE_COLUMNS, UNKNOWN_ITEM)
+    map_columns(ctx, response_layout(indicator_set), UNKNOWN_ITEM)
     prepared = Prepared(rows_total=len(table.rows))
     if ctx.error_count:
         return prepared
@@ -227,12 +228,11 @@ class ResponseRows:
         }
         return wording.get(error.reason, lambda: error.message)()
 
-    @staticmethod
-    def condition(item: Item) -> str:
+    def condition(self, item: Item) -> str:
         parent, expected = item.follows or ("", None)
-        words: dict[Any, str] = {1: "да", 0: "нет"}
-        return f"ответ возможен, только если в столбце {parent} ответ " \
-               f"«{words.get(expected, str(expected))}»"
+        column = self.ctx.header_of(parent, follows_heading(self.ctx.indicator_set, item))
+        answer = condition_word(self.ctx.indicator_set.item(parent), expected)
+        return f"ответ возможен, только если в столбце «{column}» ответ «{answer}»"
 
     def draft(self, row: int, values: dict[str, tuple[str, Any]], submission: Submission):
         """The intake's draft of a row whose own columns and answers are valid, or None."""

@@ -181,8 +181,30 @@ def prescan(data: bytes, bounds: Bounds, guard: Guard) -> None:
         raise FileProblem(_UNREADABLE) from None
 
 
+#: Sheets of the import templates that hold no data: an example, instructions, the lists the
+#: data validation offers. A workbook's data sheet is its first visible sheet not named so.
+EXAMPLE_SHEET, INSTRUCTIONS_SHEET, LISTS_SHEET = "Пример", "Инструкция", "Списки"
+HELP_SHEETS = (EXAMPLE_SHEET, INSTRUCTIONS_SHEET, LISTS_SHEET, "Справка")  # and the earlier one
+
+
+def is_help_sheet(title: str) -> bool:
+    return title.strip().lower().replace("ё", "е") in {name.lower() for name in HELP_SHEETS}
+
+
+def data_sheet(worksheets: list) -> Any:
+    """The sheet an import reads: the first visible one that is not a template's example,
+    instructions or lists (so the example rows are never imported)."""
+    for sheet in worksheets:
+        if getattr(sheet, "sheet_state", "visible") == "visible" and not is_help_sheet(
+                sheet.title):
+            return sheet
+    raise FileProblem("в книге нет листа с данными (листы «Пример» и «Инструкция» не "
+                      "загружаются)")
+
+
 def sheet_rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The first sheet's rows, numbered as Excel numbers them (call :func:`prescan` first)."""
+    """The data sheet's rows (:func:`data_sheet`), numbered as Excel numbers them (call
+    :func:`prescan` first)."""
     from openpyxl import load_workbook
 
     with warnings.catch_warnings():
@@ -192,7 +214,7 @@ def sheet_rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
     try:
         if not workbook.worksheets:
             raise FileProblem("в книге нет листов с таблицей")
-        sheet = workbook.worksheets[0]
+        sheet = data_sheet(workbook.worksheets)
         sheet.reset_dimensions()  # trust the cells (bounded by the pre-scan), not the record
         yield from enumerate(sheet.iter_rows(values_only=True), start=1)
     finally:

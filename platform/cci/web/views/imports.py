@@ -119,10 +119,10 @@ def import_template(methodology_key: str, fmt: str):
     kind = request.args.get("kind", "responses")
     if methodology_key not in registry.indicator_sets or kind not in KIND_LABELS:
         abort(404)
-    office_code = db.scalar(select(Office.code).where(Office.active.is_(True))
-                            .order_by(Office.kind.desc(), Office.code).limit(1)) or "OFFICE-01"
+    offices = db.scalars(select(Office).where(Office.active.is_(True))
+                         .order_by(Office.code)).all()
     content = imports.template_file(registry.indicator_set(methodology_key), kind, fmt,
-                                    office_code)
+                                    offices, centralized=g.region.network_type == "centralized")
     filename = f"import-{kind}-{methodology_key}.{fmt}"
     return Response(content, mimetype=MIMETYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
