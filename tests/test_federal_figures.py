@@ -1,0 +1,168 @@
+"""The federation's own figures: computed by the run's federal job from the regions' rows in
+the database, stored as the run's rows at level "federation", checked against hand-computed
+values (ties, a region with one office, an empty region)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import ComputationRun
+from cci.foundation.models import Region
+from cci.foundation.models import RunResult
+from cci.index import compute
+from engine_helpers import answer
+from engine_helpers import campaign  # noqa: F401 (a fixture)
+from engine_helpers import offices
+from engine_helpers import start
+from engine_helpers import work
+
+SHARE = "indicator:S-II.1"
+
+
+def _ids(codes):
+    return {code: db.scalar(select(Region.id).where(Region.code == code)) for code in codes}
+
+
+def _region_row(run_id, region_id, metric, value, rtype=None, **kw):
+    return RunResult(run_id=run_id, region_id=region_id, level="region", office_id=None,
+                     metric=metric, respondent_type=rtype, value=value, detail=kw.pop("detail", {}),
+                     **kw)
+
+
+@pytest.fixture
+def hand_run(app, tenants, campaign):
+    """A run whose region rows are written by hand: BRY and KYA tie at 80, LIP (one office) has
+    50 and no share, ORE measured nothing."""
+    with app.app_context(), tenancy.federal_scope("test"):
+        ids = _ids(["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"])
+        run = ComputationRun(campaign_id=campaign, methodology_key="cci-2023", status="running",
+                             regions_total=4)
+        db.add(run)
+        db.flush()
+        db.add_all([
+            _region_row(run.id, ids["RU-BRY"], "index", 80.0, stars=4, n_valid=30,
+                        ci_low=70.0, ci_high=90.0),
+            _region_row(run.id, ids["RU-KYA"], "index", 80.0, stars=4, n_valid=20,
+                        ci_low=75.0, ci_high=85.0),
+            _region_row(run.id, ids["RU-LIP"], "index", 50.0, stars=1, n_valid=12),
+            _region_row(run.id, ids["RU-ORE"], "index", None, n_valid=0),
+            # a share: 6 of 10 (one office) and a mean of offices, 0.9 on an effective n of 20
+            _region_row(run.id, ids["RU-BRY"], SHARE, 0.6, "job_seeker", n_valid=10,
+                        n_positive=6, ci_low=0.31, ci_high=0.83),
+            _region_row(run.id, ids["RU-KYA"], SHARE, 0.9, "job_seeker", n_valid=25,
+                        n_positive=22, ci_low=0.7, ci_high=0.97, detail={"n_effective": 20.0}),
+            _region_row(run.id, ids["RU-LIP"], SHARE, None, "job_seeker", n_valid=4,
+                        insufficient=True),
+            _region_row(run.id, ids["RU-BRY"], "group:II", 0.5),
+            _region_row(run.id, ids["RU-KYA"], "group:II", 0.7),
+            _region_row(run.id, ids["RU-ORE"], "group:II", None),
+            _region_row(run.id, ids["RU-LIP"], "indicator:S-I.1", None, "employer", n_valid=3,
+                        insufficient=True),
+        ])
+        db.commit()
+        return run.id
+
+
+def _federation(app, run_id):
+    with app.app_context(), tenancy.federal_scope("test"):
+        return {(r.metric, r.respondent_type): r for r in db.scalars(
+            select(RunResult).where(RunResult.run_id == run_id,
+                                    RunResult.level == "federation"))}
+
+
+def _federal_job(app, run_id):
+    with app.app_context(), tenancy.federal_scope("test"):
+        return compute.compute_federal_job(lambda *_a: None, run_id)
+
+
+def test_the_federal_job_stores_the_federations_figures_computed_by_hand(app, hand_run):
+    _federal_job(app, hand_run)
+    rows = _federation(app, hand_run)
+    index = rows[("index", None)]
+    # the mean of 80, 80 and 50 (the empty region left out, each region counted once)
+    assert index.value == pytest.approx(70.0) and index.stars == 3
+    assert index.region_id is None and index.detail["regions"] == 3
+    assert index.n_valid == 62  # 30 + 20 + 12 answers
+    # the spread of 80, 80, 50: s = √300, s/√3 = 10, t(2) = 4.303; kept within 0–100
+    assert index.ci_low == pytest.approx(70 - 43.03) and index.ci_high == 100.0
+    share = rows[(SHARE, "job_seeker")]
+    assert share.value == pytest.approx(0.75) and (share.n_valid, share.n_positive) == (35, 28)
+    # mean_interval over (0.6, n 10) and (0.9, n 20): adjusted shares 0.57225 and 0.83555,
+    # variance (0.57225·0.42775/10 + 0.83555·0.16445/20) / 4 = 0.0078371, effective n 26.59
+    assert share.detail["n_effective"] == pytest.approx(26.6)
+    assert share.ci_low == pytest.approx(0.56141, abs=1e-5)
+    assert share.ci_high == pytest.approx(0.87548, abs=1e-5)
+    group = rows[("group:II", None)]
+    # not a share: the spread of 0.5 and 0.7 (s = 0.1414, t(1) = 12.706), within 0–1
+    assert group.value == pytest.approx(0.6) and (group.ci_low, group.ci_high) == (0.0, 1.0)
+    # no region has a value: not computable, with the answers that fell short
+    short = rows[("indicator:S-I.1", "employer")]
+    assert short.value is None and short.n_valid == 3 and short.detail["reason"] == "нет данных"
+    with app.app_context(), tenancy.federal_scope("test"):
+        run = db.get(ComputationRun, hand_run)
+        assert run.status == "succeeded" and run.summary["federal_index"] == pytest.approx(70.0)
+
+
+def test_a_retried_federal_job_replaces_its_rows(app, hand_run):
+    _federal_job(app, hand_run)
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.get(ComputationRun, hand_run).status = "running"
+        db.commit()
+    _federal_job(app, hand_run)
+    with app.app_context(), tenancy.federal_scope("test"):
+        count = db.scalar(select(func.count()).select_from(RunResult).where(
+            RunResult.run_id == hand_run, RunResult.level == "federation",
+            RunResult.metric == "index"))
+    assert count == 1
+
+
+def test_federation_rows_are_invisible_in_a_regional_scope(app, hand_run):
+    _federal_job(app, hand_run)
+    bry = _ids_in_app(app, "RU-BRY")
+    with app.app_context(), tenancy.region_scope(bry, "test"):
+        levels = set(db.scalars(select(RunResult.level).where(RunResult.run_id == hand_run)))
+    assert levels == {"region"}
+
+
+def _ids_in_app(app, code):
+    with app.app_context():
+        return db.scalar(select(Region.id).where(Region.code == code))
+
+
+@pytest.mark.parametrize("version", ["cci-2022", "cci-2023"])
+def test_a_run_stores_federation_figures_per_type_and_pooled(app, campaign, version):
+    bry, kya = offices(app, "RU-BRY"), offices(app, "RU-KYA")
+    for _ in range(10):
+        answer(app, bry[0], {"usefulness": 10})
+        answer(app, kya[0], {"usefulness": 10})
+        answer(app, kya[1], {"usefulness": 2})
+    run_id, _ = start(app, campaign, methodology_key=version)
+    work(app)
+    rows = _federation(app, run_id)
+    with app.app_context(), tenancy.federal_scope("test"):
+        run = db.get(ComputationRun, run_id)
+        region = {r.region_id: r for r in db.scalars(select(RunResult).where(
+            RunResult.run_id == run_id, RunResult.level == "region",
+            RunResult.metric == "index", RunResult.respondent_type.is_(None)))}
+    bry_index, kya_index = region[_ids_in_app(app, "RU-BRY")], region[_ids_in_app(app, "RU-KYA")]
+    # BRY rests on one office of two: no spread, no interval
+    assert bry_index.ci_low is None and bry_index.detail["offices"] == 1
+    assert bry_index.detail["offices_in_network"] == 2
+    # KYA: offices at 100 and 0 (S-II.1 alone): mean 50, spread ±12.706·50 kept within 0–100
+    assert kya_index.value == pytest.approx(50.0)
+    assert (kya_index.ci_low, kya_index.ci_high) == (0.0, 100.0)
+    index = rows[("index", None)]
+    assert index.value == pytest.approx(75.0) == run.summary["federal_index"]
+    assert index.stars == run.summary["federal_stars"] == 3
+    # per respondent type (job seekers only answered) and pooled: the mean of BRY's 1.0 and
+    # KYA's mean of its offices (1.0 and 0.0)
+    assert rows[("indicator:S-II.1", "job_seeker")].value == pytest.approx(0.75)
+    assert rows[("indicator:S-II.1", None)].value == pytest.approx(0.75)
+    assert rows[("indicator:S-II.1", "job_seeker")].n_valid == 30
+    assert rows[("indicator:S-II.1", "employer")].value is None
+    if version == "cci-2023":
+        assert rows[("perspective", "job_seeker")].value == pytest.approx(75.0)
