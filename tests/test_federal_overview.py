@@ -4,16 +4,22 @@ values (ties, a region with one office, an empty region)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from cci.collection.campaigns import save_campaign
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
+from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.index import compute
+from cci.index.reports import rank_ranges
 from engine_helpers import answer
 from engine_helpers import campaign  # noqa: F401 (a fixture)
 from engine_helpers import offices
@@ -34,12 +40,23 @@ def _region_row(run_id, region_id, metric, value, rtype=None, **kw):
 
 
 @pytest.fixture
-def hand_run(app, tenants, campaign):
+def four(app, tenants):
+    """A campaign of four regions."""
+    with app.app_context(), tenancy.federal_scope("test"):
+        created = save_campaign(name="2025-Q3", methodology_key="cci-2023",
+                                starts_on=dt.date(2025, 7, 1), ends_on=dt.date(2025, 9, 30),
+                                region_codes=["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"])
+        db.commit()
+        return created.id
+
+
+@pytest.fixture
+def hand_run(app, four):
     """A run whose region rows are written by hand: BRY and KYA tie at 80, LIP (one office) has
     50 and no share, ORE measured nothing."""
     with app.app_context(), tenancy.federal_scope("test"):
         ids = _ids(["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"])
-        run = ComputationRun(campaign_id=campaign, methodology_key="cci-2023", status="running",
+        run = ComputationRun(campaign_id=four, methodology_key="cci-2023", status="running",
                              regions_total=4)
         db.add(run)
         db.flush()
@@ -166,3 +183,106 @@ def test_a_run_stores_federation_figures_per_type_and_pooled(app, campaign, vers
     assert rows[("indicator:S-II.1", "employer")].value is None
     if version == "cci-2023":
         assert rows[("perspective", "job_seeker")].value == pytest.approx(75.0)
+
+
+# --- ranks: overlapping intervals share a range ----------------------------------------------
+
+
+def test_overlapping_intervals_share_a_rank_range():
+    ranks = rank_ranges({
+        "BRY": (80.0, 70.0, 90.0), "KYA": (80.0, 75.0, 85.0), "YAR": (60.0, 40.0, 72.0),
+        "LIP": (50.0, 50.0, 50.0),  # one office: its value alone
+        "TAM": (20.0, 20.0, 20.0), "PSK": (20.0, 20.0, 20.0),  # a tie without intervals
+    })
+    assert ranks == {
+        "BRY": (1, 3),  # YAR's interval reaches 72 ≥ 70
+        "KYA": (1, 2),
+        "YAR": (2, 4),  # only KYA (from 75) is surely above 72; LIP's 50 lies within it
+        "LIP": (3, 4),
+        "TAM": (5, 6), "PSK": (5, 6),
+    }
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def _published(app, hand_run):
+    _federal_job(app, hand_run)
+    with app.app_context(), tenancy.federal_scope("test"):
+        names = {r.code: r.name for r in db.scalars(select(Region))}
+        office_names = {o.region_id: o.name for o in db.scalars(select(Office))}
+        return names, office_names
+
+
+def _rows(response) -> list[str]:
+    html = response.get_data(as_text=True)
+    body = html.split('id="federal-overview"', 1)[1].split("<tbody>", 1)[1].split("</tbody>")[0]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+            for row in body.split("</tr>") if "<td" in row]
+
+
+def test_the_federal_overview_ranks_every_region_with_its_figures(
+        app, client, hand_run, four, make_user, login):
+    names, _offices = _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    response = client.get(f"/federal/?campaign={four}")
+    assert response.status_code == 200
+    rows = _rows(response)
+    # rank range, region, network, index and stars, interval, offices, answers, groups I–V
+    assert rows[0].startswith(f"1–2 {names['RU-BRY']} централизованная 80,0 ★★★★")
+    assert "70,0–90,0" in rows[0] and " 50 %" in rows[0]  # group II of BRY: 0.5
+    assert rows[1].startswith(f"1–2 {names['RU-KYA']}") and " 70 %" in rows[1]
+    assert rows[2].startswith(f"3 {names['RU-LIP']}") and "50,0" in rows[2]
+    assert rows[3].startswith(f"— {names['RU-ORE']}")
+    page = text(response)
+    assert "Федеральный индекс 70,0" in page and "27,0–100,0" in page  # 70 ± 4,303·10
+    assert "Справочник регионов" in page  # the directory stays below
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("stars=1", ["RU-LIP"]),
+    ("stars=4", ["RU-BRY", "RU-KYA"]),
+    ("network=centralized&q=брян", ["RU-BRY"]),
+    ("q=RU-ORE", ["RU-ORE"]),
+    ("sort=index", ["RU-LIP", "RU-BRY", "RU-KYA", "RU-ORE"]),  # the lowest first; none last
+    ("stars=9&network=x&sort=y", ["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"]),  # ignored
+])
+def test_the_overview_filters_and_sorts(app, client, hand_run, four, make_user, login, query,
+                                        expected):
+    names, _offices = _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    rows = _rows(client.get(f"/federal/?campaign={four}&{query}"))
+    assert [next(code for code, name in names.items() if f" {name} " in f" {row} ")
+            for row in rows] == expected
+
+
+def test_a_regional_user_sees_the_region_indices_and_the_federal_average_only(
+        app, client, hand_run, four, make_user, login):
+    names, office_names = _published(app, hand_run)
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get(f"/r/RU-BRY/federal?campaign={four}")
+    assert response.status_code == 200
+    page = text(response)
+    assert all(names[code] in page for code in ("RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"))
+    assert "Федеральный индекс 70,0" in page
+    html = response.get_data(as_text=True)
+    # nothing below another region's level: no link into it, no office of it
+    assert "/r/RU-KYA" not in html and "/r/RU-LIP" not in html
+    with app.app_context():
+        kya = _ids_in_app(app, "RU-KYA")
+    assert office_names[kya] not in page
+
+
+def test_a_regional_user_cannot_cross_into_another_region_or_the_federal_pages(
+        app, client, hand_run, four, campaign, make_user, login):
+    _published(app, hand_run)
+    login(make_user("regional_admin", "RU-ORE"))
+    assert client.get(f"/r/RU-ORE/federal?campaign={four}").status_code == 200
+    assert client.get(f"/r/RU-KYA/federal?campaign={four}").status_code == 404
+    assert client.get(f"/federal/?campaign={four}").status_code == 404
+    # a campaign the region is not in does not exist for it
+    assert client.get(f"/r/RU-ORE/federal?campaign={campaign}").status_code == 404
