@@ -5,19 +5,24 @@ values (ties, a region with one office, an empty region)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import re
 
+import openpyxl
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection.campaigns import save_campaign
 from cci.foundation import tenancy
+from cci.foundation import tokens
 from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
+from cci.foundation.models import User
 from cci.index import compute
 from cci.index.reports import rank_ranges
 from engine_helpers import answer
@@ -57,7 +62,7 @@ def hand_run(app, four):
     with app.app_context(), tenancy.federal_scope("test"):
         ids = _ids(["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"])
         run = ComputationRun(campaign_id=four, methodology_key="cci-2023", status="running",
-                             regions_total=4)
+                             input_fingerprint="f1nger", regions_total=4)
         db.add(run)
         db.flush()
         db.add_all([
@@ -286,3 +291,110 @@ def test_a_regional_user_cannot_cross_into_another_region_or_the_federal_pages(
     assert client.get(f"/federal/?campaign={four}").status_code == 404
     # a campaign the region is not in does not exist for it
     assert client.get(f"/r/RU-ORE/federal?campaign={campaign}").status_code == 404
+
+
+# --- exports and the API -----------------------------------------------------------------------
+
+
+def test_the_xlsx_export_holds_the_numbers_the_page_shows(
+        app, client, hand_run, four, make_user, login):
+    names, _offices = _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    response = client.get(f"/federal/overview.xlsx?campaign={four}&stars=4")
+    assert response.status_code == 200
+    assert f"run{hand_run}.xlsx" in response.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = book["Регионы"]
+    assert sheet.freeze_panes == "F2"
+    header = [c.value for c in sheet[1]]
+    assert header[:8] == ["Место", "Место с", "Место по", "Код", "Регион", "Сеть ЦЗН", "Индекс",
+                          "Звёзды"] and all(c.font.b for c in sheet[1])
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert values[0][4] == "Федерация" and values[0][6] == pytest.approx(70.0)
+    assert values[0][8] == pytest.approx(26.97)  # the federal index's interval, as a number
+    bry = values[1]  # the filter as on the page: 4 stars, BRY and KYA
+    assert bry[:8] == ["1–2", 1, 2, "RU-BRY", names["RU-BRY"], "централизованная", 80.0, 4]
+    assert (bry[8], bry[9], bry[12]) == (70.0, 90.0, 30)
+    assert bry[13:] == [None, 0.5, None, None, None]  # group II of BRY: 0.5
+    assert sheet.cell(row=3, column=7).number_format == "0.0"
+    assert sheet.cell(row=3, column=15).number_format == "0%"
+    assert [row[3] for row in values[1:]] == ["RU-BRY", "RU-KYA"]
+    about = dict(book["Происхождение"].iter_rows(values_only=True))
+    with app.app_context(), tenancy.federal_scope("test"):
+        run = db.get(ComputationRun, hand_run)
+    assert about["Расчёт"] == hand_run and about["Отпечаток данных"] == run.input_fingerprint
+    assert "cci-2023" in about["Методика"] and about["Фильтры"] == "sort=rank, stars=4"
+
+
+def test_the_csv_export_reads_in_russian_excel(app, client, hand_run, four, make_user, login):
+    _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    body = client.get(f"/federal/overview.csv?campaign={four}").get_data(as_text=True)
+    assert body.startswith("\ufeffМесто;Место с;Место по;Код;")
+    lines = body.splitlines()
+    assert lines[1].startswith(";;;;Федерация;;70,0;3;")
+    assert lines[2].startswith("1–2;1;2;RU-BRY;") and ";80,0;4;70,0;90,0;;2;30;;0,5;" in lines[2]
+    assert lines[4].startswith("3;3;3;RU-LIP;")
+
+
+def test_a_region_exports_the_benchmark_and_not_another_regions(
+        app, client, hand_run, four, make_user, login):
+    _published(app, hand_run)
+    login(make_user("auditor", "RU-LIP"))
+    assert client.get(f"/r/RU-LIP/federal.csv?campaign={four}").status_code == 200
+    assert client.get(f"/r/RU-BRY/federal.csv?campaign={four}").status_code == 404
+    assert client.get(f"/federal/overview.csv?campaign={four}").status_code == 404
+
+
+@pytest.fixture
+def bearer(app, make_user):
+    def issue(role, region=None):
+        email = make_user(role, region)
+        with app.app_context(), tenancy.federal_scope("test"):
+            user = db.scalar(select(User).where(User.email == email))
+            _, secret = tokens.issue(user, "test")
+            db.commit()
+        return {"Authorization": f"Bearer {secret}"}
+    return issue
+
+
+def test_the_api_gives_the_overview_paginated_with_an_etag(app, client, hand_run, four, bearer):
+    _published(app, hand_run)
+    headers = bearer("federal_analyst")
+    url = f"/api/v1/campaigns/{four}/overview"
+    first = client.get(f"{url}?per_page=2", headers=headers)
+    assert first.status_code == 200
+    body = first.json
+    assert (body["total"], body["pages"], body["page"]) == (4, 2, 1)
+    assert body["federation"]["index"]["value"] == pytest.approx(70.0)
+    assert body["federation"]["index"]["stars"] == 3
+    assert body["federation"]["groups"]["II"]["value"] == pytest.approx(0.6)
+    bry = body["regions"][0]
+    assert bry["region"] == "RU-BRY" and bry["rank"] == {"best": 1, "worst": 2}
+    assert bry["index"] == {"value": 80.0, "stars": 4, "n_valid": 30, "ci95": [70.0, 90.0]}
+    assert bry["groups"]["II"] == 0.5
+    second = client.get(f"{url}?per_page=2&page=2", headers=headers).json
+    assert [r["region"] for r in second["regions"]] == ["RU-LIP", "RU-ORE"]
+    assert second["regions"][1]["rank"] is None
+    etag = first.headers["ETag"]
+    again = client.get(f"{url}?per_page=2", headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert client.get(f"{url}?per_page=2&page=2", headers={
+        **headers, "If-None-Match": etag}).status_code == 200
+    for bad in ("per_page=0", "page=0", "stars=7", "network=x", "sort=y"):
+        refused = client.get(f"{url}?{bad}", headers=headers)
+        assert refused.status_code == 422, bad
+
+
+def test_a_regional_token_reads_the_benchmark_of_its_campaigns_only(
+        app, client, hand_run, four, campaign, bearer):
+    _published(app, hand_run)
+    regional = bearer("regional_admin", "RU-ORE")
+    body = client.get(f"/api/v1/campaigns/{four}/overview", headers=regional).json
+    assert [r["region"] for r in body["regions"]] == ["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"]
+    assert body["federation"]["index"]["value"] == pytest.approx(70.0)
+    assert "offices" not in json.dumps(body).replace("offices_measured", "").replace(
+        "offices_in_network", "")
+    # a campaign ORE is not in (BRY and KYA's) does not exist for it
+    assert client.get(f"/api/v1/campaigns/{campaign}/overview",
+                      headers=regional).status_code == 404

@@ -77,8 +77,10 @@ NOT_CRAWLED = {
 }
 
 #: Pages that show every region's published region-level figures to a region's users (the
-#: federal benchmark): the foreign region's name may appear there, nothing else of it.
-REGION_LEVEL = {"region.federal_benchmark": ("Владимир",)}
+#: federal benchmark, and its export with the regions' codes): the foreign region's name (and
+#: code) may appear there, nothing else of it.
+REGION_LEVEL = {"region.federal_benchmark": ("Владимир",),
+                "region.federal_benchmark_export": ("Владимир", FOREIGN)}
 
 #: Path parameters that name no tenant's data: filled with an ordinary value.
 NEUTRAL = {"key": "cci-2023", "methodology_key": "cci-2023", "fmt": "csv",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask import abort
 from flask import current_app
 from flask import g
@@ -17,16 +18,13 @@ from cci.foundation.directory import regions_with_office_counts
 from cci.foundation.models import Campaign
 from cci.foundation.models import Region
 from cci.index import compute
-from cci.index.reports import FederalOverview
-from cci.index.reports import RegionLine
 from cci.index.reports import federal_overview
-from cci.web.inputs import clean_text
+from cci.web import federal_tables
+from cci.web.federal_tables import read_filters
+from cci.web.federal_tables import shown_lines
 from cci.web.views.areas import federal_bp
 from cci.web.views.areas import region_bp
 from cci.web.views.results import published_versions
-
-NETWORKS = ("centralized", "decentralized")
-SORTS = ("rank", "name", "index")
 
 
 @federal_bp.route("/")
@@ -42,6 +40,35 @@ def regions():
 def federal_benchmark():
     """The published region indices and the federal average, for a region's users."""
     return render_template("federal/benchmark.html", **overview_context())
+
+
+@federal_bp.route("/overview.<any(csv, xlsx):fmt>")
+@login_required
+def overview_export(fmt: str):
+    """The overview's table as shown (filters and order), as a spreadsheet."""
+    return _export(fmt)
+
+
+@region_bp.route("/federal.<any(csv, xlsx):fmt>")
+@login_required
+def federal_benchmark_export(fmt: str):
+    return _export(fmt)
+
+
+def _export(fmt: str) -> Response:
+    context = overview_context()
+    overview = context["overview"]
+    if overview is None:
+        abort(404)
+    name = f"federal-{overview.campaign.id}-{overview.run.methodology_key}-run{overview.run.id}"
+    if fmt == "csv":
+        body: str | bytes = federal_tables.export_csv(overview, context["lines"])
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = federal_tables.export_xlsx(overview, context["lines"], context["filters"])
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 def chosen_run():
@@ -67,38 +94,6 @@ def chosen_run():
     return campaigns, campaign, version, versions, compute.current_run(campaign.id, version)
 
 
-def read_filters() -> dict:
-    network = request.args.get("network", "")
-    stars = request.args.get("stars", type=int)
-    sort = request.args.get("sort", "rank")
-    return {
-        "network": network if network in NETWORKS else "",
-        "stars": stars if stars in (1, 2, 3, 4, 5) else None,
-        "q": (clean_text(request.args.get("q", "")) or "")[:100],
-        "sort": sort if sort in SORTS else "rank",
-    }
-
-
-def shown_lines(overview: FederalOverview, filters: dict) -> list[RegionLine]:
-    """The overview's regions, filtered and sorted as asked (ranks stay the federation's)."""
-    lines = list(overview.lines)
-    if filters["network"]:
-        lines = [line for line in lines if line.network_type == filters["network"]]
-    if filters["stars"]:
-        lines = [line for line in lines if line.index and line.index.stars == filters["stars"]]
-    if filters["q"]:
-        needle = filters["q"].casefold()
-        lines = [line for line in lines
-                 if needle in line.name.casefold() or needle in line.code.casefold()]
-    if filters["sort"] == "name":
-        lines.sort(key=lambda line: line.name)
-    elif filters["sort"] == "index":
-        lines.sort(key=lambda line: (line.index is None or line.index.value is None,
-                                     line.index.value if line.index and line.index.value
-                                     is not None else 0.0, line.name))
-    return lines
-
-
 def overview_context() -> dict:
     campaigns, campaign, version, versions, run = chosen_run()
     overview = federal_overview(run) if run is not None else None
@@ -108,4 +103,7 @@ def overview_context() -> dict:
         "overview": overview, "filters": filters,
         "lines": shown_lines(overview, filters) if overview else [],
         "own_region": g.region.id if g.get("area") == "region" else None,
+        # the table's links to itself as a spreadsheet: the same campaign, version, filters
+        "export_args": {**{k: v for k, v in filters.items() if v},
+                        "campaign": campaign.id, "version": version} if campaign else {},
     }
