@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
 
 from cci.index.reports import FederalOverview
 from cci.index.reports import RegionLine
@@ -162,7 +163,7 @@ def export_xlsx(overview: FederalOverview, lines: list[RegionLine], filters: dic
     for row in rows(overview, lines):
         sheet.append(row)
     for index, (_label, kind) in enumerate(header, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
+        letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = 28 if index == 5 else 12
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
             cell.number_format = FORMATS[kind]
@@ -196,6 +197,5 @@ def region_json(line: RegionLine) -> dict:
         "offices_measured": line.offices_measured,
         "offices_in_network": line.offices_in_network,
         "answers": line.answers,
-        "groups": {code: (shown.value if shown else None)
-                   for code, shown in sorted(line.groups.items())},
+        "groups": {code: shown.value for code, shown in sorted(line.groups.items())},
     }
