@@ -398,3 +398,71 @@ def test_a_regional_token_reads_the_benchmark_of_its_campaigns_only(
     # a campaign ORE is not in (BRY and KYA's) does not exist for it
     assert client.get(f"/api/v1/campaigns/{campaign}/overview",
                       headers=regional).status_code == 404
+
+
+# --- movement since the previous campaign --------------------------------------------------
+
+
+@pytest.fixture
+def earlier_run(app, tenants):
+    """The previous quarter, published: BRY 70 (60–75), KYA 90 (87–93), LIP 45 (one office, no
+    interval), ORE 40 (30–50)."""
+    with app.app_context(), tenancy.federal_scope("test"):
+        earlier = save_campaign(name="2025-Q1", methodology_key="cci-2023",
+                                starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2025, 3, 31),
+                                region_codes=["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"])
+        run = ComputationRun(campaign_id=earlier.id, methodology_key="cci-2023",
+                             status="running", regions_total=4)
+        db.add(run)
+        db.flush()
+        ids = _ids(["RU-BRY", "RU-KYA", "RU-LIP", "RU-ORE"])
+        for code, value, low, high in (("RU-BRY", 70.0, 60.0, 75.0), ("RU-KYA", 90.0, 87.0, 93.0),
+                                       ("RU-LIP", 45.0, None, None), ("RU-ORE", 40.0, 30.0, 50.0)):
+            db.add(_region_row(run.id, ids[code], "index", value, ci_low=low, ci_high=high))
+        db.commit()
+        run_id = run.id
+    _federal_job(app, run_id)
+    return run_id
+
+
+def test_the_overview_shows_who_rose_and_fell_and_whether_beyond_the_intervals(
+        app, client, hand_run, earlier_run, four, make_user, login, bearer):
+    names, _offices = _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    response = client.get(f"/federal/?campaign={four}")
+    rows = {row.split(" ")[1]: row for row in (
+        r.replace(names[c], c) for r in _rows(response) for c in names if names[c] in r)}
+    # BRY: 70 → 80, the intervals 60–75 and 70–90 overlap
+    assert "70,0 +10,0 в пределах интервалов" in rows["RU-BRY"]
+    # KYA: 90 → 80, 75–85 lies below 87–93
+    assert "90,0 −10,0 ↓ сверх интервалов" in rows["RU-KYA"]
+    # LIP: 45 → 50, measured in one office: no interval to judge the change by
+    assert "45,0 +5,0 интервала нет" in rows["RU-LIP"]
+    assert "40,0 —" in rows["RU-ORE"]  # no index now
+    page = text(response)
+    assert "С прошлой кампании, 2025-Q1" in page
+    # the federal index: (70 + 90 + 45 + 40) / 4 = 61,25 → 70,0: +8,75
+    assert "Федеральный индекс: 61,2 ★★ ★★★ → 70,0 ★★★ ★★ (+8,8)" in page
+    assert f"Снизились сверх интервалов: {names['RU-KYA']} (−10,0)" in page
+    assert "Выросли сверх интервалов: нет" in page
+    body = client.get(f"/api/v1/campaigns/{four}/overview",
+                      headers=bearer("federal_analyst")).json
+    assert body["previous"]["run"] == earlier_run
+    assert body["previous"]["federal_index"]["value"] == pytest.approx(61.25)
+    movement = {r["region"]: r["movement"] for r in body["regions"]}
+    assert movement["RU-KYA"] == {"previous": 90.0, "change": -10.0, "beyond_intervals": "down"}
+    assert movement["RU-LIP"]["beyond_intervals"] is None and movement["RU-ORE"] is None
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(
+        f"/federal/overview.xlsx?campaign={four}").data))["Регионы"]
+    header = [c.value for c in sheet[1]]
+    kya = next(r for r in sheet.iter_rows(min_row=3, values_only=True) if r[3] == "RU-KYA")
+    at = header.index("Было")
+    assert kya[at:at + 3] == (90.0, -10.0, "снизился")
+
+
+def test_without_a_previous_campaign_there_is_no_movement(
+        app, client, hand_run, four, make_user, login):
+    _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    page = text(client.get(f"/federal/?campaign={four}"))
+    assert "С прошлой кампании" not in page and "Изменение" not in page

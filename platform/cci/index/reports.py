@@ -16,6 +16,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
+from cci.index.compute import current_run
 from cci.methodology.contract import RESPONDENT_TYPES
 
 Key = tuple[str, str | None]  # (metric, respondent type)
@@ -144,6 +145,12 @@ class RegionLine:
     offices_in_network: int | None
     answers: int | None
     rank: tuple[int, int] | None = None
+    #: since the previous campaign (see :func:`add_movement`)
+    previous: Shown | None = None
+    change: float | None = None
+    #: "up" / "down": the two intervals do not overlap; "within": they do; None: no interval
+    #: to judge by (a region measured in one office has none) or no previous index
+    movement: str | None = None
 
     @property
     def rank_label(self) -> str:
@@ -160,6 +167,7 @@ class FederalOverview:
     indicator_set: Any
     federation: dict[Key, Shown]
     lines: list[RegionLine]
+    previous: FederalOverview | None = None
 
     @property
     def index(self) -> Shown | None:
@@ -167,6 +175,62 @@ class FederalOverview:
 
     def group(self, code: str) -> Shown | None:
         return self.federation.get((f"group:{code}", None))
+
+    @property
+    def change(self) -> tuple[float | None, str | None]:
+        """The federal index's change since the previous campaign (see :func:`movement`)."""
+        return movement(self.index, self.previous.index if self.previous else None)
+
+    def moved(self, direction: str) -> list[RegionLine]:
+        """The regions whose index rose ("up") or fell ("down") beyond both intervals, the
+        largest change first."""
+        lines = [line for line in self.lines if line.movement == direction]
+        return sorted(lines, key=lambda line: -abs(line.change or 0.0))
+
+
+def previous_run(run: ComputationRun) -> ComputationRun | None:
+    """The current run, of the same methodology version, of the latest campaign that ended
+    before this run's campaign began: what «since the previous campaign» compares with."""
+    campaign = db.get_one(Campaign, run.campaign_id)
+    with tenancy.federal_scope("the federal overview: the previous campaign"):
+        earlier = db.scalars(select(Campaign).where(Campaign.ends_on < campaign.starts_on)
+                             .order_by(Campaign.ends_on.desc(), Campaign.id.desc()))
+        for candidate in earlier:
+            found = current_run(candidate.id, run.methodology_key)
+            if found is not None:
+                return found
+    return None
+
+
+def _bounds(row: Shown) -> tuple[float, float] | None:
+    return None if row.ci_low is None or row.ci_high is None else (row.ci_low, row.ci_high)
+
+
+def movement(now: Shown | None, before: Shown | None) -> tuple[float | None, str | None]:
+    """(change, how it stands against the intervals) of an index between two runs: "up" or
+    "down" when the two 95% intervals do not overlap, "within" when they do, None when one
+    of them has no interval (nothing to judge the change by) or an index is missing."""
+    if now is None or before is None or now.value is None or before.value is None:
+        return None, None
+    change = now.value - before.value
+    here, there = _bounds(now), _bounds(before)
+    if here is None or there is None:
+        return change, None
+    if here[0] > there[1]:
+        return change, "up"
+    if here[1] < there[0]:
+        return change, "down"
+    return change, "within"
+
+
+def add_movement(overview: FederalOverview, previous: FederalOverview) -> None:
+    """Each region's index in the previous campaign, its change, and whether the change goes
+    beyond the two intervals."""
+    overview.previous = previous
+    before = {line.region_id: line.index for line in previous.lines}
+    for line in overview.lines:
+        line.previous = before.get(line.region_id)
+        line.change, line.movement = movement(line.index, line.previous)
 
 
 def rank_ranges(intervals: dict[Any, tuple[float, float, float]]) -> dict[Any, tuple[int, int]]:
@@ -235,6 +299,16 @@ def federal_overview(run: ComputationRun) -> FederalOverview:
                                  -(line.index.value if line.index and line.index.value is not None
                                    else 0.0), line.name))
     return FederalOverview(run, campaign, indicator_set, federation, lines)
+
+
+def federal_overview_with_movement(run: ComputationRun) -> FederalOverview:
+    """:func:`federal_overview`, with the movement since the previous campaign when there is
+    one with published results of the same version."""
+    overview = federal_overview(run)
+    before = previous_run(run)
+    if before is not None:
+        add_movement(overview, federal_overview(before))
+    return overview
 
 
 def _line(region, figures: dict[str, Shown], in_network: int | None) -> RegionLine:

@@ -74,7 +74,14 @@ def columns(overview: FederalOverview) -> list[tuple[str, str]]:
         (_("Offices measured"), "int"), (_("Offices in the network"), "int"),
         (_("Answers"), "int"),
         *[(f"{code}. {title}", "share") for code, title in overview.indicator_set.groups.items()],
+        *([(_("Index before"), "index"), (_("Change of the index"), "index"),
+           (_("Beyond the intervals"), "text")] if overview.previous else []),
     ]
+
+
+def _movement_label(movement: str | None) -> str:
+    return {"up": _("rose"), "down": _("fell"), "within": _("no"),
+            None: ""}.get(movement, "")
 
 
 def _value(row: Shown | None, attribute: str = "value") -> float | None:
@@ -95,6 +102,8 @@ def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
         _value(federation, "ci_low"), _value(federation, "ci_high"),
         None, None, _value(federation, "n_valid"),
         *[_value(overview.group(code)) for code in groups],
+        *([_value(overview.previous.index), overview.change[0],
+           _movement_label(overview.change[1])] if overview.previous else []),
     ]]
     for line in lines:
         best, worst = line.rank if line.rank else (None, None)
@@ -105,6 +114,8 @@ def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
             _value(line.index, "ci_low"), _value(line.index, "ci_high"),
             line.offices_measured, line.offices_in_network, line.answers,
             *[_value(line.groups.get(code)) for code in groups],
+            *([_value(line.previous), line.change, _movement_label(line.movement)]
+              if overview.previous else []),
         ])
     return out
 
@@ -198,4 +209,7 @@ def region_json(line: RegionLine) -> dict:
         "offices_in_network": line.offices_in_network,
         "answers": line.answers,
         "groups": {code: shown.value for code, shown in sorted(line.groups.items())},
+        "movement": None if line.change is None else {
+            "previous": line.previous.value if line.previous else None,
+            "change": line.change, "beyond_intervals": line.movement},
     }

@@ -30,7 +30,7 @@ from cci.foundation.models import Region
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import current_region_id
 from cci.index import compute
-from cci.index.reports import federal_overview
+from cci.index.reports import federal_overview_with_movement
 from cci.index.reports import figure_json
 from cci.index.reports import region_report
 from cci.web import federal_tables
@@ -204,7 +204,15 @@ SCHEMAS.update({
                     "offices_in_network": {"type": ["integer", "null"]},
                     "answers": {"type": ["integer", "null"]},
                     "groups": {"type": "object",
-                               "additionalProperties": {"type": ["number", "null"]}}}}},
+                               "additionalProperties": {"type": ["number", "null"]}},
+                    "movement": {"type": ["object", "null"], "properties": {
+                        "previous": {"type": ["number", "null"]},
+                        "change": {"type": "number"},
+                        "beyond_intervals": {"type": ["string", "null"],
+                                             "enum": ["up", "down", "within", None]}}}}}},
+            "previous": {"type": ["object", "null"], "properties": {
+                "run": {"type": "integer"}, "campaign_id": {"type": "integer"},
+                "federal_index": {"$ref": "#/components/schemas/FigureBrief"}}},
             "total": {"type": "integer"}, "page": {"type": "integer"},
             "per_page": {"type": "integer"}, "pages": {"type": "integer"}},
     },
@@ -494,7 +502,10 @@ OVERVIEW_QUERY = [
     "stars, coverage, groups and rank range", tags=["results"],
     response=ref("FederalOverview"), query=OVERVIEW_QUERY, errors=(401, 404, 422),
     description=(
-        "Regions whose 95% intervals overlap share a rank range (best, worst). Region-level "
+        "Regions whose 95% intervals overlap share a rank range (best, worst). With a "
+        "previous campaign of published results (same version), each region's movement: its "
+        "previous index, the change, and whether it goes beyond both intervals (up, down, "
+        "within; null when an interval is missing). Region-level "
         "figures only: a regional token reads the same table (the federal benchmark). "
         "Published figures never change, so the answer carries an ETag: send it back in "
         "If-None-Match for a 304."))
@@ -517,7 +528,7 @@ def federal_overview_api(campaign_id: int):
     if invalid:
         raise ApiError(422, details=invalid)
     run = _published_run(campaign)
-    overview = federal_overview(run)
+    overview = federal_overview_with_movement(run)
     lines = federal_tables.shown_lines(overview, federal_tables.read_filters())
     shown = lines[(page - 1) * per_page:page * per_page]
     groups = overview.indicator_set.groups
@@ -526,6 +537,9 @@ def federal_overview_api(campaign_id: int):
         federation={"index": federal_tables.figure_brief(overview.index),
                      "groups": {code: federal_tables.figure_brief(overview.group(code))
                                 for code in groups}},
+        previous=None if overview.previous is None else {
+            "run": overview.previous.run.id, "campaign_id": overview.previous.campaign.id,
+            "federal_index": federal_tables.figure_brief(overview.previous.index)},
         regions=[federal_tables.region_json(line) for line in shown],
         total=len(lines), page=page, per_page=per_page,
         pages=max(1, -(-len(lines) // per_page)))

@@ -18,7 +18,7 @@ from cci.foundation.directory import regions_with_office_counts
 from cci.foundation.models import Campaign
 from cci.foundation.models import Region
 from cci.index import compute
-from cci.index.reports import federal_overview
+from cci.index.reports import federal_overview_with_movement
 from cci.web import federal_tables
 from cci.web.federal_tables import read_filters
 from cci.web.federal_tables import shown_lines
@@ -96,7 +96,7 @@ def chosen_run():
 
 def overview_context() -> dict:
     campaigns, campaign, version, versions, run = chosen_run()
-    overview = federal_overview(run) if run is not None else None
+    overview = federal_overview_with_movement(run) if run is not None else None
     filters = read_filters()
     return {
         "campaigns": campaigns, "campaign": campaign, "version": version, "versions": versions,
