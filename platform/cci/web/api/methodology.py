@@ -543,9 +543,11 @@ def federal_overview_api(campaign_id: int):
         regions=[federal_tables.region_json(line) for line in shown],
         total=len(lines), page=page, per_page=per_page,
         pages=max(1, -(-len(lines) // per_page)))
-    # the run's figures never change: the run and the question name the answer
+    # the run's figures never change: the run, the question and the reader's scope (the run's
+    # summary is shown to the federal scope only) name the answer
     response.set_etag(hashlib.sha256(
-        f"{run.id}|{sorted(args.items(multi=True))}".encode()).hexdigest()[:32])
+        f"{run.id}|{current_region_id()}|{sorted(args.items(multi=True))}".encode()
+    ).hexdigest()[:32])
     return response.make_conditional(request)
 
 
