@@ -469,3 +469,19 @@ def test_without_a_previous_campaign_there_is_no_movement(
     login(make_user("federal_analyst"))
     page = text(client.get(f"/federal/?campaign={four}"))
     assert "С прошлой кампании" not in page and "Изменение" not in page
+
+
+def test_the_overview_counts_stars_and_compares_the_networks(
+        app, client, hand_run, four, make_user, login):
+    _published(app, hand_run)
+    login(make_user("federal_analyst"))
+    response = client.get(f"/federal/?campaign={four}")
+    html = response.get_data(as_text=True)
+    section = text(response).split("Звёзды и сети", 1)[1]
+    # BRY and KYA have 4 stars, LIP 1; ORE has no index
+    counts = re.findall(r'<td class="num">(\d+)</td>',
+                        html.split('id="spread-title"', 1)[1].split("</table>", 1)[0])
+    assert counts == ["0", "2", "0", "0", "1"]
+    # centralized: BRY 80 and LIP 50 → 65; decentralized: KYA 80 (ORE has no index)
+    assert ("централизованные сети: 65,0 (2 региона); "
+            "децентрализованные сети: 80,0 (1 регион)") in section

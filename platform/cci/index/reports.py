@@ -181,6 +181,24 @@ class FederalOverview:
         """The federal index's change since the previous campaign (see :func:`movement`)."""
         return movement(self.index, self.previous.index if self.previous else None)
 
+    def stars_distribution(self) -> dict[int, int]:
+        """How many regions have each number of stars (5 down to 1)."""
+        counts = dict.fromkeys((5, 4, 3, 2, 1), 0)
+        for line in self.lines:
+            if line.index is not None and line.index.stars in counts:
+                counts[line.index.stars] += 1
+        return counts
+
+    def by_network(self) -> dict[str, tuple[float | None, int]]:
+        """Centralized against decentralized networks: the plain mean of the region indices of
+        each kind (each region counted once) and how many regions it rests on."""
+        out: dict[str, tuple[float | None, int]] = {}
+        for kind in ("centralized", "decentralized"):
+            values = [line.index.value for line in self.lines if line.network_type == kind
+                      and line.index is not None and line.index.value is not None]
+            out[kind] = (sum(values) / len(values) if values else None, len(values))
+        return out
+
     def moved(self, direction: str) -> list[RegionLine]:
         """The regions whose index rose ("up") or fell ("down") beyond both intervals, the
         largest change first."""
