@@ -369,6 +369,10 @@ def test_the_api_gives_the_overview_paginated_with_an_etag(app, client, hand_run
     assert body["federation"]["index"]["value"] == pytest.approx(70.0)
     assert body["federation"]["index"]["stars"] == 3
     assert body["federation"]["groups"]["II"]["value"] == pytest.approx(0.6)
+    assert body["federation"]["stars"] == {"5": 0, "4": 2, "3": 0, "2": 0, "1": 1}
+    assert body["federation"]["networks"] == {
+        "centralized": {"index": 65.0, "regions": 2},
+        "decentralized": {"index": 80.0, "regions": 1}}
     bry = body["regions"][0]
     assert bry["region"] == "RU-BRY" and bry["rank"] == {"best": 1, "worst": 2}
     assert bry["index"] == {"value": 80.0, "stars": 4, "n_valid": 30, "ci95": [70.0, 90.0]}

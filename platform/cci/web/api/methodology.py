@@ -190,7 +190,13 @@ SCHEMAS.update({
             "federation": {"type": "object", "properties": {
                 "index": {"$ref": "#/components/schemas/FigureBrief"},
                 "groups": {"type": "object", "additionalProperties": {
-                    "$ref": "#/components/schemas/FigureBrief"}}}},
+                    "$ref": "#/components/schemas/FigureBrief"}},
+                "stars": {"type": "object", "description": "regions by stars, 5 to 1",
+                          "additionalProperties": {"type": "integer"}},
+                "networks": {"type": "object", "additionalProperties": {
+                    "type": "object", "properties": {
+                        "index": {"type": ["number", "null"]},
+                        "regions": {"type": "integer"}}}}}},
             "regions": {"type": "array", "items": {
                 "type": "object",
                 "required": ["region", "name", "network_type", "rank", "index", "groups"],
@@ -536,7 +542,11 @@ def federal_overview_api(campaign_id: int):
         run=run_json(run),
         federation={"index": federal_tables.figure_brief(overview.index),
                      "groups": {code: federal_tables.figure_brief(overview.group(code))
-                                for code in groups}},
+                                for code in groups},
+                     "stars": {str(n): count
+                               for n, count in overview.stars_distribution().items()},
+                     "networks": {kind: {"index": mean, "regions": count}
+                                  for kind, (mean, count) in overview.by_network().items()}},
         previous=None if overview.previous is None else {
             "run": overview.previous.run.id, "campaign_id": overview.previous.campaign.id,
             "federal_index": federal_tables.figure_brief(overview.previous.index)},
