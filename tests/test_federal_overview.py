@@ -9,6 +9,7 @@ import io
 import json
 import re
 
+import jsonschema
 import openpyxl
 import pytest
 from sqlalchemy import func
@@ -358,6 +359,13 @@ def bearer(app, make_user):
     return issue
 
 
+def _conforms(client, headers, body) -> None:
+    """The answer matches the OpenAPI document's schema of it."""
+    document = client.get("/api/v1/openapi.json", headers=headers).json
+    jsonschema.validate(body, {"$ref": "#/components/schemas/FederalOverview",
+                               "components": document["components"]})
+
+
 def test_the_api_gives_the_overview_paginated_with_an_etag(app, client, hand_run, four, bearer):
     _published(app, hand_run)
     headers = bearer("federal_analyst")
@@ -377,6 +385,7 @@ def test_the_api_gives_the_overview_paginated_with_an_etag(app, client, hand_run
     assert bry["region"] == "RU-BRY" and bry["rank"] == {"best": 1, "worst": 2}
     assert bry["index"] == {"value": 80.0, "stars": 4, "n_valid": 30, "ci95": [70.0, 90.0]}
     assert bry["groups"]["II"] == 0.5
+    _conforms(client, headers, body)
     second = client.get(f"{url}?per_page=2&page=2", headers=headers).json
     assert [r["region"] for r in second["regions"]] == ["RU-LIP", "RU-ORE"]
     assert second["regions"][1]["rank"] is None
@@ -459,6 +468,7 @@ def test_the_overview_shows_who_rose_and_fell_and_whether_beyond_the_intervals(
     movement = {r["region"]: r["movement"] for r in body["regions"]}
     assert movement["RU-KYA"] == {"previous": 90.0, "change": -10.0, "beyond_intervals": "down"}
     assert movement["RU-LIP"]["beyond_intervals"] is None and movement["RU-ORE"] is None
+    _conforms(client, bearer("federal_analyst"), body)
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(
         f"/federal/overview.xlsx?campaign={four}").data))["Регионы"]
     header = [c.value for c in sheet[1]]
