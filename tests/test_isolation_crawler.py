@@ -31,6 +31,7 @@ from cci.foundation.models import ImportRecord
 from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
+from cci.foundation.models import RunResult
 from cci.foundation.models import SurveyInvitation
 from cci.foundation.models import User
 from conftest import PASSWORD
@@ -77,6 +78,12 @@ NOT_CRAWLED = {
     "web_survey.prefs": "public: the respondent's display preferences",
 }
 
+#: Pages that show every region's published region-level figures to a region's users (the
+#: federal benchmark, and its export with the regions' codes): the foreign region's name (and
+#: code) may appear there, nothing else of it.
+REGION_LEVEL = {"region.federal_benchmark": ("Владимир",),
+                "region.federal_benchmark_export": ("Владимир", FOREIGN)}
+
 #: Path parameters that name no tenant's data: filled with an ordinary value.
 NEUTRAL = {"key": "cci-2023", "methodology_key": "cci-2023", "fmt": "csv",
            "indicator_code": "O-II.1"}
@@ -104,6 +111,7 @@ def _foreign_rows(app) -> dict[str, int]:
         run = ComputationRun(campaign_id=campaign.id, methodology_key="cci-2023",
                              status="succeeded", summary={"note": SECRET})
         db.add(run)
+        _shared_published_run(today, region, office)
         db.commit()
         user = db.scalar(select(User).where(User.email == "vla-secret@example.ru"))
         ids = {"campaign_id": campaign.id, "run_id": run.id, "office_id": office.id,
@@ -139,6 +147,29 @@ def _foreign_rows(app) -> dict[str, int]:
                                    comment=f"{SECRET} комментарий")
     ids["response_id"] = response_id
     return ids
+
+
+def _shared_published_run(today: dt.date, region: Region, office: Office) -> None:
+    """A past campaign of both regions with a published run: the own region's users see the
+    foreign region's name and published index on the benchmark (REGION_LEVEL), and never its
+    offices' rows or the text kept in its figures."""
+    own = db.scalar(select(Region).where(Region.code == OWN))
+    shared = save_campaign(name="Общая кампания", methodology_key="cci-2023",
+                           starts_on=today - dt.timedelta(days=400),
+                           ends_on=today - dt.timedelta(days=310), region_codes=[OWN, FOREIGN])
+    now = dt.datetime.now(dt.UTC)
+    run = ComputationRun(campaign_id=shared.id, methodology_key="cci-2023", status="succeeded",
+                         finished_at=now, published_at=now)
+    db.add(run)
+    db.flush()
+    for region_id, value in ((own.id, 80.0), (region.id, 60.0)):
+        for metric in ("index", "group:I"):
+            db.add(RunResult(run_id=run.id, region_id=region_id, level="region",
+                             metric=metric, value=value, detail={"note": SECRET}))
+    db.add(RunResult(run_id=run.id, region_id=region.id, level="office", office_id=office.id,
+                     metric="index", value=60.0, detail={"note": SECRET}))
+    db.add(RunResult(run_id=run.id, region_id=None, level="federation", metric="index",
+                     value=70.0, detail={"regions": 2}))
 
 
 @pytest.fixture
@@ -238,13 +269,16 @@ def _foreign_urls(app, ids: dict[str, int]):
             yield rule, method, _fill(rule, values), names_foreign
 
 
-def _leaks(response, url: str = "") -> list[str]:
+def _leaks(response, url: str = "", endpoint: str = "") -> list[str]:
     """The foreign markers in an answer, but those the request itself named (a login page
-    echoes the URL to come back to). JSON is read as its text: it escapes Cyrillic."""
+    echoes the URL to come back to) and the region's name on a benchmark page of published
+    region figures (REGION_LEVEL). JSON is read as its text: it escapes Cyrillic."""
     body = response.get_data()
     if response.is_json:
         body += json.dumps(response.get_json(silent=True), ensure_ascii=False).encode()
-    return [marker for marker in FOREIGN_MARKERS if marker.encode() in body and marker not in url]
+    allowed = REGION_LEVEL.get(endpoint, ())
+    return [marker for marker in FOREIGN_MARKERS
+            if marker.encode() in body and marker not in url and marker not in allowed]
 
 
 @pytest.mark.parametrize("role", [*REGIONAL_ROLES, None])
@@ -253,7 +287,7 @@ def test_another_regions_rows_are_403_or_404_and_never_a_byte_of_them(app, forei
     who = visitor(role)
     failures = []
     crawled = 0
-    for _rule, method, url, names_foreign in _foreign_urls(app, foreign):
+    for rule, method, url, names_foreign in _foreign_urls(app, foreign):
         response = who.request(method, url)
         crawled += 1
         status = response.status_code
@@ -264,7 +298,7 @@ def test_another_regions_rows_are_403_or_404_and_never_a_byte_of_them(app, forei
                 failures.append((method, url, status, response.headers.get("Location")))
         if status >= 500 or (names_foreign and status not in allowed):
             failures.append((method, url, status, response.get_data()[:200]))
-        leaked = _leaks(response, url)
+        leaked = _leaks(response, url, rule.endpoint)
         if leaked:
             failures.append((method, url, status, f"foreign bytes: {leaked}"))
     assert crawled > 100
@@ -316,3 +350,14 @@ def test_the_crawler_finds_a_leak(app, foreign, visitor, monkeypatch):
               if url.startswith("/api/v1/regions/RU-BRY/offices")
               and _leaks(who.request(method, url))]
     assert leaked == ["/api/v1/regions/RU-BRY/offices"]
+
+
+def test_the_benchmark_shows_the_foreign_regions_published_index_and_nothing_below(
+        app, foreign, visitor):
+    """What REGION_LEVEL lets through, seen: the foreign region's name and index (the crawl
+    above proved nothing else of it is there)."""
+    response = visitor("auditor").request("GET", f"/r/{OWN}/federal")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Владимирская область" in body and "60,0" in body and "70,0" in body
+    assert SECRET not in body and "VLA-0" not in body

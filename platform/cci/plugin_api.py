@@ -120,15 +120,19 @@ from cci.methodology.contract import Item
 from cci.methodology.contract import Option
 from cci.methodology.contract import Parameter
 from cci.methodology.contract import read_respondent_type
+from cci.methodology.figures import FederalData
 from cci.methodology.figures import FederalResult
 from cci.methodology.figures import Figure
+from cci.methodology.figures import FigureAggregate
 from cci.methodology.figures import OfficeData
 from cci.methodology.figures import OfficeResult
 from cci.methodology.figures import RegionData
 from cci.methodology.figures import RegionResult
 from cci.methodology.figures import effective_n
+from cci.methodology.figures import interval_of_shares
 from cci.methodology.figures import mean
 from cci.methodology.figures import mean_interval
+from cci.methodology.figures import spread_interval
 from cci.methodology.figures import stars_for
 from cci.methodology.figures import wilson
 from cci.methodology.values import parse_number
@@ -177,7 +181,9 @@ __all__ = [  # noqa: RUF022
     "Item",
     "Option",
     "Parameter",
+    "FederalData",
     "FederalResult",
+    "FigureAggregate",
     "Figure",
     "OfficeData",
     "OfficeResult",
@@ -185,8 +191,10 @@ __all__ = [  # noqa: RUF022
     "RegionResult",
     "effective_n",
     "mean",
+    "interval_of_shares",
     "mean_interval",
     "stars_for",
+    "spread_interval",
     "wilson",
     # Channel contract
     "Channel",

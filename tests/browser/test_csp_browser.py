@@ -21,7 +21,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
 STAFF_PAGES = [
     "/federal/", "/federal/campaigns/", "/federal/jobs/", "/federal/admin/users",
     "/federal/admin/audit", "/methodologies/", "/account/password", "/account/tokens",
-    "/r/RU-BRY/", "/r/RU-BRY/results", "/r/RU-BRY/review", "/r/RU-BRY/checklists/",
+    "/r/RU-BRY/", "/r/RU-BRY/results", "/r/RU-BRY/federal", "/r/RU-BRY/review",
+    "/r/RU-BRY/checklists/",
     "/r/RU-BRY/imports/", "/r/RU-BRY/kiosks/", "/r/RU-BRY/survey/",
     "/r/RU-BRY/survey/invitations/", "/r/RU-BRY/contact/",
 ]

@@ -422,14 +422,16 @@ class ComputationRun(Base):
 
 
 class RunResult(TenantScoped, Base):
-    """One figure of a run: an indicator, group or index, for an office or the region."""
+    """One figure of a run: an indicator, group or index, for an office, the region or the
+    federation (level "federation": no region, so visible in the federal scope only)."""
 
     __tablename__ = "run_results"
+    __tenant_nullable__ = True
     __table_args__ = (Index("ix_run_results_run_level", "run_id", "level", "office_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("computation_runs.id", ondelete="CASCADE"))
-    level: Mapped[str] = mapped_column(String(8))  # office | region
+    level: Mapped[str] = mapped_column(String(10))  # office | region | federation
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
     # What the figure is: "indicator:S-I.1", "group:I", "index", ...
     metric: Mapped[str] = mapped_column(String(64))

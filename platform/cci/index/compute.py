@@ -40,6 +40,9 @@ from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import RunResult
 from cci.methodology.contract import IndicatorSet
+from cci.methodology.figures import Z_95
+from cci.methodology.figures import FederalData
+from cci.methodology.figures import FigureAggregate
 from cci.methodology.figures import ItemCounts
 from cci.methodology.figures import OfficeData
 from cci.methodology.figures import RegionData
@@ -321,13 +324,9 @@ def compute_federal_job(report, run_id: int) -> dict:
     if run is None or run.status in ("succeeded", "failed"):
         return {"skipped": True}
     indicator_set = registry().indicator_set(run.methodology_key)
-    rows = db.execute(
-        select(RunResult.region_id, RunResult.value, RunResult.stars)
-        .where(RunResult.run_id == run_id, RunResult.level == "region",
-               RunResult.metric == "index", RunResult.respondent_type.is_(None))
-    ).all()
-    regions = [RegionResult(region_id, [], [], value, stars) for region_id, value, stars in rows]
-    federal = indicator_set.rollup_federal(regions)
+    data = aggregate_federal(run_id)
+    federal = indicator_set.rollup_federal(data.regions)
+    store_federal(run_id, indicator_set.federal_figures(data))
     now = utcnow()
     newer = newer_published(run)
     publish = not run.is_draft and newer is None
@@ -351,6 +350,69 @@ def compute_federal_job(report, run_id: int) -> dict:
     report(1.0, "опубликовано" if publish else
            "черновик готов" if run.is_draft else f"не опубликован: есть расчёт №{newer}")
     return {"federal_index": federal.index, "published": publish}
+
+
+def aggregate_federal(run_id: int) -> FederalData:
+    """The run's region figures summed over the regions in the database (GROUP BY metric and
+    respondent type), and the region indices: what the methodology's federal roll-up reads."""
+    regions = [
+        RegionResult(region_id, [], [], value, stars)
+        for region_id, value, stars in db.execute(
+            select(RunResult.region_id, RunResult.value, RunResult.stars)
+            .where(RunResult.run_id == run_id, RunResult.level == "region",
+                   RunResult.metric == "index", RunResult.respondent_type.is_(None))
+            .order_by(RunResult.region_id))
+    ]
+    with_value = RunResult.value.is_not(None)
+    # a share: a region figure with an interval and an n (its effective n when it is a mean)
+    n = func.coalesce(RunResult.detail["n_effective"].as_float(), RunResult.n_valid)
+    is_share = with_value & RunResult.ci_low.is_not(None) & (n > 0)
+    z2 = Z_95 * Z_95
+    adjusted = (RunResult.value * n + z2 / 2) / (n + z2)  # as mean_interval adjusts a share
+
+    def over(expression, when=with_value):
+        return func.sum(case((when, expression), else_=None))
+
+    rows = db.execute(
+        select(
+            RunResult.metric, RunResult.respondent_type,
+            func.count(RunResult.value),
+            over(RunResult.value), over(RunResult.value * RunResult.value),
+            over(RunResult.n_valid),
+            over(RunResult.n_positive), over(case((RunResult.n_positive.is_(None), 1), else_=0)),
+            func.sum(case((is_share, 1), else_=0)),
+            over(adjusted, is_share), over(adjusted * (1 - adjusted) / n, is_share),
+            over(n, is_share),
+            func.sum(case((RunResult.n_valid.is_not(None), RunResult.n_valid), else_=None)),
+        )
+        .where(RunResult.run_id == run_id, RunResult.level == "region")
+        .group_by(RunResult.metric, RunResult.respondent_type)
+        .order_by(RunResult.metric, RunResult.respondent_type)
+    ).all()
+    figures = []
+    for (metric, rtype, count, total, squares, n_valid, n_positive, n_positive_missing,
+         shares, adjusted_sum, variance_sum, n_sum, n_all) in rows:
+        figures.append(FigureAggregate(
+            metric=metric, respondent_type=rtype, regions=int(count),
+            value_sum=float(total or 0.0), value_squares=float(squares or 0.0),
+            # no region with a value: the answers that fell short still say how many there were
+            n_valid=int(n_valid) if n_valid is not None else
+            (int(n_all) if not count and n_all is not None else None),
+            n_positive=int(n_positive) if n_positive is not None and not n_positive_missing
+            else None,
+            share_regions=int(shares or 0), share_adjusted_sum=float(adjusted_sum or 0.0),
+            share_variance_sum=float(variance_sum or 0.0), share_n_sum=float(n_sum or 0.0),
+        ))
+    return FederalData(regions, figures)
+
+
+def store_federal(run_id: int, figures) -> None:
+    """Replace the run's federation rows (no region: visible in the federal scope only) in the
+    current transaction."""
+    db.execute(delete(RunResult).where(RunResult.run_id == run_id,
+                                       RunResult.level == "federation"))
+    append_rows(db, RunResult, RESULT_COLUMNS,
+                [_row(run_id, None, "federation", None, figure) for figure in figures])
 
 
 def newer_published(run: ComputationRun) -> int | None:

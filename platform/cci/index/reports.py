@@ -7,13 +7,16 @@ from dataclasses import field
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import func
 from sqlalchemy import select
 
+from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
+from cci.index.compute import current_run
 from cci.methodology.contract import RESPONDENT_TYPES
 
 Key = tuple[str, str | None]  # (metric, respondent type)
@@ -109,3 +112,233 @@ def figure_json(row: RunResult | None) -> dict | None:
 
 
 _DETAIL_SHOWN = ("n_effective", "distribution", "offered", "offered_in", "offices_checked")
+
+
+# --- the federal overview: every region of a run, and the federation ----------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A stored figure as pages show it (a plain copy: the overview reads rows of other
+    regions in a deliberate federal scope, and hands no ORM row out of it)."""
+
+    metric: str
+    respondent_type: str | None
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    stars: int | None
+    n_valid: int | None
+    insufficient: bool
+    detail: dict[str, Any]
+
+
+@dataclass
+class RegionLine:
+    region_id: int
+    code: str
+    name: str
+    network_type: str
+    index: Shown | None
+    groups: dict[str, Shown]
+    offices_measured: int | None
+    offices_in_network: int | None
+    answers: int | None
+    rank: tuple[int, int] | None = None
+    #: since the previous campaign (see :func:`add_movement`)
+    previous: Shown | None = None
+    change: float | None = None
+    #: "up" / "down": the two intervals do not overlap; "within": they do; None: no interval
+    #: to judge by (a region measured in one office has none) or no previous index
+    movement: str | None = None
+
+    @property
+    def rank_label(self) -> str:
+        if self.rank is None:
+            return "—"
+        best, worst = self.rank
+        return str(best) if best == worst else f"{best}–{worst}"
+
+
+@dataclass
+class FederalOverview:
+    run: ComputationRun
+    campaign: Campaign
+    indicator_set: Any
+    federation: dict[Key, Shown]
+    lines: list[RegionLine]
+    previous: FederalOverview | None = None
+
+    @property
+    def index(self) -> Shown | None:
+        return self.federation.get(("index", None))
+
+    def group(self, code: str) -> Shown | None:
+        return self.federation.get((f"group:{code}", None))
+
+    @property
+    def change(self) -> tuple[float | None, str | None]:
+        """The federal index's change since the previous campaign (see :func:`movement`)."""
+        return movement(self.index, self.previous.index if self.previous else None)
+
+    def stars_distribution(self) -> dict[int, int]:
+        """How many regions have each number of stars (5 down to 1)."""
+        counts = dict.fromkeys((5, 4, 3, 2, 1), 0)
+        for line in self.lines:
+            if line.index is not None and line.index.stars in counts:
+                counts[line.index.stars] += 1
+        return counts
+
+    def by_network(self) -> dict[str, tuple[float | None, int]]:
+        """Centralized against decentralized networks: the plain mean of the region indices of
+        each kind (each region counted once) and how many regions it rests on."""
+        out: dict[str, tuple[float | None, int]] = {}
+        for kind in ("centralized", "decentralized"):
+            values = [line.index.value for line in self.lines if line.network_type == kind
+                      and line.index is not None and line.index.value is not None]
+            out[kind] = (sum(values) / len(values) if values else None, len(values))
+        return out
+
+    def moved(self, direction: str) -> list[RegionLine]:
+        """The regions whose index rose ("up") or fell ("down") beyond both intervals, the
+        largest change first."""
+        lines = [line for line in self.lines if line.movement == direction]
+        return sorted(lines, key=lambda line: -abs(line.change or 0.0))
+
+
+def previous_run(run: ComputationRun) -> ComputationRun | None:
+    """The current run, of the same methodology version, of the latest campaign that ended
+    before this run's campaign began: what «since the previous campaign» compares with."""
+    campaign = db.get_one(Campaign, run.campaign_id)
+    with tenancy.federal_scope("the federal overview: the previous campaign"):
+        earlier = db.scalars(select(Campaign).where(Campaign.ends_on < campaign.starts_on)
+                             .order_by(Campaign.ends_on.desc(), Campaign.id.desc()))
+        for candidate in earlier:
+            found = current_run(candidate.id, run.methodology_key)
+            if found is not None:
+                return found
+    return None
+
+
+def _bounds(row: Shown) -> tuple[float, float] | None:
+    return None if row.ci_low is None or row.ci_high is None else (row.ci_low, row.ci_high)
+
+
+def movement(now: Shown | None, before: Shown | None) -> tuple[float | None, str | None]:
+    """(change, how it stands against the intervals) of an index between two runs: "up" or
+    "down" when the two 95% intervals do not overlap, "within" when they do, None when one
+    of them has no interval (nothing to judge the change by) or an index is missing."""
+    if now is None or before is None or now.value is None or before.value is None:
+        return None, None
+    change = now.value - before.value
+    here, there = _bounds(now), _bounds(before)
+    if here is None or there is None:
+        return change, None
+    if here[0] > there[1]:
+        return change, "up"
+    if here[1] < there[0]:
+        return change, "down"
+    return change, "within"
+
+
+def add_movement(overview: FederalOverview, previous: FederalOverview) -> None:
+    """Each region's index in the previous campaign, its change, and whether the change goes
+    beyond the two intervals."""
+    overview.previous = previous
+    before = {line.region_id: line.index for line in previous.lines}
+    for line in overview.lines:
+        line.previous = before.get(line.region_id)
+        line.change, line.movement = movement(line.index, line.previous)
+
+
+def rank_ranges(intervals: dict[Any, tuple[float, float, float]]) -> dict[Any, tuple[int, int]]:
+    """{key: (best, worst) place} from {key: (value, low, high)}, higher is better: a place
+    is certain only against the entries whose interval does not overlap this one's. Best =
+    1 + the entries surely above (their low above this high), worst = the entries not surely
+    below (their high at or above this low, this one included). An entry without an interval
+    is its value alone (low = high = value), so equal values share a range."""
+    ranks = {}
+    for key, (_value, low, high) in intervals.items():
+        above = sum(1 for other, (_v, o_low, _h) in intervals.items()
+                    if other != key and o_low > high)
+        not_below = sum(1 for _v, _l, o_high in intervals.values() if o_high >= low)
+        ranks[key] = (1 + above, not_below)
+    return ranks
+
+
+def _shown(row) -> Shown:
+    return Shown(row.metric, row.respondent_type, row.value, row.ci_low, row.ci_high, row.stars,
+                 row.n_valid, bool(row.insufficient), dict(row.detail or {}))
+
+
+_COLUMNS = (RunResult.region_id, RunResult.metric, RunResult.respondent_type, RunResult.value,
+            RunResult.ci_low, RunResult.ci_high, RunResult.stars, RunResult.n_valid,
+            RunResult.insufficient, RunResult.detail)
+
+
+def federal_overview(run: ComputationRun) -> FederalOverview:
+    """Every region of a run with its index, interval, stars, coverage, groups and rank range,
+    and the federation's figures. Reads only region- and federation-level rows, in the
+    federal scope (a regional user sees the published region indices and the federal
+    benchmark, never another region's offices)."""
+    campaign = db.get_one(Campaign, run.campaign_id)
+    indicator_set = current_app.extensions["cci.registry"].indicator_set(run.methodology_key)
+    with tenancy.federal_scope("the federal overview: region and federation figures"):
+        regions = sorted(campaign.regions, key=lambda r: r.name)
+        rows = db.execute(
+            select(*_COLUMNS).where(RunResult.run_id == run.id,
+                                    RunResult.level.in_(("region", "federation")),
+                                    RunResult.respondent_type.is_(None),
+                                    (RunResult.metric == "index")
+                                    | RunResult.metric.like("group:%"))
+        ).all()
+        network = dict(db.execute(
+            select(Office.region_id, func.count()).where(Office.active.is_(True))
+            .group_by(Office.region_id)).all())
+        federation: dict[Key, Shown] = {}
+        by_region: dict[int, dict[str, Shown]] = {}
+        for row in rows:
+            if row.region_id is None:
+                federation[(row.metric, row.respondent_type)] = _shown(row)
+            else:
+                by_region.setdefault(row.region_id, {})[row.metric] = _shown(row)
+        lines = [_line(region, by_region.get(region.id, {}), network.get(region.id))
+                 for region in regions]
+    intervals = {
+        line.region_id: (line.index.value,
+                         line.index.ci_low if line.index.ci_low is not None else line.index.value,
+                         line.index.ci_high if line.index.ci_high is not None
+                         else line.index.value)
+        for line in lines if line.index is not None and line.index.value is not None
+    }
+    for key, rank in rank_ranges(intervals).items():
+        next(line for line in lines if line.region_id == key).rank = rank
+    lines.sort(key=lambda line: (line.rank is None,
+                                 -(line.index.value if line.index and line.index.value is not None
+                                   else 0.0), line.name))
+    return FederalOverview(run, campaign, indicator_set, federation, lines)
+
+
+def federal_overview_with_movement(run: ComputationRun) -> FederalOverview:
+    """:func:`federal_overview`, with the movement since the previous campaign when there is
+    one with published results of the same version."""
+    overview = federal_overview(run)
+    before = previous_run(run)
+    if before is not None:
+        add_movement(overview, federal_overview(before))
+    return overview
+
+
+def _line(region, figures: dict[str, Shown], in_network: int | None) -> RegionLine:
+    index = figures.get("index")
+    detail = index.detail if index else {}
+    return RegionLine(
+        region_id=region.id, code=region.code, name=region.name,
+        network_type=region.network_type, index=index,
+        groups={metric.split(":", 1)[1]: shown for metric, shown in figures.items()
+                if metric.startswith("group:")},
+        offices_measured=detail.get("offices") if index else None,
+        # as the run saw the network; a run from before it was kept: the network today
+        offices_in_network=detail.get("offices_in_network", in_network),
+        answers=index.n_valid if index else None,
+    )

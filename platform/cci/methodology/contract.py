@@ -16,9 +16,13 @@ from typing import Literal
 
 from flask_babel import gettext as _
 
+from cci.methodology.figures import FederalData
 from cci.methodology.figures import FederalResult
+from cci.methodology.figures import Figure
 from cci.methodology.figures import RegionData
 from cci.methodology.figures import RegionResult
+from cci.methodology.figures import interval_of_shares
+from cci.methodology.figures import spread_interval
 from cci.methodology.figures import stars_for
 from cci.methodology.values import is_no_answer
 from cci.methodology.values import parse_number
@@ -307,6 +311,37 @@ class IndicatorSet:
             stars=stars_for(index, self.parameter("star_bands")),
             regions_counted=len(indices),
         )
+
+    def federal_figures(self, data: FederalData) -> list[Figure]:
+        """The federation's own figures, one per region figure (metric, respondent type):
+        the plain mean over the regions that have it, each region counted once, n summed; a
+        share with the interval of that mean (:func:`cci.methodology.figures.mean_interval`,
+        from the database's sums); the index with its stars and the spread interval of the
+        region indices. Stored as the run's rows at level "federation". A set overrides this
+        to give its other figures an interval (the built-in sets do)."""
+        figures = []
+        for aggregate in data.figures:
+            figures.append(self.federal_figure(aggregate))
+        return figures
+
+    def federal_figure(self, aggregate) -> Figure:
+        """One federation figure from its aggregate (see :meth:`federal_figures`)."""
+        detail: dict[str, Any] = {"regions": aggregate.regions}
+        if not aggregate.regions:
+            return Figure(aggregate.metric, None, aggregate.respondent_type,
+                          n_valid=aggregate.n_valid, reason="нет данных", detail=detail)
+        value = aggregate.value_sum / aggregate.regions
+        low, high, n_effective = interval_of_shares(aggregate, value)
+        if n_effective is not None:
+            detail["n_effective"] = round(n_effective, 1)
+        stars = None
+        if aggregate.metric == "index" and aggregate.respondent_type is None:
+            low, high = spread_interval(aggregate.regions, aggregate.value_sum,
+                                        aggregate.value_squares)
+            stars = stars_for(value, self.parameter("star_bands"))
+        return Figure(aggregate.metric, value, aggregate.respondent_type,
+                      n_valid=aggregate.n_valid, n_positive=aggregate.n_positive,
+                      ci_low=low, ci_high=high, stars=stars, detail=detail)
 
 
 def read_value(item: Item, raw: Any) -> Any:

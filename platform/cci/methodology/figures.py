@@ -101,6 +101,73 @@ class FederalResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FigureAggregate:
+    """One region-level figure (metric, respondent type) of a run summed over the regions in
+    the database: what the federation's figure of it is computed from (no row is read one by
+    one). Sums are over the regions where the figure has a value."""
+
+    metric: str
+    respondent_type: str | None
+    regions: int  # regions with a value
+    value_sum: float = 0.0
+    value_squares: float = 0.0  # Σ value², for the spread of the regions' values
+    n_valid: int | None = None  # Σ n over the regions with a value (None: no region has an n)
+    n_positive: int | None = None  # Σ positive answers, when every region with a value has it
+    #: shares (region figures with an interval): Σ over those regions of their share adjusted
+    #: as :func:`mean_interval` does, Σ of its variance term, and Σ of their effective n
+    share_regions: int = 0
+    share_adjusted_sum: float = 0.0
+    share_variance_sum: float = 0.0
+    share_n_sum: float = 0.0
+
+
+@dataclass
+class FederalData:
+    """What the federal roll-up hands a methodology set: every region's index (as
+    :class:`RegionResult` without offices) and every region figure aggregated in the database."""
+
+    regions: list[RegionResult]
+    figures: list[FigureAggregate]
+
+
+def interval_of_shares(aggregate: FigureAggregate, value: float,
+                       z: float = Z_95) -> tuple[float | None, float | None, float | None]:
+    """:func:`mean_interval` of the regions' shares, from the database's sums: (low, high,
+    effective n); None when no region's figure is a share with an n."""
+    k = aggregate.share_regions
+    if k == 0 or aggregate.share_variance_sum <= 0:
+        return None, None, None
+    centre = aggregate.share_adjusted_sum / k
+    variance = aggregate.share_variance_sum / (k * k)
+    n_effective = min(aggregate.share_n_sum, centre * (1 - centre) / variance)
+    low, high = _wilson_at(value, n_effective, z)
+    return low, high, n_effective
+
+
+#: Student's t, 97.5th percentile, by degrees of freedom (1–30); beyond, the normal's z
+_T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+          2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+          2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t_975(degrees: int) -> float:
+    return _T_975[degrees - 1] if degrees <= len(_T_975) else Z_95
+
+
+def spread_interval(count: int, total: float, squares: float, *, low: float = 0.0,
+                    high: float = 100.0) -> tuple[float | None, float | None]:
+    """The 95% interval of a plain mean of ``count`` values from their sum and sum of squares
+    (Student's t, the sample's standard deviation), kept within [low, high]; None for fewer
+    than two values (one value has no spread to measure)."""
+    if count < 2:
+        return None, None
+    centre = total / count
+    variance = max(0.0, (squares - count * centre * centre) / (count - 1))
+    half = t_975(count - 1) * math.sqrt(variance / count)
+    return max(low, centre - half), min(high, centre + half)
+
+
 def wilson(positive: int, n: int, z: float = Z_95) -> tuple[float | None, float | None]:
     """The Wilson score interval of a proportion (95% by default)."""
     if n <= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cci.plugin_api import FederalData
 from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import IndicatorSet
@@ -21,6 +22,7 @@ from cci.plugin_api import effective_n
 from cci.plugin_api import mean
 from cci.plugin_api import mean_interval
 from cci.plugin_api import parse_yes_no
+from cci.plugin_api import spread_interval
 from cci.plugin_api import stars_for
 from cci.plugin_api import wilson
 
@@ -30,6 +32,9 @@ RESPONDENT_TYPES = ("job_seeker", "employer")
 CROSS_CHECK = {"preferred_channel": ("multichannel", "preferred_channel_offered_by")}
 #: choice items scored as the share of one option (S-III.8: share of «Да»)
 POSITIVE_OPTION = {"pre_registration": "yes"}
+
+#: figures on the index's 0–100 scale (the others are shares or scores in 0–1)
+HUNDRED_SCALE = ("index", "perspective")
 
 NOT_FILLED = "чек-лист не заполнен"
 NO_ANSWERS = "нет ответов"
@@ -307,7 +312,12 @@ class PilotMethodology(IndicatorSet):
 
     def compute_region(self, data: RegionData) -> RegionResult:
         offices = [self.compute_office(office, data) for office in data.offices]
-        return RegionResult(data.region_id, offices, *self.region_rollup(offices))
+        result = RegionResult(data.region_id, offices, *self.region_rollup(offices))
+        for figure in result.figures:
+            if figure.metric == "index" and figure.respondent_type is None:
+                # what the index rests on: offices measured out of the offices in the network
+                figure.detail["offices_in_network"] = len(data.offices)
+        return result
 
     def region_rollup(
             self, offices: list[OfficeResult]) -> tuple[list[Figure], float | None, int | None]:
@@ -320,10 +330,30 @@ class PilotMethodology(IndicatorSet):
                    for (metric, rtype), items in collected.items()]
         index = mean(o.index for o in offices)
         stars = stars_for(index, self.parameter("star_bands"))
+        indices = [o.index for o in offices if o.index is not None]
         for figure in figures:
             if figure.metric == "index":
                 figure.stars = stars
+                if figure.respondent_type is None:
+                    # the spread of its offices' indices (none with one office)
+                    figure.ci_low, figure.ci_high = spread_interval(
+                        len(indices), sum(indices), sum(v * v for v in indices))
         return figures, index, stars
+
+    def federal_figures(self, data: FederalData) -> list[Figure]:
+        """The federation's figures (the contract's means, each region counted once), with an
+        interval for every figure that is not a share too: the spread of the regions' values
+        (the index, perspectives, groups, the S and O parts)."""
+        figures = []
+        for aggregate in data.figures:
+            figure = self.federal_figure(aggregate)
+            if figure.value is not None and figure.ci_low is None \
+                    and aggregate.share_regions == 0:
+                top = 100.0 if figure.metric in HUNDRED_SCALE else 1.0
+                figure.ci_low, figure.ci_high = spread_interval(
+                    aggregate.regions, aggregate.value_sum, aggregate.value_squares, high=top)
+            figures.append(figure)
+        return figures
 
 
 def _region_figure(metric: str, rtype: str | None, items: list[Figure]) -> Figure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import asdict
 
 from flask import current_app
@@ -29,8 +30,10 @@ from cci.foundation.models import Region
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import current_region_id
 from cci.index import compute
+from cci.index.reports import federal_overview_with_movement
 from cci.index.reports import figure_json
 from cci.index.reports import region_report
+from cci.web import federal_tables
 from cci.web.api.blueprint import bp
 from cci.web.api.blueprint import json_object
 from cci.web.api.docs import list_of
@@ -171,6 +174,53 @@ SCHEMAS.update({
                                    "items": {"$ref": "#/components/schemas/Figure"}},
                        "offices": {"type": "array",
                                    "items": {"$ref": "#/components/schemas/OfficeResult"}}},
+    },
+    "FigureBrief": {
+        "type": ["object", "null"],
+        "properties": {"value": {"type": ["number", "null"]},
+                       "stars": {"type": ["integer", "null"]},
+                       "n_valid": {"type": ["integer", "null"]},
+                       "ci95": {"type": ["array", "null"], "items": {"type": "number"}}},
+    },
+    "FederalOverview": {
+        "type": "object",
+        "required": ["run", "federation", "regions", "total", "page", "per_page", "pages"],
+        "properties": {
+            "run": {"$ref": "#/components/schemas/Run"},
+            "federation": {"type": "object", "properties": {
+                "index": {"$ref": "#/components/schemas/FigureBrief"},
+                "groups": {"type": "object", "additionalProperties": {
+                    "$ref": "#/components/schemas/FigureBrief"}},
+                "stars": {"type": "object", "description": "regions by stars, 5 to 1",
+                          "additionalProperties": {"type": "integer"}},
+                "networks": {"type": "object", "additionalProperties": {
+                    "type": "object", "properties": {
+                        "index": {"type": ["number", "null"]},
+                        "regions": {"type": "integer"}}}}}},
+            "regions": {"type": "array", "items": {
+                "type": "object",
+                "required": ["region", "name", "network_type", "rank", "index", "groups"],
+                "properties": {
+                    "region": {"type": "string"}, "name": {"type": "string"},
+                    "network_type": {"type": "string"},
+                    "rank": {"type": ["object", "null"], "properties": {
+                        "best": {"type": "integer"}, "worst": {"type": "integer"}}},
+                    "index": {"$ref": "#/components/schemas/FigureBrief"},
+                    "offices_measured": {"type": ["integer", "null"]},
+                    "offices_in_network": {"type": ["integer", "null"]},
+                    "answers": {"type": ["integer", "null"]},
+                    "groups": {"type": "object",
+                               "additionalProperties": {"type": ["number", "null"]}},
+                    "movement": {"type": ["object", "null"], "properties": {
+                        "previous": {"type": ["number", "null"]},
+                        "change": {"type": "number"},
+                        "beyond_intervals": {"type": ["string", "null"],
+                                             "enum": ["up", "down", "within", None]}}}}}},
+            "previous": {"type": ["object", "null"], "properties": {
+                "run": {"type": "integer"}, "campaign_id": {"type": "integer"},
+                "federal_index": {"$ref": "#/components/schemas/FigureBrief"}}},
+            "total": {"type": "integer"}, "page": {"type": "integer"},
+            "per_page": {"type": "integer"}, "pages": {"type": "integer"}},
     },
     "FederalResult": {
         "type": "object", "required": ["run", "federal_index", "regions"],
@@ -432,6 +482,83 @@ def federal_results(campaign_id: int):
                    federal_index=run.summary.get("federal_index") if federal else None,
                    federal_stars=run.summary.get("federal_stars") if federal else None,
                    regions=[{"region": code, "index": figure_json(row)} for code, row in rows])
+
+
+OVERVIEW_QUERY = [
+    *VERSION_QUERY,
+    {"name": "network", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["centralized", "decentralized"]}},
+    {"name": "stars", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 5}},
+    {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "a part of a region's name or code"},
+    {"name": "sort", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["rank", "name", "index"]},
+     "description": "rank (default), name, or index: the lowest first"},
+    {"name": "page", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100}},
+]
+
+
+@bp.get("/campaigns/<int:campaign_id>/overview")
+@operation(
+    "The federal overview: the federation's figures and every region's index, interval, "
+    "stars, coverage, groups and rank range", tags=["results"],
+    response=ref("FederalOverview"), query=OVERVIEW_QUERY, errors=(401, 404, 422),
+    description=(
+        "Regions whose 95% intervals overlap share a rank range (best, worst). With a "
+        "previous campaign of published results (same version), each region's movement: its "
+        "previous index, the change, and whether it goes beyond both intervals (up, down, "
+        "within; null when an interval is missing). Region-level "
+        "figures only: a regional token reads the same table (the federal benchmark). "
+        "Published figures never change, so the answer carries an ETag: send it back in "
+        "If-None-Match for a 304."))
+def federal_overview_api(campaign_id: int):
+    campaign = _campaign_or_404(campaign_id)
+    args = request.args
+    page = args.get("page", 1, type=int)
+    per_page = args.get("per_page", 100, type=int)
+    stars = args.get("stars", type=int)
+    invalid = {
+        name: rule for name, rule, bad in (
+            ("page", ">= 1", page < 1),
+            ("per_page", "1..100", not 1 <= per_page <= 100),
+            ("network", "centralized or decentralized",
+             args.get("network", "centralized") not in federal_tables.NETWORKS),
+            ("stars", "1..5", "stars" in args and stars not in (1, 2, 3, 4, 5)),
+            ("sort", "rank, name or index", args.get("sort", "rank") not in federal_tables.SORTS),
+        ) if bad
+    }
+    if invalid:
+        raise ApiError(422, details=invalid)
+    run = _published_run(campaign)
+    overview = federal_overview_with_movement(run)
+    lines = federal_tables.shown_lines(overview, federal_tables.read_filters())
+    shown = lines[(page - 1) * per_page:page * per_page]
+    groups = overview.indicator_set.groups
+    response = jsonify(
+        run=run_json(run),
+        federation={"index": federal_tables.figure_brief(overview.index),
+                     "groups": {code: federal_tables.figure_brief(overview.group(code))
+                                for code in groups},
+                     "stars": {str(n): count
+                               for n, count in overview.stars_distribution().items()},
+                     "networks": {kind: {"index": mean, "regions": count}
+                                  for kind, (mean, count) in overview.by_network().items()}},
+        previous=None if overview.previous is None else {
+            "run": overview.previous.run.id, "campaign_id": overview.previous.campaign.id,
+            "federal_index": federal_tables.figure_brief(overview.previous.index)},
+        regions=[federal_tables.region_json(line) for line in shown],
+        total=len(lines), page=page, per_page=per_page,
+        pages=max(1, -(-len(lines) // per_page)))
+    # the run's figures never change: the run, the question and the reader's scope (the run's
+    # summary is shown to the federal scope only) name the answer
+    response.set_etag(hashlib.sha256(
+        f"{run.id}|{current_region_id()}|{sorted(args.items(multi=True))}".encode()
+    ).hexdigest()[:32])
+    return response.make_conditional(request)
 
 
 @bp.get("/campaigns/<int:campaign_id>/results/regions/<code>")

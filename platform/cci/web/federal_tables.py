@@ -1,0 +1,215 @@
+"""The federal overview as a table of numbers: the same columns in the CSV and XLSX exports
+(numbers as numbers; the XLSX with a formatted header, frozen panes and the run's provenance
+on a sheet of its own) and the API's JSON of each region."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.styles import Font
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
+
+from cci.index.reports import FederalOverview
+from cci.index.reports import RegionLine
+from cci.index.reports import Shown
+from cci.web import moments
+from cci.web.inputs import clean_text
+from cci.web.numbers import DASH
+
+NETWORKS = ("centralized", "decentralized")
+SORTS = ("rank", "name", "index")
+
+#: Excel's number formats by a column's kind
+FORMATS = {"index": "0.0", "share": "0%", "int": "0", "text": "@"}
+
+
+def read_filters() -> dict:
+    """The overview's filters from the query string; a value not offered is no filter."""
+    network = request.args.get("network", "")
+    stars = request.args.get("stars", type=int)
+    sort = request.args.get("sort", "rank")
+    return {
+        "network": network if network in NETWORKS else "",
+        "stars": stars if stars in (1, 2, 3, 4, 5) else None,
+        "q": clean_text(request.args.get("q", ""))[:100],
+        "sort": sort if sort in SORTS else "rank",
+    }
+
+
+def shown_lines(overview: FederalOverview, filters: dict) -> list[RegionLine]:
+    """The overview's regions, filtered and sorted as asked (ranks stay the federation's):
+    by rank, by name, or the lowest index first (regions without one last)."""
+    lines = list(overview.lines)
+    if filters["network"]:
+        lines = [line for line in lines if line.network_type == filters["network"]]
+    if filters["stars"]:
+        lines = [line for line in lines if line.index and line.index.stars == filters["stars"]]
+    if filters["q"]:
+        needle = filters["q"].casefold()
+        lines = [line for line in lines
+                 if needle in line.name.casefold() or needle in line.code.casefold()]
+    if filters["sort"] == "name":
+        lines.sort(key=lambda line: line.name)
+    elif filters["sort"] == "index":
+        lines.sort(key=lambda line: (line.index is None or line.index.value is None,
+                                     line.index.value if line.index and line.index.value
+                                     is not None else 0.0, line.name))
+    return lines
+
+
+def columns(overview: FederalOverview) -> list[tuple[str, str]]:
+    """(label, kind) of every column, in order."""
+    return [
+        (_("Rank"), "text"), (_("Rank from"), "int"), (_("Rank to"), "int"),
+        (_("Code"), "text"), (_("Region"), "text"), (_("Network"), "text"),
+        (_("Index"), "index"), (_("Stars"), "int"),
+        (_("Interval from"), "index"), (_("Interval to"), "index"),
+        (_("Offices measured"), "int"), (_("Offices in the network"), "int"),
+        (_("Answers"), "int"),
+        *[(f"{code}. {title}", "share") for code, title in overview.indicator_set.groups.items()],
+        *([(_("Index before"), "index"), (_("Change of the index"), "index"),
+           (_("Beyond the intervals"), "text")] if overview.previous else []),
+    ]
+
+
+def _movement_label(movement: str | None) -> str:
+    return {"up": _("rose"), "down": _("fell"), "within": _("no"),
+            None: ""}.get(movement, "")
+
+
+def _value(row: Shown | None, attribute: str = "value") -> float | None:
+    return None if row is None else getattr(row, attribute)
+
+
+def _network(kind: str) -> str:
+    return _("centralized") if kind == "centralized" else _("decentralized")
+
+
+def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
+    """The federation first, then the regions as shown; None where there is no figure."""
+    groups = list(overview.indicator_set.groups)
+    federation = overview.index
+    out: list[list[Any]] = [[
+        "", None, None, "", _("Federation"), "",
+        _value(federation), _value(federation, "stars"),
+        _value(federation, "ci_low"), _value(federation, "ci_high"),
+        None, None, _value(federation, "n_valid"),
+        *[_value(overview.group(code)) for code in groups],
+        *([_value(overview.previous.index), overview.change[0],
+           _movement_label(overview.change[1])] if overview.previous else []),
+    ]]
+    for line in lines:
+        best, worst = line.rank if line.rank else (None, None)
+        out.append([
+            line.rank_label if line.rank else "", best, worst, line.code, line.name,
+            _network(line.network_type),
+            _value(line.index), _value(line.index, "stars"),
+            _value(line.index, "ci_low"), _value(line.index, "ci_high"),
+            line.offices_measured, line.offices_in_network, line.answers,
+            *[_value(line.groups.get(code)) for code in groups],
+            *([_value(line.previous), line.change, _movement_label(line.movement)]
+              if overview.previous else []),
+        ])
+    return out
+
+
+def _csv_cell(value: Any, kind: str) -> str:
+    """A number as Russian Excel reads one from a CSV: a decimal comma, no thousands
+    separator, full precision (rounding is the reader's)."""
+    if value is None:
+        return ""
+    if kind in ("index", "share") and isinstance(value, float):
+        return repr(round(value, 6)).replace(".", ",")
+    return str(value)
+
+
+def export_csv(overview: FederalOverview, lines: list[RegionLine]) -> str:
+    """CSV as Excel opens it in Russia: semicolons, a byte-order mark for UTF-8."""
+    kinds = [kind for _label, kind in columns(overview)]
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([label for label, _kind in columns(overview)])
+    for row in rows(overview, lines):
+        writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
+    return out.getvalue()
+
+
+def provenance(overview: FederalOverview, filters: dict) -> list[tuple[str, Any]]:
+    """Where every number of the table comes from."""
+    run, campaign, indicator_set = overview.run, overview.campaign, overview.indicator_set
+    shown = {key: value for key, value in filters.items() if value}
+    return [
+        (_("Campaign"), campaign.name),
+        (_("Period"), f"{campaign.starts_on.isoformat()} — {campaign.ends_on.isoformat()}"),
+        (_("Methodology"), f"{indicator_set.title} ({run.methodology_key}, "
+                           f"{run.parameters.get('version', indicator_set.version)})"),
+        (_("Run"), run.id),
+        (_("Computed by"), f"{run.plugin_package} {run.plugin_version}".strip()),
+        (_("Published"), moments.local_time(run.published_at) if run.published_at else DASH),
+        (_("Data fingerprint"), run.input_fingerprint),
+        (_("Parameters"), ", ".join(f"{k}={v}" for k, v in sorted(run.parameters.items()))),
+        (_("Filters"), ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or DASH),
+    ]
+
+
+def export_xlsx(overview: FederalOverview, lines: list[RegionLine], filters: dict) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has its sheet
+    sheet.title = _("Regions")
+    header = columns(overview)
+    sheet.append([label for label, _kind in header])
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
+    for cell in sheet[1]:
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in rows(overview, lines):
+        sheet.append(row)
+    for index, (_label, kind) in enumerate(header, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = 28 if index == 5 else 12
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = FORMATS[kind]
+    for cell in sheet[2]:  # the federation's line
+        cell.font = bold
+    sheet.freeze_panes = "F2"  # the header and the region's name stay in view
+    about = book.create_sheet(_("Provenance"))
+    for label, value in provenance(overview, filters):
+        about.append([label, value])
+    for cell in about["A"]:
+        cell.font = bold
+    about.column_dimensions["A"].width = 24
+    about.column_dimensions["B"].width = 80
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def figure_brief(row: Shown | None) -> dict | None:
+    if row is None:
+        return None
+    return {"value": row.value, "stars": row.stars, "n_valid": row.n_valid,
+            "ci95": [row.ci_low, row.ci_high] if row.ci_low is not None else None}
+
+
+def region_json(line: RegionLine) -> dict:
+    return {
+        "region": line.code, "name": line.name, "network_type": line.network_type,
+        "rank": {"best": line.rank[0], "worst": line.rank[1]} if line.rank else None,
+        "index": figure_brief(line.index),
+        "offices_measured": line.offices_measured,
+        "offices_in_network": line.offices_in_network,
+        "answers": line.answers,
+        "groups": {code: shown.value for code, shown in sorted(line.groups.items())},
+        "movement": None if line.change is None else {
+            "previous": line.previous.value if line.previous else None,
+            "change": line.change, "beyond_intervals": line.movement},
+    }
