@@ -136,6 +136,7 @@ class Screens:
         """Measure the screen on show in both type sizes (the one already on first: one switch
         a screen) and save a screenshot of each."""
         self.seen.append(name)
+        self.page.wait_for_load_state()  # the stylesheets too
         switch = self.page.locator("[data-a11y=large]").count() > 0
         first = self.large_on()
         measured = {}
@@ -151,6 +152,12 @@ class Screens:
             least = MIN_LARGE_TEXT if large else MIN_TEXT
             if found["minText"] is not None and found["minText"] < least:
                 self.failures.append(f"{name} ({mode}): text of {found['minText']} px")
+        # and the high contrast on top of the large type (thicker borders): measured only
+        if self.large_on():
+            self.page.evaluate("document.documentElement.classList.add('a11y-contrast')")
+            for problem in self.page.evaluate(MEASURE)["problems"]:
+                self.failures.append(f"{name} (large, high contrast): {problem}")
+            self.page.evaluate("document.documentElement.classList.remove('a11y-contrast')")
         for part in ("heading", "option"):
             normal, large = measured["normal"][part], measured["large"][part]
             if normal and large and large < normal * LARGER:
@@ -166,9 +173,9 @@ def step_key(page) -> str:
 
 
 def next_screen(page, before: str) -> None:
-    page.wait_for_function(
-        "old => document.body.dataset.screen === 'thanks' || document.body.dataset.step !== old",
-        arg=before)
+    # a selector, not wait_for_function (see test_kiosk_browser.wait_until)
+    page.wait_for_selector(f"body[data-screen=thanks], body:not([data-step='{before}'])",
+                           state="attached")
 
 
 def walk(page, screens: Screens, rtype: str, expected: list[str]) -> None:
@@ -256,3 +263,93 @@ def test_every_kiosk_screen_fits_a_landscape_tablet(tablet, app, live_server, me
 
     assert len(screens.seen) > 50
     screens.assert_all_fit()
+
+
+MANY = [{"value": f"option-{n}", "label": f"Вариант ответа номер {n}",
+         "hint": "с пояснением в одну строку" if n % 3 == 0 else ""} for n in range(1, 25)]
+
+
+def visible_options(page) -> list[str]:
+    return page.eval_on_selector_all(
+        ".choices .choice", "all => all.filter(b => b.offsetParent !== null)"
+        ".map(b => b.dataset.value)")
+
+
+@pytest.mark.parametrize("methodology_kiosk", ["cci-2023"], indirect=True)
+def test_options_that_do_not_fit_are_paged_not_shrunk(tablet, app, methodology_kiosk):
+    """A question with 24 options (none of today's questionnaires has that many; a future one
+    may): the options are shown a page at a time, each page fits, the type is as large as on
+    any other question, every option is reachable by touch and by keyboard, and coming back to
+    the question opens the page with the answer given."""
+    _context, page = tablet
+    _methodology, code = methodology_kiosk
+
+    def many_options(route):
+        body = route.fetch().json()
+        first = body["types"]["job_seeker"][0]
+        body["types"]["job_seeker"].insert(0, {
+            **first, "key": "many", "kind": "choice", "text": "Какой вариант Вам ближе?",
+            "choices": MANY, "scale": None, "follows": None})
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/k/api/questionnaire", many_options)
+    page.goto("/k/pair")
+    page.fill("#code", code)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/k/")
+    page.wait_for_selector("body[data-screen=attract]")  # after the questionnaire arrived
+    page.click("#kiosk-start")
+    page.click("[data-value=job_seeker]")
+    page.wait_for_selector("body[data-step=many]")
+    normal_size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.choice'))"
+                                ".fontSize) / parseFloat(getComputedStyle("
+                                "document.documentElement).fontSize)")
+
+    for large in (False, True):
+        if large:
+            page.click("[data-a11y=large]")  # the layout follows the switch
+        screens = Screens(page, "many-options")
+        seen: list[str] = []
+        for number in range(1, len(MANY) + 1):
+            page.wait_for_selector("body[data-step=many]", state="attached")
+            measured = page.evaluate(MEASURE)
+            assert measured["problems"] == [], (large, number, measured["problems"])
+            page.screenshot(path=str(SHOTS / f"many-options-{'large' if large else 'normal'}"
+                                              f"-page-{number}.png"))
+            ratio = measured["option"] / page.evaluate(
+                "parseFloat(getComputedStyle(document.documentElement).fontSize)")
+            assert ratio == pytest.approx(normal_size)  # the options keep their size
+            shown = visible_options(page)
+            assert shown and not set(shown) & set(seen)
+            seen += shown
+            label = page.inner_text("#kiosk-pager-label")
+            assert re.fullmatch(rf"Варианты {len(seen) - len(shown) + 1}–{len(seen)} из 24",
+                                label), label
+            if len(seen) == len(MANY):
+                assert page.locator(".kiosk-pager__next").is_disabled()
+                break
+            # the next page by keyboard: the focus lands on its first option
+            page.focus(".kiosk-pager__next")
+            page.keyboard.press("Enter")
+            page.wait_for_selector(f".choice[data-value='{MANY[len(seen)]['value']}']:focus")
+        assert seen == [choice["value"] for choice in MANY]
+        assert 1 < number < len(MANY)
+        assert not screens.failures
+    pages_large = number
+
+    # an answer on the last page; back to the question: its page opens, the answer marked
+    page.locator(".choice", has_text="Вариант ответа номер 24").click()
+    page.wait_for_selector("body[data-step=prof_competence]")
+    page.click(".kiosk-back")
+    page.wait_for_selector("body[data-step=many]")
+    assert "option-24" in visible_options(page)
+    assert page.get_attribute(".choice.is-current", "data-value") == "option-24"
+
+    # the normal type needs fewer pages than the large one
+    page.click("[data-a11y=large]")
+    page.wait_for_selector("html:not(.a11y-large)", state="attached")
+    label = page.inner_text("#kiosk-pager-label")
+    per_page = int(re.match(r"Варианты (\d+)–(\d+)", label).group(2)) - int(
+        re.match(r"Варианты (\d+)", label).group(1)) + 1
+    assert per_page > len(MANY) / pages_large
+    assert page.evaluate(MEASURE)["problems"] == []
