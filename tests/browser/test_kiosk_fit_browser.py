@@ -60,7 +60,7 @@ MEASURE = """() => {
         .map(Math.round).join(', '));
     }
     if (e.matches('button, a, input, textarea, select') &&
-        (r.width < %(target)d - 0.5 || r.height < %(target)d - 0.5)) {
+        (r.width < MIN_TARGET - 0.5 || r.height < MIN_TARGET - 0.5)) {
       problems.push(name(e) + ' is a touch target of ' + Math.round(r.width) + ' × ' +
         Math.round(r.height) + ' px');
     }
@@ -75,7 +75,7 @@ MEASURE = """() => {
   return { problems: problems, minText: minText === Infinity ? null : minText,
            heading: size('#step-heading, h1'), option: size('.choice, .scale__btn'),
            height: root.scrollHeight };
-}""" % {"target": MIN_TARGET}
+}""".replace("MIN_TARGET", str(MIN_TARGET))
 
 
 @pytest.fixture(params=METHODOLOGIES)
@@ -211,8 +211,8 @@ def all_steps(questionnaire: dict, rtype: str) -> list[str]:
     return [step["key"] for step in questionnaire["types"][rtype]]
 
 
-def test_every_kiosk_screen_fits_a_landscape_tablet(tablet, app, live_server, methodology_kiosk):
-    context, page = tablet
+def test_every_kiosk_screen_fits_a_landscape_tablet(tablet, app, methodology_kiosk):
+    _context, page = tablet
     methodology, code = methodology_kiosk
     screens = Screens(page, methodology)
 
