@@ -27,6 +27,7 @@ from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
 from tests.browser.conftest import RESULTS_DIR
 from tests.browser.test_kiosk_browser import TABLET
+from tests.browser.test_web_survey_browser import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -353,3 +354,4 @@ def test_options_that_do_not_fit_are_paged_not_shrunk(tablet, app, methodology_k
         re.match(r"Варианты (\d+)", label).group(1)) + 1
     assert per_page > len(MANY) / pages_large
     assert page.evaluate(MEASURE)["problems"] == []
+    assert_accessible(page, "paged options")
