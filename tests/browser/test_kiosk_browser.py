@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -98,6 +99,17 @@ def pair(page, code: str, url: str = "/k/") -> None:
     assert page.locator("#kiosk-start").inner_text() == "Нажмите, чтобы начать"
 
 
+def wait_until(page, expression: str, timeout: float = 15_000) -> None:
+    """Poll `expression` in the page until it is true. Not wait_for_function: Playwright
+    evaluates its string again while polling, and the page's CSP (no 'unsafe-eval') refuses
+    that whenever the condition is not already true at the first look."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(100)
+
+
 def screen(page) -> str:
     return page.get_attribute("body", "data-screen")
 
@@ -120,11 +132,11 @@ def complete_survey(page, started: bool = False) -> None:
     for _ in range(60):
         if screen(page) == "thanks":
             return
-        heading = page.locator("#step-heading").inner_text()
+        step = page.get_attribute("body", "data-step")
         answer_current_step(page)
-        page.wait_for_function(
-            "h => document.body.dataset.screen === 'thanks' || "
-            "(document.getElementById('step-heading') || {}).innerText !== h", arg=heading)
+        # a selector, not wait_for_function (see wait_until)
+        page.wait_for_selector(f"body[data-screen=thanks], body:not([data-step='{step}'])",
+                               state="attached")
     raise AssertionError("the survey did not end")
 
 
@@ -172,7 +184,7 @@ def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
 
     # the connection returns: the queue is delivered by itself
     context.set_offline(False)
-    page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=20_000)
+    wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
     rejected = page.evaluate("window.cciKiosk.rejected()")
     assert [r["status"] for r in rejected] == [400]
     assert rejected[0]["item"]["respondent_type"] == "martian" and rejected[0]["error"]
@@ -193,7 +205,7 @@ def test_answers_taken_offline_arrive_exactly_once(kiosk, app, pairing_code):
     page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
                   pending)
     page.evaluate("window.cciKiosk.flush()")
-    page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=20_000)
+    wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
     assert len(stored(app)) == 3
     statuses = [entry["status"] for entry in page.evaluate("window.cciKiosk.sent()")]
     assert statuses == [201, 201, 201, 200, 200, 200]
@@ -227,9 +239,8 @@ def test_an_answer_the_server_cannot_take_does_not_hold_the_queue(kiosk, app, pa
     page.route("**/k/api/responses", refuse_the_poison)
     context.set_offline(False)
     page.evaluate("window.cciKiosk.flush()")
-    # a function, not a string: the page's CSP forbids evaluating strings
-    page.wait_for_function("key => !window.cciKiosk.queue().some(i => i.key === key)",
-                           arg=good["key"], timeout=20_000)
+    wait_until(page, f"!window.cciKiosk.queue().some(i => i.key === '{good['key']}')",
+               timeout=20_000)
     assert [r.client_key for r in stored(app)] == [f"kiosk:{good['key']}"]
     left = [item["key"] for item in queue(page)]
     rejected = page.evaluate("window.cciKiosk.rejected()")
@@ -268,7 +279,7 @@ def test_the_server_goes_away_and_comes_back(browser, own_server, app, pairing_c
 
         own_server.start()
         page.evaluate("window.cciKiosk.flush()")  # or wait for the next retry (≤ 60 s)
-        page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=30_000)
+        wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=30_000)
         responses = stored(app)
         assert sorted(r.client_key for r in responses) == sorted(
             f"kiosk:{item['key']}" for item in pending)
@@ -276,7 +287,7 @@ def test_the_server_goes_away_and_comes_back(browser, own_server, app, pairing_c
         page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
                       pending)
         page.evaluate("window.cciKiosk.flush()")
-        page.wait_for_function("() => window.cciKiosk.queue().length === 0", timeout=20_000)
+        wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
         assert len(stored(app)) == 3
     finally:
         context.close()
@@ -297,7 +308,7 @@ def test_inactivity_resets_with_a_countdown(kiosk, app, pairing_code):
     complete_survey(page)
     assert screen(page) == "thanks"
     page.wait_for_selector("body[data-screen=attract]", timeout=6_000)
-    page.wait_for_function("() => window.cciKiosk.queue().length === 0")
+    wait_until(page, "() => window.cciKiosk.queue().length === 0")
     assert len(stored(app)) == 1
 
 

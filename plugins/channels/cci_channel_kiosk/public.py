@@ -348,6 +348,10 @@ def texts() -> dict[str, str]:
         "loading": _("Loading the questionnaire…"),
         "yourAnswer": _("your answer"),
         "navigation": _("Questionnaire navigation"),
+        "moreOptions": _("More options"),
+        "previousOptions": _("Previous options"),
+        "optionsPage": _("Options %(first)s–%(last)s of %(total)s", first="{from}", last="{to}",
+                         total="{total}"),
     }
 
 

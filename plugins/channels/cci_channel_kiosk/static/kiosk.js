@@ -105,10 +105,12 @@
     return node;
   }
 
-  function show(nodes, stateName) {
+  function show(nodes, stateName, stepKey) {
     state = stateName;
     document.body.setAttribute("data-screen", stateName);
-    var card = el("section", { "class": "survey-card kiosk-card", id: "kiosk-screen",
+    document.body.setAttribute("data-step", stepKey || "");
+    var card = el("section", { "class": "survey-card kiosk-card kiosk-card--" + stateName,
+                               id: "kiosk-screen",
                                "aria-labelledby": "step-heading" }, nodes);
     screen.replaceWith(card);
     screen = card;
@@ -207,12 +209,72 @@
     return button;
   }
 
-  function renderStep() {
+  // Options in a grid: as many columns as options up to three, two rows of two for four, then
+  // three and four columns (kiosk.css).
+  function columnsFor(count) {
+    if (count <= 3) { return count; }
+    if (count === 4) { return 2; }
+    return count <= 6 ? 3 : 4;
+  }
+
+  function fitsScreen() {
+    return document.scrollingElement.scrollHeight <= window.innerHeight;
+  }
+
+  // The options do not fit on the screen (many of them, the large type, a small screen): show
+  // them a page at a time, whole rows of the grid, with buttons to the other pages; never in
+  // smaller type. The page with the chosen answer opens first.
+  function paginate(container, buttons, value) {
+    if (fitsScreen() || buttons.length < 2) { return; }
+    var columns = Number(container.getAttribute("data-columns")) || 1;
+    var size = buttons.length;
+    var page = 0;
+    var label = el("p", { id: "kiosk-pager-label", "aria-live": "polite" });
+    var previous = el("button", { type: "button", "class": "button button--secondary kiosk-pager__prev",
+                                  text: "← " + (texts.previousOptions || "Назад") });
+    var next = el("button", { type: "button", "class": "button button--secondary kiosk-pager__next",
+                              text: (texts.moreOptions || "Ещё") + " →" });
+    var pager = el("div", { "class": "kiosk-pager", role: "group",
+                            "aria-labelledby": "kiosk-pager-label" }, [previous, label, next]);
+    container.parentNode.insertBefore(pager, container.nextSibling);
+
+    function pages() { return Math.ceil(buttons.length / size); }
+
+    function showPage(number, focus) {
+      page = Math.max(0, Math.min(number, pages() - 1));
+      var first = page * size;
+      var last = Math.min(first + size, buttons.length);
+      buttons.forEach(function (button, i) { button.hidden = i < first || i >= last; });
+      label.textContent = fmt(texts.optionsPage || "{from}–{to} / {total}",
+                              { from: first + 1, to: last, total: buttons.length });
+      previous.disabled = page === 0;
+      next.disabled = page === pages() - 1;
+      if (focus) { buttons[first].focus(); }
+    }
+
+    previous.addEventListener("click", function () { showPage(page - 1, true); });
+    next.addEventListener("click", function () { showPage(page + 1, true); });
+    // a whole row at a time while rows are left, then one option at a time
+    while (size > 1) {
+      size -= size > columns ? (size % columns || columns) : 1;
+      showPage(0, false);
+      if (fitsScreen()) { break; }
+    }
+    var chosen = -1;
+    buttons.forEach(function (button, i) {
+      if (button.getAttribute("data-value") === value) { chosen = i; }
+    });
+    showPage(chosen < 0 ? 0 : Math.floor(chosen / size), false);
+  }
+
+  // keepClock: the same step drawn again (the screen changed size), its time still running
+  function renderStep(keepClock) {
     var all = steps();
     var step = all[survey.index];
     var value = current(step);
     var nodes = [];
-    survey.shownAt = Date.now();
+    var paged = null;
+    if (!keepClock) { survey.shownAt = Date.now(); }
     if (survey.index > 0) {
       var label = fmt(texts.progress, { n: survey.index, total: all.length - 1 });
       nodes.push(el("div", { "class": "survey-progress" }, [
@@ -229,10 +291,6 @@
                     [el("label", { "for": "comment", text: step.text })]));
       nodes.push(el("p", { "class": "survey-hint", id: "comment-hint", text: texts.commentHint }));
       nodes.push(area);
-      nodes.push(el("div", { "class": "survey-nav" }, [
-        el("button", { type: "button", "class": "button kiosk-big", id: "kiosk-next", text: texts.next,
-                       onclick: function () { answer(area.value.trim()); } }),
-      ]));
     } else {
       var fieldset = el("fieldset", { "class": "survey-question" });
       fieldset.appendChild(el("legend", {}, [el("h1", { "class": "survey-heading", id: "step-heading",
@@ -249,27 +307,55 @@
         });
         fieldset.appendChild(scale);
       } else {
-        var choices = el("div", { "class": "choices" });
-        step.choices.forEach(function (choice) {
-          choices.appendChild(answerButton(choice.label, choice.value, "choice", value === choice.value,
-                                           choice.hint));
+        var buttons = step.choices.map(function (choice) {
+          return answerButton(choice.label, choice.value, "choice", value === choice.value, choice.hint);
         });
+        var choices = el("div", { "class": "choices", "data-columns": String(columnsFor(buttons.length)) },
+                         buttons);
         fieldset.appendChild(choices);
+        paged = [choices, buttons];
       }
       if (step.allowsNa) {
         fieldset.appendChild(answerButton(step.naLabel, "na", "choice choice--na", value === "na"));
       }
       nodes.push(fieldset);
     }
+    var navigation = [];
     if (survey.index > 0) {
-      nodes.push(el("nav", { "class": "survey-nav", "aria-label": texts.navigation }, [
-        el("button", { type: "button", "class": "button button--secondary kiosk-back",
-                       text: "← " + texts.back,
-                       onclick: function () { survey.index -= 1; renderStep(); } }),
-      ]));
+      navigation.push(el("button", { type: "button", "class": "button button--secondary kiosk-back",
+                                     text: "← " + texts.back,
+                                     onclick: function () { survey.index -= 1; renderStep(); } }));
     }
-    show(nodes, "survey");
+    if (step.kind === "text") {
+      navigation.push(el("button", { type: "button", "class": "button kiosk-big", id: "kiosk-next",
+                                     text: texts.next,
+                                     onclick: function () { answer(area.value.trim()); } }));
+    }
+    if (navigation.length) {
+      nodes.push(el("nav", { "class": "survey-nav", "aria-label": texts.navigation }, navigation));
+    }
+    show(nodes, "survey", step.key);
+    if (paged) { paginate(paged[0], paged[1], value); }
   }
+
+  // The screen changed size (the kiosk went full screen, or left it) or the type did: a
+  // question whose options are paged, or that no longer fits, is laid out again (the focus
+  // stays where it was outside the question, e.g. on the type switch). The comment is left
+  // alone (its box only changes height).
+  function relayout() {
+    if (state !== "survey" || !survey || document.getElementById("comment")) { return; }
+    if (!screen.querySelector(".kiosk-pager") && fitsScreen()) { return; }
+    var focused = document.activeElement;
+    var outside = focused && focused !== document.body && !screen.contains(focused);
+    renderStep(true);
+    if (outside && document.contains(focused)) { focused.focus(); }
+  }
+
+  var resizing = 0;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(relayout, 150);
+  });
 
   function answer(value) {
     var all = steps();
@@ -364,6 +450,7 @@
       var cls = "a11y-" + button.getAttribute("data-a11y");
       var on = document.documentElement.classList.toggle(cls);
       button.setAttribute("aria-pressed", on ? "true" : "false");
+      relayout();
     });
   });
 
