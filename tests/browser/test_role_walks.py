@@ -53,7 +53,8 @@ LATIN_ALLOWED = {"API", "CSV", "XLSX", "JPEG", "PNG", "HEIC", "QR", "URL", "PDF"
                  "SMS", "Excel", "Windows", "UTF", "ID", "OpenAPI", "JSON", "Bearer", "iPad",
                  "Android", "BI", "Telegram", "WhatsApp", "Viber", "VK"}
 #: a stored key: snake_case, or a dotted action key
-RAW_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]+\.[a-z_]+[a-z]\b")
+RAW_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]+\.[a-z_]+[a-z]\b"
+                     r"|(?<![\w-])[a-z]{2,}-\d+\b")  # and a version's key, «cci-2023»
 #: JSON, or a format placeholder left unfilled
 MACHINE = re.compile(r"[{}]|%\(|%[sd]\b|\\u[0-9a-f]{4}")
 EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+|/[\w./?=&%-]+|\S+\.(?:png|jpe?g|heic|csv|xlsx)\b",
@@ -124,28 +125,35 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 def page_problems(seen: dict, results: bool) -> list[str]:
-    """What a person should not meet on a page whose text is ``seen`` (from READ_PAGE)."""
-    text = "\n".join([seen["title"], *seen["texts"], *seen["attributes"]])
-    plain = EMAIL_OR_URL.sub(" ", text)
-    problems = [f"English word «{m}»" for m in sorted(set(ENGLISH_WORD.findall(plain)))]
-    problems += [f"Latin word «{m}»" for m in sorted(set(LATIN_WORD.findall(plain)) -
-                                                     LATIN_ALLOWED - set(ENGLISH))]
-    problems += [f"stored key «{m}»" for m in sorted(set(RAW_KEY.findall(plain)))]
-    problems += [f"machine text «{m}»" for m in sorted(set(MACHINE.findall(plain)))]
+    """What a person should not meet on a page whose text is ``seen`` (from READ_PAGE), each
+    problem with the line it is in."""
+    lines = [EMAIL_OR_URL.sub(" ", line)
+             for line in [seen["title"], *seen["texts"], *seen["attributes"]]]
+    found: dict[str, str] = {}  # problem -> the first line it is in
+
+    def look(pattern: re.Pattern, what: str, text: str, skip=frozenset()) -> None:
+        for match in pattern.findall(text):
+            if match not in skip:
+                found.setdefault(f"{what} «{match}»", text)
+
+    for line in lines:
+        look(ENGLISH_WORD, "English word", line)
+        look(LATIN_WORD, "Latin word", line, LATIN_ALLOWED | set(ENGLISH))
+        look(RAW_KEY, "stored key", line)
+        look(MACHINE, "machine text", line)
+        if results:
+            look(DOT_DECIMAL, "number with a dot", DATE.sub(" ", line))
+            if HYPHEN_MINUS.search(DATE.sub(" ", line)):
+                found.setdefault("hyphen for a minus", line)
     for line in seen["texts"]:
         ranges = [m.span() for m in RANGE.finditer(line)]
         for match in CLOCK.finditer(line):
             if any(a <= match.start() < b for a, b in ranges):
                 continue  # opening hours, «9:00–18:00»: a time of day, not a moment
             if not ZONE_AFTER.match(line, match.end(1)):
-                problems.append(f"time without its zone: «{line[:80]}»")
+                found.setdefault("time without its zone", line)
                 break
-    if results:
-        numbers = DATE.sub(" ", plain)
-        problems += [f"number with a dot «{m}»" for m in sorted(set(DOT_DECIMAL.findall(numbers)))]
-        problems += [f"hyphen for a minus in «{line[:60]}»" for line in seen["texts"]
-                     if HYPHEN_MINUS.search(DATE.sub(" ", line))][:3]
-    return problems
+    return [f"{problem} in «{line[:90]}»" for problem, line in found.items()]
 
 
 # --- the world every walk shares ---------------------------------------------------------------
@@ -467,11 +475,12 @@ def test_the_checks_see_what_they_look_for():
     clean = seen("07.12.2026 11:08 МСК+1", "Индекс 71,6", "−0,3", "Часы работы 9:00–18:00",
                  "walk-admin@example.ru", "Фото: вход.png", "Раздел II", "срочная")
     assert page_problems(clean, results=True) == []
-    found = page_problems(seen("Save", "Статус: None", "job_seeker", "checklist.create",
+    found = page_problems(seen("Save", "Статус: None", "job_seeker", "checklist.create", "cci-2023",
                                '{"a": 1}', "Checklist", "07.12.2026 11:08", "71.6", "-0,3",
                                attributes=("Cancel",)), results=True)
     for expected in ("English word «Save»", "English word «None»", "English word «Cancel»",
                      "stored key «job_seeker»", "stored key «checklist.create»",
+                     "stored key «cci-2023»",
                      "machine text «{»", "Latin word «Checklist»", "time without its zone",
                      "number with a dot «71.6»", "hyphen for a minus"):
         assert any(problem.startswith(expected) for problem in found), (expected, found)
