@@ -66,14 +66,16 @@ DATE = re.compile(r"\b\d{2}\.\d{2}\.\d{4}\b")
 DOT_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 HYPHEN_MINUS = re.compile(r"(?<![\w\-–])-\d")
 
-# What the page shows: its text nodes (not scripts, not <code>: codes are shown as codes) and
-# the words people also read, in attributes (placeholders, labels, tooltips, button values).
+# What the page shows: its text nodes (not scripts, not <code>: codes are shown as codes; not an
+# <abbr> explained by its title) and the words people also read, in attributes (placeholders,
+# labels, tooltips, button values).
 READ_PAGE = """() => {
   const texts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
-    if (!el || el.closest("script, style, template, code, kbd, noscript")) continue;
+    // an abbreviation explained in its title (AHT, ASA in call centres) is read as such
+    if (!el || el.closest("script, style, template, code, kbd, noscript, abbr[title]")) continue;
     const text = node.textContent.replace(/\\s+/g, " ").trim();
     if (text) texts.push(text);
   }
@@ -87,7 +89,9 @@ READ_PAGE = """() => {
     }
     if (el.matches("input[type=submit], input[type=button]") && el.value) attributes.push(el.value);
   }
-  return {texts, attributes, title: document.title};
+  const abbreviations = [...document.querySelectorAll("abbr[title]")]
+    .map((el) => el.textContent.trim());
+  return {texts, attributes, abbreviations, title: document.title};
 }"""
 
 # The page's width against the screen's, and what sticks out (outside scrolling regions).
@@ -130,6 +134,7 @@ def page_problems(seen: dict, results: bool) -> list[str]:
     lines = [EMAIL_OR_URL.sub(" ", line)
              for line in [seen["title"], *seen["texts"], *seen["attributes"]]]
     found: dict[str, str] = {}  # problem -> the first line it is in
+    explained = set(seen.get("abbreviations", ()))  # the page says what they stand for
 
     def look(pattern: re.Pattern, what: str, text: str, skip=frozenset()) -> None:
         for match in pattern.findall(text):
@@ -138,7 +143,7 @@ def page_problems(seen: dict, results: bool) -> list[str]:
 
     for line in lines:
         look(ENGLISH_WORD, "English word", line)
-        look(LATIN_WORD, "Latin word", line, LATIN_ALLOWED | set(ENGLISH))
+        look(LATIN_WORD, "Latin word", line, explained | LATIN_ALLOWED | set(ENGLISH))
         look(RAW_KEY, "stored key", line)
         look(MACHINE, "machine text", line)
         if results:
@@ -342,6 +347,7 @@ def _federal_analyst(walk: Walk, world: World) -> None:
     walk.walk_menu()
     walk.open(f"/r/{REGION}/results", "results", results=True)
     assert page.locator(".fig--index").count() > 0
+    walk.open(f"/r/{REGION}/contact/figures", "contact-centre figures", results=True)
 
 
 def _methodology_owner(walk: Walk, world: World) -> None:
