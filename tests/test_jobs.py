@@ -529,7 +529,7 @@ def test_the_platform_administrator_sees_the_queues_and_retries_a_failed_job(
     page = client.get("/federal/jobs/").get_data(as_text=True)
     assert "Очереди" in page
     queues = page.split('id="queues"')[1].split("</table>")[0]
-    assert '<td>обычная</td><td class="num">1</td>' in queues  # the waiting one, in words
+    assert "<td>обычная <code>default</code></td><td class=\"num\">1</td>" in queues  # waiting
     failed = page.split('id="jobs-failed"')[1].split("</table>")[0]
     assert "Капризная" in failed
     assert "RuntimeError: first attempt fails on purpose" in failed  # the error in a line

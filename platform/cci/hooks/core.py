@@ -85,6 +85,14 @@ def _job_url(job) -> str | None:
     return _region_url("region.jobs.detail", job, job_id=job.id)
 
 
+def _methodology_title(key: str) -> str:
+    """A methodology version by its title («ИКЦ-2023»), or its key when it is not installed."""
+    try:
+        return str(current_app.extensions["cci.registry"].indicator_set(key).title)
+    except LookupError:
+        return key
+
+
 class _RuleLabels(Mapping):
     """The quality rules' labels, read when the log is shown: the rules are the plugins', and
     this vocabulary is built while they are still being collected."""
@@ -191,6 +199,7 @@ def register_audit_vocabulary():
             "review_status": STATUS_LABELS,
             "rules": _RuleLabels(),
             "timezone": zone_label,
+            "methodology_key": _methodology_title,
             "decision": {"restore": _l("count it"), "exclude": _l("exclude it")},
             "kind": {"main": _l("main office"), "branch": _l("branch")},
             "status": {"queued": _l("queued"), "running": _l("running"),

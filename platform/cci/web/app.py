@@ -102,7 +102,19 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.jinja_env.globals.update(area_url=area_url, registry=app.extensions["cci.registry"],
                                 may_open=access.may_open)
     _register_error_pages(app)
+    _serve_favicon(app)
     return app
+
+
+def _serve_favicon(app: Flask) -> None:
+    """``/favicon.ico``, which browsers ask for on every page that names no icon (the kiosk's,
+    a JSON answer): the platform's mark, rather than a 404 in every browser console."""
+
+    def favicon():
+        return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml",
+                                                         "Cache-Control": "max-age=86400"}
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 @functools.cache

@@ -46,6 +46,8 @@ class Change:
 @dataclass
 class Row:
     entry: AuditEntry
+    actor: str  # in words (actor_label)
+    actor_command: str | None  # the command that acted, shown as a command
     action: str
     object_kind: str
     object_name: str
@@ -85,6 +87,26 @@ def _date(text: str | None) -> dt.date | None:
 
 def vocabulary() -> AuditVocabulary:
     return current_app.extensions["cci.registry"].audit
+
+
+#: who acted when no person did, as the core records it («system: cci tenants sync»)
+SYSTEM = "system"
+SYSTEM_COMMAND = re.compile(r"^system: (cci [a-z -]+)$")
+SYSTEM_IMPORT = re.compile(r"^system: import (\d+)$")
+
+
+def actor_label(actor: str) -> tuple[str, str | None]:
+    """Who acted, in words, and the command that did it (shown as a command): a person by
+    their e-mail as recorded; the platform itself as «система»."""
+    if actor == SYSTEM:
+        return _("the system"), None
+    if match := SYSTEM_COMMAND.match(actor):
+        return _("the system, by the command"), match.group(1)
+    if match := SYSTEM_IMPORT.match(actor):
+        return _("the system, import №%(number)s", number=match.group(1)), None
+    if actor == "system: tenants sync job":
+        return _("the system, a background sync of the region files"), None
+    return actor, None
 
 
 def action_label(action: str) -> str:
@@ -129,8 +151,9 @@ def rows(entries: Iterable[AuditEntry]) -> list[Row]:
         kind = words.objects.get(entry.object_type)
         found = objects.get((entry.object_type, entry.object_id))
         name, url = _object_name(kind, found, entry)
+        actor, command = actor_label(entry.actor)
         out.append(Row(
-            entry=entry, action=action_label(entry.action),
+            entry=entry, actor=actor, actor_command=command, action=action_label(entry.action),
             object_kind=str(kind.label) if kind else entry.object_type,
             object_name=name, object_url=url,
             region=regions.get(entry.region_id, "") if entry.region_id else "",
@@ -234,7 +257,8 @@ def _export_rows(filters: Filters) -> Iterator[list[str]]:
         for row in rows(entries[start:start + 500]):
             changes = "\n".join(f"{c.field}: {c.before} → {c.after}" if c.before is not None
                                 else f"{c.field}: {c.after}" for c in row.changes)
-            yield [moments.local_time(row.entry.at), row.entry.actor, row.action,
+            who = f"{row.actor} {row.actor_command}" if row.actor_command else row.actor
+            yield [moments.local_time(row.entry.at), who, row.action,
                    f"{row.object_kind} {row.object_name}", row.region, changes,
                    row.entry.ip or ""]
 

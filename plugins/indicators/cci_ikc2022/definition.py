@@ -59,7 +59,7 @@ SUBJECTIVE_REST = [
 OBJECTIVE_HEAD = [
     objective("O-I.1", "management_openness", "Открытость руководства", cl.MANAGEMENT_OPENNESS),
     objective("O-II.1", "vacancy_dynamics", "Динамика роста базы вакансий", cl.VACANCIES_2022,
-              description="min(1, вакансий за период / вакансий за предыдущий период)"),
+              description="вакансий за период / вакансий за предыдущий период, не более 1"),
     objective("O-II.2", "outreach_events", "Разнообразие мероприятий", cl.OUTREACH,
               description="0,2 за каждый проведённый вид мероприятий "
                           "(разнообразие, не количество)"),

@@ -66,8 +66,11 @@ def imports_index():
     campaigns = visible_campaigns()
     form = ImportForm()
     form.kind.choices = [(kind, KIND_LABELS[kind]) for kind in kinds]
+    sets = current_app.extensions["cci.registry"].indicator_sets
+    titles = {key: s.title for key, s in sets.items()}  # as people know them («ИКЦ-2023»)
     form.campaign.choices = [
-        (c.id, f"{c.name} ({c.starts_on:%d.%m.%Y}–{c.ends_on:%d.%m.%Y}, {c.methodology_key})")
+        (c.id, f"{c.name} ({c.starts_on:%d.%m.%Y}–{c.ends_on:%d.%m.%Y}, "
+               f"{titles.get(c.methodology_key, c.methodology_key)})")
         for c in campaigns
     ]
     if request.method == "GET" and kinds:

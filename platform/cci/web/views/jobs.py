@@ -15,6 +15,7 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 from htmx_flask import request as htmx_request
@@ -36,6 +37,8 @@ POLL_SECONDS = 1
 #: The administrators' panel (queues, running, failed) refreshes this often.
 PANEL_POLL_SECONDS = 5
 FAILED_SHOWN = 50
+#: the queues in words (their names, as `cci worker --queues` takes them, are shown as codes)
+QUEUE_LABELS = {"high": _l("urgent"), "default": _l("regular"), "low": _l("background")}
 
 
 def _is_admin() -> bool:
@@ -49,7 +52,7 @@ def _sees_queues() -> bool:
 def queue_lengths() -> list[dict] | None:
     """Each RQ queue: waiting, running, waiting to retry, failed; None when Redis is down."""
     try:
-        return [{"name": name, "queued": queue.count,
+        return [{"name": name, "label": QUEUE_LABELS.get(name, ""), "queued": queue.count,
                  "started": StartedJobRegistry(queue=queue).count,
                  "scheduled": ScheduledJobRegistry(queue=queue).count,
                  "failed": FailedJobRegistry(queue=queue).count}
