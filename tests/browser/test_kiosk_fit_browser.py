@@ -26,7 +26,7 @@ from cci.foundation.models import Office
 from cci_channel_kiosk import devices
 from cci_channel_kiosk.models import Kiosk
 from tests.browser.conftest import RESULTS_DIR
-from tests.browser.test_kiosk_browser import TABLET
+from tests.browser.test_kiosk_browser import kiosk  # noqa: F401 - a fixture: a tablet's browser
 from tests.browser.test_web_survey_browser import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -94,17 +94,6 @@ def methodology_kiosk(request, app, tenants) -> tuple[str, str]:
         with tenancy.region_scope(office.region_id, "browser test"):
             _kiosk, code = devices.register(office, "Холл", None)
     return key, devices.format_code(code)
-
-
-@pytest.fixture
-def tablet(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport=TABLET,
-                                  has_touch=True)
-    context.set_default_timeout(15_000)
-    try:
-        yield context, context.new_page()
-    finally:
-        context.close()
 
 
 class Screens:
@@ -212,8 +201,8 @@ def all_steps(questionnaire: dict, rtype: str) -> list[str]:
     return [step["key"] for step in questionnaire["types"][rtype]]
 
 
-def test_every_kiosk_screen_fits_a_landscape_tablet(tablet, app, methodology_kiosk):
-    _context, page = tablet
+def test_every_kiosk_screen_fits_a_landscape_tablet(kiosk, app, methodology_kiosk):
+    _context, page = kiosk
     methodology, code = methodology_kiosk
     screens = Screens(page, methodology)
 
@@ -277,12 +266,12 @@ def visible_options(page) -> list[str]:
 
 
 @pytest.mark.parametrize("methodology_kiosk", ["cci-2023"], indirect=True)
-def test_options_that_do_not_fit_are_paged_not_shrunk(tablet, app, methodology_kiosk):
+def test_options_that_do_not_fit_are_paged_not_shrunk(kiosk, app, methodology_kiosk):
     """A question with 24 options (none of today's questionnaires has that many; a future one
     may): the options are shown a page at a time, each page fits, the type is as large as on
     any other question, every option is reachable by touch and by keyboard, and coming back to
     the question opens the page with the answer given."""
-    _context, page = tablet
+    _context, page = kiosk
     _methodology, code = methodology_kiosk
 
     def many_options(route):

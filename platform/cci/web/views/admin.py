@@ -24,14 +24,12 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy import select
-from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
-from wtforms.validators import Regexp
 
 from cci.foundation import audit
 from cci.foundation import jobs
@@ -50,6 +48,8 @@ from cci.foundation.roles import Role
 from cci.foundation.users import UserError
 from cci.foundation.users import create_user
 from cci.web import audit_log as audit_log_view
+from cci.web.views import email_field
+from cci.web.views import found_or_404
 from cci.web.views import password_reset
 from cci.web.views.areas import area_url
 
@@ -70,15 +70,7 @@ blueprint_roles(bp, Role.ADMIN, Role.REGIONAL_ADMIN)
 
 
 class UserForm(FlaskForm):
-    # A shape check only (wtforms' Email() needs the email_validator package, not installed).
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$", message=_l("Enter a valid e-mail address.")),
-        ],
-    )
+    email = email_field()
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     region = SelectField(_l("Region"), validators=[Optional()])
@@ -143,9 +135,7 @@ def users():
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 def set_active(user_id: int):
-    user = db.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = found_or_404(User, user_id)
     if user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(area_url("admin.users"))

@@ -38,6 +38,7 @@ from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.foundation.roles import Role
 from cci.index import compute
+from cci.web.views import found_or_404
 from cci.web.views.areas import federal_bp
 
 MANAGERS = (Role.ADMIN, Role.METHODOLOGY_OWNER)
@@ -114,9 +115,7 @@ def campaigns():
 @federal_bp.route("/campaigns/<int:campaign_id>", methods=["GET", "POST"])
 @login_required
 def campaign(campaign_id: int):
-    item = db.get(Campaign, campaign_id)
-    if item is None:
-        abort(404)
+    item = found_or_404(Campaign, campaign_id)
     form = _form(item)
     if request.method == "POST":
         _require_manager()

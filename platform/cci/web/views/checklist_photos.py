@@ -27,6 +27,7 @@ from cci.foundation.db import db
 from cci.foundation.models import Checklist
 from cci.foundation.models import ChecklistPhoto
 from cci.methodology.contract import Indicator
+from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
 
 
@@ -100,13 +101,6 @@ def listing(row: Checklist | None) -> dict[str, list[Shown]]:
     return shown
 
 
-def _photo_or_404(photo_id: int) -> ChecklistPhoto:
-    photo = db.get(ChecklistPhoto, photo_id)  # another region's: None (tenant scope)
-    if photo is None:
-        abort(404)
-    return photo
-
-
 def _image(data: bytes, filename: str) -> Response:
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"
@@ -118,7 +112,7 @@ def _image(data: bytes, filename: str) -> Response:
 @login_required
 @roles_required(*VIEW_ROLES)
 def checklist_photo(photo_id: int):
-    photo = _photo_or_404(photo_id)
+    photo = found_or_404(ChecklistPhoto, photo_id)
     return _image(photo.content, f"photo-{photo.id}")
 
 
@@ -126,7 +120,7 @@ def checklist_photo(photo_id: int):
 @login_required
 @roles_required(*VIEW_ROLES)
 def checklist_photo_thumbnail(photo_id: int):
-    photo = _photo_or_404(photo_id)
+    photo = found_or_404(ChecklistPhoto, photo_id)
     return _image(photo.thumbnail, f"photo-{photo.id}-small")
 
 
@@ -134,7 +128,7 @@ def checklist_photo_thumbnail(photo_id: int):
 @login_required
 @roles_required(*VIEW_ROLES)
 def checklist_photo_remove(photo_id: int):
-    photo = _photo_or_404(photo_id)
+    photo = found_or_404(ChecklistPhoto, photo_id)
     row = db.get_one(Checklist, photo.checklist_id)  # a photo's checklist is in its region
     if not can_edit(current_user, row.office_id):
         abort(403)

@@ -32,6 +32,7 @@ from cci.foundation.access import roles_required
 from cci.foundation.db import db
 from cci.foundation.models import ImportRecord
 from cci.foundation.models import Office
+from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
 
 POLL_SECONDS = 1
@@ -103,9 +104,7 @@ def imports_index():
 @region_bp.route("/imports/<int:import_id>")
 @login_required
 def import_detail(import_id: int):
-    record = db.get(ImportRecord, import_id)
-    if record is None:
-        abort(404)
+    record = found_or_404(ImportRecord, import_id)
     context = {"record": record, "job": record.job, "poll_seconds": POLL_SECONDS,
                "kind_labels": KIND_LABELS}
     if htmx_request.htmx:

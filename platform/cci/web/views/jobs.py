@@ -29,6 +29,7 @@ from cci.foundation import jobs
 from cci.foundation.db import db
 from cci.foundation.models import JobRecord
 from cci.foundation.roles import Role
+from cci.web.views import found_or_404
 from cci.web.views.areas import area_url
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -90,9 +91,7 @@ def index():
 def retry(job_id: int):
     if not _is_admin():
         abort(403)
-    job = db.get(JobRecord, job_id)  # another region's job is not found (tenant scope)
-    if job is None:
-        abort(404)
+    job = found_or_404(JobRecord, job_id)  # another region's job is not found (tenant scope)
     try:
         jobs.retry(job, current_user)
     except jobs.JobError:
@@ -107,9 +106,7 @@ def retry(job_id: int):
 @bp.route("/<int:job_id>")
 @login_required
 def detail(job_id: int):
-    job = db.get(JobRecord, job_id)
-    if job is None:
-        abort(404)
+    job = found_or_404(JobRecord, job_id)
     context = {"job": job, "poll_seconds": POLL_SECONDS,
                "can_retry": _is_admin() and job.status == "failed"}
     if htmx_request.htmx:

@@ -27,12 +27,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
-from wtforms.validators import Regexp
 
 from cci.foundation import audit
 from cci.foundation import background
@@ -45,6 +43,7 @@ from cci.foundation.password_resets import LinkState
 from cci.foundation.passwords import MIN_LENGTH
 from cci.foundation.passwords import policy_problem
 from cci.web import throttle
+from cci.web.views import email_field
 from cci.web.views.auth import bp
 from cci.web.views.auth import end_session
 from cci.web.views.auth import home_url
@@ -56,15 +55,7 @@ THROTTLE_KIND = "password-reset"
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"),
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$", message=_l("Enter a valid e-mail address.")),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field(autocomplete="email")
 
 
 class ResetForm(FlaskForm):

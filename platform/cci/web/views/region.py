@@ -6,7 +6,6 @@ import csv
 import io
 
 from flask import Response
-from flask import abort
 from flask import flash
 from flask import g
 from flask import redirect
@@ -34,6 +33,7 @@ from cci.foundation.models import Office
 from cci.foundation.roles import Role
 from cci.foundation.zones import zone_choices
 from cci.foundation.zones import zone_label
+from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
 
 #: who keeps the region's offices
@@ -53,9 +53,7 @@ def home():
 @region_bp.route("/offices/<int:office_id>")
 @login_required
 def office(office_id: int):
-    item = db.get(Office, office_id)
-    if item is None:
-        abort(404)
+    item = found_or_404(Office, office_id)
     return render_template("region/office.html", region=g.region, office=item,
                            may_manage=may_open("region.office_edit"), action_form=FlaskForm())
 
@@ -101,26 +99,8 @@ def _save_office(form: OfficeForm, item: Office | None):
     return redirect(url_for("region.office", office_id=item.id))
 
 
-@region_bp.route("/offices/new", methods=["GET", "POST"])
-@login_required
-@roles_required(*MANAGERS)
-def office_new():
-    form = _office_form()
-    if form.validate_on_submit():
-        saved = _save_office(form, None)
-        if saved is not None:
-            return saved
-    return render_template("region/office_form.html", region=g.region, form=form,
-                           office=None), 400 if form.is_submitted() else 200
-
-
-@region_bp.route("/offices/<int:office_id>/edit", methods=["GET", "POST"])
-@login_required
-@roles_required(*MANAGERS)
-def office_edit(office_id: int):
-    item = db.get(Office, office_id)
-    if item is None:
-        abort(404)
+def _office_form_page(item: Office | None):
+    """Add (``item`` None) or change an office: the form, and on a valid post the save."""
     form = _office_form(item)
     if form.validate_on_submit():
         saved = _save_office(form, item)
@@ -130,13 +110,25 @@ def office_edit(office_id: int):
                            office=item), 400 if form.is_submitted() else 200
 
 
+@region_bp.route("/offices/new", methods=["GET", "POST"])
+@login_required
+@roles_required(*MANAGERS)
+def office_new():
+    return _office_form_page(None)
+
+
+@region_bp.route("/offices/<int:office_id>/edit", methods=["GET", "POST"])
+@login_required
+@roles_required(*MANAGERS)
+def office_edit(office_id: int):
+    return _office_form_page(found_or_404(Office, office_id))
+
+
 @region_bp.route("/offices/<int:office_id>/active", methods=["POST"])
 @login_required
 @roles_required(*MANAGERS)
 def office_active(office_id: int):
-    item = db.get(Office, office_id)
-    if item is None:
-        abort(404)
+    item = found_or_404(Office, office_id)
     active = request.form.get("active") == "1"
     if offices.set_active(item, active, current_user):
         db.commit()

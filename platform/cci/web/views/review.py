@@ -3,7 +3,6 @@ reason, one at a time (htmx updates the row in place) or for a selection."""
 
 from __future__ import annotations
 
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
@@ -26,6 +25,7 @@ from cci.foundation.models import Response
 from cci.foundation.roles import Role
 from cci.web.answers import shown_answers
 from cci.web.views import form_ids
+from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
 
 PAGE_SIZE = 50
@@ -86,9 +86,7 @@ def _back(filters: dict):
 @login_required
 @roles_required(*REVIEWERS)
 def review_decide(response_id: int):
-    response = db.get(Response, response_id)
-    if response is None:
-        abort(404)
+    response = found_or_404(Response, response_id)
     filters = _filters()
     error = None
     decision = request.form.get("decision", "")
