@@ -17,7 +17,6 @@ from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import ChecklistPhoto
 
-from test_checklists import TRANSPORT_2022
 from test_checklists import audit_entries
 from test_checklists import bry_admin  # noqa: F401 - fixture
 from test_checklists import campaigns  # noqa: F401 - fixture
@@ -159,4 +158,3 @@ def test_at_most_five_photos_a_parameter(app, client, campaigns, bry_admin):
                                   for n in range(photos.MAX_PER_PARAMETER + 1)])
     assert reply.status_code == 400 and "Не больше 5 фото на параметр" in reply.get_data(
         as_text=True)
-    assert TRANSPORT_2022  # the form's parameters, as in test_checklists
