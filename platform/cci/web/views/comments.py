@@ -84,8 +84,10 @@ def comments():
     positive_min = int(indicator_set.parameter("positive_min"))
     values, invalid = read_filters(request.args)
     if invalid:
+        names = {"office": _("Office"), "respondent_type": _("Respondents"),
+                 "band": _("Scores"), "theme": _("Theme"), "from": _("From"), "to": _("To")}
         flash(_("Some filters were not understood and are not applied: %(names)s.",
-                names=", ".join(sorted(invalid))), "error")
+                names=", ".join(names.get(k, k) for k in sorted(invalid))), "error")
     offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()
     if values.get("office_id") not in (None, *(o.id for o in offices)):
         abort(404)
