@@ -18,10 +18,10 @@ from cci.foundation.db import db
 from cci.foundation.models import CommentTheme
 from cci.foundation.models import Response
 from cci.index.comments import comment_counts
+from conftest import region_id
 from engine_helpers import DAY
 from engine_helpers import answer
 from engine_helpers import offices
-from conftest import region_id
 
 LABELS = {personal_data.PHONE: "[телефон]", personal_data.EMAIL: "[e-mail]",
           personal_data.NAME: "[имя]"}

@@ -9,6 +9,7 @@ from cci.foundation import tenancy
 from cci.index.profiles import NOT_GIVEN
 from cci.index.profiles import profile_distributions
 from conftest import region_id
+
 from test_comments import world  # noqa: F401 - the same answers
 
 
@@ -22,7 +23,7 @@ def _distributions(app, campaign, office_id=None):
     return {(d.respondent_type, d.item.key): d for d in found}
 
 
-def test_distributions_against_hand_computed_values(app, world):  # noqa: F811
+def test_distributions_against_hand_computed_values(app, world):
     found = _distributions(app, world["campaign"])
     gender = found["job_seeker", "gender"]
     # office A: 4 quality-valid job seekers, 3 women and 1 man (the excluded man not counted);
@@ -43,12 +44,12 @@ def test_distributions_against_hand_computed_values(app, world):  # noqa: F811
         ["до 15", "16–100"]
 
 
-def test_an_office_filter(app, world):  # noqa: F811
+def test_an_office_filter(app, world):
     found = _distributions(app, world["campaign"], office_id=world["b"])
     assert found["job_seeker", "gender"].counts() == {"male": 2, NOT_GIVEN: 1}
 
 
-def test_the_page(app, world, client, login, make_user):  # noqa: F811
+def test_the_page(app, world, client, login, make_user):
     login(make_user("auditor", "RU-BRY"))
     html = client.get("/r/RU-BRY/profiles").get_data(as_text=True)
     assert "Профили респондентов" in html and "Пол (соискатели)" in html

@@ -12,7 +12,23 @@ from flask_babel import gettext as _
 from cci.collection import personal_data
 from cci.collection.comment_themes import THEME_KEYS
 from cci.collection.comment_themes import THEME_NAMES
+from cci.foundation.roles import Role
 from cci.index.comments import BANDS
+
+#: who reads comments: everyone but the contact centre's operators (free text may name people)
+READERS = (Role.ADMIN, Role.FEDERAL_ANALYST, Role.METHODOLOGY_OWNER, Role.REGIONAL_ADMIN,
+           Role.AUDITOR)
+RESPONDENT_TYPES = ("job_seeker", "employer")
+
+
+def scale_items(indicator_set) -> list[str]:
+    """The keys of the 1..10 agreement items (a response's mean score is theirs)."""
+    return [item.key for item in indicator_set.items if item.kind == "scale"]
+
+
+def profile_items(indicator_set) -> dict:
+    """Respondent type -> its profile questions."""
+    return {t: indicator_set.items_for(t, "profile") for t in RESPONDENT_TYPES}
 
 
 def masked(text: str | None) -> str:

@@ -23,22 +23,20 @@ from cci.foundation.db import db
 from cci.foundation.models import Campaign
 from cci.foundation.models import Office
 from cci.foundation.models import Region
-from cci.foundation.roles import Role
 from cci.index.comments import LOW_MAX
 from cci.index.comments import CommentFilters
 from cci.index.comments import channels_used
 from cci.index.comments import comment_counts
 from cci.index.comments import comment_page
 from cci.web import charts
+from cci.web.comment_text import READERS
 from cci.web.comment_text import channel_names
 from cci.web.comment_text import masked
 from cci.web.comment_text import read_filters
+from cci.web.comment_text import scale_items
 from cci.web.comment_text import theme_name
 from cci.web.views.areas import region_bp
 
-#: who reads comments: everyone but the contact centre's operators (free text may name people)
-READERS = (Role.ADMIN, Role.FEDERAL_ANALYST, Role.METHODOLOGY_OWNER, Role.REGIONAL_ADMIN,
-           Role.AUDITOR)
 PER_PAGE = 20
 
 
@@ -48,10 +46,6 @@ def chosen_campaign(campaigns: list[Campaign]) -> Campaign:
     if campaign is None:
         abort(404)
     return campaign
-
-
-def scale_items(indicator_set) -> list[str]:
-    return [item.key for item in indicator_set.items if item.kind == "scale"]
 
 
 def band_labels(positive_min: int) -> dict[str, str]:

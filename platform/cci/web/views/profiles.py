@@ -17,15 +17,10 @@ from cci.foundation.db import db
 from cci.foundation.models import Office
 from cci.index.profiles import profile_distributions
 from cci.web import charts
+from cci.web.comment_text import profile_items
 from cci.web.comment_text import respondent_type_name
 from cci.web.views.areas import region_bp
 from cci.web.views.comments import chosen_campaign
-
-RESPONDENT_TYPES = ("job_seeker", "employer")
-
-
-def profile_items(indicator_set) -> dict:
-    return {t: indicator_set.items_for(t, "profile") for t in RESPONDENT_TYPES}
 
 
 @region_bp.route("/profiles")
