@@ -104,7 +104,7 @@ def mask(text: str | None, labels: Mapping[str, str]) -> str:
     """The text with each piece of personal data replaced by its kind's label (``labels``:
     kind → what the reader sees, e.g. «[телефон]»)."""
     if not text:
-        return text or ""
+        return ""
     out, position = [], 0
     for span in spans(text):
         out.append(text[position:span.start])

@@ -262,7 +262,7 @@ def profiles(campaign_id: int):
     found = profile_distributions(campaign.id, profile_items(indicator_set),
                                   region_id=region.id if region else None,
                                   office_id=values.get("office_id"))
-    office_regions = {oid: rid for oid, rid in db.execute(select(Office.id, Office.region_id))}
+    office_regions: dict[int, int] = dict(db.execute(select(Office.id, Office.region_id)).all())
 
     def answers(counts: dict[str, int]) -> dict:
         return {"answered": sum(n for k, n in counts.items() if k != NOT_GIVEN),

@@ -3,6 +3,8 @@ themselves with search and filters, personal data masked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -25,6 +27,7 @@ from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.index.comments import LOW_MAX
 from cci.index.comments import CommentFilters
+from cci.index.comments import Counts
 from cci.index.comments import channels_used
 from cci.index.comments import comment_counts
 from cci.index.comments import comment_page
@@ -62,7 +65,7 @@ def band_labels(positive_min: int) -> dict[str, str]:
 def comments():
     if current_user.is_federal and request.args.get("region") not in (None, "", g.region.code):
         # a federal reader picks another region: the same page there
-        args = request.args.to_dict()
+        args: dict[str, Any] = request.args.to_dict()
         code = args.pop("region")
         args.pop("campaign", None)  # another region's campaigns differ
         with tenancy.federal_scope("pick a region"):
@@ -90,12 +93,13 @@ def comments():
     page_number = max(1, request.args.get("page", 1, type=int) or 1)
     page = comment_page(filters, scale_items=scale_items(indicator_set),
                         positive_min=positive_min, page=page_number, per_page=PER_PAGE)
+    next_args: dict[str, Any] = {**request.args.to_dict(), "page": page.page + 1,
+                                 "campaign": campaign.id}
     context = {
         "page": page, "filters": filters, "masked": masked, "theme_name": theme_name,
         "channels": channel_names(), "bands": band_labels(positive_min),
         "offices_by_id": {o.id: o for o in offices},
-        "next_url": url_for("region.comments", **(request.args.to_dict() | {
-            "page": page.page + 1, "campaign": campaign.id})),
+        "next_url": url_for("region.comments", **next_args),
     }
     if request.headers.get("HX-Request") and request.args.get("page"):
         return render_template("comments/_list.html", **context)  # "show more"
@@ -106,8 +110,7 @@ def comments():
     share_chart = charts.bars(
         _("Share of respondents who left a comment, per cent"),
         [o.name for o in shown_offices],
-        [None if (c := counts.offices.get(o.id)) is None or c.share(rtype) is None
-         else 100 * c.share(rtype) for o in shown_offices], range_=(0, 100))
+        [_percent(counts.offices.get(o.id), rtype) for o in shown_offices], range_=(0, 100))
     theme_chart = charts.bars(
         _("Comments by theme"), [theme_name(k) for k in THEME_KEYS],
         [region_counts.theme(k, rtype) if region_counts else 0 for k in THEME_KEYS],
@@ -118,6 +121,11 @@ def comments():
         theme_keys=THEME_KEYS, share_chart=share_chart, theme_chart=theme_chart,
         channel_keys=channels_used(campaign.id, g.region.id),
         regions=_regions() if current_user.is_federal else [], **context)
+
+
+def _percent(counts: Counts | None, rtype: str | None) -> float | None:
+    share = counts.share(rtype) if counts else None
+    return None if share is None else 100 * share
 
 
 def _regions() -> list[Region]:
