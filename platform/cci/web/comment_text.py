@@ -65,7 +65,7 @@ def read_filters(args, respondent_types=("job_seeker", "employer")) -> tuple[dic
         return (args.get(name) or "").strip()
 
     if text("office"):
-        if text("office").isdigit() and int(text("office")) < 2**31:
+        if text("office").isascii() and text("office").isdigit() and int(text("office")) < 2**31:
             values["office_id"] = int(text("office"))
         else:
             invalid["office"] = "an office id"
