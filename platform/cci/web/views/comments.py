@@ -112,9 +112,8 @@ def comments():
         [o.name for o in shown_offices],
         [_percent(counts.offices.get(o.id), rtype) for o in shown_offices], range_=(0, 100))
     theme_chart = charts.bars(
-        _("Comments by theme"), [theme_name(k) for k in THEME_KEYS],
-        [region_counts.theme(k, rtype) if region_counts else 0 for k in THEME_KEYS],
-        value_format=lambda v: charts.number(v))
+        _("Comments by theme, per cent of the comments"), [theme_name(k) for k in THEME_KEYS],
+        [_theme_percent(region_counts, k, rtype) for k in THEME_KEYS], range_=(0, 100))
     return render_template(
         "comments/index.html", campaigns=campaigns, campaign=campaign, offices=offices,
         shown_offices=shown_offices, counts=counts, region_counts=region_counts,
@@ -125,6 +124,11 @@ def comments():
 
 def _percent(counts: Counts | None, rtype: str | None) -> float | None:
     share = counts.share(rtype) if counts else None
+    return None if share is None else 100 * share
+
+
+def _theme_percent(counts: Counts | None, key: str, rtype: str | None) -> float | None:
+    share = counts.theme_share(key, rtype) if counts else None
     return None if share is None else 100 * share
 
 
