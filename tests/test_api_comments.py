@@ -99,3 +99,9 @@ def test_profiles(app, world, client, token):
     assert gender["regions"] == [{"region": "RU-BRY", "answered": 6, "not_answered": 1,
                                   "counts": {"female": 3, "male": 3}}]
     assert {"key": "female", "label": "Женский"} in gender["options"]
+
+
+def test_the_search_does_not_look_for_a_name(app, world, client, token):
+    response = client.get(f"/api/v1/campaigns/{world['campaign']}/comments?q=Петров",
+                          headers=token("federal_analyst"))
+    assert response.status_code == 422 and "q" in response.get_json()["error"]["details"]

@@ -298,3 +298,13 @@ def test_bad_filters_are_told_not_a_500(app, world, client, login, make_user):
     response = client.get("/r/RU-BRY/comments?from=вчера&band=x&office=²&page=-3")
     assert response.status_code == 200
     assert "не распознаны" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["Ивановой", "иванова", "89123456789", "a@b.ru"])
+def test_the_search_does_not_look_for_what_is_masked(app, world, client, login, make_user,
+                                                    query):
+    login(make_user("regional_admin", "RU-BRY"))
+    html = client.get(f"/r/RU-BRY/comments?q={query}").get_data(as_text=True)
+    assert "не ищет имена" in html
+    # the search is not applied: every comment is listed, none singled out
+    assert "Фильтрам соответствуют 3 комментария" in html

@@ -79,7 +79,12 @@ def read_filters(args, respondent_types=("job_seeker", "employer")) -> tuple[dic
     if text("channel"):
         values["channel"] = text("channel")[:32]
     if text("q"):
-        values["q"] = text("q")[:200]
+        if personal_data.spans(text("q")[:200]):
+            # what is hidden in the comments is not looked for either: a match would tell
+            # that a comment names that person, phone or address
+            invalid["q"] = "no names, phone numbers or e-mail addresses"
+        else:
+            values["q"] = text("q")[:200]
     for name, key in (("from", "date_from"), ("to", "date_to")):
         if text(name):
             try:

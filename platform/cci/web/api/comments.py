@@ -147,7 +147,8 @@ COMMENTS_QUERY = [
     {"name": "theme", "in": "query", "required": False,
      "schema": {"type": "string", "enum": list(THEME_KEYS)}},
     {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
-     "description": "a part of the text"},
+     "description": "a part of the text; not a name, phone number or e-mail address (they "
+                    "are masked, so they are not looked for either: 422)"},
     {"name": "from", "in": "query", "required": False,
      "schema": {"type": "string", "format": "date"}},
     {"name": "to", "in": "query", "required": False,

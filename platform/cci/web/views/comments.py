@@ -80,6 +80,9 @@ def comments():
         campaign.methodology_key)
     positive_min = int(indicator_set.parameter("positive_min"))
     values, invalid = read_filters(request.args)
+    if invalid.pop("q", None):
+        flash(_("The search does not look for names, phone numbers or e-mail addresses: "
+                "they are hidden in the comments."), "error")
     if invalid:
         names = {"office": _("Office"), "respondent_type": _("Respondents"),
                  "band": _("Scores"), "theme": _("Theme"), "from": _("From"), "to": _("To")}
