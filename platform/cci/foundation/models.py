@@ -615,3 +615,20 @@ class SurveyInvitation(TenantScoped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     office: Mapped[Office] = relationship()
+
+
+class CommentTheme(TenantScoped, Base):
+    """A theme found in a response's comment (cci.collection.comment_themes): one row per
+    theme, «other» when none was found. Written once, when the comment is classified, so
+    that pages count themes with a GROUP BY."""
+
+    __tablename__ = "comment_themes"
+    __tenant_reference__ = False  # the response holds the region's reference
+    __table_args__ = (
+        UniqueConstraint("response_id", "theme"),
+        Index("ix_comment_themes_region_theme", "region_id", "theme"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    theme: Mapped[str] = mapped_column(String(32))

@@ -25,6 +25,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from cci.collection import comment_themes
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
@@ -243,6 +244,8 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
         data = aggregate_region(campaign, region, indicator_set)
         result = indicator_set.compute_region(data)
         store_region(run, result)
+        # the themes of comments that arrived since, classified once (pages count them)
+        comment_themes.classify_pending(region.id, campaign.id)
         db.commit()
     except Exception as exc:
         db.rollback()

@@ -73,12 +73,14 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import campaigns  # noqa: F401 - registers its routes
     from cci.web.views import checklist_photos  # noqa: F401 - registers its routes
     from cci.web.views import checklists  # noqa: F401 - registers its routes
+    from cci.web.views import comments  # noqa: F401 - registers its routes
     from cci.web.views import federal  # noqa: F401 - registers its routes
     from cci.web.views import health
     from cci.web.views import imports as import_views  # noqa: F401 - registers its routes
     from cci.web.views import jobs as job_views
     from cci.web.views import methodologies
     from cci.web.views import password_reset  # noqa: F401 - registers its routes
+    from cci.web.views import profiles  # noqa: F401 - registers its routes
     from cci.web.views import region  # noqa: F401 - registers its routes
     from cci.web.views import results  # noqa: F401 - registers its routes
     from cci.web.views import review  # noqa: F401 - registers its routes
