@@ -132,8 +132,8 @@ def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, m
     for value in (10, 10) + (8,) * 8:  # positive in 2023 (8-10), mostly not in 2022 (9-10)
         answer(app, bry[0], {"usefulness": value}, when=day)
     checklist(app, pilot, "O-V.2",
-              dict.fromkeys(("stop_nearby", "parking", "barrier_free", "city_signs",
-                             "site_directions"), True),
+              dict.fromkeys(("transport_routes", "stop_nearby", "parking", "barrier_free",
+                             "city_signs"), True),
               office_id=bry[0])
     start(app, pilot)
     work(app)

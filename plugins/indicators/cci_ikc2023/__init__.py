@@ -9,6 +9,7 @@ from typing import Any
 from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import Parameter
+from cci.plugin_api import exact_number
 from cci.plugin_api import hookimpl
 from cci.plugin_api import mean
 
@@ -49,6 +50,10 @@ def _revise(indicator: Indicator) -> Indicator:
     if indicator.code in {"S-III.1", "S-III.2", "S-III.3", "S-III.4",
                           "O-III.1", "O-III.2", "O-III.3", "O-III.4"}:
         changes.update(scored=True, description="")  # change 05: four separate indicators
+    if indicator.code == "O-III.2":
+        changes.update(checklist=cl.WEBSITE_2023, is_default=True,
+                       description="Изменение 04: показатель «Наличие регионального сайта СЗН» "
+                                   "объединён с этим; нет сайта — 0")
     if indicator.code == "O-II.1":
         changes.update(checklist=cl.VACANCIES_2023, is_default=True,
                        description="r = вакансий за период / за тот же период прошлого года: "
@@ -96,6 +101,25 @@ class Ikc2023(PilotMethodology):
 
     # Change 01 (and reading older campaigns): where an indicator's values come from.
     def checklist_values(self, indicator, office, region):
+        values = self.values_as_collected(indicator, office, region)
+        if indicator.code == "O-III.2" and region.source_methodology.startswith("cci-2022"):
+            # change 04 over a pilot campaign: its site was a checklist of its own (O-III.5)
+            return self.merged_site(values, office.checklists.get("O-III.5"))
+        return values
+
+    def merged_site(self, website: dict, site: dict | None) -> dict:
+        """The pilot's two checklists (O-III.2 and O-III.5) as the one checklist of 2023."""
+        from cci_ikc2022.engine import _truthy
+
+        if site is None:
+            raise NotComputable("не заполнен чек-лист «Наличие регионального сайта СЗН», "
+                                "объединённый с этим показателем (изменение 04)")
+        if "site_exists" in site and not _truthy(site["site_exists"]):
+            return dict.fromkeys((p.key for p in cl.WEBSITE_2023), False)  # no site: 0
+        keys = [key for key, _label in cl.SITE_PARAMETERS]
+        return {**website, **{key: site.get(key) for key in keys}}
+
+    def values_as_collected(self, indicator, office, region):
         if indicator.level == "network" and region.network_type == "centralized":
             values = region.checklists.get(indicator.code)
             if values is None and region.source_methodology != self.key:
@@ -139,10 +163,11 @@ class Ikc2023(PilotMethodology):
         last_year = _number(values, "vacancies_last_year")
         if last_year == 0:
             raise NotComputable("вакансий за тот же период прошлого года 0: деление на ноль")
+        # exactly: 23.4 against 26 is r = 0.9 and scores the 0.9 band (0.8999… in floats)
         ratio = current / last_year
         for threshold, score in self.parameter("vacancy_bands"):
-            if ratio >= threshold:
-                return score
+            if ratio >= exact_number(threshold):
+                return float(exact_number(score))
         return 0.0
 
     # Change 08
