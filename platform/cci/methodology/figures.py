@@ -7,11 +7,11 @@ a set returns :class:`RegionResult`, which the core stores as the run's immutabl
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
 from typing import Any
 
 Z_95 = 1.959963984540054
