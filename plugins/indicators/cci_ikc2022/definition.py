@@ -115,7 +115,7 @@ INDICATORS = (
 
 PARAMETERS = {
     "positive_min": Parameter(
-        "positive_min", "Положительный ответ: не ниже", 9, is_default=True,
+        "positive_min", "Порог положительного ответа", 9, is_default=True,
         description="Граница пилота в источнике не указана; по умолчанию 9–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 1, is_default=True,

@@ -18,8 +18,8 @@ from cci_ikc2022.engine import NOT_FILLED
 from cci_ikc2022.engine import RESPONDENT_TYPES
 from cci_ikc2022.engine import NotComputable
 from cci_ikc2022.engine import PilotMethodology
-from cci_ikc2022.questionnaire import ITEMS
 from cci_ikc2023 import checklists as cl
+from cci_ikc2023 import questionnaire
 
 KEY = "cci-2023"
 
@@ -49,11 +49,14 @@ def _revise(indicator: Indicator) -> Indicator:
         changes["level"] = "network"
     if indicator.code in {"S-III.1", "S-III.2", "S-III.3", "S-III.4",
                           "O-III.1", "O-III.2", "O-III.3", "O-III.4"}:
-        changes.update(scored=True, description="")  # change 05: four separate indicators
+        # change 05: four separate indicators
+        changes.update(scored=True, description="Изменение 05: отдельный показатель, "
+                                                "а не составляющая единого")
     if indicator.code == "O-III.2":
         changes.update(checklist=cl.WEBSITE_2023, is_default=True,
-                       description="Изменение 04: показатель «Наличие регионального сайта СЗН» "
-                                   "объединён с этим; нет сайта — 0")
+                       description="Изменение 05: отдельный показатель; изменение 04: с ним "
+                                   "объединён показатель «Наличие регионального сайта СЗН» "
+                                   "(его три параметра). Нет сайта — 0")
     if indicator.code == "O-II.1":
         changes.update(checklist=cl.VACANCIES_2023, is_default=True,
                        description="r = вакансий за период / за тот же период прошлого года: "
@@ -80,7 +83,7 @@ INDICATORS = [
 
 PARAMETERS = {
     **pilot.PARAMETERS,
-    "positive_min": Parameter("positive_min", "Положительный ответ: не ниже", 8,
+    "positive_min": Parameter("positive_min", "Порог положительного ответа", 8,
                               description="Изменение 03: положительный ответ 8–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 10, is_default=True,
@@ -242,8 +245,9 @@ def build() -> Ikc2023:
         changes=list(CHANGES),
         groups=dict(pilot.GROUPS),
         indicators=INDICATORS,
-        items=list(ITEMS),
+        items=list(questionnaire.ITEMS),
         parameters=PARAMETERS,
+        questionnaire_note=questionnaire.NOTE,
     )
 
 
