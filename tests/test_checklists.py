@@ -222,7 +222,8 @@ def test_a_missing_answer_is_a_russian_error_and_nothing_is_stored(client, campa
     assert "Чек-лист не сохранён" in html
     # the error is next to its parameter, and the other answers are kept on the page
     barrier = html.index("Безбарьерная среда")
-    assert barrier < html.index("Выберите «Есть» или «Нет».") < html.index("Навигационные указатели")
+    error = html.index("Выберите «Есть» или «Нет».")
+    assert barrier < error < html.index("Навигационные указатели")
     assert "фото" in html
     assert stored(app) == [] and audit_entries(app) == []
 

@@ -121,7 +121,7 @@ class Change:
     ``section``: "indicator", "parameter" or "questionnaire"; ``ref``: what it is about, to
     match it with other records (an indicator's code, a parameter's key, an item's key) —
     never shown; ``subject``: what it is about, as people read it; ``what``: the aspect that
-    changed; ``old`` and ``new``: the values in words, None when the thing was added (``old``)
+    changed, empty when it is the subject's own value; ``old`` and ``new``: the values in words, None when the thing was added (``old``)
     or removed (``new``)."""
 
     section: str
@@ -133,13 +133,14 @@ class Change:
 
     @property
     def text(self) -> str:
-        """«Порог положительного ответа: было 9–10, стало 8–10»."""
+        """«Порог положительного ответа: было 9–10, стало 8–10» (``what`` is empty when the
+        subject's own value changed)."""
+        what = self.what or self.subject
         if self.old is None:
-            return _("%(what)s — added: %(new)s", what=self.what, new=self.new)
+            return _("%(what)s — added: %(new)s", what=what, new=self.new)
         if self.new is None:
-            return _("%(what)s — removed: %(old)s", what=self.what, old=self.old)
-        return _("%(what)s: was %(old)s, now %(new)s", what=self.what, old=self.old,
-                 new=self.new)
+            return _("%(what)s — removed: %(old)s", what=what, old=self.old)
+        return _("%(what)s: was %(old)s, now %(new)s", what=what, old=self.old, new=self.new)
 
 
 def changes_in_words(old: IndicatorSet, new: IndicatorSet) -> list[Change]:
@@ -234,7 +235,8 @@ def _parameters_in_words(old: IndicatorSet, new: IndicatorSet) -> list[Change]:
     keys = [*new.parameters, *(k for k in old.parameters if k not in new.parameters)]
     for key in keys:
         a, b = old.parameters.get(key), new.parameters.get(key)
-        label = (b or a).label if (b or a) else key
+        either = b or a
+        label = either.label if either is not None else key
         if a is None:
             out.append(Change("parameter", key, label, label, None,
                               wording.parameter_value(new, key)))
@@ -243,7 +245,7 @@ def _parameters_in_words(old: IndicatorSet, new: IndicatorSet) -> list[Change]:
                               wording.parameter_value(old, key), None))
         else:
             if a.value != b.value:
-                out.append(Change("parameter", key, label, label,
+                out.append(Change("parameter", key, label, "",
                                   wording.parameter_value(old, key),
                                   wording.parameter_value(new, key)))
             if a.is_default != b.is_default:

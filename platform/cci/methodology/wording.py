@@ -210,8 +210,9 @@ def indicator_text(indicator_set: IndicatorSet, indicator: Indicator) -> Indicat
         defaults.append(_("The scoring rule"))
     reconstructed = [p.label for p in indicator.checklist if p.is_default]
     if reconstructed and len(reconstructed) == len(indicator.checklist) > 1:
-        defaults.append(_("What the checklist's parameters are (their number and points are "
-                          "the source's)"))
+        defaults.append(_("What the checklist's parameters are") if indicator.is_default
+                        else _("What the checklist's parameters are (their number and points "
+                               "are the source's)"))
     else:
         defaults += reconstructed
     return IndicatorText(indicator.code, indicator.title, indicator.group, measures, scoring,
