@@ -177,3 +177,18 @@ def test_the_2023_questionnaire_is_its_own_declared_data(sets):
     assert v23.items is not v22.items and v23.items == v22.items  # the source gives no wording
     assert "Изменение 10" in v23.questionnaire_note
     assert all(isinstance(o, Option) for i in v23.items for o in i.options)
+
+
+def test_an_indicator_out_of_the_index_still_says_how_it_is_computed(reader):
+    page = main(reader.get("/methodologies/cci-2022"))
+
+    def card(code):
+        return words(re.search(rf'id="{re.escape(code)}">(.*?)</article>', page, re.S).group(1))
+
+    component = card("S-III.1")  # a part of the pilot's single information indicator
+    assert "Доля положительных ответов (9–10 по шкале от 1 до 10)" in component
+    assert "в индекс не входит" in component
+    distribution = card("S-III.7")
+    assert "Распределение ответов." in distribution and "действительн" not in distribution
+    assert "Его составляющие: S-III.1, S-III.2, S-III.3, S-III.4" in card("S-III.1-4")
+    assert "Для кого Соискатели и работодатели" in card("S-III.1-4")

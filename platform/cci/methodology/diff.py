@@ -121,8 +121,8 @@ class Change:
     ``section``: "indicator", "parameter" or "questionnaire"; ``ref``: what it is about, to
     match it with other records (an indicator's code, a parameter's key, an item's key) —
     never shown; ``subject``: what it is about, as people read it; ``what``: the aspect that
-    changed, empty when it is the subject's own value; ``old`` and ``new``: the values in words, None when the thing was added (``old``)
-    or removed (``new``)."""
+    changed, empty when it is the subject's own value; ``old`` and ``new``: the values in
+    words, None when the thing was added (``old``) or removed (``new``)."""
 
     section: str
     ref: str

@@ -237,7 +237,10 @@ def _subjective(indicator_set: IndicatorSet, indicator: Indicator):
         scoring.append(_item_scoring(indicator_set, item, indicator.scored))
         if item.follows is not None:
             scoring.append(condition(indicator_set, item))
-    if indicator.scored and not indicator.components:
+    distribution = not indicator.scored and any(
+        indicator_set.item(key).kind == "choice" for key in indicator.items
+        if key in {i.key for i in indicator_set.items})
+    if not distribution and not indicator.components:
         positive = indicator_set.parameters.get("min_sample")
         if positive is not None:
             scoring.append(_("At least %(sample)s in an office, or the indicator is "
@@ -266,8 +269,8 @@ def _types_text(types: list[str]) -> str:
 
 
 def _item_scoring(indicator_set: IndicatorSet, item: Item, scored: bool) -> str:
-    if not scored:
-        return _("The distribution of the answers.") if item.kind == "choice" else ""
+    if not scored and item.kind == "choice":
+        return _("The distribution of the answers.")
     if item.kind == "scale":
         return _("The share of positive answers (%(band)s on a scale of %(low)s to %(high)s) "
                  "among those who answered; «Hard to say» is not counted.",
