@@ -60,15 +60,16 @@ def _revise(indicator: Indicator) -> Indicator:
     if indicator.code == "O-II.1":
         changes.update(checklist=cl.VACANCIES_2023, is_default=True,
                        description="r = вакансий за период / за тот же период прошлого года: "
-                                   "1,0 при r ≥ 1,0; 0,75 при ≥ 0,9; 0,5 при ≥ 0,8; "
-                                   "0,25 при ≥ 0,7; иначе 0")
+                                   "1 при r ≥ 1; 0,75 при r ≥ 0,9; 0,5 при r ≥ 0,8; "
+                                   "0,25 при r ≥ 0,7; иначе 0. Не рассчитывается, если год "
+                                   "назад вакансий 0")
     if indicator.code == "O-III.4":
         changes["checklist"] = cl.CONTACT_CENTER_2023
     if indicator.code == "O-V.1":
         changes.update(checklist=cl.COMFORT_2023,
                        description="Уровень — наивысший, все параметры которого и всех нижних "
-                                   "уровней выполнены; уровень 1 = 2 балла, 2 = 1, 3 = 0,5; "
-                                   "балл / 2")
+                                   "уровней выполнены; уровень 1 = 2 балла, 2 = 1, 3 = 0,5, "
+                                   "нет = 0; оценка = балл / 2")
     if indicator.code == "O-V.2":
         changes.update(checklist=cl.TRANSPORT_2023, description="8 параметров по 0,125")
     return dataclasses.replace(indicator, **changes) if changes else indicator
