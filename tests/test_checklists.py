@@ -131,7 +131,7 @@ def test_comfort_is_a_level_choice_in_2022_and_ten_features_in_2023(client, camp
     assert param_keys(html) == ["level"]
     assert re.findall(r'name="value__level"[^>]*value="([^"]+)"', html) == ["1", "2", "3", "none"]
     assert "Уровень 1: офис модернизирован по брендбуку" in html
-    assert "уровень 1 = 2 балла" in html  # the indicator's description
+    assert "Уровень 1 = 2 балла" in html  # the indicator's description
     revised = client.get(form_url("RU-KYA", campaigns["cci-2023"], office, "O-V.1"))
     keys = param_keys(revised.get_data(as_text=True))
     assert len(keys) == 10 and {"seating", "toilet", "e_queue", "air_conditioning"} <= set(keys)
