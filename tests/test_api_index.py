@@ -75,14 +75,16 @@ def test_checklist_put_validates_and_respects_the_network_level(client, token, c
     assert missing.status_code == 422
     assert missing.json["error"]["details"]["field"] == "working_hours"
     values = {"all_addresses": "да", "working_hours": "нет", "services_described": True,
-              "accessible_version": "0", "feedback_form": "есть"}
+              "accessible_version": "0", "feedback_form": "есть", "not_merged": "да",
+              "current": 1, "mobile_friendly": "нет"}
     saved = client.put(url, headers=auditor, json={
         "region": "RU-BRY", "office_id": None, "indicator": "O-III.2", "values": values,
         "evidence": {"all_addresses": "скриншот сайта"}})
     assert saved.status_code == 200
     assert saved.json["values"] == {"all_addresses": True, "working_hours": False,
                                     "services_described": True, "accessible_version": False,
-                                    "feedback_form": True}
+                                    "feedback_form": True, "not_merged": True,
+                                    "current": True, "mobile_friendly": False}
     vacancies = client.put(url, headers=auditor, json={
         "region": "RU-BRY", "office_id": office, "indicator": "O-II.1",
         "values": {"vacancies_current": "1 234,5", "vacancies_last_year": "1000"}})

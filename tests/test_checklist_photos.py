@@ -109,7 +109,7 @@ def test_photos_attached_shown_and_removed(app, client, campaigns, bry_admin):
     assert [e.action for e in audit_entries(app)].count("checklist.photo_add") == 2
     log = client.get("/r/RU-BRY/admin/audit").get_data(as_text=True)
     assert "К чек-листу добавлено фото" in log
-    assert "Фото · Остановка общественного транспорта в пешей доступности:</span> остановка.heic" \
+    assert "Фото · ЦЗН в пешей доступности от остановки:</span> остановка.heic" \
         in log  # the parameter by its label
 
     removed = client.post(f"/r/RU-BRY/checklists/photos/{saved[0].id}/remove")

@@ -92,7 +92,7 @@ def bry_admin(make_user, login):
     return email
 
 
-TRANSPORT_2022 = ["stop_nearby", "parking", "barrier_free", "city_signs", "site_directions"]
+TRANSPORT_2022 = ["transport_routes", "stop_nearby", "parking", "barrier_free", "city_signs"]
 
 
 def transport_answers(present=("stop_nearby", "parking"), evidence=None):
@@ -131,7 +131,7 @@ def test_comfort_is_a_level_choice_in_2022_and_ten_features_in_2023(client, camp
     assert param_keys(html) == ["level"]
     assert re.findall(r'name="value__level"[^>]*value="([^"]+)"', html) == ["1", "2", "3", "none"]
     assert "Уровень 1: офис модернизирован по брендбуку" in html
-    assert "уровень 1 = 2 балла" in html  # the indicator's description
+    assert "Уровень 1 = 2 балла" in html  # the indicator's description
     revised = client.get(form_url("RU-KYA", campaigns["cci-2023"], office, "O-V.1"))
     keys = param_keys(revised.get_data(as_text=True))
     assert len(keys) == 10 and {"seating", "toilet", "e_queue", "air_conditioning"} <= set(keys)
@@ -172,8 +172,8 @@ def test_saving_stores_values_evidence_and_an_audit_entry(client, campaigns, kya
     [row] = stored(app)
     assert (row.campaign_id, row.office_id, row.indicator) == (
         campaigns["cci-2022"], office, "O-V.2")
-    assert row.values == {"stop_nearby": True, "parking": True, "barrier_free": False,
-                          "city_signs": False, "site_directions": False}
+    assert row.values == {"transport_routes": False, "stop_nearby": True, "parking": True,
+                          "barrier_free": False, "city_signs": False}
     assert row.evidence == {"parking": "Фото парковки от 12.03"}
     with app.app_context(), tenancy.federal_scope("test"):
         assert db.get(User, row.auditor_id).email == kya_admin
@@ -221,8 +221,9 @@ def test_a_missing_answer_is_a_russian_error_and_nothing_is_stored(client, campa
     assert html.count("Выберите «Есть» или «Нет».") == 1
     assert "Чек-лист не сохранён" in html
     # the error is next to its parameter, and the other answers are kept on the page
-    barrier = html.index("Безбарьерный вход")
-    assert barrier < html.index("Выберите «Есть» или «Нет».") < html.index("Указатели к ЦЗН")
+    barrier = html.index("Безбарьерная среда")
+    error = html.index("Выберите «Есть» или «Нет».")
+    assert barrier < error < html.index("Навигационные указатели")
     assert "фото" in html
     assert stored(app) == [] and audit_entries(app) == []
 

@@ -356,10 +356,11 @@ def test_a_response_id_is_per_region(app, client, make_user, login, campaign):
 CHECKLIST_LINES = [
     "office_code;indicator;stop_500m;parking;disabled_parking;ramp;call_button;tactile_marks;"
     "city_signs;directions_online;vacancies_current;vacancies_last_year;all_addresses;"
-    "working_hours;services_described;accessible_version;feedback_form;evidence",
-    "BRY-01;O-V.2;да;нет;+;-;есть;нет;1;0;;;;;;;;фото 12",
-    "BRY-01;О-II.1;;;;;;;;;1 234;1 000,5;;;;;;",  # Cyrillic «О» in the code
-    ";O-III.2;;;;;;;;;;;да;да;нет;да;да;https://czn.example/site",
+    "working_hours;services_described;accessible_version;feedback_form;not_merged;current;"
+    "mobile_friendly;evidence",
+    "BRY-01;O-V.2;да;нет;+;-;есть;нет;1;0;;;;;;;;;;;фото 12",
+    "BRY-01;О-II.1;;;;;;;;;1 234;1 000,5;;;;;;;;;",  # Cyrillic «О» in the code
+    ";O-III.2;;;;;;;;;;;да;да;нет;да;да;да;нет;да;https://czn.example/site",
 ]
 
 
@@ -401,17 +402,18 @@ def test_checklists_import_with_a_region_level_row(app, admin, campaign):
 
 
 def test_checklist_errors(app, admin, campaign):
-    def line(office, code, transport=("",) * 8, website=("",) * 5, reception=""):
+    def line(office, code, transport=("",) * 8, website=("",) * 8, reception=""):
         return ";".join([office, code, *transport, *website, reception])
 
-    yes8, yes5 = ("да",) * 8, ("да",) * 5
+    yes8 = ("да",) * 8
     lines = [
         "office_code;indicator;stop_500m;parking;disabled_parking;ramp;call_button;"
         "tactile_marks;city_signs;directions_online;all_addresses;working_hours;"
-        "services_described;accessible_version;feedback_form;reception_days",
-        line("BRY-01", "O-III.2", website=yes5),  # network level, centralized: no office
+        "services_described;accessible_version;feedback_form;not_merged;current;"
+        "mobile_friendly;reception_days",
+        line("BRY-01", "O-III.2", website=yes8),  # network level, centralized: no office
         line("", "O-V.2", yes8),                  # office level: an office is needed
-        line("BRY-01", "O-V.2", yes8, ("да", "", "", "", "")),  # another indicator's
+        line("BRY-01", "O-V.2", yes8, ("да",) + ("",) * 7),  # another indicator's
         line("BRY-01", "O-IX.9", yes8),           # no such indicator
         line("BRY-01", "S-I.1", reception="да"),  # a subjective one has no checklist
         line("BRY-01", "O-I.1"),                  # nothing filled
@@ -436,8 +438,8 @@ def test_checklist_errors(app, admin, campaign):
 
 def test_pilot_checklists_are_per_office_with_its_own_parameters(app, admin, pilot_campaign):
     data = xlsx_bytes([
-        ["office_code", "indicator", "stop_nearby", "parking", "barrier_free", "city_signs",
-         "site_directions", "level", "vacancies_current", "vacancies_previous"],
+        ["office_code", "indicator", "transport_routes", "stop_nearby", "parking",
+         "barrier_free", "city_signs", "level", "vacancies_current", "vacancies_previous"],
         ["BRY-02", "O-V.2", True, False, "да", "нет", "+", None, None, None],
         ["BRY-02", "O-V.1", None, None, None, None, None, 2, None, None],
         ["BRY-02", "O-II.1", None, None, None, None, None, None, 812, "640,5"],
@@ -446,7 +448,7 @@ def test_pilot_checklists_are_per_office_with_its_own_parameters(app, admin, pil
     assert rec.status == "succeeded", error_texts(rec)
     rows = checklists(app)
     assert rows[("BRY-02", "O-V.1")].values == {"level": "2"}
-    assert rows[("BRY-02", "O-V.2")].values["site_directions"] is True
+    assert rows[("BRY-02", "O-V.2")].values["city_signs"] is True
     assert rows[("BRY-02", "O-II.1")].values == {"vacancies_current": 812,
                                                  "vacancies_previous": 640.5}
 

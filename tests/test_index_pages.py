@@ -111,8 +111,8 @@ def test_methodology_pages_list_detail_and_diff(client, tenants, make_user, logi
     assert "Парковочные места для инвалидов — 0,125" in detail
     diff = text(client.get("/methodologies/diff?old=cci-2022&new=cci-2023"))
     assert "O-III.5" in diff and "Наличие регионального сайта СЗН" in diff  # removed
-    assert "+ Парковочные места для инвалидов" in diff
-    assert "positive_min" in diff
+    assert "Парковочные места для инвалидов — 0,125" in diff  # a parameter added
+    assert "Порог положительного ответа" in diff and "positive_min" not in diff
 
 
 def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, make_user, login):
@@ -132,8 +132,8 @@ def test_preview_computes_a_draft_and_shows_rank_changes(app, client, tenants, m
     for value in (10, 10) + (8,) * 8:  # positive in 2023 (8-10), mostly not in 2022 (9-10)
         answer(app, bry[0], {"usefulness": value}, when=day)
     checklist(app, pilot, "O-V.2",
-              dict.fromkeys(("stop_nearby", "parking", "barrier_free", "city_signs",
-                             "site_directions"), True),
+              dict.fromkeys(("transport_routes", "stop_nearby", "parking", "barrier_free",
+                             "city_signs"), True),
               office_id=bry[0])
     start(app, pilot)
     work(app)

@@ -107,3 +107,44 @@ def test_property_strategies_are_exercised():
     data = office(1, answers={("job_seeker", "usefulness"): ItemCounts(12, rnd.randint(0, 12), 0)})
     result = SETS[1].compute_region(region([data], "cci-2023"))
     assert result.index is not None
+
+
+#: (the set's place in SETS, an indicator code): names, so a failing example reads short
+CHECKLISTS = [(n, i.code) for n, s in enumerate(SETS) for i in s.indicators
+              if i.checklist and all(p.kind == "bool" and p.points for p in i.checklist)]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(CHECKLISTS), st.lists(st.booleans(), min_size=10, max_size=10))
+def test_a_checklist_scores_the_exact_sum_of_its_points_present(checklist, flags):
+    """Whatever parameters are present, the score is their points summed as decimals (ten
+    channels of 0,1 are 1, eight parameters of 0,125 are 1), at most 1."""
+    from decimal import Decimal
+
+    place, code = checklist
+    indicator_set = SETS[place]
+    params = indicator_set.indicator(code).checklist
+    present = {p.key: flag for p, flag in zip(params, flags, strict=False)}
+    result = indicator_set.compute_region(
+        region([office(1, checklists={code: present})], indicator_set.key))
+    value = next(f.value for f in result.offices[0].figures
+                 if f.metric == f"indicator:{code}" and f.respondent_type is None)
+    exact = sum((Decimal(str(p.points)) for p in params if present[p.key]), Decimal(0))
+    assert value == float(min(Decimal(1), exact))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.decimals(min_value=1, max_value=5000, places=1),
+       st.decimals(min_value=0, max_value=5000, places=1), st.decimals(min_value=0, max_value=5,
+                                                                    places=1))
+def test_vacancy_score_never_falls_as_vacancies_grow(base, current, more):
+    """More vacancies this year against the same base never score lower (2022 and 2023)."""
+    for indicator_set, key in ((SETS[0], "vacancies_previous"), (SETS[1], "vacancies_last_year")):
+        scores = []
+        for figure in (current, current + more):
+            data = office(1, checklists={"O-II.1": {"vacancies_current": float(figure),
+                                                    key: f"{base}".replace(".", ",")}})
+            result = indicator_set.compute_region(region([data], indicator_set.key))
+            scores.append(next(f.value for f in result.offices[0].figures
+                               if f.metric == "indicator:O-II.1"))
+        assert scores[0] <= scores[1]

@@ -342,6 +342,55 @@ def test_transport_has_5_parameters_in_2022_and_8_in_2023():
     assert figure(r23, "indicator:O-V.2").value == pytest.approx(0.625)
 
 
+def test_transport_2022_is_the_sources_own_list_of_five():
+    params = V22.indicator("O-V.2").checklist
+    assert [p.key for p in params] == [
+        "transport_routes", "stop_nearby", "parking", "barrier_free", "city_signs"]
+    assert [p.label.split()[0] for p in params] == [
+        "Маршруты", "ЦЗН", "Парковка", "Безбарьерная", "Навигационные"]
+    assert not any(p.is_default for p in params)  # the source names them
+    values = all_params(V22, "O-V.2", ["transport_routes", "barrier_free"])
+    r = compute(V22, office(checklists={"O-V.2": values}))
+    assert figure(r, "indicator:O-V.2").value == 0.4
+
+
+def test_2023_website_checklist_merges_the_regional_site_indicator():
+    """Change 04: O-III.5 is not simply gone, its parameters are O-III.2's, 8 × 0.125."""
+    params = V23.indicator("O-III.2").checklist
+    assert [p.key for p in params] == [
+        "all_addresses", "working_hours", "services_described", "accessible_version",
+        "feedback_form", "not_merged", "current", "mobile_friendly"]
+    assert {p.points for p in params} == {0.125}
+    assert V23.indicator("O-III.2").level == "network"
+    # by hand: addresses, hours, the version for the visually impaired, not merged, usable on
+    # a phone = 5 × 0.125 = 0.625
+    values = all_params(V23, "O-III.2", ["all_addresses", "working_hours", "accessible_version",
+                                         "not_merged", "mobile_friendly"])
+    r = compute(V23, office(checklists={"O-III.2": values}))
+    assert figure(r, "indicator:O-III.2").value == 0.625
+    # no site at all: nothing present, 0
+    r = compute(V23, office(checklists={"O-III.2": all_params(V23, "O-III.2", [])}))
+    assert figure(r, "indicator:O-III.2").value == 0.0
+    # the 2022 checklist of five is not enough: three parameters are missing
+    r = compute(V23, office(checklists={"O-III.2": all_params(V22, "O-III.2")}))
+    assert figure(r, "indicator:O-III.2").value is None
+
+
+def test_2023_reads_a_pilot_campaigns_site_from_its_two_checklists():
+    website = all_params(V22, "O-III.2")  # five of five
+    site = all_params(V22, "O-III.5", ["site_exists", "not_merged", "current"])
+    r = compute(V23, office(checklists={"O-III.2": website, "O-III.5": site}),
+                source="cci-2022")
+    assert figure(r, "indicator:O-III.2").value == 0.875  # 7 × 0.125, not usable on a phone
+    no_site = all_params(V22, "O-III.5", ["not_merged", "current", "mobile_friendly"])
+    r = compute(V23, office(checklists={"O-III.2": website, "O-III.5": no_site}),
+                source="cci-2022")
+    assert figure(r, "indicator:O-III.2").value == 0.0  # no site at all scores 0
+    r = compute(V23, office(checklists={"O-III.2": website}), source="cci-2022")
+    fig = figure(r, "indicator:O-III.2")
+    assert fig.value is None and "Наличие регионального сайта" in fig.reason
+
+
 def test_checklist_not_filled_is_not_computable_never_zero():
     r = compute(V22, office(checklists={"O-V.3": all_params(V22, "O-V.3", [])}))
     assert figure(r, "indicator:O-V.3").value == 0.0  # filled, nothing present: a real zero
@@ -367,12 +416,12 @@ def test_contact_centre_parameters_were_partly_replaced():
 
 
 def test_centralized_network_inherits_regional_checklists_in_2023():
-    site = all_params(V23, "O-III.2", ["all_addresses", "working_hours"])  # 0.4
+    site = all_params(V23, "O-III.2", ["all_addresses", "working_hours"])  # 2 × 0.125
     own = all_params(V23, "O-III.2")  # 1.0, filled per office: ignored when centralized
     offices = [office(1, checklists={"O-III.2": own}), office(2)]
     central = compute(V23, *offices, network="centralized", checklists={"O-III.2": site})
     assert [figure(central, "indicator:O-III.2", office_index=i).value for i in (0, 1)] == [
-        pytest.approx(0.4), pytest.approx(0.4)]
+        0.25, 0.25]
     decentral = compute(V23, *offices, network="decentralized", checklists={"O-III.2": site})
     assert figure(decentral, "indicator:O-III.2", office_index=0).value == pytest.approx(1.0)
     assert figure(decentral, "indicator:O-III.2", office_index=1).value is None

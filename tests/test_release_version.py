@@ -47,7 +47,9 @@ def test_the_release_appears_in_the_pages_with_its_change(released, tenants, mak
     client.post("/login", data={"email": make_user("methodology_owner"), "password": PASSWORD})
     assert "ИКЦ-2023.1" in text(client.get("/methodologies/"))
     diff = text(client.get("/methodologies/diff?old=cci-2023&new=cci-2023.1"))
-    assert "min_sample" in diff and "снижена с 10 до 5" in diff
+    assert "min_sample" not in diff and "снижена с 10 до 5" in diff
+    assert ("Минимальная выборка на показатель в офисе Значение 10 действительных ответов "
+            "5 действительных ответов") in diff
 
 
 def test_preview_and_compute_pick_the_release_up(released, campaign):

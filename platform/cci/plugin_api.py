@@ -135,6 +135,7 @@ from cci.methodology.figures import mean_interval
 from cci.methodology.figures import spread_interval
 from cci.methodology.figures import stars_for
 from cci.methodology.figures import wilson
+from cci.methodology.values import exact_number
 from cci.methodology.values import parse_number
 from cci.methodology.values import parse_yes_no
 
@@ -273,5 +274,6 @@ __all__ = [  # noqa: RUF022
     "parse_moment",
     "read_table",
     "parse_number",
+    "exact_number",
     "parse_yes_no",
 ]

@@ -172,6 +172,8 @@ class IndicatorSet:
     #: Filled by the core at load time: the distribution and version that provided the set.
     package: str = ""
     package_version: str = ""
+    #: What a reader should know of the questionnaire's version (the items are its data).
+    questionnaire_note: str = ""
 
     def _lookup(self) -> dict:
         """Look-ups of the items, built once (a channel asks for every answer; an import for

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
 from typing import Any
 
 Z_95 = 1.959963984540054
@@ -228,10 +229,11 @@ def stars_for(index: float | None, bands: list[float] | tuple[float, ...]) -> in
     90.0 with four stars would contradict the bands people read."""
     if index is None:
         return None
-    shown = round(index, INDEX_DECIMALS)
+    # compared exactly, as decimals: the index as shown against the band as written
+    shown = Decimal(str(round(index, INDEX_DECIMALS) + 0.0))
     # a version may set fewer bands: below the last one given, an office has 1 star
     for stars, threshold in zip((5, 4, 3, 2), bands, strict=False):
-        if shown >= threshold:
+        if shown >= Decimal(str(threshold)):
             return stars
     return 1
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 YES_WORDS = {"да", "д", "+", "1", "есть", "yes", "y", "true", "истина", "имеется"}
@@ -36,6 +38,26 @@ def parse_number(value: Any) -> float:
     if not math.isfinite(number):  # the same written out as text, or a float infinity
         raise ValueError(value)
     return number
+
+
+def exact_number(value: Any) -> Fraction:
+    """A number exactly as it was given, for the band and threshold rules of a methodology:
+    «23,4» and the float 23.4 (typed as 23.4, stored as its nearest binary fraction) are both
+    117/5, so 23.4 / 26 is 9/10 exactly and meets a band that starts at 0.9. A float is read
+    as its shortest decimal writing (``repr``), which is how it was typed; raises ValueError
+    as :func:`parse_number` does."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(value)
+        return Fraction(value)
+    number = parse_number(value)  # the same refusals (bools, text that is not a number, inf)
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, str):
+        return Fraction(_SPACES.sub("", value).replace(",", "."))
+    return Fraction(repr(number))
 
 
 class NegativeNumber(ValueError):

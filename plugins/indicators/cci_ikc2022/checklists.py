@@ -125,13 +125,17 @@ COMFORT_2022 = (
                    options=COMFORT_LEVELS, is_default=True),
 )
 
+# The source's own list (its slide on transport accessibility): routes, walking distance,
+# parking, a barrier-free environment, city signs.
 TRANSPORT_2022 = points(
     0.2,
-    ("stop_nearby", "Остановка общественного транспорта в пешей доступности"),
+    ("transport_routes", "Маршруты общественного транспорта до ЦЗН"),
+    ("stop_nearby", "ЦЗН в пешей доступности от остановки"),
     ("parking", "Парковка для клиентов"),
-    ("barrier_free", "Безбарьерный вход (пандус, кнопка вызова, тактильные/визуальные метки)"),
-    ("city_signs", "Указатели к ЦЗН в городе"),
-    ("site_directions", "Схема проезда на сайте"),
+    ("barrier_free", "Безбарьерная среда (пандусы, кнопки вызова сотрудников, визуальные "
+                     "метки)"),
+    ("city_signs", "Навигационные указатели к ЦЗН, установленные в городе"),
+    default=False,
 )
 
 APPEARANCE = points(

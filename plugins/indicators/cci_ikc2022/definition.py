@@ -59,7 +59,8 @@ SUBJECTIVE_REST = [
 OBJECTIVE_HEAD = [
     objective("O-I.1", "management_openness", "Открытость руководства", cl.MANAGEMENT_OPENNESS),
     objective("O-II.1", "vacancy_dynamics", "Динамика роста базы вакансий", cl.VACANCIES_2022,
-              description="вакансий за период / вакансий за предыдущий период, не более 1"),
+              description="Вакансий за период / вакансий за предыдущий период, но не более 1; "
+                          "не рассчитывается, если в предыдущем периоде вакансий 0"),
     objective("O-II.2", "outreach_events", "Разнообразие мероприятий", cl.OUTREACH,
               description="0,2 за каждый проведённый вид мероприятий "
                           "(разнообразие, не количество)"),
@@ -77,12 +78,13 @@ INFO_OBJECTIVE = [
 ]
 OBJECTIVE_TAIL = [
     objective("O-III.6", "multichannel", "Многоканальность", cl.MULTICHANNEL,
-              description="0,1 за каждый предлагаемый канал, не более 1,0"),
+              description="0,1 за каждый предлагаемый канал, не более 1"),
     objective("O-III.7", "responsiveness", "Анализ оперативности", cl.RESPONSIVENESS),
     objective("O-III.8", "pre_registration", "Каналы предварительной записи", cl.PRE_REGISTRATION,
-              description="0,25 за каждый канал записи, не более 1,0"),
+              description="0,25 за каждый канал записи, не более 1"),
     objective("O-V.1", "comfort", "Комфортность условий", cl.COMFORT_2022,
-              description="уровень 1 = 2 балла, уровень 2 = 1, уровень 3 = 0,5, нет = 0; балл / 2"),
+              description="Уровень 1 = 2 балла, уровень 2 = 1, уровень 3 = 0,5, нет = 0; "
+                          "оценка = балл / 2"),
     objective("O-V.2", "transport", "Транспортная доступность", cl.TRANSPORT_2022),
     objective("O-V.3", "appearance", "Внешний вид сотрудников", cl.APPEARANCE),
 ]
@@ -115,13 +117,15 @@ INDICATORS = (
 
 PARAMETERS = {
     "positive_min": Parameter(
-        "positive_min", "Положительный ответ: не ниже", 9, is_default=True,
+        "positive_min", "Порог положительного ответа", 9, is_default=True,
         description="Граница пилота в источнике не указана; по умолчанию 9–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 1, is_default=True,
         description="В пилоте достаточно одного ответа"),
     "star_bands": Parameter(
-        "star_bands", "Границы звёзд (5★, 4★, 3★, 2★)", [90, 80, 70, 60], is_default=True),
+        "star_bands", "Границы звёзд (5★, 4★, 3★, 2★)", [90, 80, 70, 60], is_default=True,
+        description="Звёзды относятся к индексу в том виде, в каком он показан, — с одним "
+                    "знаком после запятой: 89,96 показывается как 90,0 и получает 5★"),
     "comfort_points": Parameter(
         "comfort_points", "Баллы уровней комфортности",
         {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0}),

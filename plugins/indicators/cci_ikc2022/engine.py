@@ -7,6 +7,7 @@ counted as zero.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from cci.plugin_api import FederalData
@@ -19,6 +20,7 @@ from cci.plugin_api import OfficeResult
 from cci.plugin_api import RegionData
 from cci.plugin_api import RegionResult
 from cci.plugin_api import effective_n
+from cci.plugin_api import exact_number
 from cci.plugin_api import mean
 from cci.plugin_api import mean_interval
 from cci.plugin_api import parse_yes_no
@@ -169,27 +171,30 @@ class PilotMethodology(IndicatorSet):
         return values
 
     def score_checklist(self, indicator: Indicator, values: dict[str, Any]) -> float:
-        total = 0.0
+        """The points of the parameters present, at most 1; summed exactly (ten channels of
+        0.1 are 1.0, not 0.9999…)."""
+        total = Fraction(0)
         for param in indicator.checklist:
             if param.key not in values or values[param.key] is None:
                 raise NotComputable(f"не заполнен параметр «{param.label}»")
             if _truthy(values[param.key]):
-                total += param.points or 0.0
-        return min(1.0, round(total, 10))
+                total += exact_number(param.points or 0)
+        return float(min(Fraction(1), total))
 
     def score_vacancies(self, values: dict[str, Any]) -> float:
+        """min(1, V_this / V_previous), the cap compared exactly."""
         current = _number(values, "vacancies_current")
         previous = _number(values, "vacancies_previous")
         if previous == 0:
             raise NotComputable("вакансий в предыдущем периоде 0: деление на ноль")
-        return min(1.0, current / previous)
+        return float(min(Fraction(1), current / previous))
 
     def score_comfort(self, values: dict[str, Any]) -> float:
         level = values.get("level")
         points = self.parameter("comfort_points")
         if level not in points:
             raise NotComputable("не выбран уровень комфортности")
-        return points[level] / max(points.values())
+        return float(exact_number(points[level]) / max(exact_number(p) for p in points.values()))
 
     def objective_score(self, indicator: Indicator, values: dict[str, Any]) -> float:
         if indicator.key == "vacancy_dynamics":
@@ -438,11 +443,12 @@ def _truthy(value: Any) -> bool:
         return False
 
 
-def _number(values: dict[str, Any], key: str) -> float:
+def _number(values: dict[str, Any], key: str) -> Fraction:
+    """A figure of a checklist exactly as it was entered (band rules compare it exactly)."""
     value = values.get(key)
     if value is None or value == "":
         raise NotComputable(f"не указано значение «{key}»")
     try:
-        return float(value)
+        return exact_number(value)
     except (TypeError, ValueError):
         raise NotComputable(f"значение «{key}» не число") from None

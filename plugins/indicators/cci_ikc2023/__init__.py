@@ -9,6 +9,7 @@ from typing import Any
 from cci.plugin_api import Figure
 from cci.plugin_api import Indicator
 from cci.plugin_api import Parameter
+from cci.plugin_api import exact_number
 from cci.plugin_api import hookimpl
 from cci.plugin_api import mean
 
@@ -17,8 +18,8 @@ from cci_ikc2022.engine import NOT_FILLED
 from cci_ikc2022.engine import RESPONDENT_TYPES
 from cci_ikc2022.engine import NotComputable
 from cci_ikc2022.engine import PilotMethodology
-from cci_ikc2022.questionnaire import ITEMS
 from cci_ikc2023 import checklists as cl
+from cci_ikc2023 import questionnaire
 
 KEY = "cci-2023"
 
@@ -48,19 +49,27 @@ def _revise(indicator: Indicator) -> Indicator:
         changes["level"] = "network"
     if indicator.code in {"S-III.1", "S-III.2", "S-III.3", "S-III.4",
                           "O-III.1", "O-III.2", "O-III.3", "O-III.4"}:
-        changes.update(scored=True, description="")  # change 05: four separate indicators
+        # change 05: four separate indicators
+        changes.update(scored=True, description="Изменение 05: отдельный показатель, "
+                                                "а не составляющая единого")
+    if indicator.code == "O-III.2":
+        changes.update(checklist=cl.WEBSITE_2023, is_default=True,
+                       description="Изменение 05: отдельный показатель; изменение 04: с ним "
+                                   "объединён показатель «Наличие регионального сайта СЗН» "
+                                   "(его три параметра). Нет сайта — 0")
     if indicator.code == "O-II.1":
         changes.update(checklist=cl.VACANCIES_2023, is_default=True,
                        description="r = вакансий за период / за тот же период прошлого года: "
-                                   "1,0 при r ≥ 1,0; 0,75 при ≥ 0,9; 0,5 при ≥ 0,8; "
-                                   "0,25 при ≥ 0,7; иначе 0")
+                                   "1 при r ≥ 1; 0,75 при r ≥ 0,9; 0,5 при r ≥ 0,8; "
+                                   "0,25 при r ≥ 0,7; иначе 0. Не рассчитывается, если год "
+                                   "назад вакансий 0")
     if indicator.code == "O-III.4":
         changes["checklist"] = cl.CONTACT_CENTER_2023
     if indicator.code == "O-V.1":
         changes.update(checklist=cl.COMFORT_2023,
                        description="Уровень — наивысший, все параметры которого и всех нижних "
-                                   "уровней выполнены; уровень 1 = 2 балла, 2 = 1, 3 = 0,5; "
-                                   "балл / 2")
+                                   "уровней выполнены; уровень 1 = 2 балла, 2 = 1, 3 = 0,5, "
+                                   "нет = 0; оценка = балл / 2")
     if indicator.code == "O-V.2":
         changes.update(checklist=cl.TRANSPORT_2023, description="8 параметров по 0,125")
     return dataclasses.replace(indicator, **changes) if changes else indicator
@@ -75,7 +84,7 @@ INDICATORS = [
 
 PARAMETERS = {
     **pilot.PARAMETERS,
-    "positive_min": Parameter("positive_min", "Положительный ответ: не ниже", 8,
+    "positive_min": Parameter("positive_min", "Порог положительного ответа", 8,
                               description="Изменение 03: положительный ответ 8–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 10, is_default=True,
@@ -87,7 +96,9 @@ PARAMETERS = {
         description="Нормируются по группам, у которых есть оценка"),
     "vacancy_bands": Parameter(
         "vacancy_bands", "Шкала динамики вакансий (r → балл)",
-        [[1.0, 1.0], [0.9, 0.75], [0.8, 0.5], [0.7, 0.25]], is_default=True),
+        [[1.0, 1.0], [0.9, 0.75], [0.8, 0.5], [0.7, 0.25]], is_default=True,
+        description="Изменение 06: r — вакансий за период к тому же периоду прошлого года. "
+                    "Сравнивается точно, как введено: 23,4 вакансии к 26 — это ровно 0,9"),
 }
 
 
@@ -96,6 +107,25 @@ class Ikc2023(PilotMethodology):
 
     # Change 01 (and reading older campaigns): where an indicator's values come from.
     def checklist_values(self, indicator, office, region):
+        values = self.values_as_collected(indicator, office, region)
+        if indicator.code == "O-III.2" and region.source_methodology.startswith("cci-2022"):
+            # change 04 over a pilot campaign: its site was a checklist of its own (O-III.5)
+            return self.merged_site(values, office.checklists.get("O-III.5"))
+        return values
+
+    def merged_site(self, website: dict, site: dict | None) -> dict:
+        """The pilot's two checklists (O-III.2 and O-III.5) as the one checklist of 2023."""
+        from cci_ikc2022.engine import _truthy
+
+        if site is None:
+            raise NotComputable("не заполнен чек-лист «Наличие регионального сайта СЗН», "
+                                "объединённый с этим показателем (изменение 04)")
+        if "site_exists" in site and not _truthy(site["site_exists"]):
+            return dict.fromkeys((p.key for p in cl.WEBSITE_2023), False)  # no site: 0
+        keys = [key for key, _label in cl.SITE_PARAMETERS]
+        return {**website, **{key: site.get(key) for key in keys}}
+
+    def values_as_collected(self, indicator, office, region):
         if indicator.level == "network" and region.network_type == "centralized":
             values = region.checklists.get(indicator.code)
             if values is None and region.source_methodology != self.key:
@@ -139,10 +169,11 @@ class Ikc2023(PilotMethodology):
         last_year = _number(values, "vacancies_last_year")
         if last_year == 0:
             raise NotComputable("вакансий за тот же период прошлого года 0: деление на ноль")
+        # exactly: 23.4 against 26 is r = 0.9 and scores the 0.9 band (0.8999… in floats)
         ratio = current / last_year
         for threshold, score in self.parameter("vacancy_bands"):
-            if ratio >= threshold:
-                return score
+            if ratio >= exact_number(threshold):
+                return float(exact_number(score))
         return 0.0
 
     # Change 08
@@ -217,8 +248,9 @@ def build() -> Ikc2023:
         changes=list(CHANGES),
         groups=dict(pilot.GROUPS),
         indicators=INDICATORS,
-        items=list(ITEMS),
+        items=list(questionnaire.ITEMS),
         parameters=PARAMETERS,
+        questionnaire_note=questionnaire.NOTE,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cci.plugin_api import ChecklistParam
 
+from cci_ikc2022.checklists import INFO_WEBSITE
 from cci_ikc2022.checklists import points
 
 VACANCIES_2023 = (
@@ -11,6 +12,17 @@ VACANCIES_2023 = (
     ChecklistParam("vacancies_last_year", "Вакансий в базе за тот же период прошлого года",
                    kind="number", is_default=True),
 )
+
+# Change 04: the regional-site indicator (the pilot's O-III.5) merged into O-III.2: one
+# checklist of the site's five information parameters and the former indicator's three, each
+# 0.125. Whether a site exists is no parameter of its own: with no site nothing is present.
+# The keys are the pilot's, so a pilot campaign's two checklists read as this one.
+SITE_PARAMETERS = (
+    ("not_merged", "Сайт не дублируется и не объединён с сайтами других служб региона"),
+    ("current", "Информация на сайте актуальна"),
+    ("mobile_friendly", "Сайтом удобно пользоваться с телефона"),
+)
+WEBSITE_2023 = points(0.125, *((p.key, p.label) for p in INFO_WEBSITE), *SITE_PARAMETERS)
 
 # Change 07: part of the mystery-call parameters replaced.
 CONTACT_CENTER_2023 = points(
