@@ -116,15 +116,19 @@ INDICATORS = (
 PARAMETERS = {
     "positive_min": Parameter(
         "positive_min", "Положительный ответ: не ниже", 9, is_default=True,
-        description="Граница пилота в источнике не указана; по умолчанию 9–10"),
+        description="Граница пилота в источнике не указана; по умолчанию 9–10",
+        kind="integer", minimum=1, maximum=10, unit="балл шкалы 1–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 1, is_default=True,
-        description="В пилоте достаточно одного ответа"),
+        description="В пилоте достаточно одного ответа",
+        kind="integer", minimum=1, maximum=1000, unit="ответов"),
     "star_bands": Parameter(
-        "star_bands", "Границы звёзд (5★, 4★, 3★, 2★)", [90, 80, 70, 60], is_default=True),
+        "star_bands", "Границы звёзд (5★, 4★, 3★, 2★)", [90, 80, 70, 60], is_default=True,
+        kind="numbers", minimum=0, maximum=100, unit="баллов индекса"),
     "comfort_points": Parameter(
         "comfort_points", "Баллы уровней комфортности",
-        {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0}),
+        {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0},
+        kind="weights", minimum=0, maximum=10, unit="баллов"),
     "preferred_channel_offered_by": Parameter(
         "preferred_channel_offered_by", "Сверка S-III.7 с каналами O-III.6",
         {"office": ["office"], "contact_center": ["contact_center"],
@@ -133,5 +137,6 @@ PARAMETERS = {
          "email": ["email"]},
         is_default=True,
         description="Вариант ответа «наиболее удобный канал» считается предлагаемым офисом, "
-                    "если в чек-листе O-III.6 отмечен хотя бы один из этих каналов"),
+                    "если в чек-листе O-III.6 отмечен хотя бы один из этих каналов",
+        kind="mapping", choices=tuple(p.key for p in cl.MULTICHANNEL)),
 }

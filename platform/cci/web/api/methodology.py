@@ -30,6 +30,7 @@ from cci.foundation.models import Region
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import current_region_id
 from cci.index import compute
+from cci.methodology import versions
 from cci.index.reports import federal_overview_with_movement
 from cci.index.reports import figure_json
 from cci.index.reports import region_report
@@ -338,9 +339,14 @@ def create_campaign():
     regions = body.get("regions") or []
     if not isinstance(regions, list):
         raise ApiError(422, message="Нужен список кодов регионов.", details={"field": "regions"})
+    key = str(body.get("methodology", ""))
+    if key in _registry().indicator_sets and not versions.is_offered(_registry().indicator_sets,
+                                                                     key):
+        raise ApiError(422, message=f"Версия методики {key} ещё не одобрена для новых кампаний.",
+                       details={"field": "methodology"})
     try:
         campaign = save_campaign(
-            name=str(body.get("name", "")), methodology_key=str(body.get("methodology", "")),
+            name=str(body.get("name", "")), methodology_key=key,
             starts_on=dt.date.fromisoformat(str(body.get("starts_on"))),
             ends_on=dt.date.fromisoformat(str(body.get("ends_on"))),
             region_codes=[str(r) for r in regions], user_id=g.api_user.id)
