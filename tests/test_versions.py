@@ -119,9 +119,9 @@ def _field_named(page, label: str) -> str:
 ])
 def test_a_value_out_of_its_declaration_is_refused_in_russian(app, key, value, message):
     base = _sets(app)["cci-2023"]
-    with app.test_request_context(headers={"Accept-Language": "ru"}):
-        with pytest.raises(parameters.ParameterError) as refused:
-            parameters.check(base, {key: value})
+    with (app.test_request_context(headers={"Accept-Language": "ru"}),
+          pytest.raises(parameters.ParameterError) as refused):
+        parameters.check(base, {key: value})
     assert list(refused.value.errors) == [key]
     assert message in refused.value.errors[key]
 

@@ -18,6 +18,7 @@ value it was not written for.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -191,7 +192,7 @@ def _read(t: Tunable, raw: Any) -> Any:
         if not isinstance(raw, list) or len(raw) != len(t.value):
             raise ValueError(_("%(n)d numbers are expected", n=len(t.value)))
         numbers = [_number(t, x) for x in raw]
-        if any(a <= b for a, b in zip(numbers, numbers[1:], strict=False)):
+        if any(a <= b for a, b in itertools.pairwise(numbers)):
             raise ValueError(_("each number must be lower than the one before"))
         return numbers
     if t.kind == "weights":
@@ -208,7 +209,7 @@ def _read(t: Tunable, raw: Any) -> Any:
             raise ValueError(_("%(n)d pairs of a threshold and a score are expected",
                                n=len(t.value)))
         bands = [[float(_number(t, a)), float(_number(_SCORE, b))] for a, b in raw]
-        if any(a[0] <= b[0] for a, b in zip(bands, bands[1:], strict=False)):
+        if any(a[0] <= b[0] for a, b in itertools.pairwise(bands)):
             raise ValueError(_("each threshold must be lower than the one before"))
         return bands
     if t.kind == "mapping":

@@ -55,11 +55,12 @@ def build(base: IndicatorSet, values: dict[str, Any], *, title: str = "",
     defaults: dict[str, Any] = {"title_": title}
     for n, t in enumerate(tunables(base)):
         value = values.get(t.key, t.value)
-        unit = f"{t.unit}" if t.unit else None
+        unit = t.unit
         names: list[str] = []
         parts: list[str] = []
 
-        def add(name: str, field: Field, default: Any, part: str = "") -> None:
+        def add(name: str, field: Field, default: Any, part: str = "",
+                names: list[str] = names, parts: list[str] = parts) -> None:
             setattr(VersionForm, name, field)
             defaults[name] = default
             names.append(name)

@@ -30,10 +30,10 @@ from cci.foundation.models import Region
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import current_region_id
 from cci.index import compute
-from cci.methodology import versions
 from cci.index.reports import federal_overview_with_movement
 from cci.index.reports import figure_json
 from cci.index.reports import region_report
+from cci.methodology import versions
 from cci.web import federal_tables
 from cci.web.api.blueprint import bp
 from cci.web.api.blueprint import json_object
