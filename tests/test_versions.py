@@ -24,6 +24,7 @@ from cci.foundation.models import User
 from cci.methodology import parameters
 from cci.methodology import versions
 from engine_helpers import answer
+from engine_helpers import campaign  # noqa: F401 - a fixture
 from engine_helpers import checklist
 from engine_helpers import offices
 from engine_helpers import results
@@ -258,7 +259,7 @@ def _published(app, owners, base, title, changes):
 
 
 def test_a_run_of_a_derived_version_reproduces_the_hand_computed_numbers(
-        app, owners, tenants):
+        app, owners, client, login, make_user):
     """ИКЦ-2023 counts 8–10 as positive; the derived version 9–10, and O-III.6's «office»
     weighs 0.5 instead of 0.1. One office: ten job seekers answer usefulness 8, 8, 8, 9, 9,
     10, 10, 10, 10, 10 → S-II.1 = 7/10 = 0.7 (the base: 10/10 = 1.0). O-III.6 with only the
@@ -291,6 +292,35 @@ def test_a_run_of_a_derived_version_reproduces_the_hand_computed_numbers(
     assert run.parameters["positive_min"] == 9 and run.parameters["derived_from"] == "cci-2023"
     assert run.parameters["overrides"] == {"parameter:positive_min": 9,
                                            "points:O-III.6:office": 0.5}
+    # the region's results page names the version and its parameters
+    login(make_user("regional_admin", "RU-KYA"))
+    page = text(client.get(f"/r/RU-KYA/results?campaign={campaign}"))
+    assert "ИКЦ-2023 с порогом 9" in page and "Положительный ответ 9–10" in page
+    assert "60,0" in page
+
+
+def test_a_draft_is_previewed_on_a_past_campaign(app, client, login, owners, campaign):
+    office = offices(app, "RU-BRY")[0]
+    for value in (8, 8, 8, 9, 9, 10, 10, 10, 10, 10):
+        answer(app, office, {"usefulness": value})
+    start(app, campaign)
+    work(app)
+    with app.test_request_context(), tenancy.federal_scope("test"):
+        row = versions.create_draft(_sets(app), "cci-2023", "ИКЦ-2023 с порогом 9",
+                                    {"parameter:positive_min": 9}, _user(app, owners[0]))
+        db.commit()
+        key = versions.draft_key(row.id)
+    login(owners[0])
+    detail = client.get(f"/federal/versions/{row.id}").get_data(as_text=True)
+    assert f"candidate={key}" in detail
+    assert client.post("/federal/preview", data={"campaign": campaign,
+                                                 "candidate": key}).status_code == 302
+    work(app)
+    page = text(client.get(f"/federal/preview?campaign={campaign}&candidate={key}"))
+    assert "ИКЦ-2023 с порогом 9 (черновик)" in page
+    assert "100,0" in page and "70,0" in page  # the office: 10/10 positive, then 7/10
+    with app.app_context():
+        assert key not in list(_sets(app)) and not versions.is_offered(_sets(app), key)
 
 
 # --- packaged versions are approved before campaigns use them -------------------------------
