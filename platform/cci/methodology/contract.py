@@ -112,6 +112,9 @@ class Parameter:
     maximum: float | None = None
     unit: str = ""
     choices: tuple[str, ...] = ()
+    #: how people read the keys of a "weights" or "mapping" value and of ``choices``, where
+    #: the set's groups, options and checklist parameters do not name them
+    words: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

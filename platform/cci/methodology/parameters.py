@@ -97,6 +97,7 @@ def tunables(indicator_set: IndicatorSet) -> list[Tunable]:
         if p.kind:
             parts = tuple(p.value) if p.kind in ("weights", "mapping") else ()
             named = tuple((k, words[k]) for k in (*parts, *p.choices) if k in words)
+            named = (*named, *p.words)  # the parameter's own words stand (dict(): the last)
             found.append(Tunable(f"parameter:{p.key}", "parameter", p.label, p.kind, p.value,
                                  p.minimum, p.maximum, p.unit, tuple(p.choices), parts,
                                  words=named))
@@ -106,15 +107,18 @@ def tunables(indicator_set: IndicatorSet) -> list[Tunable]:
                 found.append(Tunable(f"points:{ind.code}:{cp.key}", "points",
                                      f"{ind.code} · {cp.label}", "number", cp.points, 0, 1,
                                      str(_l("points"))))
-    for item in indicator_set.items:
+    asked_in = {key: f"{ind.code} {ind.title}" for ind in reversed(indicator_set.indicators)
+                for key in ind.items}
+    for n, item in enumerate(indicator_set.items, start=1):
         for rtype, text in item.text.items():
+            where = asked_in.get(item.key) or str(_l("question %(n)d", n=n))
             found.append(Tunable(f"wording:{item.key}:{rtype}", "wording",
-                                 f"{item.key} · {RESPONDENT_LABELS.get(rtype, rtype)}", "text",
+                                 f"{where} · {RESPONDENT_LABELS.get(rtype, rtype)}", "text",
                                  text, maximum=TEXT_MAX))
     for ind in indicator_set.indicators:
         for cp in ind.checklist:
             found.append(Tunable(f"label:{ind.code}:{cp.key}", "label",
-                                 f"{ind.code} · {cp.key}", "text", cp.label, maximum=TEXT_MAX))
+                                 f"{ind.code} · {cp.label}", "text", cp.label, maximum=TEXT_MAX))
     found.append(Tunable("description", "description", str(_l("The version's description")),
                          "text", indicator_set.description, maximum=TEXT_MAX, required=False))
     for ind in indicator_set.indicators:

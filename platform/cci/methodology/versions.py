@@ -35,7 +35,7 @@ STATUS_LABELS = {
     "draft": _l("draft"),
     "submitted": _l("submitted for review"),
     "returned": _l("returned for changes"),
-    "published": _l("published"),
+    "published": _l("published version"),
 }
 DECISION_LABELS = {
     "pending": _l("not decided"),

@@ -128,7 +128,8 @@ PARAMETERS = {
     "comfort_points": Parameter(
         "comfort_points", "Баллы уровней комфортности",
         {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0},
-        kind="weights", minimum=0, maximum=10, unit="баллов"),
+        kind="weights", minimum=0, maximum=10, unit="баллов",
+        words=tuple((o.key, o.label.split(":")[0]) for o in cl.COMFORT_LEVELS)),
     "preferred_channel_offered_by": Parameter(
         "preferred_channel_offered_by", "Сверка S-III.7 с каналами O-III.6",
         {"office": ["office"], "contact_center": ["contact_center"],
