@@ -382,6 +382,17 @@ def test_proposals_are_registered_and_decided_with_a_reason(app, client, login, 
     with app.app_context(), tenancy.federal_scope("test"):
         assert db.scalar(select(AuditEntry.action).where(
             AuditEntry.object_type == "MethodologyProposal")) == "proposal.create"
+        mine = db.scalar(select(MethodologyProposal.id).where(
+            MethodologyProposal.source.is_(None)))
+        declared = db.scalar(select(MethodologyProposal.id).where(
+            MethodologyProposal.source == "cci-2023#03"))
+    # a proposal registered by mistake is removed; one the package declares stays
+    client.post(f"/federal/proposals/{declared}/delete")
+    assert client.post(f"/federal/proposals/{mine}/delete").status_code == 302
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.get(MethodologyProposal, mine) is None
+        assert db.get(MethodologyProposal, declared) is not None
+        assert "proposal.delete" in set(db.scalars(select(AuditEntry.action)))
 
 
 def test_only_methodology_owners_open_the_workbench(app, client, login, make_user):
@@ -416,6 +427,9 @@ def test_the_api_takes_a_version_from_draft_to_publication(app, client, owners, 
     created = client.post("/api/v1/derived-versions", json=body, headers=author)
     assert created.status_code == 201 and created.json["status"] == "draft"
     vid = created.json["id"]
+    draft = f"/api/v1/methodologies/draft-{vid}"
+    assert client.get(draft, headers=analyst).status_code == 404  # the owners' work
+    assert client.get(draft, headers=author).json["overrides"] == {"parameter:positive_min": 9}
     assert client.post(f"/api/v1/derived-versions/{vid}/submit", headers=author).status_code == 200
     own = client.post(f"/api/v1/derived-versions/{vid}/approve", headers=author)
     assert own.status_code == 409
@@ -424,8 +438,10 @@ def test_the_api_takes_a_version_from_draft_to_publication(app, client, owners, 
     locked = client.patch(f"/api/v1/derived-versions/{vid}", headers=author,
                           json={"changes": {"parameter:positive_min": 7}})
     assert locked.status_code == 409
-    listed = client.get("/api/v1/methodologies", headers=analyst).json["items"]
-    assert "cci-2023-1" in {m["key"] for m in listed}
+    listed = {m["key"]: m for m in client.get("/api/v1/methodologies",
+                                               headers=analyst).json["items"]}
+    assert listed["cci-2023-1"]["derived_from"] == "cci-2023" and listed["cci-2023-1"]["offered"]
+    assert listed["cci-2023"]["offered"] and listed["cci-2023"]["derived_from"] is None
     full = client.get("/api/v1/methodologies/cci-2023-1", headers=analyst).json
     assert {p["key"]: p["value"] for p in full["parameters"]}["positive_min"] == 9
     log = client.get("/api/v1/methodologies/cci-2023/change-log", headers=analyst).json

@@ -162,6 +162,7 @@ def register_audit_vocabulary():
             "methodology_version.approve_package": _l("Installed methodology version approved"),
             "proposal.create": _l("Methodology proposal registered"),
             "proposal.update": _l("Methodology proposal changed"),
+            "proposal.delete": _l("Methodology proposal removed"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),

@@ -413,3 +413,14 @@ def save_proposal(sets: Mapping[str, IndicatorSet], values: Mapping[str, Any], u
     audit.record("proposal.update" if before is not None else "proposal.create", proposal,
                  before=before, after=audit.snapshot(proposal, PROPOSAL_FIELDS), user=user)
     return proposal
+
+
+def delete_proposal(proposal: MethodologyProposal, user: Any) -> None:
+    """Remove a proposal registered by mistake; one a package declares stays (it would come
+    back from the package anyway)."""
+    if proposal.source:
+        raise VersionError(_("This proposal is declared by the version's package: change its "
+                             "decision instead."))
+    audit.record("proposal.delete", proposal, before=audit.snapshot(proposal, PROPOSAL_FIELDS),
+                 user=user)
+    db.delete(proposal)

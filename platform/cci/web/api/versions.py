@@ -167,7 +167,7 @@ def proposal_json(row: MethodologyProposal) -> dict[str, Any]:
            tags=["methodology versions"], response=list_of("DeclaredParameter"))
 def declared_parameters(key: str):
     indicator_set = _sets().get(key)
-    if indicator_set is None:
+    if indicator_set is None or (key.startswith("draft-") and not g.api_user.has_role(*OWNERS)):
         raise ApiError(404)
     return jsonify(items=[{
         "key": t.key, "section": t.section, "label": t.label, "kind": t.kind, "value": t.value,
@@ -378,3 +378,18 @@ def change_proposal(proposal_id: int):
         raise _refused(exc) from exc
     db.commit()
     return jsonify(proposal_json(row))
+
+
+@bp.delete("/proposals/<int:proposal_id>")
+@operation("Remove a proposal registered by mistake (one a package declares stays: 409)",
+           tags=["proposals"], status=204, errors=(403, 404, 409))
+def delete_proposal(proposal_id: int):
+    _require(*OWNERS)
+    row = _proposal_or_404(proposal_id)
+    try:
+        versions.delete_proposal(row, g.api_user)
+    except versions.VersionError as exc:
+        db.rollback()
+        raise _refused(exc, 409) from exc
+    db.commit()
+    return "", 204

@@ -300,3 +300,18 @@ def proposal(proposal_id: int):
             return done
     return render_template("versions/proposal.html", form=form, proposal=item), (
         400 if _has_errors(form) else 200)
+
+
+@federal_bp.route("/proposals/<int:proposal_id>/delete", methods=["POST"])
+@roles_required(*OWNERS)
+def proposal_delete(proposal_id: int):
+    item = found_or_404(MethodologyProposal, proposal_id)
+    try:
+        versions.delete_proposal(item, current_user)
+    except versions.VersionError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("federal.proposal", proposal_id=proposal_id))
+    db.commit()
+    flash(_("Proposal removed."), "success")
+    return redirect(url_for("federal.proposals"))
