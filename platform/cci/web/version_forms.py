@@ -25,6 +25,9 @@ from cci.methodology.parameters import Tunable
 from cci.methodology.parameters import tunables
 
 
+SCORE = _l("score")
+
+
 @dataclass
 class Row:
     """One declared thing on the form: its declaration and the names of its fields."""
@@ -84,7 +87,7 @@ def build(base: IndicatorSet, values: dict[str, Any], *, title: str = "",
                 add(f"f{n}_{i}_t", StringField(f"{t.label} · {i + 1}: r ≥",
                                                render_kw={"inputmode": "decimal"}),
                     _typed(threshold), f"{i + 1}")
-                add(f"f{n}_{i}_s", StringField(f"{t.label} · {i + 1}: {_l('score')}",
+                add(f"f{n}_{i}_s", StringField(f"{t.label} · {i + 1}: {SCORE}",
                                                render_kw={"inputmode": "decimal"}),
                     _typed(score), f"{i + 1}")
         elif t.kind == "mapping":
