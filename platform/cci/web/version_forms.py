@@ -24,7 +24,6 @@ from cci.methodology.contract import IndicatorSet
 from cci.methodology.parameters import Tunable
 from cci.methodology.parameters import tunables
 
-
 SCORE = _l("score")
 
 
