@@ -185,7 +185,8 @@ def register_audit_vocabulary():
                                             lambda i: i.code),
             "MethodologyVersion": AuditObject(
                 _l("Methodology version"), m.MethodologyVersion, lambda v: v.title,
-                lambda v: url_for("federal.version", version_id=v.id)),
+                lambda v: (url_for("federal.version", version_id=v.id) if v.kind == "derived"
+                           else url_for("federal.versions_index"))),
             "MethodologyProposal": AuditObject(
                 _l("Methodology proposal"), m.MethodologyProposal,
                 lambda p: f"№{p.id}", lambda p: url_for("federal.proposal", proposal_id=p.id)),
