@@ -37,6 +37,12 @@ class Row:
     parts: list[str]
 
 
+def _range(t: Tunable) -> str:
+    if t.minimum is None or t.maximum is None:
+        return ""
+    return str(_l("from %(low)s to %(high)s", low=_typed(t.minimum), high=_typed(t.maximum)))
+
+
 def _typed(value: Any) -> str:
     """A number as people type it in Russian (decimal comma)."""
     if isinstance(value, float) and value.is_integer():
@@ -57,7 +63,7 @@ def build(base: IndicatorSet, values: dict[str, Any], *, title: str = "",
     defaults: dict[str, Any] = {"title_": title}
     for n, t in enumerate(tunables(base)):
         value = values.get(t.key, t.value)
-        unit = t.unit
+        unit = ", ".join(part for part in (_range(t), t.unit) if part)
         names: list[str] = []
         parts: list[str] = []
 
@@ -73,7 +79,8 @@ def build(base: IndicatorSet, values: dict[str, Any], *, title: str = "",
                                      render_kw={"inputmode": "decimal"}), _typed(value))
         elif t.kind == "numbers":
             for i, number in enumerate(value):
-                add(f"f{n}_{i}", StringField(f"{t.label} · {i + 1}", description=unit,
+                add(f"f{n}_{i}", StringField(f"{t.label} · {t.word(str(i)) if t.words else i + 1}",
+                                             description=unit,
                                              render_kw={"inputmode": "decimal"}),
                     _typed(number), str(i + 1))
         elif t.kind == "weights":

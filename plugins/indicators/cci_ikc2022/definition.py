@@ -124,7 +124,8 @@ PARAMETERS = {
         kind="integer", minimum=1, maximum=1000, unit="ответов"),
     "star_bands": Parameter(
         "star_bands", "Границы звёзд (5★, 4★, 3★, 2★)", [90, 80, 70, 60], is_default=True,
-        kind="numbers", minimum=0, maximum=100, unit="баллов индекса"),
+        kind="numbers", minimum=0, maximum=100, unit="баллов индекса",
+        words=(("0", "5★"), ("1", "4★"), ("2", "3★"), ("3", "2★"))),
     "comfort_points": Parameter(
         "comfort_points", "Баллы уровней комфортности",
         {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0},
