@@ -446,3 +446,20 @@ def test_the_api_takes_a_version_from_draft_to_publication(app, client, owners, 
     assert {p["key"]: p["value"] for p in full["parameters"]}["positive_min"] == 9
     log = client.get("/api/v1/methodologies/cci-2023/change-log", headers=analyst).json
     assert len(log["items"]) == 10 and log["items"][2]["number"] == 3
+
+
+def test_the_registry_offers_packaged_and_published_versions_alike(app, owners, tenants):
+    key = _published(app, owners, "cci-2022", "Пилот с выборкой 5", {"parameter:min_sample": 5})
+    sets = _sets(app)
+    with app.app_context():
+        assert list(sets)[-1] == key and len(sets) == len(list(sets))
+        assert None not in sets and "cci-2022-99" not in sets  # a missing value, an unknown key
+        derived = sets[key]
+        assert type(derived) is type(sets["cci-2022"])  # the base's formula
+        assert derived.based_on == "cci-2022" and derived.version.endswith("-1")
+        # a version derived from a derived one is built on it
+        again = _published(app, owners, key, "Пилот с выборкой 5 и порогом 8",
+                           {"parameter:positive_min": 8})
+        assert again == f"{key}-1"
+        twice = sets[again]
+        assert (twice.parameter("min_sample"), twice.parameter("positive_min")) == (5, 8)

@@ -98,6 +98,8 @@ class Shelf(Mapping[str, IndicatorSet]):
         return found
 
     def __getitem__(self, key: str) -> IndicatorSet:
+        if not isinstance(key, str):
+            raise KeyError(key)  # e.g. a form's missing value: not a version
         if key in self.packaged:
             return self.packaged[key]
         if key.startswith("draft-"):
