@@ -212,6 +212,13 @@ def test_draft_review_publication_by_two_people_and_immutability(
             versions.update_draft(_sets(app), row, "Другое", {}, _user(app, reviewer))
         assert db.get(MethodologyVersion, version_id).overrides == {
             "parameter:positive_min": 9}
+        # nor by writing to its row (the database session's own guard)
+        row.overrides = {"parameter:positive_min": 7}
+        with pytest.raises(versions.VersionError):
+            db.flush()
+        db.rollback()
+        assert db.get(MethodologyVersion, version_id).overrides == {
+            "parameter:positive_min": 9}
     # every step in the audit log, in words
     with app.app_context(), tenancy.federal_scope("test"):
         actions = list(db.scalars(select(AuditEntry.action).where(

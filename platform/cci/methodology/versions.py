@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -175,6 +176,22 @@ def offered(sets: Mapping[str, IndicatorSet]) -> list[str]:
 
 def is_offered(sets: Mapping[str, IndicatorSet], key: str) -> bool:
     return key in offered(sets)
+
+
+#: what a published version is: never changed once published
+PUBLISHED_FIELDS = ("key", "base_key", "title", "number", "overrides", "status", "kind")
+
+
+@event.listens_for(MethodologyVersion, "before_update")
+def _published_is_immutable(_mapper, _connection, target: MethodologyVersion) -> None:
+    """The last guard of immutability, below every path (a page, the API, a script): a row
+    that was published does not change."""
+    state = sa.inspect(target)
+    status = state.attrs.status.history
+    was = (status.deleted or status.unchanged or [None])[0]
+    if was == "published" and any(state.attrs[name].history.has_changes()
+                                   for name in PUBLISHED_FIELDS):
+        raise VersionError(_("A published version cannot be changed: derive a new one from it."))
 
 
 # --- derived versions: draft → submitted → published (or returned) --------------------------
