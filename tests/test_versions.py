@@ -232,6 +232,8 @@ def test_draft_review_publication_by_two_people_and_immutability(
                   "Методика: версия отправлена на согласование",
                   "Методика: версия одобрена и опубликована"):
         assert words in log
+    assert "Положительный ответ: не ниже" in log and "parameter:" not in log
+    assert "cci-2023-1" not in log and "published" not in log
 
 
 def test_a_returned_version_goes_back_to_its_author_with_the_comment(app, owners, tenants):

@@ -210,7 +210,7 @@ def register_audit_vocabulary():
             "created": _l("Added"), "updated": _l("Updated"), "existing": _l("Already there"),
             "title": _l("Title"), "review_comment": _l("Reviewer's comment"),
             "base_key": _l("Based on"), "changed": _l("Changed parameters"),
-            "key": _l("Key"), "proposed_by": _l("Proposed by"), "summary": _l("Proposal"),
+            "proposed_by": _l("Proposed by"), "summary": _l("Proposal"),
             "indicator": _l("Indicator"), "version_key": _l("Implemented by"),
         },
         references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign"},

@@ -215,6 +215,12 @@ def _check_title(sets: Mapping[str, IndicatorSet], title: str,
     return title
 
 
+def _changed_words(base: IndicatorSet, overrides: dict[str, Any]) -> str:
+    """What a version changes, as the audit log shows it: the parameters' names."""
+    declared = {t.key: t.label for t in parameters.tunables(base)}
+    return "; ".join(declared.get(key, key) for key in overrides) or "—"
+
+
 def _checked(base: IndicatorSet, overrides: dict[str, Any]) -> dict[str, Any]:
     try:
         return parameters.check(base, overrides)
@@ -237,7 +243,7 @@ def create_draft(sets: Mapping[str, IndicatorSet], base_key: str, title: str,
     db.flush()
     audit.record("methodology_version.create", version,
                  after={**audit.snapshot(version, VERSION_FIELDS), "base_key": base_key,
-                        "changed": sorted(version.overrides)}, user=user)
+                        "changed": _changed_words(base, version.overrides)}, user=user)
     return version
 
 
@@ -249,13 +255,14 @@ def update_draft(sets: Mapping[str, IndicatorSet], version: MethodologyVersion, 
     if base is None:
         raise VersionError(_("Methodology version %(key)s is not installed.",
                              key=version.base_key))
-    before = {**audit.snapshot(version, VERSION_FIELDS), "changed": sorted(version.overrides)}
+    before = {**audit.snapshot(version, VERSION_FIELDS),
+              "changed": _changed_words(base, version.overrides)}
     version.title = _check_title(sets, title, version)
     version.overrides = _checked(base, overrides)
     version.updated_at = utcnow()
     audit.record("methodology_version.update", version, before=before,
                  after={**audit.snapshot(version, VERSION_FIELDS),
-                        "changed": sorted(version.overrides)}, user=user)
+                        "changed": _changed_words(base, version.overrides)}, user=user)
     return version
 
 
@@ -303,7 +310,8 @@ def approve(sets: Mapping[str, IndicatorSet], version: MethodologyVersion, user:
     version.review_comment = ""
     version.published_at = version.updated_at = utcnow()
     audit.record("methodology_version.approve", version, before=before,
-                 after={**audit.snapshot(version, VERSION_FIELDS), "key": version.key},
+                 after={**audit.snapshot(version, VERSION_FIELDS),
+                        "methodology_key": version.key},
                  user=user)
 
 
