@@ -29,6 +29,8 @@ from cci.foundation.models import ChecklistPhoto
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import ImportRecord
 from cci.foundation.models import JobRecord
+from cci.foundation.models import MethodologyProposal
+from cci.foundation.models import MethodologyVersion
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
@@ -112,10 +114,17 @@ def _foreign_rows(app) -> dict[str, int]:
                              status="succeeded", summary={"note": SECRET})
         db.add(run)
         _shared_published_run(today, region, office)
+        # the methodology owner's workbench is federal: a draft, and a proposal the foreign
+        # region made
+        version = MethodologyVersion(kind="derived", base_key="cci-2023",
+                                     title=f"{SECRET} версия", overrides={}, status="draft")
+        proposal = MethodologyProposal(region_id=region.id, summary=f"{SECRET} предложение",
+                                       proposed_by=SECRET)
+        db.add_all([version, proposal])
         db.commit()
         user = db.scalar(select(User).where(User.email == "vla-secret@example.ru"))
         ids = {"campaign_id": campaign.id, "run_id": run.id, "office_id": office.id,
-               "user_id": user.id}
+               "user_id": user.id, "version_id": version.id, "proposal_id": proposal.id}
     with app.app_context(), tenancy.region_scope(region.id, "crawler set-up"):
         token, _text = tokens.issue(db.get(User, user.id), f"{SECRET} токен")
         job = JobRecord(rq_id="crawler-foreign-job", name="tenants.sync", title=f"{SECRET} задача")
@@ -233,7 +242,8 @@ def test_every_route_is_crawled_or_listed_with_a_reason(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert not set(NOT_CRAWLED) - endpoints, "listed routes that no longer exist"
     known_ids = {"campaign_id", "run_id", "office_id", "user_id", "token_id", "job_id",
-                 "import_id", "call_id", "invitation_id", "kiosk_id", "response_id", "photo_id"}
+                 "import_id", "call_id", "invitation_id", "kiosk_id", "response_id", "photo_id",
+                 "version_id", "proposal_id"}
     unfillable = [
         (rule.rule, name) for rule, _method in _crawled_rules(app)
         for converter, name in _params(rule)

@@ -114,6 +114,7 @@ from cci.methodology.contract import UNKNOWN_OPTION
 from cci.methodology.contract import UNKNOWN_RESPONDENT_TYPE
 from cci.methodology.contract import AnswerError
 from cci.methodology.contract import ChecklistParam
+from cci.methodology.contract import DeclaredChange
 from cci.methodology.contract import Indicator
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
@@ -177,6 +178,7 @@ __all__ = [  # noqa: RUF022
     "UNKNOWN_OPTION",
     "UNKNOWN_RESPONDENT_TYPE",
     "ChecklistParam",
+    "DeclaredChange",
     "Indicator",
     "IndicatorSet",
     "Item",

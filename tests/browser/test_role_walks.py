@@ -375,6 +375,9 @@ def _methodology_owner(walk: Walk, world: World) -> None:
     page.reload()
     page.locator("#comparison table").first.wait_for()
     walk.check("the draft compared", results=True)
+    # the workbench: a derived version's generated form, the register of proposals
+    walk.open("/federal/versions/new?base=cci-2023", "a derived version's form")
+    walk.open("/federal/proposals/", "proposals")
 
 
 def _regional_admin(walk: Walk, world: World) -> None:

@@ -632,3 +632,58 @@ class CommentTheme(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
     theme: Mapped[str] = mapped_column(String(32))
+class MethodologyVersion(Base):
+    """A methodology version's life in the platform beside its code.
+
+    ``kind`` "derived": a version made in the interface from an installed set (``base_key``)
+    by changing its declared parameters (``overrides``): a draft, submitted, returned with a
+    comment, or published — then numbered, keyed and never changed again. ``kind`` "package":
+    the approval of an installed package's set (``key``) for new campaigns.
+    """
+
+    __tablename__ = "methodology_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="derived")
+    #: the set's key: a package's, or a derived version's once published
+    key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    base_key: Mapped[str] = mapped_column(String(64), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    package_version: Mapped[str] = mapped_column(String(64), default="")
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
+class MethodologyProposal(Base):
+    """A proposal to change the methodology: who proposed it, what, for which indicator, the
+    decision with its reason, and the version that implements it. ``source`` names a change a
+    package declared (``<key>#<number>``), so seeding it twice adds nothing."""
+
+    __tablename__ = "methodology_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), nullable=True)
+    proposed_by: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    indicator: Mapped[str] = mapped_column(String(100), default="")
+    decision: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    region: Mapped[Region | None] = relationship()

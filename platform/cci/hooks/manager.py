@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from importlib.metadata import EntryPoint
@@ -26,6 +27,7 @@ from cci.collection.channels import QualityRule
 from cci.foundation.audit import AuditVocabulary
 from cci.hooks import specs as hookspecs
 from cci.methodology.contract import IndicatorSet
+from cci.methodology.versions import Shelf
 
 ENTRY_POINT_GROUPS = ("cci.indicators", "cci.channels", "cci.plugins")
 
@@ -94,7 +96,8 @@ def _load(ep: EntryPoint, group: str) -> Any:
 class Registry:
     """What the installed plugins provide, checked for conflicts once at start-up."""
 
-    indicator_sets: dict[str, IndicatorSet] = field(default_factory=dict)
+    #: the packages' sets and the published derived versions alike (a :class:`Shelf`)
+    indicator_sets: Mapping[str, IndicatorSet] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     quality_rules: dict[str, QualityRule] = field(default_factory=dict)
     jobs: dict[str, Any] = field(default_factory=dict)
@@ -173,7 +176,8 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, kind: type[_K],
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     registry = Registry(
-        indicator_sets=_collect(pm, "register_indicator_sets", IndicatorSet, "methodology version"),
+        indicator_sets=Shelf(_collect(pm, "register_indicator_sets", IndicatorSet,
+                                      "methodology version")),
         channels=_collect(pm, "register_channels", Channel, "channel"),
         quality_rules=_collect(pm, "register_quality_rules", QualityRule, "quality rule"),
     )
@@ -197,8 +201,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             schema_owners[name] = plugin_name
             registry.api_schemas[name] = schema
     registry.audit = _audit_vocabulary(pm)
-    for key, indicator_set in registry.indicator_sets.items():
-        if indicator_set.based_on and indicator_set.based_on not in registry.indicator_sets:
+    packaged = registry.indicator_sets.packaged  # type: ignore[attr-defined]
+    for key, indicator_set in packaged.items():
+        if indicator_set.based_on and indicator_set.based_on not in packaged:
             raise PluginError(
                 f"Methodology version {key!r} (package {indicator_set.package!r}) is based on "
                 f"{indicator_set.based_on!r}, which is not installed"

@@ -147,7 +147,7 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
         ).all()
     payload = {
         "set": [indicator_set.key, indicator_set.version, indicator_set.package_version],
-        "parameters": parameter_values(indicator_set),
+        "parameters": run_parameters(indicator_set),
         "regions": sorted(r.id for r in campaign.regions),
         "responses": [[str(v) for v in row] for row in responses],
         "checklists": [[str(v) for v in row] for row in checklists],
@@ -157,6 +157,16 @@ def input_fingerprint(campaign: Campaign, indicator_set: IndicatorSet) -> str:
 
 def parameter_values(indicator_set: IndicatorSet) -> dict[str, Any]:
     return {key: p.value for key, p in indicator_set.parameters.items()}
+
+
+def run_parameters(indicator_set: IndicatorSet) -> dict[str, Any]:
+    """What a run records of the exact set it used: the version, every parameter and, for a
+    derived version, its base and every change (points, wording) made to it."""
+    recorded = {"version": indicator_set.version, **parameter_values(indicator_set)}
+    if indicator_set.derived_from:
+        recorded["derived_from"] = indicator_set.derived_from
+        recorded["overrides"] = dict(indicator_set.overrides)
+    return recorded
 
 
 # --- runs --------------------------------------------------------------------------------
@@ -200,7 +210,7 @@ def _start_locked(campaign: Campaign, key: str, indicator_set: IndicatorSet, dra
         methodology_key=key,
         plugin_package=indicator_set.package,
         plugin_version=indicator_set.package_version,
-        parameters={"version": indicator_set.version, **parameter_values(indicator_set)},
+        parameters=run_parameters(indicator_set),
         input_fingerprint=fingerprint,
         status="queued",
         is_draft=draft,

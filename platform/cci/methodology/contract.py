@@ -102,6 +102,31 @@ class Parameter:
     value: Any
     is_default: bool = False
     description: str = ""
+    #: What a derived version may set it to (:mod:`cci.methodology.parameters`): ``kind`` is
+    #: "integer", "number", "numbers" (a list, e.g. star bands), "weights" (a number per key),
+    #: "bands" (a list of [threshold, score]) or "mapping" (option → keys from ``choices``);
+    #: "" leaves the parameter as the set fixes it. ``minimum``/``maximum`` bound every number
+    #: in it; ``unit`` names what it counts.
+    kind: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+    #: how people read the keys of a "weights" or "mapping" value and of ``choices``, where
+    #: the set's groups, options and checklist parameters do not name them
+    words: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class DeclaredChange:
+    """One change a version made, as its package declares it: the core seeds the register of
+    proposals from it (the proposal behind the change, accepted, implemented by the version)."""
+
+    number: int
+    summary: str
+    indicators: tuple[str, ...] = ()
+    proposed_by: str = ""
+    reason: str = ""
 
 
 #: Why an answer is refused: every channel gets the same reason for the same answer (and
@@ -174,6 +199,12 @@ class IndicatorSet:
     package_version: str = ""
     #: What a reader should know of the questionnaire's version (the items are its data).
     questionnaire_note: str = ""
+    #: The changes of this version as data (the register of proposals is seeded from them).
+    change_log: list[DeclaredChange] = field(default_factory=list)
+    #: A derived version (made in the interface): the set it changes, and what it changed
+    #: (:mod:`cci.methodology.parameters`); empty for a packaged version.
+    derived_from: str = ""
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     def _lookup(self) -> dict:
         """Look-ups of the items, built once (a channel asks for every answer; an import for

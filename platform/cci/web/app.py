@@ -84,6 +84,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import region  # noqa: F401 - registers its routes
     from cci.web.views import results  # noqa: F401 - registers its routes
     from cci.web.views import review  # noqa: F401 - registers its routes
+    from cci.web.views import versions  # noqa: F401 - registers its routes
     from cci.web.views.areas import area_url
     from cci.web.views.areas import federal_bp
     from cci.web.views.areas import region_bp

@@ -118,17 +118,23 @@ INDICATORS = (
 PARAMETERS = {
     "positive_min": Parameter(
         "positive_min", "Порог положительного ответа", 9, is_default=True,
-        description="Граница пилота в источнике не указана; по умолчанию 9–10"),
+        description="Граница пилота в источнике не указана; по умолчанию 9–10",
+        kind="integer", minimum=1, maximum=10, unit="балл шкалы 1–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 1, is_default=True,
-        description="В пилоте достаточно одного ответа"),
+        description="В пилоте достаточно одного ответа",
+        kind="integer", minimum=1, maximum=1000, unit="ответов"),
     "star_bands": Parameter(
         "star_bands", "Границы звёзд (5★, 4★, 3★, 2★)", [90, 80, 70, 60], is_default=True,
         description="Звёзды относятся к индексу в том виде, в каком он показан, — с одним "
-                    "знаком после запятой: 89,96 показывается как 90,0 и получает 5★"),
+                    "знаком после запятой: 89,96 показывается как 90,0 и получает 5★",
+        kind="numbers", minimum=0, maximum=100, unit="баллов индекса",
+        words=(("0", "5★"), ("1", "4★"), ("2", "3★"), ("3", "2★"))),
     "comfort_points": Parameter(
         "comfort_points", "Баллы уровней комфортности",
-        {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0}),
+        {"1": 2.0, "2": 1.0, "3": 0.5, "none": 0.0},
+        kind="weights", minimum=0, maximum=10, unit="баллов",
+        words=tuple((o.key, o.label.split(":")[0]) for o in cl.COMFORT_LEVELS)),
     "preferred_channel_offered_by": Parameter(
         "preferred_channel_offered_by", "Сверка S-III.7 с каналами O-III.6",
         {"office": ["office"], "contact_center": ["contact_center"],
@@ -137,5 +143,6 @@ PARAMETERS = {
          "email": ["email"]},
         is_default=True,
         description="Вариант ответа «наиболее удобный канал» считается предлагаемым офисом, "
-                    "если в чек-листе O-III.6 отмечен хотя бы один из этих каналов"),
+                    "если в чек-листе O-III.6 отмечен хотя бы один из этих каналов",
+        kind="mapping", choices=tuple(p.key for p in cl.MULTICHANNEL)),
 }

@@ -20,6 +20,7 @@ from cci_ikc2022.engine import NotComputable
 from cci_ikc2022.engine import PilotMethodology
 from cci_ikc2023 import checklists as cl
 from cci_ikc2023 import questionnaire
+from cci_ikc2023.change_log import CHANGE_LOG
 
 KEY = "cci-2023"
 
@@ -85,20 +86,24 @@ INDICATORS = [
 PARAMETERS = {
     **pilot.PARAMETERS,
     "positive_min": Parameter("positive_min", "Порог положительного ответа", 8,
-                              description="Изменение 03: положительный ответ 8–10"),
+                              description="Изменение 03: положительный ответ 8–10",
+                              kind="integer", minimum=1, maximum=10, unit="балл шкалы 1–10"),
     "min_sample": Parameter(
         "min_sample", "Минимальная выборка на показатель в офисе", 10, is_default=True,
         description="Показатель с меньшим числом ответов — «недостаточно данных», в средние "
-                    "не входит"),
+                    "не входит",
+        kind="integer", minimum=1, maximum=1000, unit="ответов"),
     "group_weights": Parameter(
         "group_weights", "Веса групп в индексе перспективы",
         {"I": 0.2, "II": 0.2, "III": 0.2, "IV": 0.2, "V": 0.2}, is_default=True,
-        description="Нормируются по группам, у которых есть оценка"),
+        description="Нормируются по группам, у которых есть оценка",
+        kind="weights", minimum=0, maximum=1, unit="доля"),
     "vacancy_bands": Parameter(
         "vacancy_bands", "Шкала динамики вакансий (r → балл)",
         [[1.0, 1.0], [0.9, 0.75], [0.8, 0.5], [0.7, 0.25]], is_default=True,
         description="Изменение 06: r — вакансий за период к тому же периоду прошлого года. "
-                    "Сравнивается точно, как введено: 23,4 вакансии к 26 — это ровно 0,9"),
+                    "Сравнивается точно, как введено: 23,4 вакансии к 26 — это ровно 0,9",
+        kind="bands", minimum=0, maximum=10, unit="r → балл 0–1"),
 }
 
 
@@ -246,6 +251,7 @@ def build() -> Ikc2023:
                      "и работодателей."),
         based_on="cci-2022",
         changes=list(CHANGES),
+        change_log=list(CHANGE_LOG),
         groups=dict(pilot.GROUPS),
         indicators=INDICATORS,
         items=list(questionnaire.ITEMS),

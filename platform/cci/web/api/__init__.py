@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from cci.web.api import methodology  # noqa: F401 - the index's resources
     from cci.web.api import resources  # noqa: F401 - registers the core resources on bp
     from cci.web.api import responses  # noqa: F401 - batch ingest and the review queue
+    from cci.web.api import versions  # noqa: F401 - derived versions, approvals, proposals
     from cci.web.api.docs import schemas_of
 
     schemas_of(app)  # a plugin's schema named as one of the core's: the app does not start

@@ -33,6 +33,7 @@ from cci.index import compute
 from cci.index.reports import federal_overview_with_movement
 from cci.index.reports import figure_json
 from cci.index.reports import region_report
+from cci.methodology import versions
 from cci.web import federal_tables
 from cci.web.api.blueprint import bp
 from cci.web.api.blueprint import json_object
@@ -82,7 +83,12 @@ SCHEMAS.update({
         "type": "object", "required": ["key", "title", "version"],
         "properties": {"key": {"type": "string"}, "title": {"type": "string"},
                        "version": {"type": "string"}, "based_on": {"type": ["string", "null"]},
-                       "package": {"type": "string"}, "package_version": {"type": "string"}},
+                       "package": {"type": "string"}, "package_version": {"type": "string"},
+                       "derived_from": {"type": ["string", "null"], "description": (
+                           "a derived version (made in the interface): the version it changes")},
+                       "offered": {"type": "boolean", "description": (
+                           "approved (a package) or published (a derived version): offered for "
+                           "new campaigns")}},
     },
     "Methodology": {
         "type": "object",
@@ -101,6 +107,10 @@ SCHEMAS.update({
                 "properties": {"key": {"type": "string"}, "label": {"type": "string"}, "value": {},
                                "is_default": {"type": "boolean"}}}},
             "package": {"type": "string"}, "package_version": {"type": "string"},
+            "derived_from": {"type": ["string", "null"]}, "offered": {"type": "boolean"},
+            "overrides": {"type": "object", "description": (
+                "a derived version's changes: declared parameter key → value "
+                "(GET /methodologies/{key}/parameters)")},
         },
     },
     "Campaign": {
@@ -249,11 +259,15 @@ def _require(*roles: Role) -> None:
         raise ApiError(403)
 
 
-def methodology_json(s, full: bool) -> dict:
+def methodology_json(s, full: bool, offered: list[str] | None = None) -> dict:
     out = {"key": s.key, "title": s.title, "version": s.version, "based_on": s.based_on,
-           "package": s.package, "package_version": s.package_version}
+           "package": s.package, "package_version": s.package_version,
+           "derived_from": s.derived_from or None}
+    if offered is not None:
+        out["offered"] = s.key in offered
     if full:
         out.update(
+            overrides=dict(s.overrides),
             description=s.description, changes=list(s.changes), groups=dict(s.groups),
             indicators=[asdict(i) for i in s.indicators],
             items=[asdict(i) for i in s.items],
@@ -308,8 +322,9 @@ def _published_run(campaign: Campaign) -> ComputationRun:
 @operation("Installed methodology versions", tags=["methodologies"],
            response=list_of("MethodologySummary"), errors=())
 def methodologies():
+    offered = versions.offered(_registry().indicator_sets)
     sets = sorted(_registry().indicator_sets.values(), key=lambda s: s.key)
-    return jsonify(items=[methodology_json(s, full=False) for s in sets])
+    return jsonify(items=[methodology_json(s, full=False, offered=offered) for s in sets])
 
 
 @bp.get("/methodologies/<key>")
@@ -317,9 +332,11 @@ def methodologies():
            tags=["methodologies"], response=ref("Methodology"))
 def methodology(key: str):
     indicator_set = _registry().indicator_sets.get(key)
-    if indicator_set is None:
-        raise ApiError(404)
-    return jsonify(methodology_json(indicator_set, full=True))
+    if indicator_set is None or (key.startswith("draft-")
+                                 and not g.api_user.has_role(*MANAGERS)):
+        raise ApiError(404)  # a draft is its owners' work until published
+    return jsonify(methodology_json(indicator_set, full=True,
+                                    offered=versions.offered(_registry().indicator_sets)))
 
 
 @bp.get("/campaigns")
@@ -338,9 +355,14 @@ def create_campaign():
     regions = body.get("regions") or []
     if not isinstance(regions, list):
         raise ApiError(422, message="Нужен список кодов регионов.", details={"field": "regions"})
+    key = str(body.get("methodology", ""))
+    if key in _registry().indicator_sets and not versions.is_offered(_registry().indicator_sets,
+                                                                     key):
+        raise ApiError(422, message=f"Версия методики {key} ещё не одобрена для новых кампаний.",
+                       details={"field": "methodology"})
     try:
         campaign = save_campaign(
-            name=str(body.get("name", "")), methodology_key=str(body.get("methodology", "")),
+            name=str(body.get("name", "")), methodology_key=key,
             starts_on=dt.date.fromisoformat(str(body.get("starts_on"))),
             ends_on=dt.date.fromisoformat(str(body.get("ends_on"))),
             region_codes=[str(r) for r in regions], user_id=g.api_user.id)

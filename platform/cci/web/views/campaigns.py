@@ -38,6 +38,7 @@ from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.foundation.roles import Role
 from cci.index import compute
+from cci.methodology import versions
 from cci.web.views import found_or_404
 from cci.web.views.areas import federal_bp
 
@@ -57,17 +58,23 @@ class CampaignForm(FlaskForm):
 
 def _form(campaign: Campaign | None = None) -> CampaignForm:
     registry = current_app.extensions["cci.registry"]
+    # only approved versions are offered; a campaign keeps the version it has
+    keys = versions.offered(registry.indicator_sets)
+    if campaign is not None and campaign.methodology_key not in keys:
+        keys.append(campaign.methodology_key)
     if campaign is None and request.method == "GET":
         # A campaign is federal: the quarter of the moment in UTC proposes its dates.
         name, first, last = quarter(dt.datetime.now(dt.UTC).date())
         form = CampaignForm(name=name, starts_on=first, ends_on=last,
-                            methodology_key=max(registry.indicator_sets))
+                            methodology_key=max((k for k in keys
+                                                 if not registry.indicator_sets[k].derived_from),
+                                                default=None))
     else:
         form = CampaignForm(obj=campaign)
         if campaign is not None and request.method == "GET":
             form.regions.data = [r.code for r in campaign.regions]
-    form.methodology_key.choices = [(k, s.title)
-                                    for k, s in sorted(registry.indicator_sets.items())]
+    form.methodology_key.choices = [(k, registry.indicator_sets[k].title) for k in keys
+                                    if k in registry.indicator_sets]
     form.regions.choices = [(r.code, r.name)
                             for r in db.scalars(select(Region).order_by(Region.name))]
     return form
