@@ -40,6 +40,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.web import moments
+from cci.web import numbers
 from cci.web.numbers import DASH
 
 #: Excel's number format of each kind of column. ``share`` and ``percent`` hold a fraction
@@ -88,28 +89,46 @@ class Table:
 
 
 def run_provenance(run: ComputationRun, campaign: Campaign, *, methodology_title: str = "",
-                   filters: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
+                   filters: dict[str, Any] | None = None, with_parameters: bool = True
+                   ) -> list[tuple[str, Any]]:
     """Where a run's numbers come from: the campaign, the methodology version and its
     parameters, the run, the data it read (its fingerprint) and when it was computed —
-    in the reader's local time."""
+    in the reader's local time. ``with_parameters=False``: a page shows them as a table."""
     version = run.parameters.get("version", "")
     methodology = ", ".join(part for part in (run.methodology_key, str(version or "")) if part)
     shown = {key: value for key, value in (filters or {}).items()
              if value not in (None, "", [], ())}
-    return [
+    lines = [
         (_("Campaign"), campaign.name),
         (_("Period"), f"{campaign.starts_on.isoformat()} — {campaign.ends_on.isoformat()}"),
         (_("Methodology"), f"{methodology_title} ({methodology})" if methodology_title
          else methodology),
         (_("Run"), run.id),
         (_("Computed by"), f"{run.plugin_package} {run.plugin_version}".strip() or DASH),
-        (_("Computed at"), moments.local_time(run.finished_at) if run.finished_at else DASH),
+        (_("Time of the computation"),
+         moments.local_time(run.finished_at) if run.finished_at else DASH),
         (_("Published"), moments.local_time(run.published_at) if run.published_at else DASH),
         (_("Data fingerprint"), run.input_fingerprint or DASH),
-        (_("Parameters"), ", ".join(f"{k}={v}" for k, v in sorted(run.parameters.items()))
+        (_("Parameters"), "\n".join(f"{k} = {plain(v)}" for k, v in sorted(run.parameters.items()))
          or DASH),
         (_("Filters"), ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or DASH),
     ]
+    return lines if with_parameters else [line for line in lines if line[0] != _("Parameters")]
+
+
+def plain(value: Any, inner: bool = False) -> str:
+    """A stored value (a parameter: a number, a list, a mapping) in words and Russian numbers,
+    never as code: «90; 80; 70», «(0,9; 0,75)», «1: 2 · 2: 1 · 3: 0,5»."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int | float):
+        return numbers.number(value, 3, trim=True)
+    if isinstance(value, dict):
+        return " · ".join(f"{key}: {plain(item, True)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        text = "; ".join(plain(item, True) for item in value)
+        return f"({text})" if inner and len(value) > 1 else text
+    return DASH if value is None else str(value)
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -199,8 +218,34 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = Non
 
 
 def to_xlsx(table: Table) -> bytes:
+    return to_xlsx_book([table], table.provenance, title=table.title)
+
+
+def to_xlsx_book(tables: Sequence[Table], provenance: Sequence[tuple[str, Any]] = (),
+                 title: str = "") -> bytes:
+    """Several tables as one workbook, a sheet each (in order, names kept unique), and one
+    provenance sheet: tables exported together come from the same run."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_title(table.title))
+    taken: set[str] = set()
+    for table in tables:
+        name = sheet_title(table.title)
+        for number in range(2, 1000):
+            if name.casefold() not in taken:
+                break
+            suffix = f" ({number})"
+            name = sheet_title(table.title)[:31 - len(suffix)] + suffix
+        taken.add(name.casefold())
+        _write_table(book.create_sheet(name), table)
+    contents = [(_("Table"), title)] if title else [
+        (_("Sheet"), table.title) for table in tables]
+    _provenance_sheet(book, [*contents, *provenance])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _write_table(sheet: Any, table: Table) -> None:
+    """``sheet``: a write-only sheet (its stubs lack the column widths it has)."""
     rows = table.rows if isinstance(table.rows, list) else list(table.rows)
     sample = rows[:_WIDTH_SAMPLE]
     for position, column in enumerate(table.columns):
@@ -221,22 +266,43 @@ def to_xlsx(table: Table) -> bytes:
             _cell(sheet, _xlsx_value(value, kind), number_format, bold,
                   wrap=isinstance(value, str) and "\n" in value)
             for value, kind, number_format in zip(row, kinds, formats, strict=True)])
-    _provenance_sheet(book, table)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
-def _provenance_sheet(book: Workbook, table: Table) -> None:
+def _provenance_sheet(book: Workbook, lines: Sequence[tuple[str, Any]]) -> None:
     about = book.create_sheet(sheet_title(_("Provenance")))
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 90
-    lines = [(_("Table"), table.title), *table.provenance,
-             (_("Exported"), moments.local_time(dt.datetime.now(dt.UTC)))]
-    for label, value in lines:
+    for label, value in [*lines, (_("Exported"), moments.local_time(dt.datetime.now(dt.UTC)))]:
         about.append([_cell(about, label, bold=True),
                       _cell(about, value, "@" if isinstance(value, str) else None,
                             wrap=isinstance(value, str))])
+
+
+# --- on a page ------------------------------------------------------------------------------
+
+
+def display(value: Any, kind: str) -> str:
+    """A cell as a page shows it, in the Russian format of the numbers' filters: «71,6»,
+    «72 %», «1 234», «—» for no value."""
+    if value is None or value == "":
+        return DASH if kind != "text" else ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if kind == "index":
+        return numbers.index(value)
+    if kind == "share":
+        return numbers.percent(value)
+    if kind == "percent":
+        return numbers.percent(value, 1)
+    if kind == "int":
+        return numbers.number(value)
+    if kind == "number" and isinstance(value, int | float):
+        return numbers.number(value, 3, trim=True)
+    if kind == "moment" and isinstance(value, dt.datetime):
+        return moments.local_time(value)
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
 
 
 # --- the response ---------------------------------------------------------------------------
