@@ -98,3 +98,16 @@ def test_the_response_names_the_file_safely_in_both_forms(ctx):
     assert simple.mimetype == "text/csv"
     with pytest.raises(ValueError, match="format"):
         exports.response(_table(), "pdf", "x")
+
+
+def test_the_audit_log_exports_through_the_module(app, client, make_user, login):
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get("/r/RU-BRY/admin/audit.xlsx?action=user.create&from=2026-01-05")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-')
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Журнал аудита", "Происхождение"]
+    sheet = book["Журнал аудита"]
+    assert sheet.freeze_panes == "A2" and sheet["C1"].value == "Действие" and sheet["C1"].font.b
+    about = dict(book["Происхождение"].iter_rows(values_only=True))
+    assert about["Фильтры"] == "Действие: Пользователь создан; С: 05.01.2026"
