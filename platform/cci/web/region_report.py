@@ -159,8 +159,9 @@ def _coverage(report: RegionReport, region: Region) -> Coverage:
 
 def _series(rows: list[list[Any]], label: int, value: int
             ) -> tuple[list[str], list[float | None]]:
-    """A chart's labels and values: two columns of a section's table."""
-    return [str(row[label]) for row in rows], [row[value] for row in rows]
+    """A horizontal bar chart's labels and values: two columns of a section's table, bottom
+    up (pygal draws the first bar lowest), so the chart reads top down like its table."""
+    return [str(row[label]) for row in reversed(rows)], [row[value] for row in reversed(rows)]
 
 
 def _percent_format(value: float) -> str:
