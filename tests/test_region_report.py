@@ -92,6 +92,9 @@ def test_the_pdf_is_made_by_a_job_then_kept_for_the_run(
         == waiting
     work(app)
     assert "PDF готов." in text(client.get(waiting))
+    job_id = waiting.split("/report/pdf/")[1].split("?")[0]
+    job_page = text(client.get(f"/r/RU-BRY/jobs/{job_id}"))
+    assert re.search(r"PDF отчёта готов: \d+ страниц", job_page)
     response = client.get(f"/r/RU-BRY/report.pdf?campaign={campaign}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")

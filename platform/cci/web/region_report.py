@@ -19,6 +19,7 @@ from flask import current_app
 from flask import g
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -347,8 +348,9 @@ def page(printed: PrintedReport, **context: Any) -> str:
 
 
 def render_pdf(run: ComputationRun, region: Region, base_url: str,
-               report: Progress = lambda *_args: None) -> bytes:
-    """The report of a run for a region as PDF (in a request context: templates, g.region)."""
+               report: Progress = lambda *_args: None) -> tuple[bytes, int]:
+    """The report of a run for a region as PDF, and its number of pages (in a request
+    context: templates, g.region)."""
     report(0.05, _("Reading the run's figures"))
     printed = build(run, region)
     report(0.25, _("Drawing the charts and tables"))
@@ -356,7 +358,7 @@ def render_pdf(run: ComputationRun, region: Region, base_url: str,
     report(0.4, _("Laying out the pages"))
     document = _weasy_document(html, base_url, static_reader)
     report(0.85, _("Writing the PDF"))
-    return document.write_pdf()
+    return document.write_pdf(), len(document.pages)
 
 
 def pdf_job(report: Progress, run_id: int, base_url: str) -> dict:
@@ -368,10 +370,12 @@ def pdf_job(report: Progress, run_id: int, base_url: str) -> dict:
         raise jobs.InputError("no published run of this region to report")
     with current_app.test_request_context("/", base_url=base_url):
         g.area, g.region = "region", region
-        body = render_pdf(run, region, base_url, report)
+        body, pages = render_pdf(run, region, base_url, report)
     current_app.extensions["cci.redis"].set(pdf_key(run, region.id), body,
                                             ex=PDF_KEEP_SECONDS)
-    return {"run": run.id, "bytes": len(body)}
+    return {"run": run.id, "bytes": len(body), "lines": [ngettext(
+        "The report's PDF is ready: %(num)d page.", "The report's PDF is ready: %(num)d pages.",
+        pages)]}
 
 
 @hookimpl
