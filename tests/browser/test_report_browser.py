@@ -5,6 +5,7 @@ arrives through its job's progress page."""
 from __future__ import annotations
 
 import pytest
+
 from engine_helpers import work
 
 from tests.browser.test_csp_browser import _watch
@@ -22,7 +23,7 @@ OVERFLOW = """() => {
 
 
 def test_the_report_prints_within_a4_and_reads_on_a_phone(
-        app, page, browser_user, campaign, computed):  # noqa: F811
+        app, page, browser_user, campaign, computed):
     console = _watch(page)
     log_in(page, *browser_user("regional_admin", "RU-BRY"))
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
@@ -39,7 +40,7 @@ def test_the_report_prints_within_a4_and_reads_on_a_phone(
 
 
 def test_the_pdf_arrives_through_its_progress_page(
-        app, page, browser_user, campaign, computed):  # noqa: F811
+        app, page, browser_user, campaign, computed):
     log_in(page, *browser_user("auditor", "RU-BRY"))
     page.goto(f"/r/RU-BRY/report?campaign={campaign}")
     page.get_by_role("link", name="PDF", exact=True).click()
