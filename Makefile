@@ -19,7 +19,9 @@ pdf-libraries:
 		{ fc-list :lang=ru 2>/dev/null | grep -q . || \
 		  test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null)
+		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null) || \
+		echo "warning: Pango, HarfBuzz's subsetter or a Cyrillic font is missing and could not be" \
+		     "installed here (apt-get as root on Debian): the region report's PDF will not work" >&2
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
