@@ -4,6 +4,7 @@ region's walls (another region's report, PDF or PDF job is not there)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -11,6 +12,7 @@ import openpyxl
 import pypdf
 import pytest
 
+from cci.collection.campaigns import save_campaign
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
@@ -116,7 +118,7 @@ def test_the_report_tables_export_as_one_workbook(
     response = client.get(f"/r/RU-BRY/report.xlsx?campaign={campaign}")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames[-1] == "Происхождение" and len(book.sheetnames) == 8
+    assert book.sheetnames[-1] == "Происхождение" and len(book.sheetnames) == 9
     offices_sheet = next(book[name] for name in book.sheetnames if name.startswith("Офисы"))
     assert offices_sheet.freeze_panes == "D2"
     first = [c.value for c in offices_sheet[2]]
@@ -164,3 +166,39 @@ def test_parameters_read_as_words_and_russian_numbers(app):
         assert exports.plain([[1.0, 1.0], [0.9, 0.75]]) == "(1; 1); (0,9; 0,75)"
         assert exports.plain({"1": 2.0, "social": ["vk", "ok"]}) == "1: 2 · social: (vk; ok)"
         assert exports.plain(True) == "да" and exports.plain(None) == "—"
+
+
+def test_the_trend_names_each_campaigns_run_beside_the_federation(
+        app, client, campaign, make_user, login):
+    """2025-Q1: BRY's main office 8 of 10 positive (index 80.0, 4 stars), KYA's 6 of 10 (60.0);
+    the federation is the mean of the regions, 70.0. 2025-Q2: BRY alone, 9 of 10: 90.0 both."""
+    with app.app_context(), tenancy.federal_scope("test"):
+        earlier = save_campaign(name="2025-Q1", methodology_key="cci-2023",
+                                starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2025, 3, 31),
+                                region_codes=["RU-BRY", "RU-KYA"])
+        db.commit()
+        earlier_id = earlier.id
+    winter = dt.datetime(2025, 2, 5, 9, 0, tzinfo=dt.UTC)
+    bry, kya = offices(app, "RU-BRY"), offices(app, "RU-KYA")
+    for value in (10,) * 8 + (1, 1):
+        answer(app, bry[0], {"usefulness": value, "comfort": value}, when=winter)
+    for value in (10,) * 6 + (1,) * 4:
+        answer(app, kya[0], {"usefulness": value, "comfort": value}, when=winter)
+    first_run, _created = start(app, earlier_id)
+    work(app)
+    for value in (10,) * 9 + (1,):
+        answer(app, bry[0], {"usefulness": value, "comfort": value})
+    second_run, _created = start(app, campaign)
+    work(app)
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get(f"/r/RU-BRY/report?campaign={campaign}")
+    page = text(response)
+    assert f"2025-Q1 {first_run} 80,0 4 70,0" in page
+    assert f"2025-Q2 {second_run} 90,0 5 90,0" in page
+    assert "Индекс по кампаниям" in page
+    html = response.get_data(as_text=True)
+    assert 'alt="Индекс по кампаниям. Брянская область — 2025-Q1: 80,0; 2025-Q2: 90,0.' \
+        ' Федерация — 2025-Q1: 70,0; 2025-Q2: 90,0"' in html
+    # the earlier campaign's report has no later campaign in its trend
+    earlier_page = text(client.get(f"/r/RU-BRY/report?campaign={earlier_id}"))
+    assert "2025-Q2" not in earlier_page.split("Индекс по кампаниям")[1].split("Индекс по типам")[0]

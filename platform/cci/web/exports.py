@@ -169,7 +169,7 @@ def to_csv(table: Table) -> str:
 
 def sheet_title(text: str) -> str:
     """A sheet's name as Excel allows it: at most 31 characters, none of []:*?/\\."""
-    return _SHEET_FORBIDDEN.sub(" ", text).strip()[:31] or "1"
+    return _SHEET_FORBIDDEN.sub(" ", text).strip()[:31].rstrip(" ·,;-") or "1"
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:

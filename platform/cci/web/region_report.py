@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection import quality
+from cci.collection.campaigns import visible_campaigns
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -31,6 +32,7 @@ from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.hooks.specs import hookimpl
+from cci.index import compute
 from cci.index.reports import RegionReport
 from cci.index.reports import region_report
 from cci.methodology.contract import RESPONDENT_TYPES
@@ -96,6 +98,7 @@ def build(run: ComputationRun, region: Region) -> PrintedReport:
                                         filters={"region": region.code})
     coverage = _coverage(report, region)
     sections = [
+        _trend(report, region, provenance),
         _perspectives(report, provenance),
         _groups(report, provenance),
         _offices(report, provenance),
@@ -169,8 +172,48 @@ def _percent_format(value: float) -> str:
     return percent(value)
 
 
-def _title(report: RegionReport, what: str) -> str:
-    return f"{what} · {report.campaign.name}"
+TREND_CAMPAIGNS = 8  # the latest campaigns the trend shows
+
+
+def _index_row(run_id: int, region_id: int | None) -> RunResult | None:
+    """A run's index of a region, or of the federation (``region_id`` None)."""
+    return db.scalar(select(RunResult).where(
+        RunResult.run_id == run_id, RunResult.metric == "index",
+        RunResult.respondent_type.is_(None),
+        RunResult.level == ("region" if region_id is not None else "federation"),
+        RunResult.region_id == region_id if region_id is not None
+        else RunResult.region_id.is_(None)))
+
+
+def _trend(report: RegionReport, region: Region, provenance) -> Section:
+    """The region's index in its campaigns up to this one, under the same methodology
+    version, each from its campaign's current run (named), beside the federal index."""
+    version = report.run.methodology_key
+    campaigns = [c for c in visible_campaigns() if c.starts_on <= report.campaign.starts_on]
+    rows: list[list[Any]] = []
+    for campaign in reversed(campaigns[:TREND_CAMPAIGNS]):
+        run = compute.current_run(campaign.id, version)
+        own = _index_row(run.id, region.id) if run else None
+        if run is not None:
+            with tenancy.federal_scope("the region report: the federal index as benchmark"):
+                federal = _index_row(run.id, None)
+                federal_value = federal.value if federal else None
+        else:
+            federal_value = None
+        rows.append([campaign.name, run.id if run else None, own.value if own else None,
+                     own.stars if own else None, federal_value])
+    table = Table(_("Index over the campaigns"),
+                  [Column(_("Campaign"), "text"), Column(_("Run"), "int"),
+                   Column(_("Region index"), "index"), Column(_("Stars"), "int"),
+                   Column(_("Federal index"), "index")], rows, provenance)
+    points = [row for row in rows if row[2] is not None]
+    chart = charts.lines(
+        _("Index over the campaigns"), [row[0] for row in rows],
+        {region.name: [row[2] for row in rows], _("Federation"): [row[4] for row in rows]},
+        range_=(0, 100)) if len(points) > 1 else None
+    return Section("trend", _("Index over the campaigns"), table, chart, _(
+        "Each campaign's figures come from its current run of this methodology version; a "
+        "newer run of a campaign is a new series, never an edit of the old one."))
 
 
 def _perspectives(report: RegionReport, provenance) -> Section:
@@ -180,7 +223,7 @@ def _perspectives(report: RegionReport, provenance) -> Section:
         rows.append([respondent_label(kind), figure.value if figure else None,
                      figure.detail.get("offices") if figure and figure.value is not None
                      else None])
-    table = Table(_title(report, _("Index by respondent type")),
+    table = Table(_("Index by respondent type"),
                   [Column(_("Respondents"), "text"), Column(_("Index"), "index"),
                    Column(_("Offices measured"), "int")], rows, provenance)
     chart = charts.bars(_("Index by respondent type"), *_series(rows, 0, 1), range_=(0, 100))
@@ -194,7 +237,7 @@ def _groups(report: RegionReport, provenance) -> Section:
         rows.append([f"{code}. {title}", figure.value if figure else None,
                      figure.detail.get("offices") if figure and figure.value is not None
                      else None])
-    table = Table(_title(report, _("Groups")),
+    table = Table(_("Groups"),
                   [Column(_("Group"), "text"), Column(_("Share"), "share"),
                    Column(_("Offices measured"), "int")], rows, provenance)
     chart = charts.bars(_("Groups"), *_series(rows, 0, 1), value_format=_percent_format,
@@ -221,7 +264,7 @@ def _offices(report: RegionReport, provenance) -> Section:
                *[Column(_("Answers: %(who)s", who=respondent_label(k)), "int")
                  for k in RESPONDENT_TYPES],
                Column(_("Note"), "text")]
-    table = Table(_title(report, _("Offices")), columns, rows, provenance, freeze_columns=3)
+    table = Table(_("Offices"), columns, rows, provenance, freeze_columns=3)
     measured = [row for row in rows if row[3] is not None]
     chart = charts.bars(_("Offices by index"), *_series(measured, 2, 3),
                         range_=(0, 100)) if measured else None
@@ -239,7 +282,7 @@ def _groups_by_office(report: RegionReport, provenance) -> Section:
     columns = [Column(_("Code"), "text"), Column(_("Office"), "text"),
                *[Column(f"{code}. {title}", "share")
                  for code, title in report.indicator_set.groups.items()]]
-    table = Table(_title(report, _("Groups by office")), columns, rows, provenance,
+    table = Table(_("Groups by office"), columns, rows, provenance,
                   freeze_columns=2)
     return Section("groups-by-office", _("Groups by office"), table)
 
@@ -259,7 +302,7 @@ def _indicators(report: RegionReport, provenance) -> Section:
                Column(_("Share"), "share"), Column(_("Answers (n)"), "int"),
                Column(_("Interval from"), "share"), Column(_("Interval to"), "share"),
                Column(_("Note"), "text")]
-    table = Table(_title(report, _("Indicators")), columns, rows, provenance,
+    table = Table(_("Indicators"), columns, rows, provenance,
                   freeze_columns=2)
     return Section("indicators", _("Indicators"), table, note=_(
         "Each share is shown with its number of valid answers (n) and its 95% Wilson "
