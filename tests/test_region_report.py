@@ -75,7 +75,8 @@ def test_the_report_page_shows_the_figures_coverage_and_provenance(
     assert 'alt="Группы показателей. V. Внешний комфорт и удобство: 90 %; IV.' in html
     # provenance: the run, its data fingerprint, the methodology version and its parameters
     assert f"Расчёт {run_id}" in page and f"Отпечаток данных {fingerprint}" in page
-    assert "Методика ИКЦ-2023 (cci-2023, 2023.2)" in page
+    assert "Методика ИКЦ-2023 Расчёт" in page and "Версия методики cci-2023 2023.2" in page
+    assert "Период 01.04.2025 — 30.06.2025" in page
     assert "Минимальная выборка на показатель в офисе 10" in page
     assert "Границы звёзд (5★, 4★, 3★, 2★) 90; 80; 70; 60" in page
     assert "{" not in page and "None" not in page and "[" not in page

@@ -10,6 +10,8 @@ from engine_helpers import work
 
 from tests.browser.test_csp_browser import _watch
 from tests.browser.test_login_browser import log_in
+from tests.browser.test_role_walks import READ_PAGE
+from tests.browser.test_role_walks import page_problems
 from tests.test_region_report import computed  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
@@ -32,6 +34,8 @@ def test_the_report_prints_within_a4_and_reads_on_a_phone(
     assert not page.locator(".toolbar").is_visible()  # the screen's links are not printed
     assert page.evaluate(OVERFLOW) == []
     assert page.locator(".rchart img").count() == 4
+    # what the role walks check on every page: Russian words, Russian numbers, zoned times
+    assert page_problems(page.evaluate(READ_PAGE), results=True) == []
     page.emulate_media(media="screen")
     page.set_viewport_size({"width": 375, "height": 740})
     page.reload()

@@ -89,31 +89,36 @@ class Table:
 
 
 def run_provenance(run: ComputationRun, campaign: Campaign, *, methodology_title: str = "",
-                   filters: dict[str, Any] | None = None, with_parameters: bool = True
+                   filters: dict[str, Any] | None = None, on_page: bool = False
                    ) -> list[tuple[str, Any]]:
     """Where a run's numbers come from: the campaign, the methodology version and its
     parameters, the run, the data it read (its fingerprint) and when it was computed —
-    in the reader's local time. ``with_parameters=False``: a page shows them as a table."""
+    in the reader's local time. ``on_page``: the lines a page shows in words (the version's
+    title without its key, no parameters or filters: the page shows those its own way)."""
     version = run.parameters.get("version", "")
     methodology = ", ".join(part for part in (run.methodology_key, str(version or "")) if part)
     shown = {key: value for key, value in (filters or {}).items()
              if value not in (None, "", [], ())}
     lines = [
         (_("Campaign"), campaign.name),
-        (_("Period"), f"{campaign.starts_on.isoformat()} — {campaign.ends_on.isoformat()}"),
-        (_("Methodology"), f"{methodology_title} ({methodology})" if methodology_title
-         else methodology),
+        (_("Period"), f"{campaign.starts_on.strftime('%d.%m.%Y')} — "
+                      f"{campaign.ends_on.strftime('%d.%m.%Y')}"),
+        (_("Methodology"), methodology_title if on_page and methodology_title
+         else f"{methodology_title} ({methodology})" if methodology_title else methodology),
         (_("Run"), run.id),
         (_("Computed by"), f"{run.plugin_package} {run.plugin_version}".strip() or DASH),
         (_("Time of the computation"),
          moments.local_time(run.finished_at) if run.finished_at else DASH),
         (_("Published"), moments.local_time(run.published_at) if run.published_at else DASH),
         (_("Data fingerprint"), run.input_fingerprint or DASH),
-        (_("Parameters"), "\n".join(f"{k} = {plain(v)}" for k, v in sorted(run.parameters.items()))
-         or DASH),
-        (_("Filters"), ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or DASH),
     ]
-    return lines if with_parameters else [line for line in lines if line[0] != _("Parameters")]
+    if not on_page:
+        lines += [
+            (_("Parameters"), "\n".join(f"{k} = {plain(v)}"
+                                        for k, v in sorted(run.parameters.items())) or DASH),
+            (_("Filters"), ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or DASH),
+        ]
+    return lines
 
 
 def plain(value: Any, inner: bool = False) -> str:

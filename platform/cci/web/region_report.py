@@ -108,8 +108,7 @@ def build(run: ComputationRun, region: Region) -> PrintedReport:
         _excluded(coverage, provenance),
     ]
     facts = exports.run_provenance(run, report.campaign,
-                                   methodology_title=indicator_set.title,
-                                   filters={"region": region.code}, with_parameters=False)
+                                   methodology_title=indicator_set.title, on_page=True)
     return PrintedReport(region, report, coverage, sections, provenance,
                          _parameters(run, indicator_set), facts)
 
