@@ -7,9 +7,21 @@ STAMP   := $(VENV)/.installed-stamp
 HTMX    := platform/cci/web/static/vendor/htmx.min.js
 CATALOG := platform/cci/web/translations/ru/LC_MESSAGES/messages
 
-.PHONY: install run test lint audit bench load i18n-extract clean
+.PHONY: install pdf-libraries run test lint audit bench load i18n-extract clean
 
-install: $(STAMP) $(HTMX) $(CATALOG).mo
+install: pdf-libraries $(STAMP) $(HTMX) $(CATALOG).mo
+
+# WeasyPrint (the region report as PDF) lays out text with Pango, embeds fonts with
+# HarfBuzz's subsetter and needs a font with Cyrillic letters: Debian's packages, installed
+# when the machine lacks them.
+pdf-libraries:
+	@ldconfig -p | grep -q 'libpangoft2-1.0.so' && ldconfig -p | grep -q 'libharfbuzz-subset' && \
+		{ fc-list :lang=ru 2>/dev/null | grep -q . || \
+		  test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null) || \
+		echo "warning: Pango, HarfBuzz's subsetter or a Cyrillic font is missing and could not be" \
+		     "installed here (apt-get as root on Debian): the region report's PDF will not work" >&2
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)

@@ -161,9 +161,9 @@ def test_draft_review_publication_by_two_people_and_immutability(
     author, reviewer = owners
     login(author)
     page = client.get("/federal/versions/new?base=cci-2023")
-    assert page.status_code == 200 and "Положительный ответ: не ниже" in text(page)
+    assert page.status_code == 200 and "Порог положительного ответа" in text(page)
     form = _form_fields(page)
-    positive = _field_named(page, "Положительный ответ: не ниже")
+    positive = _field_named(page, "Порог положительного ответа")
     refused = client.post("/federal/versions/new?base=cci-2023",
                           data={**form, "title_": "ИКЦ-2023 с порогом 9", positive: "12"})
     assert refused.status_code == 400 and "от 1 до 10" in text(refused)
@@ -172,7 +172,7 @@ def test_draft_review_publication_by_two_people_and_immutability(
     assert created.status_code == 302, text(created)[:2000]
     version_id = int(created.headers["Location"].rsplit("/", 1)[1])
     detail = text(client.get(f"/federal/versions/{version_id}"))
-    assert "черновик" in detail and "Положительный ответ: не ниже" in detail
+    assert "черновик" in detail and "Порог положительного ответа" in detail
     with app.app_context():
         assert "cci-2023-" not in str(list(_sets(app)))  # not offered before publication
     assert client.post(f"/federal/versions/{version_id}/submit").status_code == 302
@@ -232,7 +232,7 @@ def test_draft_review_publication_by_two_people_and_immutability(
                   "Методика: версия отправлена на согласование",
                   "Методика: версия одобрена и опубликована"):
         assert words in log
-    assert "Положительный ответ: не ниже" in log and "parameter:" not in log
+    assert "Порог положительного ответа" in log and "parameter:" not in log
     assert "cci-2023-1" not in log and "published" not in log
 
 

@@ -47,10 +47,10 @@ def test_a_derived_version_from_draft_to_a_campaigns_results(
     author.select_option("#base", label="ИКЦ-2023")
     author.get_by_role("button", name="Создать").click()
     author.get_by_label("Название версии").fill(TITLE)
-    author.get_by_label("Положительный ответ: не ниже", exact=True).fill("11")
+    author.get_by_label("Порог положительного ответа", exact=True).fill("11")
     author.get_by_role("button", name="Сохранить черновик").click()
     assert "допустимо от 1 до 10" in author.locator("main").inner_text()
-    author.get_by_label("Положительный ответ: не ниже", exact=True).fill("9")
+    author.get_by_label("Порог положительного ответа", exact=True).fill("9")
     author.get_by_role("button", name="Сохранить черновик").click()
     assert author.get_by_role("heading", level=1).inner_text() == TITLE
     assert "черновик" in author.locator("main").inner_text()

@@ -28,6 +28,7 @@ from cci.web import moments
 from cci.web import numbers
 from cci.web import observability
 from cci.web import ratelimit
+from cci.web import region_report
 from cci.web import security_headers
 
 csrf = CSRFProtect()
@@ -47,7 +48,9 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
             app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     # Plugins first: a broken or conflicting plugin stops start-up before anything is served.
-    pm = build_plugin_manager(blocked=app.config["PLUGINS_BLOCKED"], extra=extra_plugins)
+    # the web layer's own jobs (the region report's PDF) travel the plugins' path too
+    pm = build_plugin_manager(blocked=app.config["PLUGINS_BLOCKED"],
+                              extra=(*extra_plugins, region_report))
     app.extensions["cci.plugins"] = pm
     app.extensions["cci.registry"] = build_registry(pm)
 
@@ -82,6 +85,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import password_reset  # noqa: F401 - registers its routes
     from cci.web.views import profiles  # noqa: F401 - registers its routes
     from cci.web.views import region  # noqa: F401 - registers its routes
+    from cci.web.views import report  # noqa: F401 - registers its routes
     from cci.web.views import results  # noqa: F401 - registers its routes
     from cci.web.views import review  # noqa: F401 - registers its routes
     from cci.web.views import versions  # noqa: F401 - registers its routes

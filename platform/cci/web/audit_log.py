@@ -5,9 +5,7 @@ same rows exported to CSV and XLSX. The words come from the installed plugins' v
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,7 +17,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import Select
 from sqlalchemy import select
 
@@ -28,6 +25,7 @@ from cci.foundation.audit import AuditVocabulary
 from cci.foundation.db import db
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import Region
+from cci.web import exports
 from cci.web import moments
 from cci.web import numbers
 
@@ -250,8 +248,6 @@ def _value(field_name: str, value: Any, words: AuditVocabulary, objects: dict) -
 
 
 def _export_rows(filters: Filters) -> Iterator[list[str]]:
-    yield [_("When"), _("Who"), _("Action"), _("Object"), _("Region"), _("Changes"),
-           _("Address")]
     entries = db.scalars(query(filters).limit(EXPORT_MAX)).all()
     for start in range(0, len(entries), 500):
         for row in rows(entries[start:start + 500]):
@@ -263,22 +259,24 @@ def _export_rows(filters: Filters) -> Iterator[list[str]]:
                    row.entry.ip or ""]
 
 
-def export_csv(filters: Filters) -> str:
-    """CSV as Excel opens it in Russia: semicolons, with a byte-order mark for UTF-8."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";")
-    writer.writerows(_export_rows(filters))
-    return out.getvalue()
-
-
-def export_xlsx(filters: Filters) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Audit log"))
-    for width, column in zip((18, 30, 34, 40, 24, 60, 16), "ABCDEFG", strict=True):
-        sheet.column_dimensions[column].width = width
-    for line in _export_rows(filters):
-        sheet.append(line)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+def export_table(filters: Filters) -> exports.Table:
+    """The entries the filters select as a table to export (the moments as the page shows
+    them, with their zone); the filters in words on the provenance sheet."""
+    chosen = [
+        (_("Who"), filters.person), (_("Action"), action_label(filters.action)
+                                        if filters.action else ""),
+        (_("Region"), filters.region),
+        (_("From"), filters.date_from.strftime("%d.%m.%Y") if filters.date_from else ""),
+        (_("To"), filters.date_to.strftime("%d.%m.%Y") if filters.date_to else ""),
+    ]
+    return exports.Table(
+        title=_("Audit log"),
+        columns=[exports.Column(_("When"), width=22), exports.Column(_("Who"), width=30),
+                 exports.Column(_("Action"), width=34), exports.Column(_("Object"), width=40),
+                 exports.Column(_("Region"), width=24), exports.Column(_("Changes"), width=60),
+                 exports.Column(_("Address"), width=16)],
+        rows=list(_export_rows(filters)),
+        provenance=[(_("Filters"), "; ".join(f"{label}: {value}" for label, value in chosen
+                                             if value) or numbers.DASH),
+                    (_("Rows"), _("at most %(num)s", num=numbers.number(EXPORT_MAX)))],
+    )

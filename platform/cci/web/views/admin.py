@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint
-from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -48,6 +47,7 @@ from cci.foundation.roles import Role
 from cci.foundation.users import UserError
 from cci.foundation.users import create_user
 from cci.web import audit_log as audit_log_view
+from cci.web import exports
 from cci.web.views import email_field
 from cci.web.views import found_or_404
 from cci.web.views import password_reset
@@ -205,14 +205,7 @@ def audit_log():
 def audit_export(fmt: str):
     filters = audit_log_view.Filters.from_args(request.args)
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        body: str | bytes = audit_log_view.export_csv(filters)
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        body = audit_log_view.export_xlsx(filters)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})
+    return exports.response(audit_log_view.export_table(filters), fmt, f"audit-{stamp}")
 
 
 @bp.route("/tenants-sync", methods=["POST"])
