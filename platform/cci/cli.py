@@ -477,8 +477,9 @@ def maps_seed() -> None:
     from cci.foundation import journey_maps
     from cci.foundation.db import db
 
-    added = journey_maps.seed_templates()
-    db.commit()
+    with tenancy.federal_scope("cci maps seed"):
+        added = journey_maps.seed_templates()
+        db.commit()
     click.echo(f"journey map templates added: {', '.join(added) or 'none (already there)'}")
 
 
