@@ -252,6 +252,13 @@ def movement(action: ImprovementAction, reader: MetricReader | None,
     return Movement(before, after, improved, reached)
 
 
+def decimals(value: float | None) -> int:
+    """Decimals a target or a metric's value is shown with: as many as it has, up to two."""
+    if value is None:
+        return 0
+    return next((n for n in (0, 1) if round(value, n) == value), 2)
+
+
 def metric_reader() -> MetricReader | None:
     """The application's reader of CX metric values, if one is installed."""
     return current_app.extensions.get("cci.metric_values") if has_app_context() else None

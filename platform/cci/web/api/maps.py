@@ -33,7 +33,7 @@ ESCALATION_READERS = (Role.ADMIN, Role.FEDERAL_ANALYST)
 
 
 def _region_codes() -> dict[int, str]:
-    return dict(db.execute(select(Region.id, Region.code)).tuples().all())
+    return {row.id: row.code for row in db.execute(select(Region.id, Region.code))}
 
 
 def _map_or_404(map_id: int) -> JourneyMap:

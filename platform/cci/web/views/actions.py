@@ -142,6 +142,7 @@ def action(action_id: int):
         moved=actions_.movement(item, actions_.metric_reader(), today),
         metric_label=journey_maps.METRICS.get(item.metric_code or ""),
         may_edit=may_edit, may_change_all=may_open("region.action_new"),
+        decimals=actions_.decimals,
         users=_region_users(), metrics=list(journey_maps.METRICS.items()),
         errors=errors), 400 if errors else 200
 
