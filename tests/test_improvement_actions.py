@@ -71,7 +71,8 @@ def test_a_barrier_becomes_an_action_with_an_owner(app, client, region_map, make
     assert "owner@bry.example.ru" in form
 
     response = _new(client, region_map, title="Нанять двух операторов",
-                    owner_id=_user_id(app, owner), due_on=(TODAY + dt.timedelta(days=45)).isoformat(),
+                    owner_id=_user_id(app, owner),
+                    due_on=(TODAY + dt.timedelta(days=45)).isoformat(),
                     metric_code="FCR", target="85,5", department="Руководство")
     assert response.status_code == 302
     action = _action(app, title="Нанять двух операторов")
@@ -156,7 +157,8 @@ def _make(app, region_code: str, owner_email: str, due: dt.date, title: str,
 
 
 def test_overdue_for_the_head_and_escalated_to_the_federal_analyst(app, client, region_map,
-                                                                  make_user, login):
+                                                                  make_user, login,
+                                                                  monkeypatch):
     head = "head@bry.example.ru"
     _make(app, "RU-BRY", head, TODAY - dt.timedelta(days=45), "Давно просрочено")
     _make(app, "RU-BRY", head, TODAY - dt.timedelta(days=10), "Недавно просрочено")
@@ -178,12 +180,9 @@ def test_overdue_for_the_head_and_escalated_to_the_federal_analyst(app, client, 
     with app.app_context():
         assert [a.title for a in improvement_actions.escalated(TODAY)] == ["Давно просрочено"]
     # the limit is a setting (the government feedback platform's 30 days by default)
-    app.config["ACTION_ESCALATION_DAYS"] = 5
-    try:
-        with app.app_context():
-            assert len(improvement_actions.escalated(TODAY)) == 2
-    finally:
-        del app.config["ACTION_ESCALATION_DAYS"]
+    monkeypatch.setitem(app.config, "ACTION_ESCALATION_DAYS", 5)
+    with app.app_context():
+        assert len(improvement_actions.escalated(TODAY)) == 2
 
 
 def test_after_the_due_date_the_metric_moved_or_no_data(app, client, region_map):
@@ -217,7 +216,7 @@ def test_lower_is_better_metrics_move_down():
                                touchpoint_code="office")
 
     class Version:
-        class map:  # noqa: N801 - stands for the relationship
+        class map:
             office_id = None
 
     action.map_version = Version()  # type: ignore[assignment]
