@@ -351,3 +351,16 @@ def test_pdf_export(app, client, adopted):
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
     assert response.headers["Content-Type"] == "application/pdf"
+
+
+def test_pdf_pages_are_a3_landscape(app, client, adopted):
+    from weasyprint import CSS
+    from weasyprint import HTML
+
+    from cci.web import map_exports
+
+    page = client.get(f"/r/RU-BRY/maps/{adopted}").get_data(as_text=True)
+    document = HTML(string=page).render(stylesheets=[CSS(filename=str(map_exports.PRINT_CSS))])
+    first = document.pages[0]
+    # 420 × 297 mm in CSS pixels (96 per inch)
+    assert (round(first.width), round(first.height)) == (1587, 1123)
