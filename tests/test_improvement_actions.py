@@ -168,10 +168,18 @@ def test_overdue_for_the_head_and_escalated_to_the_federal_analyst(app, client, 
     assert "Давно просрочено" in overdue and "Недавно просрочено" in overdue
     assert "В срок" not in overdue
     assert "45" in overdue and "10" in overdue
+    home = _text(client.get("/r/RU-BRY/").get_data(as_text=True))
+    assert "2 мероприятия по улучшению просрочены" in home
+    # the map shows which barrier is being worked on
+    grid = client.get(f"/r/RU-BRY/maps/{region_map}").get_data(as_text=True)
+    assert grid.count("мероприятие: запланировано") == 3
     detail = _text(client.get(f"/r/RU-BRY/actions/{_action(app, title='Давно просрочено').id}")
                    .get_data(as_text=True))
     assert "Просрочено на 45 дн." in detail and "Передано на федеральный уровень." in detail
 
+    client.post("/logout")
+    login(make_user("operator", "RU-BRY"))
+    assert "просрочен" not in _text(client.get("/r/RU-BRY/").get_data(as_text=True))
     client.post("/logout")
     login(make_user("federal_analyst"))
     escalated = _text(client.get("/federal/actions/escalated").get_data(as_text=True))

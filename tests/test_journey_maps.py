@@ -153,6 +153,8 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
     assert response.status_code == 200 and 'id="map-grid"' in page and "<html" not in page
     assert _edit(client, map_id, op="item_move", stage="search", touchpoint="contact_centre",
                  row="metrics", index="1", delta="-1").status_code == 200
+    assert _edit(client, map_id, op="item_edit", stage="search", touchpoint="specialist",
+                 row="questions", index="0", text="Специалист  вежлив?").status_code == 200
 
     content = _content(app, map_id, 1)
     assert [s["title"] for s in content["stages"]] == [
@@ -167,6 +169,7 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
     assert [m["code"] for m in _touchpoint(content, "search", "contact_centre")["metrics"]][:2] \
         == ["IQS", "RR"]
     assert _touchpoint(content, "stage-7", "contact_centre")["title"] == "Контакт-центр"
+    assert _touchpoint(content, "search", "specialist")["questions"][0] == "Специалист вежлив?"
 
     # publish: the version is in force and never changes
     assert client.post(f"/r/RU-BRY/maps/{map_id}/publish").status_code == 302

@@ -18,10 +18,12 @@ from flask_login import login_required
 from htmx_flask import request as htmx_request
 from sqlalchemy import select
 
+from cci.foundation import improvement_actions
 from cci.foundation import journey_maps
 from cci.foundation.access import may_open
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
+from cci.foundation.models import ImprovementAction
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import JourneyMapVersion
 from cci.foundation.models import Office
@@ -81,8 +83,22 @@ def _grid_context(area: str, journey_map: JourneyMap, version: JourneyMapVersion
         "departures": (journey_maps.departures(base_content, version.content)
                        if base_content else None),
         "may_act": area == "region" and may_open("region.action_new"),
+        "barrier_actions": _barrier_actions(journey_map) if area == "region" else {},
+        "action_labels": improvement_actions.STATUS_LABELS,
         "error": error,
     }
+
+
+def _barrier_actions(journey_map: JourneyMap) -> dict[tuple[str, str, str], list]:
+    """The actions made of the map's barriers, by (stage, touchpoint, barrier text): the map
+    shows which barriers are being worked on, in any of its versions."""
+    found: dict[tuple[str, str, str], list] = {}
+    rows = db.scalars(select(ImprovementAction).join(JourneyMapVersion).where(
+        JourneyMapVersion.map_id == journey_map.id).order_by(ImprovementAction.id))
+    for action in rows:
+        key = (action.stage_key, action.touchpoint_code, action.barrier)
+        found.setdefault(key, []).append(action)
+    return found
 
 
 def _grid_page(area: str, journey_map: JourneyMap, may_edit: bool):
