@@ -336,3 +336,15 @@ def test_api_escalation_list_for_the_federal_analyst(app, client, region_map, ma
     overdue = client.get("/api/v1/actions?status=overdue", headers=analyst).get_json()["items"]
     assert [i["title"] for i in overdue] == ["Старое", "Новое"]
     assert client.get("/api/v1/actions?status=zzz", headers=analyst).status_code == 422
+
+
+def test_targets_read_as_pages_write_them():
+    """The form shows a target in the Russian format («1 000,5», «−2»); it reads back."""
+    read = improvement_actions._target
+    assert read("1\u2009000,5") == 1000.5
+    assert read("\u22122") == -2.0
+    assert read("85.5") == 85.5
+    assert read("") is None
+    for bad in ("nan", "1e300", "много", True):
+        with pytest.raises(improvement_actions.ActionError):
+            read(bad)

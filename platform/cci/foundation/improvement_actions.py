@@ -101,7 +101,8 @@ def _target(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ActionError("target", _("The target is a number."))
     try:
-        number = float(str(value).replace(",", ".").replace("\u2212", "-"))
+        text = "".join(str(value).split()).replace("\u202f", "").replace("\u2009", "")
+        number = float(text.replace(",", ".").replace("\u2212", "-"))
     except ValueError:
         raise ActionError("target", _("The target is a number.")) from None
     if number != number or abs(number) > 1e9:  # NaN, or nothing a metric reaches
