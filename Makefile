@@ -41,6 +41,7 @@ $(CATALOG).mo: $(CATALOG).po $(STAMP)
 run: install
 	$(CCI) db upgrade
 	$(CCI) tenants sync
+	$(CCI) maps seed
 	$(CCI) users ensure-admin
 	$(CCI) sample load
 	$(CCI) dev

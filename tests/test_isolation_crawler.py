@@ -155,7 +155,38 @@ def _foreign_rows(app) -> dict[str, int]:
                                    when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
                                    comment=f"{SECRET} комментарий")
     ids["response_id"] = response_id
+    ids.update(_foreign_journey_map(app, ids["user_id"]))
     return ids
+
+
+def _foreign_journey_map(app, owner_id: int) -> dict[str, int]:
+    """The foreign region's adopted journey map, a barrier of its own, and an action on it."""
+    from cci.foundation import improvement_actions
+    from cci.foundation import journey_maps
+    from cci.foundation.models import JourneyMap
+
+    with app.app_context(), tenancy.federal_scope("crawler set-up"):
+        journey_maps.seed_templates()
+        db.commit()
+    with app.app_context(), tenancy.region_scope(_region_id(app, FOREIGN), "crawler set-up"):
+        region = db.scalar(select(Region).where(Region.code == FOREIGN))
+        adopted = journey_maps.adopt(journey_maps.templates()[0], region, None, None)
+        version = journey_maps.draft_of(adopted)
+        journey_maps.edit(version, "item_add", {"stage": "search", "touchpoint": "website",
+                                                "row": "barriers", "text": f"{SECRET} барьер"},
+                          None)
+        action = improvement_actions.create(
+            version, "search", "website", 5,
+            {"title": f"{SECRET} мероприятие", "owner_id": owner_id,
+             "due_on": dt.date.today() - dt.timedelta(days=60)}, None)
+        db.commit()
+        assert db.get(JourneyMap, adopted.id) is not None
+        return {"map_id": adopted.id, "number": version.number, "action_id": action.id}
+
+
+def _region_id(app, code: str) -> int:
+    with app.app_context():
+        return db.scalar(select(Region.id).where(Region.code == code))
 
 
 def _shared_published_run(today: dt.date, region: Region, office: Office) -> None:
@@ -243,7 +274,7 @@ def test_every_route_is_crawled_or_listed_with_a_reason(app):
     assert not set(NOT_CRAWLED) - endpoints, "listed routes that no longer exist"
     known_ids = {"campaign_id", "run_id", "office_id", "user_id", "token_id", "job_id",
                  "import_id", "call_id", "invitation_id", "kiosk_id", "response_id", "photo_id",
-                 "version_id", "proposal_id"}
+                 "version_id", "proposal_id", "map_id", "number", "action_id"}
     unfillable = [
         (rule.rule, name) for rule, _method in _crawled_rules(app)
         for converter, name in _params(rule)

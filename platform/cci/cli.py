@@ -462,8 +462,29 @@ def _stop_on_signal(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
+# --- journey maps ------------------------------------------------------------------------
+
+
+@click.group("maps")
+def maps_group() -> None:
+    """Customer journey maps (cci.foundation.journey_maps)."""
+
+
+@maps_group.command("seed")
+@with_appcontext
+def maps_seed() -> None:
+    """Load the federal journey map templates shipped with the platform that are missing."""
+    from cci.foundation import journey_maps
+    from cci.foundation.db import db
+
+    with tenancy.federal_scope("cci maps seed"):
+        added = journey_maps.seed_templates()
+        db.commit()
+    click.echo(f"journey map templates added: {', '.join(added) or 'none (already there)'}")
+
+
 for _command in (db_group, tenants_group, users_group, tokens_group, worker, dev, sample_group,
-                 runs_group, survey_group):
+                 runs_group, survey_group, maps_group):
     main.add_command(_command)
 
 

@@ -65,6 +65,9 @@ def from_environment() -> dict:
         # per address, within the window (cci.web.throttle).
         "LOGIN_MAX_FAILURES": int(os.environ.get("CCI_LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("CCI_LOGIN_WINDOW_SECONDS", "900")),
+        # An improvement action overdue longer than this escalates to the federal analysts
+        # (cci.foundation.improvement_actions; the government feedback platform's 30 days).
+        "ACTION_ESCALATION_DAYS": int(os.environ.get("CCI_ACTION_ESCALATION_DAYS", "30")),
         # After this many failed logins to an account (from any address) within the window,
         # logging in to it from a browser it was not used in asks for a code sent by e-mail.
         "LOGIN_CODE_AFTER_FAILURES": int(os.environ.get("CCI_LOGIN_CODE_AFTER_FAILURES", "5")),

@@ -687,3 +687,91 @@ class MethodologyProposal(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     region: Mapped[Region | None] = relationship()
+JOURNEY_MAP_STATUSES = ("draft", "published")
+
+
+class JourneyMap(TenantScoped, Base):
+    """A customer journey map of one service (cci.foundation.journey_maps): a federal template
+    (no region), a region's map, or one office's map (``office_id``). Its grid lives in its
+    versions; a region's or office's map names the template it was adopted from."""
+
+    __tablename__ = "journey_maps"
+    __tenant_nullable__ = True  # the federal templates belong to no region
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: a template's stable key (e.g. professional_orientation); None for adopted maps
+    key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    service: Mapped[str] = mapped_column(Text, default="")
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True,
+                                                  index=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("journey_maps.id"),
+                                                    nullable=True, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    office: Mapped[Office | None] = relationship()
+    versions: Mapped[list[JourneyMapVersion]] = relationship(
+        back_populates="map", order_by="JourneyMapVersion.number", viewonly=True)
+
+
+class JourneyMapVersion(TenantScoped, Base):
+    """One version of a map's grid (stages × rows, as a document). A draft is edited in place;
+    a published version never changes: a figure on the map names the version it belongs to."""
+
+    __tablename__ = "journey_map_versions"
+    __tenant_nullable__ = True  # the versions of a federal template
+    __table_args__ = (
+        UniqueConstraint("map_id", "number"),
+        CheckConstraint(f"status IN {JOURNEY_MAP_STATUSES}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    map_id: Mapped[int] = mapped_column(ForeignKey("journey_maps.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: the template version this one was adopted from (the departures are measured from it)
+    based_on_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journey_map_versions.id"), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    map: Mapped[JourneyMap] = relationship(back_populates="versions")
+
+
+ACTION_STATUSES = ("planned", "in_progress", "done", "cancelled")
+
+
+class ImprovementAction(TenantScoped, Base):
+    """A barrier of a map turned into work someone owns (cci.foundation.improvement_actions):
+    an owner, a due date, a status, and the metric it should move to its target."""
+
+    __tablename__ = "improvement_actions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {ACTION_STATUSES}", name="status"),
+        Index("ix_improvement_actions_open_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    map_version_id: Mapped[int] = mapped_column(ForeignKey("journey_map_versions.id"),
+                                                index=True)
+    stage_key: Mapped[str] = mapped_column(String(64))
+    touchpoint_code: Mapped[str] = mapped_column(String(64))
+    barrier: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str] = mapped_column(String(300), default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    metric_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    target: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    map_version: Mapped[JourneyMapVersion] = relationship()

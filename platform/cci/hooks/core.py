@@ -55,6 +55,25 @@ def _region_url(endpoint: str, obj, **values) -> str | None:
     return url_for(endpoint, region_code=region.code, **values) if region is not None else None
 
 
+def _in_region_url(endpoint: str, row, **values) -> str | None:
+    """A page of the row's region area, the row naming its region by id only."""
+    from flask import url_for
+
+    from cci.foundation.db import db
+    from cci.foundation.models import Region
+
+    region = db.get(Region, row.region_id) if row.region_id is not None else None
+    return url_for(endpoint, region_code=region.code, **values) if region is not None else None
+
+
+def _journey_map_url(row) -> str | None:
+    from flask import url_for
+
+    if row.region_id is None:
+        return url_for("federal.map_detail", map_id=row.id)
+    return _in_region_url("region.map_detail", row, map_id=row.id)
+
+
 def _checklist_url(row) -> str | None:
     target = "region" if row.office_id is None else str(row.office_id)
     return _region_url("region.checklist", row, campaign_id=row.campaign_id, target=target,
@@ -121,6 +140,8 @@ def register_audit_vocabulary():
     from cci.foundation import models as m
     from cci.foundation.audit import AuditObject
     from cci.foundation.audit import AuditVocabulary
+    from cci.foundation.improvement_actions import STATUS_LABELS as ACTION_STATUS_LABELS
+    from cci.foundation.journey_maps import METRICS as JOURNEY_METRICS
     from cci.foundation.roles import ROLE_LABELS
     from cci.foundation.zones import zone_label
 
@@ -163,6 +184,13 @@ def register_audit_vocabulary():
             "proposal.create": _l("Methodology proposal registered"),
             "proposal.update": _l("Methodology proposal changed"),
             "proposal.delete": _l("Methodology proposal removed"),
+            "journey_map.seed": _l("Journey map template loaded"),
+            "journey_map.adopt": _l("Journey map template adopted"),
+            "journey_map.edit": _l("Journey map draft changed"),
+            "journey_map.new_draft": _l("Journey map draft started"),
+            "journey_map.publish": _l("Journey map version published"),
+            "improvement_action.create": _l("Barrier made an improvement action"),
+            "improvement_action.update": _l("Improvement action changed"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),
@@ -190,6 +218,11 @@ def register_audit_vocabulary():
             "MethodologyProposal": AuditObject(
                 _l("Methodology proposal"), m.MethodologyProposal,
                 lambda p: f"№{p.id}", lambda p: url_for("federal.proposal", proposal_id=p.id)),
+            "JourneyMap": AuditObject(_l("Journey map"), m.JourneyMap, lambda j: j.title,
+                                      _journey_map_url),
+            "ImprovementAction": AuditObject(
+                _l("Improvement action"), m.ImprovementAction, lambda a: a.title,
+                lambda a: _in_region_url("region.action", a, action_id=a.id)),
         },
         fields={
             "email": _l("E-mail"), "full_name": _l("Full name"), "role": _l("Role"),
@@ -212,8 +245,13 @@ def register_audit_vocabulary():
             "base_key": _l("Based on"), "changed": _l("Changed parameters"),
             "proposed_by": _l("Proposed by"), "summary": _l("Proposal"),
             "indicator": _l("Indicator"), "version_key": _l("Implemented by"),
+            "version": _l("Version"), "change": _l("Change"),
+            "department": _l("Responsible department"), "owner_id": _l("Owner"),
+            "due_on": _l("Due date"), "action_status": _l("Action status"),
+            "metric_code": _l("Metric"), "target": _l("Target"),
         },
-        references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign"},
+        references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign",
+                    "owner_id": "User"},
         values={
             "role": {role.value: label for role, label in ROLE_LABELS.items()},
             "review_status": STATUS_LABELS,
@@ -234,5 +272,7 @@ def register_audit_vocabulary():
                        "published": _l("published version")},
             "network_type": {"centralized": _l("centralized"),
                              "decentralized": _l("decentralized")},
+            "action_status": ACTION_STATUS_LABELS,
+            "metric_code": JOURNEY_METRICS,
         },
     )

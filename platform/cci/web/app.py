@@ -71,6 +71,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.foundation import jobs
     from cci.web.api import init_app as init_api
     from cci.web.views import account
+    from cci.web.views import actions as action_views  # noqa: F401 - registers its routes
     from cci.web.views import admin
     from cci.web.views import auth
     from cci.web.views import campaigns  # noqa: F401 - registers its routes
@@ -81,6 +82,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import health
     from cci.web.views import imports as import_views  # noqa: F401 - registers its routes
     from cci.web.views import jobs as job_views
+    from cci.web.views import maps as map_views  # noqa: F401 - registers its routes
     from cci.web.views import methodologies
     from cci.web.views import password_reset  # noqa: F401 - registers its routes
     from cci.web.views import profiles  # noqa: F401 - registers its routes

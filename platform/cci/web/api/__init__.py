@@ -11,6 +11,7 @@ from cci.web.api.blueprint import bp
 def init_app(app: Flask) -> None:
     from cci.web.api import comments  # noqa: F401 - comments' themes, comments, profiles
     from cci.web.api import imports  # noqa: F401 - CSV/XLSX imports
+    from cci.web.api import maps  # noqa: F401 - journey maps and improvement actions
     from cci.web.api import methodology  # noqa: F401 - the index's resources
     from cci.web.api import resources  # noqa: F401 - registers the core resources on bp
     from cci.web.api import responses  # noqa: F401 - batch ingest and the review queue

@@ -155,3 +155,158 @@ SCHEMAS.update({
         },
     },
 })
+
+# --- journey maps and improvement actions (cci.web.api.maps) ----------------------------------
+_strings = {"type": "array", "items": {"type": "string"}}
+SCHEMAS.update({
+    "MapVersionSummary": {
+        "type": "object",
+        "required": ["number", "status", "published_at", "based_on"],
+        "additionalProperties": False,
+        "properties": {
+            "number": {"type": "integer"},
+            "status": {"type": "string", "enum": ["draft", "published"],
+                       "description": "A published version never changes"},
+            "published_at": {"type": ["string", "null"], "format": "date-time"},
+            "based_on": {
+                "description": "The template version this one was adopted from",
+                "oneOf": [{"type": "null"}, {
+                    "type": "object", "required": ["map_id", "number"],
+                    "properties": {"map_id": {"type": "integer"}, "number": {"type": "integer"}},
+                }],
+            },
+        },
+    },
+    "Map": {
+        "type": "object",
+        "required": ["id", "title", "service", "owner", "region", "office_id", "template_id",
+                     "versions"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "service": {"type": "string"},
+            "owner": {"type": "string", "enum": ["federal_template", "region", "office"]},
+            "region": {"type": ["string", "null"], "description": "null for a federal template"},
+            "office_id": {"type": ["integer", "null"]},
+            "template_id": {"type": ["integer", "null"]},
+            "versions": {"type": "array",
+                         "items": {"$ref": "#/components/schemas/MapVersionSummary"}},
+        },
+    },
+    "MapTouchpoint": {
+        "type": "object",
+        "required": ["code", "title", "questions", "czn_goals", "metrics", "barriers",
+                     "departments", "tools"],
+        "properties": {
+            "code": {"type": "string", "description": "Stable code, e.g. contact_centre"},
+            "title": {"type": "string"},
+            "questions": _strings, "czn_goals": _strings, "barriers": _strings,
+            "departments": _strings, "tools": _strings,
+            "metrics": {"type": "array", "items": {
+                "type": "object", "required": ["code", "title"],
+                "properties": {"code": {"type": "string", "description": "e.g. CES, FCR"},
+                               "title": {"type": "string"}}}},
+        },
+    },
+    "MapVersion": {
+        "type": "object",
+        "required": ["map_id", "number", "status", "published_at", "content", "departures"],
+        "additionalProperties": False,
+        "properties": {
+            "map_id": {"type": "integer"},
+            "number": {"type": "integer"},
+            "status": {"type": "string", "enum": ["draft", "published"]},
+            "published_at": {"type": ["string", "null"], "format": "date-time"},
+            "content": {
+                "type": "object", "required": ["stages"],
+                "properties": {
+                    "service": {"type": "string"},
+                    "stages": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["key", "title", "citizen_goal", "touchpoints"],
+                        "properties": {
+                            "key": {"type": "string"}, "title": {"type": "string"},
+                            "context": {"type": "string"}, "citizen_goal": {"type": "string"},
+                            "touchpoints": {"type": "array", "items": {
+                                "$ref": "#/components/schemas/MapTouchpoint"}},
+                        }}},
+                },
+            },
+            "departures": {
+                "description": "Where the version departs from its template; null for a template",
+                "oneOf": [{"type": "null"}, {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["kind", "what", "stage", "touchpoint", "detail"],
+                    "properties": {
+                        "kind": {"type": "string",
+                                 "enum": ["added", "removed", "moved", "changed"]},
+                        "what": {"type": "string",
+                                 "enum": ["stage", "touchpoint", "metric", "barrier", "row"]},
+                        "stage": {"type": "string"}, "touchpoint": {"type": "string"},
+                        "detail": {"type": "string"}}}}],
+            },
+        },
+    },
+    "Action": {
+        "type": "object",
+        "required": ["id", "region", "map_id", "version", "stage", "touchpoint", "barrier",
+                     "title", "department", "owner_id", "due_on", "status", "metric_code",
+                     "target", "days_overdue", "escalated", "created_at", "closed_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer"},
+            "region": {"type": "string"},
+            "map_id": {"type": "integer"},
+            "version": {"type": "integer"},
+            "stage": {"type": "string"},
+            "touchpoint": {"type": "string"},
+            "barrier": {"type": "string"},
+            "title": {"type": "string"},
+            "department": {"type": "string"},
+            "owner_id": {"type": "integer"},
+            "due_on": {"type": "string", "format": "date"},
+            "status": {"type": "string",
+                       "enum": ["planned", "in_progress", "done", "cancelled"]},
+            "metric_code": {"type": ["string", "null"]},
+            "target": {"type": ["number", "null"]},
+            "days_overdue": {"type": "integer", "minimum": 0},
+            "escalated": {"type": "boolean",
+                          "description": "Overdue longer than the escalation limit (30 days)"},
+            "created_at": _datetime,
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "ActionNew": {
+        "type": "object",
+        "required": ["map_id", "version", "stage", "touchpoint", "barrier", "owner_id",
+                     "due_on"],
+        "properties": {
+            "map_id": {"type": "integer"},
+            "version": {"type": "integer"},
+            "stage": {"type": "string", "description": "The stage's key"},
+            "touchpoint": {"type": "string", "description": "The touchpoint's code"},
+            "barrier": {"type": "integer", "minimum": 0,
+                        "description": "Index of the barrier in the touchpoint's list"},
+            "title": {"type": "string", "maxLength": 300},
+            "department": {"type": "string"},
+            "owner_id": {"type": "integer", "description": "A user of the map's region"},
+            "due_on": {"type": "string", "format": "date"},
+            "metric_code": {"type": ["string", "null"]},
+            "target": {"type": ["number", "null"]},
+        },
+    },
+    "ActionChange": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string",
+                       "enum": ["planned", "in_progress", "done", "cancelled"]},
+            "title": {"type": "string", "maxLength": 300},
+            "department": {"type": "string"},
+            "owner_id": {"type": "integer"},
+            "due_on": {"type": "string", "format": "date"},
+            "metric_code": {"type": ["string", "null"]},
+            "target": {"type": ["number", "null"]},
+        },
+    },
+})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 from flask import Response
@@ -17,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import RadioField
 from wtforms import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs 3.2
@@ -24,6 +26,7 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import Optional
 
+from cci.foundation import improvement_actions
 from cci.foundation import offices
 from cci.foundation.access import may_open
 from cci.foundation.access import roles_required
@@ -33,6 +36,7 @@ from cci.foundation.models import Office
 from cci.foundation.roles import Role
 from cci.foundation.zones import zone_choices
 from cci.foundation.zones import zone_label
+from cci.web.moments import region_zone
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
 
@@ -47,7 +51,17 @@ def home():
     offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()
     return render_template("region/home.html", region=g.region, offices=offices,
                            holds_sample=g.region.id in regions_holding_sample_data(),
-                           may_manage=may_open("region.office_new"))
+                           may_manage=may_open("region.office_new"),
+                           overdue_actions=_overdue_actions())
+
+
+def _overdue_actions() -> int:
+    """How many of the region's improvement actions are overdue: told to its head."""
+    if not may_open("region.action_new"):
+        return 0
+    today = dt.datetime.now(region_zone(g.region)).date()
+    query = improvement_actions.overdue_query(today).order_by(None)
+    return db.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 @region_bp.route("/offices/<int:office_id>")
