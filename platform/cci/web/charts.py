@@ -10,12 +10,18 @@ text alternative and sits beside its table (the ``chart`` macro in ``_macros.htm
 from __future__ import annotations
 
 import base64
+import sys
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pygal
 from pygal.style import Style
+
+# pygal puts a finder for its map plugins (pygal.maps.*, unused here) on sys.meta_path, a
+# finder of the old protocol that makes every later import consulting it warn (ImportWarning);
+# it is taken off again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
 
 from cci.web.numbers import DASH
 from cci.web.numbers import number

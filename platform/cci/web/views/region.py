@@ -35,6 +35,7 @@ from cci.foundation.zones import zone_choices
 from cci.foundation.zones import zone_label
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
+from cci.web.views.results import office_results
 
 #: who keeps the region's offices
 MANAGERS = (Role.ADMIN, Role.REGIONAL_ADMIN)
@@ -55,7 +56,8 @@ def home():
 def office(office_id: int):
     item = found_or_404(Office, office_id)
     return render_template("region/office.html", region=g.region, office=item,
-                           may_manage=may_open("region.office_edit"), action_form=FlaskForm())
+                           may_manage=may_open("region.office_edit"), action_form=FlaskForm(),
+                           **office_results(item))
 
 
 class OfficeForm(FlaskForm):
