@@ -72,7 +72,7 @@ def _verify(app, response_id, code="VISIT0001"):
 
 
 @pytest.fixture
-def kya(app, campaign):  # noqa: F811 (the fixture above)
+def kya(app, campaign):
     """RU-KYA: office 1 measured on both types and with a checklist; office 2 on job seekers
     only, no checklist, one response excluded by a rule; one response verified by a code."""
     first, second = offices(app, "RU-KYA")
@@ -117,7 +117,7 @@ def test_a_partial_index_is_stored_by_the_run_with_its_reasons(app, kya):
 
 
 def test_an_office_measured_on_one_side_is_ranked_apart_not_first(app, kya):
-    _report_, rows = _report(app, kya["campaign"])
+    _, rows = _report(app, kya["campaign"])
     # before: office 2 (100, job seekers only) was first, above office 1 (87.5, both types)
     assert rows == [
         (kya["first"], 1, "comparable", [], pytest.approx(87.5)),
@@ -215,7 +215,7 @@ def test_offices_with_the_same_index_share_a_place(app, campaign):
         checklist(app, campaign, "O-V.3", APPEARANCE, office_id=office_id, region="RU-KYA")
     start(app, campaign)
     work(app)
-    _report_, rows = _report(app, campaign)
+    _, rows = _report(app, campaign)
     assert [(rank, standing) for _id, rank, standing, _p, _v in rows] == \
         [(1, "comparable"), (1, "comparable")]
 
@@ -257,7 +257,8 @@ def test_the_indicator_page_shows_the_answers_behind_a_figure(app, client, kya, 
                                                               login):
     login(make_user("regional_admin", "RU-KYA"))
     url = f"/r/RU-KYA/results/indicators/S-II.1?campaign={kya['campaign']}"
-    page = client.get(f"{url}&office={kya['first']}")
+    page = client.get(f"/r/RU-KYA/offices/{kya['first']}/indicators/S-II.1"
+                      f"?campaign={kya['campaign']}")
     assert page.status_code == 200
     body = text(page)
     # office 1: job seekers 5 × «10» and 5 × «1», employers 10 × «10»
@@ -312,7 +313,7 @@ def test_the_office_page_shows_its_figures_checklists_and_links_down(app, client
     body = text(page)
     assert "87,5" in body
     assert "Внешний вид сотрудников" in body and "Бейдж с именем : Да" in body
-    assert f"/r/RU-KYA/results/indicators/S-II.1?office={kya['first']}" in \
+    assert f"/r/RU-KYA/offices/{kya['first']}/indicators/S-II.1?campaign=" in \
         page.get_data(as_text=True).replace("&amp;", "&")
     partial = text(client.get(f"/r/RU-KYA/offices/{kya['second']}?campaign={kya['campaign']}"))
     assert "отдельный рейтинг" in partial and "нет чек-листов" in partial
@@ -325,8 +326,8 @@ def test_another_regions_office_and_indicator_pages_are_not_there(app, client, k
                                                                   login):
     login(make_user("regional_admin", "RU-BRY"))
     assert client.get(f"/r/RU-BRY/offices/{kya['first']}").status_code == 404
-    assert client.get(f"/r/RU-BRY/results/indicators/S-II.1?campaign={kya['campaign']}"
-                      f"&office={kya['first']}").status_code == 404
+    assert client.get(f"/r/RU-BRY/offices/{kya['first']}/indicators/S-II.1"
+                      f"?campaign={kya['campaign']}").status_code == 404
     assert client.get(f"/r/RU-KYA/results?campaign={kya['campaign']}").status_code == 404
 
 
@@ -367,7 +368,8 @@ def test_the_api_gives_coverage_trend_and_distribution_with_etags(app, client, k
     assert client.get(f"{base}/coverage?per_page=1", headers={
         **headers, "If-None-Match": etag}).status_code == 304
 
-    dist = client.get(f"{base}/indicators/S-II.1?office={kya['first']}", headers=headers)
+    office_base = f"/api/v1/campaigns/{kya['campaign']}/results/offices/{kya['first']}"
+    dist = client.get(f"{office_base}/indicators/S-II.1", headers=headers)
     assert dist.json["answers"] == {"job_seeker": {"usefulness": {"10": 5, "1": 5}},
                                     "employer": {"usefulness": {"10": 10}}}
     assert dist.json["figures"]["by_type"]["job_seeker"]["value"] == pytest.approx(0.5)
@@ -379,7 +381,7 @@ def test_the_api_gives_coverage_trend_and_distribution_with_etags(app, client, k
     assert [p["value"] for p in trend.json["items"]] == [pytest.approx(93.75)]
     assert trend.json["items"][0]["run"] > 0 and trend.json["methodology"] == "cci-2023"
     _conforms(client, headers, trend.json, "Trend")
-    office = client.get(f"/api/v1/regions/RU-KYA/trend?office={kya['second']}", headers=headers)
+    office = client.get(f"/api/v1/offices/{kya['second']}/trend", headers=headers)
     assert [p["value"] for p in office.json["items"]] == [pytest.approx(100.0)]
     for bad in ("per_page=0", "page=0"):
         assert client.get(f"{base}/coverage?{bad}", headers=headers).status_code == 422
@@ -391,11 +393,10 @@ def test_a_regional_token_cannot_read_another_regions_dashboards(app, client, ky
     assert client.get(f"{base}/coverage", headers=headers).status_code == 404
     assert client.get(f"{base}/indicators/S-II.1", headers=headers).status_code == 404
     assert client.get("/api/v1/regions/RU-KYA/trend", headers=headers).status_code == 404
-    # nor an office of another region through its own region's path
-    own = f"/api/v1/campaigns/{kya['campaign']}/results/regions/RU-BRY"
-    assert client.get(f"{own}/indicators/S-II.1?office={kya['first']}",
-                      headers=headers).status_code == 404
-    assert client.get(f"/api/v1/regions/RU-BRY/trend?office={kya['first']}",
-                      headers=headers).status_code == 404
+    # nor an office of another region
+    office = f"/api/v1/campaigns/{kya['campaign']}/results/offices/{kya['first']}"
+    assert client.get(f"{office}/indicators/S-II.1", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/offices/{kya['first']}/trend", headers=headers).status_code \
+        == 404
     federal = bearer("federal_analyst")
     assert client.get(f"{base}/coverage", headers=federal).status_code == 200

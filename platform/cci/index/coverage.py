@@ -56,7 +56,7 @@ def standing(figures, indicator_set: IndicatorSet) -> dict[str, Any]:
     return {"measured_types": types, "objective_measured": objective, "partial": partial}
 
 
-def _office_counts(campaign_id: int, region_id: int) -> dict[str, dict]:
+def _office_counts(campaign_id: int, region_id: int) -> dict[int | None, dict[str, Any]]:
     """Per office (and for the region, key None): the database's counts."""
     by_office: dict[int | None, dict[str, Any]] = {}
 
@@ -89,12 +89,13 @@ def _office_counts(campaign_id: int, region_id: int) -> dict[str, dict]:
             .select_from(ResponseFlag).join(Response, Response.id == ResponseFlag.response_id)
             .where(*excluded).group_by(ResponseFlag.office_id)):
         slot(office_id)["excluded_total"] = int(n)
-    for office_id, n in db.execute(
+    # checklists filled per office, and those filled once for the region (no office)
+    for checklist_office, n in db.execute(
             select(Checklist.office_id, func.count(func.distinct(Checklist.indicator)))
             .where(Checklist.campaign_id == campaign_id, Checklist.region_id == region_id)
             .group_by(Checklist.office_id)):
-        slot(office_id)["checklists"] = int(n)
-    return by_office  # type: ignore[return-value]
+        slot(checklist_office)["checklists"] = int(n)
+    return by_office
 
 
 def _region_totals(campaign_id: int, region_id: int) -> dict[str, Any]:
@@ -131,7 +132,8 @@ def _totals(answers: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
         for rtype, n in per_type.items():
             by_type[rtype] = by_type.get(rtype, 0) + n
     return {"by_type": by_type,
-            "by_channel": {channel: sum(per_type.values()) for channel, per_type in answers.items()}}
+            "by_channel": {channel: sum(per_type.values())
+                           for channel, per_type in answers.items()}}
 
 
 def checklists_expected(indicator_set: IndicatorSet) -> int:

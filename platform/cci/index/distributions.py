@@ -43,8 +43,9 @@ def _count(campaign_id: int, region_id: int, by_office: bool) -> Counts:
     for row in db.execute(select(*columns).where(
             Answer.campaign_id == campaign_id, Answer.region_id == region_id, Answer.counted)
             .group_by(*group)):
-        office_id, (rtype, item, value, choice, n) = (row[0], row[1:]) if by_office \
-            else (None, row)
+        values = tuple(row)
+        office_id = values[0] if by_office else None
+        rtype, item, value, choice, n = values[1:] if by_office else values
         out.setdefault((office_id, rtype, item), {})[_key(value, choice)] = int(n)
     return out
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import pygal
 from pygal.style import Style
 
+from cci.web.numbers import DASH
+from cci.web.numbers import number
+
 # pygal puts a finder for its map plugins (pygal.maps.*, unused here) on sys.meta_path, a
 # finder of the old protocol that makes every later import consulting it warn (ImportWarning);
 # it is taken off again.
 sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
-
-from cci.web.numbers import DASH
-from cci.web.numbers import number
 
 #: series colours that stay apart in greyscale (dark, light, middle, black)
 PALETTE = ("#1f4e8c", "#9aa5b1", "#5b6f86", "#111111", "#c2c9d1")

@@ -50,7 +50,7 @@ _coverage = {
         "checklists_filled": {"type": "integer"}, "checklists_expected": {"type": "integer"},
     },
 }
-_page = {"total": {"type": "integer"}, "page": {"type": "integer"},
+_PAGE_FIELDS = {"total": {"type": "integer"}, "page": {"type": "integer"},
          "per_page": {"type": "integer"}, "pages": {"type": "integer"}}
 SCHEMAS.update({
     "TrendPoint": {
@@ -69,7 +69,7 @@ SCHEMAS.update({
         "type": "object", "required": ["region", "methodology", "items"],
         "properties": {"region": {"type": "string"}, "office_id": {"type": ["integer", "null"]},
                        "methodology": {"type": "string"},
-                       "items": {"type": "array", "items": ref("TrendPoint")}, **_page},
+                       "items": {"type": "array", "items": ref("TrendPoint")}, **_PAGE_FIELDS},
     },
     "Coverage": _coverage,
     "OfficeCoverage": {
@@ -95,7 +95,7 @@ SCHEMAS.update({
             "run": ref("Run"), "region": {"type": "string"}, "coverage": _coverage,
             "warnings": {"type": "array", "items": {
                 "type": "string", "enum": ["under_half", "main_only", "one_office", "partial"]}},
-            "offices": {"type": "array", "items": ref("OfficeCoverage")}, **_page,
+            "offices": {"type": "array", "items": ref("OfficeCoverage")}, **_PAGE_FIELDS,
         },
     },
     "IndicatorDistribution": {
@@ -122,9 +122,6 @@ PAGE_QUERY = [
     {"name": "per_page", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100}},
 ]
-OFFICE_QUERY = [{"name": "office", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 0},
-                 "description": "an office of the region; default: the region as a whole"}]
 ETAG_NOTE = ("Published figures never change, so the answer carries an ETag: send it back in "
              "If-None-Match for a 304.")
 
@@ -152,16 +149,6 @@ def _region(code: str) -> Region:
     return region
 
 
-def _office(region: Region) -> Office | None:
-    if "office" not in request.args:
-        return None
-    office_id = request.args.get("office", type=int)
-    office = db.get(Office, office_id) if office_id is not None else None
-    if office is None or office.region_id != region.id:
-        raise ApiError(404)
-    return office
-
-
 def _version() -> str:
     version = request.args.get("version")
     if version is not None and version not in _registry().indicator_sets:
@@ -177,18 +164,32 @@ def _conditional(response, *key):
     return response.make_conditional(request)
 
 
+TREND_NOTE = ("Each point is a campaign's current published run of the version (default: "
+              "the latest campaign's version), oldest first, and names its run: a newer run is "
+              "a new point, never an edit of an old one. ")
+
+
 @bp.get("/regions/<code>/trend")
-@operation(
-    "A region's index (or one office's, with office=) across its campaigns, one methodology "
-    "version", tags=["results"], response=ref("Trend"),
-    query=[*VERSION_QUERY, *OFFICE_QUERY, *PAGE_QUERY], errors=(401, 404, 422),
-    description=("Each point is a campaign's current published run of the version (default: "
-                 "the latest campaign's version), oldest first, and names its run: a newer run "
-                 "is a new point, never an edit of an old one. " + ETAG_NOTE))
+@operation("A region's index across its campaigns, one methodology version", tags=["results"],
+           response=ref("Trend"), query=[*VERSION_QUERY, *PAGE_QUERY], errors=(401, 404, 422),
+           description=TREND_NOTE + ETAG_NOTE)
 def trend(code: str):
-    region = _region(code)
+    return _trend(_region(code), None)
+
+
+@bp.get("/offices/<int:office_id>/trend")
+@operation("An office's index across its region's campaigns, one methodology version",
+           tags=["results"], response=ref("Trend"), query=[*VERSION_QUERY, *PAGE_QUERY],
+           errors=(401, 404, 422), description=TREND_NOTE + ETAG_NOTE)
+def office_trend(office_id: int):
+    office = db.get(Office, office_id)
+    if office is None:
+        raise ApiError(404)
+    return _trend(office.region, office)
+
+
+def _trend(region: Region, office: Office | None):
     page, per_page = _paging()
-    office = _office(region)
     version = _version()
     if not version:
         campaigns = dashboards.region_campaigns(region.id)
@@ -247,18 +248,37 @@ def coverage(campaign_id: int, code: str):
     return _conditional(response, run.id)
 
 
+DISTRIBUTION_NOTE = ("Counts of answers per answer option or scale point, as the run "
+                     "counted them (stored with the run); never an individual respondent's "
+                     "answers. ")
+
+
 @bp.get("/campaigns/<int:campaign_id>/results/regions/<code>/indicators/<indicator>")
 @operation(
-    "One indicator of a region (or of one of its offices, with office=): its value, n and "
-    "95% interval pooled and per respondent type, and the distribution of the answers behind "
-    "it", tags=["results"], response=ref("IndicatorDistribution"),
-    query=[*VERSION_QUERY, *OFFICE_QUERY], errors=(401, 404),
-    description=("Counts of answers per answer option or scale point, as the run counted "
-                 "them (stored with the run); never an individual respondent's answers. "
-                 + ETAG_NOTE))
+    "One indicator of a region: its value, n and 95% interval pooled and per respondent "
+    "type, and the distribution of the answers behind it", tags=["results"],
+    response=ref("IndicatorDistribution"), query=VERSION_QUERY, errors=(401, 404),
+    description=DISTRIBUTION_NOTE + ETAG_NOTE)
 def indicator_distribution(campaign_id: int, code: str, indicator: str):
     campaign, region = _campaign_region(campaign_id, code)
-    office = _office(region)
+    return _distribution(campaign, region, None, indicator)
+
+
+@bp.get("/campaigns/<int:campaign_id>/results/offices/<int:office_id>/indicators/<indicator>")
+@operation(
+    "One indicator of an office: its value, n and 95% interval pooled and per respondent "
+    "type, and the distribution of the answers behind it", tags=["results"],
+    response=ref("IndicatorDistribution"), query=VERSION_QUERY, errors=(401, 404),
+    description=DISTRIBUTION_NOTE + ETAG_NOTE)
+def office_indicator_distribution(campaign_id: int, office_id: int, indicator: str):
+    campaign = _campaign_or_404(campaign_id)
+    office = db.get(Office, office_id)
+    if office is None or office.region not in campaign.regions:
+        raise ApiError(404)
+    return _distribution(campaign, office.region, office, indicator)
+
+
+def _distribution(campaign, region: Region, office: Office | None, indicator: str):
     run = _published_run(campaign)
     indicator_set = _registry().indicator_set(run.methodology_key)
     if not any(i.code == indicator for i in indicator_set.indicators):

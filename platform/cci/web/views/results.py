@@ -4,6 +4,8 @@ distribution of the answers behind it; the office page's results."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import abort
 from flask import current_app
 from flask import g
@@ -15,8 +17,8 @@ from sqlalchemy import select
 
 from cci.collection import quality
 from cci.collection.campaigns import visible_campaigns
-from cci.foundation.db import db
 from cci.foundation.access import may_open
+from cci.foundation.db import db
 from cci.foundation.models import Checklist
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
@@ -93,7 +95,8 @@ PER_PAGE = 25
 def metric_choices(indicator_set) -> list[tuple[str, str]]:
     """What the per-office table can show: the index, a group, or an indicator."""
     return [("index", _("Index")),
-            *((f"group:{code}", f"{code}. {title}") for code, title in indicator_set.groups.items()),
+            *((f"group:{code}", f"{code}. {title}")
+              for code, title in indicator_set.groups.items()),
             *((f"indicator:{i.code}", f"{i.code} {i.title}") for i in indicator_set.indicators)]
 
 
@@ -129,11 +132,22 @@ def results_offices():
                            **offices_table(report, indicator_set))
 
 
-@region_bp.route("/results/indicators/<code>")
+@region_bp.route("/results/indicators/<indicator>")
 @login_required
-def indicator(code: str):
-    """One indicator for the region or one office (``?office=``): its value, n and interval,
-    per respondent type, and the distribution of the answers behind it."""
+def indicator(indicator: str):
+    """One indicator of the region: its value, n and interval, per respondent type, and the
+    distribution of the answers behind it."""
+    return _indicator_page(indicator, None)
+
+
+@region_bp.route("/offices/<int:office_id>/indicators/<indicator>")
+@login_required
+def office_indicator(office_id: int, indicator: str):
+    """The same for one office of the region."""
+    return _indicator_page(indicator, found_or_404(Office, office_id))
+
+
+def _indicator_page(code: str, office: Office | None):
     campaigns, campaign, version, versions, run = chosen()
     if run is None:
         abort(404)
@@ -141,9 +155,8 @@ def indicator(code: str):
     found = next((i for i in indicator_set.indicators if i.code == code), None)
     if found is None:
         abort(404)
-    office_id = request.args.get("office", type=int)
-    office = found_or_404(Office, office_id) if office_id is not None else None
-    figures = dashboards.indicator_figures(run, g.region.id, code, office_id)
+    figures = dashboards.indicator_figures(run, g.region.id, code,
+                                           office.id if office is not None else None)
     tables = distribution_tables(indicator_set, found, figures)
     return render_template(
         "results/indicator.html", campaigns=campaigns, campaign=campaign, version=version,
@@ -192,7 +205,8 @@ def distribution_tables(indicator_set, indicator, figures) -> list[dict]:
                 for k in answer_order(item, keys)]
         text = item.text if item is not None else {}
         title = next((text[t] for t in RESPONDENT_TYPES if t in text), key)
-        series = {type_label(t): [counts[i] for _label, counts in rows]
+        series: dict[str, Sequence[float | None]] = {
+            type_label(t): [counts[i] for _label, counts in rows]
                   for i, t in enumerate(RESPONDENT_TYPES) if present[t]}
         tables.append({
             "key": key, "title": title, "rows": rows,
@@ -221,7 +235,7 @@ def trend_chart(points, title: str):
     if not points:
         return None
     labels = [f"{p.campaign.name} (№{p.run.id})" for p in points]
-    series = {_("Index"): [p.value for p in points]}
+    series: dict[str, Sequence[float | None]] = {_("Index"): [p.value for p in points]}
     for rtype in RESPONDENT_TYPES:
         values = [p.perspectives.get(rtype) for p in points]
         if any(v is not None for v in values):
