@@ -26,7 +26,7 @@ APPEARANCE = {"business_clothing": True, "corporate_element": True, "name_badge"
 
 
 @pytest.fixture
-def measured(app, campaign):  # noqa: F811 (the fixture imported above)
+def measured(app, campaign):
     """RU-BRY high (every answer 10), RU-KYA lower: its first office's job seekers answer
     usefulness 6 × 10 and 4 × 2 (S-II.1 = 0.6)."""
     for office_id in offices(app, "RU-BRY"):
