@@ -4,31 +4,19 @@ on a sheet of its own) and the API's JSON of each region."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
-from openpyxl.styles import Font
-from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
 
 from cci.index.reports import FederalOverview
 from cci.index.reports import RegionLine
 from cci.index.reports import Shown
-from cci.web import moments
+from cci.web import exports
 from cci.web.inputs import clean_text
-from cci.web.numbers import DASH
 
 NETWORKS = ("centralized", "decentralized")
 SORTS = ("rank", "name", "index")
-
-#: Excel's number formats by a column's kind
-FORMATS = {"index": "0.0", "share": "0%", "int": "0", "text": "@"}
-
 
 def read_filters() -> dict:
     """The overview's filters from the query string; a value not offered is no filter."""
@@ -120,77 +108,27 @@ def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
     return out
 
 
-def _csv_cell(value: Any, kind: str) -> str:
-    """A number as Russian Excel reads one from a CSV: a decimal comma, no thousands
-    separator, full precision (rounding is the reader's)."""
-    if value is None:
-        return ""
-    if kind in ("index", "share") and isinstance(value, float):
-        return repr(round(value, 6)).replace(".", ",")
-    return str(value)
+def table(overview: FederalOverview, lines: list[RegionLine], filters: dict) -> exports.Table:
+    """The table as exported: the federation's line first (in bold), the region's code and
+    name kept in view beside the header."""
+    run, campaign = overview.run, overview.campaign
+    return exports.Table(
+        title=_("Regions"),
+        columns=[exports.Column(label, kind) for label, kind in columns(overview)],
+        rows=rows(overview, lines),
+        provenance=exports.run_provenance(run, campaign,
+                                          methodology_title=overview.indicator_set.title,
+                                          filters=filters),
+        freeze_columns=5, bold_rows=frozenset({0}))
 
 
-def export_csv(overview: FederalOverview, lines: list[RegionLine]) -> str:
-    """CSV as Excel opens it in Russia: semicolons, a byte-order mark for UTF-8."""
-    kinds = [kind for _label, kind in columns(overview)]
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([label for label, _kind in columns(overview)])
-    for row in rows(overview, lines):
-        writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
-    return out.getvalue()
-
-
-def provenance(overview: FederalOverview, filters: dict) -> list[tuple[str, Any]]:
-    """Where every number of the table comes from."""
-    run, campaign, indicator_set = overview.run, overview.campaign, overview.indicator_set
-    shown = {key: value for key, value in filters.items() if value}
-    return [
-        (_("Campaign"), campaign.name),
-        (_("Period"), f"{campaign.starts_on.isoformat()} — {campaign.ends_on.isoformat()}"),
-        (_("Methodology"), f"{indicator_set.title} ({run.methodology_key}, "
-                           f"{run.parameters.get('version', indicator_set.version)})"),
-        (_("Run"), run.id),
-        (_("Computed by"), f"{run.plugin_package} {run.plugin_version}".strip()),
-        (_("Published"), moments.local_time(run.published_at) if run.published_at else DASH),
-        (_("Data fingerprint"), run.input_fingerprint),
-        (_("Parameters"), ", ".join(f"{k}={v}" for k, v in sorted(run.parameters.items()))),
-        (_("Filters"), ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or DASH),
-    ]
+def export_csv(overview: FederalOverview, lines: list[RegionLine], filters: dict | None = None
+               ) -> str:
+    return exports.to_csv(table(overview, lines, filters or {}))
 
 
 def export_xlsx(overview: FederalOverview, lines: list[RegionLine], filters: dict) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook has its sheet
-    sheet.title = _("Regions")
-    header = columns(overview)
-    sheet.append([label for label, _kind in header])
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
-    for cell in sheet[1]:
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows(overview, lines):
-        sheet.append(row)
-    for index, (_label, kind) in enumerate(header, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = 28 if index == 5 else 12
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            cell.number_format = FORMATS[kind]
-    for cell in sheet[2]:  # the federation's line
-        cell.font = bold
-    sheet.freeze_panes = "F2"  # the header and the region's name stay in view
-    about = book.create_sheet(_("Provenance"))
-    for label, value in provenance(overview, filters):
-        about.append([label, value])
-    for cell in about["A"]:
-        cell.font = bold
-    about.column_dimensions["A"].width = 24
-    about.column_dimensions["B"].width = 80
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return exports.to_xlsx(table(overview, lines, filters))
 
 
 def figure_brief(row: Shown | None) -> dict | None:

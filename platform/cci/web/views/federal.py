@@ -19,6 +19,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import Region
 from cci.index import compute
 from cci.index.reports import federal_overview_with_movement
+from cci.web import exports
 from cci.web import federal_tables
 from cci.web.federal_tables import read_filters
 from cci.web.federal_tables import shown_lines
@@ -61,14 +62,8 @@ def _export(fmt: str) -> Response:
     if overview is None:
         abort(404)
     name = f"federal-{overview.campaign.id}-{overview.run.methodology_key}-run{overview.run.id}"
-    if fmt == "csv":
-        body: str | bytes = federal_tables.export_csv(overview, context["lines"])
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        body = federal_tables.export_xlsx(overview, context["lines"], context["filters"])
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return exports.response(
+        federal_tables.table(overview, context["lines"], context["filters"]), fmt, name)
 
 
 def chosen_run():

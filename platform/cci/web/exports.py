@@ -1,0 +1,271 @@
+"""A table of numbers as people take it away: CSV and XLSX from one description.
+
+A table is described once — its columns (a label and a kind), its rows of plain values, a
+title and where its numbers come from — and written as:
+
+* CSV as Excel opens it in Russia: UTF-8 with a byte-order mark (so Cyrillic reads), semicolons,
+  numbers with a decimal comma and full precision (so they are numbers, not text);
+* XLSX (openpyxl, write-only: a large table streams): a formatted header, frozen panes, a number
+  format per column kind, column widths from the content, and the provenance on a sheet of its
+  own.
+
+``response`` sends either with a file name that is safe in a header and still reads in Russian
+(an ASCII fallback and the UTF-8 name of RFC 6266).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment
+from openpyxl.styles import Font
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from cci.foundation.models import Campaign
+from cci.foundation.models import ComputationRun
+from cci.web import moments
+from cci.web.numbers import DASH
+
+#: Excel's number format of each kind of column. ``share`` and ``percent`` hold a fraction
+#: (0.716), shown as «72%» and «71.6%»; ``index`` is a 0–100 index at one decimal; ``number``
+#: is any number at its own precision; ``moment`` an aware datetime shown in the reader's zone.
+FORMATS = {
+    "text": "@", "int": "#,##0", "index": "0.0", "number": "General", "share": "0%",
+    "percent": "0.0%", "date": "DD.MM.YYYY", "moment": "DD.MM.YYYY HH:MM",
+}
+KINDS = frozenset(FORMATS)
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_WIDTH_SAMPLE = 500  # rows read to size the columns: a long table is not measured whole
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = "text"
+    width: float | None = None  # characters; None: from the label and the values
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+@dataclass
+class Table:
+    """A table to export. ``rows`` hold plain values in the columns' order (None: no value);
+    ``provenance`` is (label, value) pairs, e.g. from ``run_provenance``; ``freeze_columns``
+    keep the first columns in view beside the header; ``bold_rows`` (0-based) stand out,
+    e.g. a total line."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    provenance: Sequence[tuple[str, Any]] = ()
+    freeze_columns: int = 0
+    bold_rows: frozenset[int] = field(default_factory=frozenset)
+
+
+def run_provenance(run: ComputationRun, campaign: Campaign, *, methodology_title: str = "",
+                   filters: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
+    """Where a run's numbers come from: the campaign, the methodology version and its
+    parameters, the run, the data it read (its fingerprint) and when it was computed —
+    in the reader's local time."""
+    version = run.parameters.get("version", "")
+    methodology = ", ".join(part for part in (run.methodology_key, str(version or "")) if part)
+    shown = {key: value for key, value in (filters or {}).items()
+             if value not in (None, "", [], ())}
+    return [
+        (_("Campaign"), campaign.name),
+        (_("Period"), f"{campaign.starts_on.isoformat()} — {campaign.ends_on.isoformat()}"),
+        (_("Methodology"), f"{methodology_title} ({methodology})" if methodology_title
+         else methodology),
+        (_("Run"), run.id),
+        (_("Computed by"), f"{run.plugin_package} {run.plugin_version}".strip() or DASH),
+        (_("Computed at"), moments.local_time(run.finished_at) if run.finished_at else DASH),
+        (_("Published"), moments.local_time(run.published_at) if run.published_at else DASH),
+        (_("Data fingerprint"), run.input_fingerprint or DASH),
+        (_("Parameters"), ", ".join(f"{k}={v}" for k, v in sorted(run.parameters.items()))
+         or DASH),
+        (_("Filters"), ", ".join(f"{k}={v}" for k, v in sorted(shown.items())) or DASH),
+    ]
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_cell(value: Any, kind: str) -> str:
+    """A value as Russian Excel reads it from a CSV: a number with a decimal comma, no
+    thousands separator, full precision (rounding is the reader's); a date as «07.12.2026»."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, float):
+        return repr(round(value, 6)).replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return moments.local_time(value, with_zone=False) if kind == "moment" \
+            else value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+def to_csv(table: Table) -> str:
+    """The header and the rows (the provenance is the XLSX's and the file name's: a CSV holds
+    one table, and a reader parsing it expects nothing below it)."""
+    kinds = [column.kind for column in table.columns]
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([column.label for column in table.columns])
+    for row in table.rows:
+        writer.writerow([_csv_cell(value, kind) for value, kind in zip(row, kinds, strict=True)])
+    return out.getvalue()
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+
+def sheet_title(text: str) -> str:
+    """A sheet's name as Excel allows it: at most 31 characters, none of []:*?/\\."""
+    return _SHEET_FORBIDDEN.sub(" ", text).strip()[:31] or "1"
+
+
+def _xlsx_value(value: Any, kind: str) -> Any:
+    if isinstance(value, dt.datetime):
+        if kind == "moment" or value.tzinfo is not None:
+            # Excel has no zones: the moment as the reader's clock shows it
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            zone = moments.region_zone(moments.reader_region())
+            return value.astimezone(zone).replace(tzinfo=None)
+        return value
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
+def _width(column: Column, sample: list[Sequence[Any]], position: int) -> float:
+    if column.width is not None:
+        return column.width
+    longest_word = max((len(word) for word in column.label.split()), default=0)
+    header = max(longest_word, min(len(column.label), 18))
+    values = 0
+    for row in sample:
+        value = row[position]
+        if value is None:
+            continue
+        if isinstance(value, float):
+            values = max(values, 8)
+        elif isinstance(value, dt.datetime):
+            values = max(values, 16)
+        else:
+            values = max(values, max(len(line) for line in str(value).splitlines() or [""]))
+    return float(min(60, max(8, header, values) + 2))
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None,
+          bold: bool = False, wrap: bool = False) -> Cell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if number_format:
+        cell.number_format = number_format
+    if bold:
+        cell.font = _HEADER_FONT
+    if wrap:
+        cell.alignment = _WRAP
+    return cell
+
+
+def to_xlsx(table: Table) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_title(table.title))
+    rows = table.rows if isinstance(table.rows, list) else list(table.rows)
+    sample = rows[:_WIDTH_SAMPLE]
+    for position, column in enumerate(table.columns):
+        letter = get_column_letter(position + 1)
+        sheet.column_dimensions[letter].width = _width(column, sample, position)
+    sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}2"
+    header = []
+    for column in table.columns:
+        cell = WriteOnlyCell(sheet, value=column.label)
+        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
+        header.append(cell)
+    sheet.append(header)
+    formats = [FORMATS[column.kind] for column in table.columns]
+    kinds = [column.kind for column in table.columns]
+    for number, row in enumerate(rows):
+        bold = number in table.bold_rows
+        sheet.append([
+            _cell(sheet, _xlsx_value(value, kind), number_format, bold,
+                  wrap=isinstance(value, str) and "\n" in value)
+            for value, kind, number_format in zip(row, kinds, formats, strict=True)])
+    _provenance_sheet(book, table)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _provenance_sheet(book: Workbook, table: Table) -> None:
+    about = book.create_sheet(sheet_title(_("Provenance")))
+    about.column_dimensions["A"].width = 24
+    about.column_dimensions["B"].width = 90
+    lines = [(_("Table"), table.title), *table.provenance,
+             (_("Exported"), moments.local_time(dt.datetime.now(dt.UTC)))]
+    for label, value in lines:
+        about.append([_cell(about, label, bold=True),
+                      _cell(about, value, "@" if isinstance(value, str) else None,
+                            wrap=isinstance(value, str))])
+
+
+# --- the response ---------------------------------------------------------------------------
+
+
+def safe_filename(name: str) -> str:
+    """A file name's ASCII form for the plain ``filename=``: letters, digits, «.-_» only."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return ascii_name or "table"
+
+
+def response(table: Table, fmt: str, name: str) -> Response:
+    """The table as a download: ``fmt`` is "csv" or "xlsx"; ``name`` without its extension
+    (any characters: the header carries an ASCII fallback and the UTF-8 name)."""
+    if fmt == "csv":
+        body: str | bytes = to_csv(table)
+        mimetype = CSV_MIMETYPE
+    elif fmt == "xlsx":
+        body = to_xlsx(table)
+        mimetype = XLSX_MIMETYPE
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return download(body, mimetype, f"{name}.{fmt}")
+
+
+def download(body: str | bytes, mimetype: str, filename: str) -> Response:
+    """A file to save: an ASCII ``filename`` every client reads and ``filename*`` (RFC 6266)
+    that keeps the Russian name where the client reads it."""
+    disposition = f'attachment; filename="{safe_filename(filename)}"'
+    if safe_filename(filename) != filename:
+        disposition += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
