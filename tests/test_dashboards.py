@@ -400,3 +400,59 @@ def test_a_regional_token_cannot_read_another_regions_dashboards(app, client, ky
         == 404
     federal = bearer("federal_analyst")
     assert client.get(f"{base}/coverage", headers=federal).status_code == 200
+
+
+# --- exports ------------------------------------------------------------------------------
+
+
+def _book(response):
+    import io
+
+    import openpyxl
+
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return openpyxl.load_workbook(io.BytesIO(response.data))
+
+
+def test_the_offices_table_exports_every_office_with_its_standing(app, client, kya, make_user,
+                                                                  login):
+    login(make_user("regional_admin", "RU-KYA"))
+    book = _book(client.get(f"/r/RU-KYA/results/offices.xlsx?campaign={kya['campaign']}"
+                            "&metric=indicator:S-II.1"))
+    sheet = book.worksheets[0]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:6] == ("Место", "Рейтинг", "Почему частичный", "Код", "Офис", "Индекс")
+    first, second = rows
+    assert first[0] == 1 and first[1] == "Измерены полностью: общий рейтинг"
+    assert first[5] == pytest.approx(87.5)
+    # S-II.1 pooled: the mean of 0.5 and 1.0, on 20 answers; per type 0.5 and 1.0
+    chosen = header.index("S-II.1 Полезность обращения в ЦЗН")
+    assert first[chosen] == pytest.approx(0.75) and first[chosen + 1] == 20
+    assert first[chosen + 4] == pytest.approx(0.5) and first[chosen + 5] == pytest.approx(1.0)
+    assert second[1] == "Частичный индекс: отдельный рейтинг"
+    assert second[2] == "не измерены работодатели; нет чек-листов: нет объективной части"
+    assert second[header.index("Исключено правилами качества")] == 1
+    assert first[header.index("Подтверждено кодом визита")] == 1
+    assert any(str(row[0]) == "Расчёт" for row in book.worksheets[1].iter_rows(values_only=True))
+    csv = client.get(f"/r/RU-KYA/results/offices.csv?campaign={kya['campaign']}")
+    assert csv.status_code == 200 and "87,5" in csv.get_data(as_text=True)
+
+
+def test_the_trend_and_the_answers_export(app, client, kya, make_user, login):
+    login(make_user("regional_admin", "RU-KYA"))
+    trend = _book(client.get(f"/r/RU-KYA/results/trend.xlsx?campaign={kya['campaign']}"))
+    _header, row = list(trend.worksheets[0].iter_rows(values_only=True))
+    assert row[0] == "2025-Q2" and row[3] == pytest.approx(93.75)
+    office = _book(client.get(f"/r/RU-KYA/offices/{kya['second']}/trend.xlsx"
+                              f"?campaign={kya['campaign']}"))
+    assert list(office.worksheets[0].iter_rows(values_only=True))[1][3] == pytest.approx(100.0)
+    answers = _book(client.get(f"/r/RU-KYA/offices/{kya['first']}/indicators/S-II.1/"
+                               f"answers.xlsx?campaign={kya['campaign']}"))
+    lines = {row[1]: row[2:] for row in answers.worksheets[0].iter_rows(min_row=2,
+                                                                         values_only=True)}
+    assert lines["10"] == (5, 10) and lines["1"] == (5, 0) and lines["5"] == (0, 0)
+    # another region's office: nothing to export
+    login(make_user("regional_admin", "RU-BRY"))
+    assert client.get(f"/r/RU-BRY/offices/{kya['first']}/indicators/S-II.1/answers.csv"
+                      f"?campaign={kya['campaign']}").status_code == 404
+    assert client.get(f"/r/RU-BRY/offices/{kya['first']}/trend.csv").status_code == 404

@@ -77,6 +77,17 @@ def test_an_analyst_drills_from_the_federation_to_the_answers_and_exports(
                            ".dataset.metric === 'indicator:S-II.1'")
     office_row = page.locator("#offices-table tbody tr[data-office]").first
     assert "60\u202f%" in office_row.inner_text()
+    shown_index = _number(office_row.locator("td").nth(2).inner_text())
+    shown_share = office_row.locator("td").nth(3).locator(".fig").inner_text()
+    # the table as shown (the indicator chosen), exported: the same numbers
+    with page.expect_download() as download:
+        page.locator("#office-table").get_by_role("link", name="XLSX").click()
+    with open(download.value.path(), "rb") as saved:
+        book = openpyxl.load_workbook(io.BytesIO(saved.read()))
+    header, first, *_rest = list(book.worksheets[0].iter_rows(values_only=True))
+    assert round(first[header.index("Индекс")], 1) == shown_index == 90.0
+    chosen = header.index("S-II.1 Полезность обращения в ЦЗН")
+    assert f"{round(first[chosen] * 100)}\u202f%" == shown_share == "80\u202f%"
     office_row.locator("td").nth(1).get_by_role("link").first.click()
     page.wait_for_url(re.compile(r"/r/RU-KYA/offices/\d+"))
     assert page.locator("#office-indicators").is_visible()

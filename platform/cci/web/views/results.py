@@ -29,6 +29,8 @@ from cci.index.distributions import NOT_SURE
 from cci.index.reports import region_report
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.web import charts
+from cci.web import dashboard_tables
+from cci.web import exports
 from cci.web.numbers import number
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
@@ -82,6 +84,8 @@ def results():
         option_labels=option_labels(indicator_set),
         excluded=quality.excluded_by_rule(campaign.id, g.region.id),
         points=points, trend_chart=trend_chart(points, _("Region index by campaign")),
+        trend_export=("region.results_trend_export",
+                      {"campaign": campaign.id, "version": version}),
         warnings=dashboards.coverage_warnings(report.coverage) if report else [],
         rule_labels=quality.rule_labels(), channel_labels=channel_labels(),
         **offices_table(report, indicator_set),
@@ -147,7 +151,7 @@ def office_indicator(office_id: int, indicator: str):
     return _indicator_page(indicator, found_or_404(Office, office_id))
 
 
-def _indicator_page(code: str, office: Office | None):
+def _indicator_context(code: str, office: Office | None) -> dict:
     campaigns, campaign, version, versions, run = chosen()
     if run is None:
         abort(404)
@@ -157,12 +161,82 @@ def _indicator_page(code: str, office: Office | None):
         abort(404)
     figures = dashboards.indicator_figures(run, g.region.id, code,
                                            office.id if office is not None else None)
-    tables = distribution_tables(indicator_set, found, figures)
-    return render_template(
-        "results/indicator.html", campaigns=campaigns, campaign=campaign, version=version,
-        versions=versions, run=run, indicator=found, indicator_set=indicator_set,
-        office=office, figures=figures, tables=tables,
-        labels=option_labels(indicator_set).get(code), types=RESPONDENT_TYPES)
+    return {"campaigns": campaigns, "campaign": campaign, "version": version,
+            "versions": versions, "run": run, "indicator": found,
+            "indicator_set": indicator_set, "office": office, "figures": figures,
+            "tables": distribution_tables(indicator_set, found, figures),
+            "labels": option_labels(indicator_set).get(code), "types": RESPONDENT_TYPES}
+
+
+def _indicator_page(code: str, office: Office | None):
+    return render_template("results/indicator.html", **_indicator_context(code, office))
+
+
+@region_bp.route("/results/indicators/<indicator>/answers.<any(csv, xlsx):fmt>")
+@login_required
+def indicator_export(indicator: str, fmt: str):
+    """The answers behind one indicator of the region, as a spreadsheet."""
+    return _indicator_export(indicator, None, fmt)
+
+
+@region_bp.route("/offices/<int:office_id>/indicators/<indicator>/answers.<any(csv, xlsx):fmt>")
+@login_required
+def office_indicator_export(office_id: int, indicator: str, fmt: str):
+    return _indicator_export(indicator, found_or_404(Office, office_id), fmt)
+
+
+def _indicator_export(code: str, office: Office | None, fmt: str):
+    context = _indicator_context(code, office)
+    where = office.name if office is not None else g.region.name
+    table = dashboard_tables.distribution_table(
+        context["tables"], f"{code}: {where}", context["run"], context["campaign"],
+        context["indicator_set"].title)
+    name = f"answers-{g.region.code}-{office.code + '-' if office else ''}{code}-" \
+           f"run{context['run'].id}"
+    return exports.response(table, fmt, name)
+
+
+@region_bp.route("/results/offices.<any(csv, xlsx):fmt>")
+@login_required
+def results_offices_export(fmt: str):
+    """Every office of the per-office table (not only the page shown), as a spreadsheet."""
+    _campaigns, campaign, version, _versions, run = chosen()
+    if run is None:
+        abort(404)
+    report = region_report(run, g.region.id)
+    indicator_set = current_app.extensions["cci.registry"].indicator_set(version)
+    metric = offices_table(report, indicator_set)["metric"]
+    label = dict(metric_choices(indicator_set))[metric]
+    name = f"offices-{g.region.code}-{campaign.id}-{version}-run{run.id}"
+    return exports.response(
+        dashboard_tables.offices_table(report, metric, label, g.region.name), fmt, name)
+
+
+@region_bp.route("/results/trend.<any(csv, xlsx):fmt>")
+@login_required
+def results_trend_export(fmt: str):
+    """The region's index by campaign, as a spreadsheet."""
+    _campaigns, _campaign, version, _versions, _run = chosen()
+    if version is None:
+        abort(404)
+    points = dashboards.trend(g.region.id, version)
+    return exports.response(
+        dashboard_tables.trend_table(points, _("Region index by campaign")), fmt,
+        f"trend-{g.region.code}-{version}")
+
+
+@region_bp.route("/offices/<int:office_id>/trend.<any(csv, xlsx):fmt>")
+@login_required
+def office_trend_export(office_id: int, fmt: str):
+    """An office's index by campaign, as a spreadsheet."""
+    office = found_or_404(Office, office_id)
+    _campaigns, _campaign, version, _versions, _run = chosen()
+    if version is None:
+        abort(404)
+    points = dashboards.trend(g.region.id, version, office.id)
+    return exports.response(
+        dashboard_tables.trend_table(points, _("Office index by campaign")), fmt,
+        f"trend-{g.region.code}-{office.code}-{version}")
 
 
 def answer_label(item, key: str) -> str:
@@ -269,6 +343,8 @@ def office_results(office: Office) -> dict:
         "report": report, "row": report.office(office.id), "indicator_set": indicator_set,
         "option_labels": option_labels(indicator_set), "points": points,
         "trend_chart": trend_chart(points, _("Office index by campaign")),
+        "trend_export": ("region.office_trend_export",
+                         {"office_id": office.id, "campaign": campaign.id, "version": version}),
         "checklists": [(by_code.get(c.indicator), c, photo_listing(c)) for c in checklists
                        if c.indicator in by_code],
         "may_see_photos": may_open("region.checklist_photo"),
