@@ -109,7 +109,7 @@ def distribution_table(tables: list[dict], title: str, run, campaign,
                        methodology_title: str) -> exports.Table:
     """The answers behind an indicator: a line per item and answer, a count per respondent
     type."""
-    columns = [exports.Column(_("Question")), exports.Column(_("Answer")),
+    columns = [exports.Column(_("Question")), exports.Column(_("Answer option")),
                *(exports.Column(type_label(t), "int") for t in RESPONDENT_TYPES)]
     rows = [[table["title"], label, *counts] for table in tables
             for label, counts in table["rows"]]
