@@ -456,3 +456,37 @@ def test_the_trend_and_the_answers_export(app, client, kya, make_user, login):
     assert client.get(f"/r/RU-BRY/offices/{kya['first']}/indicators/S-II.1/answers.csv"
                       f"?campaign={kya['campaign']}").status_code == 404
     assert client.get(f"/r/RU-BRY/offices/{kya['first']}/trend.csv").status_code == 404
+
+
+def test_a_run_from_before_coverage_was_stored_says_so_and_computes_nothing(
+        app, client, campaign, make_user, login):
+    """A published run whose rows hold no standing, coverage or answers: the page ranks its
+    offices together as they were, and says what the run did not record."""
+    from cci.foundation.db import utcnow
+    from cci.foundation.models import RunResult
+
+    bry = offices(app, "RU-BRY")
+    with app.app_context(), tenancy.federal_scope("test"):
+        region_id = db.scalar(select(Region.id).where(Region.code == "RU-BRY"))
+        run = ComputationRun(campaign_id=campaign, methodology_key="cci-2023",
+                             status="succeeded", finished_at=utcnow(), published_at=utcnow())
+        db.add(run)
+        db.flush()
+        for office_id, value in zip(bry, (70.0, 80.0), strict=True):
+            db.add(RunResult(run_id=run.id, region_id=region_id, level="office",
+                             office_id=office_id, metric="index", value=value,
+                             detail={"ranked": True}))
+        db.add(RunResult(run_id=run.id, region_id=region_id, level="region", metric="index",
+                         value=75.0, detail={"offices": 2}))
+        db.add(RunResult(run_id=run.id, region_id=region_id, level="region",
+                         metric="indicator:S-II.1", respondent_type="job_seeker", value=0.5,
+                         n_valid=10, detail={}))
+        db.commit()
+    _, rows = _report(app, campaign, "RU-BRY")
+    assert [(rank, standing) for _id, rank, standing, _p, _v in rows] == \
+        [(1, "comparable"), (2, "comparable")]
+    login(make_user("regional_admin", "RU-BRY"))
+    page = text(client.get(f"/r/RU-BRY/results?campaign={campaign}"))
+    assert "до того, как охват стал сохраняться" in page
+    answers = text(client.get(f"/r/RU-BRY/results/indicators/S-II.1?campaign={campaign}"))
+    assert "до того, как распределение ответов стало сохраняться" in answers
