@@ -490,3 +490,15 @@ def test_a_run_from_before_coverage_was_stored_says_so_and_computes_nothing(
     assert "до того, как охват стал сохраняться" in page
     answers = text(client.get(f"/r/RU-BRY/results/indicators/S-II.1?campaign={campaign}"))
     assert "до того, как распределение ответов стало сохраняться" in answers
+
+
+def test_the_region_results_api_says_which_ranking_an_office_is_in(app, client, kya, bearer):
+    headers = bearer("federal_analyst")
+    body = client.get(f"/api/v1/campaigns/{kya['campaign']}/results/regions/RU-KYA",
+                      headers=headers).json
+    offices_ = {o["office_id"]: o for o in body["offices"]}
+    assert (offices_[kya["first"]]["rank"], offices_[kya["first"]]["standing"]) == \
+        (1, "comparable")
+    assert (offices_[kya["second"]]["rank"], offices_[kya["second"]]["standing"],
+            offices_[kya["second"]]["partial"]) == (1, "partial", ["no_employer", "no_objective"])
+    _conforms(client, headers, body, "RegionResult")
