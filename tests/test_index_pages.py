@@ -28,8 +28,10 @@ def test_region_results_show_index_stars_n_and_intervals(app, client, campaign, 
     assert "Индекс региона" in page
     assert "90,0" in page and "90.0" not in page  # office 1: groups II and V at 0.9
     assert "n=10 · 60–98 %" in page  # 9 of 10 with its Wilson interval
-    assert "недостаточно данных" in page  # office 2 has 3 answers < 10
-    assert "не участвует в рейтинге" in page
+    # the offices as rows, the indicator chosen: office 2 has 3 answers < 10
+    chosen = text(client.get(f"/r/RU-BRY/results?campaign={campaign}&metric=indicator:S-II.1"))
+    assert "недостаточно данных" in chosen and "n=10 · 60–98 %" in chosen
+    assert "Не участвуют в рейтинге" in page  # office 2, in the group of the unranked
     assert "★" in page
     assert "по умолчанию платформы" in page  # the defaults are marked next to the figures
 
@@ -61,7 +63,7 @@ def test_the_preferred_channel_is_checked_against_the_channels_offered(
     start(app, campaign)
     work(app)
     login(make_user("regional_admin", "RU-KYA"))
-    page = text(client.get(f"/r/RU-KYA/results?campaign={campaign}"))
+    page = text(client.get(f"/r/RU-KYA/results?campaign={campaign}&metric=indicator:S-III.7"))
     assert "Офис ЦЗН: 1, Мессенджеры: 2 (офис не предлагает)" in page  # office 1
     assert "Офис ЦЗН: 1 (" not in page and "Офис ЦЗН: 2 (" not in page  # offered everywhere
     assert "Офис ЦЗН: 2, Мессенджеры: 2 (предлагают 1 из 2 офисов)" in page  # the region

@@ -88,7 +88,7 @@ REGION_LEVEL = {"region.federal_benchmark": ("Владимир",),
 
 #: Path parameters that name no tenant's data: filled with an ordinary value.
 NEUTRAL = {"key": "cci-2023", "methodology_key": "cci-2023", "fmt": "csv",
-           "indicator_code": "O-II.1"}
+           "indicator_code": "O-II.1", "indicator": "S-II.1"}
 #: Path parameters naming a region (another region's for the foreign crawl).
 REGION_PARAMS = {"region_code", "code"}
 #: A string parameter holding a row's id (a checklist's office).

@@ -40,6 +40,8 @@ from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import RunResult
+from cci.index import coverage
+from cci.index import distributions
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.figures import Z_95
 from cci.methodology.figures import FederalData
@@ -253,6 +255,9 @@ def compute_region_job(report, run_id: int, region_id: int) -> dict:
         # progress counts finished regions, and a region takes about a second.
         data = aggregate_region(campaign, region, indicator_set)
         result = indicator_set.compute_region(data)
+        # what the index rests on and the answers behind each figure, stored with the run
+        coverage.annotate(result, data, campaign.id, indicator_set)
+        distributions.annotate(result, campaign.id, indicator_set)
         store_region(run, result)
         # the themes of comments that arrived since, classified once (pages count them)
         comment_themes.classify_pending(region.id, campaign.id)

@@ -18,6 +18,7 @@ from cci.foundation.models import Office
 from cci.foundation.models import RunResult
 from cci.index.compute import current_run
 from cci.methodology.contract import RESPONDENT_TYPES
+from cci.methodology.figures import INDEX_DECIMALS
 
 Key = tuple[str, str | None]  # (metric, respondent type)
 
@@ -41,6 +42,27 @@ class OfficeReport:
     def responses(self) -> dict[str, int]:
         return self.index.detail.get("responses", {}) if self.index else {}
 
+    @property
+    def partial(self) -> list[str]:
+        """Why the office's index is partial (stored by the run, cci.index.coverage): codes
+        such as ``no_employer`` or ``no_objective``; empty when measured on every side, or
+        when the run is older than this record."""
+        return list(self.index.detail.get("partial", [])) if self.index else []
+
+    @property
+    def comparable(self) -> bool:
+        """Ranked with the offices measured on every side."""
+        return self.ranked and not self.partial
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        return self.index.detail.get("coverage", {}) if self.index else {}
+
+    @property
+    def standing(self) -> str:
+        """Which ranking the office is in: comparable, partial (ranked apart) or unranked."""
+        return "comparable" if self.comparable else "partial" if self.ranked else "unranked"
+
 
 @dataclass
 class RegionReport:
@@ -53,6 +75,26 @@ class RegionReport:
     @property
     def index(self) -> RunResult | None:
         return self.figures.get(("index", None))
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        return self.index.detail.get("coverage", {}) if self.index else {}
+
+    @property
+    def comparable(self) -> list[OfficeReport]:
+        return [o for o in self.offices if o.comparable]
+
+    @property
+    def partial(self) -> list[OfficeReport]:
+        """Ranked offices with a partial index: ranked apart, among themselves."""
+        return [o for o in self.offices if o.ranked and o.partial]
+
+    @property
+    def unranked(self) -> list[OfficeReport]:
+        return [o for o in self.offices if not o.ranked]
+
+    def office(self, office_id: int) -> OfficeReport | None:
+        return next((o for o in self.offices if o.office.id == office_id), None)
 
     @property
     def respondent_types(self) -> list[str]:
@@ -85,11 +127,26 @@ def region_report(run: ComputationRun, region_id: int) -> RegionReport:
         elif row.office_id in offices:
             offices[row.office_id].figures[key] = row
     present = [o for o in offices.values() if o.figures]
-    ranked = sorted((o for o in present if o.ranked), key=_descending_index)
-    for position, office in enumerate(ranked, start=1):
-        office.rank = position
+    # offices measured on every side are ranked together; those with a partial index (one
+    # respondent type, or no objective part) apart, among themselves
+    comparable = rank_with_ties([o for o in present if o.comparable])
+    partial = rank_with_ties([o for o in present if o.ranked and o.partial])
     unranked = [o for o in present if not o.ranked]
-    return RegionReport(run, campaign, indicator_set, region_figures, ranked + unranked)
+    return RegionReport(run, campaign, indicator_set, region_figures,
+                        comparable + partial + unranked)
+
+
+def rank_with_ties(offices: list[OfficeReport]) -> list[OfficeReport]:
+    """Sorted by index, highest first, each office's rank set: offices whose index is the
+    same as shown (to one decimal) share a place, and the next place skips as many (1, 1, 3)."""
+    ordered = sorted(offices, key=lambda o: (_descending_index(o), o.office.code))
+    previous: float | None = None
+    for position, office in enumerate(ordered, start=1):
+        assert office.index is not None and office.index.value is not None
+        shown = round(office.index.value, INDEX_DECIMALS)
+        office.rank = position if shown != previous else ordered[position - 2].rank
+        previous = shown
+    return ordered
 
 
 def figure_json(row: RunResult | None) -> dict | None:

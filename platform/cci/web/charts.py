@@ -10,6 +10,7 @@ text alternative and sits beside its table (the ``chart`` macro in ``_macros.htm
 from __future__ import annotations
 
 import base64
+import sys
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from pygal.style import Style
 
 from cci.web.numbers import DASH
 from cci.web.numbers import number
+
+# pygal puts a finder for its map plugins (pygal.maps.*, unused here) on sys.meta_path, a
+# finder of the old protocol that makes every later import consulting it warn (ImportWarning);
+# it is taken off again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
 
 #: series colours that stay apart in greyscale (dark, light, middle, black)
 PALETTE = ("#1f4e8c", "#9aa5b1", "#5b6f86", "#111111", "#c2c9d1")

@@ -170,6 +170,15 @@ SCHEMAS.update({
         "properties": {"office_id": {"type": "integer"}, "code": {"type": "string"},
                        "name": {"type": "string"}, "rank": {"type": ["integer", "null"]},
                        "ranked": {"type": "boolean"}, "responses": {"type": "object"},
+                       "standing": {"type": "string",
+                                    "enum": ["comparable", "partial", "unranked"],
+                                    "description": "the ranking rank is in: offices measured "
+                                                   "on every side; partial indices (one "
+                                                   "respondent type, or no objective part), "
+                                                   "ranked apart; below the minimum sample"},
+                       "partial": {"type": "array", "items": {"type": "string"},
+                                   "description": "why the index is partial: no_job_seeker, "
+                                                  "no_employer, no_objective"},
                        "index": {"oneOf": [{"$ref": "#/components/schemas/Figure"},
                                            {"type": "null"}]},
                        "figures": {"type": "array",
@@ -617,5 +626,6 @@ def office_results(campaign_id: int, office_id: int):
 def _office_json(o) -> dict:
     return {"office_id": o.office.id, "code": o.office.code, "name": o.office.name,
             "rank": o.rank, "ranked": o.ranked, "responses": o.responses,
+            "standing": o.standing, "partial": o.partial,
             "index": figure_json(o.index),
             "figures": [figure_json(f) for f in o.figures.values()]}

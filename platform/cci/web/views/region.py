@@ -39,6 +39,7 @@ from cci.foundation.zones import zone_label
 from cci.web.moments import region_zone
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
+from cci.web.views.results import office_results
 
 #: who keeps the region's offices
 MANAGERS = (Role.ADMIN, Role.REGIONAL_ADMIN)
@@ -69,7 +70,8 @@ def _overdue_actions() -> int:
 def office(office_id: int):
     item = found_or_404(Office, office_id)
     return render_template("region/office.html", region=g.region, office=item,
-                           may_manage=may_open("region.office_edit"), action_form=FlaskForm())
+                           may_manage=may_open("region.office_edit"), action_form=FlaskForm(),
+                           **office_results(item))
 
 
 class OfficeForm(FlaskForm):
