@@ -120,7 +120,7 @@ def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
     return out
 
 
-def _csv_cell(value: Any, kind: str) -> str:
+def csv_cell(value: Any, kind: str) -> str:
     """A number as Russian Excel reads one from a CSV: a decimal comma, no thousands
     separator, full precision (rounding is the reader's)."""
     if value is None:
@@ -138,7 +138,7 @@ def export_csv(overview: FederalOverview, lines: list[RegionLine]) -> str:
     writer = csv.writer(out, delimiter=";")
     writer.writerow([label for label, _kind in columns(overview)])
     for row in rows(overview, lines):
-        writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
+        writer.writerow([csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
     return out.getvalue()
 
 

@@ -219,6 +219,8 @@ def build() -> Ikc2023:
         indicators=INDICATORS,
         items=list(ITEMS),
         parameters=PARAMETERS,
+        # change 05: the four information indicators are paired one by one
+        theme_pairs=list(pilot.THEME_PAIRS_COMMON),
     )
 
 
