@@ -134,6 +134,7 @@ class Shown:
     n_valid: int | None
     insufficient: bool
     detail: dict[str, Any]
+    n_positive: int | None = None
 
 
 @dataclass
@@ -271,12 +272,12 @@ def rank_ranges(intervals: dict[Any, tuple[float, float, float]]) -> dict[Any, t
 
 def _shown(row) -> Shown:
     return Shown(row.metric, row.respondent_type, row.value, row.ci_low, row.ci_high, row.stars,
-                 row.n_valid, bool(row.insufficient), dict(row.detail or {}))
+                 row.n_valid, bool(row.insufficient), dict(row.detail or {}), row.n_positive)
 
 
 _COLUMNS = (RunResult.region_id, RunResult.metric, RunResult.respondent_type, RunResult.value,
             RunResult.ci_low, RunResult.ci_high, RunResult.stars, RunResult.n_valid,
-            RunResult.insufficient, RunResult.detail)
+            RunResult.insufficient, RunResult.detail, RunResult.n_positive)
 
 
 def federal_overview(run: ComputationRun) -> FederalOverview:
@@ -355,7 +356,7 @@ def federation_figures(run: ComputationRun) -> dict[Key, Shown]:
     per indicator, group, perspective and part, per respondent type and pooled. Rows without
     a region, read in a deliberate federal scope: the federal averages every reader may see."""
     with tenancy.federal_scope("the federation's figures"):
-        rows = db.execute(select(RunResult.region_id, *_COLUMNS[1:]).where(
+        rows = db.execute(select(*_COLUMNS).where(
             RunResult.run_id == run.id, RunResult.level == "federation")).all()
     return {(row.metric, row.respondent_type): _shown(row) for row in rows}
 
@@ -413,6 +414,7 @@ _GAP_TOLERANCE = 1e-9
 class Disagreement:
     """One office's pair whose two sides disagree (see :data:`DISAGREEMENT_GAP`)."""
 
+    region_id: int
     office_id: int
     office_code: str
     office_name: str
@@ -432,23 +434,23 @@ class Disagreement:
         return self.gap > 0
 
 
-def disagreements(run: ComputationRun, region_id: int,
+def disagreements(run: ComputationRun, region_id: int | None,
                   gap: float = DISAGREEMENT_GAP) -> list[Disagreement]:
     """The offices of a region whose declared pairs (``IndicatorSet.theme_pairs``) disagree in
     the run's stored figures: both sides computed (the subjective one on enough answers) and
-    at least ``gap`` apart. Read in the current scope (a region's own offices), by office code
-    then the set's order of pairs. One query: the office rows of the two sides, joined."""
+    at least ``gap`` apart. Read in the current scope (a region's own offices; ``region_id``
+    None: every region the scope sees), by office code then the set's order of pairs. One query: the office rows of the two sides, joined."""
     rows = db.execute(_pairs_query(
-        run, region_id, Office.id, Office.code, Office.name, "s.metric", "o.metric", "s.value",
+        run, region_id, Office.region_id, Office.id, Office.code, Office.name, "s.metric", "o.metric", "s.value",
         "o.value", "s.n_valid", gap=gap)).all() if _pairs(run) else []
     order = {f"indicator:{p.subjective}": n for n, p in enumerate(_pairs(run))}
-    found = [Disagreement(office_id, code, name, s_metric.split(":", 1)[1],
+    found = [Disagreement(region, office_id, code, name, s_metric.split(":", 1)[1],
                           o_metric.split(":", 1)[1], s_value, o_value, n)
-             for office_id, code, name, s_metric, o_metric, s_value, o_value, n in rows]
+             for region, office_id, code, name, s_metric, o_metric, s_value, o_value, n in rows]
     return sorted(found, key=lambda d: (d.office_code, order[f"indicator:{d.subjective}"]))
 
 
-def pairs_compared(run: ComputationRun, region_id: int) -> int:
+def pairs_compared(run: ComputationRun, region_id: int | None) -> int:
     """How many (office, pair) had both sides computed: what :func:`disagreements` looked at
     (none compared and none disagreeing are different news)."""
     if not _pairs(run):
@@ -462,7 +464,8 @@ def _pairs(run: ComputationRun) -> list:
         run.methodology_key).theme_pairs)
 
 
-def _pairs_query(run: ComputationRun, region_id: int, *columns, gap: float | None = None):
+def _pairs_query(run: ComputationRun, region_id: int | None, *columns,
+                 gap: float | None = None):
     """The office rows of both sides of every declared pair, joined per office: both computed
     (the subjective side on enough answers), at least ``gap`` apart when given. Columns named
     "s.…"/"o.…" are those of the subjective/objective side."""
@@ -475,12 +478,14 @@ def _pairs_query(run: ComputationRun, region_id: int, *columns, gap: float | Non
         .select_from(s)
         .join(o, and_(o.run_id == s.run_id, o.office_id == s.office_id))
         .join(Office, Office.id == s.office_id)
-        .where(s.run_id == run.id, s.region_id == region_id, s.level == "office",
+        .where(s.run_id == run.id, s.level == "office",
                o.level == "office", s.respondent_type.is_(None), o.respondent_type.is_(None),
                s.value.is_not(None), o.value.is_not(None), s.insufficient.is_(False),
                or_(*[and_(s.metric == f"indicator:{p.subjective}",
                           o.metric == f"indicator:{p.objective}") for p in _pairs(run)]))
     )
+    if region_id is not None:
+        query = query.where(s.region_id == region_id)
     if gap is not None:
         query = query.where(func.abs(s.value - o.value) >= gap - _GAP_TOLERANCE)
     return query

@@ -11,13 +11,20 @@ from flask_babel import gettext as _
 from cci.index.comparison import IndicatorVersions
 from cci.methodology.diff import Diff
 
-#: a set's parameter that changes every subjective indicator's figure (the core reads it)
-SUBJECTIVE_PARAMETERS = ("positive_min",)
+#: a set's parameters that change every subjective indicator's figure (the core reads them:
+#: the positive answer's threshold, the answers an office needs for a figure)
+SUBJECTIVE_PARAMETERS = ("positive_min", "min_sample")
 
 
-def _plain(value: Any) -> str:
+def _plain(value: Any, inner: bool = False) -> str:
+    """A parameter's value for people: numbers with a decimal comma, lists with «;», pairs
+    within a list with «/», a mapping as «key: value»."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_plain(v, True)}" for k, v in value.items()) or "—"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value) or "—"
+        return (" / " if inner else "; ").join(_plain(v, True) for v in value) or "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     if isinstance(value, float):
         return f"{value:g}".replace(".", ",")
     if value is None:
@@ -54,14 +61,16 @@ def indicator_words(line: IndicatorVersions, changes: Diff) -> list[str]:
         if change.checklist_removed:
             out.append(_("Checklist parameters removed: %(names)s.",
                          names="; ".join(change.checklist_removed)))
+        labels = {p.key: p.label for p in changes.new.indicator(line.code).checklist}
         for key, (before, after) in change.points_changed.items():
-            out.append(_("Points of the parameter %(key)s: %(before)s → %(after)s.",
-                         key=key, before=_plain(before), after=_plain(after)))
+            out.append(_("Points of «%(label)s»: %(before)s → %(after)s.",
+                         label=labels.get(key, key), before=_plain(before), after=_plain(after)))
     if line.kind == "subjective":
         for key in SUBJECTIVE_PARAMETERS:
             if key in changes.parameters:
                 before, after = changes.parameters[key]
-                out.append(_("The positive answer's threshold: %(before)s → %(after)s.",
+                parameter = changes.new.parameters.get(key) or changes.old.parameters[key]
+                out.append(_("%(label)s: %(before)s → %(after)s.", label=parameter.label,
                              before=_plain(before), after=_plain(after)))
     return out
 
