@@ -4,6 +4,10 @@ campaign (the largest rises and falls)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -57,6 +61,29 @@ def movement(o: FederalOverview) -> charts.Chart | None:
                        value_format=signed)
 
 
+#: charts drawn already, by what they draw (a run's figures never change, so the same
+#: overview asks for the same pictures; drawing one with pygal takes tens of milliseconds)
+_DRAWN: OrderedDict[tuple, dict[str, charts.Chart | None]] = OrderedDict()
+_DRAWN_MAX = 64
+_LOCK = threading.Lock()
+
+
 def overview_charts(o: FederalOverview) -> dict[str, charts.Chart | None]:
-    return {"stars": stars(o), "networks": networks(o),
-            "movement": movement(o) if o.previous else None}
+    key = (get_locale_name(), tuple(o.stars_distribution().items()),
+           tuple(o.by_network().items()),
+           tuple((line.name, line.change) for line in movement_lines(o)) if o.previous else None)
+    with _LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    drawn = {"stars": stars(o), "networks": networks(o),
+             "movement": movement(o) if o.previous else None}
+    with _LOCK:
+        _DRAWN[key] = drawn
+        while len(_DRAWN) > _DRAWN_MAX:
+            _DRAWN.popitem(last=False)
+    return drawn
+
+
+def get_locale_name() -> str:
+    return str(get_locale())
