@@ -411,7 +411,7 @@ def main() -> None:
         f"{N_RESPONSES:,} responses, {WORKERS} RQ workers; parts: {', '.join(sorted(PARTS))}")
     campaign_id = kept_data_set(app) if REUSE else None
     reused = campaign_id is not None
-    if not reused and PARTS == {"federal"}:
+    if not reused and {"federal"} == PARTS:
         reset_schema(app)  # the federal part needs the regions and offices only
         generate_directory(app)
     elif not reused:

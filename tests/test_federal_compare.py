@@ -20,10 +20,10 @@ from cci.foundation.models import Office
 from cci.foundation.models import RunResult
 from cci.index import reports
 from engine_helpers import offices
+
 from test_federal_overview import _federal_job
 from test_federal_overview import _ids
 from test_federal_overview import _region_row
-from test_federal_overview import _rows
 from test_federal_overview import bearer  # noqa: F401 (a fixture)
 from test_federal_overview import earlier_run  # noqa: F401 (a fixture)
 from test_federal_overview import four  # noqa: F401 (a fixture)
@@ -259,7 +259,7 @@ def pairs_run(app, campaign):
 
 
 def test_disagreements_are_flagged_per_office_by_the_rule(app, pairs_run):
-    run_id, bry, kya = pairs_run
+    run_id, bry, _kya = pairs_run
     with app.app_context(), tenancy.region_scope(_ids(["RU-BRY"])["RU-BRY"], "test"):
         run = db.get(ComputationRun, run_id)
         region_id = _ids(["RU-BRY"])["RU-BRY"]

@@ -439,10 +439,11 @@ def disagreements(run: ComputationRun, region_id: int | None,
     """The offices of a region whose declared pairs (``IndicatorSet.theme_pairs``) disagree in
     the run's stored figures: both sides computed (the subjective one on enough answers) and
     at least ``gap`` apart. Read in the current scope (a region's own offices; ``region_id``
-    None: every region the scope sees), by office code then the set's order of pairs. One query: the office rows of the two sides, joined."""
+    None: every region the scope sees), by office code then the set's order of pairs. One
+    query: the office rows of the two sides, joined."""
     rows = db.execute(_pairs_query(
-        run, region_id, Office.region_id, Office.id, Office.code, Office.name, "s.metric", "o.metric", "s.value",
-        "o.value", "s.n_valid", gap=gap)).all() if _pairs(run) else []
+        run, region_id, Office.region_id, Office.id, Office.code, Office.name, "s.metric",
+        "o.metric", "s.value", "o.value", "s.n_valid", gap=gap)).all() if _pairs(run) else []
     order = {f"indicator:{p.subjective}": n for n, p in enumerate(_pairs(run))}
     found = [Disagreement(region, office_id, code, name, s_metric.split(":", 1)[1],
                           o_metric.split(":", 1)[1], s_value, o_value, n)

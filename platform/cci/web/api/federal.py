@@ -22,7 +22,6 @@ from cci.index.reports import DISAGREEMENT_GAP
 from cci.index.reports import Shown
 from cci.index.reports import disagreements
 from cci.index.reports import federation_figures
-from cci.web import federal_tables
 from cci.web.api.blueprint import bp
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref

@@ -30,10 +30,10 @@ from cci.web import federal_charts
 from cci.web import federal_tables
 from cci.web.federal_tables import read_filters
 from cci.web.federal_tables import shown_lines
-from cci.web.views.areas import federal_bp
-from cci.web.views.areas import region_bp
 from cci.web.version_words import indicator_words
 from cci.web.version_words import parameter_words
+from cci.web.views.areas import federal_bp
+from cci.web.views.areas import region_bp
 from cci.web.views.results import option_labels
 from cci.web.views.results import published_versions
 
