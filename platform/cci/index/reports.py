@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -260,12 +261,14 @@ def rank_ranges(intervals: dict[Any, tuple[float, float, float]]) -> dict[Any, t
     is certain only against the entries whose interval does not overlap this one's. Best =
     1 + the entries surely above (their low above this high), worst = the entries not surely
     below (their high at or above this low, this one included). An entry without an interval
-    is its value alone (low = high = value), so equal values share a range."""
+    is its value alone (low = high = value), so equal values share a range. Counted by
+    bisection over the sorted bounds (85 regions, every page view)."""
+    lows = sorted(low for _value, low, _high in intervals.values())
+    highs = sorted(high for _value, _low, high in intervals.values())
     ranks = {}
     for key, (_value, low, high) in intervals.items():
-        above = sum(1 for other, (_v, o_low, _h) in intervals.items()
-                    if other != key and o_low > high)
-        not_below = sum(1 for _v, _l, o_high in intervals.values() if o_high >= low)
+        above = len(lows) - bisect.bisect_right(lows, high)  # others' low > this high
+        not_below = len(highs) - bisect.bisect_left(highs, low)  # highs >= this low
         ranks[key] = (1 + above, not_below)
     return ranks
 
@@ -280,11 +283,12 @@ _COLUMNS = (RunResult.region_id, RunResult.metric, RunResult.respondent_type, Ru
             RunResult.insufficient, RunResult.detail, RunResult.n_positive)
 
 
-def federal_overview(run: ComputationRun) -> FederalOverview:
+def federal_overview(run: ComputationRun, *, groups: bool = True) -> FederalOverview:
     """Every region of a run with its index, interval, stars, coverage, groups and rank range,
     and the federation's figures. Reads only region- and federation-level rows, in the
     federal scope (a regional user sees the published region indices and the federal
-    benchmark, never another region's offices)."""
+    benchmark, never another region's offices). ``groups=False``: the indices alone (what
+    the movement since a previous campaign compares)."""
     campaign = db.get_one(Campaign, run.campaign_id)
     indicator_set = current_app.extensions["cci.registry"].indicator_set(run.methodology_key)
     with tenancy.federal_scope("the federal overview: region and federation figures"):
@@ -294,7 +298,8 @@ def federal_overview(run: ComputationRun) -> FederalOverview:
                                     RunResult.level.in_(("region", "federation")),
                                     RunResult.respondent_type.is_(None),
                                     (RunResult.metric == "index")
-                                    | RunResult.metric.like("group:%"))
+                                    | (RunResult.metric.like("group:%") if groups
+                                       else RunResult.metric == "index"))
         ).all()
         network = dict(db.execute(
             select(Office.region_id, func.count()).where(Office.active.is_(True))
@@ -315,8 +320,9 @@ def federal_overview(run: ComputationRun) -> FederalOverview:
                          else line.index.value)
         for line in lines if line.index is not None and line.index.value is not None
     }
+    by_id = {line.region_id: line for line in lines}
     for key, rank in rank_ranges(intervals).items():
-        next(line for line in lines if line.region_id == key).rank = rank
+        by_id[key].rank = rank
     lines.sort(key=lambda line: (line.rank is None,
                                  -(line.index.value if line.index and line.index.value is not None
                                    else 0.0), line.name))
@@ -329,7 +335,7 @@ def federal_overview_with_movement(run: ComputationRun) -> FederalOverview:
     overview = federal_overview(run)
     before = previous_run(run)
     if before is not None:
-        add_movement(overview, federal_overview(before))
+        add_movement(overview, federal_overview(before, groups=False))
     return overview
 
 
