@@ -79,21 +79,23 @@ def columns(overview: FederalOverview) -> list[tuple[str, str]]:
     ]
 
 
-def _movement_label(movement: str | None) -> str:
-    return {"up": _("rose"), "down": _("fell"), "within": _("no"),
-            None: ""}.get(movement, "")
-
-
 def _value(row: Shown | None, attribute: str = "value") -> float | None:
     return None if row is None else getattr(row, attribute)
 
 
-def _network(kind: str) -> str:
-    return _("centralized") if kind == "centralized" else _("decentralized")
-
-
 def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
     """The federation first, then the regions as shown; None where there is no figure."""
+    # the words of the table, translated once (not once a line)
+    moved = {"up": _("rose"), "down": _("fell"), "within": _("no")}
+
+    def _movement_label(movement: str | None) -> str:
+        return moved.get(movement, "") if movement else ""
+
+    networks = {"centralized": _("centralized"), "decentralized": _("decentralized")}
+
+    def _network(kind: str) -> str:
+        return networks.get(kind, networks["decentralized"])
+
     groups = list(overview.indicator_set.groups)
     federation = overview.index
     out: list[list[Any]] = [[
@@ -171,13 +173,14 @@ def export_xlsx(overview: FederalOverview, lines: list[RegionLine], filters: dic
     for cell in sheet[1]:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows(overview, lines):
-        sheet.append(row)
-    for index, (_label, kind) in enumerate(header, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = 28 if index == 5 else 12
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            cell.number_format = FORMATS[kind]
+    formats = [FORMATS[kind] for _label, kind in header]
+    for row_number, row in enumerate(rows(overview, lines), start=2):
+        for column, (value, number_format) in enumerate(zip(row, formats, strict=True),
+                                                        start=1):
+            sheet.cell(row=row_number, column=column, value=value).number_format = \
+                number_format
+    for index in range(1, len(header) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 28 if index == 5 else 12
     for cell in sheet[2]:  # the federation's line
         cell.font = bold
     sheet.freeze_panes = "F2"  # the header and the region's name stay in view
