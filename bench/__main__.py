@@ -11,7 +11,9 @@ BENCH_ONLY (default "compute,import,submit,federal") picks the parts to run; "fe
 generates the regions and offices only (no responses), then its own results (bench/federal.py).
 BENCH_REUSE=1 keeps the data set a previous run generated in the schema (at the same scale)
 instead of generating it again, which takes most of a full run: for measuring one part again,
-e.g. BENCH_REUSE=1 BENCH_ONLY=submit. The parts then run over what earlier runs added too.
+e.g. BENCH_REUSE=1 BENCH_ONLY=submit. The parts then run over what earlier runs added too;
+BENCH_REUSE=1 BENCH_ONLY=federal measures the federal overview again over the results it
+generated before.
 DATABASE_URL must point at PostgreSQL (default: the local server's database "test"), where
 the schema BENCH_SCHEMA (default cci_bench) is dropped and re-created; BENCH_REDIS_URL
 (default: the local server, db 14) is flushed.
@@ -409,10 +411,16 @@ def main() -> None:
     app = make_app()
     say(f"make bench: scale {SCALE} — {N_REGIONS} regions, {N_OFFICES} offices, "
         f"{N_RESPONSES:,} responses, {WORKERS} RQ workers; parts: {', '.join(sorted(PARTS))}")
-    campaign_id = kept_data_set(app) if REUSE else None
+    federal_only = {"federal"} == PARTS
+    if federal_only:  # the federal part needs the regions and offices only, or its own results
+        from bench import federal
+
+        campaign_id = federal.kept_results(app, N_REGIONS) if REUSE else None
+    else:
+        campaign_id = kept_data_set(app) if REUSE else None
     reused = campaign_id is not None
-    if not reused and {"federal"} == PARTS:
-        reset_schema(app)  # the federal part needs the regions and offices only
+    if not reused and federal_only:
+        reset_schema(app)
         generate_directory(app)
     elif not reused:
         reset_schema(app)
@@ -442,7 +450,7 @@ def main() -> None:
     if "federal" in PARTS:
         from bench import federal
 
-        federal.bench_federal(app, results)
+        federal.bench_federal(app, results, kept=campaign_id if federal_only else None)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     say(f"written to {RESULTS.relative_to(ROOT)}")
 

@@ -301,9 +301,32 @@ async def _measure(app, campaign_id: int, port: int, results: dict) -> None:
         f"{verdict[export / query < GOAL_EXPORT]})")
 
 
-def bench_federal(app, results: dict) -> None:
-    say("federal overview: generating 8 campaigns × 2 versions of results…")
-    campaign_id = generate_results(app)
+def kept_results(app, regions: int) -> int | None:
+    """The latest campaign of the results an earlier run generated (BENCH_REUSE=1), if the
+    schema holds them for this many regions; else None."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    try:
+        with app.extensions["cci.engine"].connect() as c:
+            if c.execute(text("SELECT count(*) FROM regions")).scalar_one() != regions:
+                return None
+            return c.execute(text(
+                "SELECT max(c.id) FROM campaigns c WHERE c.name LIKE '% federal bench' AND "
+                "(SELECT count(*) FROM computation_runs r WHERE r.campaign_id = c.id "
+                "AND r.published_at IS NOT NULL) = :versions"),
+                {"versions": len(VERSIONS)}).scalar()
+    except ProgrammingError:  # no schema, or not migrated
+        return None
+
+
+def bench_federal(app, results: dict, kept: int | None = None) -> None:
+    if kept is not None:
+        say("federal overview: reusing the results generated before (BENCH_REUSE)")
+        campaign_id = kept
+    else:
+        say("federal overview: generating 8 campaigns × 2 versions of results…")
+        campaign_id = generate_results(app)
     logs = Path(tempfile.mkdtemp(prefix="cci-bench-federal-"))
     server = submit.start_server("federal", "wsgi:app", logs)
     try:
