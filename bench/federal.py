@@ -90,8 +90,16 @@ _FIGURES = """
         WHEN 0.40 + 0.55 * r >= 0.8 THEN 4 WHEN 0.40 + 0.55 * r >= 0.7 THEN 3
         WHEN 0.40 + 0.55 * r >= 0.6 THEN 2 ELSE 1 END END"""
 _SCALE = "CASE WHEN m.metric IN ('index', 'perspective') THEN 100.0 ELSE 1.0 END"
-#: a random number per row (the lateral refers to the row, so it is drawn again for each)
-_RANDOM = f"CROSS JOIN LATERAL (SELECT {_SCALE} AS s, random() + 0 * length(m.metric) AS r) x"
+
+
+def _random(outer: str) -> str:
+    """A random number per row: the lateral refers to both sides of the row (the metric and
+    ``outer``, the office's or region's id), so it is drawn again for each (one that refers
+    to the metric alone is drawn once a metric and gives every region the same figures)."""
+    return (f"CROSS JOIN LATERAL (SELECT {_SCALE} AS s, "
+            f"random() + 0 * length(m.metric) + 0 * {outer} AS r) x")
+
+
 _INSERT = ("INSERT INTO run_results (run_id, region_id, level, office_id, metric, "
            "respondent_type, value, n_valid, ci_low, ci_high, insufficient, stars, detail) ")
 
@@ -138,18 +146,18 @@ def generate_results(app) -> int:
                 c.execute(text(_INSERT + f"""
                     SELECT :run, o.region_id, 'office', o.id, m.metric, m.rtype, {_FIGURES},
                            '{{}}'::jsonb
-                    FROM offices o CROSS JOIN {metrics} {_RANDOM}"""), {"run": run_id})
+                    FROM offices o CROSS JOIN {metrics} {_random("o.id")}"""), {"run": run_id})
                 c.execute(text(_INSERT + f"""
                     SELECT :run, g.region_id, 'region', NULL, m.metric, m.rtype, {_FIGURES},
                            CASE WHEN m.metric = 'index' AND m.rtype IS NULL THEN
                                 jsonb_build_object('offices', g.n, 'offices_in_network', g.n)
                            ELSE jsonb_build_object('offices', g.n) END
                     FROM (SELECT region_id, count(*) AS n FROM offices GROUP BY region_id) g
-                    CROSS JOIN {metrics} {_RANDOM}"""), {"run": run_id})
+                    CROSS JOIN {metrics} {_random("g.region_id")}"""), {"run": run_id})
                 c.execute(text(_INSERT + f"""
                     SELECT :run, NULL, 'federation', NULL, m.metric, m.rtype, {_FIGURES},
                            jsonb_build_object('regions', (SELECT count(*) FROM regions))
-                    FROM {metrics} {_RANDOM}"""), {"run": run_id})
+                    FROM {metrics} {_random("0")}"""), {"run": run_id})
         latest = campaign_id
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("VACUUM ANALYZE run_results"))
