@@ -7,10 +7,13 @@ run, the floor (the bare GROUP BY over the same answers) and a raw COPY of the r
 import stores. Every figure is printed and written to bench/results.json.
 
 BENCH_SCALE (default 1) scales the data down for a quick run, e.g. BENCH_SCALE=0.01.
-BENCH_ONLY (default "compute,import,submit") picks the parts to run.
+BENCH_ONLY (default "compute,import,submit,federal") picks the parts to run; "federal" alone
+generates the regions and offices only (no responses), then its own results (bench/federal.py).
 BENCH_REUSE=1 keeps the data set a previous run generated in the schema (at the same scale)
 instead of generating it again, which takes most of a full run: for measuring one part again,
-e.g. BENCH_REUSE=1 BENCH_ONLY=submit. The parts then run over what earlier runs added too.
+e.g. BENCH_REUSE=1 BENCH_ONLY=submit. The parts then run over what earlier runs added too;
+BENCH_REUSE=1 BENCH_ONLY=federal measures the federal overview again over the results it
+generated before.
 DATABASE_URL must point at PostgreSQL (default: the local server's database "test"), where
 the schema BENCH_SCHEMA (default cci_bench) is dropped and re-created; BENCH_REDIS_URL
 (default: the local server, db 14) is flushed.
@@ -36,7 +39,7 @@ RESULTS = ROOT / "bench" / "results.json"
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit").split(","))
+PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit,federal").split(","))
 REUSE = os.environ.get("BENCH_REUSE") == "1"
 
 N_REGIONS = max(2, min(85, round(85 * SCALE)))
@@ -113,17 +116,11 @@ def timed(connection, sql: str, **params) -> float:
 # --- the data set ---------------------------------------------------------------------------
 
 
-def generate(app) -> int:
-    """Regions, offices, one campaign (cci-2023), responses, answers, checklists. Returns the
-    campaign id. Bulk SQL with generate_series: the data set is the subject, not the loader."""
+def generate_directory(app) -> None:
+    """The regions and their offices (what every part needs)."""
     from sqlalchemy import text
 
-    registry = app.extensions["cci.registry"]
-    indicator_set = registry.indicator_set("cci-2023")
-    items = [(i.key, i.kind, [o.key for o in i.options])
-             for i in indicator_set.items_for("job_seeker")]
-    engine = app.extensions["cci.engine"]
-    with engine.begin() as c:
+    with app.extensions["cci.engine"].begin() as c:
         c.execute(text("""
             INSERT INTO regions (code, name, network_type, timezone, is_sample,
                                  created_at, updated_at)
@@ -140,6 +137,21 @@ def generate(app) -> int:
             FROM generate_series(1, :n) g
             JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM regions) r
               ON r.k = (g - 1) % :nr"""), {"n": N_OFFICES, "nr": N_REGIONS})
+    say(f"  {N_REGIONS} regions, {N_OFFICES} offices")
+
+
+def generate(app) -> int:
+    """Regions, offices, one campaign (cci-2023), responses, answers, checklists. Returns the
+    campaign id. Bulk SQL with generate_series: the data set is the subject, not the loader."""
+    from sqlalchemy import text
+
+    registry = app.extensions["cci.registry"]
+    indicator_set = registry.indicator_set("cci-2023")
+    items = [(i.key, i.kind, [o.key for o in i.options])
+             for i in indicator_set.items_for("job_seeker")]
+    engine = app.extensions["cci.engine"]
+    generate_directory(app)
+    with engine.begin() as c:
         campaign_id = c.execute(text("""
             INSERT INTO campaigns (name, methodology_key, starts_on, ends_on, is_sample, created_at)
             VALUES ('2025-Q2 bench', 'cci-2023', '2025-04-01', '2025-06-30', true, now())
@@ -154,7 +166,6 @@ def generate(app) -> int:
         for fk in ("fk_answers_response_id_responses", "fk_answers_office_id_offices",
                    "fk_answers_campaign_id_campaigns", "fk_answers_region_id_regions"):
             c.execute(text(f"ALTER TABLE answers DROP CONSTRAINT IF EXISTS {fk}"))
-    say(f"  {N_REGIONS} regions, {N_OFFICES} offices")
     started = time.perf_counter()
     with engine.begin() as c:
         c.execute(text("""
@@ -400,9 +411,18 @@ def main() -> None:
     app = make_app()
     say(f"make bench: scale {SCALE} — {N_REGIONS} regions, {N_OFFICES} offices, "
         f"{N_RESPONSES:,} responses, {WORKERS} RQ workers; parts: {', '.join(sorted(PARTS))}")
-    campaign_id = kept_data_set(app) if REUSE else None
+    federal_only = {"federal"} == PARTS
+    if federal_only:  # the federal part needs the regions and offices only, or its own results
+        from bench import federal
+
+        campaign_id = federal.kept_results(app, N_REGIONS) if REUSE else None
+    else:
+        campaign_id = kept_data_set(app) if REUSE else None
     reused = campaign_id is not None
-    if not reused:
+    if not reused and federal_only:
+        reset_schema(app)
+        generate_directory(app)
+    elif not reused:
         reset_schema(app)
         say("generating the data set…")
         campaign_id = generate(app)
@@ -427,6 +447,10 @@ def main() -> None:
         from bench import submit
 
         submit.bench_submit(app, campaign_id, results)
+    if "federal" in PARTS:
+        from bench import federal
+
+        federal.bench_federal(app, results, kept=campaign_id if federal_only else None)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     say(f"written to {RESULTS.relative_to(ROOT)}")
 

@@ -84,7 +84,9 @@ NOT_CRAWLED = {
 #: federal benchmark, and its export with the regions' codes): the foreign region's name (and
 #: code) may appear there, nothing else of it.
 REGION_LEVEL = {"region.federal_benchmark": ("Владимир",),
-                "region.federal_benchmark_export": ("Владимир", FOREIGN)}
+                "region.federal_benchmark_export": ("Владимир", FOREIGN),
+                "region.region_compare": ("Владимир",),
+                "region.region_compare_export": ("Владимир", FOREIGN)}
 
 #: Path parameters that name no tenant's data: filled with an ordinary value.
 NEUTRAL = {"key": "cci-2023", "methodology_key": "cci-2023", "fmt": "csv",

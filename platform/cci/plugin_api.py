@@ -120,6 +120,7 @@ from cci.methodology.contract import IndicatorSet
 from cci.methodology.contract import Item
 from cci.methodology.contract import Option
 from cci.methodology.contract import Parameter
+from cci.methodology.contract import ThemePair
 from cci.methodology.contract import read_respondent_type
 from cci.methodology.figures import FederalData
 from cci.methodology.figures import FederalResult
@@ -184,6 +185,7 @@ __all__ = [  # noqa: RUF022
     "Item",
     "Option",
     "Parameter",
+    "ThemePair",
     "FederalData",
     "FederalResult",
     "FigureAggregate",

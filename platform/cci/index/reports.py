@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -188,6 +192,7 @@ class Shown:
     n_valid: int | None
     insufficient: bool
     detail: dict[str, Any]
+    n_positive: int | None = None
 
 
 @dataclass
@@ -313,31 +318,34 @@ def rank_ranges(intervals: dict[Any, tuple[float, float, float]]) -> dict[Any, t
     is certain only against the entries whose interval does not overlap this one's. Best =
     1 + the entries surely above (their low above this high), worst = the entries not surely
     below (their high at or above this low, this one included). An entry without an interval
-    is its value alone (low = high = value), so equal values share a range."""
+    is its value alone (low = high = value), so equal values share a range. Counted by
+    bisection over the sorted bounds (85 regions, every page view)."""
+    lows = sorted(low for _value, low, _high in intervals.values())
+    highs = sorted(high for _value, _low, high in intervals.values())
     ranks = {}
     for key, (_value, low, high) in intervals.items():
-        above = sum(1 for other, (_v, o_low, _h) in intervals.items()
-                    if other != key and o_low > high)
-        not_below = sum(1 for _v, _l, o_high in intervals.values() if o_high >= low)
+        above = len(lows) - bisect.bisect_right(lows, high)  # others' low > this high
+        not_below = len(highs) - bisect.bisect_left(highs, low)  # highs >= this low
         ranks[key] = (1 + above, not_below)
     return ranks
 
 
 def _shown(row) -> Shown:
     return Shown(row.metric, row.respondent_type, row.value, row.ci_low, row.ci_high, row.stars,
-                 row.n_valid, bool(row.insufficient), dict(row.detail or {}))
+                 row.n_valid, bool(row.insufficient), dict(row.detail or {}), row.n_positive)
 
 
 _COLUMNS = (RunResult.region_id, RunResult.metric, RunResult.respondent_type, RunResult.value,
             RunResult.ci_low, RunResult.ci_high, RunResult.stars, RunResult.n_valid,
-            RunResult.insufficient, RunResult.detail)
+            RunResult.insufficient, RunResult.detail, RunResult.n_positive)
 
 
-def federal_overview(run: ComputationRun) -> FederalOverview:
+def federal_overview(run: ComputationRun, *, groups: bool = True) -> FederalOverview:
     """Every region of a run with its index, interval, stars, coverage, groups and rank range,
     and the federation's figures. Reads only region- and federation-level rows, in the
     federal scope (a regional user sees the published region indices and the federal
-    benchmark, never another region's offices)."""
+    benchmark, never another region's offices). ``groups=False``: the indices alone (what
+    the movement since a previous campaign compares)."""
     campaign = db.get_one(Campaign, run.campaign_id)
     indicator_set = current_app.extensions["cci.registry"].indicator_set(run.methodology_key)
     with tenancy.federal_scope("the federal overview: region and federation figures"):
@@ -347,7 +355,8 @@ def federal_overview(run: ComputationRun) -> FederalOverview:
                                     RunResult.level.in_(("region", "federation")),
                                     RunResult.respondent_type.is_(None),
                                     (RunResult.metric == "index")
-                                    | RunResult.metric.like("group:%"))
+                                    | (RunResult.metric.like("group:%") if groups
+                                       else RunResult.metric == "index"))
         ).all()
         network = dict(db.execute(
             select(Office.region_id, func.count()).where(Office.active.is_(True))
@@ -368,8 +377,9 @@ def federal_overview(run: ComputationRun) -> FederalOverview:
                          else line.index.value)
         for line in lines if line.index is not None and line.index.value is not None
     }
+    by_id = {line.region_id: line for line in lines}
     for key, rank in rank_ranges(intervals).items():
-        next(line for line in lines if line.region_id == key).rank = rank
+        by_id[key].rank = rank
     lines.sort(key=lambda line: (line.rank is None,
                                  -(line.index.value if line.index and line.index.value is not None
                                    else 0.0), line.name))
@@ -382,7 +392,7 @@ def federal_overview_with_movement(run: ComputationRun) -> FederalOverview:
     overview = federal_overview(run)
     before = previous_run(run)
     if before is not None:
-        add_movement(overview, federal_overview(before))
+        add_movement(overview, federal_overview(before, groups=False))
     return overview
 
 
@@ -399,3 +409,147 @@ def _line(region, figures: dict[str, Shown], in_network: int | None) -> RegionLi
         offices_in_network=detail.get("offices_in_network", in_network),
         answers=index.n_valid if index else None,
     )
+
+
+# --- the federation's own figures: every indicator, group and perspective -----------------
+
+
+def federation_figures(run: ComputationRun) -> dict[Key, Shown]:
+    """Every figure the run's federal job stored for the federation (level "federation"):
+    per indicator, group, perspective and part, per respondent type and pooled. Rows without
+    a region, read in a deliberate federal scope: the federal averages every reader may see."""
+    with tenancy.federal_scope("the federation's figures"):
+        rows = db.execute(select(*_COLUMNS).where(
+            RunResult.run_id == run.id, RunResult.level == "federation")).all()
+    return {(row.metric, row.respondent_type): _shown(row) for row in rows}
+
+
+@dataclass
+class FigureLine:
+    """One line of the federation's table: a figure per respondent type and pooled (None)."""
+
+    metric: str
+    code: str
+    title: str
+    kind: str
+    cells: dict[str | None, Shown | None]
+
+    @property
+    def pooled(self) -> Shown | None:
+        return self.cells.get(None)
+
+
+#: the columns of the federation's table: each respondent type, then pooled
+PERSPECTIVES: tuple[str | None, ...] = (*RESPONDENT_TYPES, None)
+
+
+def federation_lines(indicator_set, figures: dict[Key, Shown]) -> dict[str, list[FigureLine]]:
+    """The federation's figures as tables: "summary" (the index, the perspectives, the
+    subjective and objective parts), "groups", and "indicators" in the set's order (only
+    those the run stored a figure of)."""
+
+    def line(metric: str, code: str, title: str, kind: str = "") -> FigureLine:
+        return FigureLine(metric, code, title, kind,
+                          {rtype: figures.get((metric, rtype)) for rtype in PERSPECTIVES})
+
+    summary = [line(metric, "", "", "") for metric in
+               ("index", "perspective", "part:subjective", "part:objective")
+               if any(key[0] == metric for key in figures)]
+    groups = [line(f"group:{code}", code, title) for code, title in indicator_set.groups.items()
+              if any(key[0] == f"group:{code}" for key in figures)]
+    indicators = [line(f"indicator:{i.code}", i.code, i.title, i.kind)
+                  for i in indicator_set.indicators
+                  if any(key[0] == f"indicator:{i.code}" for key in figures)]
+    return {"summary": summary, "groups": groups, "indicators": indicators}
+
+
+# --- respondents against auditors: the same theme, two sides ----------------------------------
+
+#: The platform's default rule of disagreement: a pair's subjective figure (the office's
+#: respondents, pooled over their types) and its objective one (the auditors' checklist), both
+#: computed on the same 0–1 scale, differ by at least this much (30 percentage points).
+DISAGREEMENT_GAP = 0.3
+#: float noise: 0.7 − 0.4 is 0.2999…; a gap shown as 30 points counts
+_GAP_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One office's pair whose two sides disagree (see :data:`DISAGREEMENT_GAP`)."""
+
+    region_id: int
+    office_id: int
+    office_code: str
+    office_name: str
+    subjective: str  # indicator codes
+    objective: str
+    subjective_value: float
+    objective_value: float
+    subjective_n: int | None
+
+    @property
+    def gap(self) -> float:
+        return self.subjective_value - self.objective_value
+
+    @property
+    def respondents_higher(self) -> bool:
+        """True: respondents rate the theme above what the auditors found."""
+        return self.gap > 0
+
+
+def disagreements(run: ComputationRun, region_id: int | None,
+                  gap: float = DISAGREEMENT_GAP) -> list[Disagreement]:
+    """The offices of a region whose declared pairs (``IndicatorSet.theme_pairs``) disagree in
+    the run's stored figures: both sides computed (the subjective one on enough answers) and
+    at least ``gap`` apart. Read in the current scope (a region's own offices; ``region_id``
+    None: every region the scope sees), by office code then the set's order of pairs. One
+    query: the office rows of the two sides, joined."""
+    rows = db.execute(_pairs_query(
+        run, region_id, Office.region_id, Office.id, Office.code, Office.name, "s.metric",
+        "o.metric", "s.value", "o.value", "s.n_valid", gap=gap)).all() if _pairs(run) else []
+    order = {f"indicator:{p.subjective}": n for n, p in enumerate(_pairs(run))}
+    found = [Disagreement(region, office_id, code, name, s_metric.split(":", 1)[1],
+                          o_metric.split(":", 1)[1], s_value, o_value, n)
+             for region, office_id, code, name, s_metric, o_metric, s_value, o_value, n in rows]
+    return sorted(found, key=lambda d: (d.office_code, order[f"indicator:{d.subjective}"]))
+
+
+def pairs_compared(run: ComputationRun, region_id: int | None) -> int:
+    """How many (office, pair) had both sides computed: what :func:`disagreements` looked at
+    (none compared and none disagreeing are different news)."""
+    if not _pairs(run):
+        return 0
+    return db.scalar(select(func.count()).select_from(
+        _pairs_query(run, region_id, Office.id).subquery())) or 0
+
+
+def _pairs(run: ComputationRun) -> list:
+    return list(current_app.extensions["cci.registry"].indicator_set(
+        run.methodology_key).theme_pairs)
+
+
+def _pairs_query(run: ComputationRun, region_id: int | None, *columns,
+                 gap: float | None = None):
+    """The office rows of both sides of every declared pair, joined per office: both computed
+    (the subjective side on enough answers), at least ``gap`` apart when given. Columns named
+    "s.…"/"o.…" are those of the subjective/objective side."""
+    s, o = aliased(RunResult), aliased(RunResult)
+    sides = {"s": s, "o": o}
+    chosen = [getattr(sides[c.split(".")[0]], c.split(".")[1]) if isinstance(c, str) else c
+              for c in columns]
+    query = (
+        select(*chosen)
+        .select_from(s)
+        .join(o, and_(o.run_id == s.run_id, o.office_id == s.office_id))
+        .join(Office, Office.id == s.office_id)
+        .where(s.run_id == run.id, s.level == "office",
+               o.level == "office", s.respondent_type.is_(None), o.respondent_type.is_(None),
+               s.value.is_not(None), o.value.is_not(None), s.insufficient.is_(False),
+               or_(*[and_(s.metric == f"indicator:{p.subjective}",
+                          o.metric == f"indicator:{p.objective}") for p in _pairs(run)]))
+    )
+    if region_id is not None:
+        query = query.where(s.region_id == region_id)
+    if gap is not None:
+        query = query.where(func.abs(s.value - o.value) >= gap - _GAP_TOLERANCE)
+    return query

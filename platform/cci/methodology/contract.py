@@ -94,6 +94,17 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class ThemePair:
+    """A subjective and an objective indicator that measure the same theme from two sides
+    (respondents' view, the auditors' checklist), e.g. information on the website: S-III.2
+    and O-III.2. The core flags the offices where the two disagree; it knows no indicator
+    by name, the set declares its pairs."""
+
+    subjective: str
+    objective: str
+
+
+@dataclass(frozen=True)
 class Parameter:
     """A number or choice the formula depends on; ``is_default`` marks a platform default."""
 
@@ -194,6 +205,9 @@ class IndicatorSet:
     based_on: str | None = None
     changes: list[str] = field(default_factory=list)
     description: str = ""
+    #: Optional: the subjective and objective indicators of the same theme, compared per office
+    #: (:class:`ThemePair`); none declared, nothing is compared.
+    theme_pairs: list[ThemePair] = field(default_factory=list)
     #: Filled by the core at load time: the distribution and version that provided the set.
     package: str = ""
     package_version: str = ""

@@ -67,21 +67,23 @@ def columns(overview: FederalOverview) -> list[tuple[str, str]]:
     ]
 
 
-def _movement_label(movement: str | None) -> str:
-    return {"up": _("rose"), "down": _("fell"), "within": _("no"),
-            None: ""}.get(movement, "")
-
-
 def _value(row: Shown | None, attribute: str = "value") -> float | None:
     return None if row is None else getattr(row, attribute)
 
 
-def _network(kind: str) -> str:
-    return _("centralized") if kind == "centralized" else _("decentralized")
-
-
 def rows(overview: FederalOverview, lines: list[RegionLine]) -> list[list[Any]]:
     """The federation first, then the regions as shown; None where there is no figure."""
+    # the words of the table, translated once (not once a line)
+    moved = {"up": _("rose"), "down": _("fell"), "within": _("no")}
+
+    def _movement_label(movement: str | None) -> str:
+        return moved.get(movement, "") if movement else ""
+
+    networks = {"centralized": _("centralized"), "decentralized": _("decentralized")}
+
+    def _network(kind: str) -> str:
+        return networks.get(kind, networks["decentralized"])
+
     groups = list(overview.indicator_set.groups)
     federation = overview.index
     out: list[list[Any]] = [[

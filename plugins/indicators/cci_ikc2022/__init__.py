@@ -7,6 +7,7 @@ from cci.plugin_api import hookimpl
 from cci_ikc2022.definition import GROUPS
 from cci_ikc2022.definition import INDICATORS
 from cci_ikc2022.definition import PARAMETERS
+from cci_ikc2022.definition import THEME_PAIRS
 from cci_ikc2022.engine import PilotMethodology
 from cci_ikc2022.questionnaire import ITEMS
 
@@ -26,6 +27,7 @@ def build() -> PilotMethodology:
         indicators=list(INDICATORS),
         items=list(ITEMS),
         parameters=dict(PARAMETERS),
+        theme_pairs=list(THEME_PAIRS),
     )
 
 

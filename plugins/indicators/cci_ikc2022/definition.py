@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cci.plugin_api import Indicator
 from cci.plugin_api import Parameter
+from cci.plugin_api import ThemePair
 
 from cci_ikc2022 import checklists as cl
 
@@ -146,3 +147,21 @@ PARAMETERS = {
                     "если в чек-листе O-III.6 отмечен хотя бы один из этих каналов",
         kind="mapping", choices=tuple(p.key for p in cl.MULTICHANNEL)),
 }
+
+
+#: The same theme seen by respondents and checked by auditors (the specification pairs the
+#: subjective and objective indicators of one key): compared per office for disagreement.
+THEME_PAIRS_COMMON = [
+    ThemePair("S-I.3", "O-I.1"),  # management openness
+    ThemePair("S-III.1", "O-III.1"),  # information in the office
+    ThemePair("S-III.2", "O-III.2"),  # on the website
+    ThemePair("S-III.3", "O-III.3"),  # in social networks
+    ThemePair("S-III.4", "O-III.4"),  # in the contact centre
+    ThemePair("S-III.6", "O-III.7"),  # responsiveness
+    ThemePair("S-III.8", "O-III.8"),  # pre-registration
+    ThemePair("S-V.1", "O-V.1"),  # comfort
+    ThemePair("S-V.2", "O-V.2"),  # transport
+    ThemePair("S-V.3", "O-V.3"),  # appearance
+]
+#: the pilot's single information-accessibility indicator, too
+THEME_PAIRS = [ThemePair("S-III.1-4", "O-III.1-4"), *THEME_PAIRS_COMMON]

@@ -257,6 +257,8 @@ def build() -> Ikc2023:
         items=list(questionnaire.ITEMS),
         parameters=PARAMETERS,
         questionnaire_note=questionnaire.NOTE,
+        # change 05: the four information indicators are paired one by one
+        theme_pairs=list(pilot.THEME_PAIRS_COMMON),
     )
 
 

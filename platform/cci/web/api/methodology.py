@@ -19,6 +19,7 @@ from cci.collection.campaigns import visible_campaigns
 from cci.collection.checklists import ChecklistError
 from cci.collection.checklists import save as save_checklist
 from cci.collection.checklists import target_level
+from cci.foundation import tenancy
 from cci.foundation.db import ID_MAX
 from cci.foundation.db import db
 from cci.foundation.jobs import JobError
@@ -496,23 +497,28 @@ def run(run_id: int):
 
 
 @bp.get("/campaigns/<int:campaign_id>/results")
-@operation("Federal results of the current run: the federal index and every region's",
+@operation("Federal results of the current run: the federal index and every region's published "
+           "index (a regional token reads them too: its benchmark)",
            tags=["results"], response=ref("FederalResult"), query=VERSION_QUERY)
 def federal_results(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     run = _published_run(campaign)
     from cci.foundation.models import RunResult
 
-    rows = db.execute(
-        select(Region.code, RunResult).join(Region, Region.id == RunResult.region_id)
-        .where(RunResult.run_id == run.id, RunResult.level == "region",
-               RunResult.metric == "index", RunResult.respondent_type.is_(None))
-        .order_by(Region.code))
-    federal = current_region_id() is None
+    # the published region indices and the federal average: what the overview shows every
+    # reader (a regional token's benchmark), never a region's offices
+    with tenancy.federal_scope("the published region indices"):
+        rows = db.execute(
+            select(Region.code, RunResult).join(Region, Region.id == RunResult.region_id)
+            .where(RunResult.run_id == run.id, RunResult.level == "region",
+                   RunResult.metric == "index", RunResult.respondent_type.is_(None),
+                   Region.id.in_([r.id for r in campaign.regions]))
+            .order_by(Region.code))
+        regions = [{"region": code, "index": figure_json(row)} for code, row in rows]
     return jsonify(run=run_json(run),
-                   federal_index=run.summary.get("federal_index") if federal else None,
-                   federal_stars=run.summary.get("federal_stars") if federal else None,
-                   regions=[{"region": code, "index": figure_json(row)} for code, row in rows])
+                   federal_index=run.summary.get("federal_index"),
+                   federal_stars=run.summary.get("federal_stars"),
+                   regions=regions)
 
 
 OVERVIEW_QUERY = [

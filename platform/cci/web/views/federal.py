@@ -18,13 +18,24 @@ from cci.foundation.directory import regions_with_office_counts
 from cci.foundation.models import Campaign
 from cci.foundation.models import Region
 from cci.index import compute
+from cci.index.comparison import compare_versions
+from cci.index.reports import DISAGREEMENT_GAP
+from cci.index.reports import disagreements
 from cci.index.reports import federal_overview_with_movement
+from cci.index.reports import federation_figures
+from cci.index.reports import federation_lines
+from cci.index.reports import pairs_compared
+from cci.web import compare_tables
 from cci.web import exports
+from cci.web import federal_charts
 from cci.web import federal_tables
 from cci.web.federal_tables import read_filters
 from cci.web.federal_tables import shown_lines
+from cci.web.version_words import indicator_words
+from cci.web.version_words import parameter_words
 from cci.web.views.areas import federal_bp
 from cci.web.views.areas import region_bp
+from cci.web.views.results import option_labels
 from cci.web.views.results import published_versions
 
 
@@ -33,14 +44,15 @@ from cci.web.views.results import published_versions
 def regions():
     rows = db.execute(regions_with_office_counts().order_by(Region.name)).all()
     return render_template("federal/regions.html", rows=rows,
-                           sample_regions=regions_holding_sample_data(), **overview_context())
+                           sample_regions=regions_holding_sample_data(),
+                           **overview_context(page=True))
 
 
 @region_bp.route("/federal")
 @login_required
 def federal_benchmark():
     """The published region indices and the federal average, for a region's users."""
-    return render_template("federal/benchmark.html", **overview_context())
+    return render_template("federal/benchmark.html", **overview_context(page=True))
 
 
 @federal_bp.route("/overview.<any(csv, xlsx):fmt>")
@@ -89,11 +101,21 @@ def chosen_run():
     return campaigns, campaign, version, versions, compute.current_run(campaign.id, version)
 
 
-def overview_context() -> dict:
+def overview_context(page: bool = False) -> dict:
+    """What the overview's page (``page``: with the federation's figures and the charts) and
+    its exports show."""
     campaigns, campaign, version, versions, run = chosen_run()
     overview = federal_overview_with_movement(run) if run is not None else None
     filters = read_filters()
+    extras = {}
+    if page and overview is not None:
+        extras = {"federation": federation_lines(overview.indicator_set,
+                                                 federation_figures(overview.run)),
+                  "charts": federal_charts.overview_charts(overview),
+                  "movement_lines": federal_charts.movement_lines(overview),
+                  "option_labels": option_labels(overview.indicator_set)}
     return {
+        **extras,
         "campaigns": campaigns, "campaign": campaign, "version": version, "versions": versions,
         "overview": overview, "filters": filters,
         "lines": shown_lines(overview, filters) if overview else [],
@@ -102,3 +124,97 @@ def overview_context() -> dict:
         "export_args": {**{k: v for k, v in filters.items() if v},
                         "campaign": campaign.id, "version": version} if campaign else {},
     }
+
+
+# --- two methodology versions side by side ------------------------------------------------
+
+
+def compare_context() -> dict:
+    """The campaign and the two versions (``a``, ``b``) from the query string: by default the
+    campaign's two versions with published results, its own first."""
+    campaigns, campaign, _version, _versions, _run = chosen_run()
+    out: dict = {"campaigns": campaigns, "campaign": campaign, "comparison": None,
+                 "versions": [], "a": None, "b": None,
+                 "regional": g.get("area") == "region", "indicator_words": indicator_words,
+                 "own_region": g.region.id if g.get("area") == "region" else None}
+    if campaign is None:
+        return out
+    installed = current_app.extensions["cci.registry"].indicator_sets
+    published = [v for v in published_versions(campaign.id) if v in installed]
+    versions = sorted(published, key=lambda v: (v != campaign.methodology_key, v))
+    a = request.args.get("a") or (versions[0] if versions else None)
+    b = request.args.get("b") or next((v for v in versions if v != a), None)
+    for chosen in (a, b):
+        if chosen is not None and chosen not in installed:
+            abort(404)
+    out.update(versions=versions, a=a, b=b)
+    run_a = compute.current_run(campaign.id, a) if a else None
+    run_b = compute.current_run(campaign.id, b) if b else None
+    if run_a is not None and run_b is not None and a != b:
+        out["comparison"] = compare_versions(run_a, run_b, indicators=not out["regional"])
+        out["parameter_words"] = parameter_words(out["comparison"].diff)
+    return out
+
+
+@federal_bp.route("/compare")
+@login_required
+def compare():
+    return render_template("federal/compare.html", **compare_context())
+
+
+@region_bp.route("/federal/compare")
+@login_required
+def region_compare():
+    """The same, for a region's users: the table of region indices only."""
+    return render_template("federal/compare.html", **compare_context())
+
+
+@federal_bp.route("/compare.<any(csv, xlsx):fmt>")
+@login_required
+def compare_export(fmt: str):
+    return _compare_export(fmt)
+
+
+@region_bp.route("/federal/compare.<any(csv, xlsx):fmt>")
+@login_required
+def region_compare_export(fmt: str):
+    return _compare_export(fmt)
+
+
+def _compare_export(fmt: str) -> Response:
+    context = compare_context()
+    comparison = context["comparison"]
+    if comparison is None:
+        abort(404)
+    name = (f"versions-{context['campaign'].id}-{comparison.a.run.methodology_key}"
+            f"-{comparison.b.run.methodology_key}")
+    if fmt == "csv":
+        body: str | bytes = compare_tables.export_csv(comparison)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = compare_tables.export_xlsx(comparison)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+# --- respondents against auditors -------------------------------------------------------------
+
+
+@region_bp.route("/agreement")
+@login_required
+def agreement():
+    """The region's offices where respondents' view and the auditors' checklist of the same
+    theme disagree (the rule: :data:`cci.index.reports.DISAGREEMENT_GAP`)."""
+    campaigns, campaign, version, versions, run = chosen_run()
+    found = disagreements(run, g.region.id) if run is not None else []
+    indicator_set = current_app.extensions["cci.registry"].indicator_set(version) \
+        if version else None
+    by_office: dict[int, list] = {}
+    for item in found:
+        by_office.setdefault(item.office_id, []).append(item)
+    return render_template(
+        "federal/agreement.html", campaigns=campaigns, campaign=campaign, version=version,
+        versions=versions, run=run, by_office=by_office, indicator_set=indicator_set,
+        compared=pairs_compared(run, g.region.id) if run is not None else 0,
+        gap=DISAGREEMENT_GAP)
