@@ -157,7 +157,7 @@ def test_the_compare_page_gives_both_indices_ranks_and_the_change(
     # under 2022 a component of the single information indicator, counted on its own in 2023;
     # the positive answer starts at 8, not 9; federation: (0.6 + 0.8) / 2 → (0.9 + 0.7) / 2
     assert "Теперь входит в индекс." in s_iii_2
-    assert "Положительный ответ: не ниже: 9 → 8." in s_iii_2
+    assert "Порог положительного ответа: 9 → 8." in s_iii_2
     assert "70 %" in s_iii_2 and "80 %" in s_iii_2 and "+10,0 п. п." in s_iii_2
     removed = indicators.split("O-III.5.", 1)[1].split("</tr>", 1)[0]
     assert "Удалён во второй версии." in removed

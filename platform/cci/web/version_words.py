@@ -33,7 +33,7 @@ def _plain(value: Any, inner: bool = False) -> str:
 
 
 def parameter_words(changes: Diff) -> list[str]:
-    """The set-wide parameters that differ, e.g. «Положительный ответ: не ниже: 9 → 8»."""
+    """The set-wide parameters that differ, e.g. «Порог положительного ответа: 9 → 8»."""
     out = []
     for key, (before, after) in changes.parameters.items():
         parameter = changes.new.parameters.get(key) or changes.old.parameters.get(key)
