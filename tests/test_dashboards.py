@@ -490,6 +490,10 @@ def test_a_run_from_before_coverage_was_stored_says_so_and_computes_nothing(
     assert "до того, как охват стал сохраняться" in page
     answers = text(client.get(f"/r/RU-BRY/results/indicators/S-II.1?campaign={campaign}"))
     assert "до того, как распределение ответов стало сохраняться" in answers
+    # the printed report reads the same record: it says so too, and counts nothing itself
+    report = text(client.get(f"/r/RU-BRY/report?campaign={campaign}"))
+    assert "до того, как охват стал сохраняться" in report
+    assert "Офисов измерено 2 из 2" in report
 
 
 def test_the_region_results_api_says_which_ranking_an_office_is_in(app, client, kya, bearer):

@@ -61,7 +61,7 @@ def test_the_report_page_shows_the_figures_coverage_and_provenance(
     # coverage: 1 office of 2 measured; answers as the run counted them, per type
     assert "Офисов измерено 1 из 2" in page
     assert "Ответов 23 (соискатели: 13, работодатели: 10)" in page
-    assert "Индекс региона опирается только на его главный офис." in page
+    assert "Внимание: индекс региона основан только на главном офисе; филиалы не измерены." in page
     assert "соискатели 13" in page and "работодатели 10" in page  # its table
     # offices as rows: rank, code, name, index, stars, per type, answers per type
     assert re.search(r"1 BRY-01 [^<]*? 90,0 5 90,0 90,0 10 10", page)

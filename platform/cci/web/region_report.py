@@ -20,11 +20,9 @@ from flask import g
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection import quality
-from cci.collection.campaigns import visible_campaigns
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -32,7 +30,7 @@ from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.hooks.specs import hookimpl
-from cci.index import compute
+from cci.index import dashboards
 from cci.index.reports import RegionReport
 from cci.index.reports import region_report
 from cci.methodology.contract import RESPONDENT_TYPES
@@ -66,7 +64,11 @@ class Coverage:
     answers: int
     by_type: dict[str, int]
     excluded: quality.ExcludedCounts
+    #: codes (cci.index.dashboards.coverage_warnings), said by the results/_warnings macro
     warnings: list[str] = field(default_factory=list)
+    stored: dict[str, Any] = field(default_factory=dict)
+    #: False for a run computed before coverage was stored with it
+    recorded: bool = True
 
 
 @dataclass
@@ -96,7 +98,7 @@ def build(run: ComputationRun, region: Region) -> PrintedReport:
     provenance = exports.run_provenance(run, report.campaign,
                                         methodology_title=indicator_set.title,
                                         filters={"region": region.code})
-    coverage = _coverage(report, region)
+    coverage = _coverage(report)
     sections = [
         _trend(report, region, provenance),
         _perspectives(report, provenance),
@@ -125,36 +127,24 @@ def _parameters(run: ComputationRun, indicator_set) -> list[tuple[str, str, bool
 # --- coverage -------------------------------------------------------------------------------
 
 
-def answers_by_type(run_id: int, region_id: int) -> dict[str, int]:
-    """The answers the run counted in the region, per respondent type: the sum, in the
-    database, of what each office's index row records it rests on."""
-    sums = db.execute(select(*[
-        func.coalesce(func.sum(RunResult.detail[("responses", kind)].as_integer()), 0)
-        for kind in RESPONDENT_TYPES
-    ]).where(RunResult.run_id == run_id, RunResult.region_id == region_id,
-             RunResult.level == "office", RunResult.metric == "index",
-             RunResult.respondent_type.is_(None))).one()
-    return {kind: int(total) for kind, total in zip(RESPONDENT_TYPES, sums, strict=True)}
-
-
-def _coverage(report: RegionReport, region: Region) -> Coverage:
-    index = report.index
-    detail = index.detail if index is not None else {}
-    measured = int(detail.get("offices", 0) or 0) if index and index.value is not None else 0
-    in_network = int(detail.get("offices_in_network", len(report.offices)) or 0)
-    by_type = answers_by_type(report.run.id, region.id)
-    coverage = Coverage(measured, in_network, sum(by_type.values()), by_type,
-                        quality.excluded_by_rule(report.campaign.id, region.id))
-    if in_network and measured * 2 < in_network:
-        coverage.warnings.append(_(
-            "The region's index rests on fewer than half of its offices: %(measured)s of "
-            "%(total)s.", measured=measured, total=in_network))
-    measured_offices = [o for o in report.offices
-                        if o.index is not None and o.index.value is not None]
-    if len(measured_offices) == 1 and measured_offices[0].office.kind == "main" \
-            and in_network > 1:
-        coverage.warnings.append(_("The region's index rests on its main office only."))
-    return coverage
+def _coverage(report: RegionReport) -> Coverage:
+    """What the region's index rests on, as the run stored it (cci.index.coverage), with the
+    dashboards' warnings: a printed figure and the page's never disagree."""
+    cov = report.coverage
+    detail = report.index.detail if report.index is not None else {}
+    labels = quality.rule_labels()
+    excluded = sorted(cov.get("excluded", {}).items(), key=lambda item: (-item[1], item[0]))
+    return Coverage(
+        offices_measured=int(cov.get("offices_measured", detail.get("offices", 0)) or 0),
+        offices_in_network=int(cov.get("offices_in_network",
+                                       detail.get("offices_in_network", len(report.offices)))
+                               or 0),
+        answers=int(cov.get("responses", 0)),
+        by_type={kind: int(cov.get("by_type", {}).get(kind, 0)) for kind in RESPONDENT_TYPES},
+        excluded=quality.ExcludedCounts(
+            [(rule, labels.get(rule, rule), int(n)) for rule, n in excluded],
+            int(cov.get("excluded_total", 0)), 0),
+        warnings=dashboards.coverage_warnings(cov), stored=cov, recorded=bool(cov))
 
 
 # --- the sections ---------------------------------------------------------------------------
@@ -174,42 +164,32 @@ def _percent_format(value: float) -> str:
 TREND_CAMPAIGNS = 8  # the latest campaigns the trend shows
 
 
-def _index_row(run_id: int, region_id: int | None) -> RunResult | None:
-    """A run's index of a region, or of the federation (``region_id`` None)."""
-    return db.scalar(select(RunResult).where(
-        RunResult.run_id == run_id, RunResult.metric == "index",
-        RunResult.respondent_type.is_(None),
-        RunResult.level == ("region" if region_id is not None else "federation"),
-        RunResult.region_id == region_id if region_id is not None
-        else RunResult.region_id.is_(None)))
+def _federal_index(run_id: int) -> float | None:
+    """A run's federal index: the benchmark beside the region's, read in a named scope."""
+    with tenancy.federal_scope("the region report: the federal index as benchmark"):
+        return db.scalar(select(RunResult.value).where(
+            RunResult.run_id == run_id, RunResult.metric == "index",
+            RunResult.respondent_type.is_(None), RunResult.level == "federation",
+            RunResult.region_id.is_(None)))
 
 
 def _trend(report: RegionReport, region: Region, provenance) -> Section:
     """The region's index in its campaigns up to this one, under the same methodology
-    version, each from its campaign's current run (named), beside the federal index."""
-    version = report.run.methodology_key
-    campaigns = [c for c in visible_campaigns() if c.starts_on <= report.campaign.starts_on]
-    rows: list[list[Any]] = []
-    for campaign in reversed(campaigns[:TREND_CAMPAIGNS]):
-        run = compute.current_run(campaign.id, version)
-        own = _index_row(run.id, region.id) if run else None
-        if run is not None:
-            with tenancy.federal_scope("the region report: the federal index as benchmark"):
-                federal = _index_row(run.id, None)
-                federal_value = federal.value if federal else None
-        else:
-            federal_value = None
-        rows.append([campaign.name, run.id if run else None, own.value if own else None,
-                     own.stars if own else None, federal_value])
+    version, each from its campaign's current run (named; the dashboards' trend), beside the
+    federal index."""
+    points = [p for p in dashboards.trend(region.id, report.run.methodology_key)
+              if p.campaign.starts_on <= report.campaign.starts_on][-TREND_CAMPAIGNS:]
+    rows: list[list[Any]] = [[p.campaign.name, p.run.id, p.value, p.stars,
+                              _federal_index(p.run.id)] for p in points]
     table = Table(_("Index over the campaigns"),
                   [Column(_("Campaign"), "text"), Column(_("Run"), "int"),
                    Column(_("Region index"), "index"), Column(_("Stars"), "int"),
                    Column(_("Federal index"), "index")], rows, provenance)
-    points = [row for row in rows if row[2] is not None]
+    measured = [row for row in rows if row[2] is not None]
     chart = charts.lines(
         _("Index over the campaigns"), [row[0] for row in rows],
         {region.name: [row[2] for row in rows], _("Federation"): [row[4] for row in rows]},
-        range_=(0, 100)) if len(points) > 1 else None
+        range_=(0, 100)) if len(measured) > 1 else None
     return Section("trend", _("Index over the campaigns"), table, chart, _(
         "Each campaign's figures come from its current run of this methodology version; a "
         "newer run of a campaign is a new series, never an edit of the old one."))
