@@ -77,11 +77,13 @@ from cci.foundation.jobs import JobError
 from cci.foundation.jobs import enqueue as enqueue_job
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
+from cci.foundation.models import CxCount
 from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import SurveyInvitation
+from cci.foundation.models import TouchpointAnswer
 from cci.foundation.models import User
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import Scope
@@ -89,6 +91,7 @@ from cci.foundation.tenancy import TenantScoped
 from cci.foundation.tenancy import federal_scope
 from cci.foundation.tenancy import region_scope
 from cci.hooks.manager import installed_channel
+from cci.hooks.manager import installed_cx_metrics
 from cci.hooks.manager import installed_set
 from cci.hooks.readings import Reading
 
@@ -120,6 +123,10 @@ from cci.methodology.contract import Item
 from cci.methodology.contract import Option
 from cci.methodology.contract import Parameter
 from cci.methodology.contract import read_respondent_type
+from cci.methodology.cx import TOUCHPOINTS
+from cci.methodology.cx import CxMetric
+from cci.methodology.cx import CxQuestion
+from cci.methodology.cx import CxWindow
 from cci.methodology.figures import FederalData
 from cci.methodology.figures import FederalResult
 from cci.methodology.figures import Figure
@@ -157,7 +164,15 @@ __all__ = [  # noqa: RUF022
     "hookimpl",
     "installed_channel",
     "installed_set",
+    "installed_cx_metrics",
     "Reading",
+    # CX metrics of the journey map's touchpoints
+    "CxMetric",
+    "CxQuestion",
+    "CxWindow",
+    "TOUCHPOINTS",
+    "TouchpointAnswer",
+    "CxCount",
     # Methodology contract
     "RESPONDENT_TYPES",
     "AnswerError",
