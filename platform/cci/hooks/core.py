@@ -29,8 +29,10 @@ def register_jobs():
     from cci.collection import recompute
     from cci.collection import retention
     from cci.index import compute
+    from cci.index import cx_compute
 
     return {
+        cx_compute.JOB: cx_compute.compute_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import Integer
-from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import column
-from sqlalchemy import func
 from sqlalchemy import literal
+from sqlalchemy import null
 from sqlalchemy import select
 from sqlalchemy import table
 
@@ -118,7 +117,7 @@ def asa_rows(window: CxWindow):
 def _telephony(window: CxWindow, num, den):
     t = TELEPHONY.c
     return select(
-        t.region_id.label("region_id"), cast(literal(None), Integer).label("office_id"),
+        t.region_id.label("region_id"), cast(null(), Integer).label("office_id"),
         literal("contact_centre").label("touchpoint"), t.day.label("at"),
         den.label("den"), num.label("num"),
     ).where(t.day >= window.start.date(), t.day < window.end.date())

@@ -1,0 +1,366 @@
+"""CX metrics: the plugin definitions, their values on hand-computed data, the touchpoint
+survey's intake and the versioned runs computed by the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from cci.collection.intake import IntakeError
+from cci.collection.touchpoints import TouchpointSubmission
+from cci.collection.touchpoints import submit as submit_touchpoint
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import CxCount
+from cci.foundation.models import CxRun
+from cci.foundation.models import CxValue
+from cci.foundation.models import Region
+from cci.foundation.models import TouchpointAnswer
+from cci.foundation.models import User
+from cci.index import cx_compute
+from cci.methodology.cx import CxSums
+from cci.methodology.cx import evaluate
+from cci.methodology.cx import status
+from engine_helpers import offices
+from engine_helpers import work
+
+from cci_channel_contact.models import ContactCall
+from cci_channel_contact.models import TelephonyStat
+
+CODES = {"CSAT", "NPS", "CES", "FCR", "RR", "IQS", "ER", "RpC", "CV-1", "CV-2", "AHT", "ASA",
+         "AR", "SL", "RATING"}
+PLATFORM_DEFINED = {"CES", "RR", "IQS", "ER", "RpC", "CV-1", "CV-2"}
+NOV = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.UTC)
+DEC = dt.datetime(2025, 12, 3, 9, 0, tzinfo=dt.UTC)
+
+
+def installed(app):
+    return app.extensions["cci.registry"].cx_metrics
+
+
+def wilson_pct(k, n, z=1.959963984540054):
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return 100 * (c - h), 100 * (c + h)
+
+
+# --- the definitions ----------------------------------------------------------------------
+
+
+def test_every_metric_of_the_specification_is_a_plugin_definition(app):
+    metrics = installed(app)
+    assert set(metrics) == CODES
+    assert {c for c, m in metrics.items() if m.platform_defined} == PLATFORM_DEFINED
+    for metric in metrics.values():
+        assert metric.definition and metric.numerator and metric.denominator
+        assert metric.rows is not None and metric.sources
+        assert any("а" <= ch <= "я" for ch in metric.definition.lower())  # Russian
+    assert metrics["AHT"].direction == "lower" and metrics["CSAT"].direction == "higher"
+    assert metrics["RATING"].question.key == "window_rating"
+    assert (metrics["NPS"].question.low, metrics["NPS"].question.high) == (0, 10)
+
+
+def test_a_share_on_hand_computed_sums(app):
+    csat = installed(app)["CSAT"]
+    got = evaluate(csat, CxSums(den=40, num=30))
+    assert got.value == pytest.approx(75.0)
+    low, high = wilson_pct(30, 40)
+    assert (got.ci_low, got.ci_high) == (pytest.approx(low), pytest.approx(high))
+    assert got.insufficient is False
+
+
+def test_an_empty_denominator_has_no_value_never_zero(app):
+    for metric in installed(app).values():
+        got = evaluate(metric, CxSums(den=0, num=0))
+        assert got.value is None and got.insufficient is True
+
+
+def test_below_the_minimum_n_the_value_is_insufficient(app):
+    csat = installed(app)["CSAT"]
+    assert evaluate(csat, CxSums(den=csat.min_n - 1, num=10)).insufficient is True
+    assert evaluate(csat, CxSums(den=csat.min_n, num=10)).insufficient is False
+
+
+def test_nps_is_promoters_minus_detractors(app):
+    nps = installed(app)["NPS"]
+    # 5 promoters, 3 passives, 2 detractors: 50 % − 20 % = 30
+    got = evaluate(nps, CxSums(den=10, num=5, neg=2))
+    assert got.value == pytest.approx(30.0)
+    assert got.ci_low < 30 < got.ci_high and got.ci_low >= -100 and got.ci_high <= 100
+
+
+def test_a_mean_with_students_t(app):
+    rating = installed(app)["RATING"]
+    values = [5, 5, 4, 3, 1]
+    got = evaluate(rating, CxSums(den=5, num=sum(values), squares=sum(v * v for v in values)))
+    assert got.value == pytest.approx(3.6)
+    sd = math.sqrt(sum((v - 3.6) ** 2 for v in values) / 4)
+    half = 2.7764451051977987 * sd / math.sqrt(5)  # t(0.975, 4)
+    assert got.ci_low == pytest.approx(max(1.0, 3.6 - half), rel=1e-3)
+    assert got.ci_high == pytest.approx(min(5.0, 3.6 + half), rel=1e-3)
+
+
+def test_a_ratio_of_sums(app):
+    cv1 = installed(app)["CV-1"]
+    got = evaluate(cv1, CxSums(den=400, num=50))
+    assert got.value == pytest.approx(12.5) and got.ci_low is None
+
+
+def test_status_against_a_target_reads_direction_and_interval(app):
+    m = installed(app)
+    assert status(m["CSAT"], 80, 75) == "green"
+    assert status(m["CSAT"], 70, 75, 60, 80) == "amber"
+    assert status(m["CSAT"], 70, 75, 65, 74) == "red"
+    assert status(m["AHT"], 200, 240) == "green"
+    assert status(m["AHT"], 300, 240, 280, 320) == "red"
+    assert status(m["CSAT"], None, 75) is None
+
+
+# --- the touchpoint survey's intake ------------------------------------------------------
+
+
+def _sub(office_id, **kw):
+    values = {"touchpoint": "specialist_window", "question": "window_rating", "value": "5",
+              "channel": "web", "client_key": str(uuid.uuid4())}
+    values.update(kw)
+    return TouchpointSubmission(office_id=office_id, **values)
+
+
+def test_a_valid_touchpoint_answer_is_stored_once(app, tenants):
+    office = offices(app, "RU-BRY")[0]
+    with app.app_context():
+        sub = _sub(office, value="4,0", comment="  Спасибо  ")
+        answer, created = submit_touchpoint(sub)
+        again, created_again = submit_touchpoint(sub)
+        assert created and not created_again and again.id == answer.id
+    with app.app_context(), tenancy.federal_scope("test"):
+        stored = db.scalars(select(TouchpointAnswer)).all()
+        assert [(a.value, a.comment, a.counted, a.question) for a in stored] == [
+            (4, "Спасибо", True, "window_rating")]
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    ({"value": "6"}, "value", "out_of_range"),
+    ({"value": "пять"}, "value", "not_a_number"),
+    ({"value": "4.5"}, "value", "not_whole"),
+    ({"question": "nope"}, "question", "unknown_item"),
+    ({"touchpoint": "moon"}, "touchpoint", None),
+    ({"touchpoint": "contact_centre"}, "touchpoint", None),  # the rating is not asked there
+    ({"comment": "x" * 4001}, "comment", "too_long"),
+])
+def test_a_touchpoint_answer_is_refused_with_its_reason(app, tenants, change, field, reason):
+    office = offices(app, "RU-BRY")[0]
+    with app.app_context():
+        with pytest.raises(IntakeError) as refused:
+            submit_touchpoint(_sub(office, **change))
+        assert refused.value.field == field and refused.value.reason == reason
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.scalar(select(TouchpointAnswer.id)) is None
+
+
+def test_another_regions_office_is_refused_in_a_regional_scope(app, tenants):
+    foreign = offices(app, "RU-KYA")[0]
+    with app.app_context():
+        bry = db.scalar(select(Region.id).where(Region.code == "RU-BRY"))
+        with tenancy.region_scope(bry, "test"), pytest.raises(IntakeError):
+            submit_touchpoint(_sub(foreign))
+
+
+def test_quality_rules_flag_touchpoint_answers(app, tenants):
+    office = offices(app, "RU-BRY")[0]
+    with app.app_context():
+        staff, _ = submit_touchpoint(_sub(office, meta={"staff_session": True}))
+        assert not staff.counted and staff.quality_flags[0]["rule"] == "staff_session"
+        verdicts = []
+        for second in range(10):  # the burst rule's threshold: 10 within 5 minutes
+            answer, _ = submit_touchpoint(_sub(
+                office, touchpoint="office", question="csat", meta={"ip_hash": "abc"},
+                submitted_at=NOV + dt.timedelta(seconds=second)))
+            verdicts.append(answer.counted)
+        assert verdicts == [True] * 9 + [False]
+        assert answer.quality_flags[0]["rule"] == "burst"
+
+
+# --- runs computed by the database --------------------------------------------------------
+
+
+def _seed(app, region="RU-BRY"):
+    """Hand-countable data in the first two offices of a region (November and December)."""
+    first, second = offices(app, region)[:2]
+    with app.app_context(), tenancy.federal_scope("test"):
+        region_id = db.scalar(select(Region.id).where(Region.code == region))
+        operator = db.scalar(select(User.id).order_by(User.id))
+        if operator is None:
+            user = User(email=f"op-{uuid.uuid4()}@example.ru", role="operator",
+                        region_id=region_id, password_hash="x")
+            db.add(user)
+            db.flush()
+            operator = user.id
+
+        def tp(office, question, value, when, touchpoint="office", counted=True):
+            db.add(TouchpointAnswer(region_id=region_id, office_id=office, touchpoint=touchpoint,
+                                    question=question, value=value, channel="web",
+                                    counted=counted, submitted_at=when))
+
+        # CSAT at the first office: November 30 answers, 24 of them 4–5 (80 %); December 20
+        # answers, 10 of them 4–5; a flagged (not counted) 5 that must not count
+        for i in range(30):
+            tp(first, "csat", 5 if i < 24 else 2, NOV)
+        for i in range(20):
+            tp(first, "csat", 4 if i < 10 else 1, DEC)
+        tp(first, "csat", 5, NOV, counted=False)
+        # CSAT at the second office: 5 answers (below the minimum n), all 5
+        for _ in range(5):
+            tp(second, "csat", 5, NOV)
+        # NPS: 5 promoters, 3 passives, 2 detractors
+        for value in (10, 9, 9, 10, 9, 7, 8, 8, 3, 0):
+            tp(first, "nps", value, NOV)
+        # rating at the window
+        for value in (5, 5, 4, 3, 1):
+            tp(first, "window_rating", value, NOV, touchpoint="specialist_window")
+        # calls: 40 in November at the first office, 30 resolved, 4 escalated, 10 with a survey
+        for i in range(40):
+            db.add(ContactCall(region_id=region_id, office_id=first, operator_id=operator,
+                               started_at=NOV, ended_at=NOV + dt.timedelta(minutes=3),
+                               resolved_first_contact=i < 30, escalated=i < 4,
+                               waiting_seconds=20 if i < 20 else 40,
+                               handling_seconds=200 if i < 20 else 300))
+        db.add(ContactCall(region_id=region_id, office_id=first, operator_id=operator,
+                           started_at=NOV))  # still open: never counted
+        # telephony (no office): 2 days, 500 offered, 50 abandoned, 400 within 20 s
+        for day, offered, abandoned, within in ((10, 300, 30, 240), (11, 200, 20, 160)):
+            db.add(TelephonyStat(region_id=region_id, day=dt.date(2025, 11, day), line="8-800",
+                                 offered=offered, answered=offered - abandoned,
+                                 abandoned=abandoned, answered_within_20s=within,
+                                 wait_seconds_total=0, handle_seconds_total=0))
+        # funnel: 800 service-page visits, 100 pre-registrations, 60 services received
+        for kind, count, touchpoint in (("service_page_visits", 800, "site"),
+                                        ("preregistrations", 100, "site"),
+                                        ("services_received", 60, "office")):
+            db.add(CxCount(region_id=region_id, office_id=first, touchpoint=touchpoint,
+                           day=dt.date(2025, 11, 12), kind=kind, count=count))
+        db.commit()
+        return region_id, first, second
+
+
+def _run(app, region_id, start=dt.date(2025, 11, 1), end=dt.date(2026, 1, 1)):
+    with app.app_context(), tenancy.region_scope(region_id, "test"):
+        from cci.foundation.jobs import enqueue
+
+        run = cx_compute.new_run(start, end, None)
+        db.commit()
+        enqueue(cx_compute.JOB, title="CX", run_id=run.id)
+        run_id = run.id
+    work(app)
+    return run_id
+
+
+def _values(app, run_id, **where):
+    with app.app_context(), tenancy.federal_scope("test"):
+        query = select(CxValue).where(CxValue.run_id == run_id)
+        for key, value in where.items():
+            query = query.where(getattr(CxValue, key) == value if value is not None
+                                else getattr(CxValue, key).is_(None))
+        return db.scalars(query).all()
+
+
+def _one(app, run_id, **where):
+    found = _values(app, run_id, **where)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_run_computes_every_metric_by_the_database(app, tenants):
+    region_id, first, second = _seed(app)
+    run_id = _run(app, region_id)
+    with app.app_context(), tenancy.federal_scope("test"):
+        run = db.get(CxRun, run_id)
+        assert run.status == "succeeded", run.error
+        assert set(run.summary["computed"]) == CODES and run.summary["skipped"] == []
+        assert run.definitions["CSAT"]["min_n"] == 30 and run.version == 1
+    # CSAT of the first office: November 24/30, December 10/20, the quarter 34/50
+    nov = _one(app, run_id, metric="CSAT", level="office", office_id=first,
+               month=dt.date(2025, 11, 1))
+    assert (nov.n, nov.numerator, nov.value) == (30, 24, pytest.approx(80.0))
+    assert not nov.insufficient
+    dec = _one(app, run_id, metric="CSAT", level="office", office_id=first,
+               month=dt.date(2025, 12, 1))
+    assert dec.value == pytest.approx(50.0) and dec.insufficient  # 20 < 30
+    whole = _one(app, run_id, metric="CSAT", level="office", office_id=first, month=None)
+    assert (whole.n, whole.value) == (50, pytest.approx(68.0))
+    low, high = wilson_pct(34, 50)
+    assert (whole.ci_low, whole.ci_high) == (pytest.approx(low), pytest.approx(high))
+    small = _one(app, run_id, metric="CSAT", level="office", office_id=second, month=None)
+    assert small.value == pytest.approx(100.0) and small.insufficient
+    region = _one(app, run_id, metric="CSAT", level="region", month=None, touchpoint="office")
+    assert (region.n, region.numerator, region.value) == (55, 39, pytest.approx(39 / 55 * 100))
+    # the others, over the whole period at the region
+    expected = {"NPS": 30.0, "RATING": 3.6, "FCR": 75.0, "ER": 10.0, "RR": 0.0,
+                "AHT": 250.0, "ASA": 30.0, "AR": 10.0, "SL": 80.0, "CV-1": 12.5, "CV-2": 60.0}
+    for code, value in expected.items():
+        cell = _one(app, run_id, metric=code, level="region", month=None)
+        assert cell.value == pytest.approx(value), code
+    # telephony has no office: region cells only
+    assert not _values(app, run_id, metric="AR", level="office", month=None)
+    # no data: no cell, never a zero
+    assert not _values(app, run_id, metric="IQS")
+    # a regional run has no federation cells
+    assert not _values(app, run_id, level="federation")
+
+
+def test_runs_are_versioned_and_never_change(app, tenants):
+    region_id, first, _second = _seed(app)
+    first_run = _run(app, region_id)
+    before = {(v.metric, v.level, v.office_id, v.month, v.touchpoint): v.value
+              for v in _values(app, first_run)}
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.add(TouchpointAnswer(region_id=region_id, office_id=first, touchpoint="office",
+                                question="csat", value=1, channel="web", submitted_at=NOV))
+        db.commit()
+    second_run = _run(app, region_id)
+    after = {(v.metric, v.level, v.office_id, v.month, v.touchpoint): v.value
+             for v in _values(app, first_run)}
+    assert after == before
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.get(CxRun, second_run).version == 2
+        assert cx_compute.current_run(region_id).id == second_run
+    newer = _one(app, second_run, metric="CSAT", level="office", office_id=first, month=None)
+    assert newer.n == 51
+
+
+def test_a_regional_run_reads_its_region_only(app, tenants):
+    bry, _first, _second = _seed(app, "RU-BRY")
+    kya, kya_office, _ = _seed(app, "RU-KYA")
+    run_id = _run(app, bry)
+    values = _values(app, run_id)
+    assert values and {v.region_id for v in values} == {bry}
+    with app.app_context(), tenancy.region_scope(kya, "test"):
+        assert db.get(CxRun, run_id) is None
+        assert db.scalars(select(CxValue).where(CxValue.run_id == run_id)).all() == []
+        assert cx_compute.current_run(bry) is None
+    assert kya_office not in {v.office_id for v in values}
+
+
+def test_a_federal_run_rolls_up_every_region(app, tenants):
+    bry, *_ = _seed(app, "RU-BRY")
+    kya, *_ = _seed(app, "RU-KYA")
+    with app.app_context(), tenancy.federal_scope("test"):
+        from cci.foundation.jobs import enqueue
+
+        run = cx_compute.new_run(dt.date(2025, 11, 1), dt.date(2026, 1, 1), None)
+        db.commit()
+        enqueue(cx_compute.JOB, title="CX", run_id=run.id)
+        run_id = run.id
+    work(app)
+    fed = _one(app, run_id, metric="CSAT", level="federation", month=None, touchpoint="office")
+    assert (fed.n, fed.numerator) == (110, 78)
+    assert {v.region_id for v in _values(app, run_id, level="region")} == {bry, kya}
+    with app.app_context(), tenancy.region_scope(bry, "test"):
+        seen = db.scalars(select(CxValue).where(CxValue.run_id == run_id)).all()
+        assert seen and {v.region_id for v in seen} == {bry}  # no federation, no other region
