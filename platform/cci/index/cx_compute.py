@@ -112,6 +112,7 @@ def compute(run: CxRun, report=lambda fraction, message: None) -> dict[str, Any]
 
 def _store_months(run: CxRun, metric: CxMetric, window: CxWindow) -> None:
     """One aggregate query: the metric's sums per office, touchpoint and month."""
+    assert metric.rows is not None
     rows = metric.rows(window).subquery()
     neg = func.sum(rows.c.neg) if "neg" in rows.c else literal(0)
     year = cast(extract("year", rows.c.at), Integer)
@@ -166,7 +167,7 @@ def _roll_up(run: CxRun, installed: dict[str, CxMetric]) -> None:
              False, False),
         ]
     for level, query, by_month, by_office in plans:
-        keys = [v.metric, v.touchpoint]
+        keys: list[Any] = [v.metric, v.touchpoint]
         if level != "federation":
             keys.append(v.region_id)
         if by_office:
