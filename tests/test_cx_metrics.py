@@ -18,6 +18,7 @@ from cci.foundation.db import db
 from cci.foundation.models import CxCount
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxValue
+from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import TouchpointAnswer
 from cci.foundation.models import User
@@ -364,3 +365,30 @@ def test_a_federal_run_rolls_up_every_region(app, tenants):
     with app.app_context(), tenancy.region_scope(bry, "test"):
         seen = db.scalars(select(CxValue).where(CxValue.run_id == run_id)).all()
         assert seen and {v.region_id for v in seen} == {bry}  # no federation, no other region
+
+
+# --- the web channel: a QR card or link ---------------------------------------------------
+
+
+def test_the_qr_card_rating_page_stores_one_answer(app, tenants, client):
+    with app.app_context(), tenancy.federal_scope("test"):
+        office = db.get(Office, offices(app, "RU-BRY")[0])
+        url = f"/s/{office.region.code}/{office.code}/t/specialist_window/window_rating"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Оцените, пожалуйста, работу специалиста" in html
+    assert "5 — Отлично" in html
+    key = uuid.uuid4().hex
+    for _ in range(2):  # a second tap of the same page is the same answer
+        done = client.post(url, data={"answer": "5", "key": key})
+        assert done.status_code == 200 and "Спасибо" in done.get_data(as_text=True)
+    refused = client.post(url, data={"answer": "9", "key": uuid.uuid4().hex})
+    assert refused.status_code == 400
+    assert 'data-reason="out_of_range"' in refused.get_data(as_text=True)
+    assert client.get(f"/s/{office.region.code}/{office.code}/t/site/window_rating"
+                      ).status_code == 404
+    with app.app_context(), tenancy.federal_scope("test"):
+        stored = db.scalars(select(TouchpointAnswer)).all()
+        assert [(a.value, a.channel, a.touchpoint) for a in stored] == [
+            (5, "web", "specialist_window")]
+        assert stored[0].meta["ip_hash"] and stored[0].meta["staff_session"] is False

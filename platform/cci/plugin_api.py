@@ -55,6 +55,9 @@ from cci.collection.intake import open_campaign
 from cci.collection.intake import submit
 from cci.collection.intake import validate
 from cci.collection.recompute import follow as follow_the_data
+from cci.collection.touchpoints import TouchpointSubmission
+from cci.collection.touchpoints import questions as touchpoint_questions
+from cci.collection.touchpoints import submit as submit_touchpoint
 from cci.collection.retention import schedule_purge
 
 # Pages: access, the region area, rate limits
@@ -173,6 +176,9 @@ __all__ = [  # noqa: RUF022
     "TOUCHPOINTS",
     "TouchpointAnswer",
     "CxCount",
+    "TouchpointSubmission",
+    "submit_touchpoint",
+    "touchpoint_questions",
     # Methodology contract
     "RESPONDENT_TYPES",
     "AnswerError",
