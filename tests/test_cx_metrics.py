@@ -17,6 +17,7 @@ from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import CxCount
 from cci.foundation.models import CxRun
+from cci.foundation.models import CxTarget
 from cci.foundation.models import CxValue
 from cci.foundation.models import Office
 from cci.foundation.models import Region
@@ -392,3 +393,47 @@ def test_the_qr_card_rating_page_stores_one_answer(app, tenants, client):
         assert [(a.value, a.channel, a.touchpoint) for a in stored] == [
             (5, "web", "specialist_window")]
         assert stored[0].meta["ip_hash"] and stored[0].meta["staff_session"] is False
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_the_region_page_shows_value_target_status_and_trend(app, tenants, client, make_user,
+                                                             login):
+    region_id, first, second = _seed(app)
+    login(make_user("regional_admin", "RU-BRY"))
+    saved = client.post("/r/RU-BRY/cx/targets",
+                        data={"metric": "CSAT", "touchpoint": "office", "target": "75"})
+    assert saved.status_code == 302
+    assert client.post("/r/RU-BRY/cx/targets", data={"metric": "CSAT", "touchpoint": "",
+                                                      "target": "много"}).status_code == 302
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert [(t.metric, t.touchpoint, t.target) for t in db.scalars(select(CxTarget))] == [
+            ("CSAT", "office", 75.0)]
+    queued = client.post("/r/RU-BRY/cx", data={"period_start": "2025-11-01",
+                                              "period_last": "2025-12-31"})
+    assert queued.status_code == 302
+    work(app)
+    html = client.get("/r/RU-BRY/cx").get_data(as_text=True)
+    # the first office: 34 of 50 = 68,0 %, target 75 within its interval (54–79): amber
+    assert "68,0 %" in html and "ниже цели в пределах погрешности" in html
+    # November 80 % → December 50 % (insufficient): no arrow from one sufficient month
+    assert "недостаточно данных" in html  # the second office's five answers
+    # NPS +30 rests on 10 answers (minimum 30): shown as insufficient, not as a number
+    assert "(NPS)" in html and "+30" not in html
+    assert "75,0 %" in html  # FCR, November: 30 of 40
+    trend = client.get(f"/r/RU-BRY/cx/trend/CSAT/office?office={first}")
+    page = trend.get_data(as_text=True)
+    assert trend.status_code == 200 and "80,0 %" in page and "data:image/svg+xml" in page
+    assert "cx-trend-table" in page
+    assert client.get("/r/RU-BRY/cx/trend/NOPE/office").status_code == 404
+
+
+def test_an_operator_may_read_but_not_set_targets_or_compute(app, tenants, client, make_user,
+                                                             login):
+    login(make_user("operator", "RU-BRY"))
+    assert client.get("/r/RU-BRY/cx").status_code == 200
+    assert client.get("/r/RU-BRY/cx/targets").status_code == 403
+    assert client.post("/r/RU-BRY/cx", data={"period_start": "2025-11-01",
+                                             "period_last": "2025-12-31"}).status_code == 403
+    assert client.get("/r/RU-KYA/cx").status_code == 404

@@ -79,6 +79,14 @@ def _checklist_words(row) -> dict[str, str]:
     return {param.key: param.label for param in indicator.checklist}
 
 
+def _touchpoint_word(code: str) -> str:
+    from flask_babel import gettext
+
+    from cci.methodology.cx import TOUCHPOINTS
+
+    return str(TOUCHPOINTS[code]) if code in TOUCHPOINTS else gettext("every touchpoint")
+
+
 def _job_url(job) -> str | None:
     from flask import url_for
 
@@ -156,6 +164,8 @@ def register_audit_vocabulary():
             "response.review": _l("Review decision on an answer"),
             "survey_invitation.issue": _l("Survey invitation issued"),
             "job.retry": _l("Job queued again"),
+            "cx.target": _l("CX metric target set"),
+            "cx.compute": _l("CX metrics computation requested"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),
@@ -176,6 +186,11 @@ def register_audit_vocabulary():
             "Response": AuditObject(_l("Answer"), m.Response, lambda r: f"№{r.id}"),
             "SurveyInvitation": AuditObject(_l("Survey invitation"), m.SurveyInvitation,
                                             lambda i: i.code),
+            "CxTarget": AuditObject(_l("CX metric target"), m.CxTarget,
+                                    lambda t: f"{t.metric} · {_touchpoint_word(t.touchpoint)}"),
+            "CxRun": AuditObject(_l("CX metrics computation"), m.CxRun,
+                                 lambda r: f"{r.period_start:%d.%m.%Y}–{r.period_end:%d.%m.%Y}"
+                                           f" · v{r.version}"),
         },
         fields={
             "email": _l("E-mail"), "full_name": _l("Full name"), "role": _l("Role"),
@@ -194,12 +209,15 @@ def register_audit_vocabulary():
             "expires_at": _l("Valid until"), "rules": _l("Quality rules"),
             "status": _l("Status"), "opens": _l("Opens at"), "closes": _l("Closes at"),
             "created": _l("Added"), "updated": _l("Updated"), "existing": _l("Already there"),
+            "metric": _l("Metric"), "touchpoint": _l("Touchpoint"), "target": _l("Target"),
+            "period_start": _l("Period start"), "period_end": _l("Period end"),
         },
         references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign"},
         values={
             "role": {role.value: label for role, label in ROLE_LABELS.items()},
             "review_status": STATUS_LABELS,
             "rules": _RuleLabels(),
+            "touchpoint": _touchpoint_word,
             "timezone": zone_label,
             "methodology_key": _methodology_title,
             "decision": {"restore": _l("count it"), "exclude": _l("exclude it")},
