@@ -437,3 +437,15 @@ def test_an_operator_may_read_but_not_set_targets_or_compute(app, tenants, clien
     assert client.post("/r/RU-BRY/cx", data={"period_start": "2025-11-01",
                                              "period_last": "2025-12-31"}).status_code == 403
     assert client.get("/r/RU-KYA/cx").status_code == 404
+
+
+def test_another_regions_values_stay_out_of_a_regions_pages(app, tenants, client, make_user,
+                                                            login):
+    kya, kya_office, _ = _seed(app, "RU-KYA")
+    _run(app, kya)
+    login(make_user("regional_admin", "RU-BRY"))
+    html = client.get("/r/RU-BRY/cx").get_data(as_text=True)
+    assert "80,0 %" not in html and "68,0 %" not in html  # KYA's figures
+    assert client.get(f"/r/RU-BRY/cx/trend/CSAT/office?office={kya_office}").status_code == 404
+    assert client.get("/r/RU-KYA/cx/targets").status_code == 404
+    assert client.get("/federal/cx").status_code == 404
