@@ -449,3 +449,80 @@ def test_another_regions_values_stay_out_of_a_regions_pages(app, tenants, client
     assert client.get(f"/r/RU-BRY/cx/trend/CSAT/office?office={kya_office}").status_code == 404
     assert client.get("/r/RU-KYA/cx/targets").status_code == 404
     assert client.get("/federal/cx").status_code == 404
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+def _token(app, make_user, role, region=None):
+    from cci.foundation import tokens
+
+    email = make_user(role, region)
+    with app.app_context(), tenancy.federal_scope("test"):
+        user = db.scalar(select(User).where(User.email == email))
+        _row, token = tokens.issue(user, "test")
+        db.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_serves_definitions_values_and_targets_in_the_tokens_region(
+        app, tenants, client, make_user):
+    bry, first, _second = _seed(app, "RU-BRY")
+    kya, *_ = _seed(app, "RU-KYA")
+    _run(app, bry)
+    _run(app, kya)
+    admin = _token(app, make_user, "regional_admin", "RU-BRY")
+    operator = _token(app, make_user, "operator", "RU-BRY")
+    federal = _token(app, make_user, "federal_analyst")
+    metrics = client.get("/api/v1/cx/metrics", headers=operator).get_json()["items"]
+    assert {m["code"] for m in metrics} == CODES
+    ces = next(m for m in metrics if m["code"] == "CES")
+    assert ces["platform_defined"] is True and ces["definition"].startswith("Доля ответов")
+    # a target, then the values read against it
+    put = client.put("/api/v1/cx/targets", headers=admin,
+                     json={"metric": "CSAT", "touchpoint": "office", "target": 75})
+    assert put.status_code == 200 and put.get_json()["region"] == "RU-BRY"
+    assert client.put("/api/v1/cx/targets", headers=admin, json={
+        "metric": "CSAT", "target": 75, "region": "RU-KYA"}).status_code == 404
+    assert client.put("/api/v1/cx/targets", headers=admin, json={
+        "metric": "CSAT", "target": 175}).status_code == 422
+    assert client.put("/api/v1/cx/targets", headers=operator, json={
+        "metric": "CSAT", "target": 70}).status_code == 403
+    body = client.get("/api/v1/cx/values?level=office&metric=CSAT", headers=admin).get_json()
+    mine = {(v["office_id"], v["touchpoint"]): v for v in body["items"]}
+    cell = mine[(first, "office")]
+    assert cell["value"] == pytest.approx(68.0) and cell["status"] == "amber"
+    assert cell["target"] == 75 and cell["region"] == "RU-BRY"
+    assert all(v["region"] == "RU-BRY" for v in body["items"])
+    insufficient = [v for v in body["items"] if v["insufficient"]]
+    assert insufficient and all(v["value"] is None for v in insufficient)  # never a number
+    assert client.get("/api/v1/cx/values?region=RU-KYA", headers=admin).status_code == 404
+    # the federal token: a region's run by its code; no federal run yet
+    kya_values = client.get("/api/v1/cx/values?region=RU-KYA", headers=federal).get_json()
+    assert kya_values["items"] and {v["region"] for v in kya_values["items"]} == {"RU-KYA"}
+    assert client.get("/api/v1/cx/values", headers=federal).get_json() == {"run": None,
+                                                                           "items": []}
+    targets = client.get("/api/v1/cx/targets", headers=operator).get_json()["items"]
+    assert targets == [{"region": "RU-BRY", "metric": "CSAT", "touchpoint": "office",
+                        "target": 75.0}]
+
+
+def test_the_api_takes_touchpoint_answers(app, tenants, client, make_user):
+    operator = _token(app, make_user, "operator", "RU-BRY")
+    mine, foreign = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    answer = {"office_id": mine, "touchpoint": "contact_centre", "question": "ces",
+              "value": 4, "client_key": "call-1", "submitted_at": "2025-11-10T09:00:00+03:00"}
+    first = client.post("/api/v1/cx/touchpoint-answers", headers=operator, json=answer)
+    again = client.post("/api/v1/cx/touchpoint-answers", headers=operator, json=answer)
+    assert first.status_code == 201 and first.get_json()["created"] is True
+    assert again.get_json() == {**first.get_json(), "created": False}
+    bad = client.post("/api/v1/cx/touchpoint-answers", headers=operator,
+                      json={**answer, "value": 7, "client_key": "call-2"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["details"]["reason"] == \
+        "out_of_range"
+    assert client.post("/api/v1/cx/touchpoint-answers", headers=operator,
+                       json={**answer, "office_id": foreign, "client_key": "call-3"}
+                       ).status_code == 404
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert [(a.question, a.value, a.channel) for a in db.scalars(select(TouchpointAnswer))
+                ] == [("ces", 4, "api")]

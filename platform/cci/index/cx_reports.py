@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from cci.foundation import audit
 from cci.foundation.db import db
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
@@ -117,3 +118,25 @@ def months(run: CxRun, metric: str, touchpoint: str, level: str, office_id: int 
     if region_id is not None:
         query = query.where(CxValue.region_id == region_id)
     return list(db.scalars(query.order_by(CxValue.month)))
+
+
+def set_target(region_id: int, metric: str, touchpoint: str, value: float, user) -> CxTarget:
+    """Create or change a region's target for a metric (at a touchpoint, or "" at all),
+    audited; commits. The caller has checked the metric, touchpoint and value."""
+    row = db.scalar(select(CxTarget).where(CxTarget.region_id == region_id,
+                                           CxTarget.metric == metric,
+                                           CxTarget.touchpoint == touchpoint))
+    before = {"target": row.target} if row is not None else None
+    if row is None:
+        row = CxTarget(region_id=region_id, metric=metric, touchpoint=touchpoint, target=value,
+                       set_by_id=user.id)
+        db.add(row)
+    else:
+        row.target, row.set_by_id = value, user.id
+    db.flush()
+    audit.record("cx.target", row, before=before,
+                 after={"metric": metric, "touchpoint": touchpoint, "target": value},
+                 region_id=region_id, user=user)
+    db.commit()
+    return row
+

@@ -9,6 +9,7 @@ from cci.web.api.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
+    from cci.web.api import cx  # noqa: F401 - CX metrics, values, targets
     from cci.web.api import imports  # noqa: F401 - CSV/XLSX imports
     from cci.web.api import methodology  # noqa: F401 - the index's resources
     from cci.web.api import resources  # noqa: F401 - registers the core resources on bp

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from cci.foundation import audit
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
+from cci.foundation.db import utcnow
 from cci.foundation.jobs import enqueue
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
@@ -120,7 +121,7 @@ def cx_metrics():
         tables.append({"metric": metric, "touchpoints": touchpoints, "rows": rows,
                        "region_row": region_row})
     heat = _heat(metrics, office_cells, region_cells)
-    first, end = quarter_of(dt.date.today())
+    first, end = quarter_of(utcnow().date())
     return render_template(
         "cx/region.html", run=run, tables=tables, heat=heat, touchpoint_names=TOUCHPOINTS,
         pending=_pending(g.region.id), may_manage=current_user.has_role(*MANAGERS),
@@ -201,33 +202,13 @@ def cx_targets():
         if not low <= value <= high:
             flash(_("The target must be within the metric's range."), "error")
             return redirect(url_for("region.cx_targets"))
-        set_target(g.region.id, metric.code, touchpoint, value)
+        cx_reports.set_target(g.region.id, metric.code, touchpoint, value, current_user)
         flash(_("The target is saved."), "success")
         return redirect(url_for("region.cx_targets"))
     rows = list(db.scalars(select(CxTarget).where(CxTarget.region_id == g.region.id)
                            .order_by(CxTarget.metric, CxTarget.touchpoint)))
     return render_template("cx/targets.html", metrics=metrics, targets=rows,
                            touchpoint_names=TOUCHPOINTS)
-
-
-def set_target(region_id: int, metric: str, touchpoint: str, value: float) -> CxTarget:
-    """Create or change a region's target, audited; commits."""
-    row = db.scalar(select(CxTarget).where(CxTarget.region_id == region_id,
-                                           CxTarget.metric == metric,
-                                           CxTarget.touchpoint == touchpoint))
-    before = {"target": row.target} if row is not None else None
-    if row is None:
-        row = CxTarget(region_id=region_id, metric=metric, touchpoint=touchpoint, target=value,
-                       set_by_id=current_user.id)
-        db.add(row)
-    else:
-        row.target, row.set_by_id = value, current_user.id
-    db.flush()
-    audit.record("cx.target", row, before=before,
-                 after={"metric": metric, "touchpoint": touchpoint, "target": value},
-                 region_id=region_id, user=current_user)
-    db.commit()
-    return row
 
 
 # --- across regions --------------------------------------------------------------------------
@@ -251,7 +232,7 @@ def cx_federal():
     rows = [(region, [by_region.get((region.id, m, t)) for m, t in columns])
             for region in regions if any((region.id, m, t) in by_region for m, t in columns)]
     federation = {(c.metric, c.touchpoint): c for c in federal_cells}
-    first, end = quarter_of(dt.date.today())
+    first, end = quarter_of(utcnow().date())
     return render_template(
         "cx/federal.html", run=run, metrics=metrics, columns=columns, rows=rows,
         federation=[federation.get(k) for k in columns], touchpoint_names=TOUCHPOINTS,
