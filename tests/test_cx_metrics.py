@@ -400,7 +400,7 @@ def test_the_qr_card_rating_page_stores_one_answer(app, tenants, client):
 
 def test_the_region_page_shows_value_target_status_and_trend(app, tenants, client, make_user,
                                                              login):
-    region_id, first, second = _seed(app)
+    _region_id, first, _second = _seed(app)
     login(make_user("regional_admin", "RU-BRY"))
     saved = client.post("/r/RU-BRY/cx/targets",
                         data={"metric": "CSAT", "touchpoint": "office", "target": "75"})

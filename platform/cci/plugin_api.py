@@ -55,10 +55,10 @@ from cci.collection.intake import open_campaign
 from cci.collection.intake import submit
 from cci.collection.intake import validate
 from cci.collection.recompute import follow as follow_the_data
+from cci.collection.retention import schedule_purge
 from cci.collection.touchpoints import TouchpointSubmission
 from cci.collection.touchpoints import questions as touchpoint_questions
 from cci.collection.touchpoints import submit as submit_touchpoint
-from cci.collection.retention import schedule_purge
 
 # Pages: access, the region area, rate limits
 from cci.foundation.access import blueprint_roles

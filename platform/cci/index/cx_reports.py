@@ -88,7 +88,8 @@ def cells(run: CxRun, level: str, region_targets: dict | None = None,
         metric = metrics.get(code)
         if metric is None:
             continue
-        months = sorted((r for r in rows if r.month is not None), key=lambda r: r.month)
+        months = sorted((r for r in rows if r.month is not None),
+                        key=lambda r: r.month or dt.date.min)
         whole = next((r for r in rows if r.month is None), None)
         head = months[-1] if metric.window == "month" and months else whole
         if head is None:

@@ -172,7 +172,7 @@ def cx_values():
     if run is None:
         return jsonify(run=None, items=[])
     targets = cx_reports.targets(region.id) if region is not None else None
-    codes = {r.id: r.code for r in db.scalars(select(Region))}
+    codes: dict[int | None, str] = {r.id: r.code for r in db.scalars(select(Region))}
     items: list[dict[str, Any]] = []
     for lvl in [level] if level else list(LEVELS):
         for cell in cx_reports.cells(run, lvl, targets):
@@ -184,7 +184,7 @@ def cx_values():
                         "period_end": run.period_end.isoformat()}, items=items)
 
 
-def _target_json(row: CxTarget, codes: dict[int, str]) -> dict:
+def _target_json(row: CxTarget, codes: dict[int | None, str]) -> dict:
     return {"region": codes.get(row.region_id), "metric": row.metric,
             "touchpoint": row.touchpoint or None, "target": row.target}
 
@@ -193,7 +193,7 @@ def _target_json(row: CxTarget, codes: dict[int, str]) -> dict:
 @operation("The CX targets of the token's region (a federal token: every region's)",
            tags=["cx"], response=list_of("CxTarget"), errors=())
 def cx_targets():
-    codes = {r.id: r.code for r in db.scalars(select(Region))}
+    codes: dict[int | None, str] = {r.id: r.code for r in db.scalars(select(Region))}
     rows = db.scalars(select(CxTarget).order_by(CxTarget.region_id, CxTarget.metric,
                                                 CxTarget.touchpoint))
     return jsonify(items=[_target_json(row, codes) for row in rows])

@@ -5,6 +5,7 @@ targets, and the federal analyst's view across regions. Pages read stored runs o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from flask import abort
 from flask import flash
@@ -170,8 +171,9 @@ def cx_trend(metric_code: str, touchpoint: str):
     # at start-up that hook's ImportWarning would meet every later import
     from cci.web import charts
 
-    labels = [m.month.strftime("%m.%Y") for m in months]
-    series = {_("Value"): [None if m.insufficient else m.value for m in months]}
+    labels = [f"{m.month:%m.%Y}" for m in months]
+    series: dict[str, Sequence[float | None]] = {
+        _("Value"): [None if m.insufficient else m.value for m in months]}
     if target is not None:
         series[_("Target")] = [target] * len(months)
     chart = charts.lines(f"{metric.title} · {TOUCHPOINTS[touchpoint]}", labels, series,
