@@ -526,3 +526,44 @@ def test_the_api_takes_touchpoint_answers(app, tenants, client, make_user):
     with app.app_context(), tenancy.federal_scope("test"):
         assert [(a.question, a.value, a.channel) for a in db.scalars(select(TouchpointAnswer))
                 ] == [("ces", 4, "api")]
+
+
+# --- the kiosk's exit poll --------------------------------------------------------------------
+
+
+def test_the_kiosk_exit_poll_is_stored_once_and_flagged_like_a_survey(app, tenants, client,
+                                                                      make_user, login):
+    import re
+
+    from cci_channel_kiosk.public import TOKEN_HEADER
+    from test_kiosk import CODE_RE
+    from test_kiosk import in_office_hours
+    from test_kiosk import office_id
+
+    login(make_user("regional_admin", "RU-BRY"))
+    page = client.post("/r/RU-BRY/kiosks/", data={"office": office_id(app), "name": "Выход"})
+    code = CODE_RE.search(page.get_data(as_text=True)).group(1)
+    client.post("/logout")
+    device = app.test_client()
+    paired = device.post("/k/pair", data={"code": code}).get_data(as_text=True)
+    headers = {TOKEN_HEADER: re.search(r'data-token="([^"]+)"', paired).group(1)}
+    asked = device.get("/k/api/exit-poll", headers=headers).get_json()
+    assert {q["key"] for q in asked["questions"]} == {"csat", "ces", "nps"}
+    noon = in_office_hours().isoformat()
+    body = {"key": "exit-0001-abcd", "question": "ces", "value": 5, "finished_at": noon}
+    first = device.post("/k/api/exit-poll", headers=headers, json=body)
+    again = device.post("/k/api/exit-poll", headers=headers, json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    refused = device.post("/k/api/exit-poll", headers=headers,
+                          json={**body, "key": "exit-0002-abcd", "question": "window_rating"})
+    assert refused.status_code == 400 and refused.get_json()["field"] == "touchpoint"
+    night = (in_office_hours() - dt.timedelta(hours=11)).isoformat()  # 01:00 in Moscow
+    late = device.post("/k/api/exit-poll", headers=headers,
+                       json={**body, "key": "exit-0003-abcd", "finished_at": night})
+    assert late.status_code == 201 and late.get_json()["counted"] is False
+    assert app.test_client().post("/k/api/exit-poll", json=body).status_code == 401
+    with app.app_context(), tenancy.federal_scope("test"):
+        stored = db.scalars(select(TouchpointAnswer).order_by(TouchpointAnswer.id)).all()
+        assert [(a.touchpoint, a.question, a.value, a.channel, a.counted) for a in stored] == [
+            ("kiosk", "ces", 5, "kiosk", True), ("kiosk", "ces", 5, "kiosk", False)]
+        assert stored[1].quality_flags[0]["rule"] == "outside_hours"

@@ -78,6 +78,9 @@ NOT_CRAWLED = {
     "web_survey.prefs": "public: the respondent's display preferences",
     "web_survey.touchpoint": "public: a touchpoint survey's question (QR card, link) for any "
                              "office (tests/test_cx_metrics.py)",
+    "kiosk_api.exit_poll": "public: authenticated by the device's token (tests/test_cx_metrics.py)",
+    "kiosk_api.exit_poll_answer": "public: authenticated by the device's token "
+                                  "(tests/test_cx_metrics.py)",
 }
 
 #: Pages that show every region's published region-level figures to a region's users (the
