@@ -567,3 +567,51 @@ def test_the_kiosk_exit_poll_is_stored_once_and_flagged_like_a_survey(app, tenan
         assert [(a.touchpoint, a.question, a.value, a.channel, a.counted) for a in stored] == [
             ("kiosk", "ces", 5, "kiosk", True), ("kiosk", "ces", 5, "kiosk", False)]
         assert stored[1].quality_flags[0]["rule"] == "outside_hours"
+
+
+# --- imports of day counts --------------------------------------------------------------------
+
+
+def _upload(client, text: str, name="counts.csv"):
+    import io
+
+    return client.post("/r/RU-BRY/cx/imports", data={
+        "file": (io.BytesIO(text.encode("utf-8")), name)}, content_type="multipart/form-data")
+
+
+def test_a_counts_import_is_all_or_nothing_and_feeds_the_funnel(app, tenants, client,
+                                                                make_user, login):
+    from cci.foundation.models import CxImport
+
+    login(make_user("regional_admin", "RU-BRY"))
+    with app.app_context(), tenancy.federal_scope("test"):
+        code = db.get(Office, offices(app, "RU-BRY")[0]).code
+    bad = ("Дата;Офис;Точка касания;Показатель;Значение\n"
+           f"12.11.2025;{code};site;Посещения страницы услуги;800\n"
+           "32.11.2025;NOPE-99;луна;preregistrations;-1\n")
+    assert _upload(client, bad).status_code == 302
+    work(app)
+    with app.app_context(), tenancy.federal_scope("test"):
+        record = db.scalar(select(CxImport))
+        assert record.status == "failed" and db.scalar(select(CxCount.id)) is None
+        columns = sorted(e["column"] for e in record.result["errors"])
+        assert columns == ["Дата", "Значение", "Офис", "Точка касания"]
+    good = ("Дата;Офис;Точка касания;Показатель;Значение\n"
+            f"12.11.2025;{code};Сайт и социальные сети;Посещения страницы услуги;800\n"
+            f"2025-11-12;{code};site;preregistrations;100\n"
+            f"12.11.2025;{code};office;Получили услугу;60\n")
+    for _ in range(2):  # again: replaced, not added
+        assert _upload(client, good).status_code == 302
+        work(app)
+    with app.app_context(), tenancy.federal_scope("test"):
+        records = db.scalars(select(CxImport).order_by(CxImport.id)).all()
+        assert [r.status for r in records] == ["failed", "succeeded", "succeeded"]
+        assert records[-1].result == {"rows": 3, "created": 0, "updated": 0, "unchanged": 3}
+        assert sorted((c.kind, c.count) for c in db.scalars(select(CxCount))) == [
+            ("preregistrations", 100), ("service_page_visits", 800), ("services_received", 60)]
+        bry = db.scalar(select(Region.id).where(Region.code == "RU-BRY"))
+    run_id = _run(app, bry)
+    assert _one(app, run_id, metric="CV-1", level="region", month=None).value == \
+        pytest.approx(12.5)
+    page = client.get("/r/RU-BRY/cx/imports").get_data(as_text=True)
+    assert "Строка 3, столбец Дата" in page

@@ -1,4 +1,4 @@
-"""touchpoint_answers (short touchpoint surveys of the CX metrics) and cx_counts (imported day counts)
+"""touchpoint_answers (short touchpoint surveys of the CX metrics), cx_counts (imported day counts) and cx_imports (their uploaded files)
 
 Revision ID: 0023
 Revises: 0017
@@ -62,8 +62,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_touchpoint_answers_region_id'), ['region_id'], unique=False)
         batch_op.create_index('ix_touchpoint_answers_region_submitted', ['region_id', 'submitted_at'], unique=False)
 
+    op.create_table('cx_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name=op.f('ck_cx_imports_status')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_cx_imports_created_by_id_users')),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_cx_imports_job_id_jobs')),
+    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_cx_imports_region_id_regions'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cx_imports'))
+    )
+    with op.batch_alter_table('cx_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cx_imports_region_id'), ['region_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('cx_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cx_imports_region_id'))
+
+    op.drop_table('cx_imports')
     with op.batch_alter_table('touchpoint_answers', schema=None) as batch_op:
         batch_op.drop_index('ix_touchpoint_answers_region_submitted')
         batch_op.drop_index(batch_op.f('ix_touchpoint_answers_region_id'))

@@ -734,3 +734,27 @@ class CxTarget(TenantScoped, Base):
     target: Mapped[float] = mapped_column(Float)
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CxImport(TenantScoped, Base):
+    """An uploaded CSV/XLSX of day counts (e-queue and visit statistics, site funnel counts,
+    quality-checklist points) for the CX metrics, kept for the job that reads it, and what
+    importing it did: counts, or the row errors when nothing was stored."""
+
+    __tablename__ = "cx_imports"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    #: rows, created, updated, errors ([{"row", "column", "message", "text"}])
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)

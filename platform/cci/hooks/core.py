@@ -25,6 +25,7 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 
 @hookimpl
 def register_jobs():
+    from cci.collection import cx_imports
     from cci.collection import imports
     from cci.collection import recompute
     from cci.collection import retention
@@ -33,6 +34,7 @@ def register_jobs():
 
     return {
         cx_compute.JOB: cx_compute.compute_job,
+        cx_imports.JOB: cx_imports.import_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,
@@ -166,6 +168,7 @@ def register_audit_vocabulary():
             "job.retry": _l("Job queued again"),
             "cx.target": _l("CX metric target set"),
             "cx.compute": _l("CX metrics computation requested"),
+            "cx.import": _l("CX counts file uploaded"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),
@@ -188,6 +191,7 @@ def register_audit_vocabulary():
                                             lambda i: i.code),
             "CxTarget": AuditObject(_l("CX metric target"), m.CxTarget,
                                     lambda t: f"{t.metric} · {_touchpoint_word(t.touchpoint)}"),
+            "CxImport": AuditObject(_l("CX counts import"), m.CxImport, lambda r: r.filename),
             "CxRun": AuditObject(_l("CX metrics computation"), m.CxRun,
                                  lambda r: f"{r.period_start:%d.%m.%Y}–{r.period_end:%d.%m.%Y}"
                                            f" · v{r.version}"),

@@ -19,11 +19,15 @@ from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy import select
 
+from cci.collection import cx_imports
+from cci.collection.imports import UploadError
+from cci.collection.imports import check_upload
 from cci.foundation import audit
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.jobs import enqueue
+from cci.foundation.models import CxImport
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
 from cci.foundation.models import Office
@@ -211,6 +215,35 @@ def cx_targets():
                            .order_by(CxTarget.metric, CxTarget.touchpoint)))
     return render_template("cx/targets.html", metrics=metrics, targets=rows,
                            touchpoint_names=TOUCHPOINTS)
+
+
+@region_bp.route("/cx/imports", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def cx_imports_page():
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read() if upload is not None else b""
+        try:
+            filename = check_upload(upload.filename or "" if upload else "", data)
+        except UploadError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("region.cx_imports_page"))
+        record = CxImport(region_id=g.region.id, filename=filename, content=data,
+                          size=len(data), status="queued", created_by_id=current_user.id)
+        db.add(record)
+        db.flush()
+        audit.record("cx.import", record, after={"file": filename}, region_id=g.region.id,
+                     user=current_user)
+        db.commit()
+        job = enqueue(cx_imports.JOB, title=_("CX counts: %(file)s", file=filename),
+                      user_id=current_user.id, import_id=record.id)
+        record.job_id = job.id
+        db.commit()
+        flash(_("The file is queued for import."), "success")
+        return redirect(url_for("region.cx_imports_page"))
+    records = list(db.scalars(select(CxImport).order_by(CxImport.id.desc()).limit(20)))
+    return render_template("cx/imports.html", records=records, kinds=cx_imports.KINDS,
+                           columns=cx_imports.COLUMNS, touchpoint_names=TOUCHPOINTS)
 
 
 # --- across regions --------------------------------------------------------------------------
