@@ -8,6 +8,7 @@ import math
 import uuid
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection.intake import IntakeError
@@ -615,3 +616,35 @@ def test_a_counts_import_is_all_or_nothing_and_feeds_the_funnel(app, tenants, cl
         pytest.approx(12.5)
     page = client.get("/r/RU-BRY/cx/imports").get_data(as_text=True)
     assert "Строка 3, столбец Дата" in page
+
+
+# --- complaints ---------------------------------------------------------------------------
+
+
+def test_staff_register_complaints_counted_by_topic(app, tenants, client, make_user, login):
+    from cci.foundation.models import AuditEntry
+    from cci.foundation.models import CxComplaint
+
+    mine, foreign = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    login(make_user("operator", "RU-BRY"))
+    today = dt.date.today().isoformat()
+    for channel in ("book", "book", "head_phone"):
+        assert client.post("/r/RU-BRY/cx/complaints", data={
+            "received_on": today, "channel": channel, "office": mine, "touchpoint": "office",
+            "topic": "  Очередь   у окна ", "summary": "Долго ждали"}).status_code == 302
+    for bad in ({"channel": "pigeon"}, {"topic": ""}, {"office": foreign},
+                {"received_on": "вчера"}, {"touchpoint": "moon"}):
+        client.post("/r/RU-BRY/cx/complaints", data={
+            "received_on": today, "channel": "email", "topic": "Сайт", **bad})
+    page = client.get("/r/RU-BRY/cx/complaints").get_data(as_text=True)
+    assert "Книга жалоб" in page and "Очередь у окна" in page
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert db.scalar(select(func.count(CxComplaint.id))) == 3
+        bry = db.scalar(select(Region.id).where(Region.code == "RU-BRY"))
+        from cci.collection.complaints import counts
+
+        assert counts(bry, dt.date(2000, 1, 1), dt.date(2100, 1, 1)) == [
+            ("Очередь у окна", "book", 2), ("Очередь у окна", "head_phone", 1)]
+        assert db.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "cx.complaint")) == 3
+    assert client.get("/r/RU-KYA/cx/complaints").status_code == 404

@@ -1,4 +1,4 @@
-"""touchpoint_answers (short touchpoint surveys of the CX metrics), cx_counts (imported day counts) and cx_imports (their uploaded files)
+"""touchpoint_answers (short touchpoint surveys of the CX metrics), cx_counts (imported day counts), cx_imports (their uploaded files) and cx_complaints (complaints registered by staff)
 
 Revision ID: 0023
 Revises: 0017
@@ -83,8 +83,34 @@ def upgrade() -> None:
     with op.batch_alter_table('cx_imports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cx_imports_region_id'), ['region_id'], unique=False)
 
+    op.create_table('cx_complaints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('office_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('touchpoint', sa.String(length=32), nullable=True),
+    sa.Column('topic', sa.String(length=100), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("channel IN ('book', 'email', 'site', 'head_phone')", name=op.f('ck_cx_complaints_channel')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_cx_complaints_created_by_id_users')),
+    sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_cx_complaints_office_id_offices')),
+    sa.ForeignKeyConstraint(['region_id'], ['regions.id'], name=op.f('fk_cx_complaints_region_id_regions'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cx_complaints'))
+    )
+    with op.batch_alter_table('cx_complaints', schema=None) as batch_op:
+        batch_op.create_index('ix_cx_complaints_region_received', ['region_id', 'received_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cx_complaints_region_id'), ['region_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('cx_complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cx_complaints_region_id'))
+        batch_op.drop_index('ix_cx_complaints_region_received')
+
+    op.drop_table('cx_complaints')
     with op.batch_alter_table('cx_imports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cx_imports_region_id'))
 

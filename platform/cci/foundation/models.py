@@ -758,3 +758,28 @@ class CxImport(TenantScoped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+COMPLAINT_CHANNELS = ("book", "email", "site", "head_phone")
+
+
+class CxComplaint(TenantScoped, Base):
+    """A complaint registered by staff (the book of complaints, e-mail, the site, a call to the
+    head) with its topic: the map's «анализ жалоб». No personal data: the gist, not the
+    complainant."""
+
+    __tablename__ = "cx_complaints"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {COMPLAINT_CHANNELS}", name="channel"),
+        Index("ix_cx_complaints_region_received", "region_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    touchpoint: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -81,6 +81,12 @@ def _checklist_words(row) -> dict[str, str]:
     return {param.key: param.label for param in indicator.checklist}
 
 
+def _complaint_channels() -> dict:
+    from cci.collection.complaints import CHANNELS
+
+    return dict(CHANNELS)
+
+
 def _touchpoint_word(code: str) -> str:
     from flask_babel import gettext
 
@@ -169,6 +175,7 @@ def register_audit_vocabulary():
             "cx.target": _l("CX metric target set"),
             "cx.compute": _l("CX metrics computation requested"),
             "cx.import": _l("CX counts file uploaded"),
+            "cx.complaint": _l("Complaint registered"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),
@@ -191,6 +198,8 @@ def register_audit_vocabulary():
                                             lambda i: i.code),
             "CxTarget": AuditObject(_l("CX metric target"), m.CxTarget,
                                     lambda t: f"{t.metric} · {_touchpoint_word(t.touchpoint)}"),
+            "CxComplaint": AuditObject(_l("Complaint"), m.CxComplaint,
+                                       lambda c: f"{c.topic} · {c.received_on:%d.%m.%Y}"),
             "CxImport": AuditObject(_l("CX counts import"), m.CxImport, lambda r: r.filename),
             "CxRun": AuditObject(_l("CX metrics computation"), m.CxRun,
                                  lambda r: f"{r.period_start:%d.%m.%Y}–{r.period_end:%d.%m.%Y}"
@@ -215,6 +224,7 @@ def register_audit_vocabulary():
             "created": _l("Added"), "updated": _l("Updated"), "existing": _l("Already there"),
             "metric": _l("Metric"), "touchpoint": _l("Touchpoint"), "target": _l("Target"),
             "period_start": _l("Period start"), "period_end": _l("Period end"),
+            "topic": _l("Topic"), "channel": _l("Channel"),
         },
         references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign"},
         values={
@@ -222,6 +232,7 @@ def register_audit_vocabulary():
             "review_status": STATUS_LABELS,
             "rules": _RuleLabels(),
             "touchpoint": _touchpoint_word,
+            "channel": _complaint_channels(),
             "timezone": zone_label,
             "methodology_key": _methodology_title,
             "decision": {"restore": _l("count it"), "exclude": _l("exclude it")},

@@ -19,14 +19,17 @@ from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy import select
 
+from cci.collection import complaints
 from cci.collection import cx_imports
 from cci.collection.imports import UploadError
 from cci.collection.imports import check_upload
+from cci.collection.intake import IntakeError
 from cci.foundation import audit
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.jobs import enqueue
+from cci.foundation.models import CxComplaint
 from cci.foundation.models import CxImport
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
@@ -244,6 +247,41 @@ def cx_imports_page():
     records = list(db.scalars(select(CxImport).order_by(CxImport.id.desc()).limit(20)))
     return render_template("cx/imports.html", records=records, kinds=cx_imports.KINDS,
                            columns=cx_imports.COLUMNS, touchpoint_names=TOUCHPOINTS)
+
+
+@region_bp.route("/cx/complaints", methods=["GET", "POST"])
+@roles_required(*MANAGERS, Role.OPERATOR)
+def cx_complaints():
+    if request.method == "POST":
+        form = request.form
+        try:
+            received = dt.date.fromisoformat(form.get("received_on", ""))
+        except ValueError:
+            flash(_("Give the day the complaint was received."), "error")
+            return redirect(url_for("region.cx_complaints"))
+        try:
+            complaints.register(
+                g.region.id, channel=form.get("channel", ""), topic=form.get("topic", ""),
+                received_on=received, office_id=form.get("office", type=int),
+                touchpoint=form.get("touchpoint") or None, summary=form.get("summary"),
+                user=current_user)
+        except IntakeError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("region.cx_complaints"))
+        db.commit()
+        flash(_("The complaint is registered."), "success")
+        return redirect(url_for("region.cx_complaints"))
+    today = utcnow().date()
+    start = today - dt.timedelta(days=90)
+    rows = list(db.scalars(select(CxComplaint).order_by(CxComplaint.received_on.desc(),
+                                                        CxComplaint.id.desc()).limit(50)))
+    offices = list(db.scalars(select(Office).where(Office.region_id == g.region.id,
+                                                   Office.active).order_by(Office.code)))
+    return render_template(
+        "cx/complaints.html", rows=rows, offices=offices, channels=complaints.CHANNELS,
+        touchpoint_names=TOUCHPOINTS, today=today, start=start,
+        counts=complaints.counts(g.region.id, start, today + dt.timedelta(days=1)))
 
 
 # --- across regions --------------------------------------------------------------------------
