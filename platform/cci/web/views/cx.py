@@ -40,6 +40,7 @@ from cci.index import cx_compute
 from cci.index import cx_reports
 from cci.methodology.cx import TOUCHPOINTS
 from cci.methodology.values import parse_number
+from cci.web import charts
 from cci.web.numbers import number
 from cci.web.views.areas import federal_bp
 from cci.web.views.areas import region_bp
@@ -174,10 +175,6 @@ def cx_trend(metric_code: str, touchpoint: str):
     if not months:
         abort(404)
     target = cx_reports.target_for(cx_reports.targets(g.region.id), metric.code, touchpoint)
-    # imported here: pygal adds an import hook of its own to sys.meta_path when imported, and
-    # at start-up that hook's ImportWarning would meet every later import
-    from cci.web import charts
-
     labels = [f"{m.month:%m.%Y}" for m in months]
     series: dict[str, Sequence[float | None]] = {
         _("Value"): [None if m.insufficient else m.value for m in months]}
