@@ -12,6 +12,7 @@ NPS at the office and the kiosk, the rating at the specialist's window) and BENC
 from __future__ import annotations
 
 import os
+import secrets
 import time
 
 PER_OFFICE_ANSWERS = int(os.environ.get("BENCH_CX_ANSWERS", "400"))
@@ -54,8 +55,9 @@ def _operator(app) -> int:
     with app.app_context(), tenancy.federal_scope("bench"):
         user_id = db.scalar(select(User.id).where(User.email == "cx-bench@example.ru"))
         if user_id is None:
+            # a throwaway account of the bench's own schema, never logged in to
             user_id = create_user(email="cx-bench@example.ru", role="admin",
-                                  password="Bench-password-2025!").id
+                                  password=secrets.token_urlsafe(24)).id
             db.commit()
         return user_id
 
