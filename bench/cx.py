@@ -56,9 +56,11 @@ def _operator(app) -> int:
         user_id = db.scalar(select(User.id).where(User.email == "cx-bench@example.ru"))
         if user_id is None:
             # a throwaway account of the bench's own schema, never logged in to
-            user_id = create_user(email="cx-bench@example.ru", role="admin",
-                                  password=secrets.token_urlsafe(24)).id
+            create_user(email="cx-bench@example.ru", role="admin",
+                        password=secrets.token_urlsafe(24))
             db.commit()
+            user_id = db.scalar(select(User.id).where(User.email == "cx-bench@example.ru"))
+        assert user_id is not None
         return user_id
 
 
