@@ -648,3 +648,22 @@ def test_staff_register_complaints_counted_by_topic(app, tenants, client, make_u
         assert db.scalar(select(func.count(AuditEntry.id)).where(
             AuditEntry.action == "cx.complaint")) == 3
     assert client.get("/r/RU-KYA/cx/complaints").status_code == 404
+
+
+def test_staff_print_a_qr_card_for_a_touchpoint_question(app, tenants, client, make_user,
+                                                         login):
+    mine, foreign = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    login(make_user("regional_admin", "RU-BRY"))
+    links = client.get("/r/RU-BRY/survey/").get_data(as_text=True)
+    assert 'value="window_rating@specialist_window"' in links
+    card = client.get(f"/r/RU-BRY/survey/card?office={mine}&card=window_rating@specialist_window")
+    html = card.get_data(as_text=True)
+    assert card.status_code == 200 and "Оцените, пожалуйста, работу специалиста" in html
+    assert "/t/specialist_window/window_rating" in html
+    qr = client.get(f"/r/RU-BRY/survey/card/qr.svg?office={mine}&touchpoint=specialist_window"
+                    "&question=window_rating")
+    assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
+    assert client.get(f"/r/RU-BRY/survey/card?office={foreign}&card=csat@office"
+                      ).status_code == 404
+    assert client.get(f"/r/RU-BRY/survey/card?office={mine}&card=window_rating@office"
+                      ).status_code == 404
