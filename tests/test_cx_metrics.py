@@ -423,6 +423,7 @@ def test_the_region_page_shows_value_target_status_and_trend(app, tenants, clien
     # NPS +30 rests on 10 answers (minimum 30): shown as insufficient, not as a number
     assert "(NPS)" in html and "+30" not in html
     assert "75,0 %" in html  # FCR, November: 30 of 40
+    assert html.count("data:image/svg+xml") >= 3 and 'href="#cx-table-1"' in html
     trend = client.get(f"/r/RU-BRY/cx/trend/CSAT/office?office={first}")
     page = trend.get_data(as_text=True)
     assert trend.status_code == 200 and "80,0 %" in page and "data:image/svg+xml" in page

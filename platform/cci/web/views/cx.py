@@ -128,7 +128,8 @@ def cx_metrics():
         region_row = [next((c for c in regional if c.touchpoint == t), None)
                       for t in touchpoints]
         tables.append({"metric": metric, "touchpoints": touchpoints, "rows": rows,
-                       "region_row": region_row})
+                       "region_row": region_row, "chart": _offices_chart(metric, rows,
+                                                                         touchpoints)})
     heat = _heat(metrics, office_cells, region_cells)
     first, end = quarter_of(utcnow().date())
     return render_template(
@@ -136,6 +137,20 @@ def cx_metrics():
         pending=_pending(g.region.id), may_manage=current_user.has_role(*MANAGERS),
         default_start=first, default_last=end - dt.timedelta(days=1),
         period_last=run.period_end - dt.timedelta(days=1) if run else None)
+
+
+def _offices_chart(metric, rows, touchpoints) -> charts.Chart | None:
+    """The offices' values at the metric's first touchpoint (insufficient ones draw no bar),
+    beside the metric's table."""
+    if not rows or not touchpoints:
+        return None
+    labels = [office.name for office, _line in rows]
+    values = [None if line[0] is None or line[0].insufficient else line[0].value
+              for _office, line in rows]
+    if all(v is None for v in values):
+        return None
+    return charts.bars(f"{metric.title} · {TOUCHPOINTS[touchpoints[0]]}", labels, values,
+                       value_format=lambda v: number(v, 1))
 
 
 def _heat(metrics, office_cells, region_cells) -> dict:
