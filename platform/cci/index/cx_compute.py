@@ -20,13 +20,13 @@ from sqlalchemy import Integer
 from sqlalchemy import cast
 from sqlalchemy import extract
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import literal
 from sqlalchemy import null
 from sqlalchemy import select
 
 from cci.foundation import tenancy
+from cci.foundation.db import append_rows
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.jobs import InputError
@@ -95,6 +95,7 @@ def compute(run: CxRun, report=lambda fraction, message: None) -> dict[str, Any]
     installed = metrics()
     computed, skipped = [], []
     definitions = {}
+    cells: list[dict[str, Any]] = []
     # No progress reports while the run writes: a report is a transaction of its own, and on
     # SQLite it would wait for this one until "database is locked".
     report(0.0, "")
@@ -103,15 +104,27 @@ def compute(run: CxRun, report=lambda fraction, message: None) -> dict[str, Any]
         if metric.rows is None or not set(metric.sources) <= tables:
             skipped.append(metric.code)
             continue
-        _store_months(run, metric, window)
+        cells += _months(run, metric, window)
         computed.append(metric.code)
     run.definitions = definitions
+    _append(cells)
     _roll_up(run, installed)
     return {"computed": computed, "skipped": skipped}
 
 
-def _store_months(run: CxRun, metric: CxMetric, window: CxWindow) -> None:
-    """One aggregate query: the metric's sums per office, touchpoint and month."""
+COLUMNS = ("run_id", "level", "region_id", "office_id", "touchpoint", "metric",
+           "definition_version", "month", "n", "numerator", "squares", "negatives", "value",
+           "ci_low", "ci_high", "insufficient")
+
+
+def _append(cells: list[dict[str, Any]]) -> None:
+    """The cells in one bulk append (COPY on PostgreSQL): a federal run has tens of
+    thousands."""
+    append_rows(db, CxValue, COLUMNS, [tuple(cell[c] for c in COLUMNS) for cell in cells])
+
+
+def _months(run: CxRun, metric: CxMetric, window: CxWindow) -> list[dict[str, Any]]:
+    """One aggregate query: the metric's sums per office, touchpoint and month, as cells."""
     assert metric.rows is not None
     rows = metric.rows(window).subquery()
     neg = func.sum(rows.c.neg) if "neg" in rows.c else literal(0)
@@ -132,8 +145,7 @@ def _store_months(run: CxRun, metric: CxMetric, window: CxWindow) -> None:
                       float(negatives or 0))
         values.append(_row(run, metric, "office", region_id, office_id, touchpoint,
                            dt.date(int(y), int(m), 1), sums))
-    if values:
-        db.execute(insert(CxValue), values)
+    return values
 
 
 def _row(run: CxRun, metric: CxMetric, level: str, region_id, office_id, touchpoint: str,
@@ -166,6 +178,7 @@ def _roll_up(run: CxRun, installed: dict[str, CxMetric]) -> None:
             ("federation", base.add_columns(null(), null(), null()),
              False, False),
         ]
+    values = []
     for level, query, by_month, by_office in plans:
         keys: list[Any] = [v.metric, v.touchpoint]
         if level != "federation":
@@ -176,14 +189,12 @@ def _roll_up(run: CxRun, installed: dict[str, CxMetric]) -> None:
             keys.append(v.month)
         if by_office:
             query = query.where(v.office_id.is_not(None))
-        values = []
         for code, touchpoint, region_id, office_id, month, *parts in db.execute(
                 query.add_columns(*sums).group_by(*keys)):
             cell = CxSums(*(float(p or 0) for p in parts))
             values.append(_row(run, installed[code], level, region_id, office_id, touchpoint,
                                month, cell))
-        if values:
-            db.execute(insert(CxValue), values)
+    _append(values)
 
 
 def current_run(region_id: int | None) -> CxRun | None:
