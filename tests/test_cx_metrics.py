@@ -668,3 +668,18 @@ def test_staff_print_a_qr_card_for_a_touchpoint_question(app, tenants, client, m
                       ).status_code == 404
     assert client.get(f"/r/RU-BRY/survey/card?office={mine}&card=window_rating@office"
                       ).status_code == 404
+
+
+def test_the_federal_page_reads_the_federal_run(app, tenants, client, make_user, login):
+    _seed(app, "RU-BRY")
+    _seed(app, "RU-KYA")
+    login(make_user("federal_analyst"))
+    assert "ещё не рассчитаны" in client.get("/federal/cx").get_data(as_text=True)
+    assert client.post("/federal/cx", data={"period_start": "2025-11-01",
+                                            "period_last": "2025-12-31"}).status_code == 302
+    work(app)
+    html = client.get("/federal/cx").get_data(as_text=True)
+    # CSAT at the office across both regions: 78 of 110
+    assert f"{78 / 110 * 100:.1f}".replace(".", ",") + " %" in html
+    assert "Брянская область" in html and "Федерация" in html
+    assert "Доля ответов «4» и «5»" in html  # the definition beside the figures
