@@ -99,13 +99,16 @@ def compute(run: CxRun, report=lambda fraction, message: None) -> dict[str, Any]
     # No progress reports while the run writes: a report is a transaction of its own, and on
     # SQLite it would wait for this one until "database is locked".
     report(0.0, "")
+    families: dict[int, list[CxMetric]] = {}
     for metric in installed.values():
         definitions[metric.code] = metric.describe()
         if metric.rows is None or not set(metric.sources) <= tables:
             skipped.append(metric.code)
             continue
-        cells += _months(run, metric, window)
+        families.setdefault(id(metric.rows), []).append(metric)
         computed.append(metric.code)
+    for family in families.values():
+        cells += _months(run, family, window)
     run.definitions = definitions
     _append(cells)
     _roll_up(run, installed)
@@ -123,28 +126,38 @@ def _append(cells: list[dict[str, Any]]) -> None:
     append_rows(db, CxValue, COLUMNS, [tuple(cell[c] for c in COLUMNS) for cell in cells])
 
 
-def _months(run: CxRun, metric: CxMetric, window: CxWindow) -> list[dict[str, Any]]:
-    """One aggregate query: the metric's sums per office, touchpoint and month, as cells."""
-    assert metric.rows is not None
-    rows = metric.rows(window).subquery()
-    neg = func.sum(rows.c.neg) if "neg" in rows.c else literal(0)
+def _months(run: CxRun, family: list[CxMetric], window: CxWindow) -> list[dict[str, Any]]:
+    """One aggregate query over the rows the metrics of a family share (one metric, or several
+    with one ``rows`` function): each metric's sums per office, touchpoint and month, as
+    cells; a metric gets no cell where its denominator is empty."""
+    rows_of = family[0].rows
+    assert rows_of is not None
+    rows = rows_of(window).subquery()
     year = cast(extract("year", rows.c.at), Integer)
     month = cast(extract("month", rows.c.at), Integer)
-    query = (select(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month,
-                    func.sum(rows.c.den), func.sum(rows.c.num),
-                    func.sum(rows.c.num * rows.c.num), neg)
+    sums: list[Any] = []
+    for metric in family:
+        den, num, neg = (rows.c.get(name) for name in metric.columns)
+        assert den is not None and num is not None, f"{metric.code}: no {metric.columns[:2]}"
+        sums += [func.sum(den), func.sum(num), func.sum(num * num),
+                 func.sum(neg) if neg is not None else literal(0)]
+    query = (select(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month, *sums)
              .group_by(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month))
     if run.region_id is not None:
         # the rows may come from tables the session cannot filter by itself (a plugin's, by
         # name): the region is filtered here, and said so
         query = query.where(rows.c.region_id == run.region_id)
     values = []
-    for region_id, office_id, touchpoint, y, m, den, num, squares, negatives in db.execute(
+    for region_id, office_id, touchpoint, y, m, *parts in db.execute(
             query.execution_options(tenant_filtered=True)):
-        sums = CxSums(float(den or 0), float(num or 0), float(squares or 0),
-                      float(negatives or 0))
-        values.append(_row(run, metric, "office", region_id, office_id, touchpoint,
-                           dt.date(int(y), int(m), 1), sums))
+        for position, metric in enumerate(family):
+            den, num, squares, negatives = parts[4 * position:4 * position + 4]
+            if not den:
+                continue
+            cell = CxSums(float(den), float(num or 0), float(squares or 0),
+                          float(negatives or 0))
+            values.append(_row(run, metric, "office", region_id, office_id, touchpoint,
+                               dt.date(int(y), int(m), 1), cell))
     return values
 
 

@@ -17,7 +17,10 @@ a day of statistics) with the labelled columns:
 - ``num`` — its part of the numerator (1/0 for a share; the value for a mean);
 - ``neg`` (``balance`` only) — its part of the subtracted share (NPS's detractors).
 
-The core sums them per office, touchpoint and month (Σden, Σnum, Σnum², Σneg) and then reads:
+Several metrics over one table may share one ``rows`` function whose select has a (den, num,
+neg) triple of columns for each (``CxMetric.columns``): the core then reads that table once for
+all of them. The core sums them per office, touchpoint and month (Σden, Σnum, Σnum², Σneg) and
+then reads:
 
 =============  ================================================  ========================
 kind           value                                             interval (95 %)
@@ -119,6 +122,9 @@ class CxMetric:
     bounds: tuple[float, float] = (0.0, 100.0)
     #: the tables ``rows`` reads: a metric whose table is not installed is not computed
     sources: tuple[str, ...] = ()
+    #: the labels of its (den, num, neg) columns in ``rows``' select; metrics that share one
+    #: ``rows`` function (with columns of their own) are summed in one pass over their rows
+    columns: tuple[str, str, str] = ("den", "num", "neg")
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Integer
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import column
+from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import null
 from sqlalchemy import select
@@ -37,98 +41,72 @@ ONE = literal(1)
 ZERO = literal(0)
 
 
-def _flag(condition) -> object:
+def _flag(condition) -> Any:
     return case((condition, 1), else_=0)
 
 
-# --- touchpoint surveys ----------------------------------------------------------------------
+# --- touchpoint surveys: one pass over the answers for CSAT, CES, NPS and RATING -------------
 
 
-def _answers(question: str, window: CxWindow, num, neg=None):
+def answers_rows(window: CxWindow):
+    """Every counted answer of the window, with a (den, num, neg) triple per metric."""
     t = TouchpointAnswer
-    columns = [t.region_id.label("region_id"), t.office_id.label("office_id"),
-               t.touchpoint.label("touchpoint"), t.submitted_at.label("at"),
-               ONE.label("den"), num.label("num")]
-    if neg is not None:
-        columns.append(neg.label("neg"))
-    return select(*columns).where(
-        t.question == question, t.counted.is_(True),
-        t.submitted_at >= window.start, t.submitted_at < window.end)
+    v = t.value
+
+    def asked(question: str, condition=None, value=None):
+        if value is not None:
+            return case((t.question == question, value), else_=0)
+        if condition is None:
+            return _flag(t.question == question)
+        return _flag(and_(t.question == question, condition))
+
+    return select(
+        t.region_id.label("region_id"), t.office_id.label("office_id"),
+        t.touchpoint.label("touchpoint"), t.submitted_at.label("at"),
+        asked("csat").label("den_csat"), asked("csat", v >= 4).label("num_csat"),
+        asked("ces").label("den_ces"), asked("ces", v >= 4).label("num_ces"),
+        asked("nps").label("den_nps"), asked("nps", v >= 9).label("num_nps"),
+        asked("nps", v <= 6).label("neg_nps"),
+        asked("window_rating").label("den_rating"),
+        asked("window_rating", value=v).label("num_rating"),
+    ).where(t.counted.is_(True), t.question.in_(("csat", "ces", "nps", "window_rating")),
+            t.submitted_at >= window.start, t.submitted_at < window.end)
 
 
-def csat_rows(window: CxWindow):
-    return _answers("csat", window, _flag(TouchpointAnswer.value >= 4))
+# --- calls recorded in the contact centre's console: one pass for FCR, ER, RR, AHT, ASA ------
 
 
-def ces_rows(window: CxWindow):
-    return _answers("ces", window, _flag(TouchpointAnswer.value >= 4))
-
-
-def nps_rows(window: CxWindow):
-    return _answers("nps", window, _flag(TouchpointAnswer.value >= 9),
-                    _flag(TouchpointAnswer.value <= 6))
-
-
-def rating_rows(window: CxWindow):
-    return _answers("window_rating", window, TouchpointAnswer.value)
-
-
-# --- calls recorded in the contact centre's console -------------------------------------------
-
-
-def _calls(window: CxWindow, num, *, where=()):
+def calls_rows(window: CxWindow):
     c = CALLS.c
+
+    def known(column):
+        return _flag(column.is_not(None))
+
     return select(
         c.region_id.label("region_id"), c.office_id.label("office_id"),
         literal("contact_centre").label("touchpoint"), c.started_at.label("at"),
-        ONE.label("den"), num.label("num"),
-    ).where(c.ended_at.is_not(None), c.started_at >= window.start,
-            c.started_at < window.end, *where)
-
-
-def fcr_rows(window: CxWindow):
-    c = CALLS.c
-    return _calls(window, _flag(c.resolved_first_contact.is_(True)),
-                  where=(c.resolved_first_contact.is_not(None),))
-
-
-def er_rows(window: CxWindow):
-    c = CALLS.c
-    return _calls(window, _flag(c.escalated.is_(True)), where=(c.escalated.is_not(None),))
-
-
-def rr_rows(window: CxWindow):
-    return _calls(window, _flag(CALLS.c.response_id.is_not(None)))
-
-
-def aht_rows(window: CxWindow):
-    c = CALLS.c
-    return _calls(window, c.handling_seconds, where=(c.handling_seconds.is_not(None),))
-
-
-def asa_rows(window: CxWindow):
-    c = CALLS.c
-    return _calls(window, c.waiting_seconds, where=(c.waiting_seconds.is_not(None),))
+        known(c.resolved_first_contact).label("den_fcr"),
+        _flag(c.resolved_first_contact.is_(True)).label("num_fcr"),
+        known(c.escalated).label("den_er"), _flag(c.escalated.is_(True)).label("num_er"),
+        ONE.label("den_rr"), known(c.response_id).label("num_rr"),
+        known(c.handling_seconds).label("den_aht"),
+        func.coalesce(c.handling_seconds, 0).label("num_aht"),
+        known(c.waiting_seconds).label("den_asa"),
+        func.coalesce(c.waiting_seconds, 0).label("num_asa"),
+    ).where(c.ended_at.is_not(None), c.started_at >= window.start, c.started_at < window.end)
 
 
 # --- the telephony platform's daily statistics (per line: the region's, no office) -----------
 
 
-def _telephony(window: CxWindow, num, den):
+def telephony_rows(window: CxWindow):
     t = TELEPHONY.c
     return select(
         t.region_id.label("region_id"), cast(null(), Integer).label("office_id"),
         literal("contact_centre").label("touchpoint"), t.day.label("at"),
-        den.label("den"), num.label("num"),
+        t.offered.label("den"), t.abandoned.label("num_ar"),
+        t.answered_within_20s.label("num_sl"),
     ).where(t.day >= window.start.date(), t.day < window.end.date())
-
-
-def ar_rows(window: CxWindow):
-    return _telephony(window, TELEPHONY.c.abandoned, TELEPHONY.c.offered)
-
-
-def sl_rows(window: CxWindow):
-    return _telephony(window, TELEPHONY.c.answered_within_20s, TELEPHONY.c.offered)
 
 
 # --- imported day counts ---------------------------------------------------------------------
@@ -174,7 +152,8 @@ METRICS = (
         definition="Доля ответов «4» и «5» по шкале 1–5 на вопрос об удовлетворённости, %.",
         numerator="ответы «4» и «5»", denominator="все ответы на вопрос",
         kind="share", scale="%", window="quarter", direction="higher", min_n=SURVEY_MIN_N,
-        touchpoints=SURVEYED, rows=csat_rows, sources=("touchpoint_answers",),
+        touchpoints=SURVEYED, rows=answers_rows,
+        columns=("den_csat", "num_csat", ""), sources=("touchpoint_answers",),
         question=CxQuestion("csat", "Насколько вы удовлетворены обслуживанием?", 1, 5, FIVE)),
     CxMetric(
         code="NPS", title="Индекс готовности рекомендовать (NPS)",
@@ -183,7 +162,9 @@ METRICS = (
         numerator="оценки 9–10 минус оценки 0–6", denominator="все оценки",
         kind="balance", scale="пункты", window="quarter", direction="higher",
         min_n=SURVEY_MIN_N, touchpoints=("office", "kiosk", "site", "feedback"),
-        rows=nps_rows, sources=("touchpoint_answers",), bounds=(-100.0, 100.0),
+        rows=answers_rows,
+        columns=("den_nps", "num_nps", "neg_nps"), sources=("touchpoint_answers",),
+        bounds=(-100.0, 100.0),
         question=CxQuestion("nps", "Насколько вероятно, что вы порекомендуете центр занятости "
                                    "друзьям и знакомым?", 0, 10)),
     CxMetric(
@@ -192,7 +173,8 @@ METRICS = (
                    "«Очень сложно … Легко», %.",
         numerator="ответы «Легко» и «Скорее легко»", denominator="все ответы на вопрос",
         kind="share", scale="%", window="quarter", direction="higher", min_n=SURVEY_MIN_N,
-        touchpoints=SURVEYED, rows=ces_rows, sources=("touchpoint_answers",),
+        touchpoints=SURVEYED, rows=answers_rows,
+        columns=("den_ces", "num_ces", ""), sources=("touchpoint_answers",),
         platform_defined=True,
         question=CxQuestion("ces", "Насколько легко вам было решить свой вопрос?", 1, 5, EASE)),
     CxMetric(
@@ -201,14 +183,16 @@ METRICS = (
                    "исходом, %.",
         numerator="обращения, решённые с первого раза", denominator="обращения с исходом",
         kind="share", scale="%", window="month", direction="higher", min_n=CALLS_MIN_N,
-        touchpoints=("contact_centre",), rows=fcr_rows, sources=("contact_calls",)),
+        touchpoints=("contact_centre",), rows=calls_rows,
+        columns=("den_fcr", "num_fcr", ""), sources=("contact_calls",)),
     CxMetric(
         code="RR", title="Доля заполненных опросов (RR)",
         definition="Опросы, пройденные после звонка, / звонки, в которых опрос предлагался "
                    "(каждый завершённый), %.",
         numerator="звонки с пройденным опросом", denominator="завершённые звонки",
         kind="share", scale="%", window="month", direction="higher", min_n=CALLS_MIN_N,
-        touchpoints=("contact_centre",), rows=rr_rows, sources=("contact_calls",),
+        touchpoints=("contact_centre",), rows=calls_rows,
+        columns=("den_rr", "num_rr", ""), sources=("contact_calls",),
         platform_defined=True),
     CxMetric(
         code="IQS", title="Внутренняя оценка качества (IQS)",
@@ -224,7 +208,8 @@ METRICS = (
                    "обращения, %.",
         numerator="переданные обращения", denominator="обращения с исходом",
         kind="share", scale="%", window="month", direction="lower", min_n=CALLS_MIN_N,
-        touchpoints=("contact_centre",), rows=er_rows, sources=("contact_calls",),
+        touchpoints=("contact_centre",), rows=calls_rows,
+        columns=("den_er", "num_er", ""), sources=("contact_calls",),
         platform_defined=True),
     CxMetric(
         code="RpC", title="Обращений на клиента (RpC)",
@@ -254,7 +239,8 @@ METRICS = (
                    "звонки, в секундах.",
         numerator="время обработки звонков, с", denominator="обработанные звонки",
         kind="mean", scale="с", window="month", direction="lower", min_n=CALLS_MIN_N,
-        touchpoints=("contact_centre",), rows=aht_rows, sources=("contact_calls",),
+        touchpoints=("contact_centre",), rows=calls_rows,
+        columns=("den_aht", "num_aht", ""), sources=("contact_calls",),
         bounds=(0.0, float("inf"))),
     CxMetric(
         code="ASA", title="Среднее время ответа (ASA)",
@@ -262,7 +248,8 @@ METRICS = (
                    "секундах.",
         numerator="время ожидания, с", denominator="отвеченные звонки",
         kind="mean", scale="с", window="month", direction="lower", min_n=CALLS_MIN_N,
-        touchpoints=("contact_centre",), rows=asa_rows, sources=("contact_calls",),
+        touchpoints=("contact_centre",), rows=calls_rows,
+        columns=("den_asa", "num_asa", ""), sources=("contact_calls",),
         bounds=(0.0, float("inf"))),
     CxMetric(
         code="AR", title="Доля потерянных звонков",
@@ -270,21 +257,24 @@ METRICS = (
                    "поступившие звонки, %.",
         numerator="потерянные звонки", denominator="поступившие звонки",
         kind="share", scale="%", window="month", direction="lower", min_n=100,
-        touchpoints=("contact_centre",), rows=ar_rows, sources=("telephony_stats",)),
+        touchpoints=("contact_centre",), rows=telephony_rows,
+        columns=("den", "num_ar", ""), sources=("telephony_stats",)),
     CxMetric(
         code="SL", title="Уровень обслуживания 80/20",
         definition="Звонки, отвеченные в течение 20 секунд, / поступившие звонки, %; "
                    "норматив — не ниже 80 %.",
         numerator="отвеченные за 20 с", denominator="поступившие звонки",
         kind="share", scale="%", window="month", direction="higher", min_n=100,
-        touchpoints=("contact_centre",), rows=sl_rows, sources=("telephony_stats",)),
+        touchpoints=("contact_centre",), rows=telephony_rows,
+        columns=("den", "num_sl", ""), sources=("telephony_stats",)),
     CxMetric(
         code="RATING", title="Оценка в окне специалиста",
         definition="Средняя оценка 1–5 сразу после обслуживания: "
                    "(5·n5 + 4·n4 + 3·n3 + 2·n2 + 1·n1) / n.",
         numerator="сумма оценок", denominator="число оценок",
         kind="mean", scale="баллы", window="quarter", direction="higher", min_n=SURVEY_MIN_N,
-        touchpoints=("specialist_window",), rows=rating_rows, sources=("touchpoint_answers",),
+        touchpoints=("specialist_window",), rows=answers_rows,
+        columns=("den_rating", "num_rating", ""), sources=("touchpoint_answers",),
         bounds=(1.0, 5.0),
         question=CxQuestion("window_rating", "Оцените, пожалуйста, работу специалиста", 1, 5,
                             FIVE)),
