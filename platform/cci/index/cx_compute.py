@@ -139,7 +139,9 @@ def _months(run: CxRun, family: list[CxMetric], window: CxWindow) -> list[dict[s
     for metric in family:
         den, num, neg = (rows.c.get(name) for name in metric.columns)
         assert den is not None and num is not None, f"{metric.code}: no {metric.columns[:2]}"
-        sums += [func.sum(den), func.sum(num), func.sum(num * num),
+        # Σnum² only where an interval needs it (a mean): every sum is work per row
+        sums += [func.sum(den), func.sum(num),
+                 func.sum(num * num) if metric.kind == "mean" else literal(0),
                  func.sum(neg) if neg is not None else literal(0)]
     query = (select(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month, *sums)
              .group_by(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month))
