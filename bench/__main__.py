@@ -7,8 +7,10 @@ run, the floor (the bare GROUP BY over the same answers) and a raw COPY of the r
 import stores. Every figure is printed and written to bench/results.json.
 
 BENCH_SCALE (default 1) scales the data down for a quick run, e.g. BENCH_SCALE=0.01.
-BENCH_ONLY (default "compute,import,submit,federal") picks the parts to run; "federal" alone
-generates the regions and offices only (no responses), then its own results (bench/federal.py).
+BENCH_ONLY (default "compute,import,submit,federal,cx") picks the parts to run; "federal" alone
+generates the regions and offices only (no responses), then its own results (bench/federal.py);
+"cx" (bench/cx.py) computes every CX metric for the federation against the bare GROUP BY over
+the same rows.
 BENCH_REUSE=1 keeps the data set a previous run generated in the schema (at the same scale)
 instead of generating it again, which takes most of a full run: for measuring one part again,
 e.g. BENCH_REUSE=1 BENCH_ONLY=submit. The parts then run over what earlier runs added too;
@@ -39,7 +41,7 @@ RESULTS = ROOT / "bench" / "results.json"
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 BASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit,federal").split(","))
+PARTS = set(os.environ.get("BENCH_ONLY", "compute,import,submit,federal,cx").split(","))
 REUSE = os.environ.get("BENCH_REUSE") == "1"
 
 N_REGIONS = max(2, min(85, round(85 * SCALE)))
@@ -425,7 +427,12 @@ def main() -> None:
     elif not reused:
         reset_schema(app)
         say("generating the data set…")
-        campaign_id = generate(app)
+        if PARTS - {"cx"}:
+            campaign_id = generate(app)
+        else:  # the CX metrics alone need the regions and offices only
+            from bench import cx
+
+            cx.generate_directory(app, N_REGIONS, N_OFFICES)
     else:
         from alembic import command
 
@@ -451,6 +458,10 @@ def main() -> None:
         from bench import federal
 
         federal.bench_federal(app, results, kept=campaign_id if federal_only else None)
+    if "cx" in PARTS:
+        from bench import cx
+
+        cx.bench_cx(app, results)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     say(f"written to {RESULTS.relative_to(ROOT)}")
 

@@ -78,6 +78,11 @@ NOT_CRAWLED = {
     "web_survey.invitation_form": "public: entering an invitation's code",
     "web_survey.invitation": "public: an invitation, by its secret code",
     "web_survey.prefs": "public: the respondent's display preferences",
+    "web_survey.touchpoint": "public: a touchpoint survey's question (QR card, link) for any "
+                             "office (tests/test_cx_metrics.py)",
+    "kiosk_api.exit_poll": "public: authenticated by the device's token (tests/test_cx_metrics.py)",
+    "kiosk_api.exit_poll_answer": "public: authenticated by the device's token "
+                                  "(tests/test_cx_metrics.py)",
 }
 
 #: Pages that show every region's published region-level figures to a region's users (the
@@ -90,7 +95,8 @@ REGION_LEVEL = {"region.federal_benchmark": ("Владимир",),
 
 #: Path parameters that name no tenant's data: filled with an ordinary value.
 NEUTRAL = {"key": "cci-2023", "methodology_key": "cci-2023", "fmt": "csv",
-           "indicator_code": "O-II.1", "indicator": "S-II.1"}
+           "indicator_code": "O-II.1", "indicator": "S-II.1", "metric_code": "CSAT",
+           "touchpoint": "office"}
 #: Path parameters naming a region (another region's for the foreign crawl).
 REGION_PARAMS = {"region_code", "code"}
 #: A string parameter holding a row's id (a checklist's office).

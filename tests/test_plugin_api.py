@@ -390,6 +390,70 @@ def test_hook_report_metrics(build, app):
     assert 'cci_dependency_up{dependency="plugins"} 1.0' in text
 
 
+# --- register_cx_metrics -------------------------------------------------------------------
+
+
+class _ProbeMetric:
+    """A CX metric of a plugin's own: the share of «3» on a 1–3 question asked at the office."""
+
+    @hookimpl
+    def register_cx_metrics(self):
+        from sqlalchemy import case
+        from sqlalchemy import literal
+        from sqlalchemy import select as sql_select
+
+        from cci.plugin_api import CxMetric
+        from cci.plugin_api import CxQuestion
+        from cci.plugin_api import TouchpointAnswer as T
+
+        def rows(window):
+            return sql_select(
+                T.region_id.label("region_id"), T.office_id.label("office_id"),
+                T.touchpoint.label("touchpoint"), T.submitted_at.label("at"),
+                literal(1).label("den"), case((T.value == 3, 1), else_=0).label("num"),
+            ).where(T.question == "probe", T.counted.is_(True),
+                    T.submitted_at >= window.start, T.submitted_at < window.end)
+
+        return [CxMetric(
+            code="PROBE", title="Проба", definition="Доля ответов «3», %.",
+            numerator="ответы «3»", denominator="все ответы", kind="share", scale="%",
+            window="month", direction="higher", min_n=2, touchpoints=("office",),
+            rows=rows, sources=("touchpoint_answers",),
+            question=CxQuestion("probe", "Как вам?", 1, 3))]
+
+
+def test_hook_register_cx_metrics(build, app, tenants):
+    import datetime as dt
+
+    from cci.collection.touchpoints import TouchpointSubmission
+    from cci.collection.touchpoints import submit as submit_touchpoint
+    from cci.foundation import tenancy
+    from cci.foundation.db import db
+    from cci.foundation.models import CxValue
+    from cci.index import cx_compute
+
+    probe = build(plugins=(_ProbeMetric(),))
+    assert "PROBE" in probe.extensions["cci.registry"].cx_metrics
+    office = offices(probe, "RU-BRY")[0]
+    with probe.app_context():
+        for value in (3, 3, 1, "2"):
+            submit_touchpoint(TouchpointSubmission(office, "office", "probe", value, "test",
+                                                   submitted_at=DAY))
+        with tenancy.federal_scope("test"):
+            run = cx_compute.new_run(dt.date(2025, 5, 1), dt.date(2025, 6, 1), None)
+            cx_compute.compute(run)
+            db.commit()
+            cell = db.scalar(select(CxValue).where(
+                CxValue.run_id == run.id, CxValue.metric == "PROBE",
+                CxValue.level == "federation", CxValue.month.is_(None)))
+            assert (cell.n, cell.numerator, cell.value) == (4, 2, 50.0)
+
+
+def test_two_plugins_registering_one_cx_metric_stop_start_up(build, app):
+    with pytest.raises(PluginError, match="Two plugins register the CX metric 'PROBE'"):
+        build(plugins=(_ProbeMetric(), _ProbeMetric()))
+
+
 # --- every hook tested and documented --------------------------------------------------------
 
 

@@ -56,6 +56,9 @@ from cci.collection.intake import submit
 from cci.collection.intake import validate
 from cci.collection.recompute import follow as follow_the_data
 from cci.collection.retention import schedule_purge
+from cci.collection.touchpoints import TouchpointSubmission
+from cci.collection.touchpoints import questions as touchpoint_questions
+from cci.collection.touchpoints import submit as submit_touchpoint
 
 # Pages: access, the region area, rate limits
 from cci.foundation.access import blueprint_roles
@@ -77,11 +80,13 @@ from cci.foundation.jobs import JobError
 from cci.foundation.jobs import enqueue as enqueue_job
 from cci.foundation.models import Campaign
 from cci.foundation.models import Checklist
+from cci.foundation.models import CxCount
 from cci.foundation.models import JobRecord
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import SurveyInvitation
+from cci.foundation.models import TouchpointAnswer
 from cci.foundation.models import User
 from cci.foundation.roles import Role
 from cci.foundation.tenancy import Scope
@@ -89,6 +94,7 @@ from cci.foundation.tenancy import TenantScoped
 from cci.foundation.tenancy import federal_scope
 from cci.foundation.tenancy import region_scope
 from cci.hooks.manager import installed_channel
+from cci.hooks.manager import installed_cx_metrics
 from cci.hooks.manager import installed_set
 from cci.hooks.readings import Reading
 
@@ -122,6 +128,10 @@ from cci.methodology.contract import Option
 from cci.methodology.contract import Parameter
 from cci.methodology.contract import ThemePair
 from cci.methodology.contract import read_respondent_type
+from cci.methodology.cx import TOUCHPOINTS
+from cci.methodology.cx import CxMetric
+from cci.methodology.cx import CxQuestion
+from cci.methodology.cx import CxWindow
 from cci.methodology.figures import FederalData
 from cci.methodology.figures import FederalResult
 from cci.methodology.figures import Figure
@@ -160,7 +170,18 @@ __all__ = [  # noqa: RUF022
     "hookimpl",
     "installed_channel",
     "installed_set",
+    "installed_cx_metrics",
     "Reading",
+    # CX metrics of the journey map's touchpoints
+    "CxMetric",
+    "CxQuestion",
+    "CxWindow",
+    "TOUCHPOINTS",
+    "TouchpointAnswer",
+    "CxCount",
+    "TouchpointSubmission",
+    "submit_touchpoint",
+    "touchpoint_questions",
     # Methodology contract
     "RESPONDENT_TYPES",
     "AnswerError",

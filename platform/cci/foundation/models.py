@@ -775,3 +775,169 @@ class ImprovementAction(TenantScoped, Base):
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     map_version: Mapped[JourneyMapVersion] = relationship()
+class TouchpointAnswer(TenantScoped, Base):
+    """One answer of a short touchpoint survey (a CX metric's question: CES after a call, the
+    kiosk's exit poll, the rating at the specialist's window, NPS after the result), stored
+    through ``cci.collection.touchpoints``: quality flags as for the index survey, and an
+    answer with a flag is kept but not counted."""
+
+    __tablename__ = "touchpoint_answers"
+    __table_args__ = (
+        Index("ix_touchpoint_answers_region_submitted", "region_id", "submitted_at"),
+        Index("ix_touchpoint_answers_office_question", "office_id", "question", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: made by the client so that a repeated delivery is recognised; unique across regions
+    client_key: Mapped[str] = mapped_column(String(128), unique=True, default=_new_uuid)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    touchpoint: Mapped[str] = mapped_column(String(32))
+    #: the question's key (a metric's ``CxQuestion.key``)
+    question: Mapped[str] = mapped_column(String(32))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    channel: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quality_flags: Mapped[list[Any]] = mapped_column(default=list)
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CxCount(TenantScoped, Base):
+    """A day's count from an office's (or, without office, the region's) statistics: e-queue
+    visits and clients, site visits, pre-registrations, services received. Imported; one row
+    per (office, touchpoint, day, kind), so importing again replaces the figure."""
+
+    __tablename__ = "cx_counts"
+    __table_args__ = (
+        CheckConstraint("count >= 0", name="count"),
+        Index("ix_cx_counts_region_day", "region_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    touchpoint: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CxRun(TenantScoped, Base):
+    """One computation of every installed CX metric over a period, for a region (its offices
+    and the region) or, without a region, for the federation (every level). Versioned like
+    index runs: a new computation of the same period is a new run; its values never change."""
+
+    __tablename__ = "cx_runs"
+    __tenant_nullable__ = True
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')",
+                        name="status"),
+        CheckConstraint("period_end > period_start", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    #: the first day after the period
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    #: the n-th run of this period and scope
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    #: {code: the metric's definition as computed}: what each value means, kept with it
+    definitions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+class CxValue(TenantScoped, Base):
+    """One metric's value for a touchpoint at a level (office, region, federation) over the
+    run's period (``month`` None) or one month of it, with the sums it was read from."""
+
+    __tablename__ = "cx_values"
+    __tenant_nullable__ = True
+    __table_args__ = (Index("ix_cx_values_run_metric", "run_id", "metric", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("cx_runs.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(10))  # office | region | federation
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    touchpoint: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(16))
+    definition_version: Mapped[str] = mapped_column(String(16), default="1")
+    month: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    n: Mapped[float] = mapped_column(Float, default=0.0)
+    numerator: Mapped[float] = mapped_column(Float, default=0.0)
+    squares: Mapped[float] = mapped_column(Float, default=0.0)
+    negatives: Mapped[float] = mapped_column(Float, default=0.0)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CxTarget(TenantScoped, Base):
+    """A region's target for a metric, at one touchpoint or (``touchpoint`` "") at all."""
+
+    __tablename__ = "cx_targets"
+    __table_args__ = (UniqueConstraint("region_id", "metric", "touchpoint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(16))
+    touchpoint: Mapped[str] = mapped_column(String(32), default="")
+    target: Mapped[float] = mapped_column(Float)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CxImport(TenantScoped, Base):
+    """An uploaded CSV/XLSX of day counts (e-queue and visit statistics, site funnel counts,
+    quality-checklist points) for the CX metrics, kept for the job that reads it, and what
+    importing it did: counts, or the row errors when nothing was stored."""
+
+    __tablename__ = "cx_imports"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
+    #: rows, created, updated, errors ([{"row", "column", "message", "text"}])
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+
+
+COMPLAINT_CHANNELS = ("book", "email", "site", "head_phone")
+
+
+class CxComplaint(TenantScoped, Base):
+    """A complaint registered by staff (the book of complaints, e-mail, the site, a call to the
+    head) with its topic: the map's «анализ жалоб». No personal data: the gist, not the
+    complainant."""
+
+    __tablename__ = "cx_complaints"
+    __table_args__ = (
+        CheckConstraint(f"channel IN {COMPLAINT_CHANNELS}", name="channel"),
+        Index("ix_cx_complaints_region_received", "region_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    touchpoint: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -25,12 +25,16 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 
 @hookimpl
 def register_jobs():
+    from cci.collection import cx_imports
     from cci.collection import imports
     from cci.collection import recompute
     from cci.collection import retention
     from cci.index import compute
+    from cci.index import cx_compute
 
     return {
+        cx_compute.JOB: cx_compute.compute_job,
+        cx_imports.JOB: cx_imports.import_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
         "runs.region": compute.compute_region_job,
@@ -94,6 +98,20 @@ def _checklist_words(row) -> dict[str, str]:
     except (LookupError, KeyError):
         return {}
     return {param.key: param.label for param in indicator.checklist}
+
+
+def _complaint_channels() -> dict:
+    from cci.collection.complaints import CHANNELS
+
+    return dict(CHANNELS)
+
+
+def _touchpoint_word(code: str) -> str:
+    from flask_babel import gettext
+
+    from cci.methodology.cx import TOUCHPOINTS
+
+    return str(TOUCHPOINTS[code]) if code in TOUCHPOINTS else gettext("every touchpoint")
 
 
 def _job_url(job) -> str | None:
@@ -191,6 +209,10 @@ def register_audit_vocabulary():
             "journey_map.publish": _l("Journey map version published"),
             "improvement_action.create": _l("Barrier made an improvement action"),
             "improvement_action.update": _l("Improvement action changed"),
+            "cx.target": _l("CX metric target set"),
+            "cx.compute": _l("CX metrics computation requested"),
+            "cx.import": _l("CX counts file uploaded"),
+            "cx.complaint": _l("Complaint registered"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),
@@ -223,6 +245,14 @@ def register_audit_vocabulary():
             "ImprovementAction": AuditObject(
                 _l("Improvement action"), m.ImprovementAction, lambda a: a.title,
                 lambda a: _in_region_url("region.action", a, action_id=a.id)),
+            "CxTarget": AuditObject(_l("CX metric target"), m.CxTarget,
+                                    lambda t: f"{t.metric} · {_touchpoint_word(t.touchpoint)}"),
+            "CxComplaint": AuditObject(_l("Complaint"), m.CxComplaint,
+                                       lambda c: f"{c.topic} · {c.received_on:%d.%m.%Y}"),
+            "CxImport": AuditObject(_l("CX counts import"), m.CxImport, lambda r: r.filename),
+            "CxRun": AuditObject(_l("CX metrics computation"), m.CxRun,
+                                 lambda r: f"{r.period_start:%d.%m.%Y}–{r.period_end:%d.%m.%Y}"
+                                           f" · v{r.version}"),
         },
         fields={
             "email": _l("E-mail"), "full_name": _l("Full name"), "role": _l("Role"),
@@ -249,6 +279,9 @@ def register_audit_vocabulary():
             "department": _l("Responsible department"), "owner_id": _l("Owner"),
             "due_on": _l("Due date"), "action_status": _l("Action status"),
             "metric_code": _l("Metric"), "target": _l("Target"),
+            "metric": _l("Metric"), "touchpoint": _l("Touchpoint"),
+            "period_start": _l("Period start"), "period_end": _l("Period end"),
+            "topic": _l("Topic"), "channel": _l("Channel"),
         },
         references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign",
                     "owner_id": "User"},
@@ -256,6 +289,8 @@ def register_audit_vocabulary():
             "role": {role.value: label for role, label in ROLE_LABELS.items()},
             "review_status": STATUS_LABELS,
             "rules": _RuleLabels(),
+            "touchpoint": _touchpoint_word,
+            "channel": _complaint_channels(),
             "timezone": zone_label,
             "methodology_key": _methodology_title,
             "base_key": _methodology_title,

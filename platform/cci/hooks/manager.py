@@ -28,6 +28,7 @@ from cci.foundation.audit import AuditVocabulary
 from cci.hooks import specs as hookspecs
 from cci.methodology.contract import IndicatorSet
 from cci.methodology.versions import Shelf
+from cci.methodology.cx import CxMetric
 
 ENTRY_POINT_GROUPS = ("cci.indicators", "cci.channels", "cci.plugins")
 
@@ -105,6 +106,8 @@ class Registry:
     api_schemas: dict[str, dict] = field(default_factory=dict)
     #: the audit log's words, the core's and every plugin's (``register_audit_vocabulary``)
     audit: AuditVocabulary = field(default_factory=AuditVocabulary)
+    #: the customer-experience metrics (``register_cx_metrics``), by code
+    cx_metrics: dict[str, CxMetric] = field(default_factory=dict)
 
     def indicator_set(self, key: str) -> IndicatorSet:
         try:
@@ -117,6 +120,11 @@ def installed_set(key: str) -> IndicatorSet:
     """The installed methodology set ``key`` in the current app; :class:`LookupError` when it
     is not installed (blocked, or its package removed)."""
     return current_app.extensions["cci.registry"].indicator_set(key)
+
+
+def installed_cx_metrics() -> dict[str, CxMetric]:
+    """The installed CX metrics in the current app, by code, in the plugins' order."""
+    return current_app.extensions["cci.registry"].cx_metrics
 
 
 def installed_channel(key: str) -> Channel | None:
@@ -180,6 +188,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                                       "methodology version")),
         channels=_collect(pm, "register_channels", Channel, "channel"),
         quality_rules=_collect(pm, "register_quality_rules", QualityRule, "quality rule"),
+        cx_metrics=_collect(pm, "register_cx_metrics", CxMetric, "CX metric"),
     )
     for plugin_name, jobs in _each_impl(pm, "register_jobs"):
         for name, func in jobs.items():

@@ -94,3 +94,12 @@ def report_metrics():
     read at every scrape of ``/metrics`` (in the application's context and the federal
     scope), e.g. devices online. Keep it to a query or two: a scrape comes every few seconds.
     """
+
+
+@hookspec
+def register_cx_metrics():
+    """Return a list of :class:`cci.methodology.cx.CxMetric`: customer-experience metrics of
+    the journey map's touchpoints (CSAT, NPS, FCR, …), each with its numerator, denominator,
+    scale, window, direction, minimum n, one-line definition and the rows the database sums.
+    A metric's ``code`` must be unique across all installed plugins.
+    """

@@ -78,6 +78,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import checklist_photos  # noqa: F401 - registers its routes
     from cci.web.views import checklists  # noqa: F401 - registers its routes
     from cci.web.views import comments  # noqa: F401 - registers its routes
+    from cci.web.views import cx  # noqa: F401 - registers its routes
     from cci.web.views import federal  # noqa: F401 - registers its routes
     from cci.web.views import health
     from cci.web.views import imports as import_views  # noqa: F401 - registers its routes

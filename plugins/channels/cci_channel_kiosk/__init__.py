@@ -24,6 +24,7 @@ from cci_channel_kiosk import devices
 from cci_channel_kiosk import models  # noqa: F401 - registers the kiosks tables
 from cci_channel_kiosk.admin_api import SCHEMAS
 from cci_channel_kiosk.admin_api import bp as admin_api_bp
+from cci_channel_kiosk.exit_poll import exit_poll as _exit_poll_view  # noqa: F401 - its routes
 from cci_channel_kiosk.public import API_PREFIX
 from cci_channel_kiosk.public import KEY
 from cci_channel_kiosk.public import URL_PREFIX

@@ -33,6 +33,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
+from cci.plugin_api import TOUCHPOINTS
 from cci.plugin_api import Office
 from cci.plugin_api import Region
 from cci.plugin_api import Role
@@ -40,9 +41,11 @@ from cci.plugin_api import SurveyInvitation
 from cci.plugin_api import db
 from cci.plugin_api import region_area_blueprint
 from cci.plugin_api import survey
+from cci.plugin_api import touchpoint_questions
 from cci.plugin_api import utcnow
 
 from cci_channel_web import qr
+from cci_channel_web.touchpoint import touchpoint_url
 
 STAFF_PREFIX = "/r/<region_code>/survey"
 staff_bp = region_area_blueprint("web_survey_staff", __name__, template_folder="templates")
@@ -80,9 +83,11 @@ def invitation_link(invitation: SurveyInvitation) -> str:
 @login_required
 def links():
     offices = db.scalars(select(Office).order_by(Office.kind.desc(), Office.code)).all()
+    cards = [(key, place, q.text) for key, (q, places) in touchpoint_questions().items()
+             for place in places]
     return render_template("web_survey/links.html", region=g.region, offices=offices,
                            region_link=region_link(g.region), office_link=office_link,
-                           may_invite=_may_invite())
+                           may_invite=_may_invite(), cards=cards, touchpoint_names=TOUCHPOINTS)
 
 
 @staff_bp.route("/poster/<int:office_id>")
@@ -99,6 +104,40 @@ def poster_qr(office_id: int):
     office = _office_or_404(office_id)
     return qr.svg_response(office_link(office), title=_("Survey link: %(office)s",
                                                          office=office.name))
+
+
+# --- touchpoint survey cards (a QR card at the specialist's window, a link after a service) ----
+
+
+def _card_target() -> tuple[Office, str, str]:
+    office = _office_or_404(request.args.get("office", type=int) or 0)
+    touchpoint, question = request.args.get("touchpoint", ""), request.args.get("question", "")
+    if request.args.get("card"):  # the links page's form: "<question>@<touchpoint>"
+        question, _at, touchpoint = request.args["card"].partition("@")
+    asked = touchpoint_questions()
+    if question not in asked or touchpoint not in asked[question][1]:
+        abort(404)
+    return office, touchpoint, question
+
+
+@staff_bp.route("/card")
+@login_required
+def touchpoint_card():
+    office, touchpoint, question = _card_target()
+    return render_template("web_survey/card.html", region=g.region, office=office,
+                           question=touchpoint_questions()[question][0],
+                           link=touchpoint_url(office, touchpoint, question),
+                           qr_url=url_for("web_survey_staff.touchpoint_card_qr",
+                                          office=office.id, touchpoint=touchpoint,
+                                          question=question))
+
+
+@staff_bp.route("/card/qr.svg")
+@login_required
+def touchpoint_card_qr():
+    office, touchpoint, question = _card_target()
+    return qr.svg_response(touchpoint_url(office, touchpoint, question),
+                           title=_("Survey link: %(office)s", office=office.name))
 
 
 # --- invitations -------------------------------------------------------------------------------
