@@ -27,8 +27,8 @@ from cci.collection.channels import QualityRule
 from cci.foundation.audit import AuditVocabulary
 from cci.hooks import specs as hookspecs
 from cci.methodology.contract import IndicatorSet
-from cci.methodology.versions import Shelf
 from cci.methodology.cx import CxMetric
+from cci.methodology.versions import Shelf
 
 ENTRY_POINT_GROUPS = ("cci.indicators", "cci.channels", "cci.plugins")
 

@@ -10,9 +10,9 @@ from cci.web.api.blueprint import bp
 
 def init_app(app: Flask) -> None:
     from cci.web.api import comments  # noqa: F401 - comments' themes, comments, profiles
+    from cci.web.api import cx  # noqa: F401 - CX metrics, values, targets
     from cci.web.api import dashboards  # noqa: F401 - trends, coverage, distributions
     from cci.web.api import federal  # noqa: F401 - federal figures, comparisons, disagreements
-    from cci.web.api import cx  # noqa: F401 - CX metrics, values, targets
     from cci.web.api import imports  # noqa: F401 - CSV/XLSX imports
     from cci.web.api import maps  # noqa: F401 - journey maps and improvement actions
     from cci.web.api import methodology  # noqa: F401 - the index's resources
