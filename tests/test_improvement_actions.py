@@ -149,7 +149,7 @@ def _make(app, region_code: str, owner_email: str, due: dt.date, title: str,
         version = journey_maps.latest_published(journey_map) or journey_maps.draft_of(
             journey_map)
         owner = db.scalar(select(User).where(User.email == owner_email))
-        action = improvement_actions.create(version, "search", "website", 0, {
+        action = improvement_actions.create(version, "search", "site", 0, {
             "title": title, "owner_id": owner.id, "due_on": due, "metric_code": metric},
             None)
         db.commit()
@@ -208,14 +208,51 @@ def test_after_the_due_date_the_metric_moved_or_no_data(app, client, region_map)
         seen.append((region, office, touchpoint, metric, on))
         return 62.0 if on < TODAY - dt.timedelta(days=1) or len(seen) == 1 else 81.5
 
+    installed = app.extensions["cci.metric_values"]
     app.extensions["cci.metric_values"] = reader
     try:
         page = _text(client.get(f"/r/RU-BRY/actions/{action_id}").get_data(as_text=True))
     finally:
-        del app.extensions["cci.metric_values"]
+        app.extensions["cci.metric_values"] = installed
     assert "Было: 62; к сроку: 81,5. Метрика улучшилась. Цель достигнута." in page
-    assert seen[0][:4] == (region_id(app, "RU-BRY"), None, "website", "CES")
+    assert seen[0][:4] == (region_id(app, "RU-BRY"), None, "site", "CES")
     assert seen[1][4] == TODAY - dt.timedelta(days=1)
+
+
+def test_the_metric_is_read_from_the_regions_newest_cx_run(app, client, region_map):
+    """The application's reader: the region's value of the action's metric and touchpoint in
+    the month the action was made and in the month of its due date, from the newest run; a
+    value resting on too few answers is no data."""
+    from cci.foundation.db import utcnow
+    from cci.foundation.models import CxRun
+    from cci.foundation.models import CxValue
+
+    due = TODAY - dt.timedelta(days=1)
+    made = (due.replace(day=1) - dt.timedelta(days=40)).replace(day=15)
+    action_id = _make(app, "RU-BRY", "head@bry.example.ru", due, "Переделать сайт",
+                      metric="CES")
+    bry = region_id(app, "RU-BRY")
+    with app.app_context(), tenancy.federal_scope("test"):
+        action = db.get(ImprovementAction, action_id)
+        action.created_at = dt.datetime.combine(made, dt.time(12))
+        action.target = 80.0
+        run = CxRun(region_id=bry, period_start=made.replace(day=1), period_end=due,
+                    status="succeeded", finished_at=utcnow())
+        db.add(run)
+        db.flush()
+        for month, value, insufficient in ((made, 62.0, False), (due, 81.5, False),
+                                           (due, 99.0, True)):
+            db.add(CxValue(run_id=run.id, region_id=bry, level="region", touchpoint="site",
+                           metric="CES" if not insufficient else "NPS",
+                           month=month.replace(day=1), n=40, value=value,
+                           insufficient=insufficient))
+        db.commit()
+    page = _text(client.get(f"/r/RU-BRY/actions/{action_id}").get_data(as_text=True))
+    assert "Было: 62; к сроку: 81,5. Метрика улучшилась. Цель достигнута." in page
+    with app.app_context(), tenancy.region_scope(bry):
+        reader = app.extensions["cci.metric_values"]
+        assert reader(bry, None, "site", "NPS", due) is None  # too few answers: no data
+        assert reader(bry, None, "office", "CES", due) is None  # another touchpoint
 
 
 def test_lower_is_better_metrics_move_down():
@@ -243,7 +280,7 @@ def test_another_region_cannot_see_or_touch_the_actions(app, client, region_map,
                        data={"status": "cancelled"}).status_code == 404
     assert "Только для Брянска" not in client.get("/r/RU-VLA/actions/").get_data(as_text=True)
     assert client.post(f"/r/RU-VLA/maps/{region_map}/actions/new?version=1&stage=search"
-                       "&touchpoint=website&barrier=0", data={}).status_code == 404
+                       "&touchpoint=site&barrier=0", data={}).status_code == 404
     assert client.get("/federal/actions/escalated").status_code == 404
     assert _action(app, id=action_id).status == "planned"
 
@@ -291,7 +328,7 @@ def test_api_maps_versions_and_actions(app, client, region_map, make_user):
     assert len(version["content"]["stages"]) == 7 and version["departures"] == []
 
     owner = make_user("operator", "RU-BRY")
-    body = {"map_id": region_map, "version": 1, "stage": "search", "touchpoint": "website",
+    body = {"map_id": region_map, "version": 1, "stage": "search", "touchpoint": "site",
             "barrier": 0, "owner_id": _user_id(app, owner),
             "due_on": (TODAY - dt.timedelta(days=31)).isoformat(), "metric_code": "CES",
             "target": 70}

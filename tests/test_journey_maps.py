@@ -25,7 +25,7 @@ STAGES = ["Поиск информации", "Решение о выборе", "
           "Оценка работы ЦЗН"]
 #: the codes the CX metrics are computed under (docs/cjm.md)
 CX_CODES = {"CSAT", "NPS", "CES", "FCR", "RR", "IQS", "ER", "RpC", "CV-1", "CV-2", "AHT", "ASA",
-            "abandonment", "service_level", "window_rating"}
+            "AR", "SL", "RATING"}
 
 
 @pytest.fixture
@@ -78,12 +78,12 @@ def test_template_ships_every_stage_and_cell_of_the_source(app, seeded, runner):
     # cells as the source has them
     assert _touchpoint(content, "search", "contact_centre")["metrics"][:5] == [
         {"code": c, "title": c} for c in ("RR", "IQS", "ER", "FCR", "RpC")]
-    assert "window_rating" in [m["code"] for m in
+    assert "RATING" in [m["code"] for m in
                                _touchpoint(content, "application", "office")["metrics"]]
-    assert _touchpoint(content, "evaluation", "feedback_channels")["barriers"] == [
+    assert _touchpoint(content, "evaluation", "feedback")["barriers"] == [
         "Отсутствие возможности (площадок) дать полноценную обратную связь об обращении в ЦЗН.",
         "Отсутствие работы с отзывами."]
-    assert _touchpoint(content, "testing", "testing_room")["questions"][0] == \
+    assert _touchpoint(content, "testing", "testing")["questions"][0] == \
         "Как долго будет длиться тестирование?"
     assert content["stages"][3]["context"].startswith("Сотрудники ЦЗН предложили")
     # the stored template is the shipped file, and a second seed adds nothing
@@ -143,17 +143,17 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
                  citizen_goal="Найти работу").status_code == 200
     assert _edit(client, map_id, op="touchpoint_add", stage="stage-7",
                  code="contact_centre").status_code == 200
-    assert _edit(client, map_id, op="item_add", stage="search", touchpoint="website",
+    assert _edit(client, map_id, op="item_add", stage="search", touchpoint="site",
                  row="metrics", code="CSAT").status_code == 200
-    assert _edit(client, map_id, op="item_remove", stage="search", touchpoint="website",
+    assert _edit(client, map_id, op="item_remove", stage="search", touchpoint="site",
                  row="barriers", index="0").status_code == 200
-    response = _edit(client, map_id, op="item_add", stage="search", touchpoint="website",
+    response = _edit(client, map_id, op="item_add", stage="search", touchpoint="site",
                      row="barriers", text="Сайт не работает с телефона")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="map-grid"' in page and "<html" not in page
     assert _edit(client, map_id, op="item_move", stage="search", touchpoint="contact_centre",
                  row="metrics", index="1", delta="-1").status_code == 200
-    assert _edit(client, map_id, op="item_edit", stage="search", touchpoint="specialist",
+    assert _edit(client, map_id, op="item_edit", stage="search", touchpoint="specialist_window",
                  row="questions", index="0", text="Специалист  вежлив?").status_code == 200
 
     content = _content(app, map_id, 1)
@@ -161,7 +161,7 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
         "Поиск информации", "Решение о выборе", "Подача заявления в ЦЗН",
         "Прохождение тренинга", "Оценка работы ЦЗН", "Получение результата",
         "Трудоустройство"]
-    website = _touchpoint(content, "search", "website")
+    website = _touchpoint(content, "search", "site")
     assert [m["code"] for m in website["metrics"]] == ["CES", "CV-1", "CV-2",
                                                        "content_analysis", "CSAT"]
     assert website["barriers"][0] == "Неактуальное оснащение сайта."
@@ -169,7 +169,8 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
     assert [m["code"] for m in _touchpoint(content, "search", "contact_centre")["metrics"]][:2] \
         == ["IQS", "RR"]
     assert _touchpoint(content, "stage-7", "contact_centre")["title"] == "Контакт-центр"
-    assert _touchpoint(content, "search", "specialist")["questions"][0] == "Специалист вежлив?"
+    assert _touchpoint(content, "search", "specialist_window")["questions"][0] == \
+        "Специалист вежлив?"
 
     # publish: the version is in force and never changes
     assert client.post(f"/r/RU-BRY/maps/{map_id}/publish").status_code == 302
@@ -205,13 +206,13 @@ def test_bad_changes_are_refused_in_words(app, client, adopted):
     before = _content(app, adopted, 1)
     for form in ({"op": "stage_remove", "stage": "nope"},
                  {"op": "stage_move", "stage": "search", "delta": "x"},
-                 {"op": "touchpoint_add", "stage": "search", "code": "website"},
+                 {"op": "touchpoint_add", "stage": "search", "code": "site"},
                  {"op": "touchpoint_add", "stage": "search", "code": "moon"},
-                 {"op": "item_add", "stage": "search", "touchpoint": "website",
+                 {"op": "item_add", "stage": "search", "touchpoint": "site",
                   "row": "metrics", "code": "CES"},
-                 {"op": "item_add", "stage": "search", "touchpoint": "website",
+                 {"op": "item_add", "stage": "search", "touchpoint": "site",
                   "row": "barriers", "text": "   "},
-                 {"op": "item_remove", "stage": "search", "touchpoint": "website",
+                 {"op": "item_remove", "stage": "search", "touchpoint": "site",
                   "row": "barriers", "index": "99"},
                  {"op": "stage_add", "title": ""},
                  {"op": "explode"}):
@@ -243,9 +244,9 @@ def test_an_office_adopts_its_own_map(app, client, adopted):
 def test_federal_analyst_sees_where_regions_departed(app, client, seeded, adopted, make_user,
                                                     login):
     _edit(client, adopted, op="stage_remove", stage="testing")
-    _edit(client, adopted, op="item_add", stage="search", touchpoint="website", row="metrics",
+    _edit(client, adopted, op="item_add", stage="search", touchpoint="site", row="metrics",
           code="NPS")
-    _edit(client, adopted, op="item_remove", stage="search", touchpoint="specialist",
+    _edit(client, adopted, op="item_remove", stage="search", touchpoint="specialist_window",
           row="barriers", index="2")
     client.post(f"/r/RU-BRY/maps/{adopted}/publish")
     client.post("/logout")
@@ -275,14 +276,14 @@ def test_methodology_owner_versions_the_template(app, client, seeded, make_user,
     assert len(_content(app, seeded, 1)["stages"]) == 7  # published: refused
     client.post(f"/federal/maps/{seeded}/draft")
     client.post(f"/federal/maps/{seeded}/edit", data={
-        "op": "item_add", "stage": "search", "touchpoint": "website", "row": "metrics",
+        "op": "item_add", "stage": "search", "touchpoint": "site", "row": "metrics",
         "code": "CSAT"})
     client.post(f"/federal/maps/{seeded}/publish")
     assert _status(app, seeded, 2) == "published"
     assert "CSAT" in [m["code"] for m in _touchpoint(_content(app, seeded, 2), "search",
-                                                     "website")["metrics"]]
+                                                     "site")["metrics"]]
     assert "CSAT" not in [m["code"] for m in _touchpoint(_content(app, seeded, 1), "search",
-                                                         "website")["metrics"]]
+                                                         "site")["metrics"]]
 
 
 @pytest.mark.parametrize("role", ["operator", "auditor"])

@@ -43,7 +43,7 @@ OPEN_STATUSES = ("planned", "in_progress")
 #: days past the due date after which an open action escalates to the federal level
 ESCALATION_DAYS = 30
 #: metrics whose smaller value is the better one
-LOWER_IS_BETTER = frozenset({"RpC", "ER", "AHT", "ASA", "abandonment"})
+LOWER_IS_BETTER = frozenset({"RpC", "ER", "AHT", "ASA", "AR"})
 
 #: (region id, office id or None, touchpoint code, metric code, on date) -> the metric's
 #: value for the period ending on that date, or None when there is none

@@ -56,18 +56,20 @@ ROWS = (
 TEXT_ROWS = ("questions", "czn_goals", "barriers", "departments", "tools")
 ITEM_ROWS = ("metrics", *TEXT_ROWS)
 
-#: touchpoints a map may have, by stable code
+#: touchpoints a map may have, by stable code: the codes CX metrics are collected and computed
+#: under too (cci.methodology.cx)
 TOUCHPOINTS = {
-    "website": _l("Website and social networks"),
+    "site": _l("Website and social networks"),
     "social_networks": _l("Social networks and messengers"),
     "contact_centre": _l("Contact centre"),
-    "way_to_office": _l("The way to the job centre"),
+    "route": _l("The way to the job centre"),
     "office": _l("The office and its administrator"),
-    "specialist": _l("The job centre's specialist"),
-    "testing_room": _l("Testing"),
-    "trainer": _l("Trainer"),
+    "kiosk": _l("Kiosk in the office"),
+    "specialist_window": _l("The job centre's specialist"),
+    "testing": _l("Testing"),
+    "training": _l("Trainer"),
     "notifications": _l("Notifications"),
-    "feedback_channels": _l("Feedback channels"),
+    "feedback": _l("Feedback channels"),
 }
 
 #: metrics a map may measure, by the codes of the specification (docs/cjm.md): the measured
@@ -85,9 +87,9 @@ METRICS = {
     "CV-2": _l("CV-2, services received per pre-registration"),
     "AHT": _l("AHT, average handling time"),
     "ASA": _l("ASA, average speed of answer"),
-    "abandonment": _l("Abandonment rate"),
-    "service_level": _l("Service level 80/20"),
-    "window_rating": _l("Rating at the specialist's window"),
+    "AR": _l("Abandonment rate"),
+    "SL": _l("Service level 80/20"),
+    "RATING": _l("Rating at the specialist's window"),
     "exit_survey": _l("Exit survey"),
     "call_end_survey": _l("Survey at the end of a call"),
     "call_statistics": _l("Call statistics and topics"),

@@ -16,6 +16,7 @@ from cci.foundation.db import db
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
 from cci.foundation.models import CxValue
+from cci.index.cx_compute import current_run
 from cci.methodology.cx import CxMetric
 from cci.methodology.cx import improved
 from cci.methodology.cx import status
@@ -141,3 +142,23 @@ def set_target(region_id: int, metric: str, touchpoint: str, value: float, user)
     db.commit()
     return row
 
+
+
+def value_at(region_id: int, office_id: int | None, touchpoint: str, metric: str,
+             on: dt.date) -> float | None:
+    """A metric's value in the month of ``on`` (the office's, or the region's when
+    ``office_id`` is None), from the region's newest run: what an improvement action's
+    «did its metric move» reads (cci.foundation.improvement_actions.MetricReader). None when
+    there is no such value or it rests on fewer answers than its minimum: no data, never a
+    guess."""
+    run = current_run(region_id)
+    if run is None:
+        return None
+    query = select(CxValue.value).where(
+        CxValue.run_id == run.id, CxValue.region_id == region_id, CxValue.metric == metric,
+        CxValue.touchpoint == touchpoint, CxValue.month == on.replace(day=1),
+        CxValue.level == ("office" if office_id is not None else "region"),
+        CxValue.insufficient.is_(False))
+    query = query.where(CxValue.office_id == office_id) if office_id is not None else \
+        query.where(CxValue.office_id.is_(None))
+    return db.scalar(query)

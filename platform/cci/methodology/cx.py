@@ -41,8 +41,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from cci.foundation import journey_maps
 from cci.methodology.figures import spread_interval
 from cci.methodology.figures import wilson
 
@@ -51,19 +50,9 @@ DIRECTIONS = ("higher", "lower")
 #: the period one headline value covers; every run also keeps each calendar month's value
 WINDOWS = ("month", "quarter")
 
-#: The touchpoints of the journey map (docs/cjm.md), by the codes metrics and maps share.
-TOUCHPOINTS: dict[str, Any] = {
-    "site": _l("Website and social networks"),
-    "contact_centre": _l("Contact centre"),
-    "route": _l("The way to the office"),
-    "office": _l("Office and its administrator"),
-    "kiosk": _l("Kiosk in the office"),
-    "specialist_window": _l("Specialist's window"),
-    "testing": _l("Testing room"),
-    "training": _l("Training"),
-    "notifications": _l("Notifications"),
-    "feedback": _l("Feedback channels"),
-}
+#: The touchpoints of the journey map (docs/cjm.md), by the codes metrics and maps share: one
+#: vocabulary, the maps'.
+TOUCHPOINTS = journey_maps.TOUCHPOINTS
 
 #: where a figure stands against its target (value vs target, read with its interval)
 STATUSES = ("green", "amber", "red")

@@ -22,6 +22,7 @@ from cci.foundation import logs
 from cci.foundation import redis_conn
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
+from cci.index import cx_reports
 from cci.web import inputs
 from cci.web import metrics
 from cci.web import moments
@@ -53,6 +54,8 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
                               extra=(*extra_plugins, region_report))
     app.extensions["cci.plugins"] = pm
     app.extensions["cci.registry"] = build_registry(pm)
+    # whether an improvement action's metric moved is read from the CX runs' stored values
+    app.extensions["cci.metric_values"] = cx_reports.value_at
 
     observability.init_app(app)  # first: every later hook's log records carry the request id
     db.init_app(app)
