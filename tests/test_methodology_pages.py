@@ -124,6 +124,13 @@ def test_the_diff_is_written_for_people(reader):
     assert "Сайтом удобно пользоваться с телефона — 0,125" in page  # merged from O-III.5
     assert "O-III.5 Наличие регионального сайта СЗН" in page and "удалено" in page
     assert "Анкеты двух версий совпадают" in page
+    # the proposal behind an indicator's change: the pilot's changes ИКЦ-2023 implements
+    indicators = fragment[fragment.index('id="indicators"'):fragment.index('id="parameters"')]
+    o_iii_5 = indicators[indicators.index("O-III.5"):]
+    o_iii_5 = o_iii_5[:o_iii_5.index("</tr>")]
+    assert "Изменение 04" in o_iii_5
+    o_v_2 = indicators[indicators.index("O-V.2"):]
+    assert "Изменение 04" not in o_v_2[:o_v_2.index("</tr>")]
 
 
 def test_change_entries_in_words(app, sets):

@@ -249,6 +249,18 @@ def methodology_change_log(key: str) -> list[MethodologyProposal]:
     return versions.change_log(key)
 
 
+@federal_bp.app_template_global()
+def proposals_by_indicator(key: str) -> dict[str, list[MethodologyProposal]]:
+    """The accepted proposals a version implements, by each indicator code they name: the
+    «proposal behind it» of the difference of two versions."""
+    out: dict[str, list[MethodologyProposal]] = {}
+    for proposal in methodology_change_log(key):
+        for code in (part.strip() for part in proposal.indicator.split(",")):
+            if code:
+                out.setdefault(code, []).append(proposal)
+    return out
+
+
 @federal_bp.route("/proposals/")
 @roles_required(*OWNERS)
 def proposals():
