@@ -279,14 +279,13 @@ def distribution_tables(indicator_set, indicator, figures) -> list[dict]:
                 for k in answer_order(item, keys)]
         text = item.text if item is not None else {}
         title = next((text[t] for t in RESPONDENT_TYPES if t in text), key)
-        # a horizontal chart draws its first label at the bottom: reversed, it reads as the table
         series: dict[str, Sequence[float | None]] = {
-            type_label(t): [counts[i] for _label, counts in reversed(rows)]
+            type_label(t): [counts[i] for _label, counts in rows]
                   for i, t in enumerate(RESPONDENT_TYPES) if present[t]}
         tables.append({
             "key": key, "title": title, "rows": rows,
             "totals": [sum(present[t].values()) for t in RESPONDENT_TYPES],
-            "chart": charts.stacked(title, [label for label, _c in reversed(rows)], series,
+            "chart": charts.stacked(title, [label for label, _c in rows], series,
                                     value_format=lambda v: number(v)),
         })
     return tables
