@@ -42,8 +42,8 @@ def test_stacked_bars_show_every_part():
 
 def _label_heights(svg: str, labels: list[str]) -> list[float]:
     """The y of each label's text on the chart (SVG: smaller is higher)."""
-    found = dict((label, float(y)) for y, label in re.findall(
-        r'<text x="[^"]*" y="([^"]+)" class="">([^<]+)</text>', svg) if label in labels)
+    found = {label: float(y) for y, label in re.findall(
+        r'<text x="[^"]*" y="([^"]+)" class="">([^<]+)</text>', svg) if label in labels}
     return [found[label] for label in labels]
 
 

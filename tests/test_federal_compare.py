@@ -159,11 +159,19 @@ def test_the_compare_page_gives_both_indices_ranks_and_the_change(
     assert "Входит в индекс: было нет, стало да." in s_iii_2
     assert "Порог положительного ответа: было 9–10, стало 8–10." in s_iii_2
     assert "70 %" in s_iii_2 and "80 %" in s_iii_2 and "+10,0 п. п." in s_iii_2
+    # which of the pilot's changes explains it: those ИКЦ-2023 declares naming S-III.2
+    assert "Изменение 05: Показатель «Доступность и понятность информации» разделён на 4 " \
+        "отдельных показателя" in s_iii_2
+    assert "Изменение 04" not in s_iii_2 and "Изменение 03" not in s_iii_2
     removed = indicators.split("O-III.5.", 1)[1].split("</tr>", 1)[0]
     assert "Удалён во второй версии." in removed
+    assert "Изменение 04: Удалён показатель «Наличие регионального сайта СЗН»" in removed
     o_v_2 = indicators.split("O-V.2.", 1)[1].split("</tr>", 1)[0]
     assert "Баллы за «Парковка для клиентов»: было 0,2, стало 0,125." in o_v_2
     assert "city_signs" not in o_v_2
+    assert "Изменение 09: Расширен чек-лист «Транспортная доступность»" in o_v_2
+    s_ii_1 = indicators.split("S-II.1.", 1)[1].split("</tr>", 1)[0]
+    assert "Изменение" not in s_ii_1  # no declared change names it
     assert "Положительный ответ" not in o_v_2  # an objective indicator
 
 
@@ -182,11 +190,18 @@ def test_the_comparison_exports_hold_the_numbers(app, client, four, two_versions
     regions = [[c.value for c in row] for row in book["Регионы"].iter_rows(min_row=2)]
     assert regions[0][0] == "RU-BRY" and regions[0][2:] == [70.0, "1–2", 80.0, "2", 10.0, -1]
     indicators = {row[0]: row for row in book["Показатели"].iter_rows(min_row=2, values_only=True)}
-    assert indicators["S-III.2"][3:5] == (pytest.approx(0.7), pytest.approx(0.8))
+    assert indicators["S-III.2"][3].startswith("Изменение 05: Показатель «Доступность")
+    assert indicators["O-III.2"][3].startswith("Изменение 01: ")
+    o_iii_2 = indicators["O-III.2"][3]
+    assert "; Изменение 04: " in o_iii_2 and "; Изменение 05: " in o_iii_2
+    assert indicators["S-II.1"][3] is None  # nothing declared
+    assert indicators["S-III.2"][4:6] == (pytest.approx(0.7), pytest.approx(0.8))
     assert "Происхождение" in book.sheetnames
     body = client.get(f"/federal/compare.csv?campaign={four}&a=cci-2022&b=cci-2023").get_data(
         as_text=True)
     assert "\nRU-KYA;" in body and ";60,0;1–2;90,0;1;30,0;0" in body
+    assert "Чем объясняется (изменение методики)" in body
+    assert ";Изменение 09: Расширен чек-лист «Транспортная доступность»;" in body
 
 
 def test_a_region_compares_region_indices_only(app, client, four, two_versions, make_user,
@@ -339,6 +354,10 @@ def test_the_api_compares_two_versions(app, client, four, two_versions, bearer):
     s_iii_2 = next(i for i in body["indicators"] if i["code"] == "S-III.2")
     assert s_iii_2["status"] == "changed"
     assert "Входит в индекс: было нет, стало да." in s_iii_2["differs"]
+    assert s_iii_2["changes"] == [{"number": 5, "summary": "Показатель «Доступность и "
+                                   "понятность информации» разделён на 4 отдельных показателя"}]
+    assert [c["number"] for c in next(i for i in body["indicators"]
+                                      if i["code"] == "O-III.2")["changes"]] == [1, 4, 5]
     assert s_iii_2["difference"] == pytest.approx(0.1)
     assert next(i for i in body["indicators"] if i["code"] == "O-III.5")["status"] == "removed"
     _conforms(client, headers, body, "VersionComparison")

@@ -23,6 +23,8 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from cci.collection import quality
+from cci.collection.comment_themes import THEME_KEYS
+from cci.collection.comment_themes import THEME_NAMES
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -30,8 +32,6 @@ from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.hooks.specs import hookimpl
-from cci.collection.comment_themes import THEME_KEYS
-from cci.collection.comment_themes import THEME_NAMES
 from cci.index import dashboards
 from cci.index.comments import Counts
 from cci.index.comments import comment_counts
