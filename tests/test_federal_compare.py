@@ -13,12 +13,14 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from cci.collection.comment_themes import classify_pending
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
 from cci.index import reports
+from engine_helpers import answer
 from engine_helpers import offices
 
 from test_federal_overview import _federal_job
@@ -312,6 +314,58 @@ def test_the_agreement_page_lists_the_regions_own_offices(app, client, pairs_run
     assert names[kya[0]] not in page
     assert client.get(f"/r/RU-KYA/agreement?campaign={campaign}").status_code == 404
 
+
+
+def test_the_office_page_shows_its_own_disagreements_and_comments(
+        app, client, pairs_run, campaign, make_user, login):
+    """BRY's office 1 disagrees on S-III.2 (+50) and S-V.1 (+30, exactly the rule); office 2
+    on S-V.3 only (S-III.2 there is 25 points apart: agrees). Office 1's comments: 2 of its 3
+    job seekers commented (66,7 %): one thanks the office and finds it stuffy, one wants the
+    curator in person; KYA's comment is not BRY's."""
+    _run_id, bry, kya = pairs_run
+    answer(app, bry[0], {"usefulness": 10}, comment="Спасибо! Но душно, нужен кулер")
+    answer(app, bry[0], {"usefulness": 10}, comment="Хочу больше очно общаться с куратором")
+    answer(app, bry[0], {"usefulness": 10})
+    answer(app, kya[0], {"usefulness": 10}, comment="Спасибо, Красноярск")
+    with app.app_context(), tenancy.federal_scope("test"):
+        classify_pending(_ids(["RU-BRY"])["RU-BRY"], campaign)
+        db.commit()
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get(f"/r/RU-BRY/offices/{bry[0]}?campaign={campaign}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = " ".join(text(response).replace("\u202f", " ").split())
+    assert "не меньше чем на 30 процентных пунктов" in page  # the rule
+    table = " ".join(text_of(html.split('id="office-disagreements"', 1)[1]
+                             .split("</table>")[0]).split())
+    assert "Расходятся 2 пары из сравнённых (сравнено: 2)" in table
+    assert ("S-III.2 / O-III.2. Доступность и понятность информации на сайте СЗН 90 % n=20 "
+            "40 % +50 п. п. респонденты") in table
+    assert "S-V.1 / O-V.1." in table and "+30 п. п." in table and "S-V.3" not in table
+    assert f'href="/r/RU-BRY/agreement?campaign={campaign}' in html
+    # the comments: the share of respondents who commented and the themes, counted
+    assert "В этом офисе комментарий оставили 66,7 % респондентов (2 из 3)." in page
+    themes = " ".join(text_of(html.split('id="office-comment-themes"', 1)[1]
+                              .split("</table>")[0]).split()).replace("\u202f", " ")
+    assert "Благодарность ЦЗН и сотрудникам 1 50 %" in themes
+    assert "Комфорт в офисе ЦЗН (вода, кондиционер) 1 50 %" in themes
+    assert "Больше личного общения с куратором 1 50 %" in themes
+    assert "Прочее 0 0 %" in themes
+    assert f'href="/r/RU-BRY/comments?campaign={campaign}&amp;office={bry[0]}#list"' in html
+    # office 2: its one disagreement, the other office's not; no comments there
+    other = client.get(f"/r/RU-BRY/offices/{bry[1]}?campaign={campaign}").get_data(as_text=True)
+    other_table = other.split('id="office-disagreements"', 1)[1].split("</table>")[0]
+    assert "S-V.3 / O-V.3." in other_table and "S-III.2" not in other_table
+    assert "Расходится 1 пара из сравнённых (сравнено: 2)" in " ".join(
+        text_of(other_table).split())
+    assert "office-comment-themes" not in other
+    # an operator may not read the comments: neither their counts nor the link
+    client.post("/logout")
+    login(make_user("operator", "RU-BRY"))
+    operator = client.get(f"/r/RU-BRY/offices/{bry[0]}?campaign={campaign}")
+    assert "office-comment-themes" not in operator.get_data(as_text=True)
+    assert "/comments?" not in operator.get_data(as_text=True)
+    assert client.get(f"/r/RU-BRY/offices/{kya[0]}?campaign={campaign}").status_code == 404
 
 # --- the federal API -------------------------------------------------------------------------
 
