@@ -16,8 +16,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from cci.collection import quality
-from cci.collection.comment_themes import THEME_KEYS
 from cci.collection.campaigns import visible_campaigns
+from cci.collection.comment_themes import THEME_KEYS
 from cci.foundation.access import may_open
 from cci.foundation.db import db
 from cci.foundation.models import Checklist
@@ -26,8 +26,8 @@ from cci.foundation.models import Office
 from cci.index import compute
 from cci.index import dashboards
 from cci.index import distributions
-from cci.index.distributions import NOT_SURE
 from cci.index.comments import comment_counts
+from cci.index.distributions import NOT_SURE
 from cci.index.reports import DISAGREEMENT_GAP
 from cci.index.reports import disagreements
 from cci.index.reports import pairs_compared
