@@ -174,6 +174,11 @@ def test_the_compare_page_gives_both_indices_ranks_and_the_change(
     assert "Изменение 09: Расширен чек-лист «Транспортная доступность»" in o_v_2
     s_ii_1 = indicators.split("S-II.1.", 1)[1].split("</tr>", 1)[0]
     assert "Изменение" not in s_ii_1  # no declared change names it
+    # changes that name no indicator are said once, under the table
+    general = text_of(indicators.split("</table>", 1)[1].split('class="actions"')[0])
+    assert "Изменение 03: Изменена верхняя граница при подсчёте субъективных данных" in general
+    assert "Изменение 02" in general and "Изменение 10" in general
+    assert "Изменение 05" not in general
     assert "Положительный ответ" not in o_v_2  # an objective indicator
 
 

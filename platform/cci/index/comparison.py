@@ -77,6 +77,13 @@ class VersionComparison:
                     found.setdefault((change.number, change.summary), change)
         return [found[key] for key in sorted(found)]
 
+    def general_changes(self) -> list[DeclaredChange]:
+        """The declared changes that name no indicator (a formula, a threshold, the
+        questionnaires): they may explain any indicator's difference."""
+        found = {(c.number, c.summary): c for s in (self.a.indicator_set, self.b.indicator_set)
+                 for c in s.change_log if not c.indicators}
+        return [found[key] for key in sorted(found)]
+
 
 def rank_label(rank: tuple[int, int] | None) -> str:
     if rank is None:
