@@ -4,6 +4,7 @@ reads «—», and the text alternative says everything the picture shows."""
 from __future__ import annotations
 
 import base64
+import re
 
 from cci.web import charts
 
@@ -37,3 +38,25 @@ def test_stacked_bars_show_every_part():
                            value_format=lambda v: f"{charts.one_decimal(v)} %")
     assert "ЦЗН 1" in _svg(chart)
     assert "9–10 — ЦЗН 1: 40,0 %" in chart.alt
+
+
+def _label_heights(svg: str, labels: list[str]) -> list[float]:
+    """The y of each label's text on the chart (SVG: smaller is higher)."""
+    found = {label: float(y) for y, label in re.findall(
+        r'<text x="[^"]*" y="([^"]+)" class="">([^<]+)</text>', svg) if label in labels}
+    return [found[label] for label in labels]
+
+
+def test_horizontal_bars_put_the_first_label_on_top_like_their_table():
+    labels = ["Первый", "Второй", "Третий"]
+    chart = charts.bars("Порядок", labels, [10.0, 20.0, 30.0])
+    heights = _label_heights(_svg(chart), labels)
+    assert heights == sorted(heights)  # top down, in the given order
+    assert chart.alt == "Порядок. Первый: 10,0; Второй: 20,0; Третий: 30,0"
+    stacked = charts.stacked("Порядок", labels, {"часть": [1.0, 2.0, 3.0]})
+    heights = _label_heights(_svg(stacked), labels)
+    assert heights == sorted(heights)
+    assert "часть — Первый: 1,0; Второй: 2,0; Третий: 3,0" in stacked.alt
+    # a vertical chart keeps its left-to-right order
+    upright = charts.bars("Порядок", labels, [10.0, 20.0, 30.0], horizontal=False)
+    assert upright.alt == chart.alt

@@ -13,12 +13,14 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from cci.collection.comment_themes import classify_pending
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
 from cci.index import reports
+from engine_helpers import answer
 from engine_helpers import offices
 
 from test_federal_overview import _federal_job
@@ -159,11 +161,24 @@ def test_the_compare_page_gives_both_indices_ranks_and_the_change(
     assert "Входит в индекс: было нет, стало да." in s_iii_2
     assert "Порог положительного ответа: было 9–10, стало 8–10." in s_iii_2
     assert "70 %" in s_iii_2 and "80 %" in s_iii_2 and "+10,0 п. п." in s_iii_2
+    # which of the pilot's changes explains it: those ИКЦ-2023 declares naming S-III.2
+    assert "Изменение 05: Показатель «Доступность и понятность информации» разделён на 4 " \
+        "отдельных показателя" in s_iii_2
+    assert "Изменение 04" not in s_iii_2 and "Изменение 03" not in s_iii_2
     removed = indicators.split("O-III.5.", 1)[1].split("</tr>", 1)[0]
     assert "Удалён во второй версии." in removed
+    assert "Изменение 04: Удалён показатель «Наличие регионального сайта СЗН»" in removed
     o_v_2 = indicators.split("O-V.2.", 1)[1].split("</tr>", 1)[0]
     assert "Баллы за «Парковка для клиентов»: было 0,2, стало 0,125." in o_v_2
     assert "city_signs" not in o_v_2
+    assert "Изменение 09: Расширен чек-лист «Транспортная доступность»" in o_v_2
+    s_ii_1 = indicators.split("S-II.1.", 1)[1].split("</tr>", 1)[0]
+    assert "Изменение" not in s_ii_1  # no declared change names it
+    # changes that name no indicator are said once, under the table
+    general = text_of(indicators.split("</table>", 1)[1].split('class="actions"')[0])
+    assert "Изменение 03: Изменена верхняя граница при подсчёте субъективных данных" in general
+    assert "Изменение 02" in general and "Изменение 10" in general
+    assert "Изменение 05" not in general
     assert "Положительный ответ" not in o_v_2  # an objective indicator
 
 
@@ -182,11 +197,18 @@ def test_the_comparison_exports_hold_the_numbers(app, client, four, two_versions
     regions = [[c.value for c in row] for row in book["Регионы"].iter_rows(min_row=2)]
     assert regions[0][0] == "RU-BRY" and regions[0][2:] == [70.0, "1–2", 80.0, "2", 10.0, -1]
     indicators = {row[0]: row for row in book["Показатели"].iter_rows(min_row=2, values_only=True)}
-    assert indicators["S-III.2"][3:5] == (pytest.approx(0.7), pytest.approx(0.8))
+    assert indicators["S-III.2"][3].startswith("Изменение 05: Показатель «Доступность")
+    assert indicators["O-III.2"][3].startswith("Изменение 01: ")
+    o_iii_2 = indicators["O-III.2"][3]
+    assert "; Изменение 04: " in o_iii_2 and "; Изменение 05: " in o_iii_2
+    assert indicators["S-II.1"][3] is None  # nothing declared
+    assert indicators["S-III.2"][4:6] == (pytest.approx(0.7), pytest.approx(0.8))
     assert "Происхождение" in book.sheetnames
     body = client.get(f"/federal/compare.csv?campaign={four}&a=cci-2022&b=cci-2023").get_data(
         as_text=True)
     assert "\nRU-KYA;" in body and ";60,0;1–2;90,0;1;30,0;0" in body
+    assert "Чем объясняется (изменение методики)" in body
+    assert ";Изменение 09: Расширен чек-лист «Транспортная доступность»;" in body
 
 
 def test_a_region_compares_region_indices_only(app, client, four, two_versions, make_user,
@@ -298,6 +320,58 @@ def test_the_agreement_page_lists_the_regions_own_offices(app, client, pairs_run
     assert client.get(f"/r/RU-KYA/agreement?campaign={campaign}").status_code == 404
 
 
+
+def test_the_office_page_shows_its_own_disagreements_and_comments(
+        app, client, pairs_run, campaign, make_user, login):
+    """BRY's office 1 disagrees on S-III.2 (+50) and S-V.1 (+30, exactly the rule); office 2
+    on S-V.3 only (S-III.2 there is 25 points apart: agrees). Office 1's comments: 2 of its 3
+    job seekers commented (66,7 %): one thanks the office and finds it stuffy, one wants the
+    curator in person; KYA's comment is not BRY's."""
+    _run_id, bry, kya = pairs_run
+    answer(app, bry[0], {"usefulness": 10}, comment="Спасибо! Но душно, нужен кулер")
+    answer(app, bry[0], {"usefulness": 10}, comment="Хочу больше очно общаться с куратором")
+    answer(app, bry[0], {"usefulness": 10})
+    answer(app, kya[0], {"usefulness": 10}, comment="Спасибо, Красноярск")
+    with app.app_context(), tenancy.federal_scope("test"):
+        classify_pending(_ids(["RU-BRY"])["RU-BRY"], campaign)
+        db.commit()
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get(f"/r/RU-BRY/offices/{bry[0]}?campaign={campaign}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = " ".join(text(response).replace("\u202f", " ").split())
+    assert "не меньше чем на 30 процентных пунктов" in page  # the rule
+    table = " ".join(text_of(html.split('id="office-disagreements"', 1)[1]
+                             .split("</table>")[0]).split())
+    assert "Расходятся 2 пары из сравнённых (сравнено: 2)" in table
+    assert ("S-III.2 / O-III.2. Доступность и понятность информации на сайте СЗН 90 % n=20 "
+            "40 % +50 п. п. респонденты") in table
+    assert "S-V.1 / O-V.1." in table and "+30 п. п." in table and "S-V.3" not in table
+    assert f'href="/r/RU-BRY/agreement?campaign={campaign}' in html
+    # the comments: the share of respondents who commented and the themes, counted
+    assert "В этом офисе комментарий оставили 66,7 % респондентов (2 из 3)." in page
+    themes = " ".join(text_of(html.split('id="office-comment-themes"', 1)[1]
+                              .split("</table>")[0]).split()).replace("\u202f", " ")
+    assert "Благодарность ЦЗН и сотрудникам 1 50 %" in themes
+    assert "Комфорт в офисе ЦЗН (вода, кондиционер) 1 50 %" in themes
+    assert "Больше личного общения с куратором 1 50 %" in themes
+    assert "Прочее 0 0 %" in themes
+    assert f'href="/r/RU-BRY/comments?campaign={campaign}&amp;office={bry[0]}#list"' in html
+    # office 2: its one disagreement, the other office's not; no comments there
+    other = client.get(f"/r/RU-BRY/offices/{bry[1]}?campaign={campaign}").get_data(as_text=True)
+    other_table = other.split('id="office-disagreements"', 1)[1].split("</table>")[0]
+    assert "S-V.3 / O-V.3." in other_table and "S-III.2" not in other_table
+    assert "Расходится 1 пара из сравнённых (сравнено: 2)" in " ".join(
+        text_of(other_table).split())
+    assert "office-comment-themes" not in other
+    # an operator may not read the comments: neither their counts nor the link
+    client.post("/logout")
+    login(make_user("operator", "RU-BRY"))
+    operator = client.get(f"/r/RU-BRY/offices/{bry[0]}?campaign={campaign}")
+    assert "office-comment-themes" not in operator.get_data(as_text=True)
+    assert "/comments?" not in operator.get_data(as_text=True)
+    assert client.get(f"/r/RU-BRY/offices/{kya[0]}?campaign={campaign}").status_code == 404
+
 # --- the federal API -------------------------------------------------------------------------
 
 
@@ -339,6 +413,10 @@ def test_the_api_compares_two_versions(app, client, four, two_versions, bearer):
     s_iii_2 = next(i for i in body["indicators"] if i["code"] == "S-III.2")
     assert s_iii_2["status"] == "changed"
     assert "Входит в индекс: было нет, стало да." in s_iii_2["differs"]
+    assert s_iii_2["changes"] == [{"number": 5, "summary": "Показатель «Доступность и "
+                                   "понятность информации» разделён на 4 отдельных показателя"}]
+    assert [c["number"] for c in next(i for i in body["indicators"]
+                                      if i["code"] == "O-III.2")["changes"]] == [1, 4, 5]
     assert s_iii_2["difference"] == pytest.approx(0.1)
     assert next(i for i in body["indicators"] if i["code"] == "O-III.5")["status"] == "removed"
     _conforms(client, headers, body, "VersionComparison")

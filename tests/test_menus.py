@@ -58,3 +58,11 @@ def test_pages_a_role_may_not_open_are_not_offered(app, client, make_user, login
     for link in hidden:
         assert link not in offered
         assert client.get(link).status_code == 403, link
+
+
+@pytest.mark.parametrize("role", [Role.REGIONAL_ADMIN, Role.AUDITOR, Role.OPERATOR], ids=str)
+def test_the_region_menu_offers_respondents_against_auditors(client, make_user, login, role):
+    login(make_user(role.value, "RU-BRY"))
+    offered = menu_links(client.get("/r/RU-BRY/").get_data(as_text=True))
+    assert "/r/RU-BRY/agreement" in offered
+    assert client.get("/r/RU-BRY/agreement").status_code == 200

@@ -70,9 +70,10 @@ def test_the_report_page_shows_the_figures_coverage_and_provenance(
     assert "S-II.1 Полезность обращения в ЦЗН 90 % 20 70 % 97 %" in page
     assert "II. Полезность обращения 90 % 1" in page  # a group with its offices measured
     # every chart has its table, and a text alternative
-    assert html.count('class="rchart"') == 4
+    assert html.count('class="rchart"') == 5  # the themes' chart: no comment, none
     assert 'href="#groups"' in html and 'id="groups"' in html
-    assert 'alt="Группы показателей. V. Внешний комфорт и удобство: 90 %; IV.' in html
+    # the chart reads top down like its table: group I first
+    assert 'alt="Группы показателей. I. ' in html
     # provenance: the run, its data fingerprint, the methodology version and its parameters
     assert f"Расчёт {run_id}" in page and f"Отпечаток данных {fingerprint}" in page
     assert "Методика ИКЦ-2023 Расчёт" in page and "Версия методики cci-2023 2023.2" in page
@@ -119,7 +120,7 @@ def test_the_report_tables_export_as_one_workbook(
     response = client.get(f"/r/RU-BRY/report.xlsx?campaign={campaign}")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames[-1] == "Происхождение" and len(book.sheetnames) == 9
+    assert book.sheetnames[-1] == "Происхождение" and len(book.sheetnames) == 11
     offices_sheet = next(book[name] for name in book.sheetnames if name.startswith("Офисы"))
     assert offices_sheet.freeze_panes == "D2"
     first = [c.value for c in offices_sheet[2]]
@@ -203,3 +204,48 @@ def test_the_trend_names_each_campaigns_run_beside_the_federation(
     # the earlier campaign's report has no later campaign in its trend
     earlier_page = text(client.get(f"/r/RU-BRY/report?campaign={earlier_id}"))
     assert "2025-Q2" not in earlier_page.split("Индекс по кампаниям")[1].split("Индекс по типам")[0]
+
+
+def test_the_report_counts_who_commented_and_the_comments_themes(
+        app, client, campaign, make_user, login):
+    """BRY's main office: 10 job seekers, 4 of them commented (40 %): two thank the office,
+    one of those also finds it stuffy, one wants more of the curator in person, one says
+    nothing the themes know («Прочее»); 10 employers, 1 commented (10 %) on the candidates.
+    Together 5 of 20 (25 %). KYA's comment is not BRY's."""
+    bry, kya = offices(app, "RU-BRY"), offices(app, "RU-KYA")
+    comments = ["Спасибо, всё понравилось", "Спасибо! Но душно, нужен кулер",
+                "Хочу больше очно общаться с куратором", "Всё нормально"]
+    for position in range(10):
+        extra = {"comment": comments[position]} if position < len(comments) else {}
+        answer(app, bry[0], {"usefulness": 10, "comfort": 10}, **extra)
+        answer(app, bry[0], {"usefulness": 10}, rtype="employer",
+               **({"comment": "Подбирайте кандидатов тщательнее"} if position == 0 else {}))
+    answer(app, kya[0], {"usefulness": 10}, comment="Спасибо, Красноярск")
+    start(app, campaign)
+    work(app)
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get(f"/r/RU-BRY/report?campaign={campaign}")
+    page = text(response).replace("\u202f", " ")
+    section = page.split("Комментарии респондентов")[1].split("Откуда эти цифры")[0]
+    assert "соискатели 10 4 40 %" in section
+    assert "работодатели 10 1 10 %" in section
+    assert "все респонденты 20 5 25 %" in section
+    # themes: comments with the theme and their share of the 5 comments
+    assert "Благодарность ЦЗН и сотрудникам 2 40 %" in section
+    assert "Комфорт в офисе ЦЗН (вода, кондиционер) 1 20 %" in section
+    assert "Больше личного общения с куратором 1 20 %" in section
+    assert "Подбор кандидатов на вакансии 1 20 %" in section
+    assert "Дистанционное взаимодействие и портал «Работа России» 0 0 %" in section
+    assert "Прочее 1 20 %" in section
+    html = response.get_data(as_text=True)
+    assert 'alt="Комментарии по темам. Благодарность ЦЗН и сотрудникам: 2; ' in html
+    assert 'href="#comment-themes"' in html and 'id="comment-themes"' in html
+    # the same tables in the workbook, numbers as numbers
+    book = openpyxl.load_workbook(io.BytesIO(
+        client.get(f"/r/RU-BRY/report.xlsx?campaign={campaign}").data))
+    themes = next(book[name] for name in book.sheetnames if name.startswith("Темы"))
+    rows = {row[0]: row[1:] for row in themes.iter_rows(min_row=2, values_only=True)}
+    assert rows["Благодарность ЦЗН и сотрудникам"] == (2, pytest.approx(0.4))
+    assert rows["Прочее"] == (1, pytest.approx(0.2))
+    who = next(book[name] for name in book.sheetnames if name.startswith("Оставили"))
+    assert [c.value for c in who[4]][1:] == [20, 5, pytest.approx(0.25)]

@@ -10,6 +10,7 @@ from cci.index.reports import FederalOverview
 from cci.index.reports import Shown
 from cci.index.reports import federal_overview
 from cci.index.reports import federation_figures
+from cci.methodology.contract import DeclaredChange
 from cci.methodology.diff import Diff
 from cci.methodology.diff import IndicatorChange
 from cci.methodology.diff import diff
@@ -65,6 +66,23 @@ class VersionComparison:
     diff: Diff
     regions: list[RegionVersions]
     indicators: list[IndicatorVersions]
+
+    def explained_by(self, code: str) -> list[DeclaredChange]:
+        """The pilot's changes that explain an indicator's difference: those a version
+        declares (``IndicatorSet.change_log``, the newer version's) naming the indicator."""
+        found: dict[tuple[int, str], DeclaredChange] = {}
+        for indicator_set in (self.a.indicator_set, self.b.indicator_set):
+            for change in indicator_set.change_log:
+                if code in change.indicators:
+                    found.setdefault((change.number, change.summary), change)
+        return [found[key] for key in sorted(found)]
+
+    def general_changes(self) -> list[DeclaredChange]:
+        """The declared changes that name no indicator (a formula, a threshold, the
+        questionnaires): they may explain any indicator's difference."""
+        found = {(c.number, c.summary): c for s in (self.a.indicator_set, self.b.indicator_set)
+                 for c in s.change_log if not c.indicators}
+        return [found[key] for key in sorted(found)]
 
 
 def rank_label(rank: tuple[int, int] | None) -> str:

@@ -498,15 +498,17 @@ class Disagreement:
 
 
 def disagreements(run: ComputationRun, region_id: int | None,
-                  gap: float = DISAGREEMENT_GAP) -> list[Disagreement]:
+                  gap: float = DISAGREEMENT_GAP, *,
+                  office_id: int | None = None) -> list[Disagreement]:
     """The offices of a region whose declared pairs (``IndicatorSet.theme_pairs``) disagree in
     the run's stored figures: both sides computed (the subjective one on enough answers) and
     at least ``gap`` apart. Read in the current scope (a region's own offices; ``region_id``
-    None: every region the scope sees), by office code then the set's order of pairs. One
-    query: the office rows of the two sides, joined."""
+    None: every region the scope sees; ``office_id``: that office only), by office code then
+    the set's order of pairs. One query: the office rows of the two sides, joined."""
     rows = db.execute(_pairs_query(
         run, region_id, Office.region_id, Office.id, Office.code, Office.name, "s.metric",
-        "o.metric", "s.value", "o.value", "s.n_valid", gap=gap)).all() if _pairs(run) else []
+        "o.metric", "s.value", "o.value", "s.n_valid", gap=gap, office_id=office_id)
+    ).all() if _pairs(run) else []
     order = {f"indicator:{p.subjective}": n for n, p in enumerate(_pairs(run))}
     found = [Disagreement(region, office_id, code, name, s_metric.split(":", 1)[1],
                           o_metric.split(":", 1)[1], s_value, o_value, n)
@@ -514,13 +516,14 @@ def disagreements(run: ComputationRun, region_id: int | None,
     return sorted(found, key=lambda d: (d.office_code, order[f"indicator:{d.subjective}"]))
 
 
-def pairs_compared(run: ComputationRun, region_id: int | None) -> int:
+def pairs_compared(run: ComputationRun, region_id: int | None, *,
+                   office_id: int | None = None) -> int:
     """How many (office, pair) had both sides computed: what :func:`disagreements` looked at
     (none compared and none disagreeing are different news)."""
     if not _pairs(run):
         return 0
     return db.scalar(select(func.count()).select_from(
-        _pairs_query(run, region_id, Office.id).subquery())) or 0
+        _pairs_query(run, region_id, Office.id, office_id=office_id).subquery())) or 0
 
 
 def _pairs(run: ComputationRun) -> list:
@@ -529,7 +532,7 @@ def _pairs(run: ComputationRun) -> list:
 
 
 def _pairs_query(run: ComputationRun, region_id: int | None, *columns,
-                 gap: float | None = None):
+                 gap: float | None = None, office_id: int | None = None):
     """The office rows of both sides of every declared pair, joined per office: both computed
     (the subjective side on enough answers), at least ``gap`` apart when given. Columns named
     "s.…"/"o.…" are those of the subjective/objective side."""
@@ -550,6 +553,8 @@ def _pairs_query(run: ComputationRun, region_id: int | None, *columns,
     )
     if region_id is not None:
         query = query.where(s.region_id == region_id)
+    if office_id is not None:
+        query = query.where(s.office_id == office_id)
     if gap is not None:
         query = query.where(func.abs(s.value - o.value) >= gap - _GAP_TOLERANCE)
     return query

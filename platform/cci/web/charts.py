@@ -77,16 +77,23 @@ def _describe(labels: Sequence[str], values: Sequence[float | None], fmt: Format
                      for label, value in zip(labels, values, strict=True))
 
 
+def _top_down(values: Sequence) -> list:
+    """pygal draws a horizontal chart's first label at the bottom: given in reverse, the
+    first label is on top and the chart reads in the order of its table."""
+    return list(reversed(values))
+
+
 def bars(title: str, labels: Sequence[str], values: Sequence[float | None], *,
          value_format: Format = one_decimal, horizontal: bool = True,
          range_: tuple[float, float] | None = None, width: int = 720) -> Chart:
-    """One series of bars, a label each (a missing value draws no bar and reads «—»)."""
+    """One series of bars, a label each (a missing value draws no bar and reads «—»).
+    Horizontal bars read top down in the labels' order, like the table beside them."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
     height = max(160, 60 + 28 * len(labels)) if horizontal else 320
     chart = kind(**_config(title, width, height, value_format, show_legend=False,
                            **({"range": range_} if range_ else {})))
-    chart.x_labels = list(labels)
-    chart.add(title, list(values))
+    chart.x_labels = _top_down(labels) if horizontal else list(labels)
+    chart.add(title, _top_down(values) if horizontal else list(values))
     return _finish(chart, title, f"{title}. {_describe(labels, values, value_format)}")
 
 
@@ -112,9 +119,9 @@ def stacked(title: str, labels: Sequence[str], series: dict[str, Sequence[float 
     """Horizontal stacked bars: each label's parts (a distribution of answers per office)."""
     height = max(180, 80 + 28 * len(labels))
     chart = pygal.HorizontalStackedBar(**_config(title, width, height, value_format))
-    chart.x_labels = list(labels)
+    chart.x_labels = _top_down(labels)
     parts = []
     for name, values in series.items():
-        chart.add(name, list(values))
+        chart.add(name, _top_down(values))
         parts.append(f"{name} — {_describe(labels, values, value_format)}")
     return _finish(chart, title, f"{title}. " + ". ".join(parts))

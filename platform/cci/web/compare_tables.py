@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from cci.index.comparison import VersionComparison
 from cci.index.comparison import rank_label
+from cci.methodology.contract import DeclaredChange
 from cci.web import exports
 from cci.web import federal_tables
 from cci.web.version_words import indicator_words
@@ -33,6 +34,7 @@ def region_rows(c: VersionComparison) -> list[list[Any]]:
 def indicator_columns(c: VersionComparison) -> list[tuple[str, str]]:
     a, b = c.a.indicator_set.title, c.b.indicator_set.title
     return [(_("Indicator"), "text"), (_("Title"), "text"), (_("What differs"), "text"),
+            (_("Explained by the change"), "text"),
             (_("Federation, %(version)s", version=a), "share"),
             (_("Federation, %(version)s", version=b), "share"),
             (_("Difference"), "share")]
@@ -40,8 +42,15 @@ def indicator_columns(c: VersionComparison) -> list[tuple[str, str]]:
 
 def indicator_rows(c: VersionComparison) -> list[list[Any]]:
     return [[i.code, i.title, " ".join(indicator_words(i, c.diff)) or _("nothing"),
+             "; ".join(change_label(change) for change in c.explained_by(i.code)),
              i.a.value if i.a else None, i.b.value if i.b else None, i.difference]
             for i in c.indicators]
+
+
+def change_label(change: DeclaredChange) -> str:
+    """«Изменение 05: …», as the methodology's register numbers the pilot's changes."""
+    return _("Change %(number)s: %(summary)s", number=f"{change.number:02d}",
+             summary=change.summary)
 
 
 def _tables(c: VersionComparison) -> list[exports.Table]:
@@ -87,6 +96,8 @@ def comparison_json(c: VersionComparison, regions) -> dict:
                     for r in regions],
         "indicators": [{"code": i.code, "title": i.title, "status": i.status,
                         "differs": indicator_words(i, c.diff),
+                        "changes": [{"number": change.number, "summary": change.summary}
+                                    for change in c.explained_by(i.code)],
                         "a": federal_tables.figure_brief(i.a),
                         "b": federal_tables.figure_brief(i.b), "difference": i.difference}
                        for i in c.indicators],

@@ -23,6 +23,8 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from cci.collection import quality
+from cci.collection.comment_themes import THEME_KEYS
+from cci.collection.comment_themes import THEME_NAMES
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -31,6 +33,8 @@ from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.hooks.specs import hookimpl
 from cci.index import dashboards
+from cci.index.comments import Counts
+from cci.index.comments import comment_counts
 from cci.index.reports import RegionReport
 from cci.index.reports import region_report
 from cci.methodology.contract import RESPONDENT_TYPES
@@ -108,6 +112,7 @@ def build(run: ComputationRun, region: Region) -> PrintedReport:
         _indicators(report, provenance),
         _answers_by_type(coverage, provenance),
         _excluded(coverage, provenance),
+        *_comments(report, region, provenance),
     ]
     facts = exports.run_provenance(run, report.campaign,
                                    methodology_title=indicator_set.title, on_page=True)
@@ -152,9 +157,8 @@ def _coverage(report: RegionReport) -> Coverage:
 
 def _series(rows: list[list[Any]], label: int, value: int
             ) -> tuple[list[str], list[float | None]]:
-    """A horizontal bar chart's labels and values: two columns of a section's table, bottom
-    up (pygal draws the first bar lowest), so the chart reads top down like its table."""
-    return [str(row[label]) for row in reversed(rows)], [row[value] for row in reversed(rows)]
+    """A bar chart's labels and values: two columns of a section's table, in its order."""
+    return [str(row[label]) for row in rows], [row[value] for row in rows]
 
 
 def _percent_format(value: float) -> str:
@@ -340,6 +344,40 @@ def _excluded(coverage: Coverage, provenance) -> Section:
                   [Column(_("Rule"), "text"), Column(_("Responses excluded"), "int")], rows,
                   provenance)
     return Section("excluded", _("Excluded by data-quality rules"), table)
+
+
+def _comments(report: RegionReport, region: Region, provenance) -> list[Section]:
+    """Who commented (per respondent type) and the comments' themes in the region, counted by
+    the database as the comments page counts them (cci.index.comments), quality-valid
+    responses only."""
+    counts = comment_counts(report.campaign.id, region.id)
+    region_counts = counts.regions.get(region.id, Counts())
+    kinds: list[str | None] = [*RESPONDENT_TYPES, None]
+    who_rows = [[respondent_label(kind) if kind else _("all respondents"),
+                 region_counts.n(kind), region_counts.n_commented(kind),
+                 region_counts.share(kind)] for kind in kinds]
+    who = Table(_("Respondents who left a comment"),
+                [Column(_("Respondents"), "text"), Column(_("Answers"), "int"),
+                 Column(_("Comments"), "int"), Column(_("Share who commented"), "share")],
+                who_rows, provenance, bold_rows=frozenset({len(who_rows) - 1}))
+    who_chart = charts.bars(_("Respondents who left a comment"), *_series(who_rows, 0, 3),
+                            value_format=_percent_format, range_=(0, 1))
+    theme_rows = [[THEME_NAMES.get(key, key), region_counts.theme(key),
+                   region_counts.theme_share(key)] for key in THEME_KEYS]
+    themes = Table(_("Themes of the comments"),
+                   [Column(_("Theme"), "text"), Column(_("Comments"), "int"),
+                    Column(_("Share of the comments"), "share")], theme_rows, provenance)
+    theme_chart = charts.bars(_("Comments by theme"), *_series(theme_rows, 0, 1),
+                              value_format=_whole) if region_counts.n_commented() else None
+    note = _("A comment may have several themes; one with none is counted as «Other». Counted "
+             "over the quality-valid responses of the campaign.")
+    if counts.pending:
+        note += " " + ngettext(
+            "%(num)d comment has no themes yet: they are found at the next computation.",
+            "%(num)d comments have no themes yet: they are found at the next computation.",
+            counts.pending)
+    return [Section("comments", _("Respondents who left a comment"), who, who_chart),
+            Section("comment-themes", _("Themes of the comments"), themes, theme_chart, note)]
 
 
 # --- PDF ---------------------------------------------------------------------------------

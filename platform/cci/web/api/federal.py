@@ -73,13 +73,24 @@ SCHEMAS.update({
                                "difference": {"type": ["number", "null"]},
                                "places_gained": {"type": ["integer", "null"]}}}},
             "indicators": {"type": "array", "description": "empty for a regional token",
-                           "items": {"type": "object", "required": ["code", "status", "differs"],
+                           "items": {"type": "object",
+                                     "required": ["code", "status", "differs", "changes"],
                                      "properties": {
                                          "code": {"type": "string"}, "title": {"type": "string"},
                                          "status": {"type": "string", "enum": [
                                              "same", "changed", "added", "removed"]},
                                          "differs": {"type": "array",
                                                      "items": {"type": "string"}},
+                                         "changes": {
+                                             "type": "array",
+                                             "description": "the declared changes of the "
+                                                            "methodology that name the "
+                                                            "indicator",
+                                             "items": {"type": "object",
+                                                       "required": ["number", "summary"],
+                                                       "properties": {
+                                                           "number": {"type": "integer"},
+                                                           "summary": {"type": "string"}}}},
                                          "a": _BRIEF, "b": _BRIEF,
                                          "difference": {"type": ["number", "null"]}}}},
             **_PAGE},

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from cci.collection import quality
 from cci.collection.campaigns import visible_campaigns
+from cci.collection.comment_themes import THEME_KEYS
 from cci.foundation.access import may_open
 from cci.foundation.db import db
 from cci.foundation.models import Checklist
@@ -25,12 +26,17 @@ from cci.foundation.models import Office
 from cci.index import compute
 from cci.index import dashboards
 from cci.index import distributions
+from cci.index.comments import comment_counts
 from cci.index.distributions import NOT_SURE
+from cci.index.reports import DISAGREEMENT_GAP
+from cci.index.reports import disagreements
+from cci.index.reports import pairs_compared
 from cci.index.reports import region_report
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.web import charts
 from cci.web import dashboard_tables
 from cci.web import exports
+from cci.web.comment_text import theme_name
 from cci.web.numbers import number
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
@@ -279,14 +285,13 @@ def distribution_tables(indicator_set, indicator, figures) -> list[dict]:
                 for k in answer_order(item, keys)]
         text = item.text if item is not None else {}
         title = next((text[t] for t in RESPONDENT_TYPES if t in text), key)
-        # a horizontal chart draws its first label at the bottom: reversed, it reads as the table
         series: dict[str, Sequence[float | None]] = {
-            type_label(t): [counts[i] for _label, counts in reversed(rows)]
+            type_label(t): [counts[i] for _label, counts in rows]
                   for i, t in enumerate(RESPONDENT_TYPES) if present[t]}
         tables.append({
             "key": key, "title": title, "rows": rows,
             "totals": [sum(present[t].values()) for t in RESPONDENT_TYPES],
-            "chart": charts.stacked(title, [label for label, _c in reversed(rows)], series,
+            "chart": charts.stacked(title, [label for label, _c in rows], series,
                                     value_format=lambda v: number(v)),
         })
     return tables
@@ -350,7 +355,20 @@ def office_results(office: Office) -> dict:
                        if c.indicator in by_code],
         "may_see_photos": may_open("region.checklist_photo"),
         "rule_labels": quality.rule_labels(), "channel_labels": channel_labels(),
+        **office_comments(office, campaign.id),
+        "disagreements": disagreements(run, g.region.id, office_id=office.id),
+        "pairs_compared": pairs_compared(run, g.region.id, office_id=office.id),
+        "disagreement_gap": DISAGREEMENT_GAP,
     }
+
+
+def office_comments(office: Office, campaign_id: int) -> dict:
+    """Who commented at the office and the comments' themes (counted as the comments page
+    counts them), for those who may read the comments page."""
+    if not may_open("region.comments"):
+        return {"comments": None}
+    counts = comment_counts(campaign_id, g.region.id, office.id).offices.get(office.id)
+    return {"comments": counts, "theme_keys": THEME_KEYS, "theme_name": theme_name}
 
 
 def option_labels(indicator_set) -> dict[str, dict[str, str]]:
