@@ -68,7 +68,9 @@ SCHEMAS.update({
     "Trend": {
         "type": "object", "required": ["region", "methodology", "items"],
         "properties": {"region": {"type": "string"}, "office_id": {"type": ["integer", "null"]},
-                       "methodology": {"type": "string"},
+                       "methodology": {"type": ["string", "null"],
+                                       "description": "null: the region has no campaign yet "
+                                                      "(and the trend no point)"},
                        "items": {"type": "array", "items": ref("TrendPoint")}, **_PAGE_FIELDS},
     },
     "Coverage": _coverage,
@@ -190,13 +192,13 @@ def office_trend(office_id: int):
 
 def _trend(region: Region, office: Office | None):
     page, per_page = _paging()
-    version = _version()
+    version: str | None = _version()
     if not version:
+        # a region without campaigns has a trend without points, not a missing resource
         campaigns = dashboards.region_campaigns(region.id)
-        if not campaigns:
-            raise ApiError(404, "no_results", "У региона нет кампаний.")
-        version = campaigns[-1].methodology_key
-    points = dashboards.trend(region.id, version, office.id if office else None)
+        version = campaigns[-1].methodology_key if campaigns else None
+    points = dashboards.trend(region.id, version, office.id if office else None) \
+        if version else []
     shown = points[(page - 1) * per_page:page * per_page]
     response = jsonify(
         region=region.code, office_id=office.id if office else None, methodology=version,
