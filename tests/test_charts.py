@@ -33,6 +33,26 @@ def test_lines_break_at_a_missing_point_and_name_each_series():
     assert "stroke-dasharray" in svg
 
 
+def test_a_single_line_prints_its_values_two_lines_leave_them_to_the_table():
+    import re
+    one = _svg(charts.lines("Индекс", ["I", "II"], {"Регион": [61.25, 64.75]}))
+    two = _svg(charts.lines("Индекс", ["I", "II"], {"Регион": [61.25, 64.75],
+                                                    "Федерация": [61.3, 64.7]}))
+    printed = re.compile(r'<text[^>]*class="value[^"]*"[^>]*>([^<]*)<')
+    assert {"61,2", "64,8"} & set(printed.findall(one)) or {"61,3", "64,7"} & set(
+        printed.findall(one))
+    assert printed.findall(two) == []  # two close lines' values would overlap
+
+
+def test_bars_carry_their_values_and_no_value_axis():
+    import re
+    svg = _svg(charts.bars("Регионы по звёздам", ["5★", "4★"], [1, 2],
+                           value_format=lambda v: str(int(v))))
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert texts.count("0") == 0  # no «0 0 0 1 1 …» ticks of a count
+    assert "5★" in texts and "1" in texts and "2" in texts
+
+
 def test_stacked_bars_show_every_part():
     chart = charts.stacked("Ответы", ["ЦЗН 1"], {"9–10": [40.0], "7–8": [35.0], "0–6": [25.0]},
                            value_format=lambda v: f"{charts.one_decimal(v)} %")

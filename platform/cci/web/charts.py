@@ -90,7 +90,11 @@ def bars(title: str, labels: Sequence[str], values: Sequence[float | None], *,
     Horizontal bars read top down in the labels' order, like the table beside them."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
     height = max(160, 60 + 28 * len(labels)) if horizontal else 320
+    # every bar carries its value: the value axis's ticks would only add noise (fractions of
+    # a count, labels that run together)
     chart = kind(**_config(title, width, height, value_format, show_legend=False,
+                           **({"show_x_labels": False, "show_x_guides": False} if horizontal
+                              else {"show_y_labels": False, "show_y_guides": False}),
                            **({"range": range_} if range_ else {})))
     chart.x_labels = _top_down(labels) if horizontal else list(labels)
     chart.add(title, _top_down(values) if horizontal else list(values))
@@ -102,8 +106,13 @@ def lines(title: str, x_labels: Sequence[str], series: dict[str, Sequence[float 
           width: int = 720, height: int = 320) -> Chart:
     """Series over the same points (campaigns, periods); a missing point breaks the line
     rather than drawing it through zero."""
-    chart = pygal.Line(**_config(title, width, height, value_format), allow_interruptions=True,
-                       dots_size=4, x_label_rotation=0,
+    # values are printed on a single series only: two lines' values overlap where the lines
+    # run close (the table beside the chart holds every number); long labels are slanted
+    long_labels = any(len(label) > 12 for label in x_labels)
+    chart = pygal.Line(**_config(title, width, height, value_format,
+                                 print_values=len(series) == 1, margin_right=36),
+                       allow_interruptions=True, dots_size=4,
+                       x_label_rotation=20 if long_labels else 0,
                        **({"range": range_} if range_ else {}))
     chart.x_labels = list(x_labels)
     parts = []
@@ -118,7 +127,8 @@ def stacked(title: str, labels: Sequence[str], series: dict[str, Sequence[float 
             value_format: Format = one_decimal, width: int = 720) -> Chart:
     """Horizontal stacked bars: each label's parts (a distribution of answers per office)."""
     height = max(180, 80 + 28 * len(labels))
-    chart = pygal.HorizontalStackedBar(**_config(title, width, height, value_format))
+    chart = pygal.HorizontalStackedBar(**_config(title, width, height, value_format,
+                                                 show_x_labels=False, show_x_guides=False))
     chart.x_labels = _top_down(labels)
     parts = []
     for name, values in series.items():
