@@ -79,7 +79,10 @@ def test_the_report_page_shows_the_figures_coverage_and_provenance(
     assert "Методика ИКЦ-2023 Расчёт" in page and "Версия методики cci-2023 2023.2" in page
     assert "Период 01.04.2025 — 30.06.2025" in page
     assert "Минимальная выборка на показатель в офисе 10" in page
-    assert "Границы звёзд (5★, 4★, 3★, 2★) 90; 80; 70; 60" in page
+    # the parameters in words, as the methodology pages word them (no keys, no lists)
+    assert "Границы звёзд (5★, 4★, 3★, 2★) 5★ — от 90, 4★ — от 80, 3★ — от 70, 2★ — от 60, " \
+        "ниже — 1★" in page
+    assert "none" not in page and "office: office" not in page
     assert "{" not in page and "None" not in page and "[" not in page
 
 

@@ -29,7 +29,7 @@ def xlsx(journey_map: JourneyMap, version: JourneyMapVersion) -> bytes:
     sheet.title = _("Map")[:31]
     wrap = Alignment(wrap_text=True, vertical="top")
     bold = Font(bold=True)
-    status = _("published") if version.status == "published" else _("draft")
+    status = _("published (a version)") if version.status == "published" else _("draft")
     sheet.append([f"{journey_map.title} · {_('version')} {version.number} ({status})"])
     sheet.append([content.get("service", "")])
     sheet["A1"].font = Font(bold=True, size=14)

@@ -37,6 +37,7 @@ from cci.index.comments import Counts
 from cci.index.comments import comment_counts
 from cci.index.reports import RegionReport
 from cci.index.reports import region_report
+from cci.methodology import wording
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.web import charts
 from cci.web import exports
@@ -121,12 +122,13 @@ def build(run: ComputationRun, region: Region) -> PrintedReport:
 
 
 def _parameters(run: ComputationRun, indicator_set) -> list[tuple[str, str, bool]]:
-    """The parameters the run computed with (as it stored them), named as the methodology
-    version names them; a platform default is marked."""
+    """The parameters the run computed with (as it stored them), named and worded as the
+    methodology pages word them; a platform default is marked. What the run stored beside
+    them (a derived version's base and changes) is the version's own page's to tell."""
     known = indicator_set.parameters
-    return [(str(known[key].label) if key in known else key, exports.plain(value),
-             bool(known[key].is_default) if key in known else False)
-            for key, value in run.parameters.items() if key != "version"]
+    return [(str(known[key].label), wording.parameter_value(indicator_set, key, value),
+             bool(known[key].is_default))
+            for key, value in run.parameters.items() if key in known]
 
 
 # --- coverage -------------------------------------------------------------------------------

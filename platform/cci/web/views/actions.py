@@ -103,7 +103,10 @@ def action_new(map_id: int):
             db.commit()
             flash(_("The barrier is now an action with an owner and a due date."), "success")
             return redirect(url_for("region.action", action_id=action.id))
-    metrics = [(m["code"], m["title"]) for m in touchpoint["metrics"]] or [
+    # the touchpoint's metrics named as everywhere else («CES — лёгкость шага»), not as the
+    # map's cell abbreviates them
+    metrics = [(m["code"], str(journey_maps.METRICS.get(m["code"], m["title"])))
+               for m in touchpoint["metrics"]] or [
         (code, str(label)) for code, label in journey_maps.METRICS.items()]
     return render_template("actions/form.html", region=g.region, m=journey_map,
                            version=version, stage=stage, touchpoint=touchpoint,
