@@ -33,7 +33,7 @@ def test_the_report_prints_within_a4_and_reads_on_a_phone(
     page.emulate_media(media="print")
     assert not page.locator(".toolbar").is_visible()  # the screen's links are not printed
     assert page.evaluate(OVERFLOW) == []
-    assert page.locator(".rchart img").count() == 5  # trend, types, groups, offices, answers
+    assert page.locator(".rchart img").count() == 5  # the comments section added one
     # what the role walks check on every page: Russian words, Russian numbers, zoned times
     assert page_problems(page.evaluate(READ_PAGE), results=True) == []
     page.emulate_media(media="screen")
