@@ -386,12 +386,18 @@ def federal_overview(run: ComputationRun, *, groups: bool = True) -> FederalOver
     return FederalOverview(run, campaign, indicator_set, federation, lines)
 
 
-def federal_overview_with_movement(run: ComputationRun) -> FederalOverview:
+_FIND = object()
+
+
+def federal_overview_with_movement(run: ComputationRun,
+                                   before: ComputationRun | None | object = _FIND
+                                   ) -> FederalOverview:
     """:func:`federal_overview`, with the movement since the previous campaign when there is
-    one with published results of the same version."""
+    one with published results of the same version (``before``: that run, already found)."""
     overview = federal_overview(run)
-    before = previous_run(run)
-    if before is not None:
+    if before is _FIND:
+        before = previous_run(run)
+    if isinstance(before, ComputationRun):
         add_movement(overview, federal_overview(before, groups=False))
     return overview
 

@@ -1,0 +1,108 @@
+"""The federal overview's results, rendered once and kept in Redis.
+
+Why this is correct for every reader: a published run never changes (its rows are written
+once, in the transaction that publishes it; a newer computation is a new run with a new id).
+The overview's results fragment is a pure function of
+
+* the run shown and the run it is compared with (the previous campaign's current run): their
+  ids, so a newly published run -- of this campaign or of the previous one -- is a new key;
+* the names the figures are shown with, which are not part of a run and may change (a region
+  renamed, an office switched off, a campaign renamed or given other regions): a fingerprint
+  of those rows as they are now;
+* the filters and order asked for;
+* the area (federal, or a region's benchmark page: links differ, the reader's own region is
+  marked), the locale and the time zone the publication moment is written in.
+
+Nothing else of the reader enters it (the page's shell -- menus, the user, the campaign
+choice -- renders on every request), so one kept fragment serves every reader whose key is
+equal. Entries expire after :data:`KEEP_SECONDS` only as hygiene: the Redis of the platform
+never evicts (it holds the job queues), so nothing may be kept forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+
+import redis
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import func
+from sqlalchemy import select
+
+from cci.foundation import tenancy
+from cci.foundation.db import db
+from cci.foundation.models import Campaign
+from cci.foundation.models import ComputationRun
+from cci.foundation.models import Office
+from cci.foundation.models import Region
+from cci.foundation.models import campaign_regions
+
+log = logging.getLogger(__name__)
+
+KEEP_SECONDS = 7 * 24 * 3600
+#: bump when the fragment's template or what it reads changes shape, so a deploy never serves
+#: a fragment rendered by the code before it
+VERSION = 1
+PREFIX = "cci:federal-overview"
+
+
+def directory_fingerprint(*campaign_ids: int) -> str:
+    """A digest of the mutable names and counts the overview shows beside a run's figures:
+    every region's code, name and network type, the active offices per region (the network a
+    run from before it was stored falls back on), and the campaigns' names and regions.
+    Read across regions on purpose: another region renamed changes a region's page too."""
+    with tenancy.federal_scope("the federal overview's cache key: the names it shows"):
+        regions = db.execute(select(Region.id, Region.code, Region.name, Region.network_type)
+                             .order_by(Region.id)).all()
+        offices = db.execute(select(Office.region_id, func.count())
+                             .where(Office.active.is_(True)).group_by(Office.region_id)
+                             .order_by(Office.region_id)).all()
+        campaigns = db.execute(select(Campaign.id, Campaign.name)
+                               .where(Campaign.id.in_(campaign_ids))
+                               .order_by(Campaign.id)).all()
+        members = db.execute(select(campaign_regions.c.campaign_id, campaign_regions.c.region_id)
+                             .where(campaign_regions.c.campaign_id.in_(campaign_ids))
+                             .order_by(campaign_regions.c.campaign_id,
+                                       campaign_regions.c.region_id)).all()
+    digest = hashlib.blake2b(digest_size=16)
+    for rows in (regions, offices, campaigns, members):
+        digest.update(json.dumps([list(row) for row in rows], ensure_ascii=False).encode())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+def fragment_key(run: ComputationRun, previous: ComputationRun | None, *, filters: dict,
+                 area: str, region_id: int | None, locale: str, zone: str,
+                 directory: str) -> str:
+    """The key of a rendered fragment: the two run ids in clear (to read the key), the rest
+    digested."""
+    rest = json.dumps({"filters": filters, "area": area, "region": region_id, "locale": locale,
+                       "zone": zone, "directory": directory,
+                       "fingerprints": [run.input_fingerprint,
+                                        previous.input_fingerprint if previous else None]},
+                      sort_keys=True, ensure_ascii=False)
+    digest = hashlib.blake2b(rest.encode(), digest_size=16).hexdigest()
+    before = previous.id if previous is not None else "none"
+    return f"{PREFIX}:v{VERSION}:run{run.id}:prev{before}:{digest}"
+
+
+def fragment(key: str, render: Callable[[], str]) -> Markup:
+    """The fragment kept under ``key``, else ``render()``'s, kept. Redis unavailable: the
+    fragment rendered (the page is slower, not wrong)."""
+    store = current_app.extensions["cci.redis"]
+    try:
+        kept = store.get(key)
+    except redis.RedisError:
+        log.warning("the overview's cache is unavailable; rendering", exc_info=True)
+        return Markup(render())  # noqa: S704 -- rendered by our autoescaping template
+    if kept is not None:
+        return Markup(kept.decode())  # noqa: S704 -- rendered by our autoescaping template
+    html = render()
+    try:
+        store.set(key, html.encode(), ex=KEEP_SECONDS)
+    except redis.RedisError:
+        log.warning("the overview's cache is unavailable; not kept", exc_info=True)
+    return Markup(html)  # noqa: S704 -- rendered by our autoescaping template
