@@ -273,13 +273,17 @@ def previous_run(run: ComputationRun) -> ComputationRun | None:
     before this run's campaign began: what «since the previous campaign» compares with."""
     campaign = db.get_one(Campaign, run.campaign_id)
     with tenancy.federal_scope("the federal overview: the previous campaign"):
-        earlier = db.scalars(select(Campaign).where(Campaign.ends_on < campaign.starts_on)
-                             .order_by(Campaign.ends_on.desc(), Campaign.id.desc()))
-        for candidate in earlier:
-            found = current_run(candidate.id, run.methodology_key)
-            if found is not None:
-                return found
-    return None
+        # one query (every view of the overview asks): the earlier campaigns' current runs,
+        # the latest campaign first, and of a campaign its current run (the highest id)
+        return db.scalar(
+            select(ComputationRun).join(Campaign, Campaign.id == ComputationRun.campaign_id)
+            .where(Campaign.ends_on < campaign.starts_on,
+                   ComputationRun.methodology_key == run.methodology_key,
+                   ComputationRun.status == "succeeded",
+                   ComputationRun.is_draft.is_(False),
+                   ComputationRun.published_at.is_not(None))
+            .order_by(Campaign.ends_on.desc(), Campaign.id.desc(), ComputationRun.id.desc())
+            .limit(1))
 
 
 def _bounds(row: Shown) -> tuple[float, float] | None:

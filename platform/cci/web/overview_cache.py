@@ -51,27 +51,43 @@ PREFIX = "cci:federal-overview"
 
 def directory_fingerprint(*campaign_ids: int) -> str:
     """A digest of the mutable names and counts the overview shows beside a run's figures:
-    every region's code, name and network type, the active offices per region (the network a
-    run from before it was stored falls back on), and the campaigns' names and regions.
+    the regions (code, name, network type) and offices (active or not: the network a run from
+    before it was stored falls back on), as their count and latest change (every change of
+    them goes through the ORM, which stamps ``updated_at``; a deleted row changes the count),
+    the campaigns' names and regions, and the regions of sample campaigns. One row, one round trip: this runs on every view.
     Read across regions on purpose: another region renamed changes a region's page too."""
+    members = campaign_regions.c
+
+    def one(*columns, where=None):
+        query = select(*columns)
+        return (query.where(where) if where is not None else query).scalar_subquery()
+
+    row = select(
+        one(func.count(Region.id)), one(func.max(Region.updated_at)),
+        one(func.count(Office.id)), one(func.max(Office.updated_at)),
+        one(func.count(Office.id), where=Office.active.is_(True)),
+        one(func.count(), where=members.campaign_id.in_(campaign_ids)),
+        one(func.sum(members.region_id * members.campaign_id),
+            where=members.campaign_id.in_(campaign_ids)),
+        # the regions of sample campaigns (the directory's «демо-данные» badge)
+        *(select(aggregate).select_from(campaign_regions.join(Campaign,
+                                                     Campaign.id == members.campaign_id))
+          .where(Campaign.is_sample.is_(True)).scalar_subquery()
+          for aggregate in (func.count(), func.sum(members.region_id))),
+        # of one or two campaigns, the least and greatest name are their names
+        one(func.min(Campaign.name), where=Campaign.id.in_(campaign_ids)),
+        one(func.max(Campaign.name), where=Campaign.id.in_(campaign_ids)),
+    )
     with tenancy.federal_scope("the federal overview's cache key: the names it shows"):
-        regions = db.execute(select(Region.id, Region.code, Region.name, Region.network_type)
-                             .order_by(Region.id)).all()
-        offices = db.execute(select(Office.region_id, func.count())
-                             .where(Office.active.is_(True)).group_by(Office.region_id)
-                             .order_by(Office.region_id)).all()
-        campaigns = db.execute(select(Campaign.id, Campaign.name)
-                               .where(Campaign.id.in_(campaign_ids))
-                               .order_by(Campaign.id)).all()
-        members = db.execute(select(campaign_regions.c.campaign_id, campaign_regions.c.region_id)
-                             .where(campaign_regions.c.campaign_id.in_(campaign_ids))
-                             .order_by(campaign_regions.c.campaign_id,
-                                       campaign_regions.c.region_id)).all()
-    digest = hashlib.blake2b(digest_size=16)
-    for rows in (regions, offices, campaigns, members):
-        digest.update(json.dumps([list(row) for row in rows], ensure_ascii=False).encode())
-        digest.update(b"|")
-    return digest.hexdigest()
+        values = db.execute(row).one()
+    return hashlib.blake2b(json.dumps([str(v) for v in values], ensure_ascii=False).encode(),
+                           digest_size=16).hexdigest()
+
+
+def directory_key(*, locale: str, directory: str) -> str:
+    """The key of the federal directory of regions (codes, names, networks, zones, active
+    offices, the sample badge): a function of the directory's rows alone."""
+    return f"cci:federal-directory:v{VERSION}:{locale}:{directory}"
 
 
 def fragment_key(run: ComputationRun, previous: ComputationRun | None, *, filters: dict,

@@ -47,10 +47,19 @@ from cci.web.views.results import published_versions
 @federal_bp.route("/")
 @login_required
 def regions():
-    rows = db.execute(regions_with_office_counts().order_by(Region.name)).all()
-    return render_template("federal/regions.html", rows=rows,
-                           sample_regions=regions_holding_sample_data(),
-                           **overview_context(page=True))
+    context = overview_context(page=True)
+
+    def directory() -> str:
+        return render_template(
+            "federal/_directory.html",
+            rows=db.execute(regions_with_office_counts().order_by(Region.name)).all(),
+            sample_regions=regions_holding_sample_data())
+
+    # the directory is the same for every federal reader until a region, an office or a
+    # sample campaign changes (the fingerprint of the names the overview shows covers them)
+    directory_html = overview_cache.fragment(overview_cache.directory_key(
+        locale=str(get_locale()), directory=context["names_fingerprint"]), directory)
+    return render_template("federal/regions.html", directory_html=directory_html, **context)
 
 
 @region_bp.route("/federal")
@@ -121,25 +130,27 @@ def overview_context(page: bool = False) -> dict:
                         "campaign": campaign.id, "version": version} if campaign else {},
     }
     if page:
-        context["results_html"] = _results_fragment(run, context) if run is not None else None
+        before = previous_run(run) if run is not None else None
+        context["names_fingerprint"] = overview_cache.directory_fingerprint(
+            *(run.campaign_id,) if run else (), *(before.campaign_id,) if before else ())
+        context["results_html"] = (_results_fragment(run, before, context) if run is not None
+                                   else None)
         return context
     overview = federal_overview_with_movement(run) if run is not None else None
     return {**context, "overview": overview,
             "lines": shown_lines(overview, context["filters"]) if overview else []}
 
 
-def _results_fragment(run, context: dict):
-    """The overview's results for the run, rendered once per key and kept: a published run
-    never changes, so neither does what is rendered from it (the key and why it is enough:
-    :mod:`cci.web.overview_cache`)."""
-    before = previous_run(run)
+def _results_fragment(run, before, context: dict):
+    """The overview's results for the run (and ``before``, the previous campaign's), rendered
+    once per key and kept: a published run never changes, so neither does what is rendered
+    from it (the key and why it is enough: :mod:`cci.web.overview_cache`)."""
     regional = g.get("area") == "region"
     key = overview_cache.fragment_key(
         run, before, filters=context["filters"], area="region" if regional else "federal",
         region_id=context["own_region"], locale=str(get_locale()),
         zone=region_zone(reader_region()).key,
-        directory=overview_cache.directory_fingerprint(
-            run.campaign_id, *((before.campaign_id,) if before else ())))
+        directory=context["names_fingerprint"])
 
     def render() -> str:
         overview = federal_overview_with_movement(run, before)
