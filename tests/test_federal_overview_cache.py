@@ -14,6 +14,7 @@ from cci.foundation.db import db
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.web import overview_cache
+
 from test_federal_overview import _federal_job
 from test_federal_overview import _ids
 from test_federal_overview import _published

@@ -20,7 +20,6 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
-from cci.index.compute import current_run
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.methodology.figures import INDEX_DECIMALS
 
@@ -394,7 +393,7 @@ _FIND = object()
 
 
 def federal_overview_with_movement(run: ComputationRun,
-                                   before: ComputationRun | None | object = _FIND
+                                   before: ComputationRun | object | None = _FIND
                                    ) -> FederalOverview:
     """:func:`federal_overview`, with the movement since the previous campaign when there is
     one with published results of the same version (``before``: that run, already found)."""

@@ -269,23 +269,24 @@ def _write_table(sheet: Any, table: Table) -> None:
     kinds = [column.kind for column in table.columns]
     styles: dict[tuple[str | None, bool, bool], StyleArray] = {}
 
-    def cell(value: Any, number_format: str | None, bold: bool, wrap: bool) -> Cell:
+    def styled(value: Any, number_format: str | None, bold: bool, wrap: bool) -> Cell:
         # a style is registered with the workbook once per (format, bold, wrap), and every
         # cell of it copies the registered style (setting a format or a font on each of a
         # table's thousands of cells looked it up in the workbook again each time)
         key = (number_format, bold, wrap)
         style = styles.get(key)
         if style is None:
-            style = styles[key] = _cell(sheet, None, number_format, bold, wrap)._style
-        made = WriteOnlyCell(sheet, value=value)
+            prototype: Any = _cell(sheet, None, number_format, bold, wrap)  # stubs lack _style
+            style = styles[key] = prototype._style
+        made: Any = WriteOnlyCell(sheet, value=value)
         made._style = copy.copy(style)
         return made
 
     for number, row in enumerate(rows):
         bold = number in table.bold_rows
         sheet.append([
-            cell(_xlsx_value(value, kind), number_format, bold,
-                 isinstance(value, str) and "\n" in value)
+            styled(_xlsx_value(value, kind), number_format, bold,
+                   isinstance(value, str) and "\n" in value)
             for value, kind, number_format in zip(row, kinds, formats, strict=True)])
 
 

@@ -54,8 +54,9 @@ def directory_fingerprint(*campaign_ids: int) -> str:
     the regions (code, name, network type) and offices (active or not: the network a run from
     before it was stored falls back on), as their count and latest change (every change of
     them goes through the ORM, which stamps ``updated_at``; a deleted row changes the count),
-    the campaigns' names and regions, and the regions of sample campaigns. One row, one round trip: this runs on every view.
-    Read across regions on purpose: another region renamed changes a region's page too."""
+    the campaigns' names and regions, and the regions of sample campaigns. One row, one round
+    trip: this runs on every view. Read across regions on purpose: another region renamed
+    changes a region's page too."""
     members = campaign_regions.c
 
     def one(*columns, where=None):
