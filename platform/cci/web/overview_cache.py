@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from flask import current_app
@@ -77,7 +78,7 @@ def directory_fingerprint(*campaign_ids: int) -> str:
         .where(Campaign.id.in_(campaign_ids)),
     ]
     subqueries = [part.subquery() for part in parts]
-    joined = subqueries[0]
+    joined: Any = subqueries[0]
     for subquery in subqueries[1:]:  # each is one row: joined on nothing, said explicitly
         joined = joined.join(subquery, true())
     row = select(*(column for subquery in subqueries for column in subquery.c)
