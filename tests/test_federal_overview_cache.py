@@ -38,7 +38,7 @@ def _key(**changes):
     args = {"run": run, "previous": before,
             "filters": {"network": "", "stars": None, "q": "", "sort": "rank"},
             "area": "federal", "region_id": None, "locale": "ru", "zone": "Europe/Moscow",
-            "directory": "d1"}
+            "directory": "d1", "methodology": "cci-2023 1 0.4.0"}
     args.update(changes)
     return overview_cache.fragment_key(**args)
 
@@ -58,6 +58,7 @@ def test_the_key_changes_with_every_input_and_only_with_them():
         _key(locale="en"),
         _key(zone="Asia/Krasnoyarsk"),
         _key(directory="d2"),  # a region renamed, an office switched off
+        _key(methodology="cci-2023 1 0.4.1"),  # the set's titles from a newer package
     ]
     assert len({_key(), *others}) == 1 + len(others)
 

@@ -9,6 +9,8 @@ The overview's results fragment is a pure function of
 * the names the figures are shown with, which are not part of a run and may change (a region
   renamed, an office switched off, a campaign renamed or given other regions): a fingerprint
   of those rows as they are now;
+* the titles of the groups and indicators, read from the methodology set installed: its
+  version and package version;
 * the filters and order asked for;
 * the area (federal, or a region's benchmark page: links differ, the reader's own region is
   marked), the locale and the time zone the publication moment is written in.
@@ -97,11 +99,11 @@ def directory_key(*, locale: str, directory: str) -> str:
 
 def fragment_key(run: ComputationRun, previous: ComputationRun | None, *, filters: dict,
                  area: str, region_id: int | None, locale: str, zone: str,
-                 directory: str) -> str:
+                 directory: str, methodology: str) -> str:
     """The key of a rendered fragment: the two run ids in clear (to read the key), the rest
     digested."""
     rest = json.dumps({"filters": filters, "area": area, "region": region_id, "locale": locale,
-                       "zone": zone, "directory": directory,
+                       "zone": zone, "directory": directory, "methodology": methodology,
                        "fingerprints": [run.input_fingerprint,
                                         previous.input_fingerprint if previous else None]},
                       sort_keys=True, ensure_ascii=False)

@@ -146,11 +146,14 @@ def _results_fragment(run, before, context: dict):
     once per key and kept: a published run never changes, so neither does what is rendered
     from it (the key and why it is enough: :mod:`cci.web.overview_cache`)."""
     regional = g.get("area") == "region"
+    indicator_set = current_app.extensions["cci.registry"].indicator_set(run.methodology_key)
     key = overview_cache.fragment_key(
         run, before, filters=context["filters"], area="region" if regional else "federal",
         region_id=context["own_region"], locale=str(get_locale()),
         zone=region_zone(reader_region()).key,
-        directory=context["names_fingerprint"])
+        directory=context["names_fingerprint"],
+        methodology=" ".join(map(str, (indicator_set.key, indicator_set.version,
+                                       indicator_set.package_version))))
 
     def render() -> str:
         overview = federal_overview_with_movement(run, before)
