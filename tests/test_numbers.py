@@ -36,3 +36,24 @@ def test_percent_and_index():
     assert percent(None) == "—"
     assert index(89.96) == "90,0" and index(None) == "—"
 
+
+
+def test_the_fast_format_is_babels_russian_pattern():
+    """number() formats by Python's format spec; Babel's Russian pattern is the reference:
+    ties of rounding, groups, negative zero, trimmed zeros, large and tiny values."""
+    import random
+
+    from cci.web.numbers import _grouped
+    from cci.web.numbers import babel_grouped
+
+    rng = random.Random(17)
+    values = [0.0, -0.0, 0.05, 0.15, 0.25, 2.675, 999.95, -1234.55, 1e6, 12345678.9, 1e-9,
+              *(rng.uniform(-1e7, 1e7) for _ in range(2000)),
+              *(rng.uniform(-2, 2) for _ in range(2000)),
+              *(float(rng.randint(-100000, 100000)) for _ in range(1000))]
+    for value in values:
+        for decimals in (0, 1, 2, 3):
+            for trim in (False, True):
+                shown = round(value, decimals) + 0.0
+                assert _grouped(shown, decimals, trim) == babel_grouped(shown, decimals, trim), (
+                    value, decimals, trim)

@@ -20,7 +20,6 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
-from cci.index.compute import current_run
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.methodology.figures import INDEX_DECIMALS
 
@@ -273,13 +272,17 @@ def previous_run(run: ComputationRun) -> ComputationRun | None:
     before this run's campaign began: what «since the previous campaign» compares with."""
     campaign = db.get_one(Campaign, run.campaign_id)
     with tenancy.federal_scope("the federal overview: the previous campaign"):
-        earlier = db.scalars(select(Campaign).where(Campaign.ends_on < campaign.starts_on)
-                             .order_by(Campaign.ends_on.desc(), Campaign.id.desc()))
-        for candidate in earlier:
-            found = current_run(candidate.id, run.methodology_key)
-            if found is not None:
-                return found
-    return None
+        # one query (every view of the overview asks): the earlier campaigns' current runs,
+        # the latest campaign first, and of a campaign its current run (the highest id)
+        return db.scalar(
+            select(ComputationRun).join(Campaign, Campaign.id == ComputationRun.campaign_id)
+            .where(Campaign.ends_on < campaign.starts_on,
+                   ComputationRun.methodology_key == run.methodology_key,
+                   ComputationRun.status == "succeeded",
+                   ComputationRun.is_draft.is_(False),
+                   ComputationRun.published_at.is_not(None))
+            .order_by(Campaign.ends_on.desc(), Campaign.id.desc(), ComputationRun.id.desc())
+            .limit(1))
 
 
 def _bounds(row: Shown) -> tuple[float, float] | None:
@@ -386,12 +389,18 @@ def federal_overview(run: ComputationRun, *, groups: bool = True) -> FederalOver
     return FederalOverview(run, campaign, indicator_set, federation, lines)
 
 
-def federal_overview_with_movement(run: ComputationRun) -> FederalOverview:
+_FIND = object()
+
+
+def federal_overview_with_movement(run: ComputationRun,
+                                   before: ComputationRun | object | None = _FIND
+                                   ) -> FederalOverview:
     """:func:`federal_overview`, with the movement since the previous campaign when there is
-    one with published results of the same version."""
+    one with published results of the same version (``before``: that run, already found)."""
     overview = federal_overview(run)
-    before = previous_run(run)
-    if before is not None:
+    if before is _FIND:
+        before = previous_run(run)
+    if isinstance(before, ComputationRun):
         add_movement(overview, federal_overview(before, groups=False))
     return overview
 

@@ -15,6 +15,7 @@ title and where its numbers come from — and written as:
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -34,6 +35,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 from openpyxl.styles import PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -265,11 +267,26 @@ def _write_table(sheet: Any, table: Table) -> None:
     sheet.append(header)
     formats = [FORMATS[column.kind] for column in table.columns]
     kinds = [column.kind for column in table.columns]
+    styles: dict[tuple[str | None, bool, bool], StyleArray] = {}
+
+    def styled(value: Any, number_format: str | None, bold: bool, wrap: bool) -> Cell:
+        # a style is registered with the workbook once per (format, bold, wrap), and every
+        # cell of it copies the registered style (setting a format or a font on each of a
+        # table's thousands of cells looked it up in the workbook again each time)
+        key = (number_format, bold, wrap)
+        style = styles.get(key)
+        if style is None:
+            prototype: Any = _cell(sheet, None, number_format, bold, wrap)  # stubs lack _style
+            style = styles[key] = prototype._style
+        made: Any = WriteOnlyCell(sheet, value=value)
+        made._style = copy.copy(style)
+        return made
+
     for number, row in enumerate(rows):
         bold = number in table.bold_rows
         sheet.append([
-            _cell(sheet, _xlsx_value(value, kind), number_format, bold,
-                  wrap=isinstance(value, str) and "\n" in value)
+            styled(_xlsx_value(value, kind), number_format, bold,
+                   isinstance(value, str) and "\n" in value)
             for value, kind, number_format in zip(row, kinds, formats, strict=True)])
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 from flask import g
 from flask import render_template
 from flask import request
+from flask_babel import get_locale
 from flask_login import login_required
 
 from cci.collection.campaigns import visible_campaigns
@@ -25,12 +26,16 @@ from cci.index.reports import federal_overview_with_movement
 from cci.index.reports import federation_figures
 from cci.index.reports import federation_lines
 from cci.index.reports import pairs_compared
+from cci.index.reports import previous_run
 from cci.web import compare_tables
 from cci.web import exports
 from cci.web import federal_charts
 from cci.web import federal_tables
+from cci.web import overview_cache
 from cci.web.federal_tables import read_filters
 from cci.web.federal_tables import shown_lines
+from cci.web.moments import reader_region
+from cci.web.moments import region_zone
 from cci.web.version_words import indicator_words
 from cci.web.version_words import parameter_words
 from cci.web.views.areas import federal_bp
@@ -42,10 +47,19 @@ from cci.web.views.results import published_versions
 @federal_bp.route("/")
 @login_required
 def regions():
-    rows = db.execute(regions_with_office_counts().order_by(Region.name)).all()
-    return render_template("federal/regions.html", rows=rows,
-                           sample_regions=regions_holding_sample_data(),
-                           **overview_context(page=True))
+    context = overview_context(page=True)
+
+    def directory() -> str:
+        return render_template(
+            "federal/_directory.html",
+            rows=db.execute(regions_with_office_counts().order_by(Region.name)).all(),
+            sample_regions=regions_holding_sample_data())
+
+    # the directory is the same for every federal reader until a region, an office or a
+    # sample campaign changes (the fingerprint of the names the overview shows covers them)
+    directory_html = overview_cache.fragment(overview_cache.directory_key(
+        locale=str(get_locale()), directory=context["names_fingerprint"]), directory)
+    return render_template("federal/regions.html", directory_html=directory_html, **context)
 
 
 @region_bp.route("/federal")
@@ -102,28 +116,60 @@ def chosen_run():
 
 
 def overview_context(page: bool = False) -> dict:
-    """What the overview's page (``page``: with the federation's figures and the charts) and
-    its exports show."""
+    """What the overview's page (``page``: the results as a rendered fragment, kept for the
+    run -- see :mod:`cci.web.overview_cache`) and its exports (``overview`` and ``lines``)
+    show."""
     campaigns, campaign, version, versions, run = chosen_run()
-    overview = federal_overview_with_movement(run) if run is not None else None
     filters = read_filters()
-    extras = {}
-    if page and overview is not None:
-        extras = {"federation": federation_lines(overview.indicator_set,
-                                                 federation_figures(overview.run)),
-                  "charts": federal_charts.overview_charts(overview),
-                  "movement_lines": federal_charts.movement_lines(overview),
-                  "option_labels": option_labels(overview.indicator_set)}
-    return {
-        **extras,
+    context = {
         "campaigns": campaigns, "campaign": campaign, "version": version, "versions": versions,
-        "overview": overview, "filters": filters,
-        "lines": shown_lines(overview, filters) if overview else [],
+        "filters": filters,
         "own_region": g.region.id if g.get("area") == "region" else None,
         # the table's links to itself as a spreadsheet: the same campaign, version, filters
         "export_args": {**{k: v for k, v in filters.items() if v},
                         "campaign": campaign.id, "version": version} if campaign else {},
     }
+    if page:
+        before = previous_run(run) if run is not None else None
+        context["names_fingerprint"] = overview_cache.directory_fingerprint(
+            *(run.campaign_id,) if run else (), *(before.campaign_id,) if before else ())
+        context["results_html"] = (_results_fragment(run, before, context) if run is not None
+                                   else None)
+        return context
+    overview = federal_overview_with_movement(run) if run is not None else None
+    return {**context, "overview": overview,
+            "lines": shown_lines(overview, context["filters"]) if overview else []}
+
+
+def _results_fragment(run, before, context: dict):
+    """The overview's results for the run (and ``before``, the previous campaign's), rendered
+    once per key and kept: a published run never changes, so neither does what is rendered
+    from it (the key and why it is enough: :mod:`cci.web.overview_cache`)."""
+    regional = g.get("area") == "region"
+    indicator_set = current_app.extensions["cci.registry"].indicator_set(run.methodology_key)
+    key = overview_cache.fragment_key(
+        run, before, filters=context["filters"], area="region" if regional else "federal",
+        region_id=context["own_region"], locale=str(get_locale()),
+        zone=region_zone(reader_region()).key,
+        directory=context["names_fingerprint"],
+        methodology=" ".join(map(str, (indicator_set.key, indicator_set.version,
+                                       indicator_set.package_version))))
+
+    def render() -> str:
+        overview = federal_overview_with_movement(run, before)
+        return render_template(
+            "federal/_overview_results.html", **context, overview=overview,
+            lines=shown_lines(overview, context["filters"]), regional=regional,
+            export_endpoint=("region.federal_benchmark_export" if regional
+                             else "federal.overview_export"),
+            compare_endpoint="region.region_compare" if regional else "federal.compare",
+            federation=federation_lines(overview.indicator_set,
+                                        federation_figures(overview.run)),
+            charts=federal_charts.overview_charts(overview),
+            movement_lines=federal_charts.movement_lines(overview),
+            option_labels=option_labels(overview.indicator_set))
+
+    return overview_cache.fragment(key, render)
 
 
 # --- two methodology versions side by side ------------------------------------------------
