@@ -107,12 +107,12 @@ def lines(title: str, x_labels: Sequence[str], series: dict[str, Sequence[float 
     """Series over the same points (campaigns, periods); a missing point breaks the line
     rather than drawing it through zero."""
     # values are printed on a single series only: two lines' values overlap where the lines
-    # run close (the table beside the chart holds every number); long labels are slanted
-    long_labels = any(len(label) > 12 for label in x_labels)
+    # run close; long labels are shortened («…») rather than slanted, which shrank the plot
+    # (the table beside the chart holds every number and every full name)
     chart = pygal.Line(**_config(title, width, height, value_format,
-                                 print_values=len(series) == 1, margin_right=36),
-                       allow_interruptions=True, dots_size=4,
-                       x_label_rotation=20 if long_labels else 0,
+                                 print_values=len(series) == 1, margin_right=36,
+                                 truncate_label=max(8, 90 // max(1, len(x_labels)))),
+                       allow_interruptions=True, dots_size=4, x_label_rotation=0,
                        **({"range": range_} if range_ else {}))
     chart.x_labels = list(x_labels)
     parts = []
