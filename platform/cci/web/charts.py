@@ -110,8 +110,8 @@ def lines(title: str, x_labels: Sequence[str], series: dict[str, Sequence[float 
     # run close; long labels are shortened («…») rather than slanted, which shrank the plot
     # (the table beside the chart holds every number and every full name)
     chart = pygal.Line(**_config(title, width, height, value_format,
-                                 print_values=len(series) == 1, margin_right=36,
-                                 truncate_label=max(8, 90 // max(1, len(x_labels)))),
+                                 print_values=len(series) == 1, margin_right=72,
+                                 margin_left=24, truncate_label=18),
                        allow_interruptions=True, dots_size=4, x_label_rotation=0,
                        **({"range": range_} if range_ else {}))
     chart.x_labels = list(x_labels)
