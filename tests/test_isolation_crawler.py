@@ -180,11 +180,11 @@ def _foreign_journey_map(app, owner_id: int) -> dict[str, int]:
         region = db.scalar(select(Region).where(Region.code == FOREIGN))
         adopted = journey_maps.adopt(journey_maps.templates()[0], region, None, None)
         version = journey_maps.draft_of(adopted)
-        journey_maps.edit(version, "item_add", {"stage": "search", "touchpoint": "website",
+        journey_maps.edit(version, "item_add", {"stage": "search", "touchpoint": "site",
                                                 "row": "barriers", "text": f"{SECRET} барьер"},
                           None)
         action = improvement_actions.create(
-            version, "search", "website", 5,
+            version, "search", "site", 5,
             {"title": f"{SECRET} мероприятие", "owner_id": owner_id,
              "due_on": dt.date.today() - dt.timedelta(days=60)}, None)
         db.commit()
