@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 from bench import submit
-from bench.submit import Connection
 from bench.submit import HTTPError
 from bench.submit import Tally
 
@@ -175,36 +172,12 @@ def generate_results(app) -> int:
 # --- the measurements -----------------------------------------------------------------------
 
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class Analyst:
+class Analyst(submit.StaffBrowser):
     """A logged-in federal analyst on a connection of its own, opening one page back to back."""
 
     def __init__(self, port: int, n: int):
-        self.connection = Connection(port, f"127.31.{n // 250}.{1 + n % 250}")
-        self.cookies: dict[str, str] = {}
-
-    async def request(self, method: str, path: str, body: bytes = b""):
-        headers = {"User-Agent": submit.USER_AGENT,
-                   "Cookie": submit._cookie_header(self.cookies)}
-        if body:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        reply = await asyncio.wait_for(self.connection.request(method, path, headers, body),
-                                       submit.REQUEST_TIMEOUT)
-        self.cookies.update(reply.cookies)
-        return reply
-
-    async def log_in(self) -> None:
-        page = await self.request("GET", "/login")
-        csrf = CSRF_RE.search(page.body.decode())
-        if csrf is None:
-            raise SystemExit("the login page has no form")
-        form = urlencode({"csrf_token": csrf.group(1), "email": ANALYST_EMAIL,
-                          "password": ANALYST_PASSWORD}).encode()
-        reply = await self.request("POST", "/login", form)
-        if reply.status != 302:
-            raise SystemExit(f"the analyst could not log in: {reply.status}")
+        super().__init__(port, f"127.31.{n // 250}.{1 + n % 250}", ANALYST_EMAIL,
+                         ANALYST_PASSWORD)
 
 
 async def phase(analysts: list[Analyst], path: str, seconds: float, tally: Tally | None = None,

@@ -29,17 +29,14 @@ import asyncio
 import contextlib
 import os
 import random
-import re
 import signal
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlencode
 
 from bench import submit
-from bench.submit import Connection
 from bench.submit import HTTPError
 from bench.submit import Tally
 from bench.workers import running_workers
@@ -127,38 +124,13 @@ def run_state(app, run_id: int) -> tuple[str, float | None]:
 # --- the federal analyst ------------------------------------------------------------------
 
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class Analyst:
+class Analyst(submit.StaffBrowser):
     """A federal analyst in a browser: logged in once, then opening pages one after another,
     a second on each."""
 
     def __init__(self, port: int):
-        self.connection = Connection(port, "127.30.0.1")
-        self.cookies: dict[str, str] = {}
+        super().__init__(port, "127.30.0.1", ANALYST_EMAIL, ANALYST_PASSWORD)
         self.tallies: dict[str, Tally] = defaultdict(Tally)
-
-    async def request(self, method: str, path: str, body: bytes = b""):
-        headers = {"User-Agent": submit.USER_AGENT,
-                   "Cookie": submit._cookie_header(self.cookies)}
-        if body:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        reply = await asyncio.wait_for(self.connection.request(method, path, headers, body),
-                                       submit.REQUEST_TIMEOUT)
-        self.cookies.update(reply.cookies)
-        return reply
-
-    async def log_in(self) -> None:
-        page = await self.request("GET", "/login")
-        csrf = CSRF_RE.search(page.body.decode())
-        if csrf is None:
-            raise SystemExit("the login page has no form")
-        form = urlencode({"csrf_token": csrf.group(1), "email": ANALYST_EMAIL,
-                          "password": ANALYST_PASSWORD}).encode()
-        reply = await self.request("POST", "/login", form)
-        if reply.status != 302:
-            raise SystemExit(f"the analyst could not log in: {reply.status}")
 
     async def browse(self, pages: list[str], seconds: float) -> dict[str, Tally]:
         loop = asyncio.get_running_loop()

@@ -380,6 +380,39 @@ def _cookie_header(cookies: dict[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
+class StaffBrowser:
+    """A staff member's browser on a connection of its own: keeps its cookies, logs in through
+    the login form (the bench's page loads and the load drill's analysts alike)."""
+
+    #: the login form's token wherever its attributes stand
+    FORM_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+    def __init__(self, port: int, source: str, email: str, password: str):
+        self.connection = Connection(port, source)
+        self.cookies: dict[str, str] = {}
+        self.email, self.password = email, password
+
+    async def request(self, method: str, path: str, body: bytes = b""):
+        headers = {"User-Agent": USER_AGENT, "Cookie": _cookie_header(self.cookies)}
+        if body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        reply = await asyncio.wait_for(self.connection.request(method, path, headers, body),
+                                       REQUEST_TIMEOUT)
+        self.cookies.update(reply.cookies)
+        return reply
+
+    async def log_in(self) -> None:
+        page = await self.request("GET", "/login")
+        csrf = self.FORM_CSRF.search(page.body.decode())
+        if csrf is None:
+            raise SystemExit("the login page has no form")
+        form = urlencode({"csrf_token": csrf.group(1), "email": self.email,
+                          "password": self.password}).encode()
+        reply = await self.request("POST", "/login", form)
+        if reply.status != 302:
+            raise SystemExit(f"{self.email} could not log in: {reply.status}")
+
+
 async def pair_kiosk(port: int, source: str, code: str) -> str:
     """Pair as the device does: the pairing page, the code typed in, the token it keeps."""
     connection = Connection(port, source)
