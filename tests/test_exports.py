@@ -68,6 +68,18 @@ def test_the_xlsx_is_a_real_spreadsheet(ctx):
     assert "Выгружено" in about
 
 
+def test_xlsx_text_is_never_a_formula_a_link_or_a_guessed_number(ctx):
+    """A respondent's comment may begin with «=» or hold a link: Excel must show it as
+    written, never evaluate it (a spreadsheet formula injection)."""
+    rows = [["=HYPERLINK(\"http://example.com\",\"x\")", "https://example.com", "007"]]
+    table = _table(columns=[Column("А"), Column("Б"), Column("В")], rows=rows)
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(table))).worksheets[0]
+    cells = list(sheet[2])
+    assert [c.value for c in cells] == rows[0]
+    assert [c.data_type for c in cells] == ["s", "s", "s"]
+    assert not sheet._hyperlinks
+
+
 def test_the_csv_reads_in_russian_excel_and_parses(ctx):
     body = exports.to_csv(_table())
     assert body.startswith("\ufeffОфис;Ответов;Индекс;")

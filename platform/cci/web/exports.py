@@ -5,7 +5,7 @@ title and where its numbers come from — and written as:
 
 * CSV as Excel opens it in Russia: UTF-8 with a byte-order mark (so Cyrillic reads), semicolons,
   numbers with a decimal comma and full precision (so they are numbers, not text);
-* XLSX (openpyxl, write-only: a large table streams): a formatted header, frozen panes, a number
+* XLSX (XlsxWriter, rows streamed as written): a formatted header, frozen panes, a number
   format per column kind, column widths from the content, and the provenance on a sheet of its
   own.
 
@@ -15,7 +15,6 @@ title and where its numbers come from — and written as:
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
 import io
@@ -27,17 +26,11 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import quote
 
+import xlsxwriter
 from flask import Response
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment
-from openpyxl.styles import Font
-from openpyxl.styles import PatternFill
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
@@ -56,10 +49,7 @@ KINDS = frozenset(FORMATS)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
-_HEADER_ALIGN = Alignment(wrap_text=True, vertical="top")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER_COLOUR = "#DCE6F1"
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _WIDTH_SAMPLE = 500  # rows read to size the columns: a long table is not measured whole
 
@@ -212,16 +202,28 @@ def _width(column: Column, sample: list[Sequence[Any]], position: int) -> float:
     return float(min(60, max(8, header, values) + 2))
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None,
-          bold: bool = False, wrap: bool = False) -> Cell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if number_format:
-        cell.number_format = number_format
-    if bold:
-        cell.font = _HEADER_FONT
-    if wrap:
-        cell.alignment = _WRAP
-    return cell
+class _Formats:
+    """The workbook's cell formats, each registered once and shared by every cell that has
+    it (a format per cell would make the file's style table as long as the table)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.book = book
+        self.made: dict[tuple[str | None, bool, bool], Format] = {}
+        self.header = book.add_format({"bold": True, "bg_color": HEADER_COLOUR,
+                                       "text_wrap": True, "valign": "top"})
+
+    def get(self, number_format: str | None = None, bold: bool = False,
+            wrap: bool = False) -> Format:
+        key = (number_format, bold, wrap)
+        found = self.made.get(key)
+        if found is None:
+            properties: dict[str, Any] = {"bold": bold}
+            if number_format:
+                properties["num_format"] = number_format
+            if wrap:
+                properties.update(text_wrap=True, valign="top")
+            found = self.made[key] = self.book.add_format(properties)
+        return found
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -232,7 +234,13 @@ def to_xlsx_book(tables: Sequence[Table], provenance: Sequence[tuple[str, Any]] 
                  title: str = "") -> bytes:
     """Several tables as one workbook, a sheet each (in order, names kept unique), and one
     provenance sheet: tables exported together come from the same run."""
-    book = Workbook(write_only=True)
+    out = io.BytesIO()
+    # constant memory: rows stream to the file as they are written; a text cell is text,
+    # never a formula, a link or a number Excel guessed from it (a comment starting with «=»)
+    book = xlsxwriter.Workbook(out, {
+        "in_memory": True, "constant_memory": True, "strings_to_formulas": False,
+        "strings_to_urls": False, "strings_to_numbers": False, "nan_inf_to_errors": True})
+    formats = _Formats(book)
     taken: set[str] = set()
     for table in tables:
         name = sheet_title(table.title)
@@ -242,62 +250,50 @@ def to_xlsx_book(tables: Sequence[Table], provenance: Sequence[tuple[str, Any]] 
             suffix = f" ({number})"
             name = sheet_title(table.title)[:31 - len(suffix)] + suffix
         taken.add(name.casefold())
-        _write_table(book.create_sheet(name), table)
+        _write_table(book.add_worksheet(name), table, formats)
     contents = [(_("Table"), title)] if title else [
         (_("Sheet"), table.title) for table in tables]
-    _provenance_sheet(book, [*contents, *provenance])
-    out = io.BytesIO()
-    book.save(out)
+    _provenance_sheet(book, formats, [*contents, *provenance])
+    book.close()
     return out.getvalue()
 
 
-def _write_table(sheet: Any, table: Table) -> None:
-    """``sheet``: a write-only sheet (its stubs lack the column widths it has)."""
+def _write_table(sheet: Worksheet, table: Table, formats: _Formats) -> None:
     rows = table.rows if isinstance(table.rows, list) else list(table.rows)
     sample = rows[:_WIDTH_SAMPLE]
     for position, column in enumerate(table.columns):
-        letter = get_column_letter(position + 1)
-        sheet.column_dimensions[letter].width = _width(column, sample, position)
-    sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}2"
-    header = []
-    for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=column.label)
-        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN
-        header.append(cell)
-    sheet.append(header)
-    formats = [FORMATS[column.kind] for column in table.columns]
+        sheet.set_column(position, position, _width(column, sample, position))
+    sheet.freeze_panes(1, table.freeze_columns)
+    for position, column in enumerate(table.columns):
+        sheet.write_string(0, position, column.label, formats.header)
     kinds = [column.kind for column in table.columns]
-    styles: dict[tuple[str | None, bool, bool], StyleArray] = {}
-
-    def styled(value: Any, number_format: str | None, bold: bool, wrap: bool) -> Cell:
-        # a style is registered with the workbook once per (format, bold, wrap), and every
-        # cell of it copies the registered style (setting a format or a font on each of a
-        # table's thousands of cells looked it up in the workbook again each time)
-        key = (number_format, bold, wrap)
-        style = styles.get(key)
-        if style is None:
-            prototype: Any = _cell(sheet, None, number_format, bold, wrap)  # stubs lack _style
-            style = styles[key] = prototype._style
-        made: Any = WriteOnlyCell(sheet, value=value)
-        made._style = copy.copy(style)
-        return made
-
+    plain_formats = [formats.get(FORMATS[kind]) for kind in kinds]
     for number, row in enumerate(rows):
         bold = number in table.bold_rows
-        sheet.append([
-            styled(_xlsx_value(value, kind), number_format, bold,
-                   isinstance(value, str) and "\n" in value)
-            for value, kind, number_format in zip(row, kinds, formats, strict=True)])
+        for position, (value, kind) in enumerate(zip(row, kinds, strict=True)):
+            value = _xlsx_value(value, kind)
+            wrap = isinstance(value, str) and "\n" in value
+            cell_format = (formats.get(FORMATS[kind], bold, wrap) if bold or wrap
+                           else plain_formats[position])
+            if value is None:
+                sheet.write_blank(number + 1, position, None, cell_format)
+            else:
+                sheet.write(number + 1, position, value, cell_format)
 
 
-def _provenance_sheet(book: Workbook, lines: Sequence[tuple[str, Any]]) -> None:
-    about = book.create_sheet(sheet_title(_("Provenance")))
-    about.column_dimensions["A"].width = 24
-    about.column_dimensions["B"].width = 90
-    for label, value in [*lines, (_("Exported"), moments.local_time(dt.datetime.now(dt.UTC)))]:
-        about.append([_cell(about, label, bold=True),
-                      _cell(about, value, "@" if isinstance(value, str) else None,
-                            wrap=isinstance(value, str))])
+def _provenance_sheet(book: xlsxwriter.Workbook, formats: _Formats,
+                      lines: Sequence[tuple[str, Any]]) -> None:
+    about = book.add_worksheet(sheet_title(_("Provenance")))
+    about.set_column(0, 0, 24)
+    about.set_column(1, 1, 90)
+    label_format = formats.get(bold=True)
+    for number, (label, value) in enumerate(
+            [*lines, (_("Exported"), moments.local_time(dt.datetime.now(dt.UTC)))]):
+        about.write_string(number, 0, str(label), label_format)
+        if isinstance(value, str):
+            about.write_string(number, 1, value, formats.get("@", wrap=True))
+        elif value is not None:
+            about.write(number, 1, value)
 
 
 # --- on a page ------------------------------------------------------------------------------
