@@ -299,7 +299,7 @@ def _send_digest(user_id: int, email: str, region_id: int | None, day: dt.date,
 def digest_message(items: list[Notification], day: dt.date) -> tuple[str, str]:
     """The digest's subject and plain-text body."""
     public = current_app.config.get("PUBLIC_URL", "")
-    subject = _("Client-centricity index: %(n)d unread notifications, %(day)s", n=len(items),
+    subject = _("Client-centricity index: unread notifications, %(day)s (%(n)d)", n=len(items),
                 day=day.strftime("%d.%m.%Y"))
     lines = [_("Hello!"), "",
              _("Your unread notifications on the client-centricity index platform:"), ""]
