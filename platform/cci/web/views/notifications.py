@@ -18,6 +18,8 @@ from htmx_flask import request as htmx_request
 
 from cci.foundation import audit
 from cci.foundation import notifications
+from cci.foundation import tenancy
+from cci.foundation.access import scope_for_user
 from cci.foundation.db import db
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -27,8 +29,13 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 def _unread() -> dict:
     """The header's count, read only where the menu shows it."""
     def unread_notifications() -> int:
-        return notifications.unread_count(current_user) if current_user.is_authenticated \
-            else 0
+        if not current_user.is_authenticated:
+            return 0
+        if tenancy.current_scope() is not None:
+            return notifications.unread_count(current_user)
+        # an error page rendered after the request's scope ended: the user's own
+        with tenancy.scoped(scope_for_user(current_user)):
+            return notifications.unread_count(current_user)
     return {"unread_notifications": unread_notifications}
 
 
