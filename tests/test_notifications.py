@@ -28,6 +28,7 @@ from cci.foundation.models import NotificationDigest
 from cci.foundation.models import Office
 from cci.foundation.models import User
 from conftest import region_id
+
 from mail_server import body
 from mail_server import free_port
 from mail_server import local_smtp
@@ -133,16 +134,16 @@ def test_a_regional_scope_tells_of_its_own_region_only(app, staff):
             pytest.raises(tenancy.TenantIsolationError):
         notifications.notify("case_new", region_id=region_id(app, "RU-VLA"), office_id=None,
                              title="x", url="/", subject="x")
-    with app.app_context(), pytest.raises(ValueError):
-        with tenancy.federal_scope("test"):
-            notifications.notify("weather", region_id=region_id(app, "RU-BRY"),
-                                 office_id=None, title="x", url="/", subject="x")
+    with app.app_context(), tenancy.federal_scope("test"), \
+            pytest.raises(ValueError, match="unknown notification kind"):
+        notifications.notify("weather", region_id=region_id(app, "RU-BRY"),
+                             office_id=None, title="x", url="/", subject="x")
 
 
 # --- improvement actions ---------------------------------------------------------------------
 
 
-def test_actions_due_soon_or_overdue_and_escalated(app, client, region_map, make_user):  # noqa: F811
+def test_actions_due_soon_or_overdue_and_escalated(app, client, region_map, make_user):
     helper = make_user("operator", "RU-BRY", email="helper@bry.example.ru")
     analyst = make_user("federal_analyst", email="analyst@example.ru")
     today = dt.datetime.now(MOSCOW).date()
@@ -168,7 +169,10 @@ def test_actions_due_soon_or_overdue_and_escalated(app, client, region_map, make
         ("helper@bry.example.ru", "action_due", "Скоро срок"),  # its owner
     ]
     titles = {t for _e, _k, t, _u in rows}
-    assert f"Мероприятие «Давно просрочено» просрочено (срок {today - dt.timedelta(days=45):%d.%m.%Y})" in titles
+    long_ago = today - dt.timedelta(days=45)
+    assert f"Мероприятие «Давно просрочено» просрочено (срок {long_ago:%d.%m.%Y})" in titles
+    assert "Мероприятие «Давно просрочено» просрочено более чем на 30 дн. " \
+           f"(срок {long_ago:%d.%m.%Y})" in titles
     assert f"Срок мероприятия «Скоро срок» — {today + dt.timedelta(days=2):%d.%m.%Y}" in titles
     assert f"/r/RU-BRY/actions/{old}" in {u for _e, _k, _t, u in rows}
     with app.app_context():

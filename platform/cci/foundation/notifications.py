@@ -119,7 +119,7 @@ def audience_of(kind: str, region_id: int, office_id: int | None,
     who = [and_(mine, User.role == Role.REGIONAL_ADMIN.value)]
     if office_id is not None:
         who.append(and_(mine, User.office_id == office_id))
-    named = [u for u in users if u is not None]
+    named = list(users)
     if named:
         who.append(and_(mine, User.id.in_(named)))
     if kind in ESCALATIONS:

@@ -42,8 +42,9 @@ def compute_job(report, run_id: int) -> dict[str, Any]:
 
 def previous_run(run: CxRun) -> CxRun | None:
     """The newest finished run of the same scope before ``run``."""
+    region_id: int | None = run.region_id  # None: the federation's runs
     query = select(CxRun).where(CxRun.status == "succeeded", CxRun.id < run.id)
-    query = query.where(CxRun.region_id == run.region_id) if run.region_id is not None else \
+    query = query.where(CxRun.region_id == region_id) if region_id is not None else \
         query.where(CxRun.region_id.is_(None))
     return db.scalar(query.order_by(CxRun.id.desc()).limit(1))
 
@@ -59,13 +60,14 @@ def _statuses(run: CxRun, region_id: int, targets: dict) -> list[Cell]:
 
 def turned_red(run: CxRun, previous: CxRun | None) -> list[Cell]:
     """The office and region cells of ``run`` red now and not red in ``previous``."""
-    if run.region_id is not None:
-        regions = [run.region_id]
+    scope: int | None = run.region_id
+    if scope is not None:
+        regions = [scope]
     else:
         regions = list(db.scalars(select(CxValue.region_id).where(
             CxValue.run_id == run.id, CxValue.level == "region").distinct()))
     found = []
-    for region_id in sorted(r for r in regions if r is not None):
+    for region_id in sorted(regions):
         targets = cx_reports.targets(region_id)
         now = [c for c in _statuses(run, region_id, targets) if c.status == "red"]
         if not now:
