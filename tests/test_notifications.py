@@ -450,3 +450,29 @@ def test_the_operators_command_and_the_workers_round(app, runner, staff, monkeyp
     notifications.run_scheduled(app)
     notifications.run_scheduled(app)  # another worker within NOTIFY_EVERY_SECONDS
     assert len(rounds) == 1
+
+
+def test_every_workers_maintenance_round_runs_the_notifications(app, monkeypatch):
+    from cci.foundation import worker
+
+    rounds = []
+    monkeypatch.setattr(notifications, "run_scheduled", rounds.append)
+    monkeypatch.setattr(worker, "reconcile", lambda app: None)
+    worker.build(app, ["default"], simple=True).run_maintenance_tasks()
+    assert rounds == [app]
+
+    def broken(app):
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(notifications, "run_scheduled", broken)
+    worker.notify(app)  # logged; the worker goes on
+
+
+def test_all_read_with_htmx_swaps_the_list_and_the_count(app, client, staff, login):
+    _notify(app, "metric_red", subject="b", title="Второе")
+    login(HEAD)
+    part = client.post("/notifications/read-all", headers={"HX-Request": "true"})
+    html = part.get_data(as_text=True)
+    assert part.status_code == 200 and "<html" not in html and 'id="notifications"' in html
+    assert "notice--unread" not in html and "Второе" in html
+    assert 'id="notification-count" hx-swap-oob="true"></span>' in html
