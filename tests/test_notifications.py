@@ -258,6 +258,27 @@ def test_the_first_run_tells_every_red_cell_and_no_target_turns_nothing(app, sta
     assert _readers(app, "metric_red") == {HEAD: 1}
 
 
+def test_a_federal_run_tells_each_regions_staff_by_its_own_targets(app, staff):
+    from cci.index import cx_alerts
+
+    bry, vla = region_id(app, "RU-BRY"), region_id(app, "RU-VLA")
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.add_all([CxTarget(region_id=bry, metric="CSAT", touchpoint="", target=80.0),
+                    CxTarget(region_id=vla, metric="CSAT", touchpoint="", target=50.0)])
+        run = CxRun(region_id=None, period_start=dt.date(2026, 7, 1),
+                    period_end=dt.date(2026, 10, 1), status="succeeded", finished_at=utcnow())
+        db.add(run)
+        db.flush()
+        for region in (bry, vla):  # 60: red in Bryansk (80), green in Vladimir (50)
+            db.add(CxValue(run_id=run.id, region_id=region, level="region", touchpoint="office",
+                           metric="CSAT", month=None, n=200, numerator=120, value=60.0))
+        db.commit()
+        assert cx_alerts.notify_turned_red(run) == 1
+        db.commit()
+        assert set(db.scalars(select(Notification.url))) == {"/r/RU-BRY/cx"}
+    assert _readers(app, "metric_red") == {HEAD: 1}
+
+
 # --- the page --------------------------------------------------------------------------------
 
 

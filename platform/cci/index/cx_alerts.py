@@ -107,13 +107,18 @@ def notify_turned_red(run: CxRun) -> int:
                   "%(target)s", metric=metric.title,
                   touchpoint=TOUCHPOINTS.get(cell.touchpoint, cell.touchpoint), place=place,
                   value=_number(cell.value), target=_number(cell.target))
-        values: dict[str, Any] = {"region_code": region.code, "metric_code": cell.metric,
-                                  "touchpoint": cell.touchpoint}
-        if office is not None:
-            values["office"] = office.id
+        if run.region_id is None:
+            # a federal run's cell: the region's page (its trend reads the region's own runs)
+            url = notifications.path_for("region.cx_metrics", region_code=region.code)
+        else:
+            values: dict[str, Any] = {"region_code": region.code, "metric_code": cell.metric,
+                                      "touchpoint": cell.touchpoint}
+            if office is not None:
+                values["office"] = office.id
+            url = notifications.path_for("region.cx_trend", **values)
         told += notifications.notify(
             "metric_red", region_id=cell.region_id, office_id=cell.office_id, title=title,
-            url=notifications.path_for("region.cx_trend", **values),
+            url=url,
             subject=f"cx:{run.id}:{cell.level}:{cell.office_id or cell.region_id}:"
                     f"{cell.metric}:{cell.touchpoint}")
     return told
