@@ -92,6 +92,7 @@ def notify(kind: str, *, region_id: int, office_id: int | None, title: str, url:
     of that region. Not committed."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
+    subject = subject[:200]
     scope = tenancy.current_scope()
     if scope is None or (not scope.federal and scope.region_id != region_id):
         raise tenancy.TenantIsolationError("a notification of another region")
@@ -105,7 +106,7 @@ def notify(kind: str, *, region_id: int, office_id: int | None, title: str, url:
             Notification.user_id.in_(audience))))
         now = utcnow()
         rows = [{"user_id": user_id, "region_id": region_id, "office_id": office_id,
-                 "kind": kind, "subject": subject[:200], "title": title[:500],
+                 "kind": kind, "subject": subject, "title": title[:500],
                  "url": url[:500], "created_at": now}
                 for user_id in sorted(audience - told)]
         _insert_new(rows)
@@ -128,7 +129,7 @@ def audience_of(kind: str, region_id: int, office_id: int | None,
 
 
 def _insert_new(rows: list[dict[str, Any]]) -> None:
-    """The rows, but any another process stored meanwhile (the unique user, kind, subject)."""
+    """The rows, but those another process stored meanwhile (unique: user, kind, subject)."""
     if not rows:
         return
     connection = db.connection()
