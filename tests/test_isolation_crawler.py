@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from cci.collection.campaigns import save_campaign
+from cci.foundation import notifications
 from cci.foundation import tenancy
 from cci.foundation import tokens
 from cci.foundation.db import ID_MAX
@@ -31,6 +32,7 @@ from cci.foundation.models import ImportRecord
 from cci.foundation.models import JobRecord
 from cci.foundation.models import MethodologyProposal
 from cci.foundation.models import MethodologyVersion
+from cci.foundation.models import Notification
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
@@ -157,8 +159,13 @@ def _foreign_rows(app) -> dict[str, int]:
         db.add(photo)
         db.commit()
         kiosk, _code = devices.register(db.get(Office, office.id), f"{SECRET} киоск", None)
+        notifications.notify("case_new", region_id=region.id, office_id=office.id,
+                             title=f"{SECRET} уведомление", url="/", subject="crawler")
+        notification = db.scalar(select(Notification))
+        db.commit()
         ids.update(token_id=token.id, job_id=job.id, import_id=upload.id, call_id=call.id,
-                   invitation_id=invitation.id, kiosk_id=kiosk.id, photo_id=photo.id)
+                   invitation_id=invitation.id, kiosk_id=kiosk.id, photo_id=photo.id,
+                   notification_id=notification.id)
     response_id, _created = answer(app, office.id, answers_for(app),
                                    when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
                                    comment=f"{SECRET} комментарий")
@@ -282,7 +289,8 @@ def test_every_route_is_crawled_or_listed_with_a_reason(app):
     assert not set(NOT_CRAWLED) - endpoints, "listed routes that no longer exist"
     known_ids = {"campaign_id", "run_id", "office_id", "user_id", "token_id", "job_id",
                  "import_id", "call_id", "invitation_id", "kiosk_id", "response_id", "photo_id",
-                 "version_id", "proposal_id", "map_id", "number", "action_id"}
+                 "version_id", "proposal_id", "map_id", "number", "action_id",
+                 "notification_id"}
     unfillable = [
         (rule.rule, name) for rule, _method in _crawled_rules(app)
         for converter, name in _params(rule)

@@ -483,8 +483,29 @@ def maps_seed() -> None:
     click.echo(f"journey map templates added: {', '.join(added) or 'none (already there)'}")
 
 
+@click.group("notifications")
+def notifications_group() -> None:
+    """Staff notifications and their daily digest (cci.foundation.notifications)."""
+
+
+@notifications_group.command("digest")
+@click.option("--now", "any_hour", is_flag=True,
+              help="do not wait for the morning hour (NOTIFY_DIGEST_HOUR) in each time zone")
+@with_appcontext
+def notifications_digest(any_hour: bool) -> None:
+    """Tell about actions due, then send the daily digests due; a user who had today's digest
+    gets none (workers do the same every NOTIFY_EVERY_SECONDS)."""
+    from cci.foundation import notifications
+    from cci.foundation.db import db
+
+    told = notifications.remind_actions()
+    db.commit()
+    sent = notifications.send_digests(any_hour=any_hour)
+    click.echo(f"notifications about actions due: {told}; digests sent: {sent}")
+
+
 for _command in (db_group, tenants_group, users_group, tokens_group, worker, dev, sample_group,
-                 runs_group, survey_group, maps_group):
+                 runs_group, survey_group, maps_group, notifications_group):
     main.add_command(_command)
 
 

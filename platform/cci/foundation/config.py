@@ -68,6 +68,13 @@ def from_environment() -> dict:
         # An improvement action overdue longer than this escalates to the federal analysts
         # (cci.foundation.improvement_actions; the government feedback platform's 30 days).
         "ACTION_ESCALATION_DAYS": int(os.environ.get("CCI_ACTION_ESCALATION_DAYS", "30")),
+        # Notifications (cci.foundation.notifications): an open action is told about this
+        # many days before its due date; the daily digest goes from this hour on in the
+        # reader's time zone; workers look for what is due at most this often.
+        "NOTIFY_ACTION_DAYS": max(0, int(os.environ.get("CCI_NOTIFY_ACTION_DAYS", "3"))),
+        "NOTIFY_DIGEST_HOUR": min(23, max(0, int(os.environ.get("CCI_NOTIFY_DIGEST_HOUR",
+                                                                "8")))),
+        "NOTIFY_EVERY_SECONDS": max(1, int(os.environ.get("CCI_NOTIFY_EVERY_SECONDS", "300"))),
         # After this many failed logins to an account (from any address) within the window,
         # logging in to it from a browser it was not used in asks for a code sent by e-mail.
         "LOGIN_CODE_AFTER_FAILURES": int(os.environ.get("CCI_LOGIN_CODE_AFTER_FAILURES", "5")),

@@ -102,6 +102,9 @@ class User(TenantScoped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    #: e-mail about notifications (cci.foundation.notifications): "daily" digest or "none"
+    notification_email: Mapped[str] = mapped_column(String(8), default="daily",
+                                                    server_default="daily")
 
     region: Mapped[Region | None] = relationship()
     office: Mapped[Office | None] = relationship()
@@ -941,3 +944,45 @@ class CxComplaint(TenantScoped, Base):
     received_on: Mapped[dt.date] = mapped_column(Date)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationDigest(TenantScoped, Base):
+    """The daily e-mail of a user's unread notifications, one per user and local day: its row
+    is written before the e-mail is sent, so a second worker finds the day taken."""
+
+    __tablename__ = "notification_digests"
+    __tenant_nullable__ = True  # a federal user's digest has no region
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: the day in the user's time zone (their region's; Moscow for federal users)
+    day: Mapped[dt.date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Notification(TenantScoped, Base):
+    """One event for one user (cci.foundation.notifications): a new case, an action due, a
+    metric turned red. Of the event's region, also when its reader is a federal analyst; one
+    row per user, kind and subject, so an event told twice is stored once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "subject"),
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: what the event is about, the same each time it is told (an action and its due date)
+    subject: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    #: the subject's page, a path within the platform
+    url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_digests.id", ondelete="SET NULL"), nullable=True)

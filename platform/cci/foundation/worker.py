@@ -4,7 +4,8 @@ RQ already retries a lost connection while the worker waits for work, but a work
 job exits when Redis goes away. Here the worker is started again, once Redis answers, after the
 job it was watching has ended; and at start and every ``JOB_RECONCILE_SECONDS`` it runs
 :func:`cci.foundation.jobs.reconcile`, which queues again what an emptied Redis lost and fails
-what died with its process.
+what died with its process, and :func:`cci.foundation.notifications.run_scheduled` (actions
+due, the daily digests).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rq import SimpleWorker
 from rq import Worker
 
 from cci.foundation import jobs
+from cci.foundation import notifications
 
 log = logging.getLogger("cci.worker")
 
@@ -35,14 +37,23 @@ def reconcile(app: Flask) -> None:
         log.warning("reconciling jobs failed", exc_info=True)
 
 
+def notify(app: Flask) -> None:
+    try:
+        notifications.run_scheduled(app)
+    except Exception:  # the database, Redis or the mail server away: the next round tries
+        log.warning("the notifications' round failed", exc_info=True)
+
+
 class _Reconciling:
-    """RQ's periodic maintenance, plus reconciling the job records."""
+    """RQ's periodic maintenance, plus reconciling the job records and the notifications due
+    (actions due, the daily digests)."""
 
     app: Flask
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
         reconcile(self.app)
+        notify(self.app)
 
 
 class ForkingWorker(_Reconciling, Worker):

@@ -30,10 +30,12 @@ def register_jobs():
     from cci.collection import recompute
     from cci.collection import retention
     from cci.index import compute
+    from cci.index import cx_alerts
     from cci.index import cx_compute
 
     return {
-        cx_compute.JOB: cx_compute.compute_job,
+        # the run, then its cells that turned red told to the staff
+        cx_compute.JOB: cx_alerts.compute_job,
         cx_imports.JOB: cx_imports.import_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
@@ -160,6 +162,7 @@ def register_audit_vocabulary():
     from cci.foundation.audit import AuditVocabulary
     from cci.foundation.improvement_actions import STATUS_LABELS as ACTION_STATUS_LABELS
     from cci.foundation.journey_maps import METRICS as JOURNEY_METRICS
+    from cci.foundation.notifications import EMAIL_CHOICES as NOTIFICATION_EMAIL
     from cci.foundation.roles import ROLE_LABELS
     from cci.foundation.zones import zone_label
 
@@ -170,6 +173,7 @@ def register_audit_vocabulary():
             "user.deactivate": _l("User deactivated"),
             "user.password_change": _l("Password changed"),
             "user.logout_everywhere": _l("Logged out on every device"),
+            "user.notification_email": _l("Notification e-mail chosen"),
             "user.password_reset_request": _l("Password-reset link asked for"),
             "user.password_reset_send": _l("Password-reset link sent by an administrator"),
             "user.password_reset": _l("Password set with a link from an e-mail"),
@@ -282,6 +286,7 @@ def register_audit_vocabulary():
             "metric": _l("Metric"), "touchpoint": _l("Touchpoint"),
             "period_start": _l("Period start"), "period_end": _l("Period end"),
             "topic": _l("Topic"), "channel": _l("Channel"),
+            "notification_email": _l("Notification e-mail"),
         },
         references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign",
                     "owner_id": "User"},
@@ -291,6 +296,7 @@ def register_audit_vocabulary():
             "rules": _RuleLabels(),
             "touchpoint": _touchpoint_word,
             "channel": _complaint_channels(),
+            "notification_email": NOTIFICATION_EMAIL,
             "timezone": zone_label,
             "methodology_key": _methodology_title,
             "base_key": _methodology_title,

@@ -88,6 +88,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import jobs as job_views
     from cci.web.views import maps as map_views  # noqa: F401 - registers its routes
     from cci.web.views import methodologies
+    from cci.web.views import notifications
     from cci.web.views import password_reset  # noqa: F401 - registers its routes
     from cci.web.views import profiles  # noqa: F401 - registers its routes
     from cci.web.views import region  # noqa: F401 - registers its routes
@@ -106,6 +107,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.register_blueprint(region_bp)
     app.register_blueprint(federal_bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(methodologies.bp)
     init_api(app)
     jobs.init_app(app)

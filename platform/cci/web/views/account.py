@@ -24,6 +24,7 @@ from wtforms.validators import Length
 
 from cci.foundation import audit
 from cci.foundation import login_sessions
+from cci.foundation import notifications
 from cci.foundation import tokens
 from cci.foundation.db import db
 from cci.foundation.models import ApiToken
@@ -112,7 +113,7 @@ def password():
         status = 400
     return render_template(
         "account/password.html", form=form, sessions=login_sessions.count(
-            current_user, idle_timeout())), status
+            current_user, idle_timeout()), email_choices=notifications.EMAIL_CHOICES), status
 
 
 @bp.route("/sessions/end", methods=["POST"])
