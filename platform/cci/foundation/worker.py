@@ -4,7 +4,7 @@ RQ already retries a lost connection while the worker waits for work, but a work
 job exits when Redis goes away. Here the worker is started again, once Redis answers, after the
 job it was watching has ended; and at start and every ``JOB_RECONCILE_SECONDS`` it runs
 :func:`cci.foundation.jobs.reconcile`, which queues again what an emptied Redis lost and fails
-what died with its process.
+what died with its process, and the app's periodic tasks (``cci.maintenance``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ def reconcile(app: Flask) -> None:
     try:
         with app.app_context():
             jobs.reconcile()
+            # periodic work the app asks for (``app.extensions["cci.maintenance"]``: callables
+            # that queue a job at most once per their period, e.g. the collection of cases)
+            for task in app.extensions.get("cci.maintenance", ()):
+                task()
     except Exception:  # the database or Redis away for now: the next round tries again
         log.warning("reconciling jobs failed", exc_info=True)
 

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from cci.collection import cases
 from cci.collection.channels import is_public_endpoint
 from cci.foundation import access
 from cci.foundation import config
@@ -56,6 +57,8 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.extensions["cci.registry"] = build_registry(pm)
     # whether an improvement action's metric moved is read from the CX runs' stored values
     app.extensions["cci.metric_values"] = cx_reports.value_at
+    # what the worker does every maintenance round: comments and low ratings become cases
+    app.extensions["cci.maintenance"] = [cases.schedule_collect]
 
     observability.init_app(app)  # first: every later hook's log records carry the request id
     db.init_app(app)
@@ -78,6 +81,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import admin
     from cci.web.views import auth
     from cci.web.views import campaigns  # noqa: F401 - registers its routes
+    from cci.web.views import cases as case_views  # noqa: F401 - registers its routes
     from cci.web.views import checklist_photos  # noqa: F401 - registers its routes
     from cci.web.views import checklists  # noqa: F401 - registers its routes
     from cci.web.views import comments  # noqa: F401 - registers its routes
