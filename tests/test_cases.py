@@ -31,6 +31,7 @@ from cci.foundation.models import User
 from engine_helpers import answer
 from engine_helpers import offices
 from engine_helpers import work
+
 from mail_server import body
 from mail_server import local_smtp
 from test_kiosk import answers_for

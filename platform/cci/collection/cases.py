@@ -52,11 +52,11 @@ from cci.foundation import audit
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
+from cci.foundation.models import Case
+from cci.foundation.models import CaseTheme
 from cci.foundation.models import ImprovementAction
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import JourneyMapVersion
-from cci.foundation.models import Case
-from cci.foundation.models import CaseTheme
 from cci.foundation.models import Region
 from cci.foundation.models import Response
 from cci.foundation.models import TouchpointAnswer
@@ -92,7 +92,7 @@ class CaseError(Exception):
         self.message = message
 
 
-# --- the low-rating rule -----------------------------------------------------------------------
+# --- the low-rating rule ----------------------------------------------------------------------
 
 
 def low_values(low: int, high: int, direction: str = "higher") -> range:
@@ -133,7 +133,7 @@ def is_low(question_key: str, value: int | None) -> bool:
     return scale is not None and value is not None and value in scale[1]
 
 
-# --- making cases --------------------------------------------------------------------------------
+# --- making cases -----------------------------------------------------------------------------
 
 
 def _since() -> dt.datetime:
@@ -220,8 +220,9 @@ def collect_job(report) -> dict:
     """The job: every region's rows in a federal scope, each region in its own."""
     made = 0
     scope = tenancy.current_scope()
-    regions = ([scope.region_id] if scope is not None and not scope.federal
-               else list(db.scalars(select(Region.id).order_by(Region.id))))
+    regions: list[int] = (
+        [scope.region_id] if scope is not None and scope.region_id is not None
+        else list(db.scalars(select(Region.id).order_by(Region.id))))
     for number, region_id in enumerate(regions, 1):
         with tenancy.narrowed(region_id, "make cases of a region's comments"):
             made += collect()
@@ -254,7 +255,7 @@ def schedule_collect() -> None:
             redis.delete(_REDIS_KEY)
 
 
-# --- the respondent's contact ----------------------------------------------------------------------
+# --- the respondent's contact -----------------------------------------------------------------
 
 
 def wants_contact(source: Response | TouchpointAnswer | None) -> bool:
@@ -285,7 +286,7 @@ def leave_contact(source: Response | TouchpointAnswer, email: str | None,
     return True
 
 
-# --- working on a case -----------------------------------------------------------------------------
+# --- working on a case ------------------------------------------------------------------------
 
 
 def may_handle(user, case: Case | None = None) -> bool:
@@ -402,7 +403,7 @@ def themes(case_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-# --- «Вы сказали — мы сделали» -------------------------------------------------------------------
+# --- «Вы сказали — мы сделали» ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)

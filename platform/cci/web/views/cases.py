@@ -130,7 +130,8 @@ def case(case_id: int):
     return render_template(
         "cases/detail.html", region=g.region, c=item, labels=cases_.STATUS_LABELS,
         comment=masked(item.comment),
-        themes=[theme_name(t) for t in cases_.themes([item.id]).get(item.id, [])], rating=rating_words(item), source=source_words(item),
+        themes=[theme_name(t) for t in cases_.themes([item.id]).get(item.id, [])],
+        rating=rating_words(item), source=source_words(item),
         has_contact=case_contacts.of(item) is not None, assignees=cases_.assignees(item),
         errors=errors, draft=request.form.get("answer", "") if errors else "",
         open_=item.status in cases_.OPEN_STATUSES), 400 if errors else 200
