@@ -17,6 +17,7 @@ from sqlalchemy import select
 from cci.collection import cases
 from cci.foundation import tenancy
 from cci.foundation import tokens
+from cci.foundation import worker
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.models import AuditEntry
@@ -175,6 +176,16 @@ def test_the_job_is_queued_at_most_once_a_period_and_makes_the_cases(app, live_c
             queued = db.scalars(select(JobRecord).where(
                 JobRecord.name == cases.COLLECT_JOB)).all()
     assert len(queued) == 1
+    work(app)
+    assert [(c.source_kind, c.rating) for c in _cases(app)] == [("touchpoint", 1)]
+
+
+def test_the_workers_maintenance_round_queues_the_collection(app, live_campaign):
+    _touchpoint(app, offices(app, "RU-BRY")[0], "window_rating", 1,
+                touchpoint="specialist_window")
+    app.extensions["cci.redis"].delete("cci:cases-collect")
+    app.extensions.pop("cci.cases_collect_seen", None)
+    worker.reconcile(app)
     work(app)
     assert [(c.source_kind, c.rating) for c in _cases(app)] == [("touchpoint", 1)]
 

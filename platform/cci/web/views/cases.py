@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from cci.collection import case_contacts
 from cci.collection import cases as cases_
@@ -78,6 +79,7 @@ def cases():
         query = query.where(Case.office_id == office_id)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Case.received_at.desc(), Case.id.desc())
+                      .options(selectinload(Case.office), selectinload(Case.assignee))
                       .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     offices = select(Office).order_by(Office.name)
     if current_user.office_id is not None:
