@@ -236,6 +236,22 @@ def test_the_web_survey_offers_a_contact_that_needs_consent(app, client, live_ca
     assert 'name="consent"' not in client.get(f"/s/a/{token}/done").get_data(as_text=True)
 
 
+def test_a_closed_case_takes_no_address_any_more(app, client, make_user, live_campaign):
+    token = _finished_survey(app, client, "Не дозвонился")
+    head = make_user("regional_admin", "RU-BRY")
+    with app.app_context(), tenancy.region_scope(_region(app, "RU-BRY"), "test"):
+        cases.collect()
+        (case,) = db.scalars(select(Case)).all()
+        cases.close(case, db.get(User, _user_id(app, head)))
+        db.commit()
+    assert 'name="consent"' not in client.get(f"/s/a/{token}/done").get_data(as_text=True)
+    late = client.post(f"/s/a/{token}/contact", data={"email": "me@example.ru",
+                                                      "consent": "yes"})
+    assert late.status_code == 400
+    assert "ответ уже не ожидается" in late.get_data(as_text=True)
+    assert _contacts(app) == []
+
+
 def test_a_survey_without_a_comment_offers_no_contact(app, client, live_campaign):
     token = _finished_survey(app, client, "")
     thanks = client.get(f"/s/a/{token}/done").get_data(as_text=True)
