@@ -447,6 +447,11 @@ def test_the_api_serves_cases_without_personal_data(app, client, make_user, cont
     for secret in ("ivan@mail.ru", "345-67-89", "Иванову", "resp@example.ru", "email"):
         assert secret not in raw, secret
     assert client.get("/api/v1/cases?status=closed", headers=headers).json["total"] == 0
+    with app.app_context(), tenancy.federal_scope("test"):
+        db.get(Case, contact_case).answer = "Уважаемая Мария Петровна, кондиционер поставлен"
+        db.commit()
+    served = client.get(f"/api/v1/cases/{contact_case}", headers=headers).json
+    assert served["answer"] == "Уважаемая [имя], кондиционер поставлен"
     assert client.get("/api/v1/cases?status=nonsense", headers=headers).status_code == 422
     assert client.get(f"/api/v1/cases/{contact_case}", headers=headers).json["id"] == contact_case
 
