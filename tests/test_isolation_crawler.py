@@ -82,6 +82,12 @@ NOT_CRAWLED = {
     "web_survey.prefs": "public: the respondent's display preferences",
     "web_survey.touchpoint": "public: a touchpoint survey's question (QR card, link) for any "
                              "office (tests/test_cx_metrics.py)",
+    "web_survey.contact": "public: a respondent's own address for the answer, by the draft's "
+                          "secret token (tests/test_cases.py)",
+    "web_survey.touchpoint_contact": "public: a respondent's own address for the answer, by "
+                                     "the answer's secret key (tests/test_cases.py)",
+    "web_survey.you_said": "public by design: an office's «Вы сказали — мы сделали», counts "
+                           "and titles without personal data (tests/test_cases.py)",
     "kiosk_api.exit_poll": "public: authenticated by the device's token (tests/test_cx_metrics.py)",
     "kiosk_api.exit_poll_answer": "public: authenticated by the device's token "
                                   "(tests/test_cx_metrics.py)",
@@ -170,8 +176,24 @@ def _foreign_rows(app) -> dict[str, int]:
                                    when=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
                                    comment=f"{SECRET} комментарий")
     ids["response_id"] = response_id
+    ids["case_id"] = _foreign_case(app, response_id)
     ids.update(_foreign_journey_map(app, ids["user_id"]))
     return ids
+
+
+def _foreign_case(app, response_id: int) -> int:
+    """The foreign region's case: its respondent's comment, with a consented address."""
+    from cci.collection import case_contacts
+    from cci.collection import cases
+    from cci.foundation.models import Response
+
+    with app.app_context(), tenancy.region_scope(_region_id(app, FOREIGN), "crawler set-up"):
+        response = db.get(Response, response_id)
+        response.counted = True  # whatever the quality rules said of the crawler's answer
+        case, _created = cases.open_case(response)
+        case_contacts.store(case, "vla-secret@example.ru")
+        db.commit()
+        return case.id
 
 
 def _foreign_journey_map(app, owner_id: int) -> dict[str, int]:
@@ -290,7 +312,7 @@ def test_every_route_is_crawled_or_listed_with_a_reason(app):
     known_ids = {"campaign_id", "run_id", "office_id", "user_id", "token_id", "job_id",
                  "import_id", "call_id", "invitation_id", "kiosk_id", "response_id", "photo_id",
                  "version_id", "proposal_id", "map_id", "number", "action_id",
-                 "notification_id"}
+                 "notification_id", "case_id"}
     unfillable = [
         (rule.rule, name) for rule, _method in _crawled_rules(app)
         for converter, name in _params(rule)

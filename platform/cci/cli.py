@@ -373,6 +373,22 @@ def survey_purge_drafts(days: int | None) -> None:
     click.echo(f"survey drafts deleted: {deleted} (untouched since {before:%Y-%m-%d %H:%M} UTC)")
 
 
+@click.group("cases")
+def cases_group() -> None:
+    """Cases: comments and low ratings the offices answer (cci.collection.cases)."""
+
+
+@cases_group.command("collect")
+@with_appcontext
+def cases_collect() -> None:
+    """Make the cases of comments and low ratings that have none yet (safe to run again)."""
+    from cci.collection import cases
+
+    with tenancy.federal_scope("cci cases collect"):
+        result = cases.collect_job(lambda _fraction, _message="": None)
+    click.echo(f"cases created: {result['created']}")
+
+
 # --- processes --------------------------------------------------------------------------
 
 
@@ -505,7 +521,7 @@ def notifications_digest(any_hour: bool) -> None:
 
 
 for _command in (db_group, tenants_group, users_group, tokens_group, worker, dev, sample_group,
-                 runs_group, survey_group, maps_group, notifications_group):
+                 runs_group, survey_group, maps_group, notifications_group, cases_group):
     main.add_command(_command)
 
 

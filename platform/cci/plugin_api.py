@@ -20,6 +20,11 @@ from __future__ import annotations
 # The questionnaire flow shared by respondent-facing channels (a namespace: survey.steps, …)
 from cci.collection import survey
 from cci.collection.campaigns import visible_campaigns
+from cci.collection.case_contacts import CONSENT_TEXT as CASE_CONTACT_CONSENT
+from cci.collection.case_contacts import ContactError as CaseContactError
+from cci.collection.cases import leave_contact as leave_case_contact
+from cci.collection.cases import resolved as resolved_feedback
+from cci.collection.cases import wants_contact as case_contact_wanted
 
 # Channel contract
 from cci.collection.channels import Channel
@@ -157,6 +162,7 @@ from cci.web.api.docs import list_of
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
 from cci.web.api.errors import ApiError
+from cci.web.comment_text import masked as masked_text
 from cci.web.moments import local_time
 from cci.web.ratelimit import limiter
 from cci.web.ratelimit import per_device
@@ -182,6 +188,13 @@ __all__ = [  # noqa: RUF022
     "TouchpointSubmission",
     "submit_touchpoint",
     "touchpoint_questions",
+    # Cases: a respondent's feedback answered
+    "case_contact_wanted",
+    "leave_case_contact",
+    "CaseContactError",
+    "CASE_CONTACT_CONSENT",
+    "resolved_feedback",
+    "masked_text",
     # Methodology contract
     "RESPONDENT_TYPES",
     "AnswerError",

@@ -108,6 +108,11 @@ def from_environment() -> dict:
         # Days a survey draft is kept after its last change (cci.collection.retention).
         # At least a day: fewer would delete surveys being filled in.
         "SURVEY_DRAFT_DAYS": max(1, int(os.environ.get("CCI_SURVEY_DRAFT_DAYS", "30"))),
+        # Cases (cci.collection.cases): how often the worker queues their collection, and how
+        # old a comment or rating may be to become one.
+        "CASES_COLLECT_SECONDS": max(10, int(os.environ.get("CCI_CASES_COLLECT_SECONDS",
+                                                            "300"))),
+        "CASES_MAX_AGE_DAYS": max(1, int(os.environ.get("CCI_CASES_MAX_AGE_DAYS", "90"))),
         # Data-quality rule parameters: {rule key: {param: value}}, {"enabled": false} to
         # switch a rule off (cci.collection.quality_rules lists the rules and their defaults).
         "QUALITY_RULES": json.loads(os.environ.get("CCI_QUALITY_RULES") or "{}"),

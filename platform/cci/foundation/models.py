@@ -986,3 +986,80 @@ class Notification(TenantScoped, Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     digest_id: Mapped[int | None] = mapped_column(
         ForeignKey("notification_digests.id", ondelete="SET NULL"), nullable=True)
+CASE_STATUSES = ("new", "in_progress", "answered", "closed")
+CASE_SOURCES = ("response", "touchpoint")
+
+
+class Case(TenantScoped, Base):
+    """A respondent's comment or low rating the office owes an answer
+    (cci.collection.cases): one per source row (an index survey's response, a touchpoint
+    answer), with the comment and rating copied from it, its themes, who works on it, the
+    answer and when it was closed."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("source_kind", "source_id"),
+        CheckConstraint(f"status IN {CASE_STATUSES}", name="status"),
+        CheckConstraint(f"source_kind IN {CASE_SOURCES}", name="source_kind"),
+        Index("ix_cases_region_status", "region_id", "status", "office_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column(Integer)
+    #: the touchpoint survey's touchpoint and question; None for the index survey
+    touchpoint: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    question: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: the rating on the question's scale (``scale_low``..``scale_high``); None: no rating
+    rating: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    scale_low: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    scale_high: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    #: as the respondent wrote it; masked wherever it is shown
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: when the respondent answered (the source's submission)
+    received_at: Mapped[dt.datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    #: when the answer was e-mailed to the respondent's contact (None: no contact)
+    reply_sent_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    office: Mapped[Office] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class CaseTheme(TenantScoped, Base):
+    """A theme of a case's comment (cci.collection.comment_themes), written with the case, so
+    that the closed cases are counted by theme with a GROUP BY."""
+
+    __tablename__ = "case_themes"
+    __tenant_reference__ = False  # the case holds the region's reference
+    __table_args__ = (UniqueConstraint("case_id", "theme"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    theme: Mapped[str] = mapped_column(String(32))
+
+
+class CaseContact(TenantScoped, Base):
+    """The e-mail address a respondent left, with explicit consent, to be answered: kept
+    apart from the answers (never in answers, exports or the API), used once to send the
+    office's answer, and deleted when the case closes (cci.collection.case_contacts)."""
+
+    __tablename__ = "case_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    #: the consent's wording as the respondent ticked it, and when
+    consent_text: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[dt.datetime] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

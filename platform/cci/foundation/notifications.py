@@ -32,7 +32,6 @@ import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask
 from flask import current_app
 from flask import has_request_context
 from flask import url_for
@@ -44,6 +43,7 @@ from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -86,10 +86,11 @@ _REDIS_KEY = "cci:notifications:round"
 
 
 def notify(kind: str, *, region_id: int, office_id: int | None, title: str, url: str,
-           subject: str, users: Iterable[int] = ()) -> int:
+           subject: str, users: Iterable[int] = (), office_roles: Iterable[str] = ()) -> int:
     """Record an event for the staff who should see it (see the module's doc); returns how
-    many people were told now (0 when everyone was told before). In a regional scope, only
-    of that region. Not committed."""
+    many people were told now (0 when everyone was told before). ``office_roles``: only the
+    office's staff in these roles (those who may open the subject); all of them when empty.
+    In a regional scope, only of that region. Not committed."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     subject = subject[:200]
@@ -98,7 +99,7 @@ def notify(kind: str, *, region_id: int, office_id: int | None, title: str, url:
         raise tenancy.TenantIsolationError("a notification of another region")
     with tenancy.federal_scope("a notification's readers: a region's staff, and the federal "
                                "analysts for an escalation"):
-        audience = audience_of(kind, region_id, office_id, users)
+        audience = audience_of(kind, region_id, office_id, users, office_roles)
         if not audience:
             return 0
         told = set(db.scalars(select(Notification.user_id).where(
@@ -114,12 +115,14 @@ def notify(kind: str, *, region_id: int, office_id: int | None, title: str, url:
 
 
 def audience_of(kind: str, region_id: int, office_id: int | None,
-                users: Iterable[int] = ()) -> set[int]:
+                users: Iterable[int] = (), office_roles: Iterable[str] = ()) -> set[int]:
     """The active users an event of this kind reaches (read in the federal scope)."""
     mine = User.region_id == region_id
     who = [and_(mine, User.role == Role.REGIONAL_ADMIN.value)]
     if office_id is not None:
-        who.append(and_(mine, User.office_id == office_id))
+        roles = list(office_roles)
+        who.append(and_(mine, User.office_id == office_id,
+                        User.role.in_(roles) if roles else true()))
     named = list(users)
     if named:
         who.append(and_(mine, User.id.in_(named)))
@@ -334,18 +337,17 @@ def run_due(now: dt.datetime | None = None) -> dict[str, int]:
     return {"told": told, "digests": send_digests(now)}
 
 
-def run_scheduled(app: Flask) -> None:
-    """From a worker's maintenance round: :func:`run_due` unless another worker ran it within
-    ``NOTIFY_EVERY_SECONDS``. Without Redis it runs anyway: the database keeps every step
-    once."""
-    every = app.config["NOTIFY_EVERY_SECONDS"]
-    with app.app_context():
-        try:
-            if not app.extensions["cci.redis"].set(_REDIS_KEY, "1", nx=True, ex=every):
-                return
-        except RedisError:
-            log.warning("Redis unavailable: notifications run without the round's key")
-        try:
-            run_due()
-        finally:
-            db.rollback()
+def run_scheduled() -> None:
+    """From a worker's maintenance round (``app.extensions["cci.maintenance"]``):
+    :func:`run_due` unless another worker ran it within ``NOTIFY_EVERY_SECONDS``. Without Redis
+    it runs anyway: the database keeps every step once."""
+    every = current_app.config["NOTIFY_EVERY_SECONDS"]
+    try:
+        if not current_app.extensions["cci.redis"].set(_REDIS_KEY, "1", nx=True, ex=every):
+            return
+    except RedisError:
+        log.warning("Redis unavailable: notifications run without the round's key")
+    try:
+        run_due()
+    finally:
+        db.rollback()

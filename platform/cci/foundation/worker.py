@@ -4,8 +4,7 @@ RQ already retries a lost connection while the worker waits for work, but a work
 job exits when Redis goes away. Here the worker is started again, once Redis answers, after the
 job it was watching has ended; and at start and every ``JOB_RECONCILE_SECONDS`` it runs
 :func:`cci.foundation.jobs.reconcile`, which queues again what an emptied Redis lost and fails
-what died with its process, and :func:`cci.foundation.notifications.run_scheduled` (actions
-due, the daily digests).
+what died with its process, and the app's periodic tasks (``cci.maintenance``).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from rq import SimpleWorker
 from rq import Worker
 
 from cci.foundation import jobs
-from cci.foundation import notifications
 
 log = logging.getLogger("cci.worker")
 
@@ -30,30 +28,28 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 def reconcile(app: Flask) -> None:
-    try:
-        with app.app_context():
-            jobs.reconcile()
-    except Exception:  # the database or Redis away for now: the next round tries again
-        log.warning("reconciling jobs failed", exc_info=True)
-
-
-def notify(app: Flask) -> None:
-    try:
-        notifications.run_scheduled(app)
-    except Exception:  # the database, Redis or the mail server away: the next round tries
-        log.warning("the notifications' round failed", exc_info=True)
+    """Job records against Redis, then the periodic work the app asks for
+    (``app.extensions["cci.maintenance"]``: callables that do their work at most once per
+    their period across workers, e.g. the collection of cases, the notifications due), each
+    on its own: one that fails (the database, Redis or a mail server away) is logged and tried
+    again next round, and does not keep the others from running."""
+    with app.app_context():
+        for task in (jobs.reconcile, *app.extensions.get("cci.maintenance", ())):
+            try:
+                task()
+            except Exception:
+                log.warning("the maintenance task %s failed", task.__qualname__, exc_info=True)
 
 
 class _Reconciling:
-    """RQ's periodic maintenance, plus reconciling the job records and the notifications due
-    (actions due, the daily digests)."""
+    """RQ's periodic maintenance, plus reconciling the job records and the app's periodic
+    work."""
 
     app: Flask
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
         reconcile(self.app)
-        notify(self.app)
 
 
 class ForkingWorker(_Reconciling, Worker):

@@ -25,6 +25,7 @@ def sync_tenants_job(report, directory: str | None = None) -> dict:
 
 @hookimpl
 def register_jobs():
+    from cci.collection import cases
     from cci.collection import cx_imports
     from cci.collection import imports
     from cci.collection import recompute
@@ -36,6 +37,7 @@ def register_jobs():
     return {
         # the run, then its cells that turned red told to the staff
         cx_compute.JOB: cx_alerts.compute_job,
+        cases.COLLECT_JOB: cases.collect_job,
         cx_imports.JOB: cx_imports.import_job,
         retention.PURGE_JOB: retention.purge_job,
         "tenants.sync": sync_tenants_job,
@@ -156,6 +158,7 @@ def register_audit_vocabulary():
     from flask import url_for
     from flask_babel import lazy_gettext as _l
 
+    from cci.collection.cases import STATUS_LABELS as CASE_STATUS_LABELS
     from cci.collection.quality import STATUS_LABELS
     from cci.foundation import models as m
     from cci.foundation.audit import AuditObject
@@ -217,6 +220,9 @@ def register_audit_vocabulary():
             "cx.compute": _l("CX metrics computation requested"),
             "cx.import": _l("CX counts file uploaded"),
             "cx.complaint": _l("Complaint registered"),
+            "case.assign": _l("Case assigned"),
+            "case.answer": _l("Case answered"),
+            "case.close": _l("Case closed"),
         },
         objects={
             "User": AuditObject(_l("User"), m.User, lambda u: u.email),
@@ -253,6 +259,8 @@ def register_audit_vocabulary():
                                     lambda t: f"{t.metric} · {_touchpoint_word(t.touchpoint)}"),
             "CxComplaint": AuditObject(_l("Complaint"), m.CxComplaint,
                                        lambda c: f"{c.topic} · {c.received_on:%d.%m.%Y}"),
+            "Case": AuditObject(_l("Case"), m.Case, lambda c: f"№{c.id}",
+                                lambda c: _in_region_url("region.case", c, case_id=c.id)),
             "CxImport": AuditObject(_l("CX counts import"), m.CxImport, lambda r: r.filename),
             "CxRun": AuditObject(_l("CX metrics computation"), m.CxRun,
                                  lambda r: f"{r.period_start:%d.%m.%Y}–{r.period_end:%d.%m.%Y}"
@@ -287,9 +295,11 @@ def register_audit_vocabulary():
             "period_start": _l("Period start"), "period_end": _l("Period end"),
             "topic": _l("Topic"), "channel": _l("Channel"),
             "notification_email": _l("Notification e-mail"),
+            "case_status": _l("Case status"), "assignee_id": _l("Assignee"),
+            "answered": _l("Answer written"), "reply_sent": _l("Answer e-mailed"),
         },
         references={"region_id": "Region", "office_id": "Office", "campaign_id": "Campaign",
-                    "owner_id": "User"},
+                    "owner_id": "User", "assignee_id": "User"},
         values={
             "role": {role.value: label for role, label in ROLE_LABELS.items()},
             "review_status": STATUS_LABELS,
@@ -314,6 +324,7 @@ def register_audit_vocabulary():
             "network_type": {"centralized": _l("centralized"),
                              "decentralized": _l("decentralized")},
             "action_status": ACTION_STATUS_LABELS,
+            "case_status": CASE_STATUS_LABELS,
             "metric_code": JOURNEY_METRICS,
         },
     )

@@ -14,11 +14,13 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from cci.collection import cases
 from cci.collection.channels import is_public_endpoint
 from cci.foundation import access
 from cci.foundation import config
 from cci.foundation import db
 from cci.foundation import logs
+from cci.foundation import notifications
 from cci.foundation import redis_conn
 from cci.hooks.manager import build_plugin_manager
 from cci.hooks.manager import build_registry
@@ -56,6 +58,9 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.extensions["cci.registry"] = build_registry(pm)
     # whether an improvement action's metric moved is read from the CX runs' stored values
     app.extensions["cci.metric_values"] = cx_reports.value_at
+    # what the workers do every maintenance round: comments and low ratings become cases;
+    # staff are told of actions coming due and sent their daily digests
+    app.extensions["cci.maintenance"] = [cases.schedule_collect, notifications.run_scheduled]
 
     observability.init_app(app)  # first: every later hook's log records carry the request id
     db.init_app(app)
@@ -78,6 +83,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import admin
     from cci.web.views import auth
     from cci.web.views import campaigns  # noqa: F401 - registers its routes
+    from cci.web.views import cases as case_views  # noqa: F401 - registers its routes
     from cci.web.views import checklist_photos  # noqa: F401 - registers its routes
     from cci.web.views import checklists  # noqa: F401 - registers its routes
     from cci.web.views import comments  # noqa: F401 - registers its routes
@@ -88,7 +94,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     from cci.web.views import jobs as job_views
     from cci.web.views import maps as map_views  # noqa: F401 - registers its routes
     from cci.web.views import methodologies
-    from cci.web.views import notifications
+    from cci.web.views import notifications as notification_views
     from cci.web.views import password_reset  # noqa: F401 - registers its routes
     from cci.web.views import profiles  # noqa: F401 - registers its routes
     from cci.web.views import region  # noqa: F401 - registers its routes
@@ -107,7 +113,7 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.register_blueprint(region_bp)
     app.register_blueprint(federal_bp)
     app.register_blueprint(account.bp)
-    app.register_blueprint(notifications.bp)
+    app.register_blueprint(notification_views.bp)
     app.register_blueprint(methodologies.bp)
     init_api(app)
     jobs.init_app(app)

@@ -20,6 +20,7 @@ from cci_channel_web.public import bp
 from cci_channel_web.staff import STAFF_PREFIX
 from cci_channel_web.staff import staff_bp
 from cci_channel_web.touchpoint import touchpoint as _touchpoint_view  # noqa: F401 - its route
+from cci_channel_web.you_said import you_said as _you_said_view  # noqa: F401 - its route
 
 LABEL = "Веб-анкета"
 #: What a web response's ``meta`` holds (see :func:`cci.collection.survey.request_meta` and

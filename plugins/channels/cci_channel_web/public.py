@@ -24,14 +24,19 @@ from flask_wtf.csrf import CSRFError
 from htmx_flask import request as htmx_request
 from sqlalchemy import select
 
+from cci.plugin_api import CASE_CONTACT_CONSENT
+from cci.plugin_api import CaseContactError
 from cci.plugin_api import IntakeError
 from cci.plugin_api import Office
 from cci.plugin_api import Region
+from cci.plugin_api import Response
 from cci.plugin_api import Scope
 from cci.plugin_api import campaign_for
+from cci.plugin_api import case_contact_wanted
 from cci.plugin_api import db
 from cci.plugin_api import enter_scope
 from cci.plugin_api import installed_channel
+from cci.plugin_api import leave_case_contact
 from cci.plugin_api import limiter
 from cci.plugin_api import local_time
 from cci.plugin_api import per_ip
@@ -416,8 +421,35 @@ def _to_done(draft):
     return redirect(url, 303)
 
 
-def _thanks(draft):
-    response = _message(_("Thank you!"), *_thanks_lines())
+def thanks_page(office, source, contact_url: str, lines: tuple[str, ...], *, key=None,
+                error=None, status: int = 200):
+    """The thanks screen: the offer to leave an address for the answer while the answer is
+    awaited (:func:`case_contact_wanted`), and the office's «Вы сказали — мы сделали»."""
+    html = render_template(
+        "web_survey/thanks.html", heading=_("Thank you!"), lines=lines,
+        prefs_url=url_for("web_survey.prefs"), partial=_partial(),
+        contact_url=contact_url if case_contact_wanted(source) else None, key=key,
+        contact_error=error, email=request.form.get("email") if error else None,
+        consent_text=CASE_CONTACT_CONSENT,
+        you_said_url=url_for("web_survey.you_said", region_code=office.region.code,
+                             office_code=office.code))
+    return make_response(html, status)
+
+
+def contact_kept(office):
+    return thanks_page(office, None, "", (_("Your address is saved: the answer will come by "
+                                            "e-mail. The address is deleted once the case is "
+                                            "closed."),))
+
+
+def _submitted(draft):
+    return db.get(Response, draft.submitted_response_id)
+
+
+def _thanks(draft, error=None, status: int = 200):
+    response = thanks_page(draft.office, _submitted(draft),
+                           url_for("web_survey.contact", token=draft.token), _thanks_lines(),
+                           error=error, status=status)
     response.delete_cookie(DRAFT_COOKIE, path=URL_PREFIX)
     return response
 
@@ -435,6 +467,21 @@ def done(token: str):
     if draft.submitted_response_id is None:
         return _resume(draft)
     return _thanks(draft)
+
+
+@bp.route("/a/<token>/contact", methods=["POST"])
+@answers_limited
+def contact(token: str):
+    """The respondent's e-mail address for the answer, with consent (kept apart)."""
+    draft = _draft_or_404(token)
+    if draft.submitted_response_id is None:
+        return _resume(draft)
+    try:
+        kept = leave_case_contact(_submitted(draft), request.form.get("email"),
+                                  request.form.get("consent") == "yes")
+    except CaseContactError as exc:
+        return _thanks(draft, error=exc, status=400)
+    return contact_kept(draft.office) if kept else _thanks(draft)
 
 
 # --- display settings --------------------------------------------------------------------------

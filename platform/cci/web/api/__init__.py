@@ -9,6 +9,7 @@ from cci.web.api.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
+    from cci.web.api import cases  # noqa: F401 - cases answered by the offices
     from cci.web.api import comments  # noqa: F401 - comments' themes, comments, profiles
     from cci.web.api import cx  # noqa: F401 - CX metrics, values, targets
     from cci.web.api import dashboards  # noqa: F401 - trends, coverage, distributions
