@@ -7,7 +7,9 @@ may have several themes, or none («Прочее», :data:`OTHER`).
 
 :func:`themes_of` is the whole classifier (text in, theme keys out); :func:`classify_pending`
 stores the themes of a region's comments not yet classified, once, so that pages count them
-with a GROUP BY (``comment_themes``).
+with a GROUP BY (``comment_themes``); :func:`classify_cx_pending` does the same for the
+comments of touchpoint surveys and for complaints (``cx_comment_themes``), the journey map's
+«контент-анализ».
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from sqlalchemy import select
 
 from cci.foundation.db import db
 from cci.foundation.models import CommentTheme
+from cci.foundation.models import CxCommentTheme
+from cci.foundation.models import CxComplaint
 from cci.foundation.models import Response
+from cci.foundation.models import TouchpointAnswer
 
 
 @dataclass(frozen=True)
@@ -129,3 +134,40 @@ def classify_pending(region_id: int, campaign_id: int) -> int:
     if rows:
         db.execute(insert(CommentTheme), rows)
     return len(pending)
+
+
+def classify_cx_pending(region_id: int | None = None) -> int:
+    """Store the themes of touchpoint answers' comments and of complaints (topic and gist)
+    not yet classified — of one region, or (None) of every region the scope sees — in the
+    current transaction; returns how many texts were classified. Each is classified once."""
+    answers = select(
+        TouchpointAnswer.id, TouchpointAnswer.region_id, TouchpointAnswer.office_id,
+        TouchpointAnswer.touchpoint, TouchpointAnswer.submitted_at, TouchpointAnswer.comment,
+    ).where(TouchpointAnswer.comment.is_not(None),
+            func.length(func.trim(TouchpointAnswer.comment)) > 0,
+            ~exists().where(CxCommentTheme.source == "answer",
+                            CxCommentTheme.source_id == TouchpointAnswer.id))
+    complaints = select(
+        CxComplaint.id, CxComplaint.region_id, CxComplaint.office_id, CxComplaint.touchpoint,
+        CxComplaint.received_on, CxComplaint.topic, CxComplaint.summary,
+    ).where(~exists().where(CxCommentTheme.source == "complaint",
+                            CxCommentTheme.source_id == CxComplaint.id))
+    if region_id is not None:
+        answers = answers.where(TouchpointAnswer.region_id == region_id)
+        complaints = complaints.where(CxComplaint.region_id == region_id)
+    rows = []
+    done = 0
+    for id_, region, office, touchpoint, at, comment in db.execute(answers):
+        done += 1
+        rows += [{"source": "answer", "source_id": id_, "region_id": region,
+                  "office_id": office, "touchpoint": touchpoint, "day": at.date(),
+                  "theme": key} for key in themes_of(comment)]
+    for id_, region, office, touchpoint, day, topic, summary in db.execute(complaints):
+        done += 1
+        # a complaint always has a theme: its topic is required, «Прочее» when none is found
+        rows += [{"source": "complaint", "source_id": id_, "region_id": region,
+                  "office_id": office, "touchpoint": touchpoint, "day": day, "theme": key}
+                 for key in themes_of(f"{topic}. {summary or ''}") or (OTHER,)]
+    if rows:
+        db.execute(insert(CxCommentTheme), rows)
+    return done

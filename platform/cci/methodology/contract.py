@@ -91,6 +91,10 @@ class Indicator:
     components: tuple[str, ...] = ()
     is_default: bool = False
     description: str = ""
+    #: The journey-map touchpoints (cci.foundation.journey_maps.TOUCHPOINTS codes) whose
+    #: experience this indicator measures, e.g. the contact centre's information for S-III.4:
+    #: a map shows it beside the touchpoint's own CX metrics. The core names no indicator.
+    touchpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
