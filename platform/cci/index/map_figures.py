@@ -36,6 +36,7 @@ from cci.foundation.models import CxTarget
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
+from cci.foundation.models import TouchpointAnswer
 from cci.index import cx_reports
 from cci.index.compute import current_run as current_index_run
 from cci.index.cx_compute import current_run as current_cx_run
@@ -158,10 +159,13 @@ def theme_counts(scope: MapScope, start: dt.date, end: dt.date
     """{touchpoint: [(theme, texts)]} of the scope's touchpoint comments and complaints with
     a day in [start, end), the themes in the classifier's order; a GROUP BY over the stored
     themes."""
-    t = CxCommentTheme
+    t, a = CxCommentTheme, TouchpointAnswer
+    # an answer a quality rule flagged is kept but not counted, here as in the metrics
     query = (select(t.touchpoint, t.theme, func.count())
+             .outerjoin(a, (t.source == "answer") & (a.id == t.source_id))
              .where(t.region_id == scope.region_id, t.touchpoint.is_not(None),
-                    t.day >= start, t.day < end)
+                    t.day >= start, t.day < end,
+                    (t.source == "complaint") | a.counted.is_(True))
              .group_by(t.touchpoint, t.theme))
     if scope.office_id is not None:
         query = query.where(t.office_id == scope.office_id)

@@ -456,9 +456,9 @@ def heat_table(context: dict) -> exports.Table:
             if cell is None:
                 line += [None, None, ""]
             elif cell.insufficient:
-                line += [None, cell.n, _("insufficient data")]
+                line += [None, _count(cell.n), _("insufficient data")]
             else:
-                line += [cell.value, cell.n, words[cell.status]]
+                line += [cell.value, _count(cell.n), words[cell.status]]
         lines.append(line)
     run = context["run"]
     provenance = [(_("Map"), f"{context['m'].title}, {_('version')} "
@@ -470,6 +470,11 @@ def heat_table(context: dict) -> exports.Table:
                                         f"{_('computation %(n)s', n=run.version)}"))
     return exports.Table(f"{context['m'].title}: {metric.title}", columns, lines,
                          provenance=provenance, freeze_columns=1)
+
+
+def _count(n: float) -> float | int:
+    """n as a whole number where it is one (answers, calls), as stored otherwise."""
+    return int(n) if float(n).is_integer() else n
 
 
 def _heat_export(area: str, journey_map: JourneyMap, fmt: str):
