@@ -15,14 +15,14 @@ from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlalchemy import select
 
-from cci.collection.comment_themes import classify_cx_pending
 from cci.collection.campaigns import save_campaign
+from cci.collection.comment_themes import classify_cx_pending
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
 from cci.foundation.models import ComputationRun
-from cci.foundation.models import CxComplaint
 from cci.foundation.models import CxCommentTheme
+from cci.foundation.models import CxComplaint
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult

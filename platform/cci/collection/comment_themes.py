@@ -162,11 +162,11 @@ def classify_cx_pending(region_id: int | None = None) -> int:
         rows += [{"source": "answer", "source_id": id_, "region_id": region,
                   "office_id": office, "touchpoint": touchpoint, "day": at.date(),
                   "theme": key} for key in themes_of(comment)]
-    for id_, region, office, touchpoint, day, topic, summary in db.execute(complaints):
+    for id_, region, at_office, place, day, topic, summary in db.execute(complaints):
         done += 1
         # a complaint always has a theme: its topic is required, «Прочее» when none is found
         rows += [{"source": "complaint", "source_id": id_, "region_id": region,
-                  "office_id": office, "touchpoint": touchpoint, "day": day, "theme": key}
+                  "office_id": at_office, "touchpoint": place, "day": day, "theme": key}
                  for key in themes_of(f"{topic}. {summary or ''}") or (OTHER,)]
     if rows:
         db.execute(insert(CxCommentTheme), rows)

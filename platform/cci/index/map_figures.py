@@ -171,7 +171,7 @@ def theme_counts(scope: MapScope, start: dt.date, end: dt.date
         query = query.where(t.office_id == scope.office_id)
     counts: dict[str, dict[str, int]] = {}
     for touchpoint, theme, count in db.execute(query):
-        counts.setdefault(touchpoint, {})[theme] = int(count)
+        counts.setdefault(str(touchpoint), {})[theme] = int(count)
     return {touchpoint: [(key, found[key]) for key in THEME_KEYS if key in found]
             for touchpoint, found in counts.items()}
 
@@ -205,11 +205,11 @@ def heat_cells(run: CxRun, metric: CxMetric, rows: Sequence[Any], federal: bool
     if not ids:
         return {}
     if federal:
-        found = cx_reports.cells(run, "region", metric=metric.code, region_ids=ids)
+        found = cx_reports.cells(run, "region", only_metric=metric.code, region_ids=ids)
         keyed = {(c.region_id, c.touchpoint): c for c in found}
     else:
         assert run.region_id is not None
-        found = cx_reports.cells(run, "office", metric=metric.code,
+        found = cx_reports.cells(run, "office", only_metric=metric.code,
                                  region_id=run.region_id, office_ids=ids)
         keyed = {(c.office_id, c.touchpoint): c for c in found}
     targets = _targets(metric.code, {c.region_id for c in found if c.region_id is not None})
@@ -218,7 +218,8 @@ def heat_cells(run: CxRun, metric: CxMetric, rows: Sequence[Any], federal: bool
         cell.target = region_targets.get(cell.touchpoint, region_targets.get(""))
         if not cell.insufficient:
             cell.status = status(metric, cell.value, cell.target, cell.ci_low, cell.ci_high)
-    return {key: cell for key, cell in keyed.items() if key[0] is not None}  # type: ignore
+    return {(int(row), touchpoint): cell for (row, touchpoint), cell in keyed.items()
+            if row is not None}
 
 
 def _targets(metric: str, region_ids: set[int]) -> dict[int, dict[str, float]]:

@@ -62,8 +62,8 @@ def xlsx(journey_map: JourneyMap, version: JourneyMapVersion, figs: dict | None 
                 lines = journey_maps.cell_lines(touchpoint, key)
                 text = "\n".join(lines if key == "touchpoints" else (f"• {x}" for x in lines))
                 if key == "metrics" and figs and touchpoint is not None:
-                    text = "\n".join([metric_lines(touchpoint, figs)] + extra_lines(
-                        touchpoint["code"], figs))
+                    text = "\n".join([metric_lines(touchpoint, figs),
+                                      *extra_lines(touchpoint["code"], figs)])
                 sheet.cell(row_index, 2 + offset, text).alignment = wrap
         row_index += 1
     sheet.column_dimensions["A"].width = 24

@@ -20,9 +20,9 @@ from flask_login import login_required
 from htmx_flask import request as htmx_request
 from sqlalchemy import select
 
+from cci.collection.comment_themes import THEME_NAMES
 from cci.foundation import improvement_actions
 from cci.foundation import journey_maps
-from cci.collection.comment_themes import THEME_NAMES
 from cci.foundation.access import may_open
 from cci.foundation.access import roles_required
 from cci.foundation.db import db
