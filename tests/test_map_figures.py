@@ -378,3 +378,20 @@ def test_another_region_reaches_neither_the_figures_nor_the_heat_map(app, client
     assert "90,0 %" not in page and "91,1 %" not in page and "map-themes" not in page
     heat = _text(client.get(f"/r/RU-KYA/maps/{kya_map}/heat?metric=FCR"))
     assert "91,1 %" not in heat and "90,0 %" not in heat and "Брянск" not in heat
+
+
+def test_texts_are_classified_a_page_at_a_time(app, tenants, make_user, monkeypatch):
+    from cci.collection import comment_themes
+
+    make_user("regional_admin", "RU-BRY")
+    _seed(app)
+    monkeypatch.setattr(comment_themes, "BATCH", 2)
+    with app.app_context(), tenancy.federal_scope("test"):
+        # five answers with text (a blank one has none) and two complaints, read two by two
+        assert classify_cx_pending() == 7
+        themes = db.execute(select(CxCommentTheme.source, CxCommentTheme.theme,
+                                   func.count()).group_by(CxCommentTheme.source,
+                                                          CxCommentTheme.theme)).all()
+        assert sorted(themes) == [("answer", "gratitude", 4), ("answer", "remote_portal", 1),
+                                  ("complaint", "other", 2)]
+        assert classify_cx_pending() == 0

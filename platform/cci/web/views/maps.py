@@ -1,6 +1,8 @@
 """Customer journey maps: a region's maps and the templates it adopts; the federal templates,
 every region's maps and where they depart from the template. The grid is edited in place
-(htmx) while a version is a draft; XLSX and PDF exports of any version."""
+(htmx) while a version is a draft; XLSX and PDF exports of any version. A region's or
+office's map shows its figures (cci.index.map_figures); every map has a stage × touchpoint
+heat map of one metric, across the region's offices or, federal, across regions."""
 
 from __future__ import annotations
 
