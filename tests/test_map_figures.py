@@ -395,3 +395,41 @@ def test_texts_are_classified_a_page_at_a_time(app, tenants, make_user, monkeypa
         assert sorted(themes) == [("answer", "gratitude", 4), ("answer", "remote_portal", 1),
                                   ("complaint", "other", 2)]
         assert classify_cx_pending() == 0
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+def _token(app, make_user, role, region=None):
+    from cci.foundation import tokens
+
+    email = make_user(role, region)
+    with app.app_context(), tenancy.federal_scope("test"):
+        user = db.scalar(select(User).where(User.email == email))
+        _row, token = tokens.issue(user, "test")
+        db.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_serves_a_maps_figures_in_the_tokens_region(app, client, world, make_user):
+    campaign = _published_index(app, world["first"])
+    bry = _token(app, make_user, "operator", "RU-BRY")
+    body = client.get(f"/api/v1/maps/{world['office_map']}/figures", headers=bry).get_json()
+    assert body["region"] == "RU-BRY" and body["office_id"] == world["first"]
+    fcr = next(c for c in body["cells"] if c["metric"] == "FCR")
+    assert (fcr["value"], fcr["n"], fcr["status"], fcr["trend"], fcr["target"]) == (
+        pytest.approx(90.0), 40, "green", "up", 80.0)
+    assert body["index_run"]["campaign_id"] == campaign
+    s34 = next(i for i in body["indicators"] if i["code"] == "S-III.4")
+    assert (s34["touchpoint"], s34["value"], s34["n"]) == ("contact_centre", 0.6, 20)
+    themes = {(t["touchpoint"], t["theme"]): t["count"] for t in body["themes"]}
+    assert themes == {("contact_centre", "gratitude"): 2,
+                      ("contact_centre", "remote_portal"): 1, ("contact_centre", "other"): 1}
+    second = client.get(f"/api/v1/maps/{world['region_map']}/figures", headers=bry).get_json()
+    region = [c for c in second["cells"] if c["metric"] == "FCR"]
+    assert region[0]["value"] == pytest.approx(41 / 45 * 100) and region[0]["n"] == 45
+    assert client.get(f"/api/v1/maps/{world['template']}/figures",
+                      headers=bry).status_code == 404
+    kya = _token(app, make_user, "regional_admin", "RU-KYA")
+    reply = client.get(f"/api/v1/maps/{world['office_map']}/figures", headers=kya)
+    assert reply.status_code == 404 and reply.is_json
