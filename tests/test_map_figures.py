@@ -299,6 +299,14 @@ def test_the_heat_map_across_the_offices(app, client, world):
     assert f'href="/r/RU-BRY/cx/trend/FCR/contact_centre?office={world["first"]}"' in first_row
     second_row = re.search(r'<tr><th scope="row">[^<]*Клинцы</th>(.*?)</tr>', page).group(1)
     assert "недостаточно данных (n = 5)" in second_row
+    # the region's row: December 41 of 45 = 91,1 %, against its target; its own trend
+    total = re.search(r'<tr class="map-heat__total"><th scope="row">Регион</th>(.*?)</tr>',
+                      page).group(1)
+    assert total.count("91,1 %") == 2 and "n = 45" in total and "цель достигнута" in total
+    assert "улучшение" in total  # the arrow in words too
+    assert 'href="/r/RU-BRY/cx/trend/FCR/contact_centre"' in total
+    # each stage heads its columns once
+    assert page.count('scope="colgroup" colspan="1"') == 2
     # the select, by htmx: the table alone, of another metric
     part = _text(client.get(url + "?metric=ER", headers={"HX-Request": "true"}))
     assert "<html" not in part and 'id="map-heat"' in part and "5,0 %" in part
@@ -328,6 +336,9 @@ def test_the_heat_map_exports_its_table(app, client, world):
     assert line.split(";")[1:4] == ["90,0", "40", "цель достигнута"]
     line = next(row for row in text.splitlines() if "Клинцы" in row)
     assert line.split(";")[1:4] == ["", "5", "недостаточно данных"]
+    line = next(row for row in text.splitlines() if row.startswith("Регион;"))
+    assert line.split(";")[2:4] == ["45", "цель достигнута"]
+    assert line.split(";")[1].startswith("91,1")
     book = load_workbook(io.BytesIO(client.get(url + ".xlsx?metric=FCR").data))
     values = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
     assert any(row[1] == pytest.approx(90.0) and row[2] == 40 for row in values if row[0]
@@ -344,6 +355,10 @@ def test_the_federal_heat_map_across_regions(app, client, world, make_user, logi
     row = re.search(r'<tr><th scope="row">Брянская область</th>(.*?)</tr>', page).group(1)
     # the region's own target (80 %) reads its value
     assert "91,1 %" in row and "n = 45" in row and "цель достигнута (цель 80,0 %)" in row
+    # the federation's row: every region's calls (RU-BRY's alone have any)
+    total = re.search(r'<tr class="map-heat__total"><th scope="row">([^<]*)</th>(.*?)</tr>',
+                      page)
+    assert total.group(1) == "Федерация" and "91,1 %" in total.group(2)
     href = f"/federal/cx/trend/{bry}/FCR/contact_centre"
     assert f'href="{href}"' in row
     trend = _text(client.get(href))

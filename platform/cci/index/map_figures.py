@@ -222,6 +222,29 @@ def heat_cells(run: CxRun, metric: CxMetric, rows: Sequence[Any], federal: bool
             if row is not None}
 
 
+def heat_total(run: CxRun, metric: CxMetric, federal: bool) -> dict[str, Cell]:
+    """{touchpoint: cell} of the heat map's last row: the region (against its target), or
+    the federation (no target: each region sets its own)."""
+    if federal:
+        return {c.touchpoint: c for c in cx_reports.cells(run, "federation",
+                                                         only_metric=metric.code)}
+    assert run.region_id is not None
+    return {c.touchpoint: c for c in cx_reports.cells(
+        run, "region", cx_reports.targets(run.region_id), region_id=run.region_id,
+        only_metric=metric.code)}
+
+
+def stage_spans(columns: Sequence[tuple[dict, dict]]) -> list[tuple[dict, int]]:
+    """The heat map's stage heads: each stage once, over as many columns as it has."""
+    spans: list[tuple[dict, int]] = []
+    for stage, _touchpoint in columns:
+        if spans and spans[-1][0] is stage:
+            spans[-1] = (stage, spans[-1][1] + 1)
+        else:
+            spans.append((stage, 1))
+    return spans
+
+
 def _targets(metric: str, region_ids: set[int]) -> dict[int, dict[str, float]]:
     found: dict[int, dict[str, float]] = {}
     for target in db.scalars(select(CxTarget).where(CxTarget.metric == metric,

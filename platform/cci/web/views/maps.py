@@ -413,7 +413,10 @@ def _heat_context(area: str, journey_map: JourneyMap, everything: bool = False) 
         "m": journey_map, "version": version, "metric": metric, "choices": choices,
         "run": run, "federal": federal, "columns": columns, "rows": rows,
         "cells": map_figures.heat_cells(run, metric, rows, federal) if run else {},
-        "page": page, "pages": max(1, -(-total // map_figures.PER_PAGE)), "total": total,
+        "total": map_figures.heat_total(run, metric, federal) if run else {},
+        "spans": map_figures.stage_spans(columns),
+        "page": page, "pages": max(1, -(-total // map_figures.PER_PAGE)),
+        "total_rows": total,
         "heat_url": url_for(f"{area}.map_heat", map_id=journey_map.id),
         "export_url": lambda fmt: url_for(f"{area}.map_heat_export", map_id=journey_map.id,
                                           fmt=fmt, metric=metric.code,
@@ -437,8 +440,9 @@ def _heat_page(area: str, journey_map: JourneyMap):
 
 
 def heat_table(context: dict) -> exports.Table:
-    """The heat map as a table to take away: a row per office (region), per column the value
-    (empty below the minimum n), n and the status in words."""
+    """The heat map as a table to take away: a row per office (region) and the region's
+    (federation's) row, per column the value (empty below the minimum n), n and the status in
+    words."""
     metric: CxMetric = context["metric"]
     words = {"green": _("meets the target"),
              "amber": _("below the target, within the margin of error"),
@@ -450,18 +454,23 @@ def heat_table(context: dict) -> exports.Table:
                                    "number"),
                     exports.Column(f"{head}: n", "number"),
                     exports.Column(f"{head}: {_('status')}")]
-    lines = []
-    for row in context["rows"]:
-        line: list = [row.name]
+
+    def line(name: str, cell_of) -> list:
+        out: list = [name]
         for _stage, tp in context["columns"]:
-            cell = context["cells"].get((row.id, tp["code"]))
+            cell = cell_of(tp["code"])
             if cell is None:
-                line += [None, None, ""]
+                out += [None, None, ""]
             elif cell.insufficient:
-                line += [None, _count(cell.n), _("insufficient data")]
+                out += [None, _count(cell.n), _("insufficient data")]
             else:
-                line += [cell.value, _count(cell.n), words[cell.status]]
-        lines.append(line)
+                out += [cell.value, _count(cell.n), words[cell.status]]
+        return out
+
+    lines = [line(row.name, lambda code, row=row: context["cells"].get((row.id, code)))
+             for row in context["rows"]]
+    lines.append(line(_("The federation") if context["federal"] else _("The region"),
+                      context["total"].get))
     run = context["run"]
     provenance = [(_("Map"), f"{context['m'].title}, {_('version')} "
                              f"{context['version'].number}"),
@@ -471,7 +480,8 @@ def heat_table(context: dict) -> exports.Table:
                                         f"{run.period_end - dt.timedelta(days=1):%d.%m.%Y}, "
                                         f"{_('computation %(n)s', n=run.version)}"))
     return exports.Table(f"{context['m'].title}: {metric.title}", columns, lines,
-                         provenance=provenance, freeze_columns=1)
+                         provenance=provenance, freeze_columns=1,
+                         bold_rows=frozenset({len(lines) - 1}))
 
 
 def _count(n: float) -> float | int:
