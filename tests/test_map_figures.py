@@ -149,6 +149,9 @@ def test_an_office_map_shows_its_offices_figures_with_status_arrow_and_n(app, cl
     assert "5,0 %" in er and "↓" in er and "улучшение" in er
     assert "map-fig--amber" in er and "ниже цели в пределах погрешности (цель 3,0 %)" in er
     assert "90,0 %" not in page.split("Метрики измерения клиентского опыта")[0]
+    # a metric of the map without a value in the run says so (CES of the site: no answers)
+    assert re.search(r'<abbr title="[^"]*">CES</abbr>\s*<span class="map-fig__none">'
+                     r'нет данных</span>', page)
 
 
 def test_a_region_map_shows_the_regions_figures(app, client, world):
