@@ -451,3 +451,12 @@ def test_the_api_serves_a_maps_figures_in_the_tokens_region(app, client, world, 
     kya = _token(app, make_user, "regional_admin", "RU-KYA")
     reply = client.get(f"/api/v1/maps/{world['office_map']}/figures", headers=kya)
     assert reply.status_code == 404 and reply.is_json
+
+
+def test_an_indicator_names_only_touchpoints_of_the_maps():
+    from cci.methodology.contract import Indicator
+
+    assert Indicator("S-X", "x", "I", "subjective", "X", touchpoints=("office",)).touchpoints \
+        == ("office",)
+    with pytest.raises(ValueError, match="'nowhere'"):
+        Indicator("S-X", "x", "I", "subjective", "X", touchpoints=("nowhere",))
