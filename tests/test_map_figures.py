@@ -327,6 +327,8 @@ def test_the_heat_map_is_read_a_page_at_a_time(app, client, world, monkeypatch):
     second = _text(client.get(url + "&page=2", headers={"HX-Request": "true"}))
     assert "Клинцы" in second and "недостаточно данных (n = 5)" in second
     assert client.get(url + "&page=99").status_code == 404
+    assert client.get(url + "&page=2000000000").status_code == 404
+    assert client.get(url + f"&page={10**20}").status_code == 200  # past the integer: page 1
 
 
 def test_the_heat_map_exports_its_table(app, client, world):

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from htmx_flask import request as htmx_request
+from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection.comment_themes import THEME_NAMES
@@ -399,15 +400,14 @@ def _heat_context(area: str, journey_map: JourneyMap, everything: bool = False) 
         abort(404)
     federal = area == "federal"
     run = cx_compute.current_run(None if federal else g.region.id)
-    rows: list = list(db.scalars(select(Region).order_by(Region.name)) if federal else
-                      db.scalars(select(Office).where(Office.region_id == g.region.id,
-                                                      Office.active.is_(True))
-                                 .order_by(Office.code)))
-    total = len(rows)
+    query = select(Region).order_by(Region.name) if federal else select(Office).where(
+        Office.region_id == g.region.id, Office.active.is_(True)).order_by(Office.code)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     if not everything:
-        rows = rows[(page - 1) * map_figures.PER_PAGE:page * map_figures.PER_PAGE]
-        if page > 1 and not rows:
-            abort(404)
+        query = query.offset((page - 1) * map_figures.PER_PAGE).limit(map_figures.PER_PAGE)
+    rows: list = list(db.scalars(query))
+    if page > 1 and not rows:
+        abort(404)
     columns = map_figures.heat_columns(content, metric)
     return {
         "m": journey_map, "version": version, "metric": metric, "choices": choices,
