@@ -371,6 +371,10 @@ def test_the_federal_heat_map_across_regions(app, client, world, make_user, logi
     assert client.get(f"/federal/cx/trend/{bry}/FCR/nowhere").status_code == 404
     assert client.get(f"/federal/maps/{world['template']}/heat.xlsx?metric=FCR"
                       ).status_code == 200
+    # a region's map seen from the federal area shows that region's figures; the template none
+    seen = _text(client.get(f"/federal/maps/{world['region_map']}"))
+    assert "91,1 %" in _metric_item(seen, "FCR")[0]
+    assert "map-fig" not in _text(client.get(f"/federal/maps/{world['template']}"))
 
 
 # --- isolation ----------------------------------------------------------------------------
