@@ -140,6 +140,7 @@ def _foreign_rows(app) -> dict[str, int]:
         db.commit()
         user = db.scalar(select(User).where(User.email == "vla-secret@example.ru"))
         ids = {"campaign_id": campaign.id, "run_id": run.id, "office_id": office.id,
+               "region_id": region.id,
                "user_id": user.id, "version_id": version.id, "proposal_id": proposal.id}
     with app.app_context(), tenancy.region_scope(region.id, "crawler set-up"):
         token, _text = tokens.issue(db.get(User, user.id), f"{SECRET} токен")
@@ -312,7 +313,7 @@ def test_every_route_is_crawled_or_listed_with_a_reason(app):
     known_ids = {"campaign_id", "run_id", "office_id", "user_id", "token_id", "job_id",
                  "import_id", "call_id", "invitation_id", "kiosk_id", "response_id", "photo_id",
                  "version_id", "proposal_id", "map_id", "number", "action_id",
-                 "notification_id", "case_id"}
+                 "notification_id", "case_id", "region_id"}
     unfillable = [
         (rule.rule, name) for rule, _method in _crawled_rules(app)
         for converter, name in _params(rule)

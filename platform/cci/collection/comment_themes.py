@@ -7,11 +7,14 @@ may have several themes, or none («Прочее», :data:`OTHER`).
 
 :func:`themes_of` is the whole classifier (text in, theme keys out); :func:`classify_pending`
 stores the themes of a region's comments not yet classified, once, so that pages count them
-with a GROUP BY (``comment_themes``).
+with a GROUP BY (``comment_themes``); :func:`classify_cx_pending` does the same for the
+comments of touchpoint surveys and for complaints (``cx_comment_themes``), the journey map's
+«контент-анализ».
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Iterable
@@ -25,7 +28,10 @@ from sqlalchemy import select
 
 from cci.foundation.db import db
 from cci.foundation.models import CommentTheme
+from cci.foundation.models import CxCommentTheme
+from cci.foundation.models import CxComplaint
 from cci.foundation.models import Response
+from cci.foundation.models import TouchpointAnswer
 
 
 @dataclass(frozen=True)
@@ -129,3 +135,54 @@ def classify_pending(region_id: int, campaign_id: int) -> int:
     if rows:
         db.execute(insert(CommentTheme), rows)
     return len(pending)
+
+
+#: texts read and classified at a time: a federation's first run reads them in pages
+BATCH = 5000
+
+
+def classify_cx_pending(region_id: int | None = None) -> int:
+    """Store the themes of touchpoint answers' comments and of complaints (topic and gist)
+    not yet classified — of one region, or (None) of every region the scope sees — in the
+    current transaction; returns how many texts were classified. Each is classified once."""
+    a, c = TouchpointAnswer, CxComplaint
+    answers = select(a.id, a.region_id, a.office_id, a.touchpoint, a.submitted_at,
+                     a.comment).where(
+        a.comment.is_not(None), func.length(func.trim(a.comment)) > 0,
+        ~exists().where(CxCommentTheme.source == "answer", CxCommentTheme.source_id == a.id))
+    complaints = select(c.id, c.region_id, c.office_id, c.touchpoint, c.received_on,
+                        c.topic + ". " + func.coalesce(c.summary, "")).where(
+        ~exists().where(CxCommentTheme.source == "complaint",
+                        CxCommentTheme.source_id == c.id))
+    if region_id is not None:
+        answers = answers.where(a.region_id == region_id)
+        complaints = complaints.where(c.region_id == region_id)
+    # a complaint always has a theme (its topic is required): «Прочее» when none is found
+    return (_classify("answer", answers, a.id, ())
+            + _classify("complaint", complaints, c.id, (OTHER,)))
+
+
+def _classify(source: str, query, key, fallback: tuple[str, ...]) -> int:
+    """Classify the texts of ``query`` (id, region, office, touchpoint, moment, text) a page
+    at a time, in the order of their ids."""
+    done, last = 0, 0
+    while True:
+        page = db.execute(query.where(key > last).order_by(key).limit(BATCH)).all()
+        if not page:
+            return done
+        rows = [{"source": source, "source_id": id_, "region_id": region, "office_id": office,
+                 "touchpoint": touchpoint, "day": _utc_day(at), "theme": theme}
+                for id_, region, office, touchpoint, at, text in page
+                for theme in themes_of(text) or fallback]
+        if rows:
+            db.execute(insert(CxCommentTheme), rows)
+        done += len(page)
+        last = page[-1][0]
+
+
+def _utc_day(at) -> dt.date:
+    """The UTC day of a moment, as the CX runs count months (a naive one is UTC already; a
+    date is a day)."""
+    if not isinstance(at, dt.datetime):
+        return at
+    return (at.astimezone(dt.UTC) if at.tzinfo is not None else at).date()

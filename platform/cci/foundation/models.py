@@ -1063,3 +1063,24 @@ class CaseContact(TenantScoped, Base):
     consent_text: Mapped[str] = mapped_column(Text)
     consented_at: Mapped[dt.datetime] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+class CxCommentTheme(TenantScoped, Base):
+    """A theme (cci.collection.comment_themes) of a touchpoint answer's comment or of a
+    complaint's topic and gist: the map's «контент-анализ» cells. Written once per source
+    (its text never changes), with the office, touchpoint and day copied from it so that the
+    map counts themes per touchpoint and period with one GROUP BY."""
+
+    __tablename__ = "cx_comment_themes"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", "theme"),
+        CheckConstraint("source IN ('answer', 'complaint')", name="source"),
+        Index("ix_cx_comment_themes_region_day", "region_id", "touchpoint", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "answer" (touchpoint_answers) or "complaint" (cx_complaints)
+    source: Mapped[str] = mapped_column(String(10))
+    source_id: Mapped[int] = mapped_column(Integer)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    touchpoint: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    theme: Mapped[str] = mapped_column(String(32))

@@ -25,6 +25,7 @@ from sqlalchemy import literal
 from sqlalchemy import null
 from sqlalchemy import select
 
+from cci.collection.comment_themes import classify_cx_pending
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
@@ -99,6 +100,9 @@ def compute(run: CxRun, report=lambda fraction, message: None) -> dict[str, Any]
     # No progress reports while the run writes: a report is a transaction of its own, and on
     # SQLite it would wait for this one until "database is locked".
     report(0.0, "")
+    # the map's «контент-анализ» counts stored themes: the texts that came in since the last
+    # run are classified now, once
+    classify_cx_pending(run.region_id)
     families: dict[int, list[CxMetric]] = {}
     for metric in installed.values():
         definitions[metric.code] = metric.describe()

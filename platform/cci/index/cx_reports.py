@@ -5,6 +5,7 @@ arrow from the last two months, and one cell's months. Nothing is recomputed her
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +73,22 @@ def target_for(found: dict[tuple[str, str], float], metric: str,
 
 
 def cells(run: CxRun, level: str, region_targets: dict | None = None,
-          region_id: int | None = None) -> list[Cell]:
-    """The headline cells of a level of the run (a region's only, with ``region_id``)."""
+          region_id: int | None = None, *, only_metric: str | None = None,
+          office_ids: Collection[int] | None = None,
+          region_ids: Collection[int] | None = None) -> list[Cell]:
+    """The headline cells of a level of the run (a region's only, with ``region_id``; one
+    metric's, some offices' or some regions' only, with ``only_metric``, ``office_ids`` or
+    ``region_ids``: a page of a heat map)."""
     metrics = installed()
     query = select(CxValue).where(CxValue.run_id == run.id, CxValue.level == level)
     if region_id is not None:
         query = query.where(CxValue.region_id == region_id)
+    if only_metric is not None:
+        query = query.where(CxValue.metric == only_metric)
+    if office_ids is not None:
+        query = query.where(CxValue.office_id.in_(list(office_ids)))
+    if region_ids is not None:
+        query = query.where(CxValue.region_id.in_(list(region_ids)))
     if level == "office":
         query = query.where(CxValue.office_id.is_not(None))
     groups: dict[tuple, list[CxValue]] = {}

@@ -16,6 +16,7 @@ from typing import Literal
 
 from flask_babel import gettext as _
 
+from cci.foundation import journey_maps
 from cci.methodology.figures import FederalData
 from cci.methodology.figures import FederalResult
 from cci.methodology.figures import Figure
@@ -91,6 +92,16 @@ class Indicator:
     components: tuple[str, ...] = ()
     is_default: bool = False
     description: str = ""
+    #: The journey-map touchpoints (cci.foundation.journey_maps.TOUCHPOINTS codes) whose
+    #: experience this indicator measures, e.g. the contact centre's information for S-III.4:
+    #: a map shows it beside the touchpoint's own CX metrics. The core names no indicator.
+    touchpoints: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.touchpoints) - set(journey_maps.TOUCHPOINTS))
+        if unknown:
+            raise ValueError(f"indicator {self.code!r}: touchpoints {unknown} are not among "
+                             f"{sorted(journey_maps.TOUCHPOINTS)}")
 
 
 @dataclass(frozen=True)

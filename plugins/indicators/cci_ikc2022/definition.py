@@ -28,19 +28,26 @@ def objective(code: str, key: str, title: str, checklist, **kw) -> Indicator:
 
 
 SUBJECTIVE_COMMON = [
-    subjective("S-I.1", "prof_competence", "Профессиональная компетентность сотрудников"),
-    subjective("S-I.2", "comm_competence", "Коммуникативная компетентность сотрудников"),
+    subjective("S-I.1", "prof_competence", "Профессиональная компетентность сотрудников",
+               touchpoints=("specialist_window",)),
+    subjective("S-I.2", "comm_competence", "Коммуникативная компетентность сотрудников",
+               touchpoints=("specialist_window",)),
     subjective("S-I.3", "management_openness", "Открытость руководства ЦЗН", "management_openness",
                description="Доля положительных ответов на уточняющий вопрос среди тех, кто "
-                           "обращался к руководству", is_default=True),
+                           "обращался к руководству", is_default=True,
+               touchpoints=("feedback",)),
     subjective("S-II.1", "usefulness", "Полезность обращения в ЦЗН"),
 ]
 INFO_SUBJECTIVE = [
-    subjective("S-III.1", "info_office", "Доступность и понятность информации в офисе"),
-    subjective("S-III.2", "info_website", "Доступность и понятность информации на сайте СЗН"),
-    subjective("S-III.3", "info_social", "Доступность и понятность информации в социальных сетях"),
+    subjective("S-III.1", "info_office", "Доступность и понятность информации в офисе",
+               touchpoints=("office",)),
+    subjective("S-III.2", "info_website", "Доступность и понятность информации на сайте СЗН",
+               touchpoints=("site",)),
+    subjective("S-III.3", "info_social", "Доступность и понятность информации в социальных сетях",
+               touchpoints=("social_networks",)),
     subjective("S-III.4", "info_contact_center",
-               "Доступность и понятность информации в контакт-центре"),
+               "Доступность и понятность информации в контакт-центре",
+               touchpoints=("contact_centre",)),
 ]
 SUBJECTIVE_REST = [
     subjective("S-III.5", "simplicity", "Простота процедур"),
@@ -51,14 +58,16 @@ SUBJECTIVE_REST = [
     subjective("S-III.8", "pre_registration", "Предварительная запись"),
     subjective("S-IV.1", "personal_consultant", "Закреплённый консультант (куратор)"),
     subjective("S-IV.2", "personal_circumstances", "Учёт личных обстоятельств"),
-    subjective("S-V.1", "comfort", "Комфортность пребывания в ЦЗН"),
-    subjective("S-V.2", "transport", "Транспортная доступность"),
-    subjective("S-V.3", "appearance", "Внешний вид сотрудников"),
+    subjective("S-V.1", "comfort", "Комфортность пребывания в ЦЗН", touchpoints=("office",)),
+    subjective("S-V.2", "transport", "Транспортная доступность", touchpoints=("route",)),
+    subjective("S-V.3", "appearance", "Внешний вид сотрудников",
+               touchpoints=("specialist_window",)),
     subjective("S-V.4", "coordination", "Согласованность действий сотрудников"),
 ]
 
 OBJECTIVE_HEAD = [
-    objective("O-I.1", "management_openness", "Открытость руководства", cl.MANAGEMENT_OPENNESS),
+    objective("O-I.1", "management_openness", "Открытость руководства", cl.MANAGEMENT_OPENNESS,
+              touchpoints=("feedback",)),
     objective("O-II.1", "vacancy_dynamics", "Динамика роста базы вакансий", cl.VACANCIES_2022,
               description="Вакансий за период / вакансий за предыдущий период, но не более 1; "
                           "не рассчитывается, если в предыдущем периоде вакансий 0"),
@@ -68,14 +77,14 @@ OBJECTIVE_HEAD = [
 ]
 INFO_OBJECTIVE = [
     objective("O-III.1", "info_office", "Доступность и понятность информации в офисе",
-              cl.INFO_OFFICE),
+              cl.INFO_OFFICE, touchpoints=("office",)),
     objective("O-III.2", "info_website", "Доступность и понятность информации на сайте",
-              cl.INFO_WEBSITE),
+              cl.INFO_WEBSITE, touchpoints=("site",)),
     objective("O-III.3", "info_social", "Доступность и понятность информации в соцсетях",
-              cl.INFO_SOCIAL),
+              cl.INFO_SOCIAL, touchpoints=("social_networks",)),
     objective("O-III.4", "info_contact_center",
               "Доступность и понятность информации в контакт-центре («тайный звонок»)",
-              cl.CONTACT_CENTER_2022),
+              cl.CONTACT_CENTER_2022, touchpoints=("contact_centre",)),
 ]
 OBJECTIVE_TAIL = [
     objective("O-III.6", "multichannel", "Многоканальность", cl.MULTICHANNEL,
@@ -85,9 +94,11 @@ OBJECTIVE_TAIL = [
               description="0,25 за каждый канал записи, не более 1"),
     objective("O-V.1", "comfort", "Комфортность условий", cl.COMFORT_2022,
               description="Уровень 1 = 2 балла, уровень 2 = 1, уровень 3 = 0,5, нет = 0; "
-                          "оценка = балл / 2"),
-    objective("O-V.2", "transport", "Транспортная доступность", cl.TRANSPORT_2022),
-    objective("O-V.3", "appearance", "Внешний вид сотрудников", cl.APPEARANCE),
+                          "оценка = балл / 2", touchpoints=("office",)),
+    objective("O-V.2", "transport", "Транспортная доступность", cl.TRANSPORT_2022,
+              touchpoints=("route",)),
+    objective("O-V.3", "appearance", "Внешний вид сотрудников", cl.APPEARANCE,
+              touchpoints=("specialist_window",)),
 ]
 
 
@@ -95,7 +106,8 @@ def _components(indicators, code, key, title, kind):
     parts = tuple(i.code for i in indicators)
     hidden = [Indicator(i.code, i.key, i.group, i.kind, i.title, items=i.items,
                         checklist=i.checklist, scored=False,
-                        description="Составляющая единого показателя доступности информации")
+                        description="Составляющая единого показателя доступности информации",
+                        touchpoints=i.touchpoints)
               for i in indicators]
     whole = Indicator(code, key, "III", kind, title, components=parts,
                       description="Среднее четырёх составляющих "
@@ -112,7 +124,7 @@ INDICATORS = (
     + _components(INFO_OBJECTIVE, "O-III.1-4", "info_accessibility",
                   "Доступность и понятность информации", "objective")
     + [objective("O-III.5", "regional_website", "Наличие регионального сайта СЗН",
-                 cl.REGIONAL_WEBSITE)]
+                 cl.REGIONAL_WEBSITE, touchpoints=("site",))]
     + OBJECTIVE_TAIL
 )
 

@@ -11,6 +11,7 @@ from flask import jsonify
 from flask import request
 from sqlalchemy import select
 
+from cci.collection.comment_themes import THEME_NAMES
 from cci.foundation import improvement_actions as actions_
 from cci.foundation import journey_maps
 from cci.foundation.db import ID_MAX
@@ -21,12 +22,14 @@ from cci.foundation.models import JourneyMapVersion
 from cci.foundation.models import Region
 from cci.foundation.roles import Role
 from cci.foundation.zones import MOSCOW
+from cci.index import map_figures
 from cci.web.api.blueprint import bp
 from cci.web.api.docs import iso_datetime
 from cci.web.api.docs import list_of
 from cci.web.api.docs import operation
 from cci.web.api.docs import ref
 from cci.web.api.errors import ApiError
+from cci.web.api.schemas import SCHEMAS
 
 ACTION_WRITERS = (Role.ADMIN, Role.REGIONAL_ADMIN)
 ESCALATION_READERS = (Role.ADMIN, Role.FEDERAL_ANALYST)
@@ -96,6 +99,74 @@ def map_version(map_id: int, number: int):
     return jsonify(map_id=row.id, number=version.number, status=version.status,
                    published_at=iso_datetime(version.published_at), content=version.content,
                    departures=departures)
+
+
+_nullable_number = {"type": ["number", "null"]}
+SCHEMAS.update({
+    "MapFigures": {
+        "type": "object",
+        "required": ["map_id", "region", "office_id", "run", "cells", "index_run", "indicators",
+                     "themes"],
+        "properties": {
+            "map_id": {"type": "integer"}, "region": {"type": "string"},
+            "office_id": {"type": ["integer", "null"],
+                          "description": "an office's map: that office's figures; null: the "
+                                         "region's"},
+            "run": {"type": ["object", "null"], "description": "the current CX run",
+                    "properties": {"id": {"type": "integer"}, "version": {"type": "integer"},
+                                   "period_start": {"type": "string", "format": "date"},
+                                   "period_end": {"type": "string", "format": "date"}}},
+            "cells": {"type": "array", "items": {"$ref": "#/components/schemas/CxValue"}},
+            "index_run": {"type": ["object", "null"],
+                          "description": "the newest published index run of the region",
+                          "properties": {"id": {"type": "integer"},
+                                         "campaign_id": {"type": "integer"},
+                                         "methodology": {"type": "string"}}},
+            "indicators": {"type": "array", "items": {
+                "type": "object",
+                "required": ["touchpoint", "code", "title", "value", "insufficient", "n"],
+                "properties": {"touchpoint": {"type": "string"}, "code": {"type": "string"},
+                               "title": {"type": "string"}, "value": _nullable_number,
+                               "insufficient": {"type": "boolean"},
+                               "n": {"type": ["integer", "null"]}}}},
+            "themes": {"type": "array", "items": {
+                "type": "object", "required": ["touchpoint", "theme", "name", "count"],
+                "properties": {"touchpoint": {"type": "string"}, "theme": {"type": "string"},
+                               "name": {"type": "string"}, "count": {"type": "integer"}}}},
+        },
+    },
+})
+
+
+@bp.get("/maps/<int:map_id>/figures")
+@operation("A region's or office's map: its scope's CX figures from the current run (value, n, "
+           "status against the region's target, trend), the index indicators each touchpoint "
+           "feeds with their published value, and the themes of touchpoint comments and "
+           "complaints over the run's period (a federal template has none: 404)",
+           tags=["maps"], response=ref("MapFigures"))
+def map_figures_json(map_id: int):
+    scope = map_figures.scope_of(_map_or_404(map_id))
+    if scope is None:
+        raise ApiError(404)
+    code = _region_codes()[scope.region_id]
+    run, cells = map_figures.metric_cells(scope)
+    links = map_figures.indicator_links(scope)
+    themes = map_figures.theme_counts(scope, run.period_start, run.period_end) if run else {}
+    return jsonify(
+        map_id=map_id, region=code, office_id=scope.office_id,
+        run=None if run is None else {"id": run.id, "version": run.version,
+                                      "period_start": run.period_start.isoformat(),
+                                      "period_end": run.period_end.isoformat()},
+        cells=[{**cell.as_json(), "region": code} for cell in cells.values()],
+        index_run=None if links.run is None or links.campaign is None else {
+            "id": links.run.id, "campaign_id": links.campaign.id,
+            "methodology": links.run.methodology_key},
+        indicators=[{"touchpoint": touchpoint, "code": f.code, "title": f.title,
+                     "value": f.value, "insufficient": f.insufficient, "n": f.n}
+                    for touchpoint, found in links.by_touchpoint.items() for f in found],
+        themes=[{"touchpoint": touchpoint, "theme": theme, "name": THEME_NAMES[theme],
+                 "count": count}
+                for touchpoint, found in themes.items() for theme, count in found])
 
 
 def _today() -> dt.date:

@@ -185,11 +185,20 @@ def cx_trend(metric_code: str, touchpoint: str):
     run = cx_compute.current_run(g.region.id)
     if run is None:
         abort(404)
+    return _trend_page(run, metric, touchpoint, g.region, office,
+                       url_for("region.cx_metrics"))
+
+
+def _trend_page(run: CxRun, metric, touchpoint: str, region: Region, office: Office | None,
+                back_url: str):
+    """One cell's months in a run (an office's, or the region's): the chart, and the table of
+    the numerators and denominators behind it."""
     level = "office" if office is not None else "region"
-    months = cx_reports.months(run, metric.code, touchpoint, level, office_id, g.region.id)
+    months = cx_reports.months(run, metric.code, touchpoint, level,
+                               office.id if office is not None else None, region.id)
     if not months:
         abort(404)
-    target = cx_reports.target_for(cx_reports.targets(g.region.id), metric.code, touchpoint)
+    target = cx_reports.target_for(cx_reports.targets(region.id), metric.code, touchpoint)
     labels = [f"{m.month:%m.%Y}" for m in months]
     series: dict[str, Sequence[float | None]] = {
         _("Value"): [None if m.insufficient else m.value for m in months]}
@@ -199,7 +208,8 @@ def cx_trend(metric_code: str, touchpoint: str):
                          value_format=lambda v: number(v, 1))
     return render_template("cx/trend.html", run=run, metric=metric, touchpoint=touchpoint,
                            touchpoint_names=TOUCHPOINTS, office=office, months=months,
-                           trend_chart=chart, target=target)
+                           trend_chart=chart, target=target, region=region,
+                           back_url=back_url)
 
 
 @region_bp.route("/cx/targets", methods=["GET", "POST"])
@@ -297,6 +307,18 @@ def cx_complaints():
 
 
 # --- across regions --------------------------------------------------------------------------
+
+
+@federal_bp.route("/cx/trend/<int:region_id>/<metric_code>/<touchpoint>")
+@roles_required(*FEDERAL)
+def cx_federal_trend(region_id: int, metric_code: str, touchpoint: str):
+    """A region's months of a cell in the federal run (the federal heat map's click)."""
+    metric = cx_reports.installed().get(metric_code)
+    region = db.get(Region, region_id)
+    run = cx_compute.current_run(None)
+    if metric is None or touchpoint not in TOUCHPOINTS or region is None or run is None:
+        abort(404)
+    return _trend_page(run, metric, touchpoint, region, None, url_for("federal.cx_federal"))
 
 
 @federal_bp.route("/cx", methods=["GET", "POST"])

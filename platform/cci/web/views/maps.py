@@ -1,8 +1,12 @@
 """Customer journey maps: a region's maps and the templates it adopts; the federal templates,
 every region's maps and where they depart from the template. The grid is edited in place
-(htmx) while a version is a draft; XLSX and PDF exports of any version."""
+(htmx) while a version is a draft; XLSX and PDF exports of any version. A region's or
+office's map shows its figures (cci.index.map_figures); every map has a stage × touchpoint
+heat map of one metric, across the region's offices or, federal, across regions."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Response
 from flask import abort
@@ -16,8 +20,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from htmx_flask import request as htmx_request
+from sqlalchemy import func
 from sqlalchemy import select
 
+from cci.collection.comment_themes import THEME_NAMES
 from cci.foundation import improvement_actions
 from cci.foundation import journey_maps
 from cci.foundation.access import may_open
@@ -29,6 +35,11 @@ from cci.foundation.models import JourneyMapVersion
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.roles import Role
+from cci.index import cx_compute
+from cci.index import cx_reports
+from cci.index import map_figures
+from cci.methodology.cx import CxMetric
+from cci.web import exports
 from cci.web import map_exports
 from cci.web.views import found_or_404
 from cci.web.views.areas import federal_bp
@@ -86,6 +97,34 @@ def _grid_context(area: str, journey_map: JourneyMap, version: JourneyMapVersion
         "barrier_actions": _barrier_actions(journey_map) if area == "region" else {},
         "action_labels": improvement_actions.STATUS_LABELS,
         "error": error,
+        "figs": figures(journey_map),
+        "heat_url": url_for(f"{area}.map_heat", map_id=journey_map.id),
+    }
+
+
+def figures(journey_map: JourneyMap) -> dict | None:
+    """What the grid shows beside its metrics for the map's scope (an office, or the region):
+    the current CX run's cells, the index indicators each touchpoint feeds, the themes of
+    touchpoint comments and complaints over the run's period; None for a federal template."""
+    scope = map_figures.scope_of(journey_map)
+    if scope is None:
+        return None
+    region = db.get(Region, scope.region_id)
+    assert region is not None
+    run, cells = map_figures.metric_cells(scope)
+
+    def trend_url(metric: str, touchpoint: str) -> str:
+        return url_for("region.cx_trend", region_code=region.code, metric_code=metric,
+                       touchpoint=touchpoint, office=scope.office_id)
+
+    return {
+        "run": run, "cells": cells, "metrics": cx_reports.installed(),
+        "period_last": run.period_end - dt.timedelta(days=1) if run is not None else None,
+        "links": map_figures.indicator_links(scope),
+        "themes": (map_figures.theme_counts(scope, run.period_start, run.period_end)
+                   if run is not None else {}),
+        "theme_names": THEME_NAMES, "trend_url": trend_url,
+        "scope": {"region_code": region.code, "office_id": scope.office_id},
     }
 
 
@@ -167,12 +206,12 @@ def _download(journey_map: JourneyMap, kind: str):
     version = _version(journey_map)
     name = f"journey-map-{journey_map.id}-v{version.number}"
     if kind == "xlsx":
-        return Response(map_exports.xlsx(journey_map, version), headers={
+        return Response(map_exports.xlsx(journey_map, version, figures(journey_map)), headers={
             "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     html = render_template("maps/print.html", m=journey_map, version=version,
                            content=version.content, rows=journey_maps.ROWS,
-                           region=_region_of(journey_map))
+                           region=_region_of(journey_map), figs=figures(journey_map))
     return Response(map_exports.pdf(html), headers={
         "Content-Type": "application/pdf",
         "Content-Disposition": f'attachment; filename="{name}.pdf"'})
@@ -343,3 +382,140 @@ def federal_map_xlsx(map_id: int):
 @roles_required(*FEDERAL_READERS)
 def federal_map_pdf(map_id: int):
     return _download(_federal_map(map_id), "pdf")
+
+
+# --- the stage × touchpoint heat map ---------------------------------------------------------
+
+
+def _heat_context(area: str, journey_map: JourneyMap, everything: bool = False) -> dict:
+    """One metric (``?metric=``) of the map across the region's offices (a region's page) or
+    across the regions (the federal page): a page of rows (``?page=``), or every row."""
+    version = _version(journey_map)
+    content = version.content
+    choices = map_figures.map_metrics(content, cx_reports.installed())
+    code = request.args.get("metric") or (choices[0].code if choices else "")
+    metric = next((m for m in choices if m.code == code), None)
+    page = request.args.get("page", 1, type=int)
+    if metric is None or page < 1:
+        abort(404)
+    federal = area == "federal"
+    run = cx_compute.current_run(None if federal else g.region.id)
+    query = select(Region).order_by(Region.name) if federal else select(Office).where(
+        Office.region_id == g.region.id, Office.active.is_(True)).order_by(Office.code)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if not everything:
+        query = query.offset((page - 1) * map_figures.PER_PAGE).limit(map_figures.PER_PAGE)
+    rows: list = list(db.scalars(query))
+    if page > 1 and not rows:
+        abort(404)
+    columns = map_figures.heat_columns(content, metric)
+    return {
+        "m": journey_map, "version": version, "metric": metric, "choices": choices,
+        "run": run, "federal": federal, "columns": columns, "rows": rows,
+        "cells": map_figures.heat_cells(run, metric, rows, federal) if run else {},
+        "total": map_figures.heat_total(run, metric, federal) if run else {},
+        "spans": map_figures.stage_spans(columns),
+        "page": page, "pages": max(1, -(-total // map_figures.PER_PAGE)),
+        "total_rows": total,
+        "heat_url": url_for(f"{area}.map_heat", map_id=journey_map.id),
+        "export_url": lambda fmt: url_for(f"{area}.map_heat_export", map_id=journey_map.id,
+                                          fmt=fmt, metric=metric.code,
+                                          version=version.number),
+        "period_last": run.period_end - dt.timedelta(days=1) if run else None,
+        "trend_url": lambda row, touchpoint: (
+            (url_for("federal.cx_federal_trend", region_id=row.id, metric_code=metric.code,
+                     touchpoint=touchpoint) if may_open("federal.cx_federal_trend") else None)
+            if federal else
+            url_for("region.cx_trend", metric_code=metric.code, touchpoint=touchpoint,
+                    office=row.id)),
+        "touchpoint_names": journey_maps.TOUCHPOINTS, "region": g.get("region"),
+    }
+
+
+def _heat_page(area: str, journey_map: JourneyMap):
+    context = _heat_context(area, journey_map)
+    if htmx_request.htmx:
+        return render_template("maps/_heat.html", **context)
+    return render_template("maps/heat.html", **context)
+
+
+def heat_table(context: dict) -> exports.Table:
+    """The heat map as a table to take away: a row per office (region) and the region's
+    (federation's) row, per column the value (empty below the minimum n), n and the status in
+    words."""
+    metric: CxMetric = context["metric"]
+    words = {"green": _("meets the target"),
+             "amber": _("below the target, within the margin of error"),
+             "red": _("below the target"), None: ""}
+    columns = [exports.Column(_("Region") if context["federal"] else _("Office"))]
+    for stage, tp in context["columns"]:
+        head = f"{stage['title']} · {tp['title']}"
+        columns += [exports.Column(f"{head}: {metric.title}, {metric.scale}".rstrip(", "),
+                                   "number"),
+                    exports.Column(f"{head}: n", "number"),
+                    exports.Column(f"{head}: {_('status')}")]
+
+    def line(name: str, cell_of) -> list:
+        out: list = [name]
+        for _stage, tp in context["columns"]:
+            cell = cell_of(tp["code"])
+            if cell is None:
+                out += [None, None, ""]
+            elif cell.insufficient:
+                out += [None, _count(cell.n), _("insufficient data")]
+            else:
+                out += [cell.value, _count(cell.n), words[cell.status]]
+        return out
+
+    lines = [line(row.name, lambda code, row=row: context["cells"].get((row.id, code)))
+             for row in context["rows"]]
+    lines.append(line(_("The federation") if context["federal"] else _("The region"),
+                      context["total"].get))
+    run = context["run"]
+    provenance = [(_("Map"), f"{context['m'].title}, {_('version')} "
+                             f"{context['version'].number}"),
+                  (_("Metric"), f"{metric.title}: {metric.definition}")]
+    if run is not None:
+        provenance.append((_("Period"), f"{run.period_start:%d.%m.%Y}–"
+                                        f"{run.period_end - dt.timedelta(days=1):%d.%m.%Y}, "
+                                        f"{_('computation %(n)s', n=run.version)}"))
+    return exports.Table(f"{context['m'].title}: {metric.title}", columns, lines,
+                         provenance=provenance, freeze_columns=1,
+                         bold_rows=frozenset({len(lines) - 1}))
+
+
+def _count(n: float) -> float | int:
+    """n as a whole number where it is one (answers, calls), as stored otherwise."""
+    return int(n) if float(n).is_integer() else n
+
+
+def _heat_export(area: str, journey_map: JourneyMap, fmt: str):
+    context = _heat_context(area, journey_map, everything=True)
+    name = f"heat-map-{journey_map.id}-{context['metric'].code}"
+    return exports.response(heat_table(context), fmt, name)
+
+
+@region_bp.route("/maps/<int:map_id>/heat")
+@login_required
+def map_heat(map_id: int):
+    return _heat_page("region", found_or_404(JourneyMap, map_id))
+
+
+@region_bp.route("/maps/<int:map_id>/heat.<any(csv, xlsx):fmt>")
+@login_required
+def map_heat_export(map_id: int, fmt: str):
+    return _heat_export("region", found_or_404(JourneyMap, map_id), fmt)
+
+
+@federal_bp.route("/maps/<int:map_id>/heat", endpoint="map_heat")
+@login_required
+@roles_required(*FEDERAL_READERS)
+def federal_map_heat(map_id: int):
+    return _heat_page("federal", _federal_map(map_id))
+
+
+@federal_bp.route("/maps/<int:map_id>/heat.<any(csv, xlsx):fmt>", endpoint="map_heat_export")
+@login_required
+@roles_required(*FEDERAL_READERS)
+def federal_map_heat_export(map_id: int, fmt: str):
+    return _heat_export("federal", _federal_map(map_id), fmt)
