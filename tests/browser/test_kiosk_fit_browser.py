@@ -2,9 +2,10 @@
 the large type: the pairing screens, the attract screen, every step of both questionnaires
 (methodology versions cci-2022 and cci-2023) for both respondent types, the comment, the
 thank-you screen, the exit poll's questions (the home screen without a campaign), the closed and
-the revoked screens. On each screen, in each type size, the page is no taller and no wider than the viewport, no element lies outside it, every touch target is
-at least 48 px both ways and no text is smaller than a readable size (the large type larger than
-the normal one). A screenshot of each screen is saved under test-results/kiosk-fit/.
+the revoked screens. On each screen, in each type size, the page is no taller and no wider than
+the viewport, no element lies outside it, every touch target is at least 48 px both ways and no
+text is smaller than a readable size (the large type larger than the normal one). A screenshot
+of each screen is saved under test-results/kiosk-fit/.
 
 A question with more options than fit is split into pages of options rather than shrunk: a
 questionnaire with many options (a stand-in for a future methodology) proves it."""
