@@ -172,3 +172,19 @@ def test_the_cx_sample_is_the_same_on_every_load(app, tenants):
     with app.app_context():
         cx_sample.load(today=TODAY)
     assert _cx_rows(app) == first
+
+
+def test_cci_sample_load_loads_and_computes_the_cx_sample_once(app, tenants, runner,
+                                                               monkeypatch):
+    from cci.index import cx_sample
+
+    # the quarter before today's, whatever today is: the test's own day
+    monkeypatch.setattr(cx_sample, "load", lambda load=cx_sample.load: load(today=TODAY))
+    first = runner.invoke(args=["sample", "load", "--no-compute"])
+    assert first.exit_code == 0, first.output
+    assert "CX sample of RU-BRY: touchpoint_answers" in first.output
+    assert "CX metrics computed: runs" in first.output
+    again = runner.invoke(args=["sample", "load", "--no-compute"])
+    assert again.exit_code == 0, again.output
+    assert "CX sample of RU-BRY: already loaded" in again.output
+    assert "CX metrics computed" not in again.output
