@@ -454,6 +454,58 @@ def test_two_plugins_registering_one_cx_metric_stop_start_up(build, app):
         build(plugins=(_ProbeMetric(), _ProbeMetric()))
 
 
+# --- load_sample_data --------------------------------------------------------------------------
+
+
+class _ProbeSample:
+    """A plugin's sample rows: a day count per office, noting how it was called."""
+
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl
+    def load_sample_data(self, region, offices, start, end, seed, staff):
+        from cci.foundation import tenancy
+        from cci.foundation.db import db
+        from cci.foundation.models import CxCount
+
+        scope = tenancy.current_scope()
+        self.calls.append((region.code, scope.region_id == region.id, len(offices), start,
+                           end, seed, staff.region_id == region.id, staff.active))
+        for office in offices:
+            db.add(CxCount(region_id=region.id, office_id=office.id, touchpoint="office",
+                           day=start, kind="probe", count=7))
+        return len(offices)
+
+
+def test_hook_load_sample_data(build, app, tenants):
+    import datetime as dt
+
+    from sqlalchemy import func
+
+    from cci.foundation import tenancy
+    from cci.foundation.db import db
+    from cci.foundation.models import CxCount
+    from cci.index import cx_sample
+
+    plugin = _ProbeSample()
+    probe = build(plugins=(plugin,))
+    today = dt.date(2026, 12, 7)
+    quarter = (dt.date(2026, 7, 1), dt.date(2026, 10, 1))
+    with probe.app_context():
+        loaded = cx_sample.load(today=today, seed=5)
+        assert cx_sample.load(today=today, seed=5).regions == {"RU-BRY": {}, "RU-KYA": {}}
+        with tenancy.federal_scope("test"):
+            assert db.scalar(select(func.sum(CxCount.count)).where(CxCount.kind == "probe")
+                             ) == 7 * 4
+    # once per sample region, in its scope, with its offices, the quarter, the seed and an
+    # inactive staff member of the region; not again on the second load
+    assert plugin.calls == [(code, True, 2, *quarter, 5, True, False)
+                            for code in ("RU-BRY", "RU-KYA")]
+    # its rows are counted with the contact centre's (the built-in plugin's calls and days)
+    assert all(added["channel_rows"] > 4 for added in loaded.regions.values())
+
+
 # --- every hook tested and documented --------------------------------------------------------
 
 

@@ -58,3 +58,133 @@ def test_only_what_is_demo_is_badged(app, client, tenants, make_user, login):
     assert badged == {"RU-BRY", "RU-KYA"}
     tam = client.get("/r/RU-TAM/").get_data(as_text=True)
     assert "демо-данные" not in tam and "пример" in tam  # its offices are illustrative
+
+
+# --- the CX sample --------------------------------------------------------------------------
+
+
+def _cx_rows(app) -> dict[str, object]:
+    """What the CX sample stored, as plain values (for comparing two loads)."""
+    from cci.foundation.models import CxComplaint
+    from cci.foundation.models import CxCount
+    from cci.foundation.models import TouchpointAnswer
+
+    from cci_channel_contact.models import ContactCall
+    from cci_channel_contact.models import TelephonyStat
+
+    with app.app_context(), tenancy.federal_scope("test"):
+        return {
+            "answers": db.execute(select(
+                TouchpointAnswer.client_key, TouchpointAnswer.touchpoint,
+                TouchpointAnswer.question, TouchpointAnswer.value, TouchpointAnswer.comment,
+                TouchpointAnswer.submitted_at).order_by(TouchpointAnswer.client_key)).all(),
+            "counts": db.execute(select(CxCount.office_id, CxCount.touchpoint, CxCount.day,
+                                        CxCount.kind, CxCount.count)
+                                 .order_by(CxCount.office_id, CxCount.day, CxCount.kind,
+                                           CxCount.touchpoint)).all(),
+            "complaints": db.execute(select(CxComplaint.topic, CxComplaint.received_on)
+                                     .order_by(CxComplaint.id)).all(),
+            "calls": db.execute(select(ContactCall.office_id, ContactCall.started_at,
+                                       ContactCall.resolved_first_contact,
+                                       ContactCall.handling_seconds)
+                                .order_by(ContactCall.id)).all(),
+            "telephony": db.execute(select(TelephonyStat.region_id, TelephonyStat.day,
+                                           TelephonyStat.offered)
+                                    .order_by(TelephonyStat.region_id, TelephonyStat.day)).all(),
+        }
+
+
+def test_the_cx_sample_fills_a_quarter_and_is_computed(app, tenants):
+    from cci.foundation.models import CxRun
+    from cci.foundation.models import CxValue
+    from cci.foundation.models import JourneyMap
+    from cci.index import cx_reports
+    from cci.index import cx_sample
+
+    assert cx_sample.quarter_before(TODAY) == (dt.date(2026, 7, 1), dt.date(2026, 10, 1))
+    assert cx_sample.quarter_before(dt.date(2027, 2, 3)) == (dt.date(2026, 10, 1),
+                                                             dt.date(2027, 1, 1))
+    with app.app_context():
+        first = cx_sample.load(today=TODAY)
+    stored = _cx_rows(app)
+    assert set(first.regions) == {"RU-BRY", "RU-KYA"} and len(first.runs) == 3
+    assert all(added["touchpoint_answers"] > 1000 and added["channel_rows"] > 200
+               for added in first.regions.values())
+    assert {(a.touchpoint, a.question) for a in stored["answers"]} >= {
+        ("office", "csat"), ("kiosk", "nps"), ("specialist_window", "window_rating"),
+        ("contact_centre", "ces"), ("site", "ces")}
+    assert any(a.comment for a in stored["answers"]) and stored["complaints"]
+    assert all(dt.date(2026, 7, 1) <= a.submitted_at.date() < dt.date(2026, 10, 1)
+               for a in stored["answers"])
+
+    with app.app_context(), tenancy.federal_scope("test"):
+        bry = db.scalar(select(Region).where(Region.code == "RU-BRY"))
+        runs = db.scalars(select(CxRun).order_by(CxRun.id)).all()
+        assert [(r.region_id is None, r.status) for r in runs] == [
+            (False, "succeeded"), (False, "succeeded"), (True, "succeeded")]
+        with tenancy.region_scope(bry.id, "test"):
+            run = cx_compute_run(bry.id)
+            cells = cx_reports.cells(run, "region", cx_reports.targets(bry.id))
+        # every family has figures: surveys, the contact centre's calls and line, day counts
+        sufficient = {c.metric for c in cells if c.value is not None and not c.insufficient}
+        assert {"CSAT", "CES", "NPS", "RATING", "FCR", "ER", "AHT", "SL", "AR", "RpC",
+                "CV-1", "CV-2", "IQS"} <= sufficient
+        statuses = {(c.metric, c.touchpoint): c.status for c in cells}
+        assert statuses[("CES", "site")] == "red"  # the red cell a newcomer is meant to find
+        assert "green" in statuses.values()
+        fed = db.scalar(select(func.count(CxValue.id)).where(CxValue.level == "federation"))
+        assert fed > 0
+        adopted = db.scalars(select(JourneyMap).where(JourneyMap.region_id.is_not(None))).all()
+        assert sorted((m.title, m.versions[0].status) for m in adopted) == [
+            ("Профессиональная ориентация", "published")] * 2
+
+    # a second load adds nothing and computes nothing again
+    with app.app_context():
+        again = cx_sample.load(today=TODAY)
+    assert again.regions == {"RU-BRY": {}, "RU-KYA": {}} and again.runs == []
+    assert _cx_rows(app) == stored
+
+
+def cx_compute_run(region_id):
+    from cci.index import cx_compute
+
+    return cx_compute.current_run(region_id)
+
+
+def test_the_cx_sample_is_the_same_on_every_load(app, tenants):
+    from sqlalchemy import delete
+
+    from cci.foundation.models import CxComplaint
+    from cci.foundation.models import CxCount
+    from cci.foundation.models import TouchpointAnswer
+    from cci.index import cx_sample
+
+    from cci_channel_contact.models import ContactCall
+    from cci_channel_contact.models import TelephonyStat
+
+    with app.app_context():
+        cx_sample.load(today=TODAY)
+    first = _cx_rows(app)
+    with app.app_context(), tenancy.federal_scope("test"):
+        for model in (TouchpointAnswer, CxCount, CxComplaint, ContactCall, TelephonyStat):
+            db.execute(delete(model))
+        db.commit()
+    with app.app_context():
+        cx_sample.load(today=TODAY)
+    assert _cx_rows(app) == first
+
+
+def test_cci_sample_load_loads_and_computes_the_cx_sample_once(app, tenants, runner,
+                                                               monkeypatch):
+    from cci.index import cx_sample
+
+    # the quarter before today's, whatever today is: the test's own day
+    monkeypatch.setattr(cx_sample, "load", lambda load=cx_sample.load: load(today=TODAY))
+    first = runner.invoke(args=["sample", "load", "--no-compute"])
+    assert first.exit_code == 0, first.output
+    assert "CX sample of RU-BRY: touchpoint_answers" in first.output
+    assert "CX metrics computed: runs" in first.output
+    again = runner.invoke(args=["sample", "load", "--no-compute"])
+    assert again.exit_code == 0, again.output
+    assert "CX sample of RU-BRY: already loaded" in again.output
+    assert "CX metrics computed" not in again.output

@@ -310,12 +310,20 @@ def sample_group() -> None:
 @click.option("--compute/--no-compute", default=True, help="queue the index computation")
 @with_appcontext
 def sample_load(compute: bool) -> None:
-    """Load «Пилот 2022» and a 2023 quarter with generated answers in two regions."""
+    """Load «Пилот 2022» and a 2023 quarter with generated answers in two regions, and a
+    past quarter of CX data (computed) there."""
     from cci.collection import sample_data
     from cci.index import compute as engine
+    from cci.index import cx_sample
 
     created = sample_data.load()
     click.echo(f"sample campaigns created: {', '.join(created) or 'none (already loaded)'}")
+    cx = cx_sample.load()
+    for code, added in cx.regions.items():
+        rows = ", ".join(f"{what} {n}" for what, n in added.items()) or "already loaded"
+        click.echo(f"CX sample of {code}: {rows}")
+    if cx.runs:
+        click.echo(f"CX metrics computed: runs {', '.join(map(str, cx.runs))}")
     if compute and created:
         from cci.foundation.models import Campaign
 

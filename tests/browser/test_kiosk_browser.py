@@ -344,3 +344,106 @@ def test_kiosk_screens_pass_axe(kiosk, app, pairing_code, csrf_on):
     assert_accessible(page, "respondent type")
     answer_current_step(page)
     assert_accessible(page, "scale question")
+
+
+# --- the exit poll ----------------------------------------------------------------------------
+
+
+def touchpoint_answers(app) -> list:
+    from cci.foundation.models import TouchpointAnswer
+
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        return list(db.scalars(select(TouchpointAnswer).order_by(TouchpointAnswer.id)))
+
+
+def test_an_exit_poll_tap_taken_offline_is_stored_once(kiosk, app, pairing_code):
+    context, page = kiosk
+    pair(page, pairing_code)
+    # a campaign runs: the survey's button, and beside it the quick rating of the visit
+    assert page.locator("#kiosk-poll-start").inner_text() == "Только оценить визит"
+
+    context.set_offline(True)
+    page.click("#kiosk-poll-start")
+    assert screen(page) == "poll"
+    assert page.inner_text("h1") == "Насколько вы удовлетворены обслуживанием?"
+    page.click("[data-value='5']")  # «Отлично»
+    page.wait_for_selector("body[data-step=nps]")
+    page.click("#kiosk-poll-skip")
+    page.wait_for_selector("body[data-step=ces]")
+    page.locator(".kiosk-poll-done").click()
+    assert screen(page) == "thanks" and "Ваша оценка сохранена" in page.inner_text("main")
+    [item] = queue(page)
+    assert (item["kind"], item["question"], item["value"]) == ("exit_poll", "csat", 5)
+    assert "Ожидают отправки: 1" in page.inner_text("#kiosk-net")
+    page.wait_for_selector("body[data-screen=attract]", timeout=20_000)
+
+    # the answer survives a reload while the server cannot be reached
+    page.route("**/k/api/exit-poll", lambda route: route.abort()
+               if route.request.method == "POST" else route.continue_())
+    context.set_offline(False)
+    page.reload()
+    page.wait_for_selector("body[data-screen=attract]")
+    assert [entry["key"] for entry in queue(page)] == [item["key"]]
+    assert touchpoint_answers(app) == []
+
+    # the connection really returns: delivered once, then a forced repeat stores nothing
+    page.unroute("**/k/api/exit-poll")
+    page.evaluate("window.cciKiosk.flush()")
+    wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
+    page.evaluate("items => localStorage.setItem('cci_kiosk_queue', JSON.stringify(items))",
+                  [item])
+    page.evaluate("window.cciKiosk.flush()")
+    wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
+    assert [entry["status"] for entry in page.evaluate("window.cciKiosk.sent()")] == [201, 200]
+    [answer] = touchpoint_answers(app)
+    assert (answer.touchpoint, answer.question, answer.value, answer.channel) == (
+        "kiosk", "csat", 5, "kiosk")
+    assert answer.client_key == f"kiosk-exit:{item['key']}"
+
+
+def test_an_exit_poll_answer_refused_for_good_goes_to_the_rejected_log(kiosk, app,
+                                                                      pairing_code):
+    context, page = kiosk
+    pair(page, pairing_code)
+    context.set_offline(True)
+    page.click("#kiosk-poll-start")
+    page.click("[data-value='4']")
+    # an answer the server cannot take (a question not asked at the kiosk), first in the queue
+    page.evaluate("""() => {
+        const queue = window.cciKiosk.queue();
+        queue.unshift({kind: "exit_poll", key: crypto.randomUUID(), question: "window_rating",
+                       value: 5, finished_at: new Date().toISOString()});
+        localStorage.setItem('cci_kiosk_queue', JSON.stringify(queue));
+    }""")
+    context.set_offline(False)
+    wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
+    [rejected] = page.evaluate("window.cciKiosk.rejected()")
+    assert rejected["status"] == 400 and rejected["item"]["question"] == "window_rating"
+    assert rejected["error"]
+    assert [(a.question, a.value) for a in touchpoint_answers(app)] == [("csat", 4)]
+
+
+def test_without_a_campaign_the_exit_poll_is_the_home_screen(kiosk, app, tenants):
+    with app.app_context(), tenancy.federal_scope("browser test"):
+        office = db.scalar(select(Office).where(Office.code == "BRY-01"))
+        with tenancy.region_scope(office.region_id, "browser test"):
+            _kiosk, code = devices.register(office, "Выход", None)
+    _context, page = kiosk
+    page.goto("/k/pair")
+    page.fill("#code", devices.format_code(code))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/k/")
+    page.wait_for_selector("body[data-screen=poll][data-step=csat]")
+    assert page.locator("#kiosk-start").count() == 0
+    page.click("[data-value='3']")
+    page.wait_for_selector("body[data-step=nps]")
+    assert "10 — точно да" in page.inner_text("main")
+    page.click(".scale__btn[data-value='9']")
+    page.wait_for_selector("body[data-step=ces]")
+    page.click("[data-value='5']")  # «Легко»
+    assert screen(page) == "thanks"
+    wait_until(page, "() => window.cciKiosk.queue().length === 0", timeout=20_000)
+    assert sorted((a.question, a.value) for a in touchpoint_answers(app)) == [
+        ("ces", 5), ("csat", 3), ("nps", 9)]
+    # back home after the thanks, ready for the next visitor
+    page.wait_for_selector("body[data-screen=poll][data-step=csat]", timeout=20_000)

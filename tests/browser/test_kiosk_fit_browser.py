@@ -1,10 +1,11 @@
 """Every kiosk screen fits a landscape tablet (1280 × 800) without scrolling, in the normal and
 the large type: the pairing screens, the attract screen, every step of both questionnaires
 (methodology versions cci-2022 and cci-2023) for both respondent types, the comment, the
-thank-you screen, the closed and the revoked screens. On each screen, in each type size, the page
-is no taller and no wider than the viewport, no element lies outside it, every touch target is
-at least 48 px both ways and no text is smaller than a readable size (the large type larger than
-the normal one). A screenshot of each screen is saved under test-results/kiosk-fit/.
+thank-you screen, the exit poll's questions (the home screen without a campaign), the closed and
+the revoked screens. On each screen, in each type size, the page is no taller and no wider than
+the viewport, no element lies outside it, every touch target is at least 48 px both ways and no
+text is smaller than a readable size (the large type larger than the normal one). A screenshot
+of each screen is saved under test-results/kiosk-fit/.
 
 A question with more options than fit is split into pages of options rather than shrunk: a
 questionnaire with many options (a stand-in for a future methodology) proves it."""
@@ -238,9 +239,30 @@ def test_every_kiosk_screen_fits_a_landscape_tablet(kiosk, app, methodology_kios
 
     page.route("**/k/api/questionnaire", closed)
     page.goto("/k/")
+    # no campaign today: the exit poll is the home screen, a question at a time
+    page.wait_for_selector("body[data-screen=poll]")
+    for number in range(1, 4):
+        key = step_key(page)
+        screens.check(f"exit-poll-{number}-{key}")
+        page.locator(".kiosk-poll button").last.click()
+        next_screen(page, key)
+    assert page.get_attribute("body", "data-screen") == "thanks"
+    screens.check("exit-poll-thanks")
+
+    # and without an exit-poll question either: the closed screen
+    def no_questions(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"office": "", "questions": []}))
+
+    page.route("**/k/api/exit-poll", no_questions)
+    page.goto("/k/")
     page.wait_for_selector("body[data-screen=closed]")
     screens.check("closed")
     page.unroute("**/k/api/questionnaire")
+    page.unroute("**/k/api/exit-poll")
 
     # the device revoked by the administrator
     with app.app_context(), tenancy.federal_scope("browser test"):

@@ -16,8 +16,15 @@ from flask import Flask
 from flask import current_app
 from flask.globals import _cv_app
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Date
 from sqlalchemy import DateTime
+from sqlalchemy import Float
+from sqlalchemy import Integer
 from sqlalchemy import MetaData
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
 from sqlalchemy import TypeDecorator
 from sqlalchemy import create_engine
 from sqlalchemy import event
@@ -142,20 +149,25 @@ ID_MAX = 2**31 - 1
 
 @overload
 def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
-                return_ids: Literal[True]) -> list[int]: ...
+                return_ids: Literal[True], exact: bool = False) -> list[int]: ...
 
 
 @overload
 def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
-                return_ids: Literal[False] = False) -> None: ...
+                return_ids: Literal[False] = False, exact: bool = False) -> None: ...
 
 
 def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
-                return_ids: bool = False) -> list[int] | None:
+                return_ids: bool = False, exact: bool = False) -> list[int] | None:
     """Append many rows of ``model`` in the session's transaction, around the ORM: COPY on
     PostgreSQL (the fastest way in; ids, when asked for, drawn from the table's sequence
     first), a multi-row INSERT for a few rows and elsewhere. Returns the new ids in the order
-    of ``rows`` when ``return_ids``. Tenant rows must all be of the current scope's region."""
+    of ``rows`` when ``return_ids``. Tenant rows must all be of the current scope's region.
+
+    ``exact``: every value is of its column's Python type exactly (an int for an integer, a
+    float for a float, a bool, a str, a date) or None, and the columns are of those types
+    only: COPY then sends them in PostgreSQL's binary format, each value packed as it is
+    instead of written out and parsed again as text (a third of the time)."""
     from cci.foundation import tenancy
 
     if not rows:
@@ -166,7 +178,7 @@ def append_rows(session, model, columns: tuple[str, ...], rows: list[tuple], *,
     connection = session.connection()
     if connection.dialect.name != "postgresql" or len(rows) < COPY_MIN_ROWS:
         return _insert_rows(connection, model.__table__, columns, rows, return_ids)
-    return _copy_rows(connection, model.__table__, columns, rows, return_ids)
+    return _copy_rows(connection, model.__table__, columns, rows, return_ids, exact)
 
 
 def _insert_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
@@ -184,8 +196,26 @@ def _insert_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
     return None
 
 
+#: PostgreSQL's types of the columns an ``exact`` append may hold (see :func:`append_rows`)
+_BINARY_TYPES: tuple[tuple[type, str], ...] = (
+    (Boolean, "bool"), (Integer, "int4"), (Float, "float8"), (String, "varchar"),
+    (Date, "date"))
+
+
+def _binary_types(table, columns: tuple[str, ...]) -> list[str] | None:
+    """The binary COPY's type of each column, or None when one has a type not listed."""
+    found = []
+    for name in columns:
+        kind = table.c[name].type
+        pg = next((pg for base, pg in _BINARY_TYPES if isinstance(kind, base)), None)
+        if pg is None or isinstance(kind, BigInteger | SmallInteger | DateTime):
+            return None
+        found.append(pg)
+    return found
+
+
 def _copy_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
-               return_ids: bool) -> list[int] | None:
+               return_ids: bool, exact: bool = False) -> list[int] | None:
     from psycopg.types.json import Jsonb
     from sqlalchemy import text
 
@@ -204,11 +234,16 @@ def _copy_rows(connection, table, columns: tuple[str, ...], rows: list[tuple],
         rows = [tuple(row) + tuple(c.default.arg if c.default.is_scalar else c.default.arg(None)
                                    for c in defaults) for row in rows]
     wrap = [isinstance(table.c[name].type, JSON) for name in columns]
+    binary = _binary_types(table, columns) if exact and not any(wrap) else None
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    if binary is not None:
+        statement += " (FORMAT BINARY)"
     dbapi = connection.dialect.loaded_dbapi
     try:
         with (connection.connection.driver_connection.cursor() as cursor,
               cursor.copy(statement) as copy):
+            if binary is not None:
+                copy.set_types(binary)
             for row in rows:
                 copy.write_row([Jsonb(v) if w and v is not None else v
                                 for v, w in zip(row, wrap, strict=True)] if any(wrap) else row)

@@ -863,12 +863,16 @@ class CxValue(TenantScoped, Base):
 
     __tablename__ = "cx_values"
     __tenant_nullable__ = True
+    #: a cell's region and office are copies of its source rows' (which hold the references,
+    #: checked when they were stored): a federal run writes a hundred thousand cells, and a
+    #: foreign-key check each on region and office was most of what storing them cost
+    __tenant_reference__ = False
     __table_args__ = (Index("ix_cx_values_run_metric", "run_id", "metric", "level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("cx_runs.id", ondelete="CASCADE"))
     level: Mapped[str] = mapped_column(String(10))  # office | region | federation
-    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True)
+    office_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     touchpoint: Mapped[str] = mapped_column(String(32))
     metric: Mapped[str] = mapped_column(String(16))
     definition_version: Mapped[str] = mapped_column(String(16), default="1")

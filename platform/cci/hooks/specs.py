@@ -103,3 +103,15 @@ def register_cx_metrics():
     scale, window, direction, minimum n, one-line definition and the rows the database sums.
     A metric's ``code`` must be unique across all installed plugins.
     """
+
+
+@hookspec
+def load_sample_data(region, offices, start, end, seed, staff):
+    """Add this plugin's own sample rows (``cci sample load``) for one sample region: the
+    ``offices`` (a list of :class:`~cci.foundation.models.Office`) over the days
+    [``start``, ``end``), drawn from a random generator seeded with ``seed`` (the same rows on
+    every load). ``staff`` is the region's sample staff member (an inactive account that
+    cannot log in) for rows that need an author. Called in the region's scope; rows go into
+    the session, which the caller commits. Must be idempotent: rows that a previous load
+    added are not added again. Return the number of rows added.
+    """

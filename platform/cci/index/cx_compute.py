@@ -16,9 +16,6 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer
-from sqlalchemy import cast
-from sqlalchemy import extract
 from sqlalchemy import func
 from sqlalchemy import inspect
 from sqlalchemy import literal
@@ -96,7 +93,7 @@ def compute(run: CxRun, report=lambda fraction, message: None) -> dict[str, Any]
     installed = metrics()
     computed, skipped = [], []
     definitions = {}
-    cells: list[dict[str, Any]] = []
+    cells: list[tuple] = []
     # No progress reports while the run writes: a report is a transaction of its own, and on
     # SQLite it would wait for this one until "database is locked".
     report(0.0, "")
@@ -124,21 +121,36 @@ COLUMNS = ("run_id", "level", "region_id", "office_id", "touchpoint", "metric",
            "ci_low", "ci_high", "insufficient")
 
 
-def _append(cells: list[dict[str, Any]]) -> None:
-    """The cells in one bulk append (COPY on PostgreSQL): a federal run has tens of
-    thousands."""
-    append_rows(db, CxValue, COLUMNS, [tuple(cell[c] for c in COLUMNS) for cell in cells])
+def _append(cells: list[tuple]) -> None:
+    """The cells (tuples in the order of :data:`COLUMNS`, every value of its column's type:
+    see :func:`_row`) in one bulk append (binary COPY on PostgreSQL): a federal run has a
+    hundred thousand."""
+    append_rows(db, CxValue, COLUMNS, cells, exact=True)
 
 
-def _months(run: CxRun, family: list[CxMetric], window: CxWindow) -> list[dict[str, Any]]:
+def _month_start(at) -> Any:
+    """The first moment of the month of ``at``, by the database: one function call a row.
+    PostgreSQL's ``date_trunc`` (its ``extract`` returns a numeric, which costs as much as
+    the rest of a row's work); SQLite's text «YYYY-MM»."""
+    if db.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("month", at)
+    return func.strftime("%Y-%m", at)
+
+
+def _as_month(value) -> dt.date:
+    if isinstance(value, str):  # SQLite: «YYYY-MM»
+        return dt.date(int(value[:4]), int(value[5:7]), 1)
+    return dt.date(value.year, value.month, 1)
+
+
+def _months(run: CxRun, family: list[CxMetric], window: CxWindow) -> list[tuple]:
     """One aggregate query over the rows the metrics of a family share (one metric, or several
     with one ``rows`` function): each metric's sums per office, touchpoint and month, as
     cells; a metric gets no cell where its denominator is empty."""
     rows_of = family[0].rows
     assert rows_of is not None
     rows = rows_of(window).subquery()
-    year = cast(extract("year", rows.c.at), Integer)
-    month = cast(extract("month", rows.c.at), Integer)
+    month = _month_start(rows.c.at)
     sums: list[Any] = []
     for metric in family:
         den, num, neg = (rows.c.get(name) for name in metric.columns)
@@ -147,73 +159,83 @@ def _months(run: CxRun, family: list[CxMetric], window: CxWindow) -> list[dict[s
         sums += [func.sum(den), func.sum(num),
                  func.sum(num * num) if metric.kind == "mean" else literal(0),
                  func.sum(neg) if neg is not None else literal(0)]
-    query = (select(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month, *sums)
-             .group_by(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, year, month))
+    query = (select(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, month, *sums)
+             .group_by(rows.c.region_id, rows.c.office_id, rows.c.touchpoint, month))
     if run.region_id is not None:
         # the rows may come from tables the session cannot filter by itself (a plugin's, by
         # name): the region is filtered here, and said so
         query = query.where(rows.c.region_id == run.region_id)
     values = []
-    for region_id, office_id, touchpoint, y, m, *parts in db.execute(
+    run_id = run.id
+    months: dict[Any, dt.date] = {}
+    for region_id, office_id, touchpoint, at, *parts in db.execute(
             query.execution_options(tenant_filtered=True)):
+        first = months.get(at)
+        if first is None:
+            first = months[at] = _as_month(at)
         for position, metric in enumerate(family):
             den, num, squares, negatives = parts[4 * position:4 * position + 4]
             if not den:
                 continue
             cell = CxSums(float(den), float(num or 0), float(squares or 0),
                           float(negatives or 0))
-            values.append(_row(run, metric, "office", region_id, office_id, touchpoint,
-                               dt.date(int(y), int(m), 1), cell))
+            values.append(_row(run_id, metric, "office", region_id, office_id, touchpoint,
+                               first, cell))
     return values
 
 
-def _row(run: CxRun, metric: CxMetric, level: str, region_id, office_id, touchpoint: str,
-         month: dt.date | None, sums: CxSums) -> dict[str, Any]:
-    value = evaluate(metric, sums)
-    return {"run_id": run.id, "level": level, "region_id": region_id, "office_id": office_id,
-            "touchpoint": touchpoint, "metric": metric.code,
-            "definition_version": metric.version, "month": month, "n": sums.den,
-            "numerator": sums.num, "squares": sums.squares, "negatives": sums.neg,
-            "value": value.value, "ci_low": value.ci_low, "ci_high": value.ci_high,
-            "insufficient": value.insufficient}
+def _row(run_id: int, metric: CxMetric, level: str, region_id, office_id, touchpoint: str,
+         month: dt.date | None, sums: CxSums) -> tuple:
+    """A cell as a tuple in the order of :data:`COLUMNS`, each value of its column's type."""
+    value = evaluate(metric, sums)  # floats (or None) and a bool
+    return (run_id, level, region_id, office_id, touchpoint, metric.code, metric.version, month,
+            sums.den, sums.num, sums.squares, sums.neg, value.value, value.ci_low,
+            value.ci_high, value.insufficient)
+
+
+#: The roll-ups, each read from cells stored before it (sums of sums are the same sums): the
+#: whole-period office cells and the regions' months from the offices' months (the only two
+#: passes over the large level), then the smaller levels from the regions' months, and the
+#: federation's period from its months. (level, keep region, keep office, keep month, read
+#: from level, read months or the period, federal runs only)
+ROLL_UPS = (
+    (("office", True, True, False, "office", True, False),
+     ("region", True, False, True, "office", True, False)),
+    (("region", True, False, False, "region", True, False),
+     ("federation", False, False, True, "region", True, True)),
+    (("federation", False, False, False, "federation", True, True),),
+)
 
 
 def _roll_up(run: CxRun, installed: dict[str, CxMetric]) -> None:
     """Whole-period office cells, region cells and (a federal run) federation cells: sums of
-    the stored monthly office cells, by the database."""
+    stored cells, by the database, each level from the one below it."""
     v = CxValue
     sums = (func.sum(v.n), func.sum(v.numerator), func.sum(v.squares), func.sum(v.negatives))
-    base = select(v.metric, v.touchpoint).where(v.run_id == run.id, v.level == "office",
-                                                v.month.is_not(None))
-    plans: list[tuple[str, Any, bool, bool]] = [
-        ("office", base.add_columns(v.region_id, v.office_id, null()), False, True),
-        ("region", base.add_columns(v.region_id, null(), v.month), True, False),
-        ("region", base.add_columns(v.region_id, null(), null()), False, False),
-    ]
-    if run.region_id is None:
-        plans += [
-            ("federation", base.add_columns(null(), null(), v.month), True,
-             False),
-            ("federation", base.add_columns(null(), null(), null()),
-             False, False),
-        ]
-    values = []
-    for level, query, by_month, by_office in plans:
-        keys: list[Any] = [v.metric, v.touchpoint]
-        if level != "federation":
-            keys.append(v.region_id)
-        if by_office:
-            keys.append(v.office_id)
-        if by_month:
-            keys.append(v.month)
-        if by_office:
-            query = query.where(v.office_id.is_not(None))
-        for code, touchpoint, region_id, office_id, month, *parts in db.execute(
-                query.add_columns(*sums).group_by(*keys)):
-            cell = CxSums(*(float(p or 0) for p in parts))
-            values.append(_row(run, installed[code], level, region_id, office_id, touchpoint,
-                               month, cell))
-    _append(values)
+    run_id = run.id
+    for step in ROLL_UPS:
+        values = []
+        for level, by_region, by_office, by_month, source, monthly, federal in step:
+            if federal and run.region_id is not None:
+                continue
+            keys: list[Any] = [v.metric, v.touchpoint]
+            keys += [v.region_id] if by_region else []
+            keys += [v.office_id] if by_office else []
+            keys += [v.month] if by_month else []
+            query = select(v.metric, v.touchpoint, v.region_id if by_region else null(),
+                           v.office_id if by_office else null(),
+                           v.month if by_month else null(), *sums).where(
+                v.run_id == run.id, v.level == source,
+                v.month.is_not(None) if monthly else v.month.is_(None))
+            if by_office:
+                query = query.where(v.office_id.is_not(None))
+            for code, touchpoint, region_id, office_id, month, den, num, squares, neg in (
+                    db.execute(query.group_by(*keys))):
+                cell = CxSums(float(den or 0), float(num or 0), float(squares or 0),
+                              float(neg or 0))
+                values.append(_row(run_id, installed[code], level, region_id, office_id,
+                                   touchpoint, month, cell))
+        _append(values)
 
 
 def current_run(region_id: int | None) -> CxRun | None:

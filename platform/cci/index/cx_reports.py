@@ -135,17 +135,18 @@ def months(run: CxRun, metric: str, touchpoint: str, level: str, office_id: int 
 
 def set_target(region_id: int, metric: str, touchpoint: str, value: float, user) -> CxTarget:
     """Create or change a region's target for a metric (at a touchpoint, or "" at all),
-    audited; commits. The caller has checked the metric, touchpoint and value."""
+    audited; commits. The caller has checked the metric, touchpoint and value. ``user``
+    None: set by the platform itself (the sample data)."""
     row = db.scalar(select(CxTarget).where(CxTarget.region_id == region_id,
                                            CxTarget.metric == metric,
                                            CxTarget.touchpoint == touchpoint))
     before = {"target": row.target} if row is not None else None
     if row is None:
         row = CxTarget(region_id=region_id, metric=metric, touchpoint=touchpoint, target=value,
-                       set_by_id=user.id)
+                       set_by_id=getattr(user, "id", None))
         db.add(row)
     else:
-        row.target, row.set_by_id = value, user.id
+        row.target, row.set_by_id = value, getattr(user, "id", None)
     db.flush()
     audit.record("cx.target", row, before=before,
                  after={"metric": metric, "touchpoint": touchpoint, "target": value},

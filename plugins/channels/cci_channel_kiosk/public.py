@@ -196,6 +196,7 @@ def app():
     config = {
         "questionnaireUrl": url_for("kiosk_api.questionnaire"),
         "responsesUrl": url_for("kiosk_api.responses"),
+        "exitPollUrl": url_for("kiosk_api.exit_poll"),
         "heartbeatUrl": url_for("kiosk_api.heartbeat"),
         "appVersion": APP_VERSION,
         "idleSeconds": idle,
@@ -352,6 +353,12 @@ def texts() -> dict[str, str]:
         "previousOptions": _("Previous options"),
         "optionsPage": _("Options %(first)s–%(last)s of %(total)s", first="{from}", last="{to}",
                          total="{total}"),
+        "exitPollStart": _("Just rate today's visit"),
+        "exitPollSkip": _("Skip the question"),
+        "exitPollDone": _("Finish"),
+        "exitPollThanks": _("Your rating has been saved."),
+        "exitPollLow": _("%(n)s — not at all", n="{n}"),
+        "exitPollHigh": _("%(n)s — certainly", n="{n}"),
     }
 
 

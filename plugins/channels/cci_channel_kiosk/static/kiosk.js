@@ -9,8 +9,12 @@
    device's limit, 503 when the server cannot store it now, a network failure) keeps the item
    at the head of the queue and tries again later, the wait doubling up to a minute; another
    server error moves the item to the end of the queue, and it is tried again after the others,
-   with the same wait. Every
-   text comes from the server, in Russian.
+   with the same wait.
+   The exit poll (GET /k/api/exit-poll: the one-question ratings asked at the kiosk) is a quick
+   alternative to the survey: the home screen when no campaign runs, a second button beside the
+   survey's when one does. Each tap is one answer with a key of its own, queued, delivered to
+   POST /k/api/exit-poll and refused or retried exactly like a survey. Every text comes from
+   the server, in Russian.
    No build step, no external resources. */
 (function () {
   "use strict";
@@ -20,6 +24,7 @@
   var REJECTED_KEY = "cci_kiosk_rejected";
   var SENT_KEY = "cci_kiosk_sent";
   var QUESTIONNAIRE_KEY = "cci_kiosk_questionnaire";
+  var EXIT_POLL_KEY = "cci_kiosk_exit_poll";
   var LOG_MAX = 50;
 
   function load(key, fallback) {
@@ -45,6 +50,7 @@
   if (paired) {
     window.localStorage.setItem(TOKEN_KEY, paired.getAttribute("data-token"));
     window.localStorage.removeItem(QUESTIONNAIRE_KEY);
+    window.localStorage.removeItem(EXIT_POLL_KEY);
     window.sessionStorage.removeItem("cci_kiosk_restore_tried");
     window.setTimeout(function () {
       window.location.replace(paired.getAttribute("data-app-url"));
@@ -72,8 +78,10 @@
   var netBox = document.getElementById("kiosk-net");
   var questionnaire = load(QUESTIONNAIRE_KEY, null);
   var texts = questionnaire ? questionnaire.texts : {};
-  var state = "attract";     // attract | survey | thanks | closed | revoked | loading
+  var exitPoll = load(EXIT_POLL_KEY, null);
+  var state = "attract";     // attract | survey | poll | thanks | closed | revoked | loading
   var survey = null;
+  var poll = null;           // the exit poll under way: {index, home}
   var lastActivity = Date.now();
   var thanksAt = 0;
   var flushing = false;
@@ -121,8 +129,13 @@
 
   // --- screens -------------------------------------------------------------------------------
 
+  function hasExitPoll() {
+    return !!(exitPoll && exitPoll.questions && exitPoll.questions.length);
+  }
+
   function attract() {
     survey = null;
+    poll = null;
     hideCountdown();
     resetDisplay();
     if (!questionnaire) {
@@ -131,6 +144,8 @@
       return;
     }
     if (!questionnaire.campaign) {
+      // no survey to run: the kiosk still takes the visit's rating, right on its home screen
+      if (hasExitPoll()) { beginPoll(true); return; }
       show([el("h1", { "class": "survey-heading", id: "step-heading", tabindex: "-1",
                        text: texts.closedHeading }),
             el("p", { text: texts.closedLead })], "closed");
@@ -143,7 +158,102 @@
       el("p", { "class": "survey-intro", text: texts.attractLead }),
       el("button", { type: "button", "class": "button kiosk-big kiosk-start", id: "kiosk-start",
                      text: texts.attractStart, onclick: begin }),
+      hasExitPoll() ? el("button", { type: "button",
+                                     "class": "button button--secondary kiosk-big kiosk-poll-start",
+                                     id: "kiosk-poll-start", text: texts.exitPollStart,
+                                     onclick: function () { beginPoll(false); } }) : null,
     ], "attract");
+  }
+
+  // --- the exit poll: one tap per question, each answer queued on its own ---------------------
+
+  // home: the poll is the kiosk's home screen (no campaign), so its first question waiting
+  // is not a respondent to time out
+  function beginPoll(home) {
+    survey = null;
+    poll = { index: 0, home: home };
+    renderPoll();
+  }
+
+  function renderPoll() {
+    var questions = exitPoll.questions;
+    var question = questions[poll.index];
+    var nodes = [];
+    if (poll.index === 0) {
+      nodes.push(el("p", { "class": "survey-office", text: exitPoll.office || questionnaire.office }));
+    }
+    if (questions.length > 1) {
+      var label = fmt(texts.progress, { n: poll.index + 1, total: questions.length });
+      nodes.push(el("div", { "class": "survey-progress" }, [
+        el("p", { id: "progress-label", text: label }),
+        el("progress", { max: String(questions.length), value: String(poll.index + 1),
+                         "aria-labelledby": "progress-label" }),
+      ]));
+    }
+    var fieldset = el("fieldset", { "class": "survey-question" });
+    fieldset.appendChild(el("legend", {}, [el("h1", { "class": "survey-heading", id: "step-heading",
+                                                     tabindex: "-1", text: question.text })]));
+    var buttons = [];
+    for (var value = question.low; value <= question.high; value += 1) {
+      buttons.push(pollButton(question, value));
+    }
+    var labelled = question.labels && question.labels.length;
+    if (!labelled) {
+      fieldset.setAttribute("aria-describedby", "scale-ends");
+      fieldset.appendChild(el("p", { "class": "scale__ends", id: "scale-ends" }, [
+        el("span", { text: fmt(texts.exitPollLow, { n: question.low }) }),
+        el("span", { text: fmt(texts.exitPollHigh, { n: question.high }) }),
+      ]));
+      fieldset.appendChild(el("div", { "class": "scale kiosk-scale kiosk-poll" }, buttons));
+    } else {
+      fieldset.appendChild(el("div", { "class": "choices kiosk-poll",
+                                       "data-columns": String(buttons.length) }, buttons));
+    }
+    nodes.push(fieldset);
+    var navigation = [el("button", { type: "button", "class": "button button--secondary kiosk-poll-skip",
+                                     id: "kiosk-poll-skip", text: texts.exitPollSkip,
+                                     onclick: nextPollQuestion })];
+    if (!poll.home || poll.index > 0) {
+      navigation.push(el("button", { type: "button", "class": "button button--secondary kiosk-poll-done",
+                                     text: texts.exitPollDone, onclick: pollThanks }));
+    }
+    nodes.push(el("nav", { "class": "survey-nav", "aria-label": texts.navigation }, navigation));
+    show(nodes, "poll", question.key);
+  }
+
+  function pollButton(question, value) {
+    var labelled = question.labels && question.labels.length;
+    var button = el("button", { type: "button", "class": labelled ? "choice" : "scale__btn",
+                                "data-value": String(value),
+                                onclick: function () { pollAnswer(question, value); } });
+    button.appendChild(document.createTextNode(labelled ? question.labels[value - question.low]
+                                                        : String(value)));
+    return button;
+  }
+
+  function pollAnswer(question, value) {
+    var queue = load(QUEUE_KEY, []);
+    queue.push({ kind: "exit_poll", key: uuid(), question: question.key, value: value,
+                 finished_at: new Date().toISOString(), app_version: config.appVersion });
+    save(QUEUE_KEY, queue);
+    flush();
+    nextPollQuestion();
+  }
+
+  function nextPollQuestion() {
+    poll.index += 1;
+    if (poll.index < exitPoll.questions.length) { renderPoll(); return; }
+    pollThanks();
+  }
+
+  function pollThanks() {
+    poll = null;
+    thanksAt = Date.now();
+    hideCountdown();
+    show([el("h1", { "class": "survey-heading", id: "step-heading", tabindex: "-1",
+                     text: texts.thanksHeading }),
+          el("p", { text: texts.exitPollThanks })], "thanks");
+    updateNet();
   }
 
   function revoked() {
@@ -419,7 +529,8 @@
   function tick() {
     var now = Date.now();
     if (state === "thanks" && now - thanksAt >= config.thanksSeconds * 1000) { attract(); return; }
-    if (state !== "survey") { return; }
+    var timed = state === "survey" || (state === "poll" && poll && (!poll.home || poll.index > 0));
+    if (!timed) { return; }
     var idle = (now - lastActivity) / 1000;
     var left = Math.ceil(config.idleSeconds - idle);
     if (left <= 0) { attract(); return; }
@@ -490,7 +601,8 @@
     if (!queue.length) { lastSendFailed = false; updateNet(); return Promise.resolve(); }
     flushing = true;
     var item = queue[0];
-    return fetch(config.responsesUrl, { method: "POST", headers: headers(), body: JSON.stringify(item),
+    var url = item.kind === "exit_poll" ? config.exitPollUrl : config.responsesUrl;
+    return fetch(url, { method: "POST", headers: headers(), body: JSON.stringify(item),
                                         credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
@@ -544,12 +656,32 @@
           questionnaire = data;
           texts = data.texts;
           save(QUESTIONNAIRE_KEY, data);
-          if (state === "attract" || state === "loading" || state === "closed") { attract(); }
+          return fetchExitPoll();
         });
       })
       .catch(function () {
         if (!questionnaire) { window.setTimeout(fetchQuestionnaire, 10000); }
+      })
+      .then(function () {
+        // the home screen drawn again with what arrived (not a respondent's screen)
+        if (state === "attract" || state === "loading" || state === "closed" ||
+            (state === "poll" && poll && poll.home && poll.index === 0)) { attract(); }
       });
+  }
+
+  // The exit poll's questions, kept like the questionnaire for an offline start; an error
+  // keeps the last ones the device had.
+  function fetchExitPoll() {
+    return fetch(config.exitPollUrl, { headers: headers(), credentials: "same-origin",
+                                       cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) { return null; }
+        return response.json().then(function (data) {
+          exitPoll = data;
+          save(EXIT_POLL_KEY, data);
+        });
+      })
+      .catch(function () { /* offline: the kept questions */ });
   }
 
   window.addEventListener("online", function () { retryAt = 0; retryDelay = 2000; flush(); heartbeat(); });
@@ -560,8 +692,11 @@
     if (!flushing && Date.now() >= retryAt && load(QUEUE_KEY, []).length) { flush(); }
   }, 1000);
   window.setInterval(heartbeat, config.heartbeatSeconds * 1000);
-  window.setInterval(function () { if (state === "attract" || state === "closed") { fetchQuestionnaire(); } },
-                     15 * 60 * 1000);
+  window.setInterval(function () {
+    if (state === "attract" || state === "closed" || (state === "poll" && poll && poll.home && poll.index === 0)) {
+      fetchQuestionnaire();
+    }
+  }, 15 * 60 * 1000);
 
   // For the operator's console and the tests: what is waiting, and "send everything now".
   window.cciKiosk = {
