@@ -322,6 +322,29 @@ def test_admin_creates_a_federal_user_with_a_one_time_password(app, client, make
     assert password not in client.get("/federal/admin/users").get_data(as_text=True)
 
 
+def test_a_password_an_administrator_gave_opens_only_the_page_that_changes_it(
+        app, client, make_user, login):
+    login(make_user("admin"))
+    page = client.post("/federal/admin/users", data=_create_form(
+        "newcomer@example.ru", "operator", "RU-BRY", password="")).get_data(as_text=True)
+    given = re.search(r'<code class="secret">([^<]+)</code>', page).group(1)
+    client.post("/logout")
+    login("newcomer@example.ru", given)
+    for path in ("/r/RU-BRY/", "/r/RU-BRY/results", "/notifications/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"] == "/account/password"
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "Пароль выдан администратором: задайте свой" in page
+    assert client.get("/api/v1/me").status_code != 302  # the API is not a session's
+    response = client.post("/account/password", data={
+        "current_password": given, "new_password": NEW_PASSWORD,
+        "new_password_again": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/r/RU-BRY/").status_code == 200
+    assert _user(app, "newcomer@example.ru").password_must_change is False
+
+
 @pytest.mark.parametrize(
     ("form", "error"),
     [

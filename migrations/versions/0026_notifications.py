@@ -2,7 +2,7 @@
 and users.notification_email (the user's choice: daily digest or none)
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07 13:30:00.000000
 """
 

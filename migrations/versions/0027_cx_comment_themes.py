@@ -1,7 +1,7 @@
 """cx_comment_themes: the themes of touchpoint answers' comments and of complaints
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 Create Date: 2026-12-07 13:30:00.000000
 """
 

@@ -2,7 +2,7 @@
 or a region index of their own (write cost of every cell a CX run stores)
 
 Revision ID: 0028
-Revises: 0024
+Revises: 0027
 Create Date: 2026-12-07 13:40:00.000000
 """
 

@@ -21,6 +21,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -105,6 +106,9 @@ class User(TenantScoped, Base):
     #: e-mail about notifications (cci.foundation.notifications): "daily" digest or "none"
     notification_email: Mapped[str] = mapped_column(String(8), default="daily",
                                                     server_default="daily")
+    #: the password was given by an administrator: it opens only the page that changes it
+    password_must_change: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
     region: Mapped[Region | None] = relationship()
     office: Mapped[Office | None] = relationship()

@@ -106,5 +106,6 @@ def redeem(token: str, new_password: str) -> User | None:
             return None
         db.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
         user.password_hash = hash_password(new_password)
+        user.password_must_change = False
         login_sessions.end_all(user)
     return user

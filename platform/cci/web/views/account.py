@@ -103,6 +103,7 @@ def password():
         else:
             throttle.succeeded(attempt)
             user.password_hash = hash_password(form.new_password.data)
+            user.password_must_change = False
             # the account's other sessions end; this one goes on
             login_sessions.end_all(user, keep=session.get(SESSION_KEY))
             audit.record("user.password_change", user)

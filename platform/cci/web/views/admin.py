@@ -119,6 +119,8 @@ def users():
         except UserError as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
+            # a password someone else knows: it opens only the page where the user sets their own
+            user.password_must_change = True
             db.flush()  # the audit entry names the new user's id
             audit.record("user.create", user, after=audit.snapshot(user, USER_FIELDS))
             db.commit()

@@ -222,6 +222,23 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+#: what a user whose password an administrator gave may open before setting their own
+OPEN_BEFORE_OWN_PASSWORD = frozenset({"account.password", "account.end_sessions",
+                                      "auth.logout", "static"})
+
+
+def _own_password_first():
+    """A password an administrator gave (and so knows) opens only the page that changes it:
+    every other staff page sends the user there. The API (tokens) is not a session's."""
+    if (request.endpoint is None or request.endpoint in OPEN_BEFORE_OWN_PASSWORD
+            or request.path.startswith("/api/") or not current_user.is_authenticated
+            or not current_user.password_must_change):
+        return None
+    flash(_("Your password was given by an administrator: set your own to go on."), "info")
+    return redirect(url_for("account.password"))
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(bp)
+    app.before_request(_own_password_first)
