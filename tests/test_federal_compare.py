@@ -204,8 +204,9 @@ def test_the_comparison_exports_hold_the_numbers(app, client, four, two_versions
     assert indicators["S-II.1"][3] is None  # nothing declared
     assert indicators["S-III.2"][4:6] == (pytest.approx(0.7), pytest.approx(0.8))
     assert "Происхождение" in book.sheetnames
-    body = client.get(f"/federal/compare.csv?campaign={four}&a=cci-2022&b=cci-2023").get_data(
-        as_text=True)
+    response = client.get(f"/federal/compare.csv?campaign={four}&a=cci-2022&b=cci-2023")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
+    body = response.get_data(as_text=True)
     assert "\nRU-KYA;" in body and ";60,0;1–2;90,0;1;30,0;0" in body
     assert "Чем объясняется (изменение методики)" in body
     assert ";Изменение 09: Расширен чек-лист «Транспортная доступность»;" in body

@@ -172,7 +172,11 @@ def test_overdue_for_the_head_and_escalated_to_the_federal_analyst(app, client, 
     assert "2 мероприятия по улучшению просрочены" in home
     # the map shows which barrier is being worked on
     grid = client.get(f"/r/RU-BRY/maps/{region_map}").get_data(as_text=True)
-    assert grid.count("мероприятие: запланировано") == 3
+    # ...and which of its actions are late, by how many days (the region's date)
+    assert grid.count("мероприятие: запланировано") == 1
+    assert "мероприятие: просрочено на 45 дн." in grid
+    assert "мероприятие: просрочено на 10 дн." in grid
+    assert grid.count("map-action--overdue") == 2
     detail = _text(client.get(f"/r/RU-BRY/actions/{_action(app, title='Давно просрочено').id}")
                    .get_data(as_text=True))
     assert "Просрочено на 45 дн." in detail and "Передано на федеральный уровень." in detail

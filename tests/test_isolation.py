@@ -156,7 +156,7 @@ def test_job_list_shows_only_own_jobs(client, regional, world):
 def test_csv_export_contains_only_own_offices(client, regional, world):
     response = client.get(f"/r/{OWN}/offices.csv")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert f"offices-{OWN}.csv" in response.headers["Content-Disposition"]
     body = response.get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.DictReader(io.StringIO(body), delimiter=";"))

@@ -6,6 +6,7 @@ that another region reaches none of it."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -28,6 +29,7 @@ from cci.foundation.models import Region
 from cci.foundation.models import RunResult
 from cci.foundation.models import TouchpointAnswer
 from cci.foundation.models import User
+from cci.index import cx_reports
 from conftest import region_id
 from engine_helpers import offices
 from engine_helpers import work
@@ -198,6 +200,8 @@ def test_the_print_page_and_the_xlsx_carry_the_figures(app, client, world, monke
     contact = next(c for c in cells if "• FCR" in c)
     assert "• FCR: 90,0 % ↑, n = 40; цель достигнута (цель 80,0 %)" in contact
     assert "• ER: 5,0 % ↓, n = 40; ниже цели в пределах погрешности (цель 3,0 %)" in contact
+    # the title in Russian words, the version's too
+    assert book.active["A1"].value == "Профессиональная ориентация · версия 1 (черновик)"
 
 
 # --- «контент-анализ» ---------------------------------------------------------------------
@@ -317,6 +321,51 @@ def test_the_heat_map_across_the_offices(app, client, world):
     assert client.get(url + "?metric=FCR&page=0").status_code == 404
 
 
+def test_the_heat_map_follows_the_map(app, client, world):
+    """A column shows the metric only where the map lists it at that touchpoint, although the
+    CX run has the metric for the touchpoint wherever it appears; the select offers only the
+    metrics the map lists."""
+    from cci.foundation import journey_maps
+
+    url = f"/r/RU-BRY/maps/{world['region_map']}/heat"
+    with app.app_context(), tenancy.federal_scope("test"):
+        draft = journey_maps.draft_of(db.get(JourneyMap, world["region_map"]))
+        # FCR off the contact centre of «Поиск информации»; «Решение о выборе» keeps it
+        tp = draft.content["stages"][0]["touchpoints"][1]
+        assert tp["code"] == "contact_centre"
+        journey_maps.edit(draft, "item_remove", {
+            "stage": "search", "touchpoint": "contact_centre", "row": "metrics",
+            "index": [m["code"] for m in tp["metrics"]].index("FCR")}, None)
+        listed = {m["code"] for stage in draft.content["stages"]
+                  for t in stage["touchpoints"] for m in t["metrics"]}
+        installed = set(cx_reports.installed())
+        db.commit()
+    page = _text(client.get(url + "?metric=FCR"))
+    assert page.count('class="map-heat__tp"') == 1
+    assert '<th scope="colgroup" colspan="1">Решение о выборе</th>' in page
+    assert "Поиск информации" not in page
+    first_row = re.search(r'<tr><th scope="row">[^<]*центральный офис</th>(.*?)</tr>',
+                          page).group(1)
+    assert first_row.count("90,0 %") == 1
+    assert "значение одинаково во всех этапах" in page
+    options = re.findall(r'<option value="([^"]+)"', page)
+    assert set(options) == listed & installed and "SL" not in options
+    assert client.get(url + "?metric=SL").status_code == 404  # installed, not on the map
+
+    # a map that lists no metric: the page says so; there is nothing to export
+    with app.app_context(), tenancy.federal_scope("test"):
+        draft = journey_maps.draft_of(db.get(JourneyMap, world["region_map"]))
+        content = copy.deepcopy(draft.content)
+        for stage in content["stages"]:
+            for t in stage["touchpoints"]:
+                t["metrics"] = []
+        draft.content = content
+        db.commit()
+    page = _text(client.get(url))
+    assert "Карта не называет ни одной метрики" in page and "map-heat__tp" not in page
+    assert client.get(url + ".csv").status_code == 404
+
+
 def test_the_heat_map_is_read_a_page_at_a_time(app, client, world, monkeypatch):
     from cci.index import map_figures
 
@@ -344,10 +393,21 @@ def test_the_heat_map_exports_its_table(app, client, world):
     line = next(row for row in text.splitlines() if row.startswith("Регион;"))
     assert line.split(";")[2:4] == ["45", "цель достигнута"]
     assert line.split(";")[1].startswith("91,1")
+    # charset once; the headers in Russian
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"
+    header = text.splitlines()[0].lstrip("\ufeff").split(";")
+    assert header[1:4] == ["Поиск информации · Контакт-центр: Решение с первого обращения "
+                           "(FCR), %", "Поиск информации · Контакт-центр: n",
+                           "Поиск информации · Контакт-центр: статус"]
     book = load_workbook(io.BytesIO(client.get(url + ".xlsx?metric=FCR").data))
     values = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
     assert any(row[1] == pytest.approx(90.0) and row[2] == 40 for row in values if row[0]
                and "центральный офис" in str(row[0]))
+    # the region's 41/45 as the page shows it: one decimal, stored rounded and formatted so
+    region = next(row for row in book.worksheets[0].iter_rows() if row[0].value == "Регион")
+    assert region[1].value == 91.1 and region[1].number_format == "0.0"
+    provenance = [[c.value for c in row] for row in book.worksheets[-1].iter_rows()]
+    assert ["Карта", "Профессиональная ориентация, версия 1"] in provenance
 
 
 def test_the_federal_heat_map_across_regions(app, client, world, make_user, login):

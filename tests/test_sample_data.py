@@ -137,12 +137,29 @@ def test_the_cx_sample_fills_a_quarter_and_is_computed(app, tenants):
         adopted = db.scalars(select(JourneyMap).where(JourneyMap.region_id.is_not(None))).all()
         assert sorted((m.title, m.versions[0].status) for m in adopted) == [
             ("Профессиональная ориентация", "published")] * 2
+        # the map lists what the sample measures at its touchpoints: the cells show figures
+        bry_map = next(m for m in adopted if m.region_id == bry.id)
+        listed = {(tp["code"], item["code"]) for stage in bry_map.versions[0].content["stages"]
+                  for tp in stage["touchpoints"] for item in tp["metrics"]}
+        assert {("specialist_window", "RATING"), ("office", "NPS"),
+                ("contact_centre", "CES")} <= listed
+        on_map = {code for code, _metric in listed}
+        measured = {(c.touchpoint, c.metric) for c in cells if c.n}
+        assert {m for m in measured if m[0] in on_map} <= listed
+        shown = {(tp["code"], item["code"]) for stage in
+                 db.get(JourneyMap, bry_map.template_id).versions[0].content["stages"]
+                 for tp in stage["touchpoints"] for item in tp["metrics"]}
+        assert ("specialist_window", "RATING") not in shown  # the template's, left as it was
+        map_versions = {m.id: len(m.versions) for m in adopted}
 
     # a second load adds nothing and computes nothing again
     with app.app_context():
         again = cx_sample.load(today=TODAY)
     assert again.regions == {"RU-BRY": {}, "RU-KYA": {}} and again.runs == []
     assert _cx_rows(app) == stored
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert {m.id: len(m.versions) for m in db.scalars(select(JourneyMap).where(
+            JourneyMap.region_id.is_not(None)))} == map_versions
 
 
 def cx_compute_run(region_id):

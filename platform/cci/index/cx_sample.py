@@ -1,8 +1,8 @@
 """CX sample data for ``cci sample load``: a past quarter of the sample regions' short
 touchpoint surveys, day counts, complaints and (through ``load_sample_data``, e.g. the contact
-centre's calls) channel rows; the region's targets, its adopted and published
-«Профессиональная ориентация» map, and a CX computation of the quarter, so that a newcomer
-finds filled figures — some of them red.
+centre's calls) channel rows; the region's targets, a CX computation of the quarter, and its
+adopted «Профессиональная ориентация» map, listing the metrics the sample measures at each of
+its touchpoints, published, so that a newcomer finds filled figures — some of them red.
 
 Seeded (the same rows on every load), idempotent (a region whose quarter is loaded is left as
 it is; targets and maps a region has are kept) and written in bulk. The figures are draws
@@ -118,10 +118,10 @@ def load(today: dt.date | None = None, seed: int = SEED) -> Loaded:
             rnd = random.Random(f"{seed}:{region.code}:{start}")  # noqa: S311 - sample draws
             added = _fill_region(rnd, region, start, end, seed)
             _targets(region)
-            if template is not None:
-                _journey_map(template, region)
             if added or _no_run(region.id, start, end):
                 loaded.runs.append(_compute(start, end))
+            if template is not None:  # after the run: the map lists what the run measured
+                _journey_map(template, region)
             loaded.regions[region.code] = added
             db.commit()
     with tenancy.federal_scope("compute the CX sample"):
@@ -248,7 +248,9 @@ def _targets(region: Region) -> None:
 
 
 def _journey_map(template: JourneyMap, region: Region) -> None:
-    """The template adopted by the region and published as it is (once)."""
+    """The template adopted by the region and published (once), its draft first adapted as a
+    region would: each touchpoint of the map lists the metrics the sample measures there (the
+    template names none at the specialist's window, for one), so those cells show figures."""
     if db.scalar(select(JourneyMap.id).where(JourneyMap.region_id == region.id,
                                              JourneyMap.template_id == template.id,
                                              JourneyMap.office_id.is_(None))) is not None:
@@ -256,7 +258,32 @@ def _journey_map(template: JourneyMap, region: Region) -> None:
     adopted = journey_maps.adopt(template, region, None, None)
     draft = journey_maps.draft_of(adopted)
     assert draft is not None  # adopting makes the first draft
+    measured = measured_metrics(region)
+    places = [(stage["key"], tp["code"]) for stage in draft.content["stages"]
+              for tp in stage["touchpoints"]]
+    for stage_key, code in places:
+        stage = next(s for s in draft.content["stages"] if s["key"] == stage_key)
+        touchpoint = next(t for t in stage["touchpoints"] if t["code"] == code)
+        listed = {item["code"] for item in touchpoint["metrics"]}
+        for metric in measured.get(code, []):
+            if metric not in listed:
+                journey_maps.edit(draft, "item_add", {"stage": stage_key, "touchpoint": code,
+                                                      "row": "metrics", "code": metric}, None)
     journey_maps.publish(draft, None)
+
+
+def measured_metrics(region: Region) -> dict[str, list[str]]:
+    """{touchpoint: [metric codes]} with a value in the region's current CX run (answers
+    counted, n > 0), in the installed order; only metrics a map can list."""
+    run = cx_compute.current_run(region.id)
+    if run is None:
+        return {}
+    found = {(c.touchpoint, c.metric) for c in cx_reports.cells(run, "region",
+                                                                 region_id=region.id)
+             if c.n}
+    return {touchpoint: [code for code in cx_reports.installed()
+                         if (touchpoint, code) in found and code in journey_maps.METRICS]
+            for touchpoint in {touchpoint for touchpoint, _code in found}}
 
 
 def _no_run(region_id: int | None, start: dt.date, end: dt.date) -> bool:

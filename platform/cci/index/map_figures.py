@@ -184,17 +184,20 @@ PER_PAGE = 25
 
 
 def map_metrics(content: dict, metrics: dict[str, CxMetric]) -> list[CxMetric]:
-    """The installed metrics the map measures somewhere, in the installed order; every
-    installed one when the map names none."""
+    """The installed metrics the map lists somewhere, in the installed order (none when the
+    map lists none: the heat map follows the map)."""
     named = {item.get("code") for stage in content.get("stages", [])
              for tp in stage.get("touchpoints", []) for item in tp.get("metrics", [])}
-    return [m for code, m in metrics.items() if code in named] or list(metrics.values())
+    return [m for code, m in metrics.items() if code in named]
 
 
 def heat_columns(content: dict, metric: CxMetric) -> list[tuple[dict, dict]]:
-    """The map's (stage, touchpoint) columns where the metric is measured at all."""
+    """The map's (stage, touchpoint) columns where the map lists the metric at that
+    touchpoint (and the metric can be measured there): the grid's cells, not every
+    touchpoint the CX run has the metric for."""
     return [(stage, tp) for stage, tp in journey_maps.grid_columns(content)
-            if tp is not None and tp.get("code") in metric.touchpoints]
+            if tp is not None and tp.get("code") in metric.touchpoints
+            and any(item.get("code") == metric.code for item in tp.get("metrics", []))]
 
 
 def heat_cells(run: CxRun, metric: CxMetric, rows: Sequence[Any], federal: bool

@@ -47,7 +47,8 @@ FORMATS = {
 }
 KINDS = frozenset(FORMATS)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+#: without a charset: Flask adds «; charset=utf-8» to a text/* mimetype itself
+CSV_MIMETYPE = "text/csv"
 
 HEADER_COLOUR = "#DCE6F1"
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

@@ -36,7 +36,8 @@ def xlsx(journey_map: JourneyMap, version: JourneyMapVersion, figs: dict | None 
     wrap = Alignment(wrap_text=True, vertical="top")
     bold = Font(bold=True)
     status = _("published (a version)") if version.status == "published" else _("draft")
-    sheet.append([f"{journey_map.title} · {_('version')} {version.number} ({status})"])
+    sheet.append([_("%(title)s · version %(n)s (%(status)s)", title=journey_map.title,
+                    n=version.number, status=status)])
     sheet.append([content.get("service", "")])
     sheet["A1"].font = Font(bold=True, size=14)
     head = 3

@@ -236,7 +236,7 @@ def _compare_export(fmt: str) -> Response:
             f"-{comparison.b.run.methodology_key}")
     if fmt == "csv":
         body: str | bytes = compare_tables.export_csv(comparison)
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"  # Flask adds the charset
     else:
         body = compare_tables.export_xlsx(comparison)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

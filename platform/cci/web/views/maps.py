@@ -41,6 +41,7 @@ from cci.index import map_figures
 from cci.methodology.cx import CxMetric
 from cci.web import exports
 from cci.web import map_exports
+from cci.web.moments import region_zone
 from cci.web.views import found_or_404
 from cci.web.views.areas import federal_bp
 from cci.web.views.areas import region_bp
@@ -85,6 +86,8 @@ def _urls(area: str, journey_map: JourneyMap, version: JourneyMapVersion) -> dic
 def _grid_context(area: str, journey_map: JourneyMap, version: JourneyMapVersion,
                   may_edit: bool, error: str | None = None) -> dict:
     _base, base_content = journey_maps.version_content(version.based_on_id)
+    # the region's date, as the actions' own pages count their days overdue
+    today = dt.datetime.now(region_zone(g.get("region"))).date()
     return {
         "m": journey_map, "version": version, "content": version.content,
         "versions": journey_maps.versions_of(journey_map),
@@ -96,6 +99,7 @@ def _grid_context(area: str, journey_map: JourneyMap, version: JourneyMapVersion
         "may_act": area == "region" and may_open("region.action_new"),
         "barrier_actions": _barrier_actions(journey_map) if area == "region" else {},
         "action_labels": improvement_actions.STATUS_LABELS,
+        "days_overdue": lambda action: improvement_actions.days_overdue(action, today),
         "error": error,
         "figs": figures(journey_map),
         "heat_url": url_for(f"{area}.map_heat", map_id=journey_map.id),
@@ -396,9 +400,15 @@ def _heat_context(area: str, journey_map: JourneyMap, everything: bool = False) 
     code = request.args.get("metric") or (choices[0].code if choices else "")
     metric = next((m for m in choices if m.code == code), None)
     page = request.args.get("page", 1, type=int)
+    federal = area == "federal"
+    if not choices and not code and not everything and page == 1:
+        # the map lists no metric: the page says so rather than being missing
+        return {"m": journey_map, "version": version, "metric": None, "choices": choices,
+                "federal": federal, "heat_url": url_for(f"{area}.map_heat",
+                                                        map_id=journey_map.id),
+                "region": g.get("region")}
     if metric is None or page < 1:
         abort(404)
-    federal = area == "federal"
     run = cx_compute.current_run(None if federal else g.region.id)
     query = select(Region).order_by(Region.name) if federal else select(Office).where(
         Office.region_id == g.region.id, Office.active.is_(True)).order_by(Office.code)
@@ -448,12 +458,13 @@ def heat_table(context: dict) -> exports.Table:
              "amber": _("below the target, within the margin of error"),
              "red": _("below the target"), None: ""}
     columns = [exports.Column(_("Region") if context["federal"] else _("Office"))]
+    kind, digits = value_kind(metric)
     for stage, tp in context["columns"]:
         head = f"{stage['title']} · {tp['title']}"
         columns += [exports.Column(f"{head}: {metric.title}, {metric.scale}".rstrip(", "),
-                                   "number"),
+                                   kind),
                     exports.Column(f"{head}: n", "number"),
-                    exports.Column(f"{head}: {_('status')}")]
+                    exports.Column(_("%(column)s: status", column=head))]
 
     def line(name: str, cell_of) -> list:
         out: list = [name]
@@ -464,7 +475,9 @@ def heat_table(context: dict) -> exports.Table:
             elif cell.insufficient:
                 out += [None, _count(cell.n), _("insufficient data")]
             else:
-                out += [cell.value, _count(cell.n), words[cell.status]]
+                value = (None if cell.value is None else
+                         round(cell.value, digits) if digits else round(cell.value))
+                out += [value, _count(cell.n), words[cell.status]]
         return out
 
     lines = [line(row.name, lambda code, row=row: context["cells"].get((row.id, code)))
@@ -472,8 +485,8 @@ def heat_table(context: dict) -> exports.Table:
     lines.append(line(_("The federation") if context["federal"] else _("The region"),
                       context["total"].get))
     run = context["run"]
-    provenance = [(_("Map"), f"{context['m'].title}, {_('version')} "
-                             f"{context['version'].number}"),
+    provenance = [(_("Map"), _("%(title)s, version %(n)s", title=context["m"].title,
+                               n=context["version"].number)),
                   (_("Metric"), f"{metric.title}: {metric.definition}")]
     if run is not None:
         provenance.append((_("Period"), f"{run.period_start:%d.%m.%Y}–"
@@ -482,6 +495,17 @@ def heat_table(context: dict) -> exports.Table:
     return exports.Table(f"{context['m'].title}: {metric.title}", columns, lines,
                          provenance=provenance, freeze_columns=1,
                          bold_rows=frozenset({len(lines) - 1}))
+
+
+def value_kind(metric: CxMetric) -> tuple[str, int]:
+    """A metric's value column as the page shows the value (cx/_cell.html's ``figure``): the
+    export's kind and the decimals it is rounded to. A value in % is 0–100, not a fraction:
+    one decimal («index»); seconds and a balance whole («int»); anything else two decimals."""
+    if metric.scale == "%":
+        return "index", 1
+    if metric.scale == "с" or metric.kind == "balance":
+        return "int", 0
+    return "number", 2
 
 
 def _count(n: float) -> float | int:

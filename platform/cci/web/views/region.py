@@ -170,6 +170,6 @@ def offices_csv():
     filename = f"offices-{g.region.code}.csv"
     return Response(
         "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Flask adds the charset
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
