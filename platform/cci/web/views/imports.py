@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -32,16 +31,14 @@ from cci.foundation.access import roles_required
 from cci.foundation.db import db
 from cci.foundation.models import ImportRecord
 from cci.foundation.models import Office
+from cci.web import exports
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
 
 POLL_SECONDS = 1
 KIND_LABELS = {"responses": _l("Questionnaire responses"),
                "checklists": _l("Objective checklists")}
-MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MIMETYPES = {"csv": exports.CSV_MIMETYPE, "xlsx": exports.XLSX_MIMETYPE}
 
 
 class ImportForm(FlaskForm):
@@ -126,5 +123,4 @@ def import_template(methodology_key: str, fmt: str):
     content = imports.template_file(registry.indicator_set(methodology_key), kind, fmt,
                                     offices, centralized=g.region.network_type == "centralized")
     filename = f"import-{kind}-{methodology_key}.{fmt}"
-    return Response(content, mimetype=MIMETYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return exports.download(content, MIMETYPES[fmt], filename)
