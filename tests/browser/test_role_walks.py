@@ -423,8 +423,10 @@ def _auditor(walk: Walk, world: World) -> None:
     page.goto(checklist)
     thumbnail = page.locator(".cl-photos img").first
     thumbnail.wait_for()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0",
-                         thumbnail.element_handle())
+    # loading="lazy": below a phone's first screen the picture loads once scrolled to
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
+                           arg=thumbnail.element_handle(), timeout=15_000)
     walk.check("the checklist with its photo")
 
 
