@@ -157,3 +157,22 @@ def test_checklist_entry_links_to_the_checklist(app, client, campaign, make_user
     # the parameter by its label in the campaign's methodology version, not its key
     assert "Значения · Остановка общественного транспорта" in _text(html)
     assert "stop_nearby" not in _text(html)
+
+
+def test_a_metric_reads_as_its_title_and_a_kiosk_as_a_kiosk(app, client, history):
+    """A CX metric is shown by its definition's title (not «SL»), a kiosk that acted by
+    itself as «киоск №…» (the kiosk plugin's word for its actor «kiosk <id>»)."""
+    bry = region_id(app, "RU-BRY")
+    with app.app_context(), tenancy.region_scope(bry):
+        db.add(AuditEntry(actor="kiosk 7", action="kiosk.pair", region_id=bry,
+                          object_type="Kiosk", object_id="7",
+                          after={"paired_at": "2026-01-05T09:00:00+00:00"}))
+        db.add(AuditEntry(actor="boss@bry.example.ru", action="cx.target", region_id=bry,
+                          object_type="CxTarget", object_id="1",
+                          before={"metric_code": "RATING"}, after={"metric": "SL"}))
+        db.commit()
+    page = _text(client.get("/r/RU-BRY/admin/audit").get_data(as_text=True))
+    assert "киоск №7" in page and "kiosk 7" not in page
+    assert "Метрика: — → Уровень обслуживания 80/20" in page
+    assert "Метрика: Оценка в окне специалиста → —" in page
+    assert "Метрика: SL" not in page and "RATING" not in page

@@ -403,6 +403,8 @@ def test_a_case_without_contact_is_answered_and_closed_without_mail(app, client,
     client.post(f"/r/RU-BRY/cases/{case.id}", data={"act": "close"})
     closed = _cases(app)[0]
     assert closed.status == "closed" and closed.reply_sent_at is None
+    page = client.get(f"/r/RU-BRY/cases/{case.id}").get_data(as_text=True)
+    assert "<dt>Закрыто</dt>" in page  # a case is «закрыто»; the actions' heading «Закрыты»
     with app.app_context():
         assert len(mail.outbox()) == sent_before
 

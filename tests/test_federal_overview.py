@@ -247,6 +247,12 @@ def test_the_federal_overview_ranks_every_region_with_its_figures(
     page = text(response)
     assert "Федеральный индекс 70,0" in page and "27,0–100,0" in page  # 70 ± 4,303·10
     assert "Справочник регионов" in page  # the directory stays below
+    # the filters agree with their labels: «Сеть ЦЗН: любая», «Звёзды: любое число»
+    html = response.get_data(as_text=True)
+    assert dict(re.findall(r'<select id="(network|stars-filter)"[^>]*>\s*'
+                           r'<option value="">([^<]+)<', html)) == \
+        {"network": "любая", "stars-filter": "любое число"}
+    assert "Регионы: индекс и оценки групп" in page
 
 
 @pytest.mark.parametrize(("query", "expected"), [

@@ -129,6 +129,9 @@ def test_bad_input_is_refused_and_nothing_is_written(app, client, region_map, ma
          "Укажите метрику"),
         ({"owner_id": _user_id(app, "head@bry.example.ru"), "due_on": due,
           "metric_code": "XYZ"}, "Выберите метрику из списка."),
+        # a journey map's method, not a metric: no target to reach
+        ({"owner_id": _user_id(app, "head@bry.example.ru"), "due_on": due,
+          "metric_code": "visit_statistics", "target": "10"}, "Выберите метрику из списка."),
     ]
     for form, message in cases:
         response = _new(client, region_map, **form)
@@ -259,7 +262,36 @@ def test_the_metric_is_read_from_the_regions_newest_cx_run(app, client, region_m
         assert reader(bry, None, "office", "CES", due) is None  # another touchpoint
 
 
-def test_lower_is_better_metrics_move_down():
+def test_the_form_offers_the_installed_cx_metrics_by_their_titles(app, client, region_map):
+    """The metric of an action is one of the installed CX metrics, titled as the CX pages
+    title it; a journey map's methods (visit statistics, a mystery shopper) are not offered."""
+    form = client.get(f"/r/RU-BRY/maps/{region_map}/actions/new?version=1&stage=search"
+                      "&touchpoint=contact_centre&barrier=1").get_data(as_text=True)
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', form))
+    with app.app_context():
+        from cci.index.cx_reports import installed
+        titles = {code: str(metric.title) for code, metric in installed().items()}
+    # the touchpoint's metrics, without its methods (call statistics, content analysis)
+    metrics = {code: label for code, label in options.items() if not code.isdigit()}
+    assert set(metrics) == {"RR", "IQS", "ER", "FCR", "RpC"}
+    assert metrics["RR"] == titles["RR"] == "Доля заполненных опросов (RR)"
+    assert all(metrics[code] == titles[code] for code in metrics)
+
+
+def test_the_direction_is_the_installed_metrics(app):
+    """Which way is better is the metric definition's (CxMetric.direction), not a list of
+    the core's."""
+    with app.app_context():
+        from cci.index.cx_reports import installed
+        metrics = improvement_actions.metrics()
+        assert set(metrics) == set(installed())
+        for code, metric in installed().items():
+            assert metrics[code].lower_is_better == (metric.direction == "lower")
+            assert metrics[code].title == str(metric.title)
+    assert not hasattr(improvement_actions, "LOWER_IS_BETTER")
+
+
+def test_lower_is_better_metrics_move_down(app):
     action = ImprovementAction(metric_code="RpC", target=1.2, due_on=TODAY,
                                created_at=dt.datetime.now(dt.UTC), region_id=1,
                                touchpoint_code="office")
@@ -270,7 +302,8 @@ def test_lower_is_better_metrics_move_down():
 
     action.map_version = Version()  # type: ignore[assignment]
     values = iter([1.8, 1.1])
-    moved = improvement_actions.movement(action, lambda *args: next(values), TODAY)
+    with app.app_context():
+        moved = improvement_actions.movement(action, lambda *args: next(values), TODAY)
     assert moved == improvement_actions.Movement(1.8, 1.1, True, True)
 
 

@@ -398,7 +398,9 @@ def test_the_digest_arrives_once_a_day_after_the_morning_hour(app, staff):
         text = body(mail[HEAD])
         assert str(mail[HEAD]["Subject"]) == \
             f"ИКЦ: непрочитанные уведомления, {today:%d.%m.%Y} (2)"
-        assert "Первое" in text and "Второе" in text and "/notifications/" in text
+        assert "Первое" in text and "Второе" in text
+        # no public address configured: no relative paths, the page named in words
+        assert "/notifications/" not in text and "«Уведомления»" in text
         assert "Первое" in body(mail["first@bry.example.ru"])
         assert "Второе" not in body(mail["first@bry.example.ru"])
         # the same day again, also with something new: nothing more
@@ -412,6 +414,37 @@ def test_the_digest_arrives_once_a_day_after_the_morning_hour(app, staff):
         assert _digest(app, _at(today + dt.timedelta(days=1), 8)) == 1
         later = inbox.wait_for(3)[2]
         assert later["To"] == HEAD and "Третье" in body(later) and "Первое" not in body(later)
+
+
+def test_the_digests_links_are_absolute_under_the_public_address(app, staff):
+    """A link in an e-mail has no page to be relative to: CCI_PUBLIC_URL starts every one."""
+    with app.app_context(), tenancy.region_scope(region_id(app, "RU-BRY"), "test"):
+        url = notifications.path_for("region.action", region_code="RU-BRY", action_id=1)
+        notifications.notify("metric_red", region_id=region_id(app, "RU-BRY"), office_id=None,
+                             title="Второе", url=url, subject="b")
+        db.commit()
+    app.config.update(PUBLIC_URL="https://ikc.example.ru")
+    try:
+        with local_smtp(app) as inbox:
+            assert _digest(app, _at(dt.datetime.now(MOSCOW).date(), 9)) == 1
+            text = body(inbox.wait_for(1)[0])
+    finally:
+        app.config.update(PUBLIC_URL="")
+    assert "https://ikc.example.ru/r/RU-BRY/actions/1" in text
+    assert "https://ikc.example.ru/notifications/" in text
+    assert "https://ikc.example.ru/account/" in text
+    assert not re.search(r"(?<![\w.])/(r|notifications|account)/", text)
+
+
+def test_without_a_public_address_the_server_name_or_no_links(app):
+    saved = {name: app.config.get(name) for name in ("SERVER_NAME", "PREFERRED_URL_SCHEME")}
+    with app.app_context():
+        assert notifications.public_base() is None
+        app.config.update(SERVER_NAME="ikc.example.ru", PREFERRED_URL_SCHEME="https")
+        try:
+            assert notifications.public_base() == "https://ikc.example.ru"
+        finally:
+            app.config.update(saved)
 
 
 def test_no_digest_for_whoever_chose_none_or_read_everything(app, staff):

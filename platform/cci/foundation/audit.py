@@ -83,10 +83,12 @@ class AuditVocabulary:
     """The words of the audit log: actions (``"kiosk.revoke"``), objects, and the fields of
     «поле: было → стало»; ``references`` says which fields hold another object's id
     (``"office_id": "Office"``), ``values`` which values have words of their own (a mapping,
-    or a function of the value)."""
+    or a function of the value); ``actors`` names who acted when no person did, by the first
+    word of the recorded actor (``"kiosk 1"``: ``actors["kiosk"]("1")`` → «киоск №1»)."""
 
     actions: Mapping[str, str] = field(default_factory=dict)
     objects: Mapping[str, AuditObject] = field(default_factory=dict)
     fields: Mapping[str, str] = field(default_factory=dict)
     references: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Mapping[Any, str] | Callable[[Any], str]] = field(default_factory=dict)
+    actors: Mapping[str, Callable[[str], str]] = field(default_factory=dict)

@@ -7,6 +7,11 @@ Whether an action's metric moved is read through a *metric reader* the applicati
 (``app.extensions["cci.metric_values"]``, see :data:`MetricReader`): the CX metric values are
 computed elsewhere, keyed by metric and touchpoint code. Without one, or without values, the
 answer is «no data», never a guess.
+
+Which metrics an action may name, their titles and which way is better come from the installed
+CX metric definitions, read the same way (``app.extensions["cci.action_metrics"]``, see
+:data:`MetricCatalogue`): the one source of a metric's name and direction. Methods of a journey
+map that are not metrics (visit statistics, mystery shopper) are no action's target.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ from cci.foundation import audit
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
-from cci.foundation.journey_maps import METRICS
 from cci.foundation.journey_maps import owner_region
 from cci.foundation.models import ImprovementAction
 from cci.foundation.models import JourneyMapVersion
@@ -42,8 +46,19 @@ STATUS_LABELS = {
 OPEN_STATUSES = ("planned", "in_progress")
 #: days past the due date after which an open action escalates to the federal level
 ESCALATION_DAYS = 30
-#: metrics whose smaller value is the better one
-LOWER_IS_BETTER = frozenset({"RpC", "ER", "AHT", "ASA", "AR"})
+
+
+@dataclass(frozen=True)
+class ActionMetric:
+    """An installed CX metric as an action names it."""
+    code: str
+    title: str
+    #: whether the smaller value is the better one
+    lower_is_better: bool
+
+
+#: () -> the installed CX metrics by code
+MetricCatalogue = Callable[[], dict[str, ActionMetric]]
 
 #: (region id, office id or None, touchpoint code, metric code, on date) -> the metric's
 #: value for the period ending on that date, or None when there is none
@@ -113,7 +128,7 @@ def _target(value: Any) -> float | None:
 def _metric(value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or value not in METRICS:
+    if not isinstance(value, str) or value not in metrics():
         raise ActionError("metric_code", _("Choose a metric from the list."))
     return str(value)
 
@@ -178,7 +193,8 @@ def update(action: ImprovementAction, values: dict[str, Any], user) -> bool:
         changes["owner_id"] = _owner(values["owner_id"], action.region_id).id
     if "due_on" in values:
         changes["due_on"] = _due(values["due_on"])
-    if "metric_code" in values:
+    if "metric_code" in values and values["metric_code"] != action.metric_code:
+        # an action keeps the metric it has, also one no longer installed
         changes["metric_code"] = _metric(values["metric_code"])
     if "target" in values:
         changes["target"] = _target(values["target"])
@@ -243,9 +259,10 @@ def movement(action: ImprovementAction, reader: MetricReader | None,
                         action.metric_code, action.created_at.date())
         after = reader(action.region_id, office_id, action.touchpoint_code,
                        action.metric_code, action.due_on)
-    if before is None or after is None:
+    metric = metrics().get(action.metric_code)
+    if before is None or after is None or metric is None:
         return Movement(before, after, None, None)
-    lower = action.metric_code in LOWER_IS_BETTER
+    lower = metric.lower_is_better
     improved = after < before if lower else after > before
     reached = None
     if action.target is not None:
@@ -263,3 +280,10 @@ def decimals(value: float | None) -> int:
 def metric_reader() -> MetricReader | None:
     """The application's reader of CX metric values, if one is installed."""
     return current_app.extensions.get("cci.metric_values") if has_app_context() else None
+
+
+def metrics() -> dict[str, ActionMetric]:
+    """The installed CX metrics an action may name (none without the application's
+    catalogue)."""
+    catalogue = current_app.extensions.get("cci.action_metrics") if has_app_context() else None
+    return catalogue() if catalogue is not None else {}

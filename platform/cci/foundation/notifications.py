@@ -22,6 +22,13 @@ once per ``NOTIFY_EVERY_SECONDS`` across workers (a Redis key); exactly once per
 the database's: the day's :class:`NotificationDigest` row is inserted (unique per user and day)
 before the e-mail goes, and removed again if the mail server refuses it, for the next round.
 ``cci notifications digest`` does the same for an operator.
+
+A digest's links are absolute (a link in an e-mail has no page to be relative to), under
+:func:`public_base`: ``CCI_PUBLIC_URL``; without it Flask's ``SERVER_NAME`` (with
+``PREFERRED_URL_SCHEME``), if the configuration sets one. A digest is sent by a worker, with
+no request whose address could stand in; with neither set, the letter carries no links and
+names the pages in words (the page «Notifications») rather than send paths no mail reader can
+open.
 """
 
 from __future__ import annotations
@@ -300,20 +307,40 @@ def _send_digest(user_id: int, email: str, region_id: int | None, day: dt.date,
     return True
 
 
-def digest_message(items: list[Notification], day: dt.date) -> tuple[str, str]:
-    """The digest's subject and plain-text body."""
+def public_base() -> str | None:
+    """Where the platform's pages are for links in e-mails (see the module's doc): the
+    configured public address, else ``scheme://SERVER_NAME``; None when neither is set."""
     public = current_app.config.get("PUBLIC_URL", "")
+    if public:
+        return public
+    server = current_app.config.get("SERVER_NAME")
+    if server:
+        scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
+        return f"{scheme}://{server}"
+    return None
+
+
+def digest_message(items: list[Notification], day: dt.date) -> tuple[str, str]:
+    """The digest's subject and plain-text body; links absolute, or none (:func:`public_base`)."""
+    base = public_base()
     subject = _("Client-centricity index: unread notifications, %(day)s (%(n)d)", n=len(items),
                 day=day.strftime("%d.%m.%Y"))
     lines = [_("Hello!"), "",
              _("Your unread notifications on the client-centricity index platform:"), ""]
     for item in items:
-        lines += [f"— {KINDS.get(item.kind, item.kind)}: {item.title}", f"  {public}{item.url}",
-                  ""]
-    lines += [_("All notifications: %(url)s", url=public + path_for("notifications.index")),
-              _("You receive this letter once a day while something is unread; to stop it, "
-                "choose «no e-mail» on your account page: %(url)s",
-                url=public + path_for("account.password"))]
+        lines.append(f"— {KINDS.get(item.kind, item.kind)}: {item.title}")
+        if base is not None:
+            lines.append(f"  {base}{item.url}")
+        lines.append("")
+    if base is not None:
+        lines += [_("All notifications: %(url)s", url=base + path_for("notifications.index")),
+                  _("You receive this letter once a day while something is unread; to stop "
+                    "it, choose «no e-mail» on your account page: %(url)s",
+                    url=base + path_for("account.password"))]
+    else:
+        lines += [_("All notifications are on the platform's page «Notifications»."),
+                  _("You receive this letter once a day while something is unread; to stop "
+                    "it, choose «no e-mail» on the page «Change password».")]
     return subject, "\n".join(lines)
 
 

@@ -118,6 +118,18 @@ def _touchpoint_word(code: str) -> str:
     return str(TOUCHPOINTS[code]) if code in TOUCHPOINTS else gettext("every touchpoint")
 
 
+def _metric_title(code: str) -> str:
+    """A CX metric as its definition titles it («Уровень обслуживания 80/20», not «SL»); a
+    code no longer installed as the journey map names it, else as recorded."""
+    from cci.foundation.journey_maps import METRICS
+    from cci.index.cx_reports import installed
+
+    metric = installed().get(code)
+    if metric is not None:
+        return str(metric.title)
+    return str(METRICS.get(code, code))
+
+
 def _job_url(job) -> str | None:
     from flask import url_for
 
@@ -164,7 +176,6 @@ def register_audit_vocabulary():
     from cci.foundation.audit import AuditObject
     from cci.foundation.audit import AuditVocabulary
     from cci.foundation.improvement_actions import STATUS_LABELS as ACTION_STATUS_LABELS
-    from cci.foundation.journey_maps import METRICS as JOURNEY_METRICS
     from cci.foundation.notifications import EMAIL_CHOICES as NOTIFICATION_EMAIL
     from cci.foundation.roles import ROLE_LABELS
     from cci.foundation.zones import zone_label
@@ -325,6 +336,7 @@ def register_audit_vocabulary():
                              "decentralized": _l("decentralized")},
             "action_status": ACTION_STATUS_LABELS,
             "case_status": CASE_STATUS_LABELS,
-            "metric_code": JOURNEY_METRICS,
+            "metric_code": _metric_title,
+            "metric": _metric_title,
         },
     )

@@ -224,7 +224,7 @@ def _audit_vocabulary(pm: pluggy.PluginManager) -> AuditVocabulary:
     """One vocabulary from every plugin's: actions and object types have one owner each;
     fields and values are words shared by all (the first plugin's word stands)."""
     merged: dict[str, dict] = {"actions": {}, "objects": {}, "fields": {}, "references": {},
-                               "values": {}}
+                               "values": {}, "actors": {}}
     owners: dict[tuple[str, str], str] = {}
     for plugin_name, vocabulary in _each_impl(pm, "register_audit_vocabulary"):
         if not isinstance(vocabulary, AuditVocabulary):
@@ -237,7 +237,7 @@ def _audit_vocabulary(pm: pluggy.PluginManager) -> AuditVocabulary:
                                       f"{owners[part, key]!r} and {plugin_name!r}")
                 owners[part, key] = plugin_name
                 merged[part][key] = word
-        for part in ("fields", "references", "values"):
+        for part in ("fields", "references", "values", "actors"):
             for key, word in getattr(vocabulary, part).items():
                 merged[part].setdefault(key, word)
     return AuditVocabulary(**merged)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from cci.foundation import audit
 from cci.foundation.db import db
+from cci.foundation.improvement_actions import ActionMetric
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
 from cci.foundation.models import CxValue
@@ -59,6 +60,12 @@ class Cell:
 
 def installed() -> dict[str, CxMetric]:
     return current_app.extensions["cci.registry"].cx_metrics
+
+
+def action_metrics() -> dict[str, ActionMetric]:
+    """The installed metrics as an improvement action names them: code, title, direction."""
+    return {code: ActionMetric(code, str(metric.title), metric.direction == "lower")
+            for code, metric in installed().items()}
 
 
 def targets(region_id: int) -> dict[tuple[str, str], float]:

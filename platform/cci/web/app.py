@@ -58,6 +58,8 @@ def build(test_config: dict | None = None, extra_plugins: tuple = ()) -> Flask:
     app.extensions["cci.registry"] = build_registry(pm)
     # whether an improvement action's metric moved is read from the CX runs' stored values
     app.extensions["cci.metric_values"] = cx_reports.value_at
+    # and which metrics an action may name, titled and directed as the CX pages show them
+    app.extensions["cci.action_metrics"] = cx_reports.action_metrics
     # what the workers do every maintenance round: comments and low ratings become cases;
     # staff are told of actions coming due and sent their daily digests
     app.extensions["cci.maintenance"] = [cases.schedule_collect, notifications.run_scheduled]

@@ -104,6 +104,9 @@ def actor_label(actor: str) -> tuple[str, str | None]:
         return _("the system, import №%(number)s", number=match.group(1)), None
     if actor == "system: tenants sync job":
         return _("the system, a background sync of the region files"), None
+    kind, _space, rest = actor.partition(" ")
+    if rest and (word := vocabulary().actors.get(kind)) is not None:  # a plugin's device
+        return str(word(rest)), None
     return actor, None
 
 

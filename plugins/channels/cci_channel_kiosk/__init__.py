@@ -111,6 +111,8 @@ def register_audit_vocabulary():
                                       lambda k: f"{k.name} · {k.office.name}", kiosk_url)},
         fields={"pairing_expires_at": _l("Pairing code valid until"),
                 "paired_at": _l("Paired at"), "revoked_at": _l("Revoked at")},
+        # a kiosk acts as itself when it pairs (devices.pair: actor «kiosk <id>»)
+        actors={"kiosk": lambda number: _l("kiosk №%(number)s", number=number)},
     )
 
 

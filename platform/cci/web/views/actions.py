@@ -50,6 +50,24 @@ def _region_users() -> list[User]:
                                               User.active.is_(True)).order_by(User.email)))
 
 
+def _metric_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """(code, title) of the installed CX metrics; plus an action's own metric if no longer
+    installed, so that saving the action keeps it."""
+    choices = [(code, metric.title) for code, metric in actions_.metrics().items()]
+    if current and all(code != current for code, _title in choices):
+        choices.append((current, _metric_title(current) or current))
+    return choices
+
+
+def _metric_title(code: str | None) -> str | None:
+    """A metric's title as the CX pages show it (a code no longer installed: as the journey
+    map names it)."""
+    if not code:
+        return None
+    metric = actions_.metrics().get(code)
+    return metric.title if metric else str(journey_maps.METRICS.get(code, code))
+
+
 def _form_values() -> dict[str, str]:
     return {name: request.form.get(name, "") for name in FORM_FIELDS}
 
@@ -103,11 +121,11 @@ def action_new(map_id: int):
             db.commit()
             flash(_("The barrier is now an action with an owner and a due date."), "success")
             return redirect(url_for("region.action", action_id=action.id))
-    # the touchpoint's metrics named as everywhere else («CES — лёгкость шага»), not as the
-    # map's cell abbreviates them
-    metrics = [(m["code"], str(journey_maps.METRICS.get(m["code"], m["title"])))
-               for m in touchpoint["metrics"]] or [
-        (code, str(label)) for code, label in journey_maps.METRICS.items()]
+    # the touchpoint's installed CX metrics (not its methods, such as a mystery shopper),
+    # titled as on the CX pages; all of them when the touchpoint names none
+    installed = _metric_choices()
+    metrics = [(m["code"], title) for m in touchpoint["metrics"]
+               for code, title in installed if code == m["code"]] or installed
     return render_template("actions/form.html", region=g.region, m=journey_map,
                            version=version, stage=stage, touchpoint=touchpoint,
                            barrier=barrier, values=values, errors=errors,
@@ -143,10 +161,10 @@ def action(action_id: int):
         labels=actions_.STATUS_LABELS, today=today,
         overdue=actions_.days_overdue(item, today), limit=actions_.escalation_days(),
         moved=actions_.movement(item, actions_.metric_reader(), today),
-        metric_label=journey_maps.METRICS.get(item.metric_code or ""),
+        metric_label=_metric_title(item.metric_code),
         may_edit=may_edit, may_change_all=may_open("region.action_new"),
         decimals=actions_.decimals,
-        users=_region_users(), metrics=list(journey_maps.METRICS.items()),
+        users=_region_users(), metrics=_metric_choices(item.metric_code),
         errors=errors), 400 if errors else 200
 
 

@@ -28,7 +28,7 @@ def build() -> IndicatorSet:
     weights = dict(base.parameter("group_weights"), II=GROUP_II_WEIGHT)
     parameters = dict(base.parameters)
     parameters["group_weights"] = Parameter(
-        "group_weights", "Веса групп в индексе перспективы", weights,
+        "group_weights", "Веса групп в индексе по категории респондентов", weights,
         description="Вариант II×2: вес группы II — 0,4, остальных — по 0,2; нормируются по "
                     "группам, у которых есть оценка")
     return dataclasses.replace(
