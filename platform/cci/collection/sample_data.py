@@ -1,6 +1,7 @@
 """Generated sample data in two regions: the pilot wave «Пилот 2022», a past quarter, the
-quarter before today's (the one the CX sample fills) and the current quarter, open today, so that a newcomer finds the kiosk, the web survey and the contact
-centre collecting answers (its sample answers stop at yesterday).
+quarter before today's (the one the CX sample fills) and the current quarter, open today, so
+that a newcomer finds the kiosk, the web survey and the contact centre collecting answers (its
+sample answers stop at yesterday).
 
 Everything made here is marked ``is_sample`` and shown as «демо-данные»: the answers and
 checklists are random draws shaped like the pilot's results, not real measurements.

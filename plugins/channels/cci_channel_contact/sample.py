@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 from typing import Any
+from typing import cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -120,9 +122,10 @@ def _link_surveys(region, began: dt.datetime, ended: dt.datetime, seed: int, sta
             taken.append({"response": response_id, "began": call.started_at,
                           "ended": call.ended_at,
                           "survey": {"generated": True, "operator_id": staff.id,
-                                   "call_id": call.id}})
+                                     "call_id": call.id}})
     if linked_calls:  # in bulk, in the region: core statements, filtered by hand
-        responses, rows = Response.__table__, ContactCall.__table__
+        responses = cast(Table, Response.__table__)
+        rows = cast(Table, ContactCall.__table__)
         db.execute(responses.update().where(
             responses.c.region_id == region.id, responses.c.id == bindparam("response")).values(
             channel=KEY, started_at=bindparam("began"), submitted_at=bindparam("ended"),
