@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
 
 import pytest
@@ -683,3 +684,25 @@ def test_the_federal_page_reads_the_federal_run(app, tenants, client, make_user,
     assert f"{78 / 110 * 100:.1f}".replace(".", ",") + " %" in html
     assert "Брянская область" in html and "Федерация" in html
     assert "Доля ответов «4» и «5»" in html  # the definition beside the figures
+
+
+@pytest.mark.parametrize(("role", "page"), [("regional_admin", "/r/RU-BRY/cx"),
+                                            ("federal_analyst", "/federal/cx")])
+def test_the_page_says_which_period_and_run_it_shows_and_the_form_defaults_to_it(
+        app, tenants, client, make_user, login, role, page):
+    _seed(app, "RU-BRY")
+    login(make_user(role, "RU-BRY" if role == "regional_admin" else None))
+    empty = client.get(page).get_data(as_text=True)
+    assert "Рассчитать за период:" in empty and "Показатели за" not in empty
+    assert client.post(page, data={"period_start": "2025-11-01",
+                                   "period_last": "2025-12-31"}).status_code == 302
+    work(app)
+    html = client.get(page).get_data(as_text=True)
+    shown = re.search(r'<p class="run-period"><strong>(.*?)</strong></p>', html, re.S)
+    assert shown is not None
+    words = re.sub(r"<[^>]+>|\s+", " ", shown.group(1)).split()
+    assert " ".join(words).startswith("Показатели за 01.11.2025 – 31.12.2025, расчёт №1 от")
+    assert html.index('class="run-period"') < html.index('<form method="post" class="filters"')
+    assert "Рассчитать за другой период:" in html
+    assert 'name="period_start" value="2025-11-01"' in html
+    assert 'name="period_last" value="2025-12-31"' in html

@@ -205,3 +205,35 @@ def test_cci_sample_load_loads_and_computes_the_cx_sample_once(app, tenants, run
     assert again.exit_code == 0, again.output
     assert "CX sample of RU-BRY: already loaded" in again.output
     assert "CX metrics computed" not in again.output
+
+
+def test_the_sample_calls_carry_surveys_so_rr_is_a_real_share(app, tenants):
+    """About a third of the contact centre's sample calls have the index survey taken in
+    them: the office's sample responses of that quarter, now the contact centre's."""
+    from cci.foundation.models import CxValue
+    from cci.index import cx_sample
+
+    from cci_channel_contact.models import ContactCall
+
+    with app.app_context():
+        assert "2026-Q3 (демо)" in sample_data.load(today=TODAY)
+        cx_sample.load(today=TODAY)
+    with app.app_context(), tenancy.federal_scope("test"):
+        pairs = db.execute(select(ContactCall, Response).join(
+            Response, Response.id == ContactCall.response_id)).all()
+        total = db.scalar(select(func.count(ContactCall.id)))
+        assert 0.25 < len(pairs) / total < 0.45
+        assert all(r.channel == "contact_center" and r.office_id == c.office_id
+                   and r.meta["call_id"] == c.id and r.submitted_at == c.ended_at
+                   for c, r in pairs)
+        assert len({r.id for _c, r in pairs}) == len(pairs)  # one survey, one call
+        rr = db.scalars(select(CxValue.value).where(CxValue.metric == "RR",
+                                                    CxValue.level == "region")).all()
+        assert rr and all(0 < value < 100 for value in rr)
+    linked = {c.id: r.id for c, r in pairs}
+    with app.app_context():
+        cx_sample.load(today=TODAY)  # idempotent
+    with app.app_context(), tenancy.federal_scope("test"):
+        again = dict(db.execute(select(ContactCall.id, ContactCall.response_id)
+                                .where(ContactCall.response_id.is_not(None))).all())
+    assert again == linked

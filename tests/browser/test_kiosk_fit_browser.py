@@ -366,3 +366,102 @@ def test_options_that_do_not_fit_are_paged_not_shrunk(kiosk, app, methodology_ki
     assert per_page > len(MANY) / pages_large
     assert page.evaluate(MEASURE)["problems"] == []
     assert_accessible(page, "paged options")
+
+
+# Words that the layout breaks inside (a word's range drawn on more than one line), texts wider
+# than their box, the page wider than the screen, the header's title over its switches and the
+# screen's content under the header.
+UNBROKEN = """(selector) => {
+  const problems = [], vw = window.innerWidth;
+  const root = document.scrollingElement;
+  if (root.scrollWidth > vw) problems.push('the page is ' + root.scrollWidth + ' px wide');
+  const boxes = document.querySelectorAll(selector);
+  if (!boxes.length) problems.push('nothing matches ' + selector);
+  for (const box of boxes) {
+    if (box.scrollWidth > box.clientWidth + 0.5) {
+      problems.push('«' + box.textContent.trim() + '» is wider than its box');
+    }
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const words = /\\S+/g;
+      for (let m = words.exec(node.textContent); m; m = words.exec(node.textContent)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+        if (lines.size > 1) problems.push('«' + m[0] + '» breaks over ' + lines.size + ' lines');
+      }
+    }
+  }
+  const header = document.querySelector('.survey-top');
+  for (const e of header ? document.querySelectorAll('#kiosk-screen *') : []) {
+    const r = e.getBoundingClientRect();
+    if (r.height && r.top < header.getBoundingClientRect().bottom - 0.5) {
+      problems.push('«' + e.textContent.trim().slice(0, 40) + '» lies under the header');
+    }
+  }
+  const title = document.querySelector('.survey-brand');
+  const switches = document.querySelector('.a11y-switch');
+  if (title && switches) {
+    const a = title.getBoundingClientRect(), b = switches.getBoundingClientRect();
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+      problems.push("the header's title overlaps its switches");
+    }
+  }
+  return problems;
+}"""
+VIEWPORTS = [(1280, 800), (390, 844)]
+
+
+@pytest.mark.parametrize("methodology_kiosk", ["cci-2023"], indirect=True)
+def test_no_word_breaks_inside_and_a_phone_has_no_sideways_scroll(kiosk, app,
+                                                                   methodology_kiosk):
+    """The exit poll's answers («Удовлетворительно», «Хорошо») and the start screen's «3–5
+    минут» keep their words whole on a tablet and on a phone, in both type sizes; on a phone
+    the header wraps instead of overlapping and the page does not scroll sideways."""
+    _context, page = kiosk
+    _methodology, code = methodology_kiosk
+    page.goto("/k/pair")
+    page.fill("#code", code)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/k/")
+    failures: list[str] = []
+
+    def measure(name: str, selector: str) -> None:
+        for large in (False, True):
+            page.evaluate("on => document.documentElement.classList.toggle('a11y-large', on)",
+                          large)
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+            mode = "large" if large else "normal"
+            failures.extend(f"{name} ({mode}): {problem}"
+                            for problem in page.evaluate(UNBROKEN, selector))
+            page.screenshot(path=str(SHOTS / f"words-{name}-{mode}.png"))
+        page.evaluate("document.documentElement.classList.remove('a11y-large')")
+
+    for width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/k/")
+        page.wait_for_selector("body[data-screen=attract]")
+        assert "3\u2060–\u20605\u00a0минут" in page.inner_text(".survey-intro")
+        measure(f"{width}-attract", ".survey-intro, .a11y-switch button, #kiosk-start")
+
+    def closed(route):
+        body = route.fetch().json()
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"office": body["office"], "texts": body["texts"],
+                                       "campaign": None}))
+
+    page.route("**/k/api/questionnaire", closed)
+    labelled = 0
+    for width, height in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/k/")
+        page.wait_for_selector("body[data-screen=poll]")
+        while page.get_attribute("body", "data-screen") == "poll":
+            key = step_key(page)
+            labelled += page.locator(".kiosk-poll .choice").count()
+            measure(f"{width}-poll-{key}", ".kiosk-poll button")
+            page.locator(".kiosk-poll button").last.click()
+            next_screen(page, key)
+    assert page.locator(".kiosk-poll .choice").count() == 0 and labelled >= 10
+    assert not failures, "\n".join(failures)

@@ -1,6 +1,7 @@
-"""Generated sample data in two regions: the pilot wave «Пилот 2022», a past quarter, and the
-current quarter, open today, so that a newcomer finds the kiosk, the web survey and the contact
-centre collecting answers (its sample answers stop at yesterday).
+"""Generated sample data in two regions: the pilot wave «Пилот 2022», a past quarter, the
+quarter before today's (the one the CX sample fills) and the current quarter, open today, so
+that a newcomer finds the kiosk, the web survey and the contact centre collecting answers (its
+sample answers stop at yesterday).
 
 Everything made here is marked ``is_sample`` and shown as «демо-данные»: the answers and
 checklists are random draws shaped like the pilot's results, not real measurements.
@@ -44,6 +45,15 @@ def current_quarter(today: dt.date) -> tuple[str, str, dt.date, dt.date]:
             following - dt.timedelta(days=1))
 
 
+def previous_quarter(today: dt.date) -> tuple[str, str, dt.date, dt.date]:
+    """The sample campaign of the quarter before ``today``'s, e.g. «2026-Q3 (демо)»: the
+    quarter the CX sample fills, so that its calls have surveys of the index to link to."""
+    _label, key, starts, _ends = current_quarter(today)
+    ends = starts - dt.timedelta(days=1)
+    _label, key, starts, _ends = current_quarter(ends)
+    return f"{starts.year}-Q{(starts.month - 1) // 3 + 1} (демо)", key, starts, ends
+
+
 def load(seed: int = 2022, today: dt.date | None = None) -> list[str]:
     """Create the sample campaigns with answers and checklists; idempotent by campaign name.
     ``today`` (Moscow's date by default) places the current quarter's campaign."""
@@ -55,7 +65,8 @@ def load(seed: int = 2022, today: dt.date | None = None) -> list[str]:
         regions = list(db.scalars(select(Region).where(Region.code.in_(SAMPLE_REGIONS))))
         if len(regions) != len(SAMPLE_REGIONS):
             raise RuntimeError("sync the tenants first: cci tenants sync")
-        for name, key, starts, ends in (*CAMPAIGNS, current_quarter(today)):
+        for name, key, starts, ends in (*CAMPAIGNS, previous_quarter(today),
+                                         current_quarter(today)):
             if key not in registry.indicator_sets:
                 continue
             if db.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:

@@ -56,6 +56,15 @@ def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return first, end
 
 
+def form_period(run: CxRun | None) -> tuple[dt.date, dt.date]:
+    """The form's first and last day: the shown run's period, so that a recomputation is one
+    click; without a run, the current quarter."""
+    if run is not None:
+        return run.period_start, run.period_end - dt.timedelta(days=1)
+    first, end = quarter_of(utcnow().date())
+    return first, end - dt.timedelta(days=1)
+
+
 def _period_from_form() -> tuple[dt.date, dt.date] | None:
     try:
         start = dt.date.fromisoformat(request.form.get("period_start", ""))
@@ -131,11 +140,11 @@ def cx_metrics():
                        "region_row": region_row, "chart": _offices_chart(metric, rows,
                                                                          touchpoints)})
     heat = _heat(metrics, office_cells, region_cells)
-    first, end = quarter_of(utcnow().date())
+    default_start, default_last = form_period(run)
     return render_template(
         "cx/region.html", run=run, tables=tables, heat=heat, touchpoint_names=TOUCHPOINTS,
         pending=_pending(g.region.id), may_manage=current_user.has_role(*MANAGERS),
-        default_start=first, default_last=end - dt.timedelta(days=1),
+        default_start=default_start, default_last=default_last,
         period_last=run.period_end - dt.timedelta(days=1) if run else None)
 
 
@@ -339,9 +348,9 @@ def cx_federal():
     rows = [(region, [by_region.get((region.id, m, t)) for m, t in columns])
             for region in regions if any((region.id, m, t) in by_region for m, t in columns)]
     federation = {(c.metric, c.touchpoint): c for c in federal_cells}
-    first, end = quarter_of(utcnow().date())
+    default_start, default_last = form_period(run)
     return render_template(
         "cx/federal.html", run=run, metrics=metrics, columns=columns, rows=rows,
         federation=[federation.get(k) for k in columns], touchpoint_names=TOUCHPOINTS,
-        pending=_pending(None), default_start=first, default_last=end - dt.timedelta(days=1),
+        pending=_pending(None), default_start=default_start, default_last=default_last,
         period_last=run.period_end - dt.timedelta(days=1) if run else None)
