@@ -328,6 +328,23 @@ def visible(query, user):
     return query
 
 
+def page_of(user, status: str, office_id: int | None, page: int, per_page: int,
+            *options) -> tuple[int, list[Case]]:
+    """(how many, the page's cases, newest first) of what ``user`` works on, by status ("open":
+    new or in work) and office: the one listing the staff page and the API read."""
+    query = visible(select(Case), user)
+    if status == "open":
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif status:
+        query = query.where(Case.status == status)
+    if office_id is not None:
+        query = query.where(Case.office_id == office_id)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Case.received_at.desc(), Case.id.desc()).options(*options)
+                      .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, list(rows)
+
+
 def assignees(case: Case) -> list[User]:
     """Who a case may be given to: the region's active handlers (of its office, or of none)."""
     return list(db.scalars(

@@ -9,7 +9,6 @@ from typing import Any
 from flask import g
 from flask import jsonify
 from flask import request
-from sqlalchemy import func
 from sqlalchemy import select
 
 from cci.collection import cases as cases_
@@ -132,16 +131,7 @@ def cases():
     office_id = _int_arg("office_id", 1, ID_MAX)
     page = _int_arg("page", 1, 100000) or 1
     per_page = _int_arg("per_page", 1, PER_PAGE_MAX) or 50
-    query = cases_.visible(select(Case), g.api_user)
-    if status == "open":
-        query = query.where(Case.status.in_(cases_.OPEN_STATUSES))
-    elif status:
-        query = query.where(Case.status == status)
-    if office_id is not None:
-        query = query.where(Case.office_id == office_id)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(Case.received_at.desc(), Case.id.desc())
-                      .offset((page - 1) * per_page).limit(per_page)).all()
+    total, rows = cases_.page_of(g.api_user, status or "", office_id, page, per_page)
     themes = cases_.themes([row.id for row in rows])
     codes = _codes()
     return jsonify(items=[case_json(row, codes, themes.get(row.id, [])) for row in rows],

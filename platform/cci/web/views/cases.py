@@ -14,7 +14,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -70,17 +69,8 @@ def cases():
         abort(404)
     office_id = _id_arg("office")
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    query = cases_.visible(select(Case), current_user)
-    if status == "open":
-        query = query.where(Case.status.in_(cases_.OPEN_STATUSES))
-    elif status:
-        query = query.where(Case.status == status)
-    if office_id is not None:
-        query = query.where(Case.office_id == office_id)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(Case.received_at.desc(), Case.id.desc())
-                      .options(selectinload(Case.office), selectinload(Case.assignee))
-                      .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    total, rows = cases_.page_of(current_user, status, office_id, page, PER_PAGE,
+                                 selectinload(Case.office), selectinload(Case.assignee))
     offices = select(Office).order_by(Office.name)
     if current_user.office_id is not None:
         offices = offices.where(Office.id == current_user.office_id)
