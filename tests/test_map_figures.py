@@ -35,6 +35,7 @@ from engine_helpers import offices
 from engine_helpers import work
 
 from cci_channel_contact.models import ContactCall
+from test_cx_metrics import _token
 
 NOV = dt.datetime(2025, 11, 10, 9, 0, tzinfo=dt.UTC)
 DEC = dt.datetime(2025, 12, 3, 9, 0, tzinfo=dt.UTC)
@@ -482,17 +483,6 @@ def test_texts_are_classified_a_page_at_a_time(app, tenants, make_user, monkeypa
 
 
 # --- the API --------------------------------------------------------------------------------
-
-
-def _token(app, make_user, role, region=None):
-    from cci.foundation import tokens
-
-    email = make_user(role, region)
-    with app.app_context(), tenancy.federal_scope("test"):
-        user = db.scalar(select(User).where(User.email == email))
-        _row, token = tokens.issue(user, "test")
-        db.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_the_api_serves_a_maps_figures_in_the_tokens_region(app, client, world, make_user):
