@@ -69,5 +69,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notification_digests_region_id'))
 
     op.drop_table('notification_digests')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('notification_email')
+    # a plain DROP COLUMN (SQLite ≥ 3.35 has it): batch mode would copy the users table, which
+    # other tables' rows refer to
+    op.drop_column('users', 'notification_email')

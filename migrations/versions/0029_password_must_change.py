@@ -23,5 +23,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('password_must_change')
+    # a plain DROP COLUMN (SQLite ≥ 3.35 has it): batch mode would copy the users table, which
+    # every other table's rows refer to
+    op.drop_column('users', 'password_must_change')
