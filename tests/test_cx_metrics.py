@@ -243,10 +243,12 @@ def _seed(app, region="RU-BRY"):
                                  offered=offered, answered=offered - abandoned,
                                  abandoned=abandoned, answered_within_20s=within,
                                  wait_seconds_total=0, handle_seconds_total=0))
-        # funnel: 800 service-page visits, 100 pre-registrations, 60 services received
+        # funnel: 800 service-page visits, 100 pre-registrations, 60 services received; the
+        # e-queue: 150 contacts of 100 clients
         for kind, count, touchpoint in (("service_page_visits", 800, "site"),
                                         ("preregistrations", 100, "site"),
-                                        ("services_received", 60, "office")):
+                                        ("services_received", 60, "office"),
+                                        ("contacts", 150, "office"), ("clients", 100, "office")):
             db.add(CxCount(region_id=region_id, office_id=first, touchpoint=touchpoint,
                            day=dt.date(2025, 11, 12), kind=kind, count=count))
         db.commit()
@@ -306,10 +308,16 @@ def test_a_run_computes_every_metric_by_the_database(app, tenants):
     assert (region.n, region.numerator, region.value) == (55, 39, pytest.approx(39 / 55 * 100))
     # the others, over the whole period at the region
     expected = {"NPS": 30.0, "RATING": 3.6, "FCR": 75.0, "ER": 10.0, "RR": 0.0,
-                "AHT": 250.0, "ASA": 30.0, "AR": 10.0, "SL": 80.0, "CV-1": 12.5, "CV-2": 60.0}
+                "AHT": 250.0, "ASA": 30.0, "AR": 10.0, "SL": 80.0, "CV-1": 12.5, "CV-2": 60.0,
+                "RpC": 1.5}
     for code, value in expected.items():
         cell = _one(app, run_id, metric=code, level="region", month=None)
         assert cell.value == pytest.approx(value), code
+    # a funnel spans touchpoints: the site's pre-registrations are CV-1's numerator at the
+    # site and CV-2's denominator at the office
+    assert _one(app, run_id, metric="CV-1", level="office", month=None).touchpoint == "site"
+    cv2 = _one(app, run_id, metric="CV-2", level="office", month=None)
+    assert (cv2.touchpoint, cv2.n, cv2.numerator) == ("office", 100, 60)
     # telephony has no office: region cells only
     assert not _values(app, run_id, metric="AR", level="office", month=None)
     # no data: no cell, never a zero

@@ -874,7 +874,9 @@ class CxValue(TenantScoped, Base):
     __table_args__ = (Index("ix_cx_values_run_metric", "run_id", "metric", "level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("cx_runs.id", ondelete="CASCADE"))
+    #: the run's id, unchecked for the same reason: a run's cells are written once, by the
+    #: run's own job in the transaction that holds the run, and runs are never deleted
+    run_id: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(10))  # office | region | federation
     office_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     touchpoint: Mapped[str] = mapped_column(String(32))
