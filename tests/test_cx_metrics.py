@@ -628,6 +628,51 @@ def test_a_counts_import_is_all_or_nothing_and_feeds_the_funnel(app, tenants, cl
     assert "Строка 3, столбец Дата" in page
 
 
+def test_the_counts_template_is_filled_in_and_imported(app, tenants, client, make_user, login):
+    import io
+
+    import openpyxl
+
+    from cci.foundation.models import CxImport
+
+    login(make_user("regional_admin", "RU-BRY"))
+    response = client.get("/r/RU-BRY/cx/imports/template.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["Дата", "Офис", "Точка касания", "Показатель", "Значение"]
+    by_kind = {row[3]: row for row in rows[1:]}
+    assert by_kind["Предварительные записи"][2] == "Сайт и социальные сети"
+    assert {row[4] for row in rows[1:]} == {None}  # the values are the person's to write
+    with app.app_context(), tenancy.federal_scope("test"):
+        first = min(db.get(Office, o).code for o in offices(app, "RU-BRY"))
+    assert {row[1] for row in rows[1:]} == {first}
+
+    def upload(book) -> None:
+        out = io.BytesIO()
+        book.save(out)
+        assert client.post("/r/RU-BRY/cx/imports", data={
+            "file": (io.BytesIO(out.getvalue()), "counts.xlsx")},
+            content_type="multipart/form-data").status_code == 302
+        work(app)
+
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    upload(book)  # sent back unfilled: refused, nothing stored as zero
+    for number, row in enumerate(book.worksheets[0].iter_rows(min_row=2), start=1):
+        row[4].value = 10 * number
+    upload(book)
+    with app.app_context(), tenancy.federal_scope("test"):
+        records = db.scalars(select(CxImport).order_by(CxImport.id)).all()
+        assert [r.status for r in records] == ["failed", "succeeded"]
+        assert {e["column"] for e in records[0].result["errors"]} == {"Значение"}
+        stored = {c.kind: c.count for c in db.scalars(select(CxCount))}
+        assert len(stored) == 8 and stored["visits"] == 10 and stored["iqs_max"] == 80
+    # an operator of the contact centre imports no counts
+    client.post("/logout")
+    login(make_user("operator", "RU-BRY"))
+    assert client.get("/r/RU-BRY/cx/imports/template.csv").status_code == 403
+
+
 # --- complaints ---------------------------------------------------------------------------
 
 

@@ -56,6 +56,12 @@ KINDS = {
 }
 COLUMNS = {"day": "Дата", "office": "Офис", "touchpoint": "Точка касания",
            "kind": "Показатель", "count": "Значение"}
+#: where each kind of count is usually taken: the template file's example rows
+USUAL_TOUCHPOINT = {
+    "visits": "office", "clients": "office", "contacts": "office",
+    "service_page_visits": "site", "preregistrations": "site", "services_received": "office",
+    "iqs_points": "office", "iqs_max": "office",
+}
 MAX_ERRORS = 200
 COUNT_MAX = 10**9
 

@@ -41,6 +41,8 @@ from cci.index import cx_reports
 from cci.methodology.cx import TOUCHPOINTS
 from cci.methodology.values import parse_number
 from cci.web import charts
+from cci.web import exports
+from cci.web.moments import region_zone
 from cci.web.numbers import number
 from cci.web.views.areas import federal_bp
 from cci.web.views.areas import region_bp
@@ -278,6 +280,27 @@ def cx_imports_page():
     records = list(db.scalars(select(CxImport).order_by(CxImport.id.desc()).limit(20)))
     return render_template("cx/imports.html", records=records, kinds=cx_imports.KINDS,
                            columns=cx_imports.COLUMNS, touchpoint_names=TOUCHPOINTS)
+
+
+@region_bp.route("/cx/imports/template.<any(csv, xlsx):fmt>")
+@roles_required(*MANAGERS)
+def cx_imports_template(fmt: str):
+    """A file to fill: the columns, and a row per kind of count for the region's first office
+    at its usual touchpoint, with today's date and the value left for the person to write
+    (a file sent back unfilled is refused, never stored as zeros)."""
+    office = db.scalar(select(Office.code).where(Office.active.is_(True))
+                       .order_by(Office.code).limit(1))
+    today = dt.datetime.now(region_zone(g.region)).date()
+    columns = cx_imports.COLUMNS
+    table = exports.Table(
+        title=_("CX counts"),
+        columns=[exports.Column(columns["day"], "date"), exports.Column(columns["office"]),
+                 exports.Column(columns["touchpoint"], width=28),
+                 exports.Column(columns["kind"], width=30),
+                 exports.Column(columns["count"], "int")],
+        rows=[(today, office or "", str(TOUCHPOINTS[cx_imports.USUAL_TOUCHPOINT[code]]), name, None)
+              for code, name in cx_imports.KINDS.items()])
+    return exports.response(table, fmt, f"cx-counts-{g.region.code}")
 
 
 @region_bp.route("/cx/complaints", methods=["GET", "POST"])
