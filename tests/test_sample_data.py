@@ -152,6 +152,27 @@ def test_the_cx_sample_fills_a_quarter_and_is_computed(app, tenants):
         assert ("specialist_window", "RATING") not in shown  # the template's, left as it was
         map_versions = {m.id: len(m.versions) for m in adopted}
 
+        # the loop's far end: the main office's public page lists closed cases by theme and
+        # the action done; the overdue action is the head's to see
+        from cci.collection import cases
+        from cci.foundation import improvement_actions
+        from cci.foundation.models import ImprovementAction
+        from cci.foundation.models import Office
+
+        with tenancy.region_scope(bry.id, "test"):
+            main = db.scalar(select(Office).where(Office.active.is_(True))
+                             .order_by(Office.code).limit(1))
+            public = cases.resolved(main)
+            assert public.closed == cx_sample.CASES_CLOSED and public.themes
+            assert [title for title, _done in public.actions] == [cx_sample.ACTIONS[0][-1]]
+            actions = db.scalars(select(ImprovementAction).order_by(ImprovementAction.id)).all()
+            assert [(a.touchpoint_code, a.status, a.owner.full_name.startswith("Руковод"))
+                    for a in actions] == [("site", "done", True), ("office", "in_progress", True)]
+            overdue = db.scalars(improvement_actions.overdue_query(TODAY)).all()
+            assert [a.id for a in overdue] == [actions[1].id]
+        loop = (db.scalar(select(func.count(ImprovementAction.id))),
+                db.scalar(select(func.count()).select_from(cases.Case)))
+
     # a second load adds nothing and computes nothing again
     with app.app_context():
         again = cx_sample.load(today=TODAY)
@@ -160,6 +181,8 @@ def test_the_cx_sample_fills_a_quarter_and_is_computed(app, tenants):
     with app.app_context(), tenancy.federal_scope("test"):
         assert {m.id: len(m.versions) for m in db.scalars(select(JourneyMap).where(
             JourneyMap.region_id.is_not(None)))} == map_versions
+        assert (db.scalar(select(func.count(ImprovementAction.id))),
+                db.scalar(select(func.count()).select_from(cases.Case))) == loop
 
 
 def cx_compute_run(region_id):

@@ -2,7 +2,10 @@
 touchpoint surveys, day counts, complaints and (through ``load_sample_data``, e.g. the contact
 centre's calls) channel rows; the region's targets, a CX computation of the quarter, and its
 adopted «Профессиональная ориентация» map, listing the metrics the sample measures at each of
-its touchpoints, published, so that a newcomer finds filled figures — some of them red.
+its touchpoints, published, so that a newcomer finds filled figures — some of them red. The
+loop's far end too: the comments made cases, a few of the main office's answered and closed,
+and two barriers of the map made actions (one done, one overdue), so that the office's public
+«Вы сказали — мы сделали» page and the overdue list are not empty.
 
 Seeded (the same rows on every load), idempotent (a region whose quarter is loaded is left as
 it is; targets and maps a region has are kept) and written in bulk. The figures are draws
@@ -23,17 +26,22 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import select
 
+from cci.collection import case_contacts
+from cci.collection import cases
 from cci.collection import complaints
 from cci.collection.sample_data import SAMPLE_REGIONS
 from cci.foundation import audit
+from cci.foundation import improvement_actions
 from cci.foundation import journey_maps
 from cci.foundation import tenancy
 from cci.foundation.db import append_rows
 from cci.foundation.db import db
 from cci.foundation.db import utcnow
+from cci.foundation.models import Case
 from cci.foundation.models import CxCount
 from cci.foundation.models import CxRun
 from cci.foundation.models import CxTarget
+from cci.foundation.models import ImprovementAction
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import Office
 from cci.foundation.models import Region
@@ -83,6 +91,19 @@ COMPLAINTS = (
     ("email", "office", "Вежливость сотрудника", "Сотрудник отвечал резко."),
 )
 
+#: the office's answer to the sample cases it closes
+REPLY = ("Спасибо за отзыв. Мы разобрали ситуацию с сотрудниками офиса и изменили порядок "
+         "работы, чтобы это не повторялось.")
+CASES_CLOSED = 4
+#: the map's barriers made actions: (touchpoint, metric, target, status, due in days from
+#: today, department, what will be done)
+ACTIONS = (
+    ("site", "CES", 75.0, "done", -45, "Отдел информационных технологий",
+     "Упростить запись на консультацию на сайте: форма в три шага, работающая с телефона"),
+    ("office", "CSAT", 85.0, "in_progress", -10, "Администрация офиса",
+     "Навигация в зале: указатели кабинетов и администратор у входа в часы пик"),
+)
+
 
 @dataclass
 class Loaded:
@@ -121,7 +142,7 @@ def load(today: dt.date | None = None, seed: int = SEED) -> Loaded:
             if added or _no_run(region.id, start, end):
                 loaded.runs.append(_compute(start, end))
             if template is not None:  # after the run: the map lists what the run measured
-                _journey_map(template, region)
+                _closed_loop(region, _journey_map(template, region), today)
             loaded.regions[region.code] = added
             db.commit()
     with tenancy.federal_scope("compute the CX sample"):
@@ -247,14 +268,15 @@ def _targets(region: Region) -> None:
             cx_reports.set_target(region.id, metric, touchpoint, value, None)
 
 
-def _journey_map(template: JourneyMap, region: Region) -> None:
+def _journey_map(template: JourneyMap, region: Region) -> JourneyMap:
     """The template adopted by the region and published (once), its draft first adapted as a
     region would: each touchpoint of the map lists the metrics the sample measures there (the
     template names none at the specialist's window, for one), so those cells show figures."""
-    if db.scalar(select(JourneyMap.id).where(JourneyMap.region_id == region.id,
-                                             JourneyMap.template_id == template.id,
-                                             JourneyMap.office_id.is_(None))) is not None:
-        return
+    kept = db.scalar(select(JourneyMap).where(JourneyMap.region_id == region.id,
+                                              JourneyMap.template_id == template.id,
+                                              JourneyMap.office_id.is_(None)))
+    if kept is not None:
+        return kept
     adopted = journey_maps.adopt(template, region, None, None)
     draft = journey_maps.draft_of(adopted)
     assert draft is not None  # adopting makes the first draft
@@ -270,6 +292,55 @@ def _journey_map(template: JourneyMap, region: Region) -> None:
                 journey_maps.edit(draft, "item_add", {"stage": stage_key, "touchpoint": code,
                                                       "row": "metrics", "code": metric}, None)
     journey_maps.publish(draft, None)
+    return adopted
+
+
+def sample_head(region: Region) -> User:
+    """The region's sample head of service: the owner of the sample's actions and the author
+    of its answers to cases. Active (an action's owner is), with a random password never
+    shown: an administrator gives it one to log in as it."""
+    email = f"demo.head.{region.code.lower()}@example.ru"
+    user = db.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = create_user(email=email, role=Role.REGIONAL_ADMIN.value,
+                           password=secrets.token_urlsafe(24), region_code=region.code,
+                           full_name="Руководитель службы занятости (демо-данные)")
+        audit.record("user.create", user, actor="system: cci sample load",
+                     after=audit.snapshot(user, ("email", "role", "region_id")))
+    return user
+
+
+def _closed_loop(region: Region, journey_map: JourneyMap, today: dt.date) -> None:
+    """Once per region: the comments and low ratings made cases, the main office's oldest
+    answered and closed, and the map's barriers of :data:`ACTIONS` made actions."""
+    if db.scalar(select(ImprovementAction.id).limit(1)) is not None:
+        return
+    version = journey_maps.latest_published(journey_map)
+    if version is None:
+        return
+    head = sample_head(region)
+    cases.collect()
+    office_id = db.scalar(select(Office.id).where(Office.active.is_(True))
+                          .order_by(Office.code).limit(1))
+    for case in db.scalars(select(Case).where(Case.office_id == office_id,
+                                              Case.status == "new")
+                           .order_by(Case.id).limit(CASES_CLOSED)).all():
+        if case_contacts.of(case) is not None:
+            continue  # a respondent waiting for an e-mail: a person answers it
+        cases.answer(case, REPLY, head)
+        cases.close(case, head)
+    for touchpoint, metric, target, status, days, department, title in ACTIONS:
+        place = next(((stage["key"], touchpoint) for stage in version.content["stages"]
+                      for tp in stage["touchpoints"]
+                      if tp["code"] == touchpoint and tp["barriers"]), None)
+        if place is None or metric not in cx_reports.installed():
+            continue
+        action = improvement_actions.create(
+            version, *place, 0, {"title": title, "department": department,
+                                 "owner_id": head.id, "due_on": today + dt.timedelta(days),
+                                 "metric_code": metric, "target": target}, head)
+        if status != action.status:
+            improvement_actions.update(action, {"status": status}, head)
 
 
 def measured_metrics(region: Region) -> dict[str, list[str]]:
