@@ -29,6 +29,7 @@ from cci.index import cx_compute
 from cci.methodology.cx import CxSums
 from cci.methodology.cx import evaluate
 from cci.methodology.cx import status
+from engine_helpers import campaign  # noqa: F401 - a fixture
 from engine_helpers import offices
 from engine_helpers import work
 
@@ -578,6 +579,46 @@ def test_the_kiosk_exit_poll_is_stored_once_and_flagged_like_a_survey(app, tenan
         assert [(a.touchpoint, a.question, a.value, a.channel, a.counted) for a in stored] == [
             ("kiosk", "ces", 5, "kiosk", True), ("kiosk", "ces", 5, "kiosk", False)]
         assert stored[1].quality_flags[0]["rule"] == "outside_hours"
+
+
+def test_iqs_reads_the_auditors_checklists_each_item_a_point(app, tenants, campaign):
+    """The auditors' objective checklists feed IQS at the touchpoints their indicators name:
+    the mystery call at the contact centre; the office's information and premises at the
+    office, pooled with the points a region imports. Figures and choices are not items; a
+    checklist of the site or of another region is not read."""
+    from cci.foundation.models import Checklist
+
+    bry, kya = offices(app, "RU-BRY")[0], offices(app, "RU-KYA")[0]
+    audited = dt.datetime(2025, 11, 12, 10, 0, tzinfo=dt.UTC)
+
+    def items(met: int, of: int) -> dict:
+        return {f"p{n}": n < met for n in range(of)}
+
+    with app.app_context(), tenancy.federal_scope("test"):
+        bry_region, kya_region = (db.get(Office, o).region_id for o in (bry, kya))
+        for region_id, office_id, indicator, values in (
+                (bry_region, bry, "info_contact_center", items(4, 5)),
+                (bry_region, bry, "info_office", {**items(3, 5), "visitors": 120}),
+                (bry_region, bry, "comfort", {**items(7, 10), "level": "high"}),
+                (bry_region, bry, "info_website", items(0, 8)),  # the site: not IQS's
+                (kya_region, kya, "info_contact_center", items(0, 5))):
+            db.add(Checklist(campaign_id=campaign, region_id=region_id, office_id=office_id,
+                             indicator=indicator, values=values, created_at=audited))
+        db.add_all([CxCount(region_id=bry_region, office_id=bry, touchpoint="office",
+                            day=dt.date(2025, 11, 12), kind=kind, count=count)
+                    for kind, count in (("iqs_points", 30), ("iqs_max", 40))])
+        db.commit()
+    run_id = _run(app, bry_region)
+    call = _one(app, run_id, metric="IQS", level="office", month=None,
+                touchpoint="contact_centre")
+    assert (call.n, call.numerator, call.value) == (5, 4, pytest.approx(80.0))
+    assert call.insufficient  # 5 points < 10
+    office = _one(app, run_id, metric="IQS", level="office", month=None, touchpoint="office")
+    assert (office.n, office.numerator) == (15 + 40, 10 + 30)
+    assert office.value == pytest.approx(100 * 40 / 55) and not office.insufficient
+    assert {v.touchpoint for v in _values(app, run_id, metric="IQS")} == {
+        "contact_centre", "office"}
+    assert {v.region_id for v in _values(app, run_id, metric="IQS")} == {bry_region}
 
 
 # --- imports of day counts --------------------------------------------------------------------

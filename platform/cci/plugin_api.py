@@ -101,6 +101,7 @@ from cci.foundation.tenancy import region_scope
 from cci.hooks.manager import installed_channel
 from cci.hooks.manager import installed_cx_metrics
 from cci.hooks.manager import installed_set
+from cci.hooks.manager import installed_sets
 from cci.hooks.readings import Reading
 
 # Hooks, and what the installed plugins registered
@@ -176,6 +177,7 @@ __all__ = [  # noqa: RUF022
     "hookimpl",
     "installed_channel",
     "installed_set",
+    "installed_sets",
     "installed_cx_metrics",
     "Reading",
     # CX metrics of the journey map's touchpoints

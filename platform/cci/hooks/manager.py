@@ -122,6 +122,11 @@ def installed_set(key: str) -> IndicatorSet:
     return current_app.extensions["cci.registry"].indicator_set(key)
 
 
+def installed_sets() -> list[IndicatorSet]:
+    """Every installed methodology set in the current app (blocked ones left out)."""
+    return list(current_app.extensions["cci.registry"].indicator_sets.values())
+
+
 def installed_cx_metrics() -> dict[str, CxMetric]:
     """The installed CX metrics in the current app, by code, in the plugins' order."""
     return current_app.extensions["cci.registry"].cx_metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer
+from sqlalchemy import String
 from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import cast
@@ -14,12 +15,18 @@ from sqlalchemy import literal
 from sqlalchemy import null
 from sqlalchemy import select
 from sqlalchemy import table
+from sqlalchemy import true
+from sqlalchemy import union_all
 
+from cci.plugin_api import Campaign
+from cci.plugin_api import Checklist
 from cci.plugin_api import CxCount
 from cci.plugin_api import CxMetric
 from cci.plugin_api import CxQuestion
 from cci.plugin_api import CxWindow
 from cci.plugin_api import TouchpointAnswer
+from cci.plugin_api import db
+from cci.plugin_api import installed_sets
 
 #: touchpoint surveys need this many answers before a share or mean is read
 SURVEY_MIN_N = 30
@@ -125,8 +132,69 @@ def _counts(window: CxWindow, num_kind: str, den_kind: str, touchpoint=None):
             c.day < window.end.date())
 
 
+# --- the auditors' checklists: each yes/no item a point (IQS) --------------------------------
+
+#: the touchpoints IQS is read at; an objective indicator's checklist counts at those of them
+#: its indicator names (``Indicator.touchpoints``: the mystery call at the contact centre,
+#: the office's premises and information at the office, the specialist's appearance at the
+#: window)
+IQS_TOUCHPOINTS = ("contact_centre", "office", "specialist_window")
+
+
+def _checklist_places():
+    """A small table: (methodology set, indicator, touchpoint) of every installed set's
+    objective indicator with a checklist at a touchpoint of IQS; None when there is none."""
+    places = sorted({(indicator_set.key, indicator.key, touchpoint)
+                     for indicator_set in installed_sets()
+                     for indicator in indicator_set.indicators
+                     if indicator.kind == "objective" and indicator.checklist
+                     for touchpoint in indicator.touchpoints if touchpoint in IQS_TOUCHPOINTS})
+    if not places:
+        return None
+    return union_all(*(
+        select(literal(key, String).label("methodology"), literal(indicator, String)
+               .label("indicator"), literal(touchpoint, String).label("touchpoint"))
+        for key, indicator, touchpoint in places)).subquery("places")
+
+
+def _checklist_items():
+    """The items of a checklist's stored values (one row per key) and whether an item is a
+    yes/no one and met: JSONB on PostgreSQL, JSON text on SQLite."""
+    if db.get_bind().dialect.name == "postgresql":
+        each = func.jsonb_each(Checklist.values).table_valued("key", "value").alias("item")
+        kind = func.jsonb_typeof(each.c.value)
+        return each, kind == "boolean", cast(each.c.value, String) == "true"
+    each = func.json_each(Checklist.values).table_valued("key", "type").alias("item")
+    return each, each.c.type.in_(("true", "false")), each.c.type == "true"
+
+
+def checklist_rows(window: CxWindow):
+    """Every yes/no item of the auditors' objective checklists stored in the window (by the
+    moment the checklist was first saved), at its indicator's touchpoints: a point of the
+    maximum, and of the score when met. Figures and choices are not items."""
+    places = _checklist_places()
+    each, is_item, met = _checklist_items()
+    if places is None:  # no checklist reaches a touchpoint of IQS: no rows
+        return select(Checklist.region_id.label("region_id"),
+                      Checklist.office_id.label("office_id"),
+                      literal("office").label("touchpoint"), Checklist.created_at.label("at"),
+                      ONE.label("den"), ONE.label("num")).where(literal(False))
+    return select(
+        Checklist.region_id.label("region_id"), Checklist.office_id.label("office_id"),
+        places.c.touchpoint.label("touchpoint"), Checklist.created_at.label("at"),
+        ONE.label("den"), _flag(met).label("num"),
+    ).join(Campaign, Campaign.id == Checklist.campaign_id).join(
+        places, and_(places.c.methodology == Campaign.methodology_key,
+                     places.c.indicator == Checklist.indicator),
+    ).join(each, true()).where(is_item, Checklist.created_at >= window.start,
+                               Checklist.created_at < window.end)
+
+
 def iqs_rows(window: CxWindow):
-    return _counts(window, "iqs_points", "iqs_max")
+    """The auditors' checklists in the platform and the quality checklists' points a region
+    imports (checklists kept elsewhere, e.g. call listening): one set of points."""
+    counts = _counts(window, "iqs_points", "iqs_max")
+    return union_all(counts, checklist_rows(window))
 
 
 def rpc_rows(window: CxWindow):
@@ -196,12 +264,13 @@ METRICS = (
         platform_defined=True),
     CxMetric(
         code="IQS", title="Внутренняя оценка качества (IQS)",
-        definition="Набранные баллы / максимум баллов чек-листа качества (тайный покупатель, "
-                   "прослушивание звонков), %.",
+        definition="Набранные баллы / максимум баллов чек-листов качества, %: пункт "
+                   "чек-листа аудитора (тайный звонок, проверка офиса) — балл; добавляются "
+                   "импортированные баллы (тайный покупатель, прослушивание звонков).",
         numerator="набранные баллы", denominator="максимум баллов",
         kind="ratio", scale="%", window="quarter", direction="higher", min_n=10,
-        multiplier=100.0, touchpoints=("contact_centre", "office", "specialist_window"),
-        rows=iqs_rows, sources=("cx_counts",), platform_defined=True),
+        multiplier=100.0, touchpoints=IQS_TOUCHPOINTS,
+        rows=iqs_rows, sources=("cx_counts", "checklists"), platform_defined=True),
     CxMetric(
         code="ER", title="Доля эскалаций (ER)",
         definition="Обращения, переданные руководителю, второй линии или специалисту, / все "
