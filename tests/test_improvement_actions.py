@@ -78,6 +78,11 @@ def test_a_barrier_becomes_an_action_with_an_owner(app, client, region_map, make
     action = _action(app, title="Нанять двух операторов")
     assert (action.barrier, action.stage_key, action.touchpoint_code) == (
         "Мало сотрудников контакт-центра (долгое ожидание).", "search", "contact_centre")
+    # the barrier, being worked on, offers no second action; the others still do
+    again = client.get(f"/r/RU-BRY/maps/{region_map}?version=1").get_data(as_text=True)
+    link = "stage=search&amp;touchpoint=contact_centre&amp;barrier="
+    assert page.count(link) - again.count(link) == 1
+    assert again.count("Сделать мероприятием") == page.count("Сделать мероприятием") - 1
     assert (action.status, action.metric_code, action.target) == ("planned", "FCR", 85.5)
     assert action.owner_id == _user_id(app, owner)
 

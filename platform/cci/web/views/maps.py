@@ -99,6 +99,7 @@ def _grid_context(area: str, journey_map: JourneyMap, version: JourneyMapVersion
         "may_act": area == "region" and may_open("region.action_new"),
         "barrier_actions": _barrier_actions(journey_map) if area == "region" else {},
         "action_labels": improvement_actions.STATUS_LABELS,
+        "open_action_statuses": improvement_actions.OPEN_STATUSES,
         "days_overdue": lambda action: improvement_actions.days_overdue(action, today),
         "error": error,
         "figs": figures(journey_map),
