@@ -416,6 +416,33 @@ def test_the_digest_arrives_once_a_day_after_the_morning_hour(app, staff):
         assert later["To"] == HEAD and "Третье" in body(later) and "Первое" not in body(later)
 
 
+def test_notifications_past_their_keeping_time_are_deleted_read_or_not(app, staff):
+    _notify(app, "case_new", subject="old", title="Старое")
+    _notify(app, "case_new", subject="new", title="Новое")
+    keep = app.config["NOTIFICATION_KEEP_DAYS"]
+    now = utcnow()
+    with app.app_context(), tenancy.federal_scope("test"):
+        rows = db.scalars(select(Notification)).all()
+        for row in rows:
+            if row.subject == "old":
+                row.created_at = now - dt.timedelta(days=keep, minutes=1)
+        head = _id(app, HEAD)
+        db.add_all([NotificationDigest(user_id=head, region_id=region_id(app, "RU-BRY"),
+                                       day=(now - dt.timedelta(days=keep + 1)).date()),
+                    NotificationDigest(user_id=head, region_id=region_id(app, "RU-BRY"),
+                                       day=now.date())])
+        db.commit()
+        told = {r.subject: 0 for r in rows}
+        for row in rows:
+            told[row.subject] += 1
+    with app.app_context():
+        assert notifications.purge(now) == told["old"] > 0
+        db.commit()
+    with app.app_context(), tenancy.federal_scope("test"):
+        assert {r.subject for r in db.scalars(select(Notification))} == {"new"}
+        assert [d.day for d in db.scalars(select(NotificationDigest))] == [now.date()]
+
+
 def test_the_digests_links_are_absolute_under_the_public_address(app, staff):
     """A link in an e-mail has no page to be relative to: CCI_PUBLIC_URL starts every one."""
     with app.app_context(), tenancy.region_scope(region_id(app, "RU-BRY"), "test"):

@@ -75,6 +75,10 @@ def from_environment() -> dict:
         "NOTIFY_DIGEST_HOUR": min(23, max(0, int(os.environ.get("CCI_NOTIFY_DIGEST_HOUR",
                                                                 "8")))),
         "NOTIFY_EVERY_SECONDS": max(1, int(os.environ.get("CCI_NOTIFY_EVERY_SECONDS", "300"))),
+        # Notifications older than this many days are deleted, read or not (at least a month:
+        # fewer would delete what a person back from leave has not seen).
+        "NOTIFICATION_KEEP_DAYS": max(30, int(os.environ.get("CCI_NOTIFICATION_KEEP_DAYS",
+                                                              "180"))),
         # After this many failed logins to an account (from any address) within the window,
         # logging in to it from a browser it was not used in asks for a code sent by e-mail.
         "LOGIN_CODE_AFTER_FAILURES": int(os.environ.get("CCI_LOGIN_CODE_AFTER_FAILURES", "5")),

@@ -357,11 +357,26 @@ def set_email_choice(user, choice: str) -> bool:
 # --- the schedule ----------------------------------------------------------------------------
 
 
+def purge(now: dt.datetime | None = None) -> int:
+    """Delete notifications older than ``NOTIFICATION_KEEP_DAYS``, read or not, and the
+    digests' day rows as old: a notification points at work whose own page keeps its history
+    (the case, the action, the run), so an old one only crowds the list. Returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=current_app.config["NOTIFICATION_KEEP_DAYS"])
+    with tenancy.federal_scope("notifications past their keeping time, in every region"):
+        gone = db.execute(delete(Notification).where(Notification.created_at < cutoff))
+        db.execute(delete(NotificationDigest).where(NotificationDigest.day < cutoff.date()))
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
 def run_due(now: dt.datetime | None = None) -> dict[str, int]:
-    """One round: actions due, then the digests due. Commits."""
+    """One round: actions due, then the digests due, then what is past its keeping time.
+    Commits."""
     told = remind_actions(now)
     db.commit()
-    return {"told": told, "digests": send_digests(now)}
+    digests = send_digests(now)
+    purged = purge(now)
+    db.commit()
+    return {"told": told, "digests": digests, "purged": purged}
 
 
 def run_scheduled() -> None:
