@@ -59,6 +59,7 @@ from cci.foundation import improvement_actions
 from cci.foundation import mail
 from cci.foundation import tenancy
 from cci.foundation.db import db
+from cci.foundation.db import rows_updated
 from cci.foundation.db import utcnow
 from cci.foundation.models import ImprovementAction
 from cci.foundation.models import JourneyMap
@@ -365,7 +366,7 @@ def purge(now: dt.datetime | None = None) -> int:
     with tenancy.federal_scope("notifications past their keeping time, in every region"):
         gone = db.execute(delete(Notification).where(Notification.created_at < cutoff))
         db.execute(delete(NotificationDigest).where(NotificationDigest.day < cutoff.date()))
-    return int(getattr(gone, "rowcount", 0) or 0)
+    return rows_updated(gone)
 
 
 def run_due(now: dt.datetime | None = None) -> dict[str, int]:

@@ -244,14 +244,19 @@ def _complaints(rnd: random.Random, region: Region, offices: list[Office],
 
 def sample_staff(region: Region) -> User:
     """The region's sample staff member: the author of sample rows that need one (a channel's
-    calls). Inactive, with a random password never shown: nobody logs in with it."""
-    email = f"demo.{region.code.lower()}@example.ru"
+    calls). Inactive: nobody logs in with it."""
+    return _sample_user(f"demo.{region.code.lower()}@example.ru", Role.OPERATOR, region,
+                        "Оператор (демо-данные)", active=False)
+
+
+def _sample_user(email: str, role: Role, region: Region, full_name: str, *,
+                 active: bool) -> User:
+    """A sample user of the region, made once, with a random password never shown."""
     user = db.scalar(select(User).where(User.email == email))
     if user is None:
-        user = create_user(email=email, role=Role.OPERATOR.value,
-                           password=secrets.token_urlsafe(24), region_code=region.code,
-                           full_name="Оператор (демо-данные)")
-        user.active = False
+        user = create_user(email=email, role=role.value, password=secrets.token_urlsafe(24),
+                           region_code=region.code, full_name=full_name)
+        user.active = active
         db.flush()
         audit.record("user.create", user, actor="system: cci sample load",
                      after=audit.snapshot(user, ("email", "role", "region_id")))
@@ -297,17 +302,10 @@ def _journey_map(template: JourneyMap, region: Region) -> JourneyMap:
 
 def sample_head(region: Region) -> User:
     """The region's sample head of service: the owner of the sample's actions and the author
-    of its answers to cases. Active (an action's owner is), with a random password never
-    shown: an administrator gives it one to log in as it."""
-    email = f"demo.head.{region.code.lower()}@example.ru"
-    user = db.scalar(select(User).where(User.email == email))
-    if user is None:
-        user = create_user(email=email, role=Role.REGIONAL_ADMIN.value,
-                           password=secrets.token_urlsafe(24), region_code=region.code,
-                           full_name="Руководитель службы занятости (демо-данные)")
-        audit.record("user.create", user, actor="system: cci sample load",
-                     after=audit.snapshot(user, ("email", "role", "region_id")))
-    return user
+    of its answers to cases. Active (an action's owner is): an administrator gives it a
+    password to log in as it."""
+    return _sample_user(f"demo.head.{region.code.lower()}@example.ru", Role.REGIONAL_ADMIN,
+                        region, "Руководитель службы занятости (демо-данные)", active=True)
 
 
 def _closed_loop(region: Region, journey_map: JourneyMap, today: dt.date) -> None:

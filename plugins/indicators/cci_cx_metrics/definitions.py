@@ -171,14 +171,12 @@ def _checklist_items():
 def checklist_rows(window: CxWindow):
     """Every yes/no item of the auditors' objective checklists stored in the window (by the
     moment the checklist was first saved), at its indicator's touchpoints: a point of the
-    maximum, and of the score when met. Figures and choices are not items."""
+    maximum, and of the score when met. Figures and choices are not items. None when no
+    installed checklist reaches a touchpoint of IQS."""
     places = _checklist_places()
+    if places is None:
+        return None
     each, is_item, met = _checklist_items()
-    if places is None:  # no checklist reaches a touchpoint of IQS: no rows
-        return select(Checklist.region_id.label("region_id"),
-                      Checklist.office_id.label("office_id"),
-                      literal("office").label("touchpoint"), Checklist.created_at.label("at"),
-                      ONE.label("den"), ONE.label("num")).where(literal(False))
     return select(
         Checklist.region_id.label("region_id"), Checklist.office_id.label("office_id"),
         places.c.touchpoint.label("touchpoint"), Checklist.created_at.label("at"),
@@ -194,7 +192,8 @@ def iqs_rows(window: CxWindow):
     """The auditors' checklists in the platform and the quality checklists' points a region
     imports (checklists kept elsewhere, e.g. call listening): one set of points."""
     counts = _counts(window, "iqs_points", "iqs_max")
-    return union_all(counts, checklist_rows(window))
+    checklists = checklist_rows(window)
+    return counts if checklists is None else union_all(counts, checklists)
 
 
 def rpc_rows(window: CxWindow):
