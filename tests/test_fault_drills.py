@@ -359,6 +359,9 @@ def test_drill_redis_restarted_empty_during_a_computation(app, drill_campaign, c
 
     _wait_for(lambda: run_row(app, run_id).status == "succeeded", timeout=20,
               what="the run to complete")
+    # the federal job marks the run succeeded, then its own row finished: wait for both
+    _wait_for(lambda: all(r.status == "finished" for r in _run_jobs(app, run_id)), timeout=20,
+              what="the run's jobs to finish")
     assert worker.poll() is None, "the worker outlived the outage"
     assert _current(app, run_id and drill_campaign) == run_id
     records = _run_jobs(app, run_id)

@@ -47,12 +47,59 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+class InFlight:
+    """A WSGI app wrapped to count the requests it is still answering. A page's last request
+    (a kiosk's delivery in the background) may still be writing when its test ends: the
+    tables are emptied only once the live server is idle, or a row written after the emptying
+    began breaks it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def wrap(self, app):
+        from werkzeug.wsgi import ClosingIterator
+
+        def counted(environ, start_response):
+            with self.changed:
+                self.count += 1
+            try:
+                return ClosingIterator(app(environ, start_response), self._done)
+            except BaseException:
+                self._done()
+                raise
+
+        return counted
+
+    def _done(self) -> None:
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout: float = 15) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.count == 0, timeout), (
+                f"the live server still answers {self.count} request(s)")
+
+
+IN_FLIGHT = InFlight()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_idle(request):
+    """After a test that used the live server (and closed its browser context), wait until
+    the server has answered everything, before the tables are emptied."""
+    yield
+    if "live_server" in request.fixturenames:
+        IN_FLIGHT.wait_idle()
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     """The session's app on a real threaded HTTP server at 127.0.0.1 and a free port."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, IN_FLIGHT.wrap(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
