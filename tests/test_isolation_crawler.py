@@ -212,7 +212,7 @@ def _foreign_journey_map(app, owner_id: int) -> dict[str, int]:
         version = journey_maps.draft_of(adopted)
         journey_maps.edit(version, "item_add", {"stage": "search", "touchpoint": "site",
                                                 "row": "barriers", "text": f"{SECRET} барьер"},
-                          None)
+                          None, {})
         action = improvement_actions.create(
             version, "search", "site", 5,
             {"title": f"{SECRET} мероприятие", "owner_id": owner_id,

@@ -18,6 +18,7 @@ from cci.foundation.db import db
 from cci.foundation.models import AuditEntry
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import JourneyMapVersion
+from cci.index import cx_reports
 from conftest import region_id
 
 STAGES = ["Поиск информации", "Решение о выборе", "Подача заявления в ЦЗН",
@@ -105,12 +106,18 @@ def test_template_wording_is_cleaned_of_slide_artefacts(app, seeded):
 
 
 def test_codes_meet_the_cx_metrics(app, seeded):
+    """The template names installed metrics and the specification's sources only; the
+    editor offers every installed metric plugin's metric, with its plugin's title."""
     content = _content(app, seeded, 1)
-    assert set(journey_maps.METRICS) >= CX_CODES
+    with app.test_request_context():
+        vocabulary = cx_reports.map_metrics()
+        titles = {code: str(m.title) for code, m in cx_reports.installed().items()}
+    assert set(vocabulary) >= CX_CODES | set(journey_maps.SOURCES)
+    assert all(vocabulary[code] == title for code, title in titles.items())
     for stage in content["stages"]:
         for touchpoint in stage["touchpoints"]:
             assert touchpoint["code"] in journey_maps.TOUCHPOINTS
-            assert all(m["code"] in journey_maps.METRICS for m in touchpoint["metrics"])
+            assert all(m["code"] in vocabulary for m in touchpoint["metrics"])
             codes = [m["code"] for m in touchpoint["metrics"]]
             assert len(codes) == len(set(codes))
 
@@ -143,6 +150,8 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
                  citizen_goal="Найти работу").status_code == 200
     assert _edit(client, map_id, op="touchpoint_add", stage="stage-7",
                  code="contact_centre").status_code == 200
+    assert _edit(client, map_id, op="item_add", stage="stage-7", touchpoint="contact_centre",
+                 row="metrics", code="AR").status_code == 200
     assert _edit(client, map_id, op="item_add", stage="search", touchpoint="site",
                  row="metrics", code="CSAT").status_code == 200
     assert _edit(client, map_id, op="item_remove", stage="search", touchpoint="site",
@@ -169,6 +178,10 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
     assert [m["code"] for m in _touchpoint(content, "search", "contact_centre")["metrics"]][:2] \
         == ["IQS", "RR"]
     assert _touchpoint(content, "stage-7", "contact_centre")["title"] == "Контакт-центр"
+    assert _touchpoint(content, "stage-7", "contact_centre")["metrics"] == [
+        {"code": "AR", "title": "Доля потерянных звонков"}]  # and by its title otherwise
+    # a metric whose plugin title spells out its code is named by the code on the grid
+    assert website["metrics"][-1] == {"code": "CSAT", "title": "CSAT"}
     assert _touchpoint(content, "search", "specialist_window")["questions"][0] == \
         "Специалист вежлив?"
 
@@ -182,7 +195,7 @@ def test_region_adopts_adapts_and_publishes(app, client, seeded, adopted):
     with app.app_context(), tenancy.federal_scope("test"):
         version = db.scalar(select(JourneyMapVersion).where(JourneyMapVersion.map_id == map_id))
         with pytest.raises(journey_maps.MapError):
-            journey_maps.edit(version, "stage_remove", {"stage": "search"}, None)
+            journey_maps.edit(version, "stage_remove", {"stage": "search"}, None, {})
 
     # a new draft starts from the published version; publishing it leaves version 1 as it was
     assert client.post(f"/r/RU-BRY/maps/{map_id}/draft").status_code == 302
@@ -210,6 +223,8 @@ def test_bad_changes_are_refused_in_words(app, client, adopted):
                  {"op": "touchpoint_add", "stage": "search", "code": "moon"},
                  {"op": "item_add", "stage": "search", "touchpoint": "site",
                   "row": "metrics", "code": "CES"},
+                 {"op": "item_add", "stage": "search", "touchpoint": "site",
+                  "row": "metrics", "code": "moon"},
                  {"op": "item_add", "stage": "search", "touchpoint": "site",
                   "row": "barriers", "text": "   "},
                  {"op": "item_remove", "stage": "search", "touchpoint": "site",

@@ -336,7 +336,7 @@ def test_the_heat_map_follows_the_map(app, client, world):
         assert tp["code"] == "contact_centre"
         journey_maps.edit(draft, "item_remove", {
             "stage": "search", "touchpoint": "contact_centre", "row": "metrics",
-            "index": [m["code"] for m in tp["metrics"]].index("FCR")}, None)
+            "index": [m["code"] for m in tp["metrics"]].index("FCR")}, None, {})
         listed = {m["code"] for stage in draft.content["stages"]
                   for t in stage["touchpoints"] for m in t["metrics"]}
         installed = set(cx_reports.installed())

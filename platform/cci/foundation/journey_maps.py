@@ -21,6 +21,7 @@ import contextlib
 import copy
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,24 +73,10 @@ TOUCHPOINTS = {
     "feedback": _l("Feedback channels"),
 }
 
-#: metrics a map may measure, by the codes of the specification (docs/cjm.md): the measured
-#: ones, then the sources the source names beside them (surveys, analyses)
-METRICS = {
-    "CSAT": _l("CSAT, satisfaction"),
-    "NPS": _l("NPS, readiness to recommend"),
-    "CES": _l("CES, ease of the step"),
-    "FCR": _l("FCR, resolved at the first contact"),
-    "RR": _l("RR, survey response rate"),
-    "IQS": _l("IQS, internal quality score"),
-    "ER": _l("ER, escalation rate"),
-    "RpC": _l("RpC, repeat contacts per client"),
-    "CV-1": _l("CV-1, pre-registrations per site visit"),
-    "CV-2": _l("CV-2, services received per pre-registration"),
-    "AHT": _l("AHT, average handling time"),
-    "ASA": _l("ASA, average speed of answer"),
-    "AR": _l("Abandonment rate"),
-    "SL": _l("Service level 80/20"),
-    "RATING": _l("Rating at the specialist's window"),
+#: what a map's metrics row may name besides the computed CX metrics (those come from the
+#: installed metric plugins, see :func:`cci.index.cx_reports.map_metrics`): the sources the
+#: specification names beside them (surveys, analyses; docs/cjm.md)
+SOURCES = {
     "exit_survey": _l("Exit survey"),
     "call_end_survey": _l("Survey at the end of a call"),
     "call_statistics": _l("Call statistics and topics"),
@@ -340,7 +327,8 @@ def empty_touchpoint(code: str, title: str) -> dict:
     return {"code": code, "title": title, **{row: [] for row in ITEM_ROWS}}
 
 
-def apply_change(content: dict, op: str, params: dict[str, Any]) -> str:
+def apply_change(content: dict, op: str, params: dict[str, Any],
+                 metrics: Mapping[str, str]) -> str:
     """Change ``content`` in place as ``op`` says; returns the change in words (for the audit
     log). Unknown input is a :class:`MapError`, never a half-made change: every check comes
     before the change."""
@@ -393,11 +381,11 @@ def apply_change(content: dict, op: str, params: dict[str, Any]) -> str:
     if op == "item_add":
         if row == "metrics":
             code = params.get("code")
-            if code not in METRICS:
+            if not isinstance(code, str) or code not in metrics:
                 raise MapError(_("Choose a metric from the list."))
             if any(m["code"] == code for m in items):
                 raise MapError(_("The touchpoint measures this metric already."))
-            item: Any = {"code": code, "title": _metric_title(code)}
+            item: Any = {"code": code, "title": map_label(code, metrics[code])}
             said = item["title"]
         else:
             item = said = _text(params.get("text"), row_label)
@@ -423,20 +411,20 @@ def apply_change(content: dict, op: str, params: dict[str, Any]) -> str:
     raise MapError(_("The map has changed meanwhile; reload the page."))
 
 
-#: metrics named by their code on the map, as the source writes them
-ACRONYMS = frozenset({"CSAT", "NPS", "CES", "FCR", "RR", "IQS", "ER", "RpC", "CV-1", "CV-2",
-                      "AHT", "ASA"})
+def map_label(code: str, title: str) -> str:
+    """How the grid names a metric: by its code when its title spells it out in brackets
+    («Лёгкость шага (CES)» is «CES», its title a tooltip), else by its title."""
+    title = str(title)
+    return code if title.endswith(f"({code})") else title
 
 
-def _metric_title(code: str) -> str:
-    return code if code in ACRONYMS else str(METRICS[code])
-
-
-def edit(version: JourneyMapVersion, op: str, params: dict[str, Any], user) -> str:
-    """Apply one change to a draft and record it in the audit log."""
+def edit(version: JourneyMapVersion, op: str, params: dict[str, Any], user,
+         metrics: Mapping[str, str]) -> str:
+    """Apply one change to a draft and record it in the audit log. ``metrics``: {code:
+    title} of what the metrics row may name (the installed CX metrics and the sources)."""
     _check_draft(version)
     content = copy.deepcopy(version.content)
-    said = apply_change(content, op, params)
+    said = apply_change(content, op, params, metrics)
     with _scope_of(version.map):
         version.content = content  # a new object: the JSON column sees the change
         db.flush()

@@ -119,15 +119,10 @@ def _touchpoint_word(code: str) -> str:
 
 
 def _metric_title(code: str) -> str:
-    """A CX metric as its definition titles it («Уровень обслуживания 80/20», not «SL»); a
-    code no longer installed as the journey map names it, else as recorded."""
-    from cci.foundation.journey_maps import METRICS
-    from cci.index.cx_reports import installed
+    """A CX metric as its definition titles it («Уровень обслуживания 80/20», not «SL»)."""
+    from cci.index.cx_reports import metric_title
 
-    metric = installed().get(code)
-    if metric is not None:
-        return str(metric.title)
-    return str(METRICS.get(code, code))
+    return metric_title(code)
 
 
 def _job_url(job) -> str | None:

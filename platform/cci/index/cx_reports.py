@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from cci.foundation import audit
+from cci.foundation import journey_maps
 from cci.foundation.db import db
 from cci.foundation.improvement_actions import ActionMetric
 from cci.foundation.models import CxRun
@@ -60,6 +61,18 @@ class Cell:
 
 def installed() -> dict[str, CxMetric]:
     return current_app.extensions["cci.registry"].cx_metrics
+
+
+def map_metrics() -> dict[str, str]:
+    """{code: title} of what a journey map's metrics row may name: the installed CX metrics,
+    then the other sources the specification names (surveys, analyses)."""
+    return {**{code: str(metric.title) for code, metric in installed().items()},
+            **{code: str(title) for code, title in journey_maps.SOURCES.items()}}
+
+
+def metric_title(code: str) -> str:
+    """A metric's title as the pages show it; a code no longer installed, as it was stored."""
+    return map_metrics().get(code, code)
 
 
 def action_metrics() -> dict[str, ActionMetric]:

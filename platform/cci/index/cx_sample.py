@@ -295,7 +295,8 @@ def _journey_map(template: JourneyMap, region: Region) -> JourneyMap:
         for metric in measured.get(code, []):
             if metric not in listed:
                 journey_maps.edit(draft, "item_add", {"stage": stage_key, "touchpoint": code,
-                                                      "row": "metrics", "code": metric}, None)
+                                                      "row": "metrics", "code": metric}, None,
+                                  cx_reports.map_metrics())
     journey_maps.publish(draft, None)
     return adopted
 
@@ -350,8 +351,7 @@ def measured_metrics(region: Region) -> dict[str, list[str]]:
     found = {(c.touchpoint, c.metric) for c in cx_reports.cells(run, "region",
                                                                  region_id=region.id)
              if c.n}
-    return {touchpoint: [code for code in cx_reports.installed()
-                         if (touchpoint, code) in found and code in journey_maps.METRICS]
+    return {touchpoint: [code for code in cx_reports.installed() if (touchpoint, code) in found]
             for touchpoint in {touchpoint for touchpoint, _code in found}}
 
 

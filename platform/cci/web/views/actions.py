@@ -60,12 +60,11 @@ def _metric_choices(current: str | None = None) -> list[tuple[str, str]]:
 
 
 def _metric_title(code: str | None) -> str | None:
-    """A metric's title as the CX pages show it (a code no longer installed: as the journey
-    map names it)."""
+    """A metric's title as the CX pages show it (a code no longer installed: its code)."""
     if not code:
         return None
     metric = actions_.metrics().get(code)
-    return metric.title if metric else str(journey_maps.METRICS.get(code, code))
+    return metric.title if metric else code
 
 
 def _form_values() -> dict[str, str]:

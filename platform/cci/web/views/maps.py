@@ -93,7 +93,7 @@ def _grid_context(area: str, journey_map: JourneyMap, version: JourneyMapVersion
         "versions": journey_maps.versions_of(journey_map),
         "editable": may_edit and version.status == "draft", "may_edit": may_edit,
         "urls": _urls(area, journey_map, version), "rows": journey_maps.ROWS,
-        "touchpoint_choices": journey_maps.TOUCHPOINTS, "metric_choices": journey_maps.METRICS,
+        "touchpoint_choices": journey_maps.TOUCHPOINTS, "metric_choices": cx_reports.map_metrics(),
         "departures": (journey_maps.departures(base_content, version.content)
                        if base_content else None),
         "may_act": area == "region" and may_open("region.action_new"),
@@ -161,7 +161,8 @@ def _edit(area: str, journey_map: JourneyMap):
     else:
         params = {name: request.form.get(name) for name in EDIT_FIELDS}
         try:
-            said = journey_maps.edit(version, request.form.get("op", ""), params, current_user)
+            said = journey_maps.edit(version, request.form.get("op", ""), params, current_user,
+                                     cx_reports.map_metrics())
         except journey_maps.MapError as exc:
             db.rollback()
             error = str(exc)
