@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from sqlalchemy import select
 from sqlalchemy import update
 
 from cci.foundation import tenancy
@@ -152,3 +153,38 @@ def test_what_is_kept_is_what_the_next_reader_gets(app, client, hand_run, four, 
     # another filter is another fragment, rendered
     assert "kept</p>" not in client.get(
         f"/federal/?campaign={four}&stars=4").get_data(as_text=True)
+
+
+def test_the_directory_fingerprint_moves_with_every_name_and_count_it_stands_for(
+        app, hand_run, four):
+    """Each change the overview shows beside a run's figures gives another fingerprint: an
+    office switched off, a campaign renamed, a region added to a campaign, a campaign marked
+    as sample data; and nothing else does (the same rows read twice)."""
+    from cci.foundation.models import Campaign
+    from cci.foundation.models import Office
+    from cci.foundation.models import campaign_regions
+
+    def fingerprint() -> str:
+        with app.test_request_context():
+            return overview_cache.directory_fingerprint(four)
+
+    def change(statement) -> None:
+        with app.app_context(), tenancy.federal_scope("test"):
+            db.execute(statement)
+            db.commit()
+
+    with app.app_context(), tenancy.federal_scope("test"):
+        outside = db.scalar(select(Region.id).where(Region.id.not_in(
+            select(campaign_regions.c.region_id).where(campaign_regions.c.campaign_id == four))))
+    seen = [fingerprint()]
+    assert fingerprint() == seen[0]
+    for statement in (
+        update(Office).where(Office.id == select(Office.id).limit(1).scalar_subquery())
+        .values(active=False),
+        update(Campaign).where(Campaign.id == four).values(name="Переименованная кампания"),
+        campaign_regions.insert().values(campaign_id=four, region_id=outside),
+        update(Campaign).where(Campaign.id == four).values(is_sample=True),
+    ):
+        change(statement)
+        seen.append(fingerprint())
+        assert seen[-1] not in seen[:-1], statement
