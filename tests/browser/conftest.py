@@ -48,41 +48,43 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 class InFlight:
-    """A WSGI app wrapped to count the requests it is still answering. A page's last request
+    """A WSGI app wrapped to count the requests it is still handling. A page's last request
     (a kiosk's delivery in the background) may still be writing when its test ends: the
     tables are emptied only once the live server is idle, or a row written after the emptying
-    began breaks it."""
+    began breaks it. A request counts until the app has returned its response (its writes are
+    done then), not while the server sends it: the server drains what is left on the socket
+    until the browser lets it go."""
 
     def __init__(self) -> None:
         self.count = 0
         self.changed = threading.Condition()
 
     def wrap(self, app):
-        from werkzeug.wsgi import ClosingIterator
-
         def counted(environ, start_response):
             with self.changed:
                 self.count += 1
             try:
-                return ClosingIterator(app(environ, start_response), self._done)
-            except BaseException:
-                self._done()
-                raise
+                return app(environ, start_response)
+            finally:
+                with self.changed:
+                    self.count -= 1
+                    self.changed.notify_all()
 
         return counted
-
-    def _done(self) -> None:
-        with self.changed:
-            self.count -= 1
-            self.changed.notify_all()
 
     def wait_idle(self, timeout: float = 15) -> None:
         with self.changed:
             assert self.changed.wait_for(lambda: self.count == 0, timeout), (
-                f"the live server still answers {self.count} request(s)")
+                f"the live server still handles {self.count} request(s)")
 
 
 IN_FLIGHT = InFlight()
+
+
+@pytest.fixture
+def in_flight() -> InFlight:
+    """The counter a test's own server wraps its app with (see :class:`InFlight`)."""
+    return IN_FLIGHT
 
 
 @pytest.fixture(autouse=True)

@@ -53,8 +53,9 @@ class StoppableServer:
     """The app on its own port, stopped and started again on the same port (the same origin,
     so the kiosk keeps its localStorage and service worker), to take the server away."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, in_flight):
+        self.app = in_flight.wrap(app)
+        self.in_flight = in_flight
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -78,14 +79,15 @@ class StoppableServer:
 
 
 @pytest.fixture
-def own_server(app):
-    server = StoppableServer(app)
+def own_server(app, in_flight):
+    server = StoppableServer(app, in_flight)
     server.start()
     try:
         yield server
     finally:
         if server.server is not None:
             server.stop()
+        in_flight.wait_idle()  # a delivery still storing would break the tables' emptying
 
 
 def pair(page, code: str, url: str = "/k/") -> None:
