@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +22,9 @@ from cci.foundation.models import JourneyMap
 from cci.foundation.models import User
 from conftest import region_id
 
-TODAY = dt.date.today()
+#: today in the test region (RU-BRY, Moscow time), as the pages count days overdue: the
+#: machine's date is a day behind between 21:00 and midnight UTC
+TODAY = dt.datetime.now(zoneinfo.ZoneInfo("Europe/Moscow")).date()
 
 
 def _user_id(app, email: str) -> int:
