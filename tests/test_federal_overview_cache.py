@@ -12,8 +12,11 @@ from sqlalchemy import update
 
 from cci.foundation import tenancy
 from cci.foundation.db import db
+from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
+from cci.foundation.models import Office
 from cci.foundation.models import Region
+from cci.foundation.models import campaign_regions
 from cci.web import overview_cache
 
 from test_federal_overview import _federal_job
@@ -160,10 +163,6 @@ def test_the_directory_fingerprint_moves_with_every_name_and_count_it_stands_for
     """Each change the overview shows beside a run's figures gives another fingerprint: an
     office switched off, a campaign renamed, a region added to a campaign, a campaign marked
     as sample data; and nothing else does (the same rows read twice)."""
-    from cci.foundation.models import Campaign
-    from cci.foundation.models import Office
-    from cci.foundation.models import campaign_regions
-
     def fingerprint() -> str:
         with app.test_request_context():
             return overview_cache.directory_fingerprint(four)

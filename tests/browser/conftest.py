@@ -88,12 +88,11 @@ def in_flight() -> InFlight:
 
 
 @pytest.fixture(autouse=True)
-def _live_server_idle(request):
-    """After a test that used the live server (and closed its browser context), wait until
-    the server has answered everything, before the tables are emptied."""
+def _servers_idle():
+    """After a test (its browser context closed, its own server stopped), wait until every
+    request its app took is handled, before the tables are emptied (at once when none is)."""
     yield
-    if "live_server" in request.fixturenames:
-        IN_FLIGHT.wait_idle()
+    IN_FLIGHT.wait_idle()
 
 
 @pytest.fixture(scope="session")
