@@ -13,7 +13,9 @@ submit part's configuration):
   and a template-only page of the same app (``/account/password``: a logged-in page that
   renders a form and reads nothing), each by :data:`CLIENTS` concurrent logged-in analysts
   back to back for ``BENCH_FEDERAL_SECONDS`` (default 15) s: p50/p95/p99 and pages per second;
-  ``federal_ratio_to_ceiling`` is the overview's throughput over the template page's;
+  ``federal_ratio_to_ceiling`` is the overview's throughput over the template page's; and
+  what one page cost each group of processes (gunicorn, PostgreSQL, Redis, this load
+  generator), in ms of CPU;
 * the overview's XLSX export, one request at a time (the median of :data:`EXPORT_TRIES`),
   against the query that feeds it, in this process (the median of as many calls of
   ``federal_overview_with_movement``): ``export_ratio_to_query``.
@@ -31,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import cpu
 from bench import submit
 from bench.submit import HTTPError
 from bench.submit import Tally
@@ -239,8 +242,17 @@ async def export_seconds(analyst: Analyst, campaign_id: int) -> float:
     return statistics.median(times)
 
 
-async def _measure(app, campaign_id: int, port: int, results: dict) -> None:
-    analysts = [Analyst(port, n) for n in range(CLIENTS)]
+async def _metered(web_pid: int, analysts: list[Analyst], path: str,
+                   expect: bytes = b"") -> tuple[Tally, dict[str, float]]:
+    """A measured phase, and what one page cost each group of processes, in ms of CPU."""
+    meter = cpu.Meter(cpu.bench_groups(web_pid, [])).start()
+    tally = await phase(analysts, path, SECONDS, expect=expect)
+    meter.stop()
+    return tally, meter.per_answer_ms(tally.accepted)
+
+
+async def _measure(app, campaign_id: int, server: submit.Server, results: dict) -> None:
+    analysts = [Analyst(server.port, n) for n in range(CLIENTS)]
     for analyst in analysts:
         await analyst.log_in()
     overview = f"/federal/?campaign={campaign_id}"
@@ -249,8 +261,8 @@ async def _measure(app, campaign_id: int, port: int, results: dict) -> None:
     mark = b'id="federation-figures"'
     await phase(analysts, overview, WARMUP_SECONDS, expect=mark)
     await phase(analysts, TEMPLATE_PAGE, WARMUP_SECONDS)
-    federal = await phase(analysts, overview, SECONDS, expect=mark)
-    ceiling = await phase(analysts, TEMPLATE_PAGE, SECONDS)
+    federal, federal_cpu = await _metered(server.process.pid, analysts, overview, mark)
+    ceiling, ceiling_cpu = await _metered(server.process.pid, analysts, TEMPLATE_PAGE)
     export = await export_seconds(analysts[0], campaign_id)
     for analyst in analysts:
         analyst.connection.close()
@@ -262,6 +274,7 @@ async def _measure(app, campaign_id: int, port: int, results: dict) -> None:
         federal_p99_ms=round(federal.percentile(99), 1),
         federal_pages_per_second=round(federal.per_second(), 1),
         federal_errors=federal.error_count,
+        federal_cpu_ms_per_page=federal_cpu, ceiling_cpu_ms_per_page=ceiling_cpu,
         ceiling_p95_ms=round(ceiling.percentile(95), 1),
         ceiling_pages_per_second=round(ceiling.per_second(), 1),
         federal_ratio_to_ceiling=round(ratio, 3),
@@ -274,9 +287,11 @@ async def _measure(app, campaign_id: int, port: int, results: dict) -> None:
         f"p95 {federal.percentile(95):.1f} ms (goal < {GOAL_P95_MS:.0f}: "
         f"{verdict[federal.percentile(95) < GOAL_P95_MS]}), errors {federal.error_count}"
         + (f" {federal.samples}" if federal.samples else ""))
+    say(submit.cpu_line(federal_cpu, "page"))
     say(f"template-only page {TEMPLATE_PAGE}: {ceiling.per_second():.1f} pages/s, "
         f"p95 {ceiling.percentile(95):.1f} ms; the overview's throughput is {ratio:.2f} × it "
         f"(goal ≥ {GOAL_RATIO}: {verdict[ratio >= GOAL_RATIO]})")
+    say(submit.cpu_line(ceiling_cpu, "page"))
     say(f"federal XLSX export {1000 * export:.1f} ms; the query that feeds it "
         f"{1000 * query:.1f} ms; ratio {export / query:.2f} (goal < {GOAL_EXPORT:.0f}: "
         f"{verdict[export / query < GOAL_EXPORT]})")
@@ -312,7 +327,7 @@ def bench_federal(app, results: dict, kept: int | None = None) -> None:
     server = submit.start_server("federal", "wsgi:app", logs)
     try:
         asyncio.run(submit.wait_ready(server, "/login"))
-        asyncio.run(_measure(app, campaign_id, server.port, results))
+        asyncio.run(_measure(app, campaign_id, server, results))
     finally:
         submit.stop_servers([server])
     problems = server.log_problems()

@@ -925,12 +925,12 @@ def _line(name: str, tally: Tally) -> str:
             f"errors {tally.error_count}")
 
 
-def _cpu_line(ms: dict[str, float]) -> str:
-    """What one answer cost each group of processes during the phase, in ms of CPU."""
+def cpu_line(ms: dict[str, float], unit: str = "answer") -> str:
+    """What one answer (or page) cost each group of processes during the phase, in ms of CPU."""
     if not ms:
-        return "    CPU per answer: no answers"
+        return f"    CPU per {unit}: no {unit}s"
     parts = ", ".join(f"{CPU_GROUPS[name]} {ms[name]:.2f}" for name in CPU_GROUPS if name in ms)
-    return (f"    CPU per answer, ms: {parts}; the machine in all {ms['machine']:.2f} "
+    return (f"    CPU per {unit}, ms: {parts}; the machine in all {ms['machine']:.2f} "
             f"({os.cpu_count()} cores)")
 
 
@@ -1011,7 +1011,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         # first delivery to its last answer stored, is the stored throughput
         say(_line("platform", sat_real))
         cpu_real = meter.per_answer_ms(sat_real.accepted)
-        say(_cpu_line(cpu_real))
+        say(cpu_line(cpu_real))
         say(f"  the platform's background work (the recompute the answers scheduled) done "
             f"{wait_idle(app):.0f} s after the phase")
         meter = cpu.Meter(cpu.bench_groups(ceiling.process.pid, worker_pids)).start()
@@ -1020,14 +1020,14 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         meter.stop()
         cpu_ceiling = meter.per_answer_ms(sat_ceiling.accepted)
         say(_line("ceiling (one INSERT)", sat_ceiling))
-        say(_cpu_line(cpu_ceiling))
+        say(cpu_line(cpu_ceiling))
         meter = cpu.Meter(cpu.bench_groups(floor.process.pid, worker_pids)).start()
         sat_floor = await kiosk_phase(floor.port, kiosks, SATURATION_CLIENTS, SATURATION_SECONDS,
                                       accepted_floor)
         meter.stop()
         cpu_floor = meter.per_answer_ms(sat_floor.accepted)
         say(_line("Flask floor", sat_floor))
-        say(_cpu_line(cpu_floor))
+        say(cpu_line(cpu_floor))
 
         say(f"latency: {LATENCY_CLIENTS} concurrent kiosk senders for {LATENCY_SECONDS:.0f} s each")
         lat_real = await kiosk_phase(real.port, kiosks, LATENCY_CLIENTS, LATENCY_SECONDS,

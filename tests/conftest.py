@@ -28,6 +28,7 @@ if not os.environ.get("REDIS_URL"):
 
 from argon2 import profiles  # noqa: E402
 from sqlalchemy import Table  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from cci import create_app  # noqa: E402
@@ -245,3 +246,27 @@ def build():
     yield do
     for application in apps:
         application.extensions["cci.engine"].dispose()
+
+
+class Statements:
+    """SQL statements and commits on the app's engine while in the block."""
+
+    def __init__(self, app):
+        self.engine = app.extensions["cci.engine"]
+        self.sql: list[str] = []
+        self.commits = 0
+
+    def _statement(self, _conn, _cursor, statement, *_args) -> None:
+        self.sql.append(statement.split("\n")[0][:120])
+
+    def _commit(self, _conn) -> None:
+        self.commits += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)

@@ -14,6 +14,7 @@ from cci.foundation.db import db
 from cci.foundation.models import LoginSession
 from cci.foundation.models import User
 from conftest import PASSWORD
+from conftest import Statements
 
 
 def _log_in(app, email: str):
@@ -149,3 +150,14 @@ def test_the_session_key_is_stored_hashed(app, make_user):
     with app.app_context(), tenancy.federal_scope("test"):
         dump = " ".join(str(v) for v in db.execute(select(LoginSession.__table__)).one())
     assert key not in dump
+
+
+def test_a_staff_request_reads_its_session_and_user_in_one_statement(app, make_user):
+    """Every staff page asks who is logged in: one round trip, not one for the session and
+    another for its user."""
+    client = _log_in(app, make_user("regional_admin", "RU-BRY"))
+    assert _opens_account(client)  # warm
+    with Statements(app) as seen:
+        assert _opens_account(client)
+    who = [s for s in seen.sql if s.startswith(("SELECT login_sessions.id", "SELECT users.id"))]
+    assert len(who) == 1, "\n".join(seen.sql)

@@ -9,7 +9,6 @@ import datetime as dt
 import random
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -24,6 +23,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import Office
 from cci.foundation.models import Region
 from cci.foundation.models import Response
+from conftest import Statements
 from engine_helpers import DAY
 from engine_helpers import answer
 from engine_helpers import offices
@@ -49,30 +49,6 @@ from test_quality import varied
 #: office hours, bursts per device and per address, near-duplicates: two), in one transaction
 #: ("last seen" is written once a minute). Up from here means a query crept into the path.
 KIOSK_ANSWER_STATEMENTS = 10
-
-
-class Statements:
-    """SQL statements and commits on the app's engine while in the block."""
-
-    def __init__(self, app):
-        self.engine = app.extensions["cci.engine"]
-        self.sql: list[str] = []
-        self.commits = 0
-
-    def _statement(self, _conn, _cursor, statement, *_args) -> None:
-        self.sql.append(statement.split("\n")[0][:120])
-
-    def _commit(self, _conn) -> None:
-        self.commits += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        event.listen(self.engine, "commit", self._commit)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._statement)
-        event.remove(self.engine, "commit", self._commit)
 
 
 def test_a_kiosk_answer_is_stored_with_its_flags_before_it_is_acknowledged(app, paired):

@@ -16,6 +16,7 @@ import secrets
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cci.foundation import tenancy
 from cci.foundation.db import db
@@ -49,7 +50,9 @@ def resolve(key: str | None, user_id: int, idle: dt.timedelta) -> User | None:
     if not key:
         return None
     with tenancy.federal_scope("load the logged-in user"):
-        row = db.scalar(select(LoginSession).where(LoginSession.key_hash == _digest(key)))
+        # the session and its user in one round trip: this runs on every staff request
+        row = db.scalar(select(LoginSession).options(joinedload(LoginSession.user))
+                        .where(LoginSession.key_hash == _digest(key)))
         if row is None or row.user_id != user_id:
             return None
         now = utcnow()
