@@ -112,11 +112,12 @@ class Meter:
         self.seconds["other"] = max(0.0, self.seconds["machine"] - grouped)
         return self.seconds
 
-    def per_answer_ms(self, answers: int) -> dict[str, float]:
-        """Milliseconds of CPU per answer by group (and "machine": all of it)."""
-        if not answers:
+    def ms_each(self, count: int) -> dict[str, float]:
+        """Milliseconds of CPU per answer (or page) by group (and "machine": all of it), over
+        the ``count`` the phase handled."""
+        if not count:
             return {}
-        return {name: round(1000 * value / answers, 2) for name, value in self.seconds.items()}
+        return {name: round(1000 * value / count, 2) for name, value in self.seconds.items()}
 
 
 def bench_groups(web_pid: int, worker_pids: Iterable[int]) -> list[Group]:

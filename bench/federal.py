@@ -248,7 +248,7 @@ async def _metered(web_pid: int, analysts: list[Analyst], path: str,
     meter = cpu.Meter(cpu.bench_groups(web_pid, [])).start()
     tally = await phase(analysts, path, SECONDS, expect=expect)
     meter.stop()
-    return tally, meter.per_answer_ms(tally.accepted)
+    return tally, meter.ms_each(tally.accepted)
 
 
 async def _measure(app, campaign_id: int, server: submit.Server, results: dict) -> None:

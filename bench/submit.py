@@ -1010,7 +1010,7 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         # a 201 is sent once the answer is stored with its flags: the phase's rate, from its
         # first delivery to its last answer stored, is the stored throughput
         say(_line("platform", sat_real))
-        cpu_real = meter.per_answer_ms(sat_real.accepted)
+        cpu_real = meter.ms_each(sat_real.accepted)
         say(cpu_line(cpu_real))
         say(f"  the platform's background work (the recompute the answers scheduled) done "
             f"{wait_idle(app):.0f} s after the phase")
@@ -1018,14 +1018,14 @@ async def _run(app, offices, registered, logs: Path, results: dict) -> None:
         sat_ceiling = await kiosk_phase(ceiling.port, kiosks, SATURATION_CLIENTS,
                                         SATURATION_SECONDS, accepted_ceiling)
         meter.stop()
-        cpu_ceiling = meter.per_answer_ms(sat_ceiling.accepted)
+        cpu_ceiling = meter.ms_each(sat_ceiling.accepted)
         say(_line("ceiling (one INSERT)", sat_ceiling))
         say(cpu_line(cpu_ceiling))
         meter = cpu.Meter(cpu.bench_groups(floor.process.pid, worker_pids)).start()
         sat_floor = await kiosk_phase(floor.port, kiosks, SATURATION_CLIENTS, SATURATION_SECONDS,
                                       accepted_floor)
         meter.stop()
-        cpu_floor = meter.per_answer_ms(sat_floor.accepted)
+        cpu_floor = meter.ms_each(sat_floor.accepted)
         say(_line("Flask floor", sat_floor))
         say(cpu_line(cpu_floor))
 

@@ -40,9 +40,9 @@ def test_an_ended_childs_cpu_counts_in_its_group_and_not_in_the_bench_process():
     assert seconds["jobs"] >= 0.35
     assert seconds["load"] < 0.2  # waiting for a line costs this process next to nothing
     assert seconds["machine"] >= seconds["jobs"]
-    per_answer = meter.per_answer_ms(100)
+    per_answer = meter.ms_each(100)
     assert per_answer["jobs"] == round(1000 * seconds["jobs"] / 100, 2)
-    assert meter.per_answer_ms(0) == {}
+    assert meter.ms_each(0) == {}
 
 
 # A process whose child burns about 0.4 s of CPU, says so and stays alive.
