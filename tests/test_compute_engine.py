@@ -19,6 +19,7 @@ from cci.collection.intake import IntakeError
 from cci.foundation import jobs
 from cci.foundation import tenancy
 from cci.foundation.db import db
+from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.index import compute
 from engine_helpers import _region
@@ -194,6 +195,56 @@ def test_draft_runs_are_never_current(app, campaign):
     assert run_row(app, draft).published_at is None
     with app.app_context():
         assert compute.current_run(campaign, "cci-2023") is None
+
+
+def test_the_current_runs_of_many_campaigns_are_each_ones_current_run(app, tenants):
+    """current_runs (one statement, for trends and default campaigns) picks what current_run
+    picks per campaign: the highest id among published, succeeded, non-draft runs."""
+    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    with app.app_context(), tenancy.federal_scope("test"):
+        def campaign(name: str, key: str, quarter: int):
+            starts = dt.date(2026, 3 * quarter - 2, 1)
+            return save_campaign(name=name, methodology_key=key, starts_on=starts,
+                                 ends_on=starts + dt.timedelta(days=80),
+                                 region_codes=["RU-BRY"])
+
+        a, b = campaign("A", "cci-2023", 1), campaign("B", "cci-2022", 2)
+        c = campaign("C", "cci-2023", 3)
+        db.flush()
+
+        def run(of, key: str, status: str = "succeeded", draft: bool = False,
+                published: bool = True) -> int:
+            row = ComputationRun(campaign_id=of.id, methodology_key=key, status=status,
+                                 is_draft=draft, published_at=now if published else None)
+            db.add(row)
+            db.flush()
+            return row.id
+
+        run(a, "cci-2023")
+        a_current = run(a, "cci-2023")
+        run(a, "cci-2023", draft=True)
+        run(a, "cci-2023", status="failed", published=False)
+        run(a, "cci-2023", published=False)
+        a_pilot = run(a, "cci-2022")
+        b_current = run(b, "cci-2023")
+        b_own = run(b, "cci-2022")
+        run(c, "cci-2023", draft=True, published=False)
+        db.commit()
+        campaigns = [c, b, a]  # newest first, as pages list them
+        for key in ("cci-2023", "cci-2022"):
+            each = {x.id: compute.current_run(x.id, key) for x in campaigns}
+            assert compute.current_runs(campaigns, key) == {
+                k: v for k, v in each.items() if v is not None}
+        assert {k: r.id for k, r in compute.current_runs(campaigns, "cci-2023").items()} == {
+            a.id: a_current, b.id: b_current}
+        assert {k: r.id for k, r in compute.current_runs(campaigns, "cci-2022").items()} == {
+            a.id: a_pilot, b.id: b_own}
+        # of each campaign's own version
+        assert {k: r.id for k, r in compute.current_runs(campaigns).items()} == {
+            a.id: a_current, b.id: b_own}
+        assert compute.current_runs([]) == {}
+        assert compute.latest_with_results(campaigns) == b
+        assert compute.latest_with_results([c]) is None
 
 
 def test_row_order_does_not_change_the_results(app, tenants):

@@ -26,6 +26,7 @@ from cci.foundation.models import User
 from cci.index import compute
 from cci.index.dashboards import coverage_warnings
 from cci.index.reports import region_report
+from conftest import Statements
 from engine_helpers import answer
 from engine_helpers import campaign  # noqa: F401 (a fixture)
 from engine_helpers import checklist
@@ -251,6 +252,29 @@ def test_the_trend_names_each_campaigns_run(app, client, campaign, make_user, lo
     assert f"2025-Q1 №{first_run} 60,0" in table and f"2025-Q2 №{second_run} 90,0" in table
     office_page = text(client.get(f"/r/RU-KYA/offices/{kya[0]}?campaign={campaign}"))
     assert f"2025-Q1 №{first_run} 60,0" in office_page
+
+
+def test_the_trend_reads_the_same_few_statements_however_many_campaigns(app, tenants):
+    """A quarterly product: the region's trend reads its campaigns, their current runs and
+    their rows in three statements, not one per campaign."""
+    from cci.index.dashboards import trend
+
+    published = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with app.app_context(), tenancy.federal_scope("test"):
+        for quarter in range(12):
+            starts = dt.date(2023 + quarter // 4, 3 * (quarter % 4) + 1, 1)
+            held = save_campaign(name=f"Q{quarter}", methodology_key="cci-2023",
+                                 starts_on=starts, ends_on=starts + dt.timedelta(days=80),
+                                 region_codes=["RU-KYA"])
+            db.flush()
+            db.add(ComputationRun(campaign_id=held.id, methodology_key="cci-2023",
+                                  status="succeeded", published_at=published))
+        db.commit()
+    with app.app_context():
+        region = db.scalar(select(Region).where(Region.code == "RU-KYA"))
+        with tenancy.region_scope(region.id, "test"), Statements(app) as seen:
+            trend(region.id, "cci-2023")
+    assert len(seen.sql) == 3, "\n".join(seen.sql)
 
 
 def test_the_indicator_page_shows_the_answers_behind_a_figure(app, client, kya, make_user,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
@@ -456,18 +457,49 @@ def mark_failed(run_id: int, message: str) -> None:
         session.commit()
 
 
+def shown_runs():
+    """The conditions of a run pages and the API may show: succeeded, not a draft,
+    published."""
+    return (ComputationRun.status == "succeeded", ComputationRun.is_draft.is_(False),
+            ComputationRun.published_at.is_not(None))
+
+
 def current_run(campaign_id: int, methodology_key: str) -> ComputationRun | None:
     """The published run over the newest inputs (the highest id, not the latest published):
     what pages and the API show as "current"."""
     return db.scalar(
         select(ComputationRun)
         .where(ComputationRun.campaign_id == campaign_id,
-               ComputationRun.methodology_key == methodology_key,
-               ComputationRun.status == "succeeded",
-               ComputationRun.is_draft.is_(False),
-               ComputationRun.published_at.is_not(None))
+               ComputationRun.methodology_key == methodology_key, *shown_runs())
         .order_by(ComputationRun.id.desc()).limit(1)
     )
+
+
+def current_runs(campaigns: Sequence[Campaign], methodology_key: str | None = None
+                 ) -> dict[int, ComputationRun]:
+    """:func:`current_run` of each campaign, by campaign id, in one statement (a region's
+    trend reads every campaign it took part in, a list grows by one a quarter): of
+    ``methodology_key``, or of each campaign's own version. A campaign without one is not in
+    the mapping."""
+    if not campaigns:
+        return {}
+    latest = select(func.max(ComputationRun.id)).where(
+        ComputationRun.campaign_id.in_([c.id for c in campaigns]), *shown_runs())
+    if methodology_key is not None:
+        latest = latest.where(ComputationRun.methodology_key == methodology_key)
+    else:
+        latest = latest.join(Campaign, Campaign.id == ComputationRun.campaign_id).where(
+            ComputationRun.methodology_key == Campaign.methodology_key)
+    runs = db.scalars(select(ComputationRun).where(
+        ComputationRun.id.in_(latest.group_by(ComputationRun.campaign_id))))
+    return {run.campaign_id: run for run in runs}
+
+
+def latest_with_results(campaigns: Sequence[Campaign]) -> Campaign | None:
+    """The first of ``campaigns`` (newest first, as pages list them) with a current run of
+    its own methodology version: what a results page opens on by default."""
+    runs = current_runs(campaigns)
+    return next((c for c in campaigns if c.id in runs), None)
 
 
 

@@ -14,7 +14,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
-from cci.index.compute import current_run
+from cci.index.compute import current_runs
 
 
 @dataclass
@@ -42,11 +42,9 @@ def region_campaigns(region_id: int) -> list[Campaign]:
 def trend(region_id: int, methodology_key: str, office_id: int | None = None) -> list[TrendPoint]:
     """The region's (or one of its offices') index in every campaign of the region with a
     published run of this methodology version, oldest first; each point names its run."""
-    runs = {}
-    for campaign in region_campaigns(region_id):
-        run = current_run(campaign.id, methodology_key)
-        if run is not None:
-            runs[run.id] = (campaign, run)
+    campaigns = region_campaigns(region_id)
+    current = current_runs(campaigns, methodology_key)
+    runs = {current[c.id].id: (c, current[c.id]) for c in campaigns if c.id in current}
     if not runs:
         return []
     level = (RunResult.level == "office") & (RunResult.office_id == office_id) \

@@ -20,6 +20,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Office
 from cci.foundation.models import RunResult
+from cci.index import compute
 from cci.methodology.contract import RESPONDENT_TYPES
 from cci.methodology.figures import INDEX_DECIMALS
 
@@ -278,9 +279,7 @@ def previous_run(run: ComputationRun) -> ComputationRun | None:
             select(ComputationRun).join(Campaign, Campaign.id == ComputationRun.campaign_id)
             .where(Campaign.ends_on < campaign.starts_on,
                    ComputationRun.methodology_key == run.methodology_key,
-                   ComputationRun.status == "succeeded",
-                   ComputationRun.is_draft.is_(False),
-                   ComputationRun.published_at.is_not(None))
+                   *compute.shown_runs())
             .order_by(Campaign.ends_on.desc(), Campaign.id.desc(), ComputationRun.id.desc())
             .limit(1))
 

@@ -102,8 +102,7 @@ def chosen_run():
     campaign: Campaign | None
     if campaign_id is None:
         # the latest campaign with published results, else the latest
-        campaign = next((c for c in campaigns
-                         if compute.current_run(c.id, c.methodology_key)), campaigns[0])
+        campaign = compute.latest_with_results(campaigns) or campaigns[0]
     else:
         campaign = next((c for c in campaigns if c.id == campaign_id), None)
     if campaign is None:

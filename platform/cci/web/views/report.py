@@ -37,8 +37,7 @@ def _chosen() -> dict:
     campaign_id = request.args.get("campaign", type=int)
     campaign: Campaign | None
     if campaign_id is None:
-        campaign = next((c for c in campaigns if compute.current_run(c.id, c.methodology_key)),
-                        campaigns[0])
+        campaign = compute.latest_with_results(campaigns) or campaigns[0]
     else:
         campaign = next((c for c in campaigns if c.id == campaign_id), None)
     if campaign is None:

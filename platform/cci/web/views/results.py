@@ -327,13 +327,11 @@ def office_results(office: Office) -> dict:
     """The office page's results: the chosen campaign's figures of the office, its standing
     and coverage, its trend, and the checklists with the auditors' evidence."""
     campaigns, campaign, version, versions, run = chosen()
-    if run is None:
+    if run is None and request.args.get("campaign") is None:
         # the latest campaign with published results
-        for candidate in campaigns:
-            found = compute.current_run(candidate.id, candidate.methodology_key)
-            if found is not None and request.args.get("campaign") is None:
-                campaigns, campaign, version, versions, run = chosen(candidate.id)
-                break
+        candidate = compute.latest_with_results(campaigns)
+        if candidate is not None:
+            campaigns, campaign, version, versions, run = chosen(candidate.id)
     if run is None:
         return {"campaigns": campaigns, "campaign": campaign, "version": version,
                 "versions": versions, "report": None, "row": None}
