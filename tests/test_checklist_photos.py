@@ -16,6 +16,8 @@ from cci.collection import photos
 from cci.foundation import tenancy
 from cci.foundation.db import db
 from cci.foundation.models import ChecklistPhoto
+from cci.web.views import checklist_photos
+from conftest import Statements
 
 from test_checklists import audit_entries
 from test_checklists import bry_admin  # noqa: F401 - fixture
@@ -116,6 +118,32 @@ def test_photos_attached_shown_and_removed(app, client, campaigns, bry_admin):
     assert removed.status_code == 302
     assert [p.filename for p in photos_of(app)] == ["табличка.png"]
     assert [e.action for e in audit_entries(app)][-1] == "checklist.photo_remove"
+
+
+def test_the_photos_of_many_checklists_are_read_in_one_statement(app, client, campaigns,
+                                                                 bry_admin):
+    """An office page shows a checklist per objective indicator, each with its photos: one
+    statement for all of them, each checklist's photos under its own parameters."""
+    first, second = offices(app, "RU-BRY")[:2]
+    for office, files in ((first, [("photos__stop_nearby", ("a.png", image_bytes("PNG", (64, 48)))),
+                                   ("photos__parking", ("b.png", image_bytes("PNG", (64, 48))))]),
+                          (second, [("photos__stop_nearby",
+                                     ("c.png", image_bytes("PNG", (64, 48))))])):
+        reply = _upload(client, form_url("RU-BRY", campaigns["cci-2022"], office, "O-V.2"), files)
+        assert reply.status_code == 302, reply.get_data(as_text=True)[:300]
+    with app.test_request_context(), tenancy.federal_scope("test"):
+        rows = stored(app)
+        names = {row.office_id: row.id for row in rows}
+        with Statements(app) as seen:
+            found = checklist_photos.listings(rows)
+        assert len(seen.sql) == 1
+        shown = {checklist: {parameter: [p.filename for p in items]
+                             for parameter, items in by_parameter.items()}
+                 for checklist, by_parameter in found.items()}
+        assert shown == {names[first]: {"stop_nearby": ["a.png"], "parking": ["b.png"]},
+                         names[second]: {"stop_nearby": ["c.png"]}}
+        assert all(checklist_photos.listing(row) == found[row.id] for row in rows)
+        assert checklist_photos.listings([]) == {} and checklist_photos.listing(None) == {}
 
 
 def test_a_refused_photo_saves_nothing(app, client, campaigns, bry_admin):

@@ -4,6 +4,7 @@ exist for the reader: 404); removal by whoever may change the checklist, audited
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Response
@@ -91,13 +92,22 @@ def attach(row: Checklist, prepared: dict[str, list[photos.Photo]]) -> int:
 
 def listing(row: Checklist | None) -> dict[str, list[Shown]]:
     """The checklist's photos by parameter (their names only: the images load by URL)."""
-    if row is None:
+    return listings([row]).get(row.id, {}) if row is not None else {}
+
+
+def listings(rows: Sequence[Checklist]) -> dict[int, dict[str, list[Shown]]]:
+    """:func:`listing` of each checklist, by checklist id, in one statement (an office page
+    shows a checklist per objective indicator)."""
+    if not rows:
         return {}
-    shown: dict[str, list[Shown]] = {}
-    for photo_id, parameter, filename in db.execute(
-            select(ChecklistPhoto.id, ChecklistPhoto.parameter, ChecklistPhoto.filename)
-            .where(ChecklistPhoto.checklist_id == row.id).order_by(ChecklistPhoto.id)):
-        shown.setdefault(parameter, []).append(Shown(photo_id, filename))
+    shown: dict[int, dict[str, list[Shown]]] = {}
+    for checklist_id, photo_id, parameter, filename in db.execute(
+            select(ChecklistPhoto.checklist_id, ChecklistPhoto.id, ChecklistPhoto.parameter,
+                   ChecklistPhoto.filename)
+            .where(ChecklistPhoto.checklist_id.in_([row.id for row in rows]))
+            .order_by(ChecklistPhoto.id)):
+        shown.setdefault(checklist_id, {}).setdefault(parameter, []).append(
+            Shown(photo_id, filename))
     return shown
 
 

@@ -40,7 +40,7 @@ from cci.web.comment_text import theme_name
 from cci.web.numbers import number
 from cci.web.views import found_or_404
 from cci.web.views.areas import region_bp
-from cci.web.views.checklist_photos import listing as photo_listing
+from cci.web.views.checklist_photos import listings as photo_listings
 
 
 def published_versions(campaign_id: int) -> list[str]:
@@ -342,6 +342,7 @@ def office_results(office: Office) -> dict:
         Checklist.campaign_id == campaign.id,
         (Checklist.office_id == office.id) | Checklist.office_id.is_(None))).all()
     by_code = {i.code: i for i in indicator_set.indicators}
+    photos = photo_listings(checklists)
     return {
         "campaigns": campaigns, "campaign": campaign, "version": version, "versions": versions,
         "report": report, "row": report.office(office.id), "indicator_set": indicator_set,
@@ -349,7 +350,7 @@ def office_results(office: Office) -> dict:
         "trend_chart": trend_chart(points, _("Office index by campaign")),
         "trend_export": ("region.office_trend_export",
                          {"office_id": office.id, "campaign": campaign.id, "version": version}),
-        "checklists": [(by_code.get(c.indicator), c, photo_listing(c)) for c in checklists
+        "checklists": [(by_code.get(c.indicator), c, photos.get(c.id, {})) for c in checklists
                        if c.indicator in by_code],
         "may_see_photos": may_open("region.checklist_photo"),
         "rule_labels": quality.rule_labels(), "channel_labels": channel_labels(),
