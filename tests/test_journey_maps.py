@@ -19,6 +19,7 @@ from cci.foundation.models import AuditEntry
 from cci.foundation.models import JourneyMap
 from cci.foundation.models import JourneyMapVersion
 from cci.index import cx_reports
+from conftest import Statements
 from conftest import region_id
 
 STAGES = ["Поиск информации", "Решение о выборе", "Подача заявления в ЦЗН",
@@ -383,3 +384,34 @@ def test_pdf_pages_are_a3_landscape(app, client, adopted):
     first = document.pages[0]
     # 420 × 297 mm in CSS pixels (96 per inch)
     assert (round(first.width), round(first.height)) == (1587, 1123)
+
+
+def test_the_lists_of_maps_read_as_many_statements_for_many_maps_as_for_one(
+        app, client, adopted, make_user, login):
+    """A region keeps a map per office, the federation sees every region's: the lists read
+    each map's versions in one statement, not one per map."""
+    def statements(path: str) -> int:
+        assert client.get(path).status_code == 200  # warm
+        with Statements(app) as seen:
+            assert client.get(path).status_code == 200
+        return len(seen.sql)
+
+    client.post(f"/r/RU-BRY/maps/{adopted}/publish")
+    before = statements("/r/RU-BRY/maps/")
+    with app.app_context(), tenancy.federal_scope("test"):
+        from cci.foundation.models import Office
+        offices = db.scalars(select(Office.id).where(
+            Office.region_id == region_id(app, "RU-BRY"))).all()
+    assert len(offices) >= 2
+    for office in offices:
+        assert client.post("/r/RU-BRY/maps/adopt", data={
+            "template_id": template_id(app), "office_id": office}).status_code == 302
+    assert statements("/r/RU-BRY/maps/") == before
+    client.post("/logout")
+    login(make_user("federal_analyst"))
+    many = statements("/federal/maps/")
+    with app.app_context(), tenancy.federal_scope("test"):
+        for extra in db.scalars(select(JourneyMap).where(JourneyMap.office_id.is_not(None))):
+            db.delete(extra)
+        db.commit()
+    assert statements("/federal/maps/") == many

@@ -22,6 +22,7 @@ import copy
 import json
 import re
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from typing import cast
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cci.foundation import audit
 from cci.foundation import tenancy
@@ -174,10 +176,25 @@ def _may_read_region(region_id: int) -> bool:
 
 
 def versions_of(journey_map: JourneyMap) -> list[JourneyMapVersion]:
-    with _scope_of(journey_map):
-        return list(db.scalars(select(JourneyMapVersion)
-                               .where(JourneyMapVersion.map_id == journey_map.id)
-                               .order_by(JourneyMapVersion.number)))
+    return versions_by_map([journey_map])[journey_map.id]
+
+
+def versions_by_map(maps: Sequence[JourneyMap]) -> dict[int, list[JourneyMapVersion]]:
+    """Each map's versions in their order, by map id: one statement for the templates and
+    one for the regions' maps, however many (a region's list has a map per office)."""
+    found: dict[int, list[JourneyMapVersion]] = {m.id: [] for m in maps}
+    templates = [m for m in maps if owner_region(m) is None]
+    own = [m for m in maps if owner_region(m) is not None]
+    for group in (templates, own):
+        if not group:
+            continue
+        with _scope_of(group[0]):
+            for version in db.scalars(
+                    select(JourneyMapVersion)
+                    .where(JourneyMapVersion.map_id.in_([m.id for m in group]))
+                    .order_by(JourneyMapVersion.map_id, JourneyMapVersion.number)):
+                found[version.map_id].append(version)
+    return found
 
 
 def _scope_of(journey_map: JourneyMap):
@@ -188,12 +205,21 @@ def _scope_of(journey_map: JourneyMap):
 
 
 def latest_published(journey_map: JourneyMap) -> JourneyMapVersion | None:
-    published = [v for v in versions_of(journey_map) if v.status == "published"]
-    return published[-1] if published else None
+    return published_in(versions_of(journey_map))
 
 
 def draft_of(journey_map: JourneyMap) -> JourneyMapVersion | None:
-    return next((v for v in versions_of(journey_map) if v.status == "draft"), None)
+    return draft_in(versions_of(journey_map))
+
+
+def published_in(versions: Sequence[JourneyMapVersion]) -> JourneyMapVersion | None:
+    """The newest published of a map's versions (in their order)."""
+    published = [v for v in versions if v.status == "published"]
+    return published[-1] if published else None
+
+
+def draft_in(versions: Sequence[JourneyMapVersion]) -> JourneyMapVersion | None:
+    return next((v for v in versions if v.status == "draft"), None)
 
 
 def maps_of_region(region_id: int) -> list[JourneyMap]:
@@ -507,11 +533,13 @@ def departures_by_region() -> list[tuple[JourneyMap, JourneyMapVersion | None, l
     template version it was based on (the federal scope: across regions)."""
     out: list[tuple[JourneyMap, JourneyMapVersion | None, list[Departure]]] = []
     with tenancy.federal_scope("a federal analyst compares regions' maps with the template"):
-        maps = db.scalars(select(JourneyMap).where(JourneyMap.region_id.is_not(None))
+        maps = db.scalars(select(JourneyMap).options(joinedload(JourneyMap.office))
+                          .where(JourneyMap.region_id.is_not(None))
                           .order_by(JourneyMap.region_id, JourneyMap.office_id.is_not(None),
                                     JourneyMap.id)).all()
+        versions = versions_by_map(maps)
         for journey_map in maps:
-            version = latest_published(journey_map)
+            version = published_in(versions[journey_map.id])
             if version is None:
                 out.append((journey_map, None, []))
                 continue

@@ -235,12 +235,13 @@ def _region_of(journey_map: JourneyMap) -> Region | None:
 @login_required
 def maps():
     own = journey_maps.maps_of_region(g.region.id)
+    versions = journey_maps.versions_by_map(own)
     offices = db.scalars(select(Office).where(Office.active.is_(True))
                          .order_by(Office.kind.desc(), Office.code)).all()
     return render_template("maps/region_index.html", region=g.region, maps=own,
                            templates=journey_maps.templates(), offices=offices,
-                           latest={m.id: journey_maps.latest_published(m) for m in own},
-                           drafts={m.id: journey_maps.draft_of(m) for m in own},
+                           latest={m.id: journey_maps.published_in(versions[m.id]) for m in own},
+                           drafts={m.id: journey_maps.draft_in(versions[m.id]) for m in own},
                            may_edit=may_open("region.map_adopt"))
 
 
@@ -339,10 +340,12 @@ def _template(map_id: int) -> JourneyMap:
 def federal_maps():
     adopted = journey_maps.departures_by_region()
     regions = {r.id: r for r in db.scalars(select(Region))}
-    return render_template("maps/federal_index.html", templates=journey_maps.templates(),
+    templates = journey_maps.templates()
+    versions = journey_maps.versions_by_map(templates)
+    return render_template("maps/federal_index.html", templates=templates,
                            adopted=adopted, regions=regions,
-                           latest={t.id: journey_maps.latest_published(t)
-                                   for t in journey_maps.templates()})
+                           latest={t.id: journey_maps.published_in(versions[t.id])
+                                   for t in templates})
 
 
 @federal_bp.route("/maps/<int:map_id>", endpoint="map_detail")
