@@ -87,6 +87,9 @@ def test_campaign_pages_create_and_compute(app, client, tenants, make_user, logi
         "name": "Осень", "methodology_key": "cci-2023", "starts_on": "2025-09-15",
         "ends_on": "2025-10-15", "regions": ["RU-VLA"]})
     assert clash.status_code == 400 and "не должны пересекаться" in text(clash)
+    listing = client.get("/federal/campaigns/").get_data(as_text=True)
+    row = next(r for r in listing.split("<tr>") if ">2025-Q3</a>" in r)
+    assert re.search(r'<td class="num">(\d+)</td>', row).group(1) == "2"  # its regions
     detail_url = created.headers["Location"]
     started = client.post(detail_url + "/runs")
     assert started.status_code == 302

@@ -18,6 +18,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from htmx_flask import request as htmx_request
 from jinja2_fragments.flask import render_block
+from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import DateField
 from wtforms import SelectField
@@ -36,6 +37,7 @@ from cci.foundation.models import Campaign
 from cci.foundation.models import ComputationRun
 from cci.foundation.models import Region
 from cci.foundation.models import RunResult
+from cci.foundation.models import campaign_regions
 from cci.foundation.roles import Role
 from cci.index import compute
 from cci.methodology import versions
@@ -112,8 +114,11 @@ def campaigns():
                 db.commit()
                 flash(_("Campaign «%(name)s» created.", name=campaign.name), "success")
                 return redirect(url_for("federal.campaign", campaign_id=campaign.id))
-    listing = db.scalars(
-        select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
+    # each campaign with its count of regions, counted in the database (not by loading them)
+    regions = (select(func.count()).where(campaign_regions.c.campaign_id == Campaign.id)
+               .scalar_subquery())
+    listing = db.execute(select(Campaign, regions)
+                         .order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
     return render_template("campaigns/index.html", campaigns=listing, form=form,
                            can_manage=current_user.has_role(*MANAGERS)), (
         400 if form.errors else 200)
