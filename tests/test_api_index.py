@@ -7,6 +7,7 @@ import pytest
 from cci.foundation import tenancy
 from cci.foundation import tokens
 from cci.foundation.db import db
+from conftest import Statements
 from engine_helpers import answer
 from engine_helpers import offices
 from engine_helpers import work
@@ -58,6 +59,32 @@ def test_campaign_create_needs_a_methodology_owner_and_refuses_overlaps(client, 
     other_region = token("auditor", "RU-VLA")
     assert client.get(f"/api/v1/campaigns/{campaign_id}", headers=other_region).status_code == 404
     assert client.get("/api/v1/campaigns", headers=other_region).json["items"] == []
+
+
+def test_the_campaigns_list_gives_each_its_regions_in_the_same_statements_for_many(
+        app, client, token, tenants):
+    owner, federal = token("methodology_owner"), token("federal_analyst")
+    bry = token("regional_admin", "RU-BRY")
+
+    def listed(headers) -> tuple[dict[str, list[str]], int]:
+        with Statements(app) as seen:
+            items = client.get("/api/v1/campaigns", headers=headers).json["items"]
+        return {c["name"]: c["regions"] for c in items}, len(seen.sql)
+
+    def create(name: str, month: int, regions: list[str]) -> None:
+        created = client.post("/api/v1/campaigns", headers=owner, json={
+            "name": name, "methodology": "cci-2023", "starts_on": f"2025-{month:02d}-01",
+            "ends_on": f"2025-{month:02d}-28", "regions": regions})
+        assert created.status_code == 201, created.json
+
+    create("Январь", 1, ["RU-BRY", "RU-KYA"])
+    _, one = listed(federal)
+    create("Февраль", 2, ["RU-KYA"])
+    create("Март", 3, ["RU-BRY", "RU-VLA", "RU-KYA"])
+    assert listed(federal) == ({"Январь": ["RU-BRY", "RU-KYA"], "Февраль": ["RU-KYA"],
+                                "Март": ["RU-BRY", "RU-KYA", "RU-VLA"]}, one)
+    # a region sees the campaigns it takes part in, and no other region in them
+    assert listed(bry)[0] == {"Январь": ["RU-BRY"], "Март": ["RU-BRY"]}
 
 
 def test_checklist_put_validates_and_respects_the_network_level(client, token, campaign, app):

@@ -22,6 +22,8 @@ from cci.index import cx_reports
 from conftest import Statements
 from conftest import region_id
 
+from test_api_index import token  # noqa: F401 - fixture
+
 STAGES = ["Поиск информации", "Решение о выборе", "Подача заявления в ЦЗН",
           "Прохождение тестирования", "Прохождение тренинга", "Получение результата",
           "Оценка работы ЦЗН"]
@@ -387,13 +389,13 @@ def test_pdf_pages_are_a3_landscape(app, client, adopted):
 
 
 def test_the_lists_of_maps_read_as_many_statements_for_many_maps_as_for_one(
-        app, client, adopted, make_user, login):
-    """A region keeps a map per office, the federation sees every region's: the lists read
-    each map's versions in one statement, not one per map."""
-    def statements(path: str) -> int:
-        assert client.get(path).status_code == 200  # warm
+        app, client, adopted, make_user, login, token):
+    """A region keeps a map per office, the federation sees every region's: the lists (pages
+    and the API) read each map's versions in one statement, not one per map."""
+    def statements(path: str, headers: dict | None = None) -> int:
+        assert client.get(path, headers=headers).status_code == 200  # warm
         with Statements(app) as seen:
-            assert client.get(path).status_code == 200
+            assert client.get(path, headers=headers).status_code == 200
         return len(seen.sql)
 
     client.post(f"/r/RU-BRY/maps/{adopted}/publish")
@@ -409,9 +411,10 @@ def test_the_lists_of_maps_read_as_many_statements_for_many_maps_as_for_one(
     assert statements("/r/RU-BRY/maps/") == before
     client.post("/logout")
     login(make_user("federal_analyst"))
-    many = statements("/federal/maps/")
+    analyst = token("federal_analyst")
+    many = statements("/federal/maps/"), statements("/api/v1/maps", analyst)
     with app.app_context(), tenancy.federal_scope("test"):
         for extra in db.scalars(select(JourneyMap).where(JourneyMap.office_id.is_not(None))):
             db.delete(extra)
         db.commit()
-    assert statements("/federal/maps/") == many
+    assert (statements("/federal/maps/"), statements("/api/v1/maps", analyst)) == many

@@ -56,14 +56,15 @@ def _version_json(version: JourneyMapVersion) -> dict[str, Any]:
             "published_at": iso_datetime(version.published_at), "based_on": based}
 
 
-def map_json(row: JourneyMap, codes: dict[int, str]) -> dict[str, Any]:
+def map_json(row: JourneyMap, codes: dict[int, str],
+             versions: list[JourneyMapVersion]) -> dict[str, Any]:
     region_id = journey_maps.owner_region(row)
     owner = ("federal_template" if region_id is None
              else "office" if row.office_id is not None else "region")
     return {"id": row.id, "title": row.title, "service": row.service, "owner": owner,
             "region": codes.get(region_id) if region_id else None,
             "office_id": row.office_id, "template_id": row.template_id,
-            "versions": [_version_json(v) for v in journey_maps.versions_of(row)]}
+            "versions": [_version_json(v) for v in versions]}
 
 
 @bp.get("/maps")
@@ -74,13 +75,15 @@ def maps():
     rows = [*journey_maps.templates(),
             *db.scalars(select(JourneyMap).where(JourneyMap.region_id.is_not(None))
                         .order_by(JourneyMap.region_id, JourneyMap.id))]
-    return jsonify(items=[map_json(row, codes) for row in rows])
+    versions = journey_maps.versions_by_map(rows)
+    return jsonify(items=[map_json(row, codes, versions[row.id]) for row in rows])
 
 
 @bp.get("/maps/<int:map_id>")
 @operation("One journey map and its versions", tags=["maps"], response=ref("Map"))
 def map_detail(map_id: int):
-    return jsonify(map_json(_map_or_404(map_id), _region_codes()))
+    row = _map_or_404(map_id)
+    return jsonify(map_json(row, _region_codes(), journey_maps.versions_of(row)))
 
 
 @bp.get("/maps/<int:map_id>/versions/<int:number>")

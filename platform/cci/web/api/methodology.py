@@ -353,7 +353,7 @@ def methodology(key: str):
 @operation("Campaigns of the token's region, or all for a federal token", tags=["campaigns"],
            response=list_of("Campaign"), errors=())
 def campaigns():
-    return jsonify(items=[campaign_json(c) for c in visible_campaigns()])
+    return jsonify(items=[campaign_json(c) for c in visible_campaigns(with_regions=True)])
 
 
 @bp.post("/campaigns")
