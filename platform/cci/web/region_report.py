@@ -170,13 +170,14 @@ def _percent_format(value: float) -> str:
 TREND_CAMPAIGNS = 8  # the latest campaigns the trend shows
 
 
-def _federal_index(run_id: int) -> float | None:
-    """A run's federal index: the benchmark beside the region's, read in a named scope."""
+def _federal_indices(run_ids: list[int]) -> dict[int, float | None]:
+    """The runs' federal indices, by run id: the benchmark beside the region's, read in a
+    named scope, in one statement."""
     with tenancy.federal_scope("the region report: the federal index as benchmark"):
-        return db.scalar(select(RunResult.value).where(
-            RunResult.run_id == run_id, RunResult.metric == "index",
+        return dict(db.execute(select(RunResult.run_id, RunResult.value).where(
+            RunResult.run_id.in_(run_ids), RunResult.metric == "index",
             RunResult.respondent_type.is_(None), RunResult.level == "federation",
-            RunResult.region_id.is_(None)))
+            RunResult.region_id.is_(None))).all())
 
 
 def _trend(report: RegionReport, region: Region, provenance) -> Section:
@@ -185,8 +186,9 @@ def _trend(report: RegionReport, region: Region, provenance) -> Section:
     federal index."""
     points = [p for p in dashboards.trend(region.id, report.run.methodology_key)
               if p.campaign.starts_on <= report.campaign.starts_on][-TREND_CAMPAIGNS:]
+    federal = _federal_indices([p.run.id for p in points])
     rows: list[list[Any]] = [[p.campaign.name, p.run.id, p.value, p.stars,
-                              _federal_index(p.run.id)] for p in points]
+                              federal.get(p.run.id)] for p in points]
     table = Table(_("Index over the campaigns"),
                   [Column(_("Campaign"), "text"), Column(_("Run"), "int"),
                    Column(_("Region index"), "index"), Column(_("Stars"), "int"),
