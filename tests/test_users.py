@@ -18,6 +18,7 @@ from cci.foundation.models import User
 from cci.foundation.passwords import MIN_LENGTH
 from cci.foundation.passwords import verify_password
 from conftest import PASSWORD
+from conftest import Statements
 from conftest import region_id
 
 NEW_PASSWORD = "another-long-secret-42"
@@ -380,6 +381,27 @@ def test_admin_form_refuses_duplicate_email(app, client, make_user, login):
         response.get_data(as_text=True)
     )
     assert _user(app, taken).role == "operator"
+
+
+def test_the_users_list_names_regions_and_offices_in_the_same_statements_for_many(
+        app, client, make_user, login):
+    """The federal list holds every region's staff: each user's region and office come with
+    the users, not a statement per region and office."""
+    login(make_user("admin"))
+
+    def statements() -> tuple[str, int]:
+        with Statements(app) as seen:
+            page = client.get("/federal/admin/users").get_data(as_text=True)
+        return page, len(seen.sql)
+
+    make_user("operator", "RU-BRY", office_id=_office_id(app, "BRY-01"))
+    _, few = statements()
+    for code in ("RU-KYA", "RU-VLA", "RU-YAR", "RU-TAM", "RU-PSK"):
+        make_user("regional_admin", code)
+    page, many = statements()
+    assert many == few
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "Брянская область, BRY-01" in text and "Тамбовская область" in text
 
 
 def test_regional_admin_creates_a_user_in_own_region(app, client, make_user, login):

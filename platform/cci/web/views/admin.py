@@ -23,6 +23,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -129,7 +130,9 @@ def users():
                 created_password = password
             else:
                 return redirect(area_url("admin.users"))
-    listing = db.scalars(select(User).order_by(User.active.desc(), User.email)).all()
+    # each with the region and office the list names (not a statement per region and office)
+    listing = db.scalars(select(User).options(joinedload(User.region), joinedload(User.office))
+                         .order_by(User.active.desc(), User.email)).all()
     return render_template(
         "admin/users.html", form=form, users=listing, created_password=created_password
     )
