@@ -502,7 +502,6 @@ def latest_with_results(campaigns: Sequence[Campaign]) -> Campaign | None:
     return next((c for c in campaigns if c.id in runs), None)
 
 
-
 def recompute_job(report, campaign_id: int) -> dict:
     run, created = start_run(campaign_id)
     report(1.0, "запущен новый расчёт" if created else "данные не изменились")

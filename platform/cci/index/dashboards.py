@@ -44,7 +44,7 @@ def trend(region_id: int, methodology_key: str, office_id: int | None = None) ->
     published run of this methodology version, oldest first; each point names its run."""
     campaigns = region_campaigns(region_id)
     current = current_runs(campaigns, methodology_key)
-    runs = {current[c.id].id: (c, current[c.id]) for c in campaigns if c.id in current}
+    runs = {run.id: (c, run) for c in campaigns if (run := current.get(c.id)) is not None}
     if not runs:
         return []
     level = (RunResult.level == "office") & (RunResult.office_id == office_id) \
